@@ -1,0 +1,1 @@
+"""The syscall layer: the only package that uses ctypes or raw syscall numbers."""

@@ -1,0 +1,70 @@
+"""hutch's domain errors: few, meaningful, each renders as one line.
+
+Only ``hutch.cli`` turns these into messages and exit codes; the library never
+prints or exits. Wrap with ``raise X(...) from err`` so the cause is kept.
+"""
+
+from __future__ import annotations
+
+
+class HutchError(Exception):
+    """Base class: ``str(err)`` is the one-line message a user sees."""
+
+
+class ContainerNotFound(HutchError):
+    def __init__(self, cid: str) -> None:
+        super().__init__(f"container {cid!r} does not exist")
+        self.cid = cid
+
+
+class ContainerExists(HutchError):
+    def __init__(self, cid: str) -> None:
+        super().__init__(f"container {cid!r} already exists")
+        self.cid = cid
+
+
+class InvalidID(HutchError):
+    def __init__(self, cid: str, why: str) -> None:
+        super().__init__(f"invalid container id {cid!r}: {why}")
+        self.cid = cid
+
+
+class InvalidState(HutchError):
+    def __init__(self, op: str, cid: str, status: str, want: str = "") -> None:
+        tail = f" (it must be {want})" if want else ""
+        super().__init__(f"cannot {op} container {cid!r}: it is {status}{tail}")
+        self.op, self.cid, self.status = op, cid, status
+
+
+class InvalidSpec(HutchError):
+    """config.json is malformed or invalid; ``jsonpath`` names the offending field."""
+
+    def __init__(self, msg: str, jsonpath: str = "") -> None:
+        where = f" at {jsonpath}" if jsonpath and jsonpath not in msg else ""
+        super().__init__(f"invalid config.json: {msg}{where}")
+        self.jsonpath = jsonpath
+
+
+class InvalidArgument(HutchError):
+    """A bad command-line value (signal name, format, ...)."""
+
+
+class InitFailed(HutchError):
+    """The container's init reported an error while setting up the container."""
+
+    def __init__(self, stage: str, msg: str, errno: int = 0) -> None:
+        super().__init__(f"container init failed at {stage}: {msg}")
+        self.stage, self.errno = stage, errno
+
+
+class HookFailed(HutchError):
+    def __init__(self, kind: str, path: str, why: str) -> None:
+        super().__init__(f"{kind} hook {path} failed: {why}")
+
+
+class CgroupError(HutchError):
+    pass
+
+
+class Unsupported(HutchError):
+    """Something the config or the user asks for that hutch or this host cannot do."""
