@@ -1,0 +1,292 @@
+"""Place a container's processes in cgroups (cgroupfs driver): create, apply, list, kill, destroy.
+
+One :class:`Manager` covers every hierarchy of the host (see :mod:`hutch.cgroups.mode`):
+each v1 hierarchy (``cpu``, ``cpu,cpuacct``, ``memory``, ``name=systemd``, ...),
+the cgroup2 ``unified`` one on hybrid hosts (runc places processes there too),
+or the single cgroup2 tree on a v2 host. The same cgroup path is used in each.
+
+Where the container goes (``cgroupsPath`` of config.json):
+
+- absent or empty: ``/hutch/<container-id>``;
+- absolute (``/a/b``): used as is, relative to each hierarchy's root;
+- relative (``a/b``): ``/hutch/a/b``. **Deliberate difference from runc**, which
+  resolves a relative path against the *caller's own* cgroup: a runtime started
+  from a shell that sits in some machine cgroup (``memory:/process_api/...``)
+  would nest its containers there and they would die with that cgroup;
+- ``..`` components or the systemd driver's ``slice:prefix:name`` form: CgroupError.
+
+Resource limits come later as ``Manager.set(resources)``: the translation to
+``{(controller, file): value}`` stays a pure table (``translate.py``) and the
+writes go through :meth:`Manager.dir_for` and :class:`hutch.cgroups.cgfs.CgroupFS`.
+
+Imports: ``os``, ``errno``, ``time`` and hutch modules only (no ``signal``: its
+``enum`` import costs ~30 ms on the kill path; signals are plain ints here).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+
+from hutch.cgroups import mode as _mode
+from hutch.cgroups.cgfs import CgroupFS, CgroupIOError
+from hutch.errors import CgroupError, HutchError
+
+#: The shared parent of every container cgroup hutch creates; never removed by destroy().
+PARENT = "/hutch"
+
+_SIGKILL = 9
+_RECORD_VERSION = 1
+# destroy(): how long to retry rmdir while the kernel still counts exiting tasks (EBUSY).
+_RMDIR_TIMEOUT = 2.0
+# kill_all(): rounds of "list, signal the new ones" to catch processes forked meanwhile.
+_KILL_ROUNDS = 20
+
+_FS = CgroupFS()
+
+
+def resolve_path(cgroups_path: str | None, container_id: str) -> str:
+    """Turn config.json's ``linux.cgroupsPath`` into hutch's absolute cgroup path."""
+    if not cgroups_path:
+        if not container_id or "/" in container_id or container_id in (".", ".."):
+            raise CgroupError(f"cgroup: cannot derive a cgroup path from container id {container_id!r}")
+        raw = f"{PARENT}/{container_id}"
+    elif ":" in cgroups_path:
+        raise CgroupError(
+            f"cgroup: cgroupsPath {cgroups_path!r} looks like systemd's "
+            f"slice:prefix:name form; the systemd cgroup driver is not supported"
+        )
+    elif cgroups_path.startswith("/"):
+        raw = cgroups_path
+    else:
+        raw = f"{PARENT}/{cgroups_path}"
+    if "\0" in raw:
+        raise CgroupError(f"cgroup: cgroupsPath {cgroups_path!r} contains a NUL byte")
+    parts = [p for p in raw.split("/") if p and p != "."]
+    if ".." in parts:
+        raise CgroupError(f"cgroup: cgroupsPath {cgroups_path!r} must not contain '..'")
+    path = "/" + "/".join(parts)
+    if path in ("/", PARENT):
+        shown = cgroups_path if cgroups_path else container_id
+        raise CgroupError(
+            f"cgroup: cgroupsPath {shown!r} resolves to {path}, which is shared and cannot hold a container"
+        )
+    return path
+
+
+def open_manager(
+    cgroups_path: str | None,
+    container_id: str,
+    root: str = _mode.DEFAULT_ROOT,
+    mountinfo: str | None = None,
+    *,
+    fs: CgroupFS = _FS,
+) -> Manager:
+    """A manager for the container's cgroup in every hierarchy under ``root``.
+
+    Nothing is created yet (see :meth:`Manager.create`). ``mountinfo`` replaces
+    ``/proc/self/mountinfo`` and ``fs`` the file operations, for tests.
+    """
+    path = resolve_path(cgroups_path, container_id)
+    setup = _mode.probe(root, mountinfo)
+    paths = {h.key: h.mountpoint + path for h in setup.hierarchies}
+    return Manager(setup.mode, path, paths, fs=fs)
+
+
+class Manager:
+    """The container's cgroup directories, one per hierarchy.
+
+    ``paths`` maps a hierarchy key (``"memory"``, ``"cpu,cpuacct"``,
+    ``"name=systemd"``, ``"unified"``) to the absolute directory; ``path`` is the
+    cgroup path common to all of them (``/hutch/<id>``).
+    """
+
+    __slots__ = ("_fs", "mode", "path", "paths")
+
+    def __init__(self, mode: str, path: str, paths: dict[str, str], *, fs: CgroupFS = _FS):
+        self.mode = mode
+        self.path = path
+        self.paths = paths
+        self._fs = fs
+
+    def __repr__(self) -> str:
+        return f"Manager({self.mode!r}, {self.path!r})"
+
+    # ---- state record -------------------------------------------------------------
+
+    def to_record(self) -> dict[str, object]:
+        """Plain builtins for the runtime's state file; see :meth:`from_record`."""
+        return {"version": _RECORD_VERSION, "mode": self.mode, "path": self.path, "paths": dict(self.paths)}
+
+    @classmethod
+    def from_record(cls, record: object, *, fs: CgroupFS = _FS) -> Manager:
+        """Re-open a manager saved with :meth:`to_record` (in another process)."""
+        if not isinstance(record, dict):
+            raise CgroupError("cgroup: malformed state record: not an object")
+        mode, path, paths = record.get("mode"), record.get("path"), record.get("paths")
+        if record.get("version") != _RECORD_VERSION:
+            raise CgroupError(f"cgroup: unsupported state record version {record.get('version')!r}")
+        if mode not in _mode.MODES:
+            raise CgroupError(f"cgroup: malformed state record: mode {mode!r}")
+        if not isinstance(path, str) or not path.startswith("/") or path == "/":
+            raise CgroupError(f"cgroup: malformed state record: path {path!r}")
+        if not isinstance(paths, dict) or not paths:
+            raise CgroupError("cgroup: malformed state record: no paths")
+        checked: dict[str, str] = {}
+        for key, value in paths.items():
+            if not (
+                isinstance(key, str)
+                and isinstance(value, str)
+                and value.startswith("/")
+                and value.endswith(path)
+                and len(value) > len(path)
+            ):
+                raise CgroupError(f"cgroup: malformed state record: paths[{key!r}] = {value!r}")
+            checked[key] = value
+        return cls(str(mode), path, checked, fs=fs)
+
+    # ---- queries ------------------------------------------------------------------
+
+    def dir_for(self, controller: str) -> str | None:
+        """The directory that holds ``controller``'s files (``"memory"``, ``"pids"``...).
+
+        On v2 that is the one unified directory; None when no hierarchy has it.
+        """
+        if self.mode == _mode.V2:
+            return self.paths.get(_mode.UNIFIED)
+        for key, path in self.paths.items():
+            if key != _mode.UNIFIED and controller in key.split(","):
+                return path
+        return None
+
+    def exists(self) -> bool:
+        """True while the container's directory exists in any hierarchy."""
+        return any(self._fs.isdir(p) for p in self.paths.values())
+
+    def pids(self) -> list[int]:
+        """Every process in the container's cgroups, sub-cgroups included, sorted.
+
+        The union over all hierarchies, so a process moved out of one still shows.
+        """
+        found: set[int] = set()
+        for key, top in self.paths.items():
+            for d in self._fs.walk(top):
+                try:
+                    text = self._fs.read(key, d, "cgroup.procs")
+                except CgroupIOError as err:
+                    if err.errno in (errno.ENOENT, errno.ENODEV):  # removed meanwhile
+                        continue
+                    raise
+                found.update(int(tok) for tok in text.split())
+        return sorted(found)
+
+    # ---- lifecycle ----------------------------------------------------------------
+
+    def create(self) -> None:
+        """Make the directories, every missing level, in every hierarchy.
+
+        In a v1 ``cpuset`` hierarchy each level (the ``hutch`` parent too) gets
+        ``cpuset.cpus`` and ``cpuset.mems`` copied from its parent when empty: a
+        new cpuset starts empty and adding a task to it fails with ENOSPC.
+        On failure the leaf directories this call created are removed again.
+        """
+        made: list[tuple[str, str]] = []
+        parts = self.path.strip("/").split("/")
+        try:
+            for key, leaf in self.paths.items():
+                cur = self._mountpoint(leaf)
+                for part in parts:
+                    parent, cur = cur, f"{cur}/{part}"
+                    if self._fs.mkdir(key, cur) and cur == leaf:
+                        made.append((key, cur))
+                    if key != _mode.UNIFIED and "cpuset" in key.split(","):
+                        self._init_cpuset(key, parent, cur)
+        except HutchError as err:
+            for key, leaf in reversed(made):
+                try:
+                    self._fs.rmdir(key, leaf)
+                except HutchError as cleanup:
+                    err.add_note(f"cleanup also failed: {cleanup}")
+            raise
+
+    def apply(self, pid: int) -> None:
+        """Move process ``pid`` (all its threads) into the cgroup of every hierarchy."""
+        for key, path in self.paths.items():
+            self._fs.write(key, path, "cgroup.procs", str(pid))
+
+    def kill_all(self, sig: int) -> None:
+        """Send ``sig`` to every process in the container's cgroups.
+
+        For SIGKILL, ``cgroup.kill`` of the cgroup2 directory kills the whole
+        subtree atomically (no fork race); on v2 that is all. Otherwise, and on
+        hybrid hosts as a second pass, signal the listed pids, repeating while new
+        ones show up. A process that exits meanwhile is not an error.
+        """
+        v2 = self.paths.get(_mode.UNIFIED)
+        if sig == _SIGKILL and v2 is not None and self._fs.has(v2, "cgroup.kill"):
+            self._fs.write(_mode.UNIFIED, v2, "cgroup.kill", "1")
+            if self.mode == _mode.V2:
+                return
+        sent: set[int] = set()
+        for _ in range(_KILL_ROUNDS):
+            fresh = [pid for pid in self.pids() if pid not in sent]
+            if not fresh:
+                return
+            for pid in fresh:
+                sent.add(pid)
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+                except OSError as err:
+                    raise CgroupError(
+                        f"cgroup {self.path}: cannot send signal {sig} to pid {pid}: {err.strerror}"
+                    ) from err
+
+    def destroy(self) -> None:
+        """Remove the container's directories (and any below them), deepest first.
+
+        Retries briefly on EBUSY while exiting processes are still counted.
+        Idempotent. The shared ``/hutch`` parent and other levels above the
+        container's directory stay. Every hierarchy is attempted; the first
+        failure is raised, later ones are attached to it as notes.
+        """
+        first: CgroupError | None = None
+        for key, top in self.paths.items():
+            try:
+                for d in reversed(list(self._fs.walk(top))):
+                    self._rmdir_retry(key, d)
+            except CgroupError as err:
+                if first is None:
+                    first = err
+                else:
+                    first.add_note(f"also: {err}")
+        if first is not None:
+            raise first
+
+    # ---- helpers ------------------------------------------------------------------
+
+    def _mountpoint(self, leaf: str) -> str:
+        return leaf[: len(leaf) - len(self.path)]
+
+    def _init_cpuset(self, key: str, parent: str, cur: str) -> None:
+        for name in ("cpuset.cpus", "cpuset.mems"):
+            if self._fs.read(key, cur, name).strip():
+                continue
+            value = self._fs.read(key, parent, name).strip()
+            if value:
+                self._fs.write(key, cur, name, value)
+
+    def _rmdir_retry(self, key: str, path: str) -> None:
+        deadline = time.monotonic() + _RMDIR_TIMEOUT
+        delay = 0.005
+        while True:
+            try:
+                self._fs.rmdir(key, path)
+                return
+            except CgroupIOError as err:
+                if err.errno != errno.EBUSY or time.monotonic() >= deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
