@@ -1,0 +1,308 @@
+"""hutch-runtime's command line: runc's commands, flags and conventions.
+
+Global flags come before the command, command flags before its arguments
+(as runc's urfave/cli parses them). Each command's module is imported only
+after dispatch, so `state` or `kill` never pay for what `create` needs. This is
+the only place that turns exceptions into messages and exit codes: one line on
+stderr, and with ``--log`` the same error as the log's last line (containerd's
+shim reports that line as the reason a call failed).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from hutch.errors import HutchError, InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class Flag:
+    __slots__ = ("default", "multi", "names", "takes_value")
+
+    def __init__(self, *names: str, value: bool = False, multi: bool = False,
+                 default: object = None) -> None:
+        self.names = names
+        self.takes_value = value
+        self.multi = multi
+        self.default = [] if multi else (default if value else False)
+
+
+GLOBAL_FLAGS = [
+    Flag("root", value=True, default="/run/hutch"),
+    Flag("log", value=True, default=""),
+    Flag("log-format", value=True, default="text"),
+    Flag("debug"),
+    Flag("systemd-cgroup"),
+    Flag("rootless", value=True, default="auto"),
+    Flag("criu", value=True, default=""),
+    Flag("help", "h"),
+    Flag("version", "v"),
+]
+
+CREATE_FLAGS = [
+    Flag("bundle", "b", value=True, default="."),
+    Flag("pid-file", value=True, default=""),
+    Flag("console-socket", value=True, default=""),
+    Flag("pidfd-socket", value=True, default=""),
+    Flag("no-pivot"),
+    Flag("no-new-keyring"),
+    Flag("preserve-fds", value=True, default="0"),
+]
+
+COMMANDS: dict[str, tuple[list[Flag], str, str]] = {
+    # name: (flags, usage of the arguments, module in hutch.cli.commands)
+    "create": (CREATE_FLAGS, "<container-id>", "lifecycle"),
+    "run": ([*CREATE_FLAGS, Flag("detach", "d"), Flag("keep")], "<container-id>", "run"),
+    "start": ([], "<container-id>", "lifecycle"),
+    "state": ([], "<container-id>", "query"),
+    "kill": ([Flag("all", "a")], "<container-id> [signal]", "lifecycle"),
+    "delete": ([Flag("force", "f")], "<container-id>", "lifecycle"),
+    "list": ([Flag("format", "f", value=True, default="table"), Flag("quiet", "q")], "", "query"),
+    "ps": ([Flag("format", "f", value=True, default="table")], "<container-id> [ps options]", "query"),
+    "exec": (
+        [
+            Flag("process", "p", value=True, default=""),
+            Flag("tty", "t"),
+            Flag("detach", "d"),
+            Flag("pid-file", value=True, default=""),
+            Flag("console-socket", value=True, default=""),
+            Flag("pidfd-socket", value=True, default=""),
+            Flag("cwd", value=True, default=""),
+            Flag("env", "e", value=True, multi=True),
+            Flag("user", "u", value=True, default=""),
+            Flag("additional-gids", "g", value=True, multi=True),
+            Flag("cap", "c", value=True, multi=True),
+            Flag("no-new-privs"),
+            Flag("preserve-fds", value=True, default="0"),
+            Flag("process-label", value=True, default=""),
+            Flag("apparmor", value=True, default=""),
+            Flag("ignore-paused"),
+            Flag("cgroup", value=True, multi=True),
+        ],
+        "<container-id> <command> [args...]",
+        "exec",
+    ),
+    "spec": ([Flag("bundle", "b", value=True, default=""), Flag("rootless")], "", "spec"),
+    "features": ([], "", "spec"),
+    "pause": ([], "<container-id>", "unsupported"),
+    "resume": ([], "<container-id>", "unsupported"),
+    "update": ([Flag("resources", "r", value=True, default="")], "<container-id>", "unsupported"),
+    "events": ([Flag("stats"), Flag("interval", value=True, default="5s")], "<container-id>",
+               "unsupported"),
+    "checkpoint": ([], "<container-id>", "unsupported"),
+    "restore": ([], "<container-id>", "unsupported"),
+}
+
+USAGE = """usage: hutch-runtime [global options] command [command options] [arguments...]
+
+hutch-runtime is an OCI runtime with runc's command line.
+
+commands:
+  create    create a container          run       create and start a container
+  start     start a created container   exec      run a process in a container
+  state     print a container's state   kill      signal a container's processes
+  delete    delete a container          list      list containers
+  ps        list a container's processes
+  spec      write a default config.json features  print supported features
+
+global options:
+  --root DIR           state directory (default /run/hutch)
+  --log FILE           log file (default stderr)
+  --log-format FORMAT  text or json
+  --debug              debug logging
+  --systemd-cgroup     use systemd cgroups (not supported yet)
+"""
+
+
+class Args:
+    """Parsed flags (by long name, dashes kept) and positional arguments."""
+
+    def __init__(self, flags: dict[str, object], args: list[str]) -> None:
+        self.flags = flags
+        self.args = args
+
+    def str(self, name: str) -> str:
+        return str(self.flags[name])
+
+    def bool(self, name: str) -> bool:
+        return bool(self.flags[name])
+
+    def list(self, name: str) -> list[str]:
+        value = self.flags[name]
+        assert isinstance(value, list)
+        return value
+
+    def int(self, name: str) -> int:
+        raw = self.str(name)
+        try:
+            return int(raw)
+        except ValueError:
+            raise InvalidArgument(f"invalid value {raw!r} for --{name}: not an integer") from None
+
+
+_TRUE = {"true", "1", "t", "yes"}
+_FALSE = {"false", "0", "f", "no"}
+
+
+def parse(argv: list[str], spec: list[Flag], stop_at_positional: bool = True) -> Args:
+    by_name = {n: f for f in spec for n in f.names}
+    flags: dict[str, object] = {f.names[0]: list(f.default) if f.multi else f.default  # type: ignore[call-overload]
+                                for f in spec}
+    args: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            args.extend(argv[i + 1 :])
+            break
+        if not arg.startswith("-") or arg == "-" or (args and stop_at_positional):
+            args.extend(argv[i:]) if stop_at_positional else args.append(arg)
+            if stop_at_positional:
+                break
+            i += 1
+            continue
+        name, eq, value = arg.lstrip("-").partition("=")
+        flag = by_name.get(name)
+        if flag is None:
+            raise InvalidArgument(f"flag provided but not defined: -{name}")
+        key = flag.names[0]
+        if flag.takes_value:
+            if not eq:
+                i += 1
+                if i >= len(argv):
+                    raise InvalidArgument(f"flag needs an argument: --{name}")
+                value = argv[i]
+            if flag.multi:
+                flags[key].append(value)  # type: ignore[attr-defined]
+            else:
+                flags[key] = value
+        elif eq:
+            if value.lower() not in _TRUE | _FALSE:
+                raise InvalidArgument(f"invalid boolean value {value!r} for --{name}")
+            flags[key] = value.lower() in _TRUE
+        else:
+            flags[key] = True
+        i += 1
+    return Args(flags, args)
+
+
+class Log:
+    """runc's logging: text or JSON lines (level, msg, time) to --log, else stderr."""
+
+    def __init__(self, path: str, fmt: str, debug: bool) -> None:
+        if fmt not in ("text", "json"):
+            raise InvalidArgument(f"invalid --log-format {fmt!r}: use text or json")
+        self.fmt = fmt
+        self.debug_on = debug
+        self.fd = 2
+        self.to_file = False
+        if path:
+            try:
+                self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                self.to_file = True
+            except OSError as err:
+                raise HutchError(f"cannot open log file {path}: {err.strerror}") from None
+
+    def emit(self, level: str, msg: str) -> None:
+        from hutch.container.store import rfc3339_now
+
+        if self.fmt == "json":
+            from hutch import fastjson
+
+            line = fastjson.dumps({"level": level, "msg": msg, "time": rfc3339_now()})
+        else:
+            from hutch import fastjson
+
+            line = f"time={fastjson.dumps(rfc3339_now())} level={level} msg={fastjson.dumps(msg)}"
+        try:
+            os.write(self.fd, (line + "\n").encode())
+        except OSError:
+            pass
+
+    def _plain(self, text: str) -> None:
+        try:
+            os.write(2, f"hutch-runtime: {text}\n".encode())
+        except OSError:
+            pass
+
+    def warn(self, msg: str) -> None:
+        if self.to_file or self.fmt == "json":
+            self.emit("warning", msg)
+        else:
+            self._plain(f"warning: {msg}")
+
+    def debug(self, msg: str) -> None:
+        if self.debug_on:
+            self.emit("debug", msg)
+
+    def error(self, msg: str) -> None:
+        """One line on stderr; with --log also the log's last line."""
+        if self.to_file or self.fmt == "json":
+            self.emit("error", msg)
+        if self.to_file or self.fmt == "text":
+            self._plain(msg)
+
+
+def version_text() -> str:
+    from hutch import OCI_VERSION, __version__
+
+    return f"hutch-runtime version {__version__}\nspec: {OCI_VERSION}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    log: Log | None = None
+    try:
+        g = parse(argv, GLOBAL_FLAGS)
+        log = Log(g.str("log"), g.str("log-format"), g.bool("debug"))
+        if g.bool("version"):
+            sys.stdout.write(version_text())
+            return 0
+        if not g.args or g.bool("help"):
+            (sys.stdout if g.bool("help") else sys.stderr).write(USAGE)
+            return 0 if g.bool("help") else 1
+        name, rest = g.args[0], g.args[1:]
+        if name not in COMMANDS:
+            raise InvalidArgument(f"no such command {name!r}")
+        if g.bool("systemd-cgroup"):
+            raise HutchError("--systemd-cgroup: the systemd cgroup driver is not supported yet")
+        flags, _usage, module = COMMANDS[name]
+        a = parse(rest, flags)
+        import importlib
+
+        mod = importlib.import_module(f"hutch.cli.commands.{module}")
+        handler: Callable[[str, Args, Args, Log], int] = mod.handle
+        code = handler(name, g, a, log)
+        sys.stdout.flush()
+        return code
+    except HutchError as err:
+        return _fail(log, str(err))
+    except KeyboardInterrupt:
+        return 130
+    except OSError as err:
+        where = f" {err.filename}" if err.filename else ""
+        return _fail(log, f"{err.strerror or err}{where}")
+
+
+def _fail(log: Log | None, msg: str) -> int:
+    if log is None:
+        os.write(2, f"hutch-runtime: {msg}\n".encode())
+    else:
+        log.error(msg)
+    return 1
+
+
+def need_id(a: Args, name: str, extra_ok: bool = False) -> str:
+    if not a.args:
+        raise InvalidArgument(f"{name}: a container id is required")
+    if len(a.args) > 1 and not extra_ok:
+        raise InvalidArgument(f"{name}: too many arguments: {' '.join(a.args[1:])}")
+    return a.args[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

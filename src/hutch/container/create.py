@@ -1,0 +1,205 @@
+"""`create`: decode, convert and check the config, then build the container up to `created`.
+
+Nothing touches the kernel until the config has been converted and validated.
+Everything made after that (state dir, exec fifo, cgroups, processes) is undone
+if a later step fails, so a failed create leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from hutch.container import hookstate
+from hutch.container.store import FIFO, Store, proc_stat, rfc3339_now, write_atomic
+from hutch.errors import HutchError, InvalidSpec, Unsupported
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hutch.spec.runtime.config import Spec
+    from hutch.specconv.plan import Plan
+
+
+class CreateOptions:
+    __slots__ = (
+        "console_fd",
+        "console_socket",
+        "no_new_keyring",
+        "no_pivot",
+        "pid_file",
+        "preserve_fds",
+    )
+
+    def __init__(
+        self,
+        pid_file: str | None = None,
+        console_socket: str | None = None,
+        no_pivot: bool = False,
+        no_new_keyring: bool = False,
+        preserve_fds: int = 0,
+        console_fd: int = -1,
+    ) -> None:
+        self.pid_file = pid_file
+        self.console_socket = console_socket
+        self.no_pivot = no_pivot
+        self.no_new_keyring = no_new_keyring
+        self.preserve_fds = preserve_fds
+        self.console_fd = console_fd  # internal: `run` in the foreground owns the console
+
+
+def load_spec(bundle: str) -> Spec:
+    from hutch.spec import codec
+
+    if not os.path.isdir(bundle):
+        raise HutchError(f"bundle {bundle} does not exist or is not a directory")
+    path = os.path.join(bundle, "config.json")
+    if not os.path.isfile(path):
+        raise InvalidSpec(f"{path}: no such file")
+    return codec.load_config(path)
+
+
+def check_unsupported(spec: Spec, warn: Callable[[str], None]) -> None:
+    """Refuse what hutch cannot honour yet, loudly, instead of silently dropping it."""
+    from hutch.specconv.convert import _v
+
+    process = _v(spec, "process")
+    linux = _v(spec, "linux")
+    if _v(process, "apparmor_profile"):
+        if not os.path.exists("/sys/kernel/security/apparmor"):
+            raise Unsupported("apparmorProfile is set but AppArmor is not enabled on this host")
+        raise Unsupported("apparmorProfile is not supported by hutch yet")
+    if _v(process, "selinux_label") or _v(linux, "mount_label"):
+        raise Unsupported("SELinux labels are not supported by hutch yet")
+    if _v(linux, "seccomp") is not None:
+        warn("linux.seccomp is not applied yet: the container runs without a seccomp filter")
+    if _v(linux, "intel_rdt") is not None:
+        raise Unsupported("linux.intelRdt is not supported by hutch")
+    if _v(linux, "personality") is not None:
+        raise Unsupported("linux.personality is not supported by hutch yet")
+
+
+def create(
+    store: Store,
+    cid: str,
+    bundle: str,
+    opts: CreateOptions,
+    warn: Callable[[str], None],
+) -> dict[str, Any]:
+    from hutch.specconv.convert import Options, _v, convert
+
+    store.dir(cid)  # validates the id before anything else
+    bundle = os.path.abspath(bundle)
+    spec = load_spec(bundle)
+    plan = convert(spec, cid, bundle, Options(opts.no_pivot, opts.no_new_keyring))
+    check_unsupported(spec, warn)
+    terminal = plan["process"]["terminal"]
+    if terminal and not opts.console_socket and opts.console_fd < 0:
+        raise HutchError("cannot allocate tty if hutch-runtime will detach without setting console socket")
+    if not terminal and opts.console_socket:
+        raise HutchError("cannot use console socket if hutch-runtime will not detach or allocate tty")
+    if opts.preserve_fds < 0:
+        raise HutchError("--preserve-fds must not be negative")
+    linux = _v(spec, "linux")
+
+    state_dir = store.create_dir(cid)
+    cgroup = None
+    fds: list[int] = []
+    pid_file_written = False
+    try:
+        from hutch.cgroups import open_manager
+
+        cgroup = open_manager(_v(linux, "cgroups_path"), cid)
+        state: dict[str, Any] = {
+            "id": cid,
+            "pid": 0,
+            "creating": True,
+            "bundle": bundle,
+            "rootfs": plan["rootfs"],
+            "created": rfc3339_now(),
+            "owner": "",
+            "annotations": dict(_v(spec, "annotations", {})),
+            "hooks": {k: v for k, v in plan["hooks"].items() if k in ("poststart", "poststop")},
+            "cgroup": None,
+        }
+        store.save(cid, state)
+        fifo = os.path.join(state_dir, FIFO)
+        os.mkfifo(fifo, 0o622)
+        fifo_fd = os.open(fifo, os.O_PATH | os.O_CLOEXEC)
+        fds.append(fifo_fd)
+        console_fd = opts.console_fd
+        if opts.console_socket:
+            from hutch.process.console import connect_console_socket
+
+            console_fd = connect_console_socket(opts.console_socket)
+            fds.append(console_fd)
+        cgroup.create()
+        state["cgroup"] = cgroup.to_record()
+        plan["cgroup_binds"] = _cgroup_binds(plan, cgroup)
+        store.save(cid, state)
+        write_atomic(os.path.join(state_dir, "plan.json"), _encode_plan(plan))
+
+        def on_hooks(pid: int) -> str:
+            for kind in ("prestart", "createRuntime"):
+                hooks = plan["hooks"].get(kind)
+                if hooks:
+                    from hutch import hooks as runner
+
+                    doc = hookstate.state_json(state, "creating", pid)
+                    runner.run_hooks(kind, list(hooks), doc, warn_only=False, warn=warn)
+            return hookstate.state_json(state, "created", pid).decode()
+
+        from hutch.process.spawn import spawn
+
+        pid = spawn(plan, cgroup, fifo_fd, console_fd, opts.preserve_fds, on_hooks)
+        st = proc_stat(pid)
+        state.update(pid=pid, starttime=st[1] if st else 0)
+        del state["creating"]
+        store.save(cid, state)
+        if opts.pid_file:
+            write_atomic(os.path.abspath(opts.pid_file), str(pid).encode(), 0o644)
+            pid_file_written = True
+        return state
+    except BaseException as err:
+        try:
+            if cgroup is not None:
+                import signal
+
+                cgroup.kill_all(signal.SIGKILL)
+                cgroup.destroy()
+            store.remove(cid)
+            if pid_file_written and opts.pid_file:
+                os.unlink(opts.pid_file)
+        except Exception as cleanup:  # pragma: no cover - reported with the cause
+            err.add_note(f"cleanup also failed: {cleanup}")
+        raise
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _cgroup_binds(plan: Plan, cgroup: Any) -> list[list[str]]:
+    """How the container sees its cgroup: v1 binds of each hierarchy, or one cgroup2 mount."""
+    mounts = [m for m in plan["mounts"] if m["type"] == "cgroup"]
+    if not mounts:
+        return []
+    from hutch._sys.consts import CLONE_NEWCGROUP, MS_BIND, MS_REC
+    from hutch.cgroups import V2
+
+    if cgroup.mode == V2:
+        (path,) = cgroup.paths.values()
+        for m in mounts:
+            if plan["new_ns_flags"] & CLONE_NEWCGROUP:
+                m["type"], m["source"] = "cgroup2", "cgroup2"
+            else:  # without a cgroup namespace, show only the container's own cgroup
+                m["type"], m["source"], m["bind"] = "bind", path, True
+                m["flags"] |= MS_BIND | MS_REC
+        return []
+    return [[name.removeprefix("name="), path] for name, path in sorted(cgroup.paths.items())
+            if name != "unified"]
+
+
+def _encode_plan(plan: Plan) -> bytes:
+    from hutch.specconv.plan import encode
+
+    return encode(plan)

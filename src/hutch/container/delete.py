@@ -1,0 +1,57 @@
+"""`delete`: remove a stopped container (or, with --force, stop it first)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from hutch.container import hookstate
+from hutch.container.kill import signal_init
+from hutch.container.store import Store, is_alive, status
+from hutch.errors import HutchError, InvalidState
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+def delete(store: Store, cid: str, force: bool, warn: Callable[[str], None]) -> None:
+    lock = store.lock(cid)
+    try:
+        state = store.load(cid)
+        st = status(store.dir(cid), state)
+        if st != "stopped" and not force:
+            raise InvalidState("delete", cid, st, "stopped; use --force")
+        cgroup = None
+        if state.get("cgroup"):
+            from hutch.cgroups import Manager
+
+            cgroup = Manager.from_record(state["cgroup"])
+        if st != "stopped" or (cgroup is not None and cgroup.pids()):
+            if st == "paused" and cgroup is not None:
+                thaw = getattr(cgroup, "thaw", None)
+                if thaw:
+                    thaw()
+            if cgroup is not None:
+                cgroup.kill_all(signal.SIGKILL)
+            if int(state.get("pid", 0)):
+                signal_init(state, signal.SIGKILL)
+            _wait_gone(state, cgroup)
+        if cgroup is not None:
+            cgroup.destroy()
+        store.remove(cid)
+    finally:
+        os.close(lock)
+    hookstate.run("poststop", state, "stopped", warn)
+
+
+def _wait_gone(state: dict[str, object], cgroup: object, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    pid = int(state.get("pid", 0))  # type: ignore[call-overload]
+    start = int(state.get("starttime", 0))  # type: ignore[call-overload]
+    while time.monotonic() < deadline:
+        if not is_alive(pid, start) and (cgroup is None or not cgroup.pids()):  # type: ignore[attr-defined]
+            return
+        time.sleep(0.005)
+    raise HutchError("processes of the container did not exit after SIGKILL")

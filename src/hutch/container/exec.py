@@ -1,0 +1,121 @@
+"""`exec`: run another process inside a running container, with its full context.
+
+The process joins every namespace the container's init is in (through
+/proc/<init>/ns/*), the container's cgroup, and gets the identity, capabilities
+and no_new_privs of the process description, as runc's setns init does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import TYPE_CHECKING, Any
+
+from hutch.container.store import Store, status
+from hutch.errors import InitFailed, InvalidState
+from hutch.process import sync
+
+if TYPE_CHECKING:
+    from hutch.specconv.plan import Plan, ProcessPlan
+
+
+def namespace_joins(state: dict[str, Any], plan: Plan) -> list[list[object]]:
+    """[/proc/<init>/ns/<name>, CLONE_*] for each namespace the init does not share with us."""
+    from hutch.init.setns import NS_FILES
+
+    pid = int(state["pid"])
+    joins: list[list[object]] = []
+    for name, kind in NS_FILES:
+        theirs = f"/proc/{pid}/ns/{name}"
+        try:
+            if os.stat(theirs).st_ino == os.stat(f"/proc/self/ns/{name}").st_ino:
+                continue
+        except FileNotFoundError:
+            continue
+        if name in ("pid", "time"):
+            # the init's own pid/time namespace (pid_for_children may differ)
+            pass
+        joins.append([theirs, kind])
+    _ = plan
+    return joins
+
+
+def exec_process(
+    store: Store,
+    cid: str,
+    proc: ProcessPlan,
+    console_fd: int = -1,
+    preserve_fds: int = 0,
+    ignore_paused: bool = False,
+) -> int:
+    """Start ``proc`` in container ``cid``; return its pid once it has exec'd."""
+    from hutch.init import setns
+    from hutch.init.run import Fds
+    from hutch.process.spawn import assert_single_threaded
+    from hutch.specconv.caps import last_cap
+    from hutch.specconv.plan import decode
+
+    state = store.load(cid)
+    st = status(store.dir(cid), state)
+    if st not in ("running", "created") and not (st == "paused" and ignore_paused):
+        raise InvalidState("exec in", cid, st, "running")
+    with open(os.path.join(store.dir(cid), "plan.json"), "rb") as f:
+        plan = decode(f.read())
+    joins = namespace_joins(state, plan)
+    setgroups = True
+    if plan["userns"] or plan["join_userns"]:
+        try:
+            with open(f"/proc/{state['pid']}/setgroups") as f:
+                setgroups = f.read().strip() == "allow"
+        except OSError:
+            pass
+    cgroup = None
+    if state.get("cgroup"):
+        from hutch.cgroups import Manager
+
+        cgroup = Manager.from_record(state["cgroup"])
+    assert_single_threaded()
+    cap = last_cap()
+    parent_fd, child_fd = sync.socketpair()
+    stage1 = os.fork()
+    if stage1 == 0:  # pragma: no cover - child
+        code = 1
+        try:
+            os.close(parent_fd)
+            code = setns.stage1(joins, proc, Fds(child_fd, -1, console_fd, preserve_fds), cap, setgroups)
+        finally:
+            os._exit(code)
+    os.close(child_fd)
+    pid = 0
+    try:
+        if cgroup is not None:
+            cgroup.apply(stage1)
+        sync.send(parent_fd, sync.GO)
+        while True:
+            try:
+                msg = sync.recv(parent_fd)
+            except sync.ChannelClosed:
+                if pid:
+                    return pid  # exec'd: the channel closed on exec
+                raise InitFailed("exec", "the process exited before it started") from None
+            kind = msg["type"]
+            if kind == sync.PID:
+                pid = int(msg["pid"])  # type: ignore[call-overload]
+                os.waitpid(stage1, 0)
+                stage1 = 0
+            elif kind == sync.READY:
+                continue
+            elif kind == sync.ERROR:
+                raise InitFailed(str(msg.get("stage")), str(msg.get("msg")), int(msg.get("errno") or 0))  # type: ignore[call-overload]
+    except BaseException:
+        for p in (pid, stage1):
+            if p:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if stage1:
+            os.waitpid(stage1, 0)
+        raise
+    finally:
+        os.close(parent_fd)

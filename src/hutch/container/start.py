@@ -1,0 +1,47 @@
+"""`start`: release a created container's init through its exec fifo."""
+
+from __future__ import annotations
+
+import os
+import select
+
+from hutch.container import hookstate
+from hutch.container.store import FIFO, Store, is_alive, status
+from hutch.errors import HutchError, InvalidState
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+def start(store: Store, cid: str, warn: Callable[[str], None]) -> None:
+    lock = store.lock(cid)
+    try:
+        state = store.load(cid)
+        state_dir = store.dir(cid)
+        st = status(state_dir, state)
+        if st != "created":
+            raise InvalidState("start", cid, st, "created")
+        release(os.path.join(state_dir, FIFO), int(state["pid"]), int(state.get("starttime", 0)))
+        os.unlink(os.path.join(state_dir, FIFO))
+    finally:
+        os.close(lock)
+    hookstate.run("poststart", state, "running", warn)
+
+
+def release(fifo: str, pid: int, starttime: int) -> None:
+    """Open the fifo's read end; the init, blocked opening the write end, then execs."""
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        poll = select.poll()
+        poll.register(fd, select.POLLIN | select.POLLHUP)
+        while True:
+            if poll.poll(100):
+                data = os.read(fd, 1)
+                if data == b"0":
+                    return
+                raise HutchError("container init exited before it could start the process")
+            if not is_alive(pid, starttime):
+                raise HutchError("container init exited before it could start the process")
+    finally:
+        os.close(fd)

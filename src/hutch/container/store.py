@@ -1,0 +1,164 @@
+"""Container state under ``--root``: one directory per container.
+
+    <root>/<id>/state.json   what `state` reports, plus what later commands need
+    <root>/<id>/plan.json    the converted init plan (exec reuses its process defaults)
+    <root>/<id>/exec.fifo    exists while the container is `created`; `start` consumes it
+
+Writes are atomic (temp file + rename). A lock (flock on the directory) keeps two
+runtime commands from changing one container at once.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import time
+
+from hutch import fastjson
+from hutch.errors import ContainerNotFound, InvalidID
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+DEFAULT_ROOT = "/run/hutch"
+FIFO = "exec.fifo"
+
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.")
+
+
+def validate_id(cid: str) -> None:
+    """runc's rule: [A-Za-z0-9_+.-]+, not "." or "..", at most 1024 characters."""
+    if not cid:
+        raise InvalidID(cid, "it is empty")
+    if cid in (".", "..") or not set(cid) <= _ID_CHARS:
+        raise InvalidID(cid, "only letters, digits and _ + - . are allowed")
+    if len(cid) > 1024:
+        raise InvalidID(cid, "it is longer than 1024 characters")
+
+
+def rfc3339_now() -> str:
+    ns = time.time_ns()
+    secs, frac = divmod(ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
+
+
+def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.rename(tmp, path)
+
+
+class Store:
+    def __init__(self, root: str = DEFAULT_ROOT) -> None:
+        self.root = os.path.abspath(root)
+
+    def dir(self, cid: str) -> str:
+        validate_id(cid)
+        return os.path.join(self.root, cid)
+
+    def create_dir(self, cid: str) -> str:
+        """Claim ``cid`` atomically (mkdir); ContainerExists if taken."""
+        from hutch.errors import ContainerExists
+
+        path = self.dir(cid)
+        os.makedirs(self.root, 0o711, exist_ok=True)
+        try:
+            os.mkdir(path, 0o711)
+        except FileExistsError:
+            raise ContainerExists(cid) from None
+        return path
+
+    def ids(self) -> list[str]:
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in names if os.path.isfile(os.path.join(self.root, n, "state.json")))
+
+    def load(self, cid: str) -> dict[str, Any]:
+        path = os.path.join(self.dir(cid), "state.json")
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except (FileNotFoundError, NotADirectoryError):
+            raise ContainerNotFound(cid) from None
+        state = fastjson.loads(data)
+        assert isinstance(state, dict)
+        return state
+
+    def save(self, cid: str, state: dict[str, Any]) -> None:
+        write_atomic(os.path.join(self.dir(cid), "state.json"), fastjson.dumps(state).encode())
+
+    def lock(self, cid: str) -> int:
+        """Take the container's lock (blocking); returns the fd to close to release it."""
+        try:
+            fd = os.open(self.dir(cid), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
+            raise ContainerNotFound(cid) from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
+    def remove(self, cid: str) -> None:
+        path = self.dir(cid)
+        for name in os.listdir(path) if os.path.isdir(path) else ():
+            try:
+                os.unlink(os.path.join(path, name))
+            except OSError as err:
+                if err.errno != errno.ENOENT:
+                    raise
+        try:
+            os.rmdir(path)
+        except FileNotFoundError:
+            pass
+
+
+def proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state letter, start time in clock ticks) of ``pid``, or None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # The command name may contain spaces and parentheses: split after the last ')'.
+    fields = data[data.rindex(b")") + 2 :].split()
+    return fields[0].decode(), int(fields[19])
+
+
+def is_alive(pid: int, starttime: int) -> bool:
+    if pid <= 0:
+        return False
+    st = proc_stat(pid)
+    return st is not None and st[0] not in ("Z", "X") and (not starttime or st[1] == starttime)
+
+
+def status(state_dir: str, state: dict[str, Any]) -> str:
+    """The runtime-spec status: creating, created, running, paused or stopped."""
+    if state.get("creating"):
+        return "creating"
+    if not is_alive(int(state["pid"]), int(state.get("starttime", 0))):
+        return "stopped"
+    if os.path.exists(os.path.join(state_dir, FIFO)):
+        return "created"
+    cg = state.get("cgroup")
+    if cg and _frozen(cg):
+        return "paused"
+    return "running"
+
+
+def _frozen(cg: dict[str, Any]) -> bool:
+    paths = cg.get("paths", {})
+    for key, path in paths.items():
+        name = "freezer.state" if "freezer" in key else "cgroup.freeze" if key in ("", "unified") else ""
+        if name:
+            try:
+                with open(os.path.join(path, name)) as f:
+                    return f.read().strip() in ("FROZEN", "FREEZING", "1")
+            except OSError:
+                return False
+    return False

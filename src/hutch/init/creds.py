@@ -1,0 +1,84 @@
+"""The process's identity: rlimits, oom_score_adj, user and groups, capabilities, no_new_privs.
+
+Order matters: the bounding set is dropped while we still hold CAP_SETPCAP; keep-caps
+carries the permitted set across the switch to a non-root uid; then capset() sets
+exactly the requested sets and the ambient set is raised last (runc's finalizeNamespace).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+
+from hutch._sys import consts as C
+from hutch._sys.creds import capset, prctl
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hutch.specconv.plan import ProcessPlan
+
+
+def set_rlimits(proc: ProcessPlan) -> None:
+    for res, soft, hard in proc["rlimits"]:
+        try:
+            resource.setrlimit(res, (soft, hard))
+        except (ValueError, OSError) as err:
+            raise OSError(getattr(err, "errno", 1) or 1,
+                          f"setrlimit {res} to {soft}/{hard}: {err}") from None
+
+
+def set_oom_score_adj(proc: ProcessPlan) -> None:
+    if proc["oom_score_adj"] is not None:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write(str(proc["oom_score_adj"]))
+
+
+def set_no_new_privs(proc: ProcessPlan) -> None:
+    if proc["no_new_privs"]:
+        prctl(C.PR_SET_NO_NEW_PRIVS, 1)
+
+
+def drop_bounding(proc: ProcessPlan, last_cap: int) -> None:
+    caps = proc["caps"]
+    if caps is None:
+        return
+    for cap in range(last_cap + 1):
+        if not caps["bounding"] >> cap & 1:
+            prctl(C.PR_CAPBSET_DROP, cap)
+
+
+def set_user(proc: ProcessPlan, setgroups_allowed: bool = True) -> None:
+    if setgroups_allowed:
+        os.setgroups(proc["additional_gids"])
+    os.setresgid(proc["gid"], proc["gid"], proc["gid"])
+    os.setresuid(proc["uid"], proc["uid"], proc["uid"])
+
+
+def set_caps(proc: ProcessPlan) -> None:
+    caps = proc["caps"]
+    if caps is None:
+        return
+    capset(caps["effective"], caps["permitted"], caps["inheritable"])
+    prctl(C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_CLEAR_ALL)
+    # The kernel allows an ambient capability only if it is permitted and inheritable;
+    # runc's default spec lists ambient caps without inheritable ones, and runc skips them.
+    amb = caps["ambient"] & caps["permitted"] & caps["inheritable"]
+    cap = 0
+    while amb:
+        if amb & 1:
+            prctl(C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_RAISE, cap)
+        amb >>= 1
+        cap += 1
+
+
+def finalize(proc: ProcessPlan, last_cap: int, setgroups_allowed: bool = True) -> None:
+    """Become the container's user with exactly the configured capabilities."""
+    drop_bounding(proc, last_cap)
+    if proc["caps"] is not None:
+        prctl(C.PR_SET_KEEPCAPS, 1)
+    set_user(proc, setgroups_allowed)
+    if proc["caps"] is not None:
+        prctl(C.PR_SET_KEEPCAPS, 0)
+    set_caps(proc)
+    if proc["umask"] is not None:
+        os.umask(proc["umask"])

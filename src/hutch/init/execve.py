@@ -1,0 +1,90 @@
+"""The last steps before exec: find the program, enter the cwd, reset signals, close fds."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from hutch._sys.fs import close_range
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hutch.specconv.plan import ProcessPlan
+
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class ExecError(Exception):
+    pass
+
+
+def env_dict(env: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in env:
+        key, sep, value = item.partition("=")
+        if sep and key:
+            out[key] = value
+    return out
+
+
+def find_program(proc: ProcessPlan) -> str:
+    """Resolve args[0] like execvp does with the container's PATH; error if absent."""
+    name = proc["args"][0]
+    if "/" in name:
+        candidates = [name if name.startswith("/") else os.path.join(proc["cwd"], name)]
+    else:
+        path = env_dict(proc["env"]).get("PATH", DEFAULT_PATH)
+        candidates = [os.path.join(d or ".", name) for d in path.split(":")]
+    for cand in candidates:
+        if os.path.isfile(cand) and os.access(cand, os.X_OK, effective_ids=True):
+            return cand
+    for cand in candidates:
+        if os.path.exists(cand):
+            raise ExecError(f'exec: "{name}": permission denied')
+    if "/" in name:
+        raise ExecError(f'exec: "{name}": stat {name}: no such file or directory')
+    raise ExecError(f'exec: "{name}": executable file not found in $PATH')
+
+
+def enter_cwd(proc: ProcessPlan) -> None:
+    """chdir to the cwd and prove it is inside the container (CVE-2024-21626)."""
+    try:
+        os.chdir(proc["cwd"])
+    except OSError as err:
+        raise ExecError(f"chdir to cwd ({proc['cwd']!r}) set in config.json failed: {err.strerror}") from None
+    try:
+        os.getcwd()  # ENOENT: the cwd is not reachable from our root
+    except FileNotFoundError:
+        raise ExecError("current working directory is outside of the container") from None
+
+
+def reset_signals() -> None:
+    """Python leaves SIGPIPE/SIGXFSZ ignored and SIG_IGN survives execve: reset all."""
+    for sig in range(1, signal.NSIG):
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+def close_fds(preserve: int) -> None:
+    """Close every fd from 3 + preserve up; the preserved ones lose CLOEXEC."""
+    for fd in range(3, 3 + preserve):
+        try:
+            os.set_inheritable(fd, True)
+        except OSError:
+            pass
+    try:
+        close_range(3 + preserve, 0xFFFFFFFF)
+    except OSError:
+        os.closerange(3 + preserve, 1 << 20)
+
+
+def execute(path: str, proc: ProcessPlan, preserve: int) -> None:
+    reset_signals()
+    close_fds(preserve)
+    os.execve(path, proc["args"], env_dict(proc["env"]))

@@ -1,0 +1,419 @@
+"""The container's root filesystem: mounts, /dev, pivot_root, masked and read-only paths.
+
+Every path inside the rootfs is resolved by the kernel within the rootfs
+(openat2 RESOLVE_IN_ROOT), and every mount lands on the fd it resolved to
+(``/proc/self/fd/N``), never on a string path that could be swapped for a
+symlink in between: that is the fix for CVE-2021-30465. /dev and masked paths
+never follow a symlink planted in the image (CVE-2025-31133, CVE-2025-52565).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from hutch._sys import consts as C
+from hutch._sys.fs import openat2
+from hutch._sys.mount import AT_EMPTY_PATH, AT_RECURSIVE, mount, mount_setattr, pivot_root, umount2
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hutch.specconv.plan import DevicePlan, MountPlan, Plan
+
+IN_ROOT = C.RESOLVE_IN_ROOT | C.RESOLVE_NO_MAGICLINKS
+
+# Devices every container gets (runtime-spec config-linux.md "Default Devices").
+DEFAULT_DEVICES: list[tuple[str, int, int]] = [
+    ("/dev/null", 1, 3),
+    ("/dev/zero", 1, 5),
+    ("/dev/full", 1, 7),
+    ("/dev/random", 1, 8),
+    ("/dev/urandom", 1, 9),
+    ("/dev/tty", 5, 0),
+]
+
+# Flags that an unprivileged mount namespace cannot clear on a bind remount.
+_LOCKED = (
+    (C.ST_NOSUID, C.MS_NOSUID),
+    (C.ST_NODEV, C.MS_NODEV),
+    (C.ST_NOEXEC, C.MS_NOEXEC),
+    (C.ST_NOATIME, C.MS_NOATIME),
+    (C.ST_NODIRATIME, C.MS_NODIRATIME),
+    (C.ST_RELATIME, C.MS_RELATIME),
+)
+
+
+def fdpath(fd: int) -> str:
+    return f"/proc/self/fd/{fd}"
+
+
+def open_in_root(rootfd: int, path: str, flags: int = C.O_PATH, resolve: int = IN_ROOT) -> int:
+    return openat2(rootfd, path.lstrip("/") or ".", flags, resolve)
+
+
+def mkdir_all(rootfd: int, path: str, mode: int = 0o755) -> int:
+    """Make ``path`` (inside the root) a directory, creating parents; return an O_PATH fd.
+
+    Each component is created with mkdirat() on the fd of its already-resolved
+    parent, and the result reopened within the root, so a symlink in the image
+    can never take the walk outside.
+    """
+    parts = [p for p in path.split("/") if p and p != "."]
+    fd = os.dup(rootfd)
+    try:
+        for i, name in enumerate(parts):
+            if name == "..":
+                raise OSError(errno.EINVAL, "'..' in a container path", path)
+            sub = "/".join(parts[: i + 1])
+            try:
+                nfd = open_in_root(rootfd, sub, C.O_PATH | os.O_DIRECTORY)
+            except FileNotFoundError:
+                try:
+                    os.mkdir(name, mode, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                nfd = open_in_root(rootfd, sub, C.O_PATH | os.O_DIRECTORY)
+            os.close(fd)
+            fd = nfd
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def make_file(rootfd: int, path: str) -> int:
+    """Make ``path`` (inside the root) exist as a file or keep what is there; return O_PATH fd."""
+    parent, _, name = path.rstrip("/").rpartition("/")
+    try:
+        return open_in_root(rootfd, path)
+    except FileNotFoundError:
+        pass
+    pfd = mkdir_all(rootfd, parent)
+    try:
+        try:
+            os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o644, dir_fd=pfd))
+        except FileExistsError:
+            pass
+    finally:
+        os.close(pfd)
+    return open_in_root(rootfd, path)
+
+
+def locked_flags(fd: int) -> int:
+    """MS_* flags the current mount at ``fd`` has that a remount must keep."""
+    f_flag = os.statvfs(fdpath(fd)).f_flag
+    return sum(ms for st, ms in _LOCKED if f_flag & st)
+
+
+# --- stages, in the order the init calls them ------------------------------------------
+
+
+def prepare_root(plan: Plan) -> None:
+    """Make our mount namespace a slave of the host's and the rootfs a mount point."""
+    prop = plan["rootfs_propagation"] or (C.MS_SLAVE | C.MS_REC)
+    mount(None, "/", None, prop)
+    if prop & C.MS_SHARED:
+        _make_parent_private(plan["rootfs"])
+    mount(plan["rootfs"], plan["rootfs"], None, C.MS_BIND | C.MS_REC)
+
+
+def _make_parent_private(path: str) -> None:
+    """pivot_root refuses a new root whose parent mount is shared."""
+    best = "/"
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = line.split()[4]
+            if (path == mp or path.startswith(mp.rstrip("/") + "/")) and len(mp) > len(best):
+                best = mp
+    mount(None, best, None, C.MS_PRIVATE)
+
+
+def do_mounts(plan: Plan, rootfd: int) -> None:
+    for m in plan["mounts"]:
+        try:
+            mount_one(m, rootfd, plan)
+        except OSError as err:
+            what = m["source"] if m["bind"] else m["type"]
+            raise OSError(err.errno, f"mount {what} to {m['dest']}: {err.strerror}") from None
+
+
+def mount_one(m: MountPlan, rootfd: int, plan: Plan) -> None:
+    dest = m["dest"]
+    if m["type"] == "cgroup" and plan.get("cgroup_binds"):
+        _mount_cgroup_v1(m, rootfd, plan)
+        return
+    if m["bind"]:
+        src = m["source"]
+        if not os.path.isabs(src):
+            src = os.path.join(plan["bundle"], src)
+        st = os.stat(src)
+        fd = mkdir_all(rootfd, dest) if stat.S_ISDIR(st.st_mode) else make_file(rootfd, dest)
+    else:
+        src = m["source"] or m["type"]
+        fd = mkdir_all(rootfd, dest)
+    try:
+        target = fdpath(fd)
+        if m["bind"]:
+            mount(src, target, None, m["flags"] & (C.MS_BIND | C.MS_REC))
+            # A bind ignores other flags: apply them with a remount of the new mount.
+            extra = m["flags"] & ~(C.MS_BIND | C.MS_REC | C.MS_REMOUNT)
+            if extra:
+                nfd = open_in_root(rootfd, dest)
+                try:
+                    keep = locked_flags(nfd)
+                    mount(None, fdpath(nfd), None, C.MS_BIND | C.MS_REMOUNT | extra | keep)
+                finally:
+                    os.close(nfd)
+        else:
+            _mount_fs(m, src, target, rootfd)
+        if m["propagation"] or m["rec_set"] or m["rec_clear"]:
+            nfd = open_in_root(rootfd, dest)
+            try:
+                for prop in m["propagation"]:
+                    mount(None, fdpath(nfd), None, prop)
+                if m["rec_set"] or m["rec_clear"]:
+                    mount_setattr(nfd, "", AT_EMPTY_PATH | AT_RECURSIVE, m["rec_set"], m["rec_clear"])
+            finally:
+                os.close(nfd)
+    finally:
+        os.close(fd)
+
+
+def _mount_fs(m: MountPlan, src: str, target: str, rootfd: int) -> None:
+    flags = m["flags"] & ~C.MS_REMOUNT
+    data = m["data"] or None
+    try:
+        mount(src, target, m["type"], flags, data)
+    except PermissionError:
+        # sysfs and mqueue cannot be mounted in a user namespace that does not own
+        # the network/IPC namespace: fall back to a bind of the host's, as runc does.
+        if m["type"] == "sysfs":
+            mount("/sys", target, None, C.MS_BIND | C.MS_REC)
+        elif m["type"] == "mqueue":
+            mount("/dev/mqueue", target, None, C.MS_BIND)
+        else:
+            raise
+        if flags & ~(C.MS_BIND | C.MS_REC):
+            nfd = open_in_root(rootfd, m["dest"])
+            try:
+                keep = locked_flags(nfd)
+                mount(None, fdpath(nfd), None, C.MS_BIND | C.MS_REMOUNT | flags | keep)
+            finally:
+                os.close(nfd)
+
+
+def _mount_cgroup_v1(m: MountPlan, rootfd: int, plan: Plan) -> None:
+    """A v1 cgroup mount is a tmpfs holding one bind per hierarchy of the container's cgroup."""
+    fd = mkdir_all(rootfd, m["dest"])
+    try:
+        mount("tmpfs", fdpath(fd), "tmpfs", C.MS_NOSUID | C.MS_NODEV | C.MS_NOEXEC, "mode=755")
+    finally:
+        os.close(fd)
+    for name, host_path in plan.get("cgroup_binds", []):
+        sub = m["dest"].rstrip("/") + "/" + name
+        sfd = mkdir_all(rootfd, sub)
+        try:
+            mount(host_path, fdpath(sfd), None, C.MS_BIND | C.MS_REC)
+        finally:
+            os.close(sfd)
+        sfd = open_in_root(rootfd, sub)  # the new mount, not the directory under it
+        try:
+            flags = m["flags"] & (C.MS_RDONLY | C.MS_NOSUID | C.MS_NODEV | C.MS_NOEXEC)
+            mount(None, fdpath(sfd), None, C.MS_BIND | C.MS_REMOUNT | flags | locked_flags(sfd))
+        finally:
+            os.close(sfd)
+        # co-mounted controllers (cpu,cpuacct) also appear under each single name
+        if "," in name:
+            dfd = open_in_root(rootfd, m["dest"], C.O_PATH | os.O_DIRECTORY)
+            try:
+                for alias in name.split(","):
+                    try:
+                        os.symlink(name, alias, dir_fd=dfd)
+                    except FileExistsError:
+                        pass
+            finally:
+                os.close(dfd)
+    if m["flags"] & C.MS_RDONLY:
+        nfd = open_in_root(rootfd, m["dest"])
+        try:
+            mount(None, fdpath(nfd), None, C.MS_BIND | C.MS_REMOUNT | C.MS_RDONLY | locked_flags(nfd))
+        finally:
+            os.close(nfd)
+
+
+def _has_mount(plan: Plan, dest: str) -> bool:
+    return any(m["dest"].rstrip("/") == dest for m in plan["mounts"])
+
+
+def create_devices(plan: Plan, rootfd: int) -> None:
+    """Default devices and linux.devices: mknod, or a bind of the host's node in a user ns."""
+    devices: list[DevicePlan] = []
+    if _has_mount(plan, "/dev"):
+        listed = {d["path"] for d in plan["devices"]}
+        for path, major, minor in DEFAULT_DEVICES:
+            if path not in listed:
+                devices.append(
+                    {"path": path, "type": "c", "major": major, "minor": minor,
+                     "mode": 0o666, "uid": 0, "gid": 0}
+                )
+    devices.extend(plan["devices"])
+    for dev in devices:
+        _create_device(dev, rootfd, bind=plan["userns"] or bool(plan["join_userns"]))
+    if _has_mount(plan, "/dev"):
+        _dev_symlinks(plan, rootfd)
+
+
+def _create_device(dev: DevicePlan, rootfd: int, bind: bool) -> None:
+    parent, _, name = dev["path"].rpartition("/")
+    pfd = mkdir_all(rootfd, parent)
+    try:
+        kind = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_IFIFO}[dev["type"]]
+        # Never follow or keep what the image put there (CVE-2025-52565): replace it.
+        try:
+            os.unlink(name, dir_fd=pfd)
+        except FileNotFoundError:
+            pass
+        except IsADirectoryError:
+            raise OSError(errno.EEXIST, "a directory is in the way of a device", dev["path"]) from None
+        if bind:
+            os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW,
+                             0o644, dir_fd=pfd))
+            nfd = os.open(name, C.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
+            try:
+                mount(dev["path"], fdpath(nfd), None, C.MS_BIND)
+            finally:
+                os.close(nfd)
+            return
+        mode = dev["mode"] & 0o7777
+        os.mknod(name, mode | kind, os.makedev(dev["major"], dev["minor"]), dir_fd=pfd)
+        os.chmod(name, mode, dir_fd=pfd, follow_symlinks=False)
+        os.chown(name, dev["uid"], dev["gid"], dir_fd=pfd, follow_symlinks=False)
+    finally:
+        os.close(pfd)
+
+
+def _dev_symlinks(plan: Plan, rootfd: int) -> None:
+    dfd = open_in_root(rootfd, "/dev", C.O_PATH | os.O_DIRECTORY)
+    try:
+        links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"),
+                 ("/proc/self/fd/1", "stdout"), ("/proc/self/fd/2", "stderr")]
+        if _has_mount(plan, "/dev/pts"):
+            try:
+                os.unlink("ptmx", dir_fd=dfd)
+            except FileNotFoundError:
+                pass
+            links.append(("pts/ptmx", "ptmx"))
+        for target, name in links:
+            try:
+                os.symlink(target, name, dir_fd=dfd)
+            except FileExistsError:
+                pass
+    finally:
+        os.close(dfd)
+
+
+def enter_root(plan: Plan) -> None:
+    """pivot_root into the rootfs (or chroot with --no-pivot / without a mount namespace)."""
+    rootfs = plan["rootfs"]
+    if plan["no_pivot"] or not plan["new_ns_flags"] & C.CLONE_NEWNS:
+        os.chdir(rootfs)
+        if plan["new_ns_flags"] & C.CLONE_NEWNS:
+            mount(rootfs, "/", None, C.MS_MOVE)
+        os.chroot(".")
+        os.chdir("/")
+        return
+    old = os.open("/", os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    new = os.open(rootfs, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fchdir(new)
+        # pivot_root(".", ".") stacks the old root on top of the new one; unmount it
+        # from there (runc's trick: no temporary directory in the image needed).
+        pivot_root(".", ".")
+        os.fchdir(old)
+        mount(None, ".", None, C.MS_SLAVE | C.MS_REC)
+        umount2(".", C.MNT_DETACH)
+        os.chdir("/")
+    finally:
+        os.close(old)
+        os.close(new)
+
+
+def finish_root(plan: Plan) -> None:
+    """After entering the root: sysctls, read-only and masked paths, read-only /, propagation."""
+    rootfd = os.open("/", C.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for key, value in plan["sysctl"].items():
+            path = "/proc/sys/" + key.replace(".", "/")
+            fd = open_in_root(rootfd, path, os.O_WRONLY, C.RESOLVE_BENEATH | C.RESOLVE_NO_SYMLINKS)
+            try:
+                os.write(fd, value.encode())
+            finally:
+                os.close(fd)
+        for path in plan["readonly_paths"]:
+            _readonly(rootfd, path)
+        for path in plan["masked_paths"]:
+            _mask(rootfd, path)
+        if plan["readonly_root"]:
+            mount(None, "/", None, C.MS_BIND | C.MS_REMOUNT | C.MS_RDONLY | locked_flags(rootfd))
+    finally:
+        os.close(rootfd)
+    prop = plan["rootfs_propagation"]
+    if prop and prop & (C.MS_SHARED | C.MS_PRIVATE | C.MS_UNBINDABLE):
+        mount(None, "/", None, prop)
+
+
+def _open_nofollow(rootfd: int, path: str) -> int | None:
+    """O_PATH fd of ``path`` in the root without following a final symlink; None if absent."""
+    parent, _, name = path.rstrip("/").rpartition("/")
+    try:
+        pfd = open_in_root(rootfd, parent or "/", C.O_PATH | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        return os.open(name, C.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
+    except FileNotFoundError:
+        return None
+    finally:
+        os.close(pfd)
+
+
+def _readonly(rootfd: int, path: str) -> None:
+    fd = _open_nofollow(rootfd, path)
+    if fd is None:
+        return
+    try:
+        if stat.S_ISLNK(os.fstat(fd).st_mode):
+            return
+        mount(fdpath(fd), fdpath(fd), None, C.MS_BIND | C.MS_REC)
+        nfd = open_in_root(rootfd, path, C.O_PATH, C.RESOLVE_IN_ROOT | C.RESOLVE_NO_SYMLINKS)
+        try:
+            flags = C.MS_BIND | C.MS_REMOUNT | C.MS_RDONLY | C.MS_NOSUID | C.MS_NODEV | C.MS_NOEXEC
+            mount(None, fdpath(nfd), None, flags | locked_flags(nfd))
+        finally:
+            os.close(nfd)
+    finally:
+        os.close(fd)
+
+
+def _mask(rootfd: int, path: str) -> None:
+    fd = _open_nofollow(rootfd, path)
+    if fd is None:
+        return
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISLNK(mode):
+            return  # never follow a symlink planted at a masked path (CVE-2025-31133)
+        if stat.S_ISDIR(mode):
+            mount("tmpfs", fdpath(fd), "tmpfs", C.MS_RDONLY, None)
+            return
+        null = os.open("/dev/null", C.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            st = os.fstat(null)
+            if not stat.S_ISCHR(st.st_mode) or st.st_rdev != os.makedev(1, 3):
+                raise OSError(errno.EPERM, "/dev/null is not the null device", "/dev/null")
+            mount(fdpath(null), fdpath(fd), None, C.MS_BIND)
+        finally:
+            os.close(null)
+    finally:
+        os.close(fd)

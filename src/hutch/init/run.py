@@ -1,0 +1,202 @@
+"""The container's init, as a flat script of named stages.
+
+    runtime (parent)                 stage1 (forked)                 init (pid 1)
+    apply cgroup ── GO ───────────▶  non-dumpable; user ns
+                  ◀── USERMAP ────   (new user ns)
+    write maps  ── MAPPED ────────▶  join ns by path; unshare new
+                  ◀── PID ────────   fork ─────────────────────────▶ setsid; lo up; mounts; /dev
+                                     exit                            ◀─▶ HOOKS / HOOKS_DONE
+                                                                     createContainer hooks
+                                                                     pivot_root; masks; sysctl
+                                                                     hostname; console; creds
+                  ◀── READY ──────────────────────────────────────── cwd, program found
+    save state; exit                                                 block on exec.fifo
+    (`start` opens exec.fifo) ─────────────────────────────────────▶ startContainer hooks; exec
+
+Everything before READY reports failure as an ERROR message the parent raises
+as InitFailed; nothing here logs or prints. This module imports only os, sys,
+signal and hutch modules that do the same (an import-allowlist test guards it).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from hutch._sys import consts as C
+from hutch._sys.creds import prctl
+from hutch.init import creds, execve, namespaces, rootfs
+from hutch.process import sync
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hutch.specconv.plan import Plan
+
+
+class Fds:
+    """The fds the init inherits from the runtime."""
+
+    __slots__ = ("console", "fifo", "preserve", "sock")
+
+    def __init__(self, sock: int, fifo: int, console: int, preserve: int) -> None:
+        self.sock, self.fifo, self.console, self.preserve = sock, fifo, console, preserve
+
+
+def stage1(plan: Plan, fds: Fds, last_cap: int) -> int:
+    """Runs in the first child: namespaces, then fork the init. Returns an exit code."""
+    stage = "namespaces"
+    try:
+        # Nothing that enters the container may expose the host's python through
+        # /proc/PID/exe to the container (CVE-2019-5736).
+        prctl(C.PR_SET_DUMPABLE, 0)
+        sync.expect(fds.sock, sync.GO)
+
+        def request_maps() -> None:
+            sync.send(fds.sock, sync.USERMAP)
+            sync.expect(fds.sock, sync.MAPPED)
+
+        namespaces.enter_user(plan, request_maps)
+        namespaces.join_others(plan)
+        namespaces.unshare_new(plan)
+        pid = os.fork()
+        if pid == 0:
+            os._exit(init(plan, fds, last_cap))
+        sync.send(fds.sock, sync.PID, pid=pid)
+        return 0
+    except BaseException as err:
+        report(fds.sock, stage, err)
+        return 1
+
+
+def init(plan: Plan, fds: Fds, last_cap: int) -> int:
+    stage = "init"
+    proc = plan["process"]
+    try:
+        os.setsid()
+        if plan["lo_up"]:
+            stage = "network"
+            namespaces.loopback_up()
+        stage = "rootfs"
+        rootfs.prepare_root(plan)
+        rootfd = os.open(plan["rootfs"], C.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            rootfs.do_mounts(plan, rootfd)
+            stage = "devices"
+            rootfs.create_devices(plan, rootfd)
+        finally:
+            os.close(rootfd)
+        stage = "hooks"
+        sync.send(fds.sock, sync.HOOKS)
+        state = str(sync.expect(fds.sock, sync.HOOKS_DONE)["state"]).encode()
+        run_hooks("createContainer", plan, state)
+        preload(plan)
+        stage = "pivot_root"
+        rootfs.enter_root(plan)
+        stage = "rootfs"
+        rootfs.finish_root(plan)
+        stage = "hostname"
+        set_names(plan)
+        if proc["terminal"]:
+            stage = "console"
+            setup_console(plan, fds)
+        stage = "process"
+        creds.set_oom_score_adj(proc)
+        creds.set_rlimits(proc)
+        creds.set_no_new_privs(proc)
+        stage = "credentials"
+        creds.finalize(proc, last_cap, setgroups_allowed=setgroups_allowed(plan))
+        stage = "exec"
+        execve.enter_cwd(proc)
+        program = execve.find_program(proc)
+    except BaseException as err:
+        report(fds.sock, stage, err)
+        return 1
+    sync.send(fds.sock, sync.READY)
+    os.close(fds.sock)
+    try:
+        wait_for_start(fds.fifo)
+        run_hooks("startContainer", plan, state)
+        execve.execute(program, proc, fds.preserve)
+    except BaseException as err:
+        os.write(2, f"hutch-runtime init: {describe(err)}\n".encode())
+    return 255
+
+
+def preload(plan: Plan) -> None:
+    """Import now what later stages need: after pivot_root the host's files are gone."""
+    import hutch._sys.misc  # noqa: F401
+
+    if plan["process"]["terminal"]:
+        import socket  # noqa: F401
+
+        import hutch.process.console  # noqa: F401
+    if plan["hooks"].get("startContainer"):
+        import hutch.hooks  # noqa: F401
+
+
+def set_names(plan: Plan) -> None:
+    from hutch._sys.misc import setdomainname, sethostname
+
+    if plan["hostname"] is not None:
+        sethostname(plan["hostname"])
+    if plan["domainname"] is not None:
+        setdomainname(plan["domainname"])
+
+
+def setgroups_allowed(plan: Plan) -> bool:
+    if not (plan["userns"] or plan["join_userns"]):
+        return True
+    try:
+        with open("/proc/self/setgroups") as f:
+            return f.read().strip() == "allow"
+    except OSError:
+        return True
+
+
+def setup_console(plan: Plan, fds: Fds) -> None:
+    from hutch.process import console
+
+    size = plan["process"]["console_size"]
+    master, slave = console.open_pty(*(size or ()))
+    console.send_fd(fds.console, master, "/dev/ptmx")
+    os.close(master)
+    os.close(fds.console)
+    console.make_controlling_tty(slave)
+
+
+def run_hooks(kind: str, plan: Plan, state: bytes) -> None:
+    hooks = plan["hooks"].get(kind)
+    if hooks:
+        from hutch import hooks as hookrun
+
+        hookrun.run_hooks(kind, list(hooks), state, warn_only=False, warn=lambda m: None)
+
+
+def _exit_on_signal(sig: int, _frame: object) -> None:
+    os._exit(128 + sig)
+
+
+def wait_for_start(fifo_fd: int) -> None:
+    """Block until `start` opens the exec fifo; die quietly if killed while created."""
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT,
+                signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, _exit_on_signal)
+    fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
+    os.write(fd, b"0")
+    os.close(fd)
+    os.close(fifo_fd)
+
+
+def describe(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        where = f" {err.filename}" if err.filename else ""
+        return f"{err.strerror}{where}" if not err.args[1:] or err.filename else str(err.strerror)
+    return str(err) or type(err).__name__
+
+
+def report(sock: int, stage: str, err: BaseException) -> None:
+    try:
+        sync.send(sock, sync.ERROR, stage=stage, msg=describe(err),
+                  errno=getattr(err, "errno", 0) or 0)
+    except OSError:
+        pass

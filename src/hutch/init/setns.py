@@ -1,0 +1,86 @@
+"""The child side of `exec`: join a running container's namespaces and exec a process.
+
+    runtime (parent)                 stage1 (forked)                  process
+    apply cgroup ── GO ───────────▶  non-dumpable; setns user, then
+                                     the others, mount last; fork ──▶ console; rlimits; creds;
+                  ◀── PID ────────   exit                              cwd; program found
+                  ◀── READY ─────────────────────────────────────────  exec (the channel closes:
+                  ◀── ERROR, if exec itself failed                     CLOEXEC)
+"""
+
+from __future__ import annotations
+
+import os
+
+from hutch._sys import consts as C
+from hutch._sys.creds import prctl
+from hutch.init import creds, execve, namespaces
+from hutch.init.run import Fds, describe, report
+from hutch.process import sync
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hutch.specconv.plan import ProcessPlan
+
+# /proc/PID/ns names, in join order (user first; mount last: it changes our root).
+NS_FILES = (
+    ("user", C.CLONE_NEWUSER),
+    ("ipc", C.CLONE_NEWIPC),
+    ("uts", C.CLONE_NEWUTS),
+    ("net", C.CLONE_NEWNET),
+    ("pid", C.CLONE_NEWPID),
+    ("cgroup", C.CLONE_NEWCGROUP),
+    ("time", C.CLONE_NEWTIME),
+    ("mnt", C.CLONE_NEWNS),
+)
+
+
+def stage1(joins: list[list[object]], proc: ProcessPlan, fds: Fds, last_cap: int,
+           setgroups: bool) -> int:
+    try:
+        prctl(C.PR_SET_DUMPABLE, 0)
+        sync.expect(fds.sock, sync.GO)
+        if proc["terminal"]:  # import before joining the mount namespace hides our files
+            import socket  # noqa: F401
+
+            import hutch.process.console  # noqa: F401
+        for path, kind in joins:
+            namespaces.join(str(path), int(kind))  # type: ignore[call-overload]
+        pid = os.fork()
+        if pid == 0:
+            os._exit(process(proc, fds, last_cap, setgroups))
+        sync.send(fds.sock, sync.PID, pid=pid)
+        return 0
+    except BaseException as err:
+        report(fds.sock, "namespaces", err)
+        return 1
+
+
+def process(proc: ProcessPlan, fds: Fds, last_cap: int, setgroups: bool) -> int:
+    stage = "exec"
+    try:
+        if proc["terminal"]:
+            from hutch.process import console
+
+            stage = "console"
+            os.setsid()
+            master, slave = console.open_pty(*(proc["console_size"] or ()))
+            console.send_fd(fds.console, master, "/dev/ptmx")
+            os.close(master)
+            console.make_controlling_tty(slave)
+        stage = "process"
+        creds.set_oom_score_adj(proc)
+        creds.set_rlimits(proc)
+        creds.set_no_new_privs(proc)
+        stage = "credentials"
+        creds.finalize(proc, last_cap, setgroups_allowed=setgroups)
+        stage = "exec"
+        execve.enter_cwd(proc)
+        program = execve.find_program(proc)
+        sync.send(fds.sock, sync.READY)
+        execve.execute(program, proc, fds.preserve)
+    except BaseException as err:
+        report(fds.sock, stage, err)
+        if stage == "exec":
+            os.write(2, f"hutch-runtime exec: {describe(err)}\n".encode())
+    return 255

@@ -1,0 +1,120 @@
+"""The runtime's side of starting a container's init (see hutch.init.run for the child's).
+
+The runtime forks stage1, places it in the container's cgroup, writes its
+uid/gid maps on request, runs the prestart/createRuntime hooks when the init
+asks, and returns the init's pid once the init reports READY. On any failure
+every process it forked is killed and reaped before the error propagates.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from hutch.errors import InitFailed
+from hutch.process import sync
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hutch.specconv.plan import Plan
+
+
+class CgroupPlacer:  # the part of the cgroup manager spawn needs
+    def apply(self, pid: int) -> None: ...
+
+
+def assert_single_threaded() -> None:
+    """unshare(CLONE_NEWUSER) fails with EINVAL in a multi-threaded process."""
+    if len(os.listdir("/proc/self/task")) != 1:
+        raise RuntimeError("hutch-runtime must be single-threaded before it forks the init")
+
+
+def write_id_maps(pid: int, plan: Plan) -> None:
+    for name, text in (("uid_map", plan["uid_map"]), ("gid_map", plan["gid_map"])):
+        try:
+            with open(f"/proc/{pid}/{name}", "w") as f:
+                f.write(text)
+        except OSError as err:
+            raise InitFailed("usermap", f"write /proc/{pid}/{name}: {err.strerror}", err.errno) from None
+
+
+def spawn(
+    plan: Plan,
+    cgroup: CgroupPlacer,
+    fifo_fd: int,
+    console_fd: int,
+    preserve_fds: int,
+    on_hooks: Callable[[int], str],
+) -> int:
+    """Fork the container's init; return its pid (host view) once it is READY.
+
+    ``on_hooks(pid)`` runs the runtime-namespace hooks and returns the state JSON
+    the init passes to its own hooks.
+    """
+    from hutch.init import run
+    from hutch.specconv.caps import last_cap
+
+    assert_single_threaded()
+    cap = last_cap()
+    parent_fd, child_fd = sync.socketpair()
+    stage1 = os.fork()
+    if stage1 == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            os.close(parent_fd)
+            code = run.stage1(plan, run.Fds(child_fd, fifo_fd, console_fd, preserve_fds), cap)
+        finally:
+            os._exit(code)
+    os.close(child_fd)
+    init_pid = 0
+    try:
+        cgroup.apply(stage1)
+        sync.send(parent_fd, sync.GO)
+        hooks_pending = False
+        while True:
+            try:
+                msg = sync.recv(parent_fd)
+            except sync.ChannelClosed:
+                raise InitFailed("init", "the container's init exited before it was ready") from None
+            kind = msg["type"]
+            if kind == sync.USERMAP:
+                write_id_maps(stage1, plan)
+                sync.send(parent_fd, sync.MAPPED)
+            elif kind == sync.PID:
+                init_pid = int(msg["pid"])  # type: ignore[call-overload]
+                _reap(stage1)
+                stage1 = 0
+            elif kind == sync.HOOKS:
+                hooks_pending = True
+            elif kind == sync.READY:
+                return init_pid
+            elif kind == sync.ERROR:
+                raise InitFailed(str(msg.get("stage")), str(msg.get("msg")), int(msg.get("errno") or 0))  # type: ignore[call-overload]
+            else:
+                raise InitFailed("sync", f"unexpected message {kind!r}")
+            if hooks_pending and init_pid:
+                hooks_pending = False
+                sync.send(parent_fd, sync.HOOKS_DONE, state=on_hooks(init_pid))
+    except BaseException:
+        for pid in (init_pid, stage1):
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if stage1:
+            _reap(stage1)
+        if init_pid:
+            _reap(init_pid)
+        raise
+    finally:
+        os.close(parent_fd)
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass  # not our child (the init is stage1's): reaped by its new parent

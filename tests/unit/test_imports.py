@@ -1,0 +1,39 @@
+"""The runtime's hot paths import only what they need (STYLE P7)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+# Never on the init path: heavy, threaded, or able to run code from the environment.
+FORBIDDEN_INIT = {
+    "msgspec", "typing", "logging", "argparse", "asyncio", "threading", "subprocess",
+    "pyroute2", "ctypes.util", "json", "re", "pathlib", "seccomp", "dataclasses",
+}
+# `start`, `state`, `kill`, `delete`, `list` never decode a config or compile anything.
+FORBIDDEN_LIGHT = {"msgspec", "typing", "logging", "argparse", "asyncio", "threading", "pyroute2",
+                   "hutch.spec", "hutch.specconv.convert"}
+
+
+def _modules(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-I", "-c", f"{code}\nimport sys\nprint(' '.join(sys.modules))"],
+                         capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_init_path_allowlist() -> None:
+    mods = _modules("import hutch.init.run, hutch.init.setns, hutch.process.console, hutch.hooks")
+    bad = {m for m in mods if m in FORBIDDEN_INIT or m.split(".")[0] in FORBIDDEN_INIT}
+    assert not bad, f"the init path imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("module", ["lifecycle", "query"])
+def test_light_commands(module: str) -> None:
+    mods = _modules(
+        f"import hutch.cli.main, hutch.cli.commands.{module}, hutch.container.start, "
+        "hutch.container.kill, hutch.container.delete, hutch.cgroups"
+    )
+    bad = {m for m in mods if m in FORBIDDEN_LIGHT}
+    assert not bad, f"hutch-runtime {module} imports {sorted(bad)}"
