@@ -42,6 +42,8 @@ _RECORD_VERSION = 1
 _RMDIR_TIMEOUT = 2.0
 # kill_all(): rounds of "list, signal the new ones" to catch processes forked meanwhile.
 _KILL_ROUNDS = 20
+# create(): attempts when a concurrent destroy() removes an empty parent under us.
+_CREATE_RETRIES = 5
 
 _FS = CgroupFS()
 
@@ -195,13 +197,20 @@ class Manager:
         parts = self.path.strip("/").split("/")
         try:
             for key, leaf in self.paths.items():
-                cur = self._mountpoint(leaf)
-                for part in parts:
-                    parent, cur = cur, f"{cur}/{part}"
-                    if self._fs.mkdir(key, cur) and cur == leaf:
-                        made.append((key, cur))
-                    if key != _mode.UNIFIED and "cpuset" in key.split(","):
-                        self._init_cpuset(key, parent, cur)
+                for attempt in range(_CREATE_RETRIES):
+                    try:
+                        cur = self._mountpoint(leaf)
+                        for part in parts:
+                            parent, cur = cur, f"{cur}/{part}"
+                            if self._fs.mkdir(key, cur) and cur == leaf:
+                                made.append((key, cur))
+                            if key != _mode.UNIFIED and "cpuset" in key.split(","):
+                                self._init_cpuset(key, parent, cur)
+                        break
+                    except CgroupIOError as err:
+                        # a concurrent destroy() removed an empty /hutch level under us
+                        if err.errno != errno.ENOENT or attempt == _CREATE_RETRIES - 1:
+                            raise
         except HutchError as err:
             for key, leaf in reversed(made):
                 try:
@@ -257,6 +266,7 @@ class Manager:
             try:
                 for d in reversed(list(self._fs.walk(top))):
                     self._rmdir_retry(key, d)
+                self._remove_empty_parents(key, top)
             except CgroupError as err:
                 if first is None:
                     first = err
@@ -266,6 +276,23 @@ class Manager:
             raise first
 
     # ---- helpers ------------------------------------------------------------------
+
+    def _remove_empty_parents(self, key: str, leaf: str) -> None:
+        """Remove levels between the leaf and the hierarchy root under /hutch once empty.
+
+        Only hutch's own parent: an absolute cgroupsPath elsewhere keeps its
+        ancestors. A level another container still uses is not empty (EBUSY/ENOTEMPTY).
+        """
+        if not self.path.startswith(PARENT + "/"):
+            return
+        mount = self._mountpoint(leaf)
+        cur = leaf.rsplit("/", 1)[0]
+        while len(cur) >= len(mount) + len(PARENT):
+            try:
+                self._fs.rmdir(key, cur)
+            except CgroupIOError:
+                return
+            cur = cur.rsplit("/", 1)[0]
 
     def _mountpoint(self, leaf: str) -> str:
         return leaf[: len(leaf) - len(self.path)]
