@@ -125,6 +125,9 @@ def create(
         store.save(cid, state)
         fifo = os.path.join(state_dir, FIFO)
         os.mkfifo(fifo, 0o622)
+        # Opened for writing by the init as the container's user (runc does the same).
+        os.chmod(fifo, 0o622)
+        os.chown(fifo, _host_id(plan["uid_map"]), _host_id(plan["gid_map"]))
         fifo_fd = os.open(fifo, os.O_PATH | os.O_CLOEXEC)
         fds.append(fifo_fd)
         console_fd = opts.console_fd
@@ -197,6 +200,15 @@ def _cgroup_binds(plan: Plan, cgroup: Any) -> list[list[str]]:
         return []
     return [[name.removeprefix("name="), path] for name, path in sorted(cgroup.paths.items())
             if name != "unified"]
+
+
+def _host_id(idmap: str) -> int:
+    """The host id that container id 0 maps to (0 without a user namespace)."""
+    for line in idmap.splitlines():
+        inside, outside, size = (int(x) for x in line.split())
+        if inside <= 0 < inside + size:
+            return outside - inside
+    return 0
 
 
 def _encode_plan(plan: Plan) -> bytes:

@@ -50,6 +50,7 @@ def exec_process(
 ) -> int:
     """Start ``proc`` in container ``cid``; return its pid once it has exec'd."""
     from hutch.init import setns
+    from hutch.init.creds import set_oom_score_adj
     from hutch.init.run import Fds
     from hutch.process.spawn import assert_single_threaded
     from hutch.specconv.caps import last_cap
@@ -90,6 +91,7 @@ def exec_process(
     try:
         if cgroup is not None:
             cgroup.apply(stage1)
+        set_oom_score_adj(stage1, proc)
         sync.send(parent_fd, sync.GO)
         while True:
             try:

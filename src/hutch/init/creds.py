@@ -27,9 +27,11 @@ def set_rlimits(proc: ProcessPlan) -> None:
                           f"setrlimit {res} to {soft}/{hard}: {err}") from None
 
 
-def set_oom_score_adj(proc: ProcessPlan) -> None:
+def set_oom_score_adj(pid: int, proc: ProcessPlan) -> None:
+    """Written by the runtime into the first child, whose children inherit it: inside a
+    user namespace the non-dumpable init cannot write its own /proc files."""
     if proc["oom_score_adj"] is not None:
-        with open("/proc/self/oom_score_adj", "w") as f:
+        with open(f"/proc/{pid}/oom_score_adj", "w") as f:
             f.write(str(proc["oom_score_adj"]))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from hutch._sys import consts as C
+from hutch._sys.creds import prctl
 from hutch._sys.ns import setns, unshare
 
 TYPE_CHECKING = False
@@ -71,9 +72,16 @@ def unshare_new(plan: Plan) -> None:
         unshare(flags)
     if flags & C.CLONE_NEWTIME and plan["time_offsets"]:
         # Offsets can be set only before any process lives in the new namespace.
+        # Non-dumpable, our /proc/self files belong to the host's root, which the
+        # new user namespace may not map: be dumpable just for this write. No process
+        # of the container exists yet that could use the window.
         lines = "".join(f"{TIME_CLOCKS[i]} {s} {ns}\n" for i, s, ns in plan["time_offsets"])
-        with open("/proc/self/timens_offsets", "w") as f:
-            f.write(lines)
+        prctl(C.PR_SET_DUMPABLE, 1)
+        try:
+            with open("/proc/self/timens_offsets", "w") as f:
+                f.write(lines)
+        finally:
+            prctl(C.PR_SET_DUMPABLE, 0)
 
 
 def loopback_up() -> None:

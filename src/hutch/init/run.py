@@ -100,7 +100,6 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
             stage = "console"
             setup_console(plan, fds)
         stage = "process"
-        creds.set_oom_score_adj(proc)
         creds.set_rlimits(proc)
         creds.set_no_new_privs(proc)
         stage = "credentials"

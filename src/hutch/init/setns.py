@@ -69,7 +69,6 @@ def process(proc: ProcessPlan, fds: Fds, last_cap: int, setgroups: bool) -> int:
             os.close(master)
             console.make_controlling_tty(slave)
         stage = "process"
-        creds.set_oom_score_adj(proc)
         creds.set_rlimits(proc)
         creds.set_no_new_privs(proc)
         stage = "credentials"

@@ -54,6 +54,7 @@ def spawn(
     the init passes to its own hooks.
     """
     from hutch.init import run
+    from hutch.init.creds import set_oom_score_adj
     from hutch.specconv.caps import last_cap
 
     assert_single_threaded()
@@ -71,6 +72,7 @@ def spawn(
     init_pid = 0
     try:
         cgroup.apply(stage1)
+        set_oom_score_adj(stage1, plan["process"])
         sync.send(parent_fd, sync.GO)
         hooks_pending = False
         while True:
