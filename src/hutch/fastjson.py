@@ -13,6 +13,7 @@ import _json
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 
 class _Ctx:
@@ -25,7 +26,7 @@ class _Ctx:
     memo: dict[str, str] = {}
 
 
-_scan = _json.make_scanner(_Ctx())  # type: ignore[attr-defined]
+_scan: Any = _json.make_scanner(_Ctx())  # type: ignore[arg-type]
 
 
 class JSONError(ValueError):
@@ -63,7 +64,7 @@ def _default(o: object) -> object:
     raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
 
-_encoder: Callable[[object, int], tuple[str, ...]] = _json.make_encoder(  # type: ignore[attr-defined]
+_encoder: Callable[[object, int], tuple[str, ...]] = _json.make_encoder(
     {}, _default, _json.encode_basestring_ascii, None, ":", ",", False, False, True
 )
 

@@ -18,10 +18,10 @@ from hutch.errors import HookFailed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping, Sequence
 
 
-def _child(hook: dict[str, object], stdin_r: int, err_w: int) -> None:  # pragma: no cover
+def _child(hook: Mapping[str, object], stdin_r: int, err_w: int) -> None:  # pragma: no cover
     try:
         for sig in (signal.SIGPIPE, signal.SIGXFSZ):
             signal.signal(sig, signal.SIG_DFL)
@@ -43,7 +43,7 @@ def _child(hook: dict[str, object], stdin_r: int, err_w: int) -> None:  # pragma
         os._exit(127)
 
 
-def run_hook(kind: str, hook: dict[str, object], state_json: bytes) -> None:
+def run_hook(kind: str, hook: Mapping[str, object], state_json: bytes) -> None:
     path = str(hook["path"])
     timeout = hook.get("timeout")
     stdin_r, stdin_w = os.pipe()
@@ -113,7 +113,7 @@ def _kill(pid: int) -> None:
 
 def run_hooks(
     kind: str,
-    hooks: list[dict[str, object]],
+    hooks: Sequence[Mapping[str, object]],
     state_json: bytes,
     warn_only: bool,
     warn: Callable[[str], None],

@@ -79,7 +79,8 @@ def test_dev_populated(runtime: Any, bundle: Any, unique_id: Any) -> None:
     out = run_in(runtime, bundle, unique_id,
                  "for d in null zero full random urandom tty ptmx kmsg-test; do stat -c '%n %t:%T %F' "
                  "/dev/$d; done; for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done;"
-                 " grep -E ' /dev/(pts|shm|mqueue) ' /proc/self/mountinfo | wc -l; head -c 4 /dev/zero | wc -c")
+                 " grep -E ' /dev/(pts|shm|mqueue) ' /proc/self/mountinfo | wc -l;"
+                 " head -c 4 /dev/zero | wc -c")
     for dev, rdev in [("null", "1:3"), ("zero", "1:5"), ("full", "1:7"), ("random", "1:8"),
                       ("urandom", "1:9"), ("tty", "5:0"), ("kmsg-test", "1:b")]:
         assert f"/dev/{dev} {rdev} character special file" in out

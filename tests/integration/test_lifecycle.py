@@ -28,6 +28,11 @@ def wait_status(runtime: Any, cid: str, want: str, timeout: float = 10.0) -> Non
     raise AssertionError(f"{cid} did not become {want}: {state(runtime, cid)}")
 
 
+def argv0(pid: int) -> bytes:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().split(b"\0")[0]
+
+
 def cgroup_dirs(cid: str) -> list[str]:
     return [
         os.path.join("/sys/fs/cgroup", h, "hutch", cid)
@@ -49,12 +54,12 @@ def test_create_start_state_kill_delete(runtime: Any, bundle: Any, unique_id: An
     assert int(pid_file.read_text()) == st["pid"] > 0
     assert cgroup_dirs(cid), "the container has a cgroup"
     # created: the user process has not run yet; the init is waiting
-    assert open(f"/proc/{st['pid']}/cmdline", "rb").read().split(b"\0")[0] != b"sleep"
+    assert argv0(st["pid"]) != b"sleep"
 
     runtime("start", cid)
     st = state(runtime, cid)
     assert st["status"] == "running"
-    assert open(f"/proc/{st['pid']}/cmdline", "rb").read().split(b"\0")[0] == b"sleep"
+    assert argv0(st["pid"]) == b"sleep"
     ps = json.loads(runtime("ps", "--format", "json", cid).stdout)
     assert ps == [st["pid"]]
     listed = json.loads(runtime("list", "--format", "json").stdout)
@@ -132,7 +137,8 @@ def test_run_killed_by_signal_exit_status(runtime: Any, bundle: Any, unique_id: 
     )
     try:
         deadline = time.monotonic() + 10
-        while runtime("state", cid, check=False).returncode != 0 or state(runtime, cid)["status"] != "running":
+        while (runtime("state", cid, check=False).returncode != 0
+               or state(runtime, cid)["status"] != "running"):
             assert time.monotonic() < deadline
             time.sleep(0.02)
         runtime("kill", cid, "KILL")

@@ -78,12 +78,12 @@ def test_fastjson_round_trip_and_errors() -> None:
 def test_cli_parse_like_urfave() -> None:
     g = parse(["--root", "/tmp/r", "--log-format=json", "--debug", "create", "--bundle", "b", "x"],
               GLOBAL_FLAGS)
-    assert g.str("root") == "/tmp/r" and g.str("log-format") == "json" and g.bool("debug")
+    assert g.text("root") == "/tmp/r" and g.text("log-format") == "json" and g.flag("debug")
     assert g.args == ["create", "--bundle", "b", "x"]
     a = parse(g.args[1:], CREATE_FLAGS)
-    assert a.str("bundle") == "b" and a.args == ["x"]
+    assert a.text("bundle") == "b" and a.args == ["x"]
     a = parse(["-b=d", "--no-pivot=true", "id"], CREATE_FLAGS)
-    assert a.str("bundle") == "d" and a.bool("no-pivot") and a.args == ["id"]
+    assert a.text("bundle") == "d" and a.flag("no-pivot") and a.args == ["id"]
     with pytest.raises(InvalidArgument):
         parse(["--nope", "x"], CREATE_FLAGS)
     with pytest.raises(InvalidArgument):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from hutch._sys import libc
 
-if hasattr(os, "unshare"):  # Python 3.12+
+if sys.version_info >= (3, 12):
 
     def unshare(flags: int) -> None:
         os.unshare(flags)

@@ -125,19 +125,19 @@ class Args:
         self.flags = flags
         self.args = args
 
-    def str(self, name: str) -> str:
+    def text(self, name: str) -> str:
         return str(self.flags[name])
 
-    def bool(self, name: str) -> bool:
+    def flag(self, name: str) -> bool:
         return bool(self.flags[name])
 
-    def list(self, name: str) -> list[str]:
+    def many(self, name: str) -> list[str]:
         value = self.flags[name]
         assert isinstance(value, list)
         return value
 
-    def int(self, name: str) -> int:
-        raw = self.str(name)
+    def number(self, name: str) -> int:
+        raw = self.text(name)
         try:
             return int(raw)
         except ValueError:
@@ -258,17 +258,17 @@ def main(argv: list[str] | None = None) -> int:
     log: Log | None = None
     try:
         g = parse(argv, GLOBAL_FLAGS)
-        log = Log(g.str("log"), g.str("log-format"), g.bool("debug"))
-        if g.bool("version"):
+        log = Log(g.text("log"), g.text("log-format"), g.flag("debug"))
+        if g.flag("version"):
             sys.stdout.write(version_text())
             return 0
-        if not g.args or g.bool("help"):
-            (sys.stdout if g.bool("help") else sys.stderr).write(USAGE)
-            return 0 if g.bool("help") else 1
+        if not g.args or g.flag("help"):
+            (sys.stdout if g.flag("help") else sys.stderr).write(USAGE)
+            return 0 if g.flag("help") else 1
         name, rest = g.args[0], g.args[1:]
         if name not in COMMANDS:
             raise InvalidArgument(f"no such command {name!r}")
-        if g.bool("systemd-cgroup"):
+        if g.flag("systemd-cgroup"):
             raise HutchError("--systemd-cgroup: the systemd cgroup driver is not supported yet")
         flags, _usage, module = COMMANDS[name]
         a = parse(rest, flags)

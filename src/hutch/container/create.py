@@ -149,7 +149,7 @@ def create(
                     from hutch import hooks as runner
 
                     doc = hookstate.state_json(state, "creating", pid)
-                    runner.run_hooks(kind, list(hooks), doc, warn_only=False, warn=warn)
+                    runner.run_hooks(kind, hooks, doc, warn_only=False, warn=warn)
             return hookstate.state_json(state, "created", pid).decode()
 
         from hutch.process.spawn import spawn

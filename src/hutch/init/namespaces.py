@@ -60,7 +60,7 @@ def enter_user(plan: Plan, request_maps: Callable[[], None]) -> None:
 
 
 def join_others(plan: Plan) -> None:
-    joins = {int(kind): str(path) for kind, path in plan["namespaces"] if path}
+    joins = {ns["kind"]: ns["path"] for ns in plan["namespaces"] if ns["path"]}
     for kind in JOIN_ORDER[1:]:
         if kind in joins:
             join(joins[kind], kind)

@@ -123,12 +123,12 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
 
 def preload(plan: Plan) -> None:
     """Import now what later stages need: after pivot_root the host's files are gone."""
-    import hutch._sys.misc  # noqa: F401
+    import hutch._sys.misc
 
     if plan["process"]["terminal"]:
         import socket  # noqa: F401
 
-        import hutch.process.console  # noqa: F401
+        import hutch.process.console
     if plan["hooks"].get("startContainer"):
         import hutch.hooks  # noqa: F401
 
@@ -168,7 +168,7 @@ def run_hooks(kind: str, plan: Plan, state: bytes) -> None:
     if hooks:
         from hutch import hooks as hookrun
 
-        hookrun.run_hooks(kind, list(hooks), state, warn_only=False, warn=lambda m: None)
+        hookrun.run_hooks(kind, hooks, state, warn_only=False, warn=lambda m: None)
 
 
 def _exit_on_signal(sig: int, _frame: object) -> None:

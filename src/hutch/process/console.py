@@ -16,7 +16,6 @@ import struct
 from hutch._sys import consts as C
 
 
-
 def connect_console_socket(path: str) -> int:
     """Connect to the AF_UNIX console socket at ``path``; return the (CLOEXEC) fd."""
     import socket

@@ -18,11 +18,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from hutch.cgroups import Manager
     from hutch.specconv.plan import Plan
-
-
-class CgroupPlacer:  # the part of the cgroup manager spawn needs
-    def apply(self, pid: int) -> None: ...
 
 
 def assert_single_threaded() -> None:
@@ -37,12 +34,12 @@ def write_id_maps(pid: int, plan: Plan) -> None:
             with open(f"/proc/{pid}/{name}", "w") as f:
                 f.write(text)
         except OSError as err:
-            raise InitFailed("usermap", f"write /proc/{pid}/{name}: {err.strerror}", err.errno) from None
+            raise InitFailed("usermap", f"write /proc/{pid}/{name}: {err.strerror}", err.errno or 0) from None
 
 
 def spawn(
     plan: Plan,
-    cgroup: CgroupPlacer,
+    cgroup: Manager,
     fifo_fd: int,
     console_fd: int,
     preserve_fds: int,

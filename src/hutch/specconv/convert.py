@@ -17,7 +17,15 @@ from hutch.specconv import mountopts
 
 if TYPE_CHECKING:
     from hutch.spec.runtime.config import Spec
-    from hutch.specconv.plan import CapsPlan, DevicePlan, HookPlan, MountPlan, Plan, ProcessPlan
+    from hutch.specconv.plan import (
+        CapsPlan,
+        DevicePlan,
+        HookPlan,
+        MountPlan,
+        NamespacePlan,
+        Plan,
+        ProcessPlan,
+    )
 
 NAMESPACES: dict[str, int] = {
     "user": C.CLONE_NEWUSER,
@@ -150,13 +158,14 @@ def convert(spec: Spec, cid: str, bundle: str, opts: Options | None = None) -> P
         "process": proc,
         "hooks": _hooks(spec),
         "lo_up": bool(new_flags & C.CLONE_NEWNET),
+        "cgroup_binds": [],
     }
     return plan
 
 
-def _namespaces(linux: object) -> tuple[list[list[object]], int, bool, str]:
+def _namespaces(linux: object) -> tuple[list[NamespacePlan], int, bool, str]:
     seen: set[str] = set()
-    out: list[list[object]] = []
+    out: list[NamespacePlan] = []
     flags = 0
     userns = False
     join_userns = ""
@@ -177,7 +186,7 @@ def _namespaces(linux: object) -> tuple[list[list[object]], int, bool, str]:
         else:
             flags |= NAMESPACES[kind]
             userns = userns or kind == "user"
-        out.append([NAMESPACES[kind], path])
+        out.append({"kind": NAMESPACES[kind], "path": path})
     return out, flags, userns, join_userns
 
 

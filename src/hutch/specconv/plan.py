@@ -68,14 +68,17 @@ if TYPE_CHECKING:
         env: list[str]
         timeout: int
 
+    class NamespacePlan(TypedDict):
+        kind: int  # CLONE_NEW*
+        path: str  # join this namespace; "" for a new one
+
     class Plan(TypedDict):
         id: str
         bundle: str
         rootfs: str  # absolute
         readonly_root: bool
         no_pivot: bool
-        # [kind, path or ""] in the order the init handles them; kind is a CLONE_* int
-        namespaces: list[list[object]]
+        namespaces: list[NamespacePlan]
         new_ns_flags: int  # CLONE_* flags to unshare (user handled separately)
         userns: bool  # a new user namespace (the parent writes the maps)
         join_userns: str  # path of a user namespace to join, or ""

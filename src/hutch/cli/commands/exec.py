@@ -20,11 +20,11 @@ def build_process(store: Store, cid: str, a: Args) -> ProcessPlan:
     from hutch.specconv import caps as capnames
     from hutch.specconv.plan import decode
 
-    if a.str("process"):
+    if a.text("process"):
         from hutch.spec import codec
         from hutch.specconv.convert import process_plan
 
-        path = a.str("process")
+        path = a.text("process")
         try:
             with open(path, "rb") as f:
                 data = f.read()
@@ -38,52 +38,55 @@ def build_process(store: Store, cid: str, a: Args) -> ProcessPlan:
         base = decode(f.read())["process"]
     proc: ProcessPlan = dict(base)  # type: ignore[assignment]
     proc["args"] = args
-    proc["env"] = [*base["env"], *a.list("env")]
-    proc["terminal"] = a.bool("tty")
+    proc["env"] = [*base["env"], *a.many("env")]
+    proc["terminal"] = a.flag("tty")
     proc["console_size"] = None
-    if a.str("cwd"):
-        proc["cwd"] = a.str("cwd")
-    if a.str("user"):
-        uid, _, gid = a.str("user").partition(":")
+    if a.text("cwd"):
+        proc["cwd"] = a.text("cwd")
+    if a.text("user"):
+        uid, _, gid = a.text("user").partition(":")
         try:
             proc["uid"] = int(uid)
             proc["gid"] = int(gid) if gid else proc["gid"]
         except ValueError:
-            raise InvalidArgument(f"invalid --user {a.str('user')!r}: use UID[:GID] numbers") from None
-    if a.list("additional-gids"):
+            raise InvalidArgument(f"invalid --user {a.text('user')!r}: use UID[:GID] numbers") from None
+    if a.many("additional-gids"):
         try:
-            proc["additional_gids"] = [int(g) for g in a.list("additional-gids")]
+            proc["additional_gids"] = [int(g) for g in a.many("additional-gids")]
         except ValueError:
             raise InvalidArgument("invalid --additional-gids: numbers only") from None
-    if a.bool("no-new-privs"):
+    if a.flag("no-new-privs"):
         proc["no_new_privs"] = True
-    if a.list("cap"):
-        mask, unknown = capnames.to_mask(a.list("cap"))
+    if a.many("cap"):
+        mask, unknown = capnames.to_mask(a.many("cap"))
         if unknown:
             raise InvalidArgument(f"unknown capability {unknown[0]!r}")
-        caps = dict(proc["caps"] or {"bounding": 0, "effective": 0, "permitted": 0,
-                                     "inheritable": 0, "ambient": 0})
-        for key in ("bounding", "effective", "permitted"):
-            caps[key] |= mask
-        proc["caps"] = caps  # type: ignore[typeddict-item]
+        old = proc["caps"]
+        proc["caps"] = {
+            "bounding": (old["bounding"] if old else 0) | mask,
+            "effective": (old["effective"] if old else 0) | mask,
+            "permitted": (old["permitted"] if old else 0) | mask,
+            "inheritable": old["inheritable"] if old else 0,
+            "ambient": old["ambient"] if old else 0,
+        }
     return proc
 
 
 def handle(name: str, g: Args, a: Args, log: Log) -> int:
     from hutch.container.exec import exec_process
 
-    store = Store(g.str("root"))
+    store = Store(g.text("root"))
     cid = need_id(a, name, extra_ok=True)
     proc = build_process(store, cid, a)
-    detach = a.bool("detach")
-    preserve = a.int("preserve-fds")
+    detach = a.flag("detach")
+    preserve = a.number("preserve-fds")
     console_fd = -1
     ours = -1
     if proc["terminal"]:
-        if a.str("console-socket"):
+        if a.text("console-socket"):
             from hutch.process.console import connect_console_socket
 
-            console_fd = connect_console_socket(a.str("console-socket"))
+            console_fd = connect_console_socket(a.text("console-socket"))
         elif detach:
             raise HutchError(
                 "cannot allocate tty if hutch-runtime will detach without setting console socket"
@@ -92,17 +95,17 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
             from hutch.process.sync import socketpair
 
             ours, console_fd = socketpair()
-    elif a.str("console-socket"):
+    elif a.text("console-socket"):
         raise HutchError("cannot use console socket if hutch-runtime will not detach or allocate tty")
     if not detach:
         prctl(C.PR_SET_CHILD_SUBREAPER, 1)
     try:
-        pid = exec_process(store, cid, proc, console_fd, preserve, a.bool("ignore-paused"))
+        pid = exec_process(store, cid, proc, console_fd, preserve, a.flag("ignore-paused"))
     finally:
         if console_fd >= 0:
             os.close(console_fd)
-    if a.str("pid-file"):
-        write_atomic(os.path.abspath(a.str("pid-file")), str(pid).encode(), 0o644)
+    if a.text("pid-file"):
+        write_atomic(os.path.abspath(a.text("pid-file")), str(pid).encode(), 0o644)
     if detach:
         return 0
     from hutch.cli.commands.run import FORWARDED, _forward, _wait

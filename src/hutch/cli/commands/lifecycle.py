@@ -10,23 +10,23 @@ def create_options(a: Args) -> object:
     from hutch.container.create import CreateOptions
 
     return CreateOptions(
-        pid_file=a.str("pid-file") or None,
-        console_socket=a.str("console-socket") or None,
-        no_pivot=a.bool("no-pivot"),
-        no_new_keyring=a.bool("no-new-keyring"),
-        preserve_fds=a.int("preserve-fds"),
+        pid_file=a.text("pid-file") or None,
+        console_socket=a.text("console-socket") or None,
+        no_pivot=a.flag("no-pivot"),
+        no_new_keyring=a.flag("no-new-keyring"),
+        preserve_fds=a.number("preserve-fds"),
     )
 
 
 def handle(name: str, g: Args, a: Args, log: Log) -> int:
-    store = Store(g.str("root"))
+    store = Store(g.text("root"))
     if name == "create":
         from hutch.container.create import CreateOptions, create
 
         cid = need_id(a, name)
         opts = create_options(a)
         assert isinstance(opts, CreateOptions)
-        create(store, cid, a.str("bundle"), opts, log.warn)
+        create(store, cid, a.text("bundle"), opts, log.warn)
     elif name == "start":
         from hutch.container.start import start
 
@@ -36,15 +36,15 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
 
         cid = need_id(a, name, extra_ok=len(a.args) == 2)
         sig = parse_signal(a.args[1]) if len(a.args) > 1 else 15
-        kill(store, cid, sig, a.bool("all"))
+        kill(store, cid, sig, a.flag("all"))
     elif name == "delete":
         from hutch.container.delete import delete
         from hutch.errors import ContainerNotFound
 
         cid = need_id(a, name)
         try:
-            delete(store, cid, a.bool("force"), log.warn)
+            delete(store, cid, a.flag("force"), log.warn)
         except ContainerNotFound:
-            if not a.bool("force"):
+            if not a.flag("force"):
                 raise
     return 0

@@ -39,13 +39,13 @@ def pretty(obj: object) -> str:
 
 
 def handle(name: str, g: Args, a: Args, log: Log) -> int:
-    store = Store(g.str("root"))
+    store = Store(g.text("root"))
     if name == "state":
         cid = need_id(a, name)
         sys.stdout.write(pretty(oci_state(store, cid, store.load(cid))) + "\n")
         return 0
     if name == "list":
-        fmt = a.str("format")
+        fmt = a.text("format")
         if fmt not in ("table", "json"):
             raise InvalidArgument(f"invalid format {fmt!r}: use table or json")
         docs = []
@@ -54,7 +54,7 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
                 docs.append(oci_state(store, cid, store.load(cid)))
             except Exception:  # a container being deleted right now
                 continue
-        if a.bool("quiet"):
+        if a.flag("quiet"):
             sys.stdout.write("".join(d["id"] + "\n" for d in docs))
         elif fmt == "json":
             sys.stdout.write(fastjson.dumps(docs) + "\n")
@@ -71,7 +71,7 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
         return 0
     # ps
     cid = need_id(a, name, extra_ok=True)
-    fmt = a.str("format")
+    fmt = a.text("format")
     if fmt not in ("table", "json"):
         raise InvalidArgument(f"invalid format {fmt!r}: use table or json")
     state = store.load(cid)

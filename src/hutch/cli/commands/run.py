@@ -29,24 +29,24 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
     from hutch.container.delete import delete
     from hutch.container.start import start
 
-    store = Store(g.str("root"))
+    store = Store(g.text("root"))
     cid = need_id(a, name)
     opts = create_options(a)
     assert isinstance(opts, CreateOptions)
-    detach = a.bool("detach")
+    detach = a.flag("detach")
     master = -1
     ours = -1
     if not detach:
         prctl(C.PR_SET_CHILD_SUBREAPER, 1)
         store.dir(cid)
-        spec = load_spec(os.path.abspath(a.str("bundle")))
+        spec = load_spec(os.path.abspath(a.text("bundle")))
         terminal = bool(getattr(getattr(spec, "process", None), "terminal", False))
         if terminal and not opts.console_socket:
             from hutch.process.sync import socketpair
 
             ours, opts.console_fd = socketpair()
     try:
-        state = create(store, cid, a.str("bundle"), opts, log.warn)
+        state = create(store, cid, a.text("bundle"), opts, log.warn)
     finally:
         if opts.console_fd >= 0:
             os.close(opts.console_fd)
@@ -75,7 +75,7 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
     finally:
         for sig in FORWARDED:
             signal.signal(sig, signal.SIG_DFL if sig != signal.SIGPIPE else signal.SIG_IGN)
-        if not a.bool("keep"):
+        if not a.flag("keep"):
             delete(store, cid, True, log.warn)
     return status
 

@@ -45,12 +45,12 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
         return 0
     from hutch.spec.defaults import default_spec
 
-    bundle = a.str("bundle") or "."
+    bundle = a.text("bundle") or "."
     path = os.path.join(bundle, "config.json")
     if os.path.exists(path):
         raise HutchError(f"File {path} exists. Remove it first")
     if not os.path.isdir(bundle):
         raise HutchError(f"bundle {bundle} does not exist or is not a directory")
     with open(path, "w") as f:
-        f.write(json.dumps(default_spec(rootless=a.bool("rootless")), indent="\t") + "\n")
+        f.write(json.dumps(default_spec(rootless=a.flag("rootless")), indent="\t") + "\n")
     return 0

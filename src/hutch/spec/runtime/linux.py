@@ -1,14 +1,92 @@
-"""runtime-spec config-linux.md: the ``linux`` object of config.json."""
+"""runtime-spec config-linux.md: the ``linux`` object of config.json.
+
+Fields follow the order of ``specs-go/config.go``. Enumerations from
+``schema/defs-linux.json`` are ``Literal`` types, so a bad value fails at decode
+time with its JSON path. Two deliberate widenings: ``rootfsPropagation`` also
+accepts the recursive forms and ``""`` (runc does), and ``intelRdt`` keeps the
+``enableCMT``/``enableMBM`` fields of runtime-spec 1.1-1.2 next to 1.3's
+``enableMonitoring``.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from hutch.spec._base import Base, FileMode, Int64, Uint16, Uint32, Uint64
+from hutch.spec._base import Base, FileMode, Int64, Uint16, Uint32, Uint64, check_u64
 
 NamespaceType = Literal["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]
+DeviceType = Literal["c", "b", "u", "p"]
+DeviceCgroupType = Literal["a", "c", "b"]
+DeviceAccess = Annotated[str, msgspec.Meta(pattern="^[rwm]*$")]
+HugepageSize = Annotated[str, msgspec.Meta(pattern="^[1-9][0-9]*[KMG]B$")]
+RootfsPropagation = Literal[
+    "", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"
+]
+Clock = Literal["monotonic", "boottime"]
+SeccompAction = Literal[
+    "SCMP_ACT_KILL",
+    "SCMP_ACT_KILL_PROCESS",
+    "SCMP_ACT_KILL_THREAD",
+    "SCMP_ACT_TRAP",
+    "SCMP_ACT_ERRNO",
+    "SCMP_ACT_TRACE",
+    "SCMP_ACT_ALLOW",
+    "SCMP_ACT_LOG",
+    "SCMP_ACT_NOTIFY",
+]
+SeccompOp = Literal[
+    "SCMP_CMP_NE",
+    "SCMP_CMP_LT",
+    "SCMP_CMP_LE",
+    "SCMP_CMP_EQ",
+    "SCMP_CMP_GE",
+    "SCMP_CMP_GT",
+    "SCMP_CMP_MASKED_EQ",
+]
+SeccompFlag = Literal[
+    "SECCOMP_FILTER_FLAG_TSYNC",
+    "SECCOMP_FILTER_FLAG_LOG",
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+]
+SeccompArch = Literal[
+    "SCMP_ARCH_X86",
+    "SCMP_ARCH_X86_64",
+    "SCMP_ARCH_X32",
+    "SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64",
+    "SCMP_ARCH_LOONGARCH64",
+    "SCMP_ARCH_M68K",
+    "SCMP_ARCH_MIPS",
+    "SCMP_ARCH_MIPS64",
+    "SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",
+    "SCMP_ARCH_MIPSEL64",
+    "SCMP_ARCH_MIPSEL64N32",
+    "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",
+    "SCMP_ARCH_PPC64LE",
+    "SCMP_ARCH_S390",
+    "SCMP_ARCH_S390X",
+    "SCMP_ARCH_SH",
+    "SCMP_ARCH_SHEB",
+    "SCMP_ARCH_PARISC",
+    "SCMP_ARCH_PARISC64",
+    "SCMP_ARCH_RISCV64",
+]
+MemoryPolicyMode = Literal[
+    "MPOL_DEFAULT",
+    "MPOL_BIND",
+    "MPOL_INTERLEAVE",
+    "MPOL_WEIGHTED_INTERLEAVE",
+    "MPOL_PREFERRED",
+    "MPOL_PREFERRED_MANY",
+    "MPOL_LOCAL",
+]
+MemoryPolicyFlag = Literal["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]
+PersonalityDomain = Literal["LINUX", "LINUX32"]
 
 
 class Namespace(Base, kw_only=True):
@@ -23,26 +101,31 @@ class IDMapping(Base, kw_only=True):
 
 
 class TimeOffset(Base, kw_only=True):
-    secs: Int64 = 0
-    nanosecs: Uint32 = 0
+    # None rather than 0 so that an explicit `"nanosecs": 0` survives a round trip.
+    secs: Int64 | None = None
+    nanosecs: Uint32 | None = None
 
 
 class Device(Base, kw_only=True):
-    type: Literal["c", "b", "u", "p"]
     path: str
-    major: Int64 | None = None
+    type: DeviceType
+    major: Int64 | None = None  # REQUIRED unless type is "p"; specconv checks
     minor: Int64 | None = None
     file_mode: FileMode | None = None
     uid: Uint32 | None = None
     gid: Uint32 | None = None
 
 
+class NetDevice(Base, kw_only=True):
+    name: str = ""
+
+
 class DeviceCgroup(Base, kw_only=True):
     allow: bool
-    type: str | None = None
-    major: Int64 | None = None
+    type: DeviceCgroupType | None = None  # absent means "a"
+    major: Int64 | None = None  # absent means all (-1 / "*")
     minor: Int64 | None = None
-    access: str | None = None
+    access: DeviceAccess | None = None
 
 
 class Memory(Base, kw_only=True):
@@ -56,6 +139,9 @@ class Memory(Base, kw_only=True):
     use_hierarchy: bool | None = None
     check_before_update: bool | None = None
 
+    def __post_init__(self) -> None:
+        check_u64(self, "swappiness")
+
 
 class CPU(Base, kw_only=True):
     shares: Uint64 | None = None
@@ -68,9 +154,12 @@ class CPU(Base, kw_only=True):
     mems: str | None = None
     idle: Int64 | None = None
 
+    def __post_init__(self) -> None:
+        check_u64(self, "shares", "burst", "period", "realtime_period")
+
 
 class Pids(Base, kw_only=True):
-    limit: Int64 | None = None
+    limit: Int64 | None = None  # -1 is "max"; 0 is a real limit (runtime-spec 1.3)
 
 
 class WeightDevice(Base, kw_only=True):
@@ -84,6 +173,9 @@ class ThrottleDevice(Base, kw_only=True):
     major: Int64
     minor: Int64
     rate: Uint64
+
+    def __post_init__(self) -> None:
+        check_u64(self, "rate")
 
 
 class BlockIO(Base, kw_only=True):
@@ -101,8 +193,11 @@ class BlockIO(Base, kw_only=True):
 
 
 class HugepageLimit(Base, kw_only=True):
-    page_size: str
+    page_size: HugepageSize
     limit: Uint64
+
+    def __post_init__(self) -> None:
+        check_u64(self, "limit")
 
 
 class InterfacePriority(Base, kw_only=True):
@@ -132,37 +227,18 @@ class Resources(Base, kw_only=True):
     unified: dict[str, str] = {}
 
 
-SeccompAction = Literal[
-    "SCMP_ACT_KILL",
-    "SCMP_ACT_KILL_PROCESS",
-    "SCMP_ACT_KILL_THREAD",
-    "SCMP_ACT_TRAP",
-    "SCMP_ACT_ERRNO",
-    "SCMP_ACT_TRACE",
-    "SCMP_ACT_ALLOW",
-    "SCMP_ACT_LOG",
-    "SCMP_ACT_NOTIFY",
-]
-SeccompOp = Literal[
-    "SCMP_CMP_NE",
-    "SCMP_CMP_LT",
-    "SCMP_CMP_LE",
-    "SCMP_CMP_EQ",
-    "SCMP_CMP_GE",
-    "SCMP_CMP_GT",
-    "SCMP_CMP_MASKED_EQ",
-]
-
-
 class SeccompArg(Base, kw_only=True):
     index: Uint32
     value: Uint64
     value_two: Uint64 = 0
     op: SeccompOp
 
+    def __post_init__(self) -> None:
+        check_u64(self, "value", "value_two")
+
 
 class Syscall(Base, kw_only=True):
-    names: list[str]
+    names: Annotated[list[str], msgspec.Meta(min_length=1)]
     action: SeccompAction
     errno_ret: Uint32 | None = None
     args: list[SeccompArg] = []
@@ -171,8 +247,8 @@ class Syscall(Base, kw_only=True):
 class Seccomp(Base, kw_only=True):
     default_action: SeccompAction
     default_errno_ret: Uint32 | None = None
-    architectures: list[str] = []
-    flags: list[str] = []
+    architectures: list[SeccompArch] = []
+    flags: list[SeccompFlag] = []
     listener_path: str = ""
     listener_metadata: str = ""
     syscalls: list[Syscall] = []
@@ -180,48 +256,40 @@ class Seccomp(Base, kw_only=True):
 
 class IntelRdt(Base, kw_only=True):
     clos_id: str = msgspec.field(default="", name="closID")
-    l3_cache_schema: str = ""
-    mem_bw_schema: str = ""
     schemata: list[str] = []
-    enable_cmt: bool = False
-    enable_mbm: bool = False
-
-
-class Personality(Base, kw_only=True):
-    domain: str
-    flags: list[str] = []
-
-
-class NetDevice(Base, kw_only=True):
-    name: str = ""
+    l3_cache_schema: str = ""
+    mem_bw_schema: Annotated[str, msgspec.Meta(pattern="^(MB:[^\\n]*)?$")] = ""
+    enable_monitoring: bool = False
+    enable_cmt: bool = msgspec.field(default=False, name="enableCMT")  # 1.1-1.2, replaced by enableMonitoring
+    enable_mbm: bool = msgspec.field(default=False, name="enableMBM")  # 1.1-1.2, replaced by enableMonitoring
 
 
 class MemoryPolicy(Base, kw_only=True):
-    mode: str
+    mode: MemoryPolicyMode
     nodes: str = ""
+    flags: list[MemoryPolicyFlag] = []
+
+
+class Personality(Base, kw_only=True):
+    domain: PersonalityDomain
     flags: list[str] = []
 
 
-RootfsPropagation = Literal[
-    "", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"
-]
-
-
 class Linux(Base, kw_only=True):
-    namespaces: list[Namespace] = []
     uid_mappings: list[IDMapping] = []
     gid_mappings: list[IDMapping] = []
-    time_offsets: dict[str, TimeOffset] = {}
-    devices: list[Device] = []
-    cgroups_path: str = ""
-    resources: Resources | None = None
-    rootfs_propagation: RootfsPropagation = ""
-    seccomp: Seccomp | None = None
     sysctl: dict[str, str] = {}
+    resources: Resources | None = None
+    cgroups_path: str = ""
+    namespaces: list[Namespace] = []
+    devices: list[Device] = []
+    net_devices: dict[str, NetDevice] = {}
+    seccomp: Seccomp | None = None
+    rootfs_propagation: RootfsPropagation = ""
     masked_paths: list[str] = []
     readonly_paths: list[str] = []
     mount_label: str = ""
     intel_rdt: IntelRdt | None = None
-    personality: Personality | None = None
-    net_devices: dict[str, NetDevice] = {}
     memory_policy: MemoryPolicy | None = None
+    personality: Personality | None = None
+    time_offsets: dict[Clock, TimeOffset] = {}
