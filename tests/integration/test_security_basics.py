@@ -1,0 +1,34 @@
+"""Security properties the runtime core has by design (the full escape suite is issue 4's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+def test_created_init_does_not_expose_the_host_interpreter(runtime: Any, bundle: Any,
+                                                           unique_id: Any) -> None:
+    """CVE-2019-5736: while `created`, pid 1 is hutch's init (the host's python). It is
+    non-dumpable, so a process in the container cannot open /proc/1/exe."""
+    cid = unique_id()
+    runtime("create", "--bundle", str(bundle.path), cid)
+    try:
+        r = runtime("exec", cid, "sh", "-c",
+                    "cat /proc/1/exe > /dev/null && echo OPENED; readlink /proc/1/exe || echo DENIED",
+                    check=False)
+        assert "OPENED" not in r.stdout
+        assert "DENIED" in r.stdout
+    finally:
+        runtime("delete", "--force", cid)
+
+
+def test_cwd_outside_the_container_is_refused(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """CVE-2024-21626: no inherited fd can serve as a way out through cwd."""
+    bundle.config["process"]["cwd"] = "/proc/self/fd/7"
+    bundle.write()
+    cid = unique_id()
+    r = runtime("create", "--bundle", str(bundle.path), cid, check=False)
+    assert r.returncode != 0 and "cwd" in r.stderr
