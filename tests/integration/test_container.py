@@ -269,3 +269,13 @@ def test_cgroup_mount_shows_the_container_cgroup(runtime: Any, bundle: Any, uniq
     out = run_in(runtime, bundle, unique_id, "cat /proc/self/cgroup; ls /sys/fs/cgroup")
     assert out.strip()
     assert "hutch" in out or "0::/" in out
+
+
+def test_rootfs_propagation(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    script = "awk '$5 == \"/\"' /proc/self/mountinfo"
+    default = run_in(runtime, bundle, unique_id, script)
+    assert "shared:" not in default
+    bundle.config["linux"]["rootfsPropagation"] = "rshared"
+    shared = run_in(runtime, bundle, unique_id, script)
+    assert "shared:" in shared
+

@@ -76,6 +76,9 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
         if plan["lo_up"]:
             stage = "network"
             namespaces.loopback_up()
+        if plan["new_keyring"]:
+            stage = "keyring"
+            join_keyring(plan)
         stage = "rootfs"
         rootfs.prepare_root(plan)
         rootfd = os.open(plan["rootfs"], C.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -119,6 +122,19 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
     except BaseException as err:
         os.write(2, f"hutch-runtime init: {describe(err)}\n".encode())
     return 255
+
+
+def join_keyring(plan: Plan) -> None:
+    """A session keyring of the container's own, so it never shares the runtime's keys."""
+    import errno
+
+    from hutch._sys.misc import join_session_keyring
+
+    try:
+        join_session_keyring(f"_ses.{plan['id']}")
+    except OSError as err:
+        if err.errno not in (errno.ENOSYS, errno.EACCES, errno.EDQUOT):
+            raise  # runc also tolerates kernels or user namespaces without keyrings
 
 
 def preload(plan: Plan) -> None:

@@ -158,6 +158,7 @@ def convert(spec: Spec, cid: str, bundle: str, opts: Options | None = None) -> P
         "process": proc,
         "hooks": _hooks(spec),
         "lo_up": bool(new_flags & C.CLONE_NEWNET),
+        "new_keyring": not opts.no_new_keyring,
         "cgroup_binds": [],
     }
     return plan

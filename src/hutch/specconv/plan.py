@@ -96,6 +96,7 @@ if TYPE_CHECKING:
         process: ProcessPlan
         hooks: dict[str, list[HookPlan]]  # createContainer, startContainer, ...
         lo_up: bool  # bring up loopback in a new network namespace
+        new_keyring: bool  # join a fresh session keyring named after the container
         # v1 hosts: [hierarchy name, host path of the container's cgroup] for a "cgroup" mount
         cgroup_binds: list[list[str]]
 
