@@ -1,8 +1,9 @@
 """The base of every OCI model: camelCase on the wire, absent fields omitted, frozen.
 
 Unknown properties are ignored, as runtime-spec config.md "Extensibility" requires
-(so no ``forbid_unknown_fields`` here). ``kw_only`` must be repeated on each class:
-msgspec does not inherit it.
+(so no ``forbid_unknown_fields`` here). Repeat ``frozen=True, kw_only=True`` on each
+subclass: msgspec does not inherit ``kw_only``, and mypy's dataclass_transform does
+not see an inherited ``frozen``.
 
 Integer types follow ``schema/defs.json``. msgspec cannot express bounds beyond
 int64, so ``Uint64`` only says ``ge=0`` and the structs holding one call

@@ -1,62 +1,146 @@
-"""The only place that calls msgspec.json: config.json (and exec's process.json) in, errors out.
+"""The only place that calls msgspec.json: config.json (and exec's process.json) in, JSON out.
 
-Errors become ``InvalidSpec`` with the JSON path msgspec reports, e.g.
+Decoding validates types, ranges and enumerations in one pass. Every failure is an
+``InvalidSpec`` carrying the JSON path msgspec reports, e.g.
 ``invalid config.json: Expected `int`, got `str` at $.process.user.uid``.
+
+Choices worth knowing:
+
+- Unknown properties are ignored (config.md "Extensibility").
+- ``null`` counts as absent, as it does for Go's encoding/json (runc, containerd):
+  a document with nulls is decoded a second time with the nulls dropped.
+- ``ociVersion`` must be 1.x (``check_version``); when a document fails to decode, a bad
+  version is reported in preference to the field error, since a 2.x config may simply
+  have a different shape.
+- ``load_config`` turns an unreadable file (missing, a directory, no permission) into
+  ``InvalidSpec`` naming the path, so callers handle one error type.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+import re
+from typing import TypeVar, cast
 
 import msgspec
 
+from hutch import OCI_VERSION
 from hutch.errors import InvalidSpec
+from hutch.spec._base import Base
 from hutch.spec.runtime.config import Process, Spec
 
 T = TypeVar("T")
 
-_decoders: dict[type, msgspec.json.Decoder[object]] = {}
+# "<message> - at `$.a[0].b`", or "- at `key` in `$.a`" when an object key is invalid.
+_AT = re.compile(r" - at `(key` in `)?(\$[^`]*)`$")
+_MISSING = re.compile(r"^Object missing required field `([^`]+)`$")
+_FIELD = re.compile(r"^field `([^`]+)`: ")  # raised by _base.check_u64
+_VERSION = re.compile(r"^1\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)([-+][0-9A-Za-z.+-]*)?$")
+
+_decoders: dict[type, object] = {}
+_encoder = msgspec.json.Encoder()
 
 
-def _decode(data: bytes, kind: type[T]) -> T:
+class _Version(Base, frozen=True, kw_only=True):
+    oci_version: str
+
+
+def _decoder(kind: type[T]) -> msgspec.json.Decoder[T]:
     dec = _decoders.get(kind)
     if dec is None:
         dec = _decoders[kind] = msgspec.json.Decoder(kind)
+    return cast("msgspec.json.Decoder[T]", dec)
+
+
+def _invalid(err: msgspec.ValidationError) -> InvalidSpec:
+    """Split msgspec's message into a readable sentence and the JSON path of the field."""
+    text = str(err)
+    at = _AT.search(text)
+    msg, path = (text[: at.start()], at.group(2)) if at else (text, "$")
+    if at and at.group(1):
+        msg += " (in an object key)"
+    missing = _MISSING.match(msg)
+    if missing:
+        msg, path = f"missing required field `{missing.group(1)}`", f"{path}.{missing.group(1)}"
+    field = _FIELD.match(msg)
+    if field:
+        msg, path = msg[field.end() :], f"{path}.{field.group(1)}"
+    return InvalidSpec(msg, path)
+
+
+def _drop_nulls(obj: object) -> object:
+    if isinstance(obj, dict):
+        return {k: _drop_nulls(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_drop_nulls(v) for v in obj]
+    return obj
+
+
+def decode(data: bytes, kind: type[T]) -> T:
+    """Decode and validate ``data`` as ``kind`` (Spec, Process, State, Features, ...)."""
     try:
-        return dec.decode(data)  # type: ignore[return-value]
+        return _decoder(kind).decode(data)
     except msgspec.ValidationError as err:
-        msg, _, path = str(err).rpartition(" - at `")
-        if not msg:
-            msg, path = str(err), ""
-        raise InvalidSpec(msg.replace("Object missing required field", "missing required field"),
-                          path.rstrip("`")) from None
+        if "got `null`" not in str(err):
+            raise _invalid(err) from err
     except msgspec.DecodeError as err:
-        raise InvalidSpec(f"malformed JSON: {err}") from None
+        raise InvalidSpec(f"malformed JSON: {err}") from err
+    try:
+        return msgspec.convert(_drop_nulls(msgspec.json.decode(data)), kind)
+    except msgspec.ValidationError as err:
+        raise _invalid(err) from err
 
 
 def check_version(version: str) -> None:
-    """Accept runtime-spec 1.x (1.0.0 to 1.3.x, with pre-release suffixes like 1.0.2-dev)."""
-    major, _, rest = version.partition(".")
-    minor = rest.split(".")[0].split("-")[0]
-    if major != "1" or not minor.isdigit():
-        raise InvalidSpec(f"unsupported ociVersion {version!r}: hutch-runtime supports 1.x",
-                          "$.ociVersion")
+    """Accept runtime-spec 1.x: 1.0.0 to 1.3.x and later minors, with suffixes like 1.0.2-dev."""
+    if not _VERSION.match(version):
+        raise InvalidSpec(
+            f"unsupported ociVersion {version!r}: hutch supports runtime-spec 1.x (1.0.0 to {OCI_VERSION})",
+            "$.ociVersion",
+        )
 
 
 def decode_config(data: bytes) -> Spec:
-    spec = _decode(data, Spec)
+    try:
+        spec = decode(data, Spec)
+    except InvalidSpec:
+        _check_version_of(data)
+        raise
     check_version(spec.oci_version)
     return spec
 
 
+def _check_version_of(data: bytes) -> None:
+    """Raise the version error if the version is what is wrong with a document that failed."""
+    try:
+        version = _decoder(_Version).decode(data).oci_version
+    except msgspec.DecodeError:
+        return  # no readable version: the original error says more
+    check_version(version)
+
+
 def load_config(path: str) -> Spec:
-    with open(path, "rb") as f:
-        return decode_config(f.read())
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as err:
+        raise InvalidSpec(f"cannot read {path}: {err.strerror}") from err
+    return decode_config(data)
 
 
 def decode_process(data: bytes) -> Process:
-    return _decode(data, Process)
+    """A bare Process object, as `exec --process FILE` takes it."""
+    return decode(data, Process)
 
 
 def encode(obj: object) -> bytes:
-    return msgspec.json.encode(obj)
+    """Compact JSON; Structs drop absent and default fields (``omit_defaults``)."""
+    return _encoder.encode(obj)
+
+
+def encode_pretty(obj: object, indent: str = "    ") -> bytes:
+    """Indented JSON with a final newline; ``indent="\\t"`` matches `runc spec`."""
+    out = msgspec.json.format(_encoder.encode(obj), indent=1)
+    if indent != " ":
+        unit = indent.encode()
+        out = re.sub(rb"(?m)^ +", lambda m: unit * len(m.group()), out)
+    return out + b"\n"

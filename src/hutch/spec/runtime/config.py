@@ -38,12 +38,12 @@ IOPriorityClass = Literal["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_ID
 HookTimeout = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
 
 
-class Root(Base, kw_only=True):
+class Root(Base, frozen=True, kw_only=True):
     path: str
     readonly: bool = False
 
 
-class Mount(Base, kw_only=True):
+class Mount(Base, frozen=True, kw_only=True):
     destination: str
     type: str = ""
     source: str = ""
@@ -52,7 +52,7 @@ class Mount(Base, kw_only=True):
     gid_mappings: list[IDMapping] = []
 
 
-class Box(Base, kw_only=True):
+class Box(Base, frozen=True, kw_only=True):
     height: Uint64
     width: Uint64
 
@@ -60,7 +60,7 @@ class Box(Base, kw_only=True):
         check_u64(self, "height", "width")
 
 
-class User(Base, kw_only=True):
+class User(Base, frozen=True, kw_only=True):
     # config.md calls uid/gid REQUIRED, but the schema and runc accept them absent (= 0).
     uid: Uint32 = 0
     gid: Uint32 = 0
@@ -69,7 +69,7 @@ class User(Base, kw_only=True):
     username: str = ""  # Windows only
 
 
-class Capabilities(Base, kw_only=True):
+class Capabilities(Base, frozen=True, kw_only=True):
     bounding: list[str] = []
     effective: list[str] = []
     inheritable: list[str] = []
@@ -77,7 +77,7 @@ class Capabilities(Base, kw_only=True):
     ambient: list[str] = []
 
 
-class Rlimit(Base, kw_only=True):
+class Rlimit(Base, frozen=True, kw_only=True):
     type: RlimitType
     hard: Uint64
     soft: Uint64
@@ -86,7 +86,7 @@ class Rlimit(Base, kw_only=True):
         check_u64(self, "hard", "soft")
 
 
-class Scheduler(Base, kw_only=True):
+class Scheduler(Base, frozen=True, kw_only=True):
     policy: SchedulerPolicy
     nice: Int32 = 0
     priority: Int32 = 0
@@ -99,17 +99,17 @@ class Scheduler(Base, kw_only=True):
         check_u64(self, "runtime", "deadline", "period")
 
 
-class IOPriority(Base, kw_only=True):
+class IOPriority(Base, frozen=True, kw_only=True):
     class_: IOPriorityClass = msgspec.field(name="class")
     priority: Int32 = 0
 
 
-class CPUAffinity(Base, kw_only=True):
+class CPUAffinity(Base, frozen=True, kw_only=True):
     initial: CPUList = ""
     final: CPUList = ""
 
 
-class Process(Base, kw_only=True):
+class Process(Base, frozen=True, kw_only=True):
     terminal: bool = False
     console_size: Box | UnsetType = UNSET
     user: User = User()
@@ -129,14 +129,14 @@ class Process(Base, kw_only=True):
     exec_cpu_affinity: CPUAffinity | None = msgspec.field(default=None, name="execCPUAffinity")
 
 
-class Hook(Base, kw_only=True):
+class Hook(Base, frozen=True, kw_only=True):
     path: str
     args: list[str] = []
     env: list[str] = []
     timeout: HookTimeout | None = None
 
 
-class Hooks(Base, kw_only=True):
+class Hooks(Base, frozen=True, kw_only=True):
     prestart: list[Hook] = []  # deprecated in 1.2, still run by runc
     create_runtime: list[Hook] = []
     create_container: list[Hook] = []
@@ -145,7 +145,7 @@ class Hooks(Base, kw_only=True):
     poststop: list[Hook] = []
 
 
-class Spec(Base, kw_only=True):
+class Spec(Base, frozen=True, kw_only=True):
     oci_version: str
     process: Process | None = None  # REQUIRED by `start`, checked by specconv
     root: Root  # OPTIONAL only on Windows

@@ -89,24 +89,24 @@ MemoryPolicyFlag = Literal["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MP
 PersonalityDomain = Literal["LINUX", "LINUX32"]
 
 
-class Namespace(Base, kw_only=True):
+class Namespace(Base, frozen=True, kw_only=True):
     type: NamespaceType
     path: str = ""
 
 
-class IDMapping(Base, kw_only=True):
+class IDMapping(Base, frozen=True, kw_only=True):
     container_id: Uint32 = msgspec.field(name="containerID")
     host_id: Uint32 = msgspec.field(name="hostID")
     size: Uint32
 
 
-class TimeOffset(Base, kw_only=True):
+class TimeOffset(Base, frozen=True, kw_only=True):
     # None rather than 0 so that an explicit `"nanosecs": 0` survives a round trip.
     secs: Int64 | None = None
     nanosecs: Uint32 | None = None
 
 
-class Device(Base, kw_only=True):
+class Device(Base, frozen=True, kw_only=True):
     path: str
     type: DeviceType
     major: Int64 | None = None  # REQUIRED unless type is "p"; specconv checks
@@ -116,11 +116,11 @@ class Device(Base, kw_only=True):
     gid: Uint32 | None = None
 
 
-class NetDevice(Base, kw_only=True):
+class NetDevice(Base, frozen=True, kw_only=True):
     name: str = ""
 
 
-class DeviceCgroup(Base, kw_only=True):
+class DeviceCgroup(Base, frozen=True, kw_only=True):
     allow: bool
     type: DeviceCgroupType | None = None  # absent means "a"
     major: Int64 | None = None  # absent means all (-1 / "*")
@@ -128,7 +128,7 @@ class DeviceCgroup(Base, kw_only=True):
     access: DeviceAccess | None = None
 
 
-class Memory(Base, kw_only=True):
+class Memory(Base, frozen=True, kw_only=True):
     limit: Int64 | None = None
     reservation: Int64 | None = None
     swap: Int64 | None = None
@@ -143,7 +143,7 @@ class Memory(Base, kw_only=True):
         check_u64(self, "swappiness")
 
 
-class CPU(Base, kw_only=True):
+class CPU(Base, frozen=True, kw_only=True):
     shares: Uint64 | None = None
     quota: Int64 | None = None
     burst: Uint64 | None = None
@@ -158,18 +158,18 @@ class CPU(Base, kw_only=True):
         check_u64(self, "shares", "burst", "period", "realtime_period")
 
 
-class Pids(Base, kw_only=True):
+class Pids(Base, frozen=True, kw_only=True):
     limit: Int64 | None = None  # -1 is "max"; 0 is a real limit (runtime-spec 1.3)
 
 
-class WeightDevice(Base, kw_only=True):
+class WeightDevice(Base, frozen=True, kw_only=True):
     major: Int64
     minor: Int64
     weight: Uint16 | None = None
     leaf_weight: Uint16 | None = None
 
 
-class ThrottleDevice(Base, kw_only=True):
+class ThrottleDevice(Base, frozen=True, kw_only=True):
     major: Int64
     minor: Int64
     rate: Uint64
@@ -178,7 +178,7 @@ class ThrottleDevice(Base, kw_only=True):
         check_u64(self, "rate")
 
 
-class BlockIO(Base, kw_only=True):
+class BlockIO(Base, frozen=True, kw_only=True):
     weight: Uint16 | None = None
     leaf_weight: Uint16 | None = None
     weight_device: list[WeightDevice] = []
@@ -192,7 +192,7 @@ class BlockIO(Base, kw_only=True):
     )
 
 
-class HugepageLimit(Base, kw_only=True):
+class HugepageLimit(Base, frozen=True, kw_only=True):
     page_size: HugepageSize
     limit: Uint64
 
@@ -200,22 +200,22 @@ class HugepageLimit(Base, kw_only=True):
         check_u64(self, "limit")
 
 
-class InterfacePriority(Base, kw_only=True):
+class InterfacePriority(Base, frozen=True, kw_only=True):
     name: str
     priority: Uint32
 
 
-class Network(Base, kw_only=True):
+class Network(Base, frozen=True, kw_only=True):
     class_id: Uint32 | None = msgspec.field(default=None, name="classID")
     priorities: list[InterfacePriority] = []
 
 
-class Rdma(Base, kw_only=True):
+class Rdma(Base, frozen=True, kw_only=True):
     hca_handles: Uint32 | None = None
     hca_objects: Uint32 | None = None
 
 
-class Resources(Base, kw_only=True):
+class Resources(Base, frozen=True, kw_only=True):
     devices: list[DeviceCgroup] = []
     memory: Memory | None = None
     cpu: CPU | None = None
@@ -227,7 +227,7 @@ class Resources(Base, kw_only=True):
     unified: dict[str, str] = {}
 
 
-class SeccompArg(Base, kw_only=True):
+class SeccompArg(Base, frozen=True, kw_only=True):
     index: Uint32
     value: Uint64
     value_two: Uint64 = 0
@@ -237,14 +237,14 @@ class SeccompArg(Base, kw_only=True):
         check_u64(self, "value", "value_two")
 
 
-class Syscall(Base, kw_only=True):
+class Syscall(Base, frozen=True, kw_only=True):
     names: Annotated[list[str], msgspec.Meta(min_length=1)]
     action: SeccompAction
     errno_ret: Uint32 | None = None
     args: list[SeccompArg] = []
 
 
-class Seccomp(Base, kw_only=True):
+class Seccomp(Base, frozen=True, kw_only=True):
     default_action: SeccompAction
     default_errno_ret: Uint32 | None = None
     architectures: list[SeccompArch] = []
@@ -254,7 +254,7 @@ class Seccomp(Base, kw_only=True):
     syscalls: list[Syscall] = []
 
 
-class IntelRdt(Base, kw_only=True):
+class IntelRdt(Base, frozen=True, kw_only=True):
     clos_id: str = msgspec.field(default="", name="closID")
     schemata: list[str] = []
     l3_cache_schema: str = ""
@@ -264,18 +264,18 @@ class IntelRdt(Base, kw_only=True):
     enable_mbm: bool = msgspec.field(default=False, name="enableMBM")  # 1.1-1.2, replaced by enableMonitoring
 
 
-class MemoryPolicy(Base, kw_only=True):
+class MemoryPolicy(Base, frozen=True, kw_only=True):
     mode: MemoryPolicyMode
     nodes: str = ""
     flags: list[MemoryPolicyFlag] = []
 
 
-class Personality(Base, kw_only=True):
+class Personality(Base, frozen=True, kw_only=True):
     domain: PersonalityDomain
     flags: list[str] = []
 
 
-class Linux(Base, kw_only=True):
+class Linux(Base, frozen=True, kw_only=True):
     uid_mappings: list[IDMapping] = []
     gid_mappings: list[IDMapping] = []
     sysctl: dict[str, str] = {}
