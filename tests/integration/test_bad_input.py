@@ -14,8 +14,8 @@ import pytest
 pytestmark = pytest.mark.root
 
 
-def hutch_processes() -> set[int]:
-    out = subprocess.run(["pgrep", "-f", "hutch-runtime"], capture_output=True, text=True, check=False)
+def processes_of(cid: str) -> set[int]:
+    out = subprocess.run(["pgrep", "-f", cid], capture_output=True, text=True, check=False)
     return {int(p) for p in out.stdout.split()}
 
 
@@ -82,7 +82,8 @@ def test_missing_rootfs(runtime: Any, bundle: Any, unique_id: Any) -> None:
 
 
 def test_unknown_capability(runtime: Any, bundle: Any, unique_id: Any) -> None:
-    bundle.config["process"]["capabilities"]["effective"].append("CAP_TELEPORT")
+    caps = bundle.config["process"]["capabilities"]
+    caps["effective"] = [*caps["effective"], "CAP_TELEPORT"]
     bundle.write()
     cid = unique_id()
     assert_clean_failure(create(runtime, bundle, cid), runtime, cid, "CAP_TELEPORT",
@@ -93,10 +94,9 @@ def test_program_not_found(runtime: Any, bundle: Any, unique_id: Any) -> None:
     bundle.config["process"]["args"] = ["no-such-program"]
     bundle.write()
     cid = unique_id()
-    before = hutch_processes()
     assert_clean_failure(create(runtime, bundle, cid), runtime, cid, "no-such-program",
                          "not found")
-    assert hutch_processes() <= before
+    assert not processes_of(cid)
 
 
 def test_bad_mount_fails_cleanly(runtime: Any, bundle: Any, unique_id: Any, tmp_path: Path) -> None:

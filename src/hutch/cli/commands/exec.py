@@ -31,6 +31,7 @@ def build_process(store: Store, cid: str, a: Args) -> ProcessPlan:
         except OSError as err:
             raise HutchError(f"--process {path}: {err.strerror}") from None
         return process_plan(codec.decode_process(data))
+    store.load(cid)  # ContainerNotFound before anything else
     args = a.args[1:]
     if not args:
         raise InvalidArgument("exec: a command is required (or --process FILE)")
