@@ -1,31 +1,52 @@
 #!/usr/bin/env bash
-# The README's demo: set up, build a busybox bundle, and run one isolated container with
-# hutch-runtime. Run as root.
+# The README's demo (as root): set up, build a busybox bundle in a temp dir, and run one
+# container with hutch-runtime that shows its isolation (hostname, pid 1, its own process
+# list, uid map, mounts). Everything it makes is removed on exit.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$repo/scripts/setup.sh"
 
-bundle=$(mktemp -d /tmp/hutch-demo.XXXXXX)
-root=/run/hutch-demo
-trap 'rm -rf "$bundle"' EXIT
-mkdir -p "$bundle/rootfs/bin"
-cp /bin/busybox "$bundle/rootfs/bin/busybox"
-"$bundle/rootfs/bin/busybox" --install -s "$bundle/rootfs/bin"
-mkdir -p "$bundle/rootfs/"{proc,sys,dev,tmp,etc,root}
-echo 'root:x:0:0:root:/root:/bin/sh' >"$bundle/rootfs/etc/passwd"
-echo 'root:x:0:' >"$bundle/rootfs/etc/group"
-
 hr="$repo/.venv/bin/hutch-runtime"
+py="$repo/.venv/bin/python"
+root=/run/hutch-demo
+cid="hutch-demo-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
+bundle=$(mktemp -d /tmp/hutch-demo.XXXXXX)
+cleanup() {
+    "$hr" --root "$root" delete --force "$cid" >/dev/null 2>&1 || true
+    rmdir "$root" 2>/dev/null || true
+    rm -rf "$bundle"
+}
+trap cleanup EXIT
+
+# rootfs: static busybox, a relative symlink per applet, passwd and group
+rootfs="$bundle/rootfs"
+mkdir -p "$rootfs"/{bin,proc,sys,dev,tmp,etc,root}
+cp /bin/busybox "$rootfs/bin/busybox"
+for applet in $("$rootfs/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
+done
+chmod 1777 "$rootfs/tmp"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$rootfs/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
+
+# config.json: hutch-runtime's default spec, without a terminal, running the demo script
 "$hr" spec --bundle "$bundle"
-"$repo/.venv/bin/python" - "$bundle/config.json" <<'PY'
-import json, sys
+"$py" - "$bundle/config.json" <<'PY'
+import json
+import sys
+
 path = sys.argv[1]
-cfg = json.load(open(path))
+with open(path) as f:
+    cfg = json.load(f)
 cfg["process"]["terminal"] = False
-cfg["process"]["args"] = ["sh", "-c",
-    "echo \"hostname:  $(hostname)\"; echo \"my pid:    $$\"; echo processes:; ps;"
-    " echo \"uid_map:   $(cat /proc/self/uid_map)\"; echo mounts:; mount | head -8"]
-json.dump(cfg, open(path, "w"), indent=2)
+cfg["process"]["args"] = [
+    "sh", "-c",
+    "echo hostname: $(hostname); echo pid: $$; ps; cat /proc/self/uid_map; mount | head",
+]
+with open(path, "w") as f:
+    json.dump(cfg, f, indent=2)
 PY
-echo "--- hutch-runtime run (host: $(hostname), pid $$) ---"
-"$hr" --root "$root" run --bundle "$bundle" "hutch-demo-$$"
+
+echo "--- host: hostname $(hostname), this shell is pid $$"
+echo "--- $hr --root $root run --bundle $bundle $cid"
+"$hr" --root "$root" run --bundle "$bundle" "$cid"

@@ -1,42 +1,70 @@
 #!/usr/bin/env bash
-# Set up hutch on a fresh Debian 12 machine (as root): the Debian packages the tests and
-# benchmarks use, and a virtualenv at <repo>/.venv with hutch installed (editable) into it.
-# Idempotent: a second run only checks.
+# Set up hutch on a fresh Debian 12 machine (as root), from any directory:
+#   - the Debian packages the tests and benchmarks use (apt is skipped when all are there);
+#   - a virtualenv at <repo>/.venv with hutch (editable) and its dev tools (pytest, ruff, mypy).
+# Idempotent: a second run only checks, and takes well under a second.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv="$repo/.venv"
 
-packages=(busybox-static runc libseccomp2 uidmap iproute2 procps util-linux)
+# busybox-static: test root filesystems; runc: side-by-side benchmarks; uidmap, iproute2,
+# procps, util-linux (unshare, nsenter): user namespaces and looking inside containers.
+packages=(busybox-static runc libseccomp2 uidmap iproute2 procps util-linux python3-venv)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: missing Debian packages ${missing[*]}: run this script as root" >&2
+        exit 1
+    fi
     echo "setup: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q "${missing[@]}" >/dev/null || {
+    # a fresh machine may have no package lists yet: update only when the install needs it
+    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || {
         apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null
     }
 fi
 
+# Python 3.11+ with venv: Debian's own first (the one on PATH may be a slow pyenv shim),
+# else the newest one found.
+usable() { [ -x "$1" ] && "$1" -I -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
 python=""
-for cand in /usr/bin/python3 /usr/bin/python3.13 /usr/bin/python3.12 /usr/bin/python3.11; do
-    if [ -x "$cand" ] && "$cand" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-        python=$cand
-        break
+if usable /usr/bin/python3; then
+    python=/usr/bin/python3
+else
+    for minor in 14 13 12 11; do
+        for cand in /usr/bin/python3.$minor /usr/local/bin/python3.$minor "$(command -v python3.$minor || true)"; do
+            if [ -n "$cand" ] && usable "$cand"; then python=$cand; break 2; fi
+        done
+    done
+fi
+if [ ! -x "$venv/bin/python" ]; then
+    if [ -z "$python" ]; then
+        echo "setup: no Python 3.11+ with venv found (apt-get install python3-venv)" >&2
+        exit 1
     fi
-done
-if [ -z "$python" ]; then
-    echo "setup: no Python 3.11+ with venv found (apt-get install python3-venv)" >&2
-    exit 1
+    echo "setup: creating $venv with $python"
+    "$python" -m venv "$venv"
 fi
-if [ ! -x "$repo/.venv/bin/python" ]; then
-    echo "setup: creating $repo/.venv with $python"
-    "$python" -m venv "$repo/.venv"
+
+# (re)install when something is missing, the venv's hutch is another checkout's, or
+# pyproject.toml changed since the last install
+stamp="$venv/.hutch-installed"
+if ! "$venv/bin/python" -I -c '
+import sys, hutch, msgspec, pytest, ruff, mypy
+sys.exit(not hutch.__file__.startswith(sys.argv[1]))' "$repo/src/" 2>/dev/null \
+   || [ ! -x "$venv/bin/hutch-runtime" ] || [ ! -f "$stamp" ] || [ "$repo/pyproject.toml" -nt "$stamp" ]; then
+    echo "setup: installing hutch and its dev tools into $venv"
+    (cd "$repo" && "$venv/bin/pip" install -q --disable-pip-version-check -e '.[dev]')
+    touch "$stamp"
 fi
-if ! "$repo/.venv/bin/python" -c 'import hutch, msgspec, pytest, ruff, mypy' 2>/dev/null \
-   || [ "$repo/pyproject.toml" -nt "$repo/.venv/.hutch-installed" ]; then
-    echo "setup: installing hutch and its dev tools into .venv"
-    "$repo/.venv/bin/pip" install -q --disable-pip-version-check -e "$repo[dev]"
-    touch "$repo/.venv/.hutch-installed"
-fi
-echo "setup: ready: $repo/.venv/bin/hutch-runtime"
+
+echo "setup: ready"
+echo "  repository:    $repo"
+echo "  venv:          $venv ($("$venv/bin/python" -c 'import platform; print(platform.python_version())'))"
+echo "  hutch-runtime: $venv/bin/hutch-runtime"
+echo "  tests:         cd $repo && $venv/bin/pytest -q"
+echo "  busybox:       $(command -v busybox || echo missing)"
+echo "  runc:          $(command -v runc || echo missing)"

@@ -6,5 +6,5 @@ import sys
 
 
 def main() -> None:
-    sys.stderr.write("hutch: the engine is not built yet; use hutch-runtime (an OCI runtime)\n")
+    sys.stderr.write("hutch: the engine is not built yet; use hutch-runtime\n")
     sys.exit(2)
