@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import select
-import signal
 import time
 
+from hutch._sys import sig as signal
 from hutch.errors import HookFailed
 
 TYPE_CHECKING = False

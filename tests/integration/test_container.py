@@ -223,7 +223,7 @@ def test_time_namespace_offsets(runtime: Any, bundle: Any, unique_id: Any) -> No
 
 
 def test_join_namespace_by_path(runtime: Any, bundle: Any, unique_id: Any) -> None:
-    holder = subprocess.Popen(["unshare", "--uts", "sh", "-c", "hostname hutch-joined; sleep 1000"])
+    holder = subprocess.Popen(["unshare", "--uts", "sh", "-c", "hostname hutch-joined; exec sleep 1000"])
     try:
         ns = f"/proc/{holder.pid}/ns/uts"
         deadline = 50

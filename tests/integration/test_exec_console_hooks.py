@@ -251,6 +251,25 @@ def test_failing_prestart_hook_fails_create_and_leaves_nothing(
                 if os.path.isdir(os.path.join("/sys/fs/cgroup", h, "hutch", cid))]
 
 
+def test_failing_start_container_hook_fails_start(
+    runtime: Any, bundle: Any, unique_id: Any, tmp_path: Path
+) -> None:
+    hook = write_hook(tmp_path)
+    bundle.config["mounts"].append({"destination": str(tmp_path), "type": "bind",
+                                    "source": str(tmp_path), "options": ["rbind"]})
+    bundle.config["hooks"] = {"startContainer": [{"path": str(hook),
+                                                  "args": ["hook.sh", "startContainer", "4"]}]}
+    bundle.config["process"]["args"] = ["sh", "-c", "echo user-process-ran > /dev/stderr"]
+    bundle.write()
+    cid = unique_id()
+    runtime("create", "--bundle", str(bundle.path), cid)
+    r = runtime("start", cid, check=False)
+    assert r.returncode != 0
+    assert "startContainer hook" in r.stderr and "exit status 4" in r.stderr
+    assert "user-process-ran" not in r.stderr
+    runtime("delete", "--force", cid)
+
+
 def test_hook_timeout(runtime: Any, bundle: Any, unique_id: Any, tmp_path: Path) -> None:
     slow = tmp_path / "slow.sh"
     slow.write_text("#!/bin/sh\nsleep 30\n")

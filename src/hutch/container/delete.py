@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import signal
 import time
 
+from hutch._sys import sig as signal
 from hutch.container import hookstate
 from hutch.container.kill import signal_init
 from hutch.container.store import Store, is_alive, status

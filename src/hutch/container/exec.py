@@ -8,9 +8,9 @@ and no_new_privs of the process description, as runc's setns init does.
 from __future__ import annotations
 
 import os
-import signal
 from typing import TYPE_CHECKING, Any
 
+from hutch._sys import sig as signal
 from hutch.container.store import Store, status
 from hutch.errors import InitFailed, InvalidState
 from hutch.process import sync
@@ -75,6 +75,10 @@ def exec_process(
         from hutch.cgroups import Manager
 
         cgroup = Manager.from_record(state["cgroup"])
+    if proc["terminal"]:  # imported here: the process cannot read our files once inside
+        import socket  # noqa: F401
+
+        import hutch.process.console  # noqa: F401
     assert_single_threaded()
     cap = last_cap()
     parent_fd, child_fd = sync.socketpair()

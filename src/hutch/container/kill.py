@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal as _signal
 
+from hutch._sys import sig as _signal
 from hutch.container.store import Store, status
 from hutch.errors import InvalidArgument, InvalidState
 
@@ -16,23 +16,25 @@ if TYPE_CHECKING:
 def parse_signal(text: str) -> int:
     """SIGTERM, TERM, term or 15 → 15, as runc accepts them."""
     if text.isdigit():
-        num = int(text)
-        if 0 < num < _signal.NSIG:
-            return num
+        if 0 < int(text) < _signal.NSIG:
+            return int(text)
         raise InvalidArgument(f"invalid signal number {text!r}")
     name = text.upper()
     if not name.startswith("SIG"):
         name = "SIG" + name
-    sig = getattr(_signal, name, None)
-    if not isinstance(sig, int) or name.startswith("SIG_"):
-        if name.startswith("SIGRTMIN+") or name.startswith("SIGRTMAX-"):
-            base, _, off = name[3:].partition("+" if "+" in name else "-")
+    known = _signal.by_name(name)
+    if known is not None:
+        return known
+    for base, sign in (("SIGRTMIN", 1), ("SIGRTMAX", -1)):
+        if name == base:
+            return int(_signal.SIGRTMIN if sign > 0 else _signal.SIGRTMAX)
+        if name.startswith(base) and name[len(base) : len(base) + 1] == ("+" if sign > 0 else "-"):
+            off = name[len(base) + 1 :]
             if off.isdigit():
-                n = _signal.SIGRTMIN + int(off) if base == "RTMIN" else _signal.SIGRTMAX - int(off)
+                n = (_signal.SIGRTMIN if sign > 0 else _signal.SIGRTMAX) + sign * int(off)
                 if _signal.SIGRTMIN <= n <= _signal.SIGRTMAX:
                     return int(n)
-        raise InvalidArgument(f"unknown signal {text!r}")
-    return int(sig)
+    raise InvalidArgument(f"unknown signal {text!r}")
 
 
 def signal_init(state: dict[str, Any], sig: int) -> None:

@@ -35,13 +35,20 @@ def release(fifo: str, pid: int, starttime: int) -> None:
     try:
         poll = select.poll()
         poll.register(fd, select.POLLIN | select.POLLHUP)
+        data = b""
         while True:
             if poll.poll(100):
-                data = os.read(fd, 1)
-                if data == b"0":
-                    return
-                raise HutchError("container init exited before it could start the process")
-            if not is_alive(pid, starttime):
-                raise HutchError("container init exited before it could start the process")
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    break  # the init's write end closed: it exec'd, or it died
+                data += chunk
+            elif not data and not is_alive(pid, starttime):
+                break
+        if data == b"0":
+            return
+        if data.startswith(b"0"):
+            why = data[1:].decode(errors="replace")
+            raise HutchError(f"container process failed to start: {why}")
+        raise HutchError("container init exited before it could start the process")
     finally:
         os.close(fd)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import signal
 
+from hutch._sys import sig as signal
+from hutch._sys.consts import CLOSE_RANGE_CLOEXEC
 from hutch._sys.fs import close_range
 
 TYPE_CHECKING = False
@@ -72,15 +73,17 @@ def reset_signals() -> None:
 
 
 def close_fds(preserve: int) -> None:
-    """Close every fd from 3 + preserve up; the preserved ones lose CLOEXEC."""
+    """Every fd from 3 + preserve up closes at exec (CVE-2024-21626); the preserved ones
+    are inherited. Marked CLOEXEC rather than closed, so that the channels that report a
+    failed exec stay open until the exec itself succeeds."""
     for fd in range(3, 3 + preserve):
         try:
             os.set_inheritable(fd, True)
         except OSError:
             pass
     try:
-        close_range(3 + preserve, 0xFFFFFFFF)
-    except OSError:
+        close_range(3 + preserve, 0xFFFFFFFF, CLOSE_RANGE_CLOEXEC)
+    except OSError:  # kernels before 5.11
         os.closerange(3 + preserve, 1 << 20)
 
 

@@ -20,10 +20,13 @@ signal and hutch modules that do the same (an import-allowlist test guards it).
 
 from __future__ import annotations
 
+import errno
 import os
-import signal
 
+from hutch import hooks as hookrun
 from hutch._sys import consts as C
+from hutch._sys import misc
+from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
 from hutch.init import creds, execve, namespaces, rootfs
 from hutch.process import sync
@@ -92,7 +95,6 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
         sync.send(fds.sock, sync.HOOKS)
         state = str(sync.expect(fds.sock, sync.HOOKS_DONE)["state"]).encode()
         run_hooks("createContainer", plan, state)
-        preload(plan)
         stage = "pivot_root"
         rootfs.enter_root(plan)
         stage = "rootfs"
@@ -115,47 +117,44 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
         return 1
     sync.send(fds.sock, sync.READY)
     os.close(fds.sock)
+    started = -1
     try:
-        wait_for_start(fds.fifo)
+        started = wait_for_start(fds.fifo)
         run_hooks("startContainer", plan, state)
         execve.execute(program, proc, fds.preserve)
     except BaseException as err:
-        os.write(2, f"hutch-runtime init: {describe(err)}\n".encode())
+        # `start` reads this from the fifo; the fifo's CLOEXEC write end closing is how it
+        # knows the exec succeeded.
+        try:
+            os.write(started if started >= 0 else 2, describe(err).encode())
+        except OSError:
+            pass
     return 255
 
 
 def join_keyring(plan: Plan) -> None:
     """A session keyring of the container's own, so it never shares the runtime's keys."""
-    import errno
-
-    from hutch._sys.misc import join_session_keyring
-
     try:
-        join_session_keyring(f"_ses.{plan['id']}")
+        misc.join_session_keyring(f"_ses.{plan['id']}")
     except OSError as err:
         if err.errno not in (errno.ENOSYS, errno.EACCES, errno.EDQUOT):
             raise  # runc also tolerates kernels or user namespaces without keyrings
 
 
 def preload(plan: Plan) -> None:
-    """Import now what later stages need: after pivot_root the host's files are gone."""
-    import hutch._sys.misc
-
+    """Import what the init will need, in the runtime before it forks: once in the
+    container's user namespace or root, the host's source files may be out of reach."""
     if plan["process"]["terminal"]:
         import socket  # noqa: F401
 
-        import hutch.process.console
-    if plan["hooks"].get("startContainer"):
-        import hutch.hooks  # noqa: F401
+        import hutch.process.console  # noqa: F401
 
 
 def set_names(plan: Plan) -> None:
-    from hutch._sys.misc import setdomainname, sethostname
-
     if plan["hostname"] is not None:
-        sethostname(plan["hostname"])
+        misc.sethostname(plan["hostname"])
     if plan["domainname"] is not None:
-        setdomainname(plan["domainname"])
+        misc.setdomainname(plan["domainname"])
 
 
 def setgroups_allowed(plan: Plan) -> bool:
@@ -182,8 +181,6 @@ def setup_console(plan: Plan, fds: Fds) -> None:
 def run_hooks(kind: str, plan: Plan, state: bytes) -> None:
     hooks = plan["hooks"].get(kind)
     if hooks:
-        from hutch import hooks as hookrun
-
         hookrun.run_hooks(kind, hooks, state, warn_only=False, warn=lambda m: None)
 
 
@@ -191,15 +188,19 @@ def _exit_on_signal(sig: int, _frame: object) -> None:
     os._exit(128 + sig)
 
 
-def wait_for_start(fifo_fd: int) -> None:
-    """Block until `start` opens the exec fifo; die quietly if killed while created."""
+def wait_for_start(fifo_fd: int) -> int:
+    """Block until `start` opens the exec fifo; die quietly if killed while created.
+
+    Returns the fifo's write end, left open: it is CLOEXEC, so `start` sees EOF at
+    the exec, or an error message if the exec never happens.
+    """
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT,
                 signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(sig, _exit_on_signal)
     fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
-    os.write(fd, b"0")
-    os.close(fd)
     os.close(fifo_fd)
+    os.write(fd, b"0")
+    return fd
 
 
 def describe(err: BaseException) -> str:

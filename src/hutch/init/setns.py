@@ -40,10 +40,6 @@ def stage1(joins: list[list[object]], proc: ProcessPlan, fds: Fds, last_cap: int
     try:
         prctl(C.PR_SET_DUMPABLE, 0)
         sync.expect(fds.sock, sync.GO)
-        if proc["terminal"]:  # import before joining the mount namespace hides our files
-            import socket  # noqa: F401
-
-            import hutch.process.console  # noqa: F401
         for path, kind in joins:
             namespaces.join(str(path), int(kind))  # type: ignore[call-overload]
         pid = os.fork()

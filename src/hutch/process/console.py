@@ -96,7 +96,8 @@ def forward(master: int, stdin_fd: int = 0, stdout_fd: int = 1) -> None:
     copied to the pty now and on every SIGWINCH.
     """
     import select
-    import signal
+
+    from hutch._sys import sig as signal
 
     saved = None
     resized = [True]

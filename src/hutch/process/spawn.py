@@ -9,8 +9,8 @@ every process it forked is killed and reaped before the error propagates.
 from __future__ import annotations
 
 import os
-import signal
 
+from hutch._sys import sig as signal
 from hutch.errors import InitFailed
 from hutch.process import sync
 
@@ -54,6 +54,7 @@ def spawn(
     from hutch.init.creds import set_oom_score_adj
     from hutch.specconv.caps import last_cap
 
+    run.preload(plan)
     assert_single_threaded()
     cap = last_cap()
     parent_fd, child_fd = sync.socketpair()

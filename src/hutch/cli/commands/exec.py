@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import signal
 
 from hutch._sys import consts as C
+from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
 from hutch.cli.main import Args, Log, need_id
 from hutch.container.store import Store, write_atomic

@@ -10,9 +10,9 @@ between it and its own stdio.
 from __future__ import annotations
 
 import os
-import signal
 
 from hutch._sys import consts as C
+from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
 from hutch.cli.commands.lifecycle import create_options
 from hutch.cli.main import Args, Log, need_id
