@@ -17,11 +17,10 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from hutch.spec._base import Base, Int32, Int64, Uint32, Uint64, check_u64
+from hutch.spec._base import Base, Int32, Int64, Uint32, Uint64, check_text, check_u64
 from hutch.spec.runtime.linux import IDMapping, Linux
 
-RlimitType = Annotated[str, msgspec.Meta(pattern="^RLIMIT_[A-Z]+$")]
-CPUList = Annotated[str, msgspec.Meta(pattern="^[0-9, -]*$")]
+_CPU_LIST_CHARS = frozenset("0123456789, -")
 SchedulerPolicy = Literal[
     "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE"
 ]
@@ -78,11 +77,14 @@ class Capabilities(Base, frozen=True, kw_only=True):
 
 
 class Rlimit(Base, frozen=True, kw_only=True):
-    type: RlimitType
+    type: str
     hard: Uint64
     soft: Uint64
 
     def __post_init__(self) -> None:
+        rest = self.type.removeprefix("RLIMIT_")
+        check_text(self, "type", rest != self.type and rest.isalpha() and rest.isupper(),
+                   "matching regex '^RLIMIT_[A-Z]+$'")
         check_u64(self, "hard", "soft")
 
 
@@ -105,8 +107,13 @@ class IOPriority(Base, frozen=True, kw_only=True):
 
 
 class CPUAffinity(Base, frozen=True, kw_only=True):
-    initial: CPUList = ""
-    final: CPUList = ""
+    initial: str = ""
+    final: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("initial", "final"):
+            ok = set(getattr(self, name)) <= _CPU_LIST_CHARS
+            check_text(self, name, ok, "matching regex '^[0-9, -]*$'")
 
 
 class Process(Base, frozen=True, kw_only=True):

@@ -14,13 +14,21 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from hutch.spec._base import Base, FileMode, Int64, Uint16, Uint32, Uint64, check_u64
+from hutch.spec._base import (
+    Base,
+    FileMode,
+    Int64,
+    Uint16,
+    Uint32,
+    Uint64,
+    check_text,
+    check_u64,
+    is_hugepage_size,
+)
 
 NamespaceType = Literal["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]
 DeviceType = Literal["c", "b", "u", "p"]
 DeviceCgroupType = Literal["a", "c", "b"]
-DeviceAccess = Annotated[str, msgspec.Meta(pattern="^[rwm]*$")]
-HugepageSize = Annotated[str, msgspec.Meta(pattern="^[1-9][0-9]*[KMG]B$")]
 RootfsPropagation = Literal[
     "", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"
 ]
@@ -125,7 +133,11 @@ class DeviceCgroup(Base, frozen=True, kw_only=True):
     type: DeviceCgroupType | None = None  # absent means "a"
     major: Int64 | None = None  # absent means all (-1 / "*")
     minor: Int64 | None = None
-    access: DeviceAccess | None = None
+    access: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.access is not None:
+            check_text(self, "access", set(self.access) <= {"r", "w", "m"}, "matching regex '^[rwm]*$'")
 
 
 class Memory(Base, frozen=True, kw_only=True):
@@ -193,10 +205,12 @@ class BlockIO(Base, frozen=True, kw_only=True):
 
 
 class HugepageLimit(Base, frozen=True, kw_only=True):
-    page_size: HugepageSize
+    page_size: str
     limit: Uint64
 
     def __post_init__(self) -> None:
+        ok = is_hugepage_size(self.page_size)
+        check_text(self, "page_size", ok, "matching regex '^[1-9][0-9]*[KMG]B$'")
         check_u64(self, "limit")
 
 
@@ -258,10 +272,15 @@ class IntelRdt(Base, frozen=True, kw_only=True):
     clos_id: str = msgspec.field(default="", name="closID")
     schemata: list[str] = []
     l3_cache_schema: str = ""
-    mem_bw_schema: Annotated[str, msgspec.Meta(pattern="^(MB:[^\\n]*)?$")] = ""
+    mem_bw_schema: str = ""
     enable_monitoring: bool = False
     enable_cmt: bool = msgspec.field(default=False, name="enableCMT")  # 1.1-1.2, replaced by enableMonitoring
     enable_mbm: bool = msgspec.field(default=False, name="enableMBM")  # 1.1-1.2, replaced by enableMonitoring
+
+    def __post_init__(self) -> None:
+        s = self.mem_bw_schema
+        check_text(self, "mem_bw_schema", not s or (s.startswith("MB:") and "\n" not in s),
+                   "matching regex '^(MB:[^\\n]*)?$'")
 
 
 class MemoryPolicy(Base, frozen=True, kw_only=True):
