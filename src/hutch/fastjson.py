@@ -71,3 +71,16 @@ _encoder: Callable[[object, int], tuple[str, ...]] = _json.make_encoder(
 
 def dumps(obj: object) -> str:
     return "".join(_encoder(obj, 0))
+
+
+def dumps_pretty(obj: object, indent: str = "  ", _level: int = 0) -> str:
+    """Indented JSON (like ``json.dumps(obj, indent=2)``) without importing ``json``."""
+    pad = indent * (_level + 1)
+    end = indent * _level
+    if isinstance(obj, dict) and obj:
+        items = (f"{pad}{dumps(str(k))}: {dumps_pretty(v, indent, _level + 1)}" for k, v in obj.items())
+        return "{\n" + ",\n".join(items) + f"\n{end}}}"
+    if isinstance(obj, list) and obj:
+        items = (f"{pad}{dumps_pretty(v, indent, _level + 1)}" for v in obj)
+        return "[\n" + ",\n".join(items) + f"\n{end}]"
+    return dumps(obj)

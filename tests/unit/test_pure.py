@@ -88,3 +88,10 @@ def test_cli_parse_like_urfave() -> None:
         parse(["--nope", "x"], CREATE_FLAGS)
     with pytest.raises(InvalidArgument):
         parse(["--pid-file"], CREATE_FLAGS)
+
+
+def test_fastjson_pretty_matches_json() -> None:
+    import json
+
+    obj = {"a": [1, {"b": None, "c": []}, "x"], "d": {}, "e": "é", "f": 1.5, "g": [[]]}
+    assert fastjson.dumps_pretty(obj) == json.dumps(obj, indent=2)

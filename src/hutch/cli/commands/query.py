@@ -33,9 +33,7 @@ def oci_state(store: Store, cid: str, state: dict[str, Any]) -> dict[str, Any]:
 
 
 def pretty(obj: object) -> str:
-    import json
-
-    return json.dumps(obj, indent=2)
+    return fastjson.dumps_pretty(obj)
 
 
 def handle(name: str, g: Args, a: Args, log: Log) -> int:
