@@ -41,7 +41,8 @@ class InvalidSpec(HutchError):
 
     def __init__(self, msg: str, jsonpath: str = "") -> None:
         where = f" at {jsonpath}" if jsonpath and jsonpath not in msg else ""
-        super().__init__(f"invalid config.json: {msg}{where}")
+        self.detail = f"{msg}{where}"  # without the document's name
+        super().__init__(f"invalid config.json: {self.detail}")
         self.jsonpath = jsonpath
 
 

@@ -323,3 +323,14 @@ def test_keeping_a_namespace_alive_with_a_bind_mount(runtime: Any, bundle: Any, 
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=True)
     assert out.stdout.strip() == "hutch"
     runtime("delete", "--force", cid)
+
+
+def test_exec_bad_process_json(runtime: Any, bundle: Any, unique_id: Any, tmp_path: Path) -> None:
+    cid = unique_id()
+    start_sleeper(runtime, bundle, cid)
+    pf = tmp_path / "p.json"
+    pf.write_text('{"args": ["true"], "cwd": "/", "user": {"uid": "root"}}')
+    r = runtime("exec", "--process", str(pf), cid, check=False)
+    assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1
+    assert "--process" in r.stderr and "$.user.uid" in r.stderr
+    runtime("delete", "--force", cid)

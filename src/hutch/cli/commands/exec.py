@@ -9,7 +9,7 @@ from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
 from hutch.cli.main import Args, Log, need_id
 from hutch.container.store import Store, write_atomic
-from hutch.errors import HutchError, InvalidArgument
+from hutch.errors import HutchError, InvalidArgument, InvalidSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,7 +30,10 @@ def build_process(store: Store, cid: str, a: Args) -> ProcessPlan:
                 data = f.read()
         except OSError as err:
             raise HutchError(f"--process {path}: {err.strerror}") from None
-        return process_plan(codec.decode_process(data))
+        try:
+            return process_plan(codec.decode_process(data))
+        except InvalidSpec as err:
+            raise HutchError(f"invalid --process {path}: {err.detail}") from None
     store.load(cid)  # ContainerNotFound before anything else
     args = a.args[1:]
     if not args:
