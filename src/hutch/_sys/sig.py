@@ -5,62 +5,33 @@ functions and constants, as plain ints."""
 from __future__ import annotations
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from signal import (
-        NSIG,
-        SIG_DFL,
-        SIG_IGN,
-        SIG_SETMASK,
-        SIGALRM,
-        SIGCONT,
-        SIGHUP,
-        SIGINT,
-        SIGKILL,
-        SIGPIPE,
-        SIGQUIT,
-        SIGRTMAX,
-        SIGRTMIN,
-        SIGSTOP,
-        SIGTERM,
-        SIGUSR1,
-        SIGUSR2,
-        SIGWINCH,
-        SIGXFSZ,
-        pidfd_send_signal,
-        pthread_sigmask,
-        signal,
-    )
+if TYPE_CHECKING:  # the stubs describe the same functions and values
+    import signal as _impl
 else:
-    from _signal import (
-        NSIG,
-        SIG_DFL,
-        SIG_IGN,
-        SIG_SETMASK,
-        SIGALRM,
-        SIGCONT,
-        SIGHUP,
-        SIGINT,
-        SIGKILL,
-        SIGPIPE,
-        SIGQUIT,
-        SIGRTMAX,
-        SIGRTMIN,
-        SIGSTOP,
-        SIGTERM,
-        SIGUSR1,
-        SIGUSR2,
-        SIGWINCH,
-        SIGXFSZ,
-        pidfd_send_signal,
-        pthread_sigmask,
-        signal,
-    )
+    import _signal as _impl
 
-__all__ = [
-    "NSIG", "SIGALRM", "SIGCONT", "SIGHUP", "SIGINT", "SIGKILL", "SIGPIPE", "SIGQUIT", "SIGRTMAX",
-    "SIGRTMIN", "SIGSTOP", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGXFSZ", "SIG_DFL",
-    "SIG_IGN", "SIG_SETMASK", "pidfd_send_signal", "pthread_sigmask", "signal",
-]
+NSIG = _impl.NSIG
+SIG_DFL = _impl.SIG_DFL
+SIG_IGN = _impl.SIG_IGN
+SIG_SETMASK = _impl.SIG_SETMASK
+SIGALRM = _impl.SIGALRM
+SIGCONT = _impl.SIGCONT
+SIGHUP = _impl.SIGHUP
+SIGINT = _impl.SIGINT
+SIGKILL = _impl.SIGKILL
+SIGPIPE = _impl.SIGPIPE
+SIGQUIT = _impl.SIGQUIT
+SIGRTMAX = _impl.SIGRTMAX
+SIGRTMIN = _impl.SIGRTMIN
+SIGSTOP = _impl.SIGSTOP
+SIGTERM = _impl.SIGTERM
+SIGUSR1 = _impl.SIGUSR1
+SIGUSR2 = _impl.SIGUSR2
+SIGWINCH = _impl.SIGWINCH
+SIGXFSZ = _impl.SIGXFSZ
+pidfd_send_signal = _impl.pidfd_send_signal
+pthread_sigmask = _impl.pthread_sigmask
+signal = _impl.signal
 
 
 def by_name(name: str) -> int | None:

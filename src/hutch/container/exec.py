@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from hutch._sys import sig as signal
 from hutch.container.store import Store, status
 from hutch.errors import InitFailed, InvalidState
 from hutch.process import sync
@@ -52,7 +51,7 @@ def exec_process(
     from hutch.init import setns
     from hutch.init.creds import set_oom_score_adj
     from hutch.init.run import Fds
-    from hutch.process.spawn import assert_single_threaded
+    from hutch.process.spawn import abort, assert_single_threaded, reported_error
     from hutch.specconv.caps import last_cap
     from hutch.specconv.plan import decode
 
@@ -112,16 +111,9 @@ def exec_process(
             elif kind == sync.READY:
                 continue
             elif kind == sync.ERROR:
-                raise InitFailed(str(msg.get("stage")), str(msg.get("msg")), int(msg.get("errno") or 0))  # type: ignore[call-overload]
+                raise reported_error(msg)
     except BaseException:
-        for p in (pid, stage1):
-            if p:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        if stage1:
-            os.waitpid(stage1, 0)
+        abort(pid, stage1)
         raise
     finally:
         os.close(parent_fd)

@@ -91,26 +91,36 @@ def spawn(
             elif kind == sync.READY:
                 return init_pid
             elif kind == sync.ERROR:
-                raise InitFailed(str(msg.get("stage")), str(msg.get("msg")), int(msg.get("errno") or 0))  # type: ignore[call-overload]
+                raise reported_error(msg)
             else:
                 raise InitFailed("sync", f"unexpected message {kind!r}")
             if hooks_pending and init_pid:
                 hooks_pending = False
                 sync.send(parent_fd, sync.HOOKS_DONE, state=on_hooks(init_pid))
     except BaseException:
-        for pid in (init_pid, stage1):
-            if pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        if stage1:
-            _reap(stage1)
-        if init_pid:
-            _reap(init_pid)
+        abort(init_pid, stage1)
         raise
     finally:
         os.close(parent_fd)
+
+
+def reported_error(msg: dict[str, object]) -> InitFailed:
+    """The InitFailed for an ERROR message from the container's side."""
+    errno = msg.get("errno")
+    return InitFailed(str(msg.get("stage")), str(msg.get("msg")), errno if isinstance(errno, int) else 0)
+
+
+def abort(*pids: int) -> None:
+    """Kill what a failed start left running, and reap what is ours to reap."""
+    for pid in pids:
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    for pid in pids:
+        if pid:
+            _reap(pid)
 
 
 def _reap(pid: int) -> None:
