@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except OSError as err:
-        where = f" {err.filename}" if err.filename else ""
+        where = f": {err.filename}" if err.filename else ""
         return _fail(log, f"{err.strerror or err}{where}")
 
 

@@ -204,9 +204,9 @@ def wait_for_start(fifo_fd: int) -> int:
 
 
 def describe(err: BaseException) -> str:
+    """One line for the user: "strerror: path" for OS errors, else the message."""
     if isinstance(err, OSError) and err.strerror:
-        where = f" {err.filename}" if err.filename else ""
-        return f"{err.strerror}{where}" if not err.args[1:] or err.filename else str(err.strerror)
+        return f"{err.strerror}: {err.filename}" if err.filename else err.strerror
     return str(err) or type(err).__name__
 
 
