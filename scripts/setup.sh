@@ -9,7 +9,7 @@ venv="$repo/.venv"
 
 # busybox-static: test root filesystems; runc: side-by-side benchmarks; uidmap, iproute2,
 # procps, util-linux (unshare, nsenter): user namespaces and looking inside containers.
-packages=(busybox-static runc libseccomp2 uidmap iproute2 procps util-linux python3-venv podman containerd)
+packages=(busybox-static runc libseccomp2 uidmap iproute2 procps util-linux python3-venv podman containerd docker.io)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -55,3 +55,22 @@ def build_oci_archive(rootfs: Path, dest: Path, ref: str) -> None:
                            "annotations": {"io.containerd.image.name": ref,
                                            "org.opencontainers.image.ref.name": ref}}],
         }).encode())
+
+
+def build_docker_archive(rootfs: Path, dest: Path, ref: str) -> None:
+    """The same image as a docker-archive (`docker save`'s format), for `docker load`."""
+    layer_buf = io.BytesIO()
+    with tarfile.open(fileobj=layer_buf, mode="w") as layer:
+        layer.add(rootfs, arcname=".")
+    layer_bytes = layer_buf.getvalue()
+    config = json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "Cmd": ["sh"]},
+        "rootfs": {"type": "layers",
+                   "diff_ids": ["sha256:" + hashlib.sha256(layer_bytes).hexdigest()]},
+    }).encode()
+    with tarfile.open(dest, "w") as out:
+        _file(out, "layer.tar", layer_bytes)
+        _file(out, "config.json", config)
+        _file(out, "manifest.json", json.dumps(
+            [{"Config": "config.json", "RepoTags": [ref], "Layers": ["layer.tar"]}]).encode())
