@@ -334,3 +334,18 @@ def test_exec_bad_process_json(runtime: Any, bundle: Any, unique_id: Any, tmp_pa
     assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1
     assert "--process" in r.stderr and "$.user.uid" in r.stderr
     runtime("delete", "--force", cid)
+
+
+def test_state_is_creating_during_create(runtime: Any, bundle: Any, unique_id: Any,
+                                         tmp_path: Path) -> None:
+    cid = unique_id()
+    out = tmp_path / "state-during-create.json"
+    hook = tmp_path / "ask-state.sh"
+    hook.write_text(f"#!/bin/sh\n{runtime.bin} --root {runtime.root} state {cid} > {out}\n")
+    hook.chmod(0o755)
+    bundle.config["hooks"] = {"createRuntime": [{"path": str(hook)}]}
+    bundle.write()
+    runtime("create", "--bundle", str(bundle.path), cid)
+    assert json.loads(out.read_text())["status"] == "creating"
+    assert json.loads(runtime("state", cid).stdout)["status"] == "created"
+    runtime("delete", "--force", cid)
