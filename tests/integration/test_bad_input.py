@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.leaks import cgroup_dirs
+
 pytestmark = pytest.mark.root
 
 
@@ -27,8 +29,7 @@ def assert_clean_failure(r: Any, runtime: Any, cid: str, *words: str) -> None:
     for w in words:
         assert w in lines[0], f"{w!r} not in {lines[0]!r}"
     assert not os.path.exists(os.path.join(runtime.root, cid)), "a state dir was left"
-    assert not [h for h in os.listdir("/sys/fs/cgroup")
-                if os.path.isdir(os.path.join("/sys/fs/cgroup", h, "hutch", cid))], "a cgroup was left"
+    assert not cgroup_dirs(cid), "a cgroup was left"
 
 
 def create(runtime: Any, bundle: Any, cid: str) -> Any:

@@ -8,7 +8,6 @@ the shim call hutch-runtime exactly as it calls runc (with --root, --log log.jso
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import signal
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.leaks import cgroup_dirs
 from tests.support.ociimage import build_oci_archive
 
 pytestmark = [
@@ -125,7 +125,7 @@ def test_ctr_detached_exec_ps_kill(ctr: Ctr) -> None:
         time.sleep(0.1)
     ctr("task", "delete", cid)
     ctr("container", "delete", cid)
-    assert not os.path.exists(f"/sys/fs/cgroup/memory/hutch/{cid}")
+    assert not cgroup_dirs(cid)
 
 
 def test_ctr_create_failure_reaches_the_user(ctr: Ctr) -> None:

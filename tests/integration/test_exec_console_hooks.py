@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.leaks import cgroup_dirs
+
 pytestmark = pytest.mark.root
 
 
@@ -247,8 +249,7 @@ def test_failing_prestart_hook_fails_create_and_leaves_nothing(
     assert "prestart hook" in r.stderr and "exit status 3" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert not os.path.exists(os.path.join(runtime.root, cid))
-    assert not [h for h in os.listdir("/sys/fs/cgroup")
-                if os.path.isdir(os.path.join("/sys/fs/cgroup", h, "hutch", cid))]
+    assert not cgroup_dirs(cid)
 
 
 def test_failing_start_container_hook_fails_start(

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.leaks import cgroup_dirs
+
 pytestmark = pytest.mark.root
 
 
@@ -31,14 +33,6 @@ def wait_status(runtime: Any, cid: str, want: str, timeout: float = 10.0) -> Non
 def argv0(pid: int) -> bytes:
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         return f.read().split(b"\0")[0]
-
-
-def cgroup_dirs(cid: str) -> list[str]:
-    return [
-        os.path.join("/sys/fs/cgroup", h, "hutch", cid)
-        for h in os.listdir("/sys/fs/cgroup")
-        if os.path.isdir(os.path.join("/sys/fs/cgroup", h, "hutch", cid))
-    ]
 
 
 def test_create_start_state_kill_delete(runtime: Any, bundle: Any, unique_id: Any) -> None:
