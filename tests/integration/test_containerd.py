@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.daemons import stop, unmount_under, wait_until
 from tests.support.leaks import cgroup_dirs
 from tests.support.ociimage import build_oci_archive
 
@@ -66,11 +66,8 @@ def ctr(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Iterat
                               stderr=open(tmp_path / "containerd.log", "w"))  # noqa: SIM115
     c = Ctr(state, str(hutch_runtime_bin))
     try:
-        deadline = time.monotonic() + 20
-        while c("version", check=False).returncode != 0:
-            assert daemon.poll() is None, (tmp_path / "containerd.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "containerd did not come up"
-            time.sleep(0.1)
+        wait_until(lambda: c("version", check=False).returncode == 0, daemon,
+                   str(tmp_path / "containerd.log"), "containerd")
         archive = tmp_path / "image.tar"
         build_oci_archive(rootfs_template, archive, IMAGE)
         c("image", "import", str(archive))
@@ -81,16 +78,8 @@ def ctr(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Iterat
             c("task", "delete", "--force", line, check=False)
         for line in c("container", "ls", "-q", check=False).stdout.split():
             c("container", "delete", line, check=False)
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(15)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
-        with open("/proc/mounts") as f:
-            mounts = [ln.split()[1] for ln in f if tag in ln]
-        for m in sorted(mounts, key=len, reverse=True):
-            subprocess.run(["umount", "-l", m], check=False)
+        stop(daemon)
+        unmount_under(tag)
         for d in (root, state):
             shutil.rmtree(d, ignore_errors=True)
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.daemons import remove_cgroup_parent, stop, unmount_under, wait_until
 from tests.support.ociimage import build_docker_archive
 
 pytestmark = [
@@ -65,28 +64,17 @@ def docker(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Ite
     )
     d = Docker(sock)
     try:
-        deadline = time.monotonic() + 30
-        while d("version", check=False).returncode != 0:
-            assert daemon.poll() is None, (tmp_path / "dockerd.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "dockerd did not come up"
-            time.sleep(0.2)
+        wait_until(lambda: d("version", check=False).returncode == 0, daemon,
+                   str(tmp_path / "dockerd.log"), "dockerd")
         archive = tmp_path / "image.tar"
         build_docker_archive(rootfs_template, archive, IMAGE)
         d("load", "-i", str(archive))
         yield d
     finally:
         d("rm", "--force", *d("ps", "-aq", check=False).stdout.split(), check=False)
-        daemon.send_signal(signal.SIGTERM)  # unshare execs dockerd: this is its pid
-        try:
-            daemon.wait(20)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
+        stop(daemon)  # unshare execs dockerd: this is its pid
         log.close()
-        with open("/proc/mounts") as f:
-            mounts = [ln.split()[1] for ln in f if tag in ln]
-        for m in sorted(mounts, key=len, reverse=True):
-            subprocess.run(["umount", "-l", m], check=False)
+        unmount_under(tag)
         for p in (data, run):
             shutil.rmtree(p, ignore_errors=True)
         if not had_run_docker:
@@ -96,17 +84,7 @@ def docker(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Ite
                 os.unlink(p)
             except FileNotFoundError:
                 pass
-        for h in os.listdir("/sys/fs/cgroup"):
-            top = os.path.join("/sys/fs/cgroup", h, parent.lstrip("/"))
-            for dirpath, _dirs, _files in sorted(os.walk(top), key=lambda w: -len(w[0])):
-                try:
-                    os.rmdir(dirpath)
-                except OSError:
-                    pass
-            try:
-                os.rmdir(os.path.dirname(top))
-            except OSError:
-                pass
+        remove_cgroup_parent(parent)
 
 
 def test_docker_run_rm(docker: Docker) -> None:

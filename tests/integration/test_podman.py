@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.daemons import remove_cgroup_parent
+
 pytestmark = [
     pytest.mark.root,
     pytest.mark.skipif(shutil.which("podman") is None, reason="podman is not installed"),
@@ -77,17 +79,7 @@ def podman(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Ite
         pm("rmi", "--all", "--force", check=False)
         for d in (pm.root, pm.runroot):
             shutil.rmtree(d, ignore_errors=True)
-        for h in os.listdir("/sys/fs/cgroup"):
-            top = os.path.join("/sys/fs/cgroup", h, pm.parent.lstrip("/"))
-            for dirpath, _dirs, _files in sorted(os.walk(top), key=lambda w: -len(w[0])):
-                try:
-                    os.rmdir(dirpath)
-                except OSError:
-                    pass
-            try:
-                os.rmdir(os.path.dirname(top))  # /hutch, if nothing else uses it
-            except OSError:
-                pass
+        remove_cgroup_parent(pm.parent)
 
 
 def test_podman_run_rm(podman: Podman) -> None:
