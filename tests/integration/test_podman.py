@@ -68,6 +68,8 @@ def podman(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Ite
     conf = tmp_path / "containers.conf"
     conf.write_text(CONF.format(runtime=hutch_runtime_bin))
     pm = Podman(tag, conf, str(hutch_runtime_bin))
+    # podman calls the runtime without --root: its state goes to hutch-runtime's default
+    had_default_root = os.path.exists("/run/hutch")
     tar = tmp_path / "rootfs.tar"
     with tarfile.open(tar, "w") as t:
         t.add(rootfs_template, arcname=".")
@@ -80,6 +82,11 @@ def podman(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Ite
         for d in (pm.root, pm.runroot):
             shutil.rmtree(d, ignore_errors=True)
         remove_cgroup_parent(pm.parent)
+        if not had_default_root:
+            try:
+                os.rmdir("/run/hutch")
+            except OSError:
+                pass
 
 
 def test_podman_run_rm(podman: Podman) -> None:
