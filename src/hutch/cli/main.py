@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             raise HutchError("--systemd-cgroup: the systemd cgroup driver is not supported yet")
         flags, _usage, module = COMMANDS[name]
         a = parse(rest, flags)
-        log.debug(f"hutch-runtime {name} {' '.join(rest)} (root {g.text('root')})")
+        log.debug(f"hutch-runtime {' '.join([name, *rest])} (root {g.text('root')})")
         import importlib
 
         mod = importlib.import_module(f"hutch.cli.commands.{module}")
