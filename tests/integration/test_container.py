@@ -237,6 +237,10 @@ def test_join_namespace_by_path(runtime: Any, bundle: Any, unique_id: Any) -> No
         bundle.config["linux"]["namespaces"] = [*nss, {"type": "uts", "path": ns}]
         out = run_in(runtime, bundle, unique_id, "hostname; readlink /proc/self/ns/uts")
         assert out.split() == ["hutch-joined", os.readlink(ns)]
+        # a hostname in the config is set in the joined namespace (as runc does)
+        bundle.config["hostname"] = "hutch-renamed"
+        out = run_in(runtime, bundle, unique_id, "hostname")
+        assert out.split() == ["hutch-renamed"]
     finally:
         holder.kill()
         holder.wait()
@@ -278,4 +282,7 @@ def test_rootfs_propagation(runtime: Any, bundle: Any, unique_id: Any) -> None:
     bundle.config["linux"]["rootfsPropagation"] = "rshared"
     shared = run_in(runtime, bundle, unique_id, script)
     assert "shared:" in shared
+    bundle.config["linux"]["rootfsPropagation"] = "unbindable"  # runc 1.1 fails this one
+    unbindable = run_in(runtime, bundle, unique_id, script)
+    assert "unbindable" in unbindable
 

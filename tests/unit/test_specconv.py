@@ -84,7 +84,7 @@ def test_plan_is_resolved(tmp_path: Path) -> None:
         ("process.cwd", "relative", "$.process.cwd"),
         ("process.args", [], "$.process.args"),
         ("linux.namespaces", [{"type": "pid"}, {"type": "pid"}], "$.linux.namespaces[1]"),
-        ("linux.namespaces", [{"type": "mount"}], "$.hostname"),
+        ("linux.namespaces", [{"type": "mount"}], "$.hostname"),  # no UTS namespace at all
         ("linux.uidMappings", [{"containerID": 0, "hostID": 1000, "size": 1}], "$.linux.uidMappings"),
         ("linux.timeOffsets", {"boottime": {"secs": 1}}, "$.linux.timeOffsets"),
         ("linux.sysctl", {"kernel.panic": "1"}, "$.linux.sysctl['kernel.panic']"),

@@ -111,7 +111,10 @@ def locked_flags(fd: int) -> int:
 
 def prepare_root(plan: Plan) -> None:
     """Make our mount namespace a slave of the host's and the rootfs a mount point."""
-    prop = plan["rootfs_propagation"] or (C.MS_SLAVE | C.MS_REC)
+    prop = plan["rootfs_propagation"]
+    if not prop or prop & C.MS_UNBINDABLE:
+        # an unbindable / could not be bind-mounted below: that comes after pivot_root
+        prop = C.MS_SLAVE | C.MS_REC
     mount(None, "/", None, prop)
     if prop & C.MS_SHARED:
         _make_parent_private(plan["rootfs"])

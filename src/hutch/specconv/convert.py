@@ -119,10 +119,12 @@ def convert(spec: Spec, cid: str, bundle: str, opts: Options | None = None) -> P
 
     hostname = _v(spec, "hostname")
     domainname = _v(spec, "domainname")
-    if hostname is not None and not new_flags & C.CLONE_NEWUTS:
-        raise InvalidSpec("cannot set hostname without a new UTS namespace", "$.hostname")
-    if domainname is not None and not new_flags & C.CLONE_NEWUTS:
-        raise InvalidSpec("cannot set domainname without a new UTS namespace", "$.domainname")
+    # a UTS namespace of the container's own: new, or joined by path (runc allows both)
+    own_uts = any(ns["kind"] == C.CLONE_NEWUTS for ns in namespaces)
+    if hostname is not None and not own_uts:
+        raise InvalidSpec("cannot set hostname without a UTS namespace", "$.hostname")
+    if domainname is not None and not own_uts:
+        raise InvalidSpec("cannot set domainname without a UTS namespace", "$.domainname")
 
     offsets = _time_offsets(linux, new_flags)
     propagation_name = _v(linux, "rootfs_propagation", "")
