@@ -286,3 +286,28 @@ def test_rootfs_propagation(runtime: Any, bundle: Any, unique_id: Any) -> None:
     unbindable = run_in(runtime, bundle, unique_id, script)
     assert "unbindable" in unbindable
 
+
+
+def test_no_mount_namespace_leaves_the_callers_root_alone(runtime: Any, bundle: Any,
+                                                          unique_id: Any) -> None:
+    """Without a mount namespace the container is a chroot; its mounts land in the caller's
+    namespace (so this runs inside a private one, as the brief requires), but the caller's /
+    keeps its propagation and stays writable even with root.readonly."""
+    bundle.config["linux"]["namespaces"] = [
+        n for n in bundle.config["linux"]["namespaces"] if n["type"] not in ("mount", "cgroup")]
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["destination"] == "/proc"]
+    bundle.config["linux"]["maskedPaths"] = []
+    bundle.config["linux"]["readonlyPaths"] = []
+    bundle.config["root"]["readonly"] = True
+    bundle.config["process"]["args"] = ["sh", "-c", "ls /; echo pid=$$"]
+    bundle.write()
+    # / shared within the private namespace only (a peer group of its own), to see a change
+    script = (f"mount --make-shared /; findmnt -no PROPAGATION,OPTIONS /; "
+              f"{runtime.bin} --root {runtime.root} run "
+              f"--bundle {bundle.path} {unique_id()}; findmnt -no PROPAGATION,OPTIONS /")
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                       capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == lines[-1], "the caller's / changed"
+    assert "bin" in lines and "pid=1" in lines

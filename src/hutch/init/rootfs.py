@@ -110,7 +110,13 @@ def locked_flags(fd: int) -> int:
 
 
 def prepare_root(plan: Plan) -> None:
-    """Make our mount namespace a slave of the host's and the rootfs a mount point."""
+    """Make our mount namespace a slave of the host's and the rootfs a mount point.
+
+    Without a mount namespace of the container's own, this would change the propagation
+    of the caller's / for everyone: then the container only gets a chroot (enter_root).
+    """
+    if not plan["new_ns_flags"] & C.CLONE_NEWNS:
+        return
     prop = plan["rootfs_propagation"]
     if not prop or prop & C.MS_UNBINDABLE:
         # an unbindable / could not be bind-mounted below: that comes after pivot_root
@@ -357,12 +363,13 @@ def finish_root(plan: Plan) -> None:
             _readonly(rootfd, path)
         for path in plan["masked_paths"]:
             _mask(rootfd, path)
-        if plan["readonly_root"]:
+        own_root = bool(plan["new_ns_flags"] & C.CLONE_NEWNS)  # else / is a chroot'd directory
+        if plan["readonly_root"] and own_root:
             mount(None, "/", None, C.MS_BIND | C.MS_REMOUNT | C.MS_RDONLY | locked_flags(rootfd))
     finally:
         os.close(rootfd)
     prop = plan["rootfs_propagation"]
-    if prop and prop & (C.MS_SHARED | C.MS_PRIVATE | C.MS_UNBINDABLE):
+    if own_root and prop & (C.MS_SHARED | C.MS_PRIVATE | C.MS_UNBINDABLE):
         mount(None, "/", None, prop)
 
 
