@@ -8,22 +8,22 @@ and no_new_privs of the process description, as runc's setns init does.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hutch.container.store import Store, status
 from hutch.errors import InitFailed, InvalidState
 from hutch.process import sync
 
 if TYPE_CHECKING:
-    from hutch.specconv.plan import Plan, ProcessPlan
+    from hutch.specconv.plan import ProcessPlan
 
 
-def namespace_joins(state: dict[str, Any], plan: Plan) -> list[list[object]]:
-    """[/proc/<init>/ns/<name>, CLONE_*] for each namespace the init does not share with us."""
+def namespace_joins(pid: int) -> list[tuple[str, int]]:
+    """(/proc/<pid>/ns/<name>, CLONE_*) for each namespace of ``pid`` that is not ours, in
+    join order. pid and time are the init's own, which its children share."""
     from hutch.init.setns import NS_FILES
 
-    pid = int(state["pid"])
-    joins: list[list[object]] = []
+    joins = []
     for name, kind in NS_FILES:
         theirs = f"/proc/{pid}/ns/{name}"
         try:
@@ -31,11 +31,7 @@ def namespace_joins(state: dict[str, Any], plan: Plan) -> list[list[object]]:
                 continue
         except FileNotFoundError:
             continue
-        if name in ("pid", "time"):
-            # the init's own pid/time namespace (pid_for_children may differ)
-            pass
-        joins.append([theirs, kind])
-    _ = plan
+        joins.append((theirs, kind))
     return joins
 
 
@@ -61,7 +57,7 @@ def exec_process(
         raise InvalidState("exec in", cid, st, "running")
     with open(os.path.join(store.dir(cid), "plan.json"), "rb") as f:
         plan = decode(f.read())
-    joins = namespace_joins(state, plan)
+    joins = namespace_joins(int(state["pid"]))
     setgroups = True
     if plan["userns"] or plan["join_userns"]:
         try:

@@ -35,13 +35,13 @@ NS_FILES = (
 )
 
 
-def stage1(joins: list[list[object]], proc: ProcessPlan, fds: Fds, last_cap: int,
+def stage1(joins: list[tuple[str, int]], proc: ProcessPlan, fds: Fds, last_cap: int,
            setgroups: bool) -> int:
     try:
         prctl(C.PR_SET_DUMPABLE, 0)
         sync.expect(fds.sock, sync.GO)
         for path, kind in joins:
-            namespaces.join(str(path), int(kind))  # type: ignore[call-overload]
+            namespaces.join(path, kind)
         pid = os.fork()
         if pid == 0:
             os._exit(process(proc, fds, last_cap, setgroups))

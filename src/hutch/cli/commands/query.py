@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from hutch import OCI_VERSION, fastjson
@@ -103,5 +102,4 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
         fields = line.split()
         if len(fields) > col and fields[col].isdigit() and int(fields[col]) in keep:
             sys.stdout.write(line + "\n")
-    _ = os
     return 0
