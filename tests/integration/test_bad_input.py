@@ -162,3 +162,9 @@ def test_cgroups_path_escaping(runtime: Any, bundle: Any, unique_id: Any) -> Non
     bundle.write()
     cid = unique_id()
     assert_clean_failure(create(runtime, bundle, cid), runtime, cid, "..")
+
+
+def test_preserve_fds_that_are_not_open(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    cid = unique_id()
+    r = runtime("create", "--preserve-fds", "3", "--bundle", str(bundle.path), cid, check=False)
+    assert_clean_failure(r, runtime, cid, "--preserve-fds", "not open")

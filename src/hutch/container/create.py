@@ -59,6 +59,18 @@ def load_spec(bundle: str) -> Spec:
     return codec.load_config(path)
 
 
+def check_preserved_fds(count: int) -> None:
+    """--preserve-fds N hands fds 3..3+N-1 to the container: they must be open, or one of
+    hutch's own fds could take such a number and leak into the container."""
+    if count < 0:
+        raise HutchError("--preserve-fds must not be negative")
+    for fd in range(3, 3 + count):
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise HutchError(f"--preserve-fds {count}: fd {fd} is not open") from None
+
+
 def check_unsupported(spec: Spec, warn: Callable[[str], None]) -> None:
     """Refuse what hutch cannot honour yet, loudly, instead of silently dropping it."""
     from hutch.specconv.convert import _v
@@ -98,8 +110,7 @@ def create(
         raise HutchError("cannot allocate tty if hutch-runtime will detach without setting console socket")
     if not terminal and opts.console_socket:
         raise HutchError("cannot use console socket if hutch-runtime will not detach or allocate tty")
-    if opts.preserve_fds < 0:
-        raise HutchError("--preserve-fds must not be negative")
+    check_preserved_fds(opts.preserve_fds)
     linux = _v(spec, "linux")
 
     state_dir = store.create_dir(cid)

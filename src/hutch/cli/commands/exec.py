@@ -77,6 +77,7 @@ def build_process(store: Store, cid: str, a: Args) -> ProcessPlan:
 
 
 def handle(name: str, g: Args, a: Args, log: Log) -> int:
+    from hutch.container.create import check_preserved_fds
     from hutch.container.exec import exec_process
 
     store = Store(g.text("root"))
@@ -84,6 +85,7 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
     proc = build_process(store, cid, a)
     detach = a.flag("detach")
     preserve = a.number("preserve-fds")
+    check_preserved_fds(preserve)
     console_fd = -1
     ours = -1
     if proc["terminal"]:
