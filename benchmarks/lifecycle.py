@@ -40,6 +40,7 @@ class Runtime:
         self.bin = str(binary)
         self.root = f"/run/hutch-bench-{name}-{secrets.token_hex(4)}"
         self.times: list[float] = []
+        self.steps: dict[str, list[float]] = {"create": [], "start": [], "state": [], "delete": []}
 
     def call(self, *args: str, out: bool = False) -> str:
         # stdout/stderr to files, never pipes: the container's init inherits them, and a
@@ -54,17 +55,28 @@ class Runtime:
                                    f"{err.read().decode(errors='replace').strip()}")
         return proc.stdout.decode() if out else ""
 
-    def round(self, bundle: Path) -> float:
+    def round(self, bundle: Path, record: bool = True) -> float:
+        """One lifecycle; the whole in ms. With ``record``, each step's time is kept too
+        (``state`` counts once per poll)."""
         cid = f"hutch-bench-{secrets.token_hex(4)}"
-        t0 = time.perf_counter()
+        marks = [time.perf_counter()]
         self.call("create", "--bundle", str(bundle), cid)
+        marks.append(time.perf_counter())
         self.call("start", cid)
+        marks.append(time.perf_counter())
         deadline = time.monotonic() + 30
+        polls = 1
         while json.loads(self.call("state", cid, out=True))["status"] != "stopped":
+            polls += 1
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name}: {cid} did not stop")
+        marks.append(time.perf_counter())
         self.call("delete", cid)
-        return (time.perf_counter() - t0) * 1000
+        marks.append(time.perf_counter())
+        if record:
+            for (name, series), a, b in zip(self.steps.items(), marks[:-1], marks[1:], strict=True):
+                series.append((b - a) * 1000 / (polls if name == "state" else 1))
+        return (marks[-1] - marks[0]) * 1000
 
     def cleanup(self) -> None:
         """Delete whatever a failed round left in this runtime's root, then the root."""
@@ -119,7 +131,7 @@ def main() -> int:
         for i in range(opts.warmup + opts.rounds):
             order = runtimes if i % 2 == 0 else runtimes[::-1]
             for rt in order:
-                ms = rt.round(bundle)
+                ms = rt.round(bundle, record=i >= opts.warmup)
                 if i >= opts.warmup:
                     rt.times.append(ms)
     finally:
@@ -129,7 +141,9 @@ def main() -> int:
 
     print(f"create+start+state..stopped+delete of a busybox `true`, {opts.rounds} rounds:")
     for rt in runtimes:
-        print(f"  {rt.name:6} median {statistics.median(rt.times):7.1f} ms   p90 {p90(rt.times):7.1f} ms")
+        print(f"  {rt.name:6} median {statistics.median(rt.times):7.1f} ms   p90 {p90(rt.times):7.1f} ms"
+              "   (median ms: " + ", ".join(f"{k} {statistics.median(v):.1f}" for k, v in rt.steps.items())
+              + ")")
     by_name = {rt.name: rt.times for rt in runtimes}
     if "hutch" in by_name and "runc" in by_name:
         med = statistics.median(by_name["hutch"]) / statistics.median(by_name["runc"])
