@@ -247,6 +247,16 @@ class Log:
             self._plain(msg)
 
 
+def command_help(name: str, flags: list[Flag], usage: str) -> str:
+    lines = [f"usage: hutch-runtime {name} [options] {usage}".rstrip(), "", "options:"]
+    for f in flags:
+        names = ", ".join(("--" if len(n) > 1 else "-") + n for n in f.names)
+        value = " VALUE" if f.takes_value else ""
+        default = f" (default {f.default})" if f.takes_value and f.default not in ("", None, []) else ""
+        lines.append(f"  {names}{value}{default}")
+    return "\n".join(lines) + "\n"
+
+
 def version_text() -> str:
     from hutch import OCI_VERSION, __version__
 
@@ -270,7 +280,10 @@ def main(argv: list[str] | None = None) -> int:
             raise InvalidArgument(f"no such command {name!r}")
         if g.flag("systemd-cgroup"):
             raise HutchError("--systemd-cgroup: the systemd cgroup driver is not supported yet")
-        flags, _usage, module = COMMANDS[name]
+        flags, usage, module = COMMANDS[name]
+        if rest[:1] in (["--help"], ["-h"]):
+            sys.stdout.write(command_help(name, flags, usage))
+            return 0
         a = parse(rest, flags)
         log.debug(f"hutch-runtime {' '.join([name, *rest])} (root {g.text('root')})")
         import importlib
