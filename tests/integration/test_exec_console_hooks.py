@@ -226,11 +226,13 @@ def test_all_hooks_run_in_order_with_state(runtime: Any, bundle: Any, unique_id:
     host_mnt = os.readlink("/proc/self/ns/mnt")
     lines = {ln.split()[0]: ln for ln in order if ln}
     assert f"ns={host_mnt}" in lines["prestart"], "prestart runs in the runtime's namespace"
+    assert json.loads((out / "createContainer.json").read_text())["status"] == "creating"
     assert f"ns={host_mnt}" not in lines["createContainer"], "createContainer runs in the container's"
     assert "env=x" in lines["prestart"]
     runtime("start", cid)
     names = [ln.split()[0] for ln in (out / "order").read_text().splitlines()]
     assert names[3:] == ["startContainer", "poststart"]
+    assert json.loads((out / "startContainer.json").read_text())["status"] == "created"
     runtime("delete", "--force", cid)
     names = [ln.split()[0] for ln in (out / "order").read_text().splitlines()]
     assert names[-1] == "poststop"

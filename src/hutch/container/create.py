@@ -153,7 +153,7 @@ def create(
         store.save(cid, state)
         write_atomic(os.path.join(state_dir, "plan.json"), _encode_plan(plan))
 
-        def on_hooks(pid: int) -> str:
+        def on_hooks(pid: int) -> tuple[str, str]:
             for kind in ("prestart", "createRuntime"):
                 hooks = plan["hooks"].get(kind)
                 if hooks:
@@ -161,7 +161,8 @@ def create(
 
                     doc = hookstate.state_json(state, "creating", pid)
                     runner.run_hooks(kind, hooks, doc, warn_only=False, warn=warn)
-            return hookstate.state_json(state, "created", pid).decode()
+            return (hookstate.state_json(state, "creating", pid).decode(),
+                    hookstate.state_json(state, "created", pid).decode())
 
         from hutch.process.spawn import spawn
 

@@ -93,8 +93,9 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
             os.close(rootfd)
         stage = "hooks"
         sync.send(fds.sock, sync.HOOKS)
-        state = str(sync.expect(fds.sock, sync.HOOKS_DONE)["state"]).encode()
-        run_hooks("createContainer", plan, state)
+        done = sync.expect(fds.sock, sync.HOOKS_DONE)
+        state = str(done["created"]).encode()
+        run_hooks("createContainer", plan, str(done["creating"]).encode())
         stage = "pivot_root"
         rootfs.enter_root(plan)
         stage = "rootfs"

@@ -43,12 +43,13 @@ def spawn(
     fifo_fd: int,
     console_fd: int,
     preserve_fds: int,
-    on_hooks: Callable[[int], str],
+    on_hooks: Callable[[int], tuple[str, str]],
 ) -> int:
     """Fork the container's init; return its pid (host view) once it is READY.
 
-    ``on_hooks(pid)`` runs the runtime-namespace hooks and returns the state JSON
-    the init passes to its own hooks.
+    ``on_hooks(pid)`` runs the runtime-namespace hooks and returns the state JSON the init
+    passes to its own hooks: status "creating" for createContainer, "created" for
+    startContainer.
     """
     from hutch.init import run
     from hutch.init.creds import set_oom_score_adj
@@ -96,7 +97,8 @@ def spawn(
                 raise InitFailed("sync", f"unexpected message {kind!r}")
             if hooks_pending and init_pid:
                 hooks_pending = False
-                sync.send(parent_fd, sync.HOOKS_DONE, state=on_hooks(init_pid))
+                creating, created = on_hooks(init_pid)
+                sync.send(parent_fd, sync.HOOKS_DONE, creating=creating, created=created)
     except BaseException:
         abort(init_pid, stage1)
         raise
