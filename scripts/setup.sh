@@ -74,7 +74,7 @@ extra = [p for p in sys.path if p and p not in bare]
 text = (f"#!{py} -IS\n"
         "# hutch-runtime's launcher, written by scripts/setup.sh (see there why not pip's)\n"
         f"import sys\nsys.path += {extra!r}\n"
-        "from hutch.cli.main import main\nsys.exit(main())\n")
+        "from hutch.cli.main import entry\nentry()\n")
 with open(target + ".tmp", "w") as f:
     f.write(text)
 os.chmod(target + ".tmp", 0o755)
