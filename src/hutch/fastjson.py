@@ -16,13 +16,17 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+def _constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 class _Ctx:
     strict = True
     object_hook = None
     object_pairs_hook = None
     parse_float = float
     parse_int = int
-    parse_constant = float
+    parse_constant = staticmethod(_constant)  # NaN and Infinity are not JSON
     memo: dict[str, str] = {}
 
 
@@ -49,7 +53,7 @@ def loads(s: str | bytes) -> object:
     import json
 
     try:
-        return json.loads(s)
+        return json.loads(s, parse_constant=_constant)
     except ValueError as err:
         raise JSONError(str(err)) from None
 

@@ -37,3 +37,14 @@ def test_light_commands(module: str) -> None:
     )
     bad = {m for m in mods if m in FORBIDDEN_LIGHT}
     assert not bad, f"hutch-runtime {module} imports {sorted(bad)}"
+
+
+def test_create_path_decodes_without_msgspec() -> None:
+    """`create` reads config.json with hutch.spec.lite: no msgspec, typing, re or enum (~35 ms)."""
+    mods = _modules(
+        "import hutch.cli.main, hutch.cli.commands.lifecycle, hutch.container.create, hutch.spec.lite, "
+        "hutch.specconv.convert, hutch.process.spawn, hutch.cgroups"
+    )
+    heavy = {"msgspec", "typing", "re", "enum", "json", "contextlib", "logging", "argparse", "threading"}
+    bad = {m for m in mods if m in heavy}
+    assert not bad, f"hutch-runtime create imports {sorted(bad)}"

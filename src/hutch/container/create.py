@@ -8,14 +8,15 @@ if a later step fails, so a failed create leaves nothing behind.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
 
 from hutch.container import hookstate
 from hutch.container.store import FIFO, Store, proc_stat, rfc3339_now, write_atomic
 from hutch.errors import HutchError, InvalidSpec, Unsupported
 
+TYPE_CHECKING = False  # typing costs ~10 ms of imports (re, enum...) on every create
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from hutch.spec.runtime.config import Spec
     from hutch.specconv.plan import Plan
@@ -49,14 +50,17 @@ class CreateOptions:
 
 
 def load_spec(bundle: str) -> Spec:
-    from hutch.spec import codec
+    """The bundle's config.json, decoded and type-checked by :mod:`hutch.spec.lite`
+    (msgspec's model costs ~30 ms of imports): a view with Spec's attributes."""
+    from hutch.spec import lite
 
     if not os.path.isdir(bundle):
         raise HutchError(f"bundle {bundle} does not exist or is not a directory")
     path = os.path.join(bundle, "config.json")
     if not os.path.isfile(path):
         raise InvalidSpec(f"{path}: no such file")
-    return codec.load_config(path)
+    spec: Spec = lite.load_config(path)
+    return spec
 
 
 def check_preserved_fds(count: int) -> None:

@@ -16,6 +16,8 @@ from typing import Annotated
 
 import msgspec
 
+from hutch.spec.textchecks import first_failure
+
 Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
 Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 Uint16 = Annotated[int, msgspec.Meta(ge=0, le=2**16 - 1)]
@@ -44,13 +46,10 @@ def check_u64(obj: Base, *names: str) -> None:
             raise ValueError(f"field `{wire}`: Expected `int` <= {UINT64_MAX}")
 
 
-def check_text(obj: Base, name: str, ok: bool, want: str) -> None:
+def check_text(obj: Base, check: str) -> None:
     """Raise like msgspec's pattern check would, without compiling a regex at import
-    (``Meta(pattern=...)`` pulls ``re`` into every create: ~10 ms)."""
-    if not ok:
-        wire = obj.__struct_encode_fields__[obj.__struct_fields__.index(name)]
-        raise ValueError(f"field `{wire}`: Expected `str` {want}")
-
-
-def is_hugepage_size(s: str) -> bool:
-    return len(s) >= 3 and s[-1] == "B" and s[-2] in "KMG" and s[:-2].isdigit() and s[0] != "0"
+    (``Meta(pattern=...)`` pulls ``re`` into every create: ~10 ms). ``check`` names an
+    entry of :data:`hutch.spec.textchecks.CHECKS`, shared with the lite decoder."""
+    failed = first_failure(obj, check)
+    if failed:
+        raise ValueError(f"field `{failed[0]}`: Expected `str` {failed[1]}")

@@ -22,10 +22,10 @@ from typing import TypeVar, cast
 
 import msgspec
 
-from hutch import OCI_VERSION
 from hutch.errors import InvalidSpec
 from hutch.spec._base import Base
 from hutch.spec.runtime.config import Process, Spec
+from hutch.spec.versions import check_version
 
 T = TypeVar("T")
 
@@ -34,23 +34,6 @@ T = TypeVar("T")
 _AT = r" - at `(key` in `)?(\$[^`]*)`$"
 _MISSING = r"^Object missing required field `([^`]+)`$"
 _FIELD = r"^field `([^`]+)`: "  # raised by _base.check_u64
-_VERSION_SUFFIX = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.+-")
-
-
-def _version_ok(version: str) -> bool:
-    """SemVer 1.MINOR.PATCH with an optional -prerelease or +build suffix."""
-    core, sep, suffix = version, "", ""
-    for i, ch in enumerate(version):
-        if ch in "-+":
-            core, sep, suffix = version[:i], ch, version[i + 1 :]
-            break
-    parts = core.split(".")
-    if len(parts) != 3 or parts[0] != "1":
-        return False
-    if not all(p.isdigit() and p.isascii() and (p == "0" or p[0] != "0") for p in parts[1:]):
-        return False
-    return not sep or (bool(suffix) and set(suffix) <= _VERSION_SUFFIX)
-
 _decoders: dict[type, object] = {}
 _encoder = msgspec.json.Encoder()
 
@@ -107,15 +90,6 @@ def decode(data: bytes, kind: type[T]) -> T:
         raise _invalid(err) from err
 
 
-def check_version(version: str) -> None:
-    """Accept runtime-spec 1.x: 1.0.0 to 1.3.x and later minors, with suffixes like 1.0.2-dev."""
-    if not _version_ok(version):
-        raise InvalidSpec(
-            f"unsupported ociVersion {version!r}: hutch supports runtime-spec 1.x (1.0.0 to {OCI_VERSION})",
-            "$.ociVersion",
-        )
-
-
 def decode_config(data: bytes) -> Spec:
     try:
         spec = decode(data, Spec)
@@ -136,12 +110,9 @@ def _check_version_of(data: bytes) -> None:
 
 
 def load_config(path: str) -> Spec:
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as err:
-        raise InvalidSpec(f"cannot read {path}: {err.strerror}") from err
-    return decode_config(data)
+    from hutch.spec.lite import read
+
+    return decode_config(read(path))
 
 
 def decode_process(data: bytes) -> Process:

@@ -21,7 +21,7 @@ def build_process(store: Store, cid: str, a: Args) -> ProcessPlan:
     from hutch.specconv.plan import decode
 
     if a.text("process"):
-        from hutch.spec import codec
+        from hutch.spec import lite
         from hutch.specconv.convert import process_plan
 
         path = a.text("process")
@@ -31,7 +31,7 @@ def build_process(store: Store, cid: str, a: Args) -> ProcessPlan:
         except OSError as err:
             raise HutchError(f"--process {path}: {err.strerror}") from None
         try:
-            return process_plan(codec.decode_process(data))
+            return process_plan(lite.decode_process(data))
         except InvalidSpec as err:
             raise HutchError(f"invalid --process {path}: {err.detail}") from None
     store.load(cid)  # ContainerNotFound before anything else

@@ -20,7 +20,6 @@ from msgspec import UNSET, UnsetType
 from hutch.spec._base import Base, Int32, Int64, Uint32, Uint64, check_text, check_u64
 from hutch.spec.runtime.linux import IDMapping, Linux
 
-_CPU_LIST_CHARS = frozenset("0123456789, -")
 SchedulerPolicy = Literal[
     "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE"
 ]
@@ -82,9 +81,7 @@ class Rlimit(Base, frozen=True, kw_only=True):
     soft: Uint64
 
     def __post_init__(self) -> None:
-        rest = self.type.removeprefix("RLIMIT_")
-        check_text(self, "type", rest != self.type and rest.isalpha() and rest.isupper(),
-                   "matching regex '^RLIMIT_[A-Z]+$'")
+        check_text(self, "rlimit")
         check_u64(self, "hard", "soft")
 
 
@@ -111,9 +108,7 @@ class CPUAffinity(Base, frozen=True, kw_only=True):
     final: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("initial", "final"):
-            ok = set(getattr(self, name)) <= _CPU_LIST_CHARS
-            check_text(self, name, ok, "matching regex '^[0-9, -]*$'")
+        check_text(self, "cpu_list")
 
 
 class Process(Base, frozen=True, kw_only=True):
