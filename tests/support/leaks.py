@@ -54,6 +54,8 @@ class Tracker:
 
 def cgroup_dirs(cid: str) -> list[str]:
     """The cgroup directories ``hutch/<cid>`` that exist, in every hierarchy."""
+    if not cid or cid in (".", "..") or "/" in cid:
+        return []  # not a name a cgroup can have (``hutch/.`` is the shared parent itself)
     pattern = glob.escape(cid)
     found = glob.glob(f"{CGROUP_ROOT}/hutch/{pattern}") + glob.glob(f"{CGROUP_ROOT}/*/hutch/{pattern}")
     return sorted(p for p in found if os.path.isdir(p) and not os.path.islink(p))
