@@ -3,6 +3,11 @@
 Pure apart from a few reads of the host (does the rootfs exist, which
 capabilities does the kernel know): every error is an ``InvalidSpec`` naming the
 JSON path of the offending field, raised before anything touches the kernel.
+
+The spec comes from :mod:`hutch.spec.lite` in `create` (views with the model's
+attribute names; no msgspec on this path) or from the msgspec model in tests: read
+it by attribute (``_v``), and turn a part into JSON-shaped builtins with
+``hutch.spec.lite.to_builtins`` (works on both), never ``msgspec.to_builtins``.
 """
 
 from __future__ import annotations
