@@ -119,6 +119,7 @@ def create(
 
     state_dir = store.create_dir(cid)
     cgroup = None
+    warmup = 0
     fds: list[int] = []
     pid_file_written = False
     try:
@@ -152,6 +153,9 @@ def create(
             console_fd = connect_console_socket(opts.console_socket)
             fds.append(console_fd)
         cgroup.create()
+        from hutch.cgroups import warmup as cgroup_warmup
+
+        warmup = cgroup_warmup.start(cgroup)
         state["cgroup"] = cgroup.to_record()
         plan["cgroup_binds"] = _cgroup_binds(plan, cgroup)
         store.save(cid, state)
@@ -181,6 +185,11 @@ def create(
         return state
     except BaseException as err:
         try:
+            if warmup:  # out of the cgroup before it is removed
+                from hutch.cgroups import warmup as cgroup_warmup
+
+                cgroup_warmup.reap(warmup)
+                warmup = 0
             if cgroup is not None:
                 import signal
 
@@ -193,6 +202,10 @@ def create(
             err.add_note(f"cleanup also failed: {cleanup}")
         raise
     finally:
+        if warmup:
+            from hutch.cgroups import warmup as cgroup_warmup
+
+            cgroup_warmup.reap(warmup)
         for fd in fds:
             os.close(fd)
 

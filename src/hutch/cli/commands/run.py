@@ -56,6 +56,20 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
 
         master = recv_fd(ours)
         os.close(ours)
+    pid = int(state["pid"])
+    # Forward from before `start`: the container may answer a signal the moment it runs.
+    # Until then, signals are held and sent once it has started (as runc queues them).
+    held: list[int] | None = None if detach else []
+
+    def on_signal(s: int, _frame: object) -> None:
+        if held is None:
+            _forward(pid, s)
+        else:
+            held.append(s)
+
+    if not detach:
+        for sig in FORWARDED:
+            signal.signal(sig, on_signal)
     try:
         start(store, cid, log.warn)
     except BaseException:
@@ -63,9 +77,9 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
         raise
     if detach:
         return 0
-    pid = int(state["pid"])
-    for sig in FORWARDED:
-        signal.signal(sig, lambda s, _f: _forward(pid, s))
+    pending, held = held or [], None
+    for s in pending:
+        _forward(pid, s)
     try:
         if master >= 0:
             from hutch.process.console import forward
