@@ -12,11 +12,16 @@ and prepares the init, and the real migration of the container finds the fast pa
 The child never leaves the container's own cgroup and holds nothing; :func:`reap`
 collects it before the cgroup may be removed. Only timing depends on this: the
 container is placed by :meth:`hutch.cgroups.manager.Manager.apply` either way.
+`exec` does the same for the process it starts; never for a paused container (the
+child would freeze in its cgroup), and :func:`reap` waits a bounded time in case the
+container is paused meanwhile (a frozen child is then left to exit on thaw; it is in
+the container's cgroup, so `delete` cleans it up with the rest).
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,10 +46,18 @@ def start(manager: Manager) -> int:
     return pid
 
 
-def reap(pid: int) -> None:
+def reap(pid: int, timeout: float = 2.0) -> None:
     """Wait for the warm-up child; it exits by itself right after its one write."""
-    if pid > 0:
+    if pid <= 0:
+        return
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
         try:
-            os.waitpid(pid, 0)
+            done, _status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            pass
+            return
+        if done or time.monotonic() >= deadline:
+            return
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)

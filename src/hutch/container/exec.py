@@ -8,13 +8,16 @@ and no_new_privs of the process description, as runc's setns init does.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from hutch.container.store import Store, status
 from hutch.errors import InitFailed, InvalidState
 from hutch.process import sync
 
+TYPE_CHECKING = False  # typing costs ~10 ms of imports on every exec
 if TYPE_CHECKING:
+    from typing import Any
+
+    from hutch.cgroups.manager import Manager
     from hutch.specconv.plan import ProcessPlan
 
 
@@ -44,6 +47,34 @@ def exec_process(
     ignore_paused: bool = False,
 ) -> int:
     """Start ``proc`` in container ``cid``; return its pid once it has exec'd."""
+    state = store.load(cid)
+    st = status(store.dir(cid), state)
+    if st not in ("running", "created") and not (st == "paused" and ignore_paused):
+        raise InvalidState("exec in", cid, st, "running")
+    cgroup = None
+    warm = 0
+    if state.get("cgroup"):
+        from hutch.cgroups import Manager, warmup
+
+        cgroup = Manager.from_record(state["cgroup"])
+        if st != "paused":  # as early as possible; see hutch.cgroups.warmup
+            warm = warmup.start(cgroup)
+    try:
+        return _exec(store, cid, state, cgroup, proc, console_fd, preserve_fds)
+    finally:
+        if warm:
+            warmup.reap(warm)
+
+
+def _exec(
+    store: Store,
+    cid: str,
+    state: dict[str, Any],
+    cgroup: Manager | None,
+    proc: ProcessPlan,
+    console_fd: int,
+    preserve_fds: int,
+) -> int:
     from hutch.init import setns
     from hutch.init.creds import set_oom_score_adj
     from hutch.init.run import Fds
@@ -51,10 +82,6 @@ def exec_process(
     from hutch.specconv.caps import last_cap
     from hutch.specconv.plan import decode
 
-    state = store.load(cid)
-    st = status(store.dir(cid), state)
-    if st not in ("running", "created") and not (st == "paused" and ignore_paused):
-        raise InvalidState("exec in", cid, st, "running")
     with open(os.path.join(store.dir(cid), "plan.json"), "rb") as f:
         plan = decode(f.read())
     joins = namespace_joins(int(state["pid"]))
@@ -65,11 +92,6 @@ def exec_process(
                 setgroups = f.read().strip() == "allow"
         except OSError:
             pass
-    cgroup = None
-    if state.get("cgroup"):
-        from hutch.cgroups import Manager
-
-        cgroup = Manager.from_record(state["cgroup"])
     if proc["terminal"]:  # imported here: the process cannot read our files once inside
         import socket  # noqa: F401
 
