@@ -29,7 +29,7 @@ def test_init_path_allowlist() -> None:
     assert not bad, f"the init path imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("module", ["lifecycle", "query"])
+@pytest.mark.parametrize("module", ["lifecycle", "query", "pause"])
 def test_light_commands(module: str) -> None:
     mods = _modules(
         f"import hutch.cli.main, hutch.cli.commands.{module}, hutch.container.start, "

@@ -29,14 +29,17 @@ def delete(store: Store, cid: str, force: bool, warn: Callable[[str], None]) -> 
 
             cgroup = Manager.from_record(state["cgroup"])
         if st != "stopped" or (cgroup is not None and cgroup.pids()):
-            if st == "paused" and cgroup is not None:
-                thaw = getattr(cgroup, "thaw", None)
-                if thaw:
-                    thaw()
             if cgroup is not None:
                 cgroup.kill_all(signal.SIGKILL)
             if int(state.get("pid", 0)):
                 signal_init(state, signal.SIGKILL)
+            if cgroup is not None:
+                # Thawed after the kill, so nothing frozen runs (or forks) in between;
+                # a v1 freezer holds the SIGKILL until then.
+                from hutch.cgroups import freezer
+
+                if freezer.is_frozen(cgroup.paths):
+                    freezer.thaw(cgroup.paths)
             _wait_gone(state, cgroup)
         if cgroup is not None:
             cgroup.destroy()

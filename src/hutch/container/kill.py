@@ -64,5 +64,11 @@ def kill(store: Store, cid: str, sig: int, all_processes: bool = False) -> None:
         from hutch.cgroups import Manager
 
         Manager.from_record(state["cgroup"]).kill_all(sig)
-        return
-    signal_init(state, sig)
+    else:
+        signal_init(state, sig)
+    if st == "paused" and sig == _signal.SIGKILL:
+        # A v1 freezer holds even SIGKILL until thawed (runc thaws here too); other
+        # signals stay pending until `resume`.
+        from hutch.cgroups import freezer
+
+        freezer.thaw(state["cgroup"]["paths"])

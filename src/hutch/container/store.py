@@ -138,27 +138,26 @@ def is_alive(pid: int, starttime: int) -> bool:
 
 
 def status(state_dir: str, state: dict[str, Any]) -> str:
-    """The runtime-spec status: creating, created, running, paused or stopped."""
+    """The runtime-spec status: creating, created, running, paused or stopped.
+
+    A frozen cgroup means paused, also for a container not started yet (as runc).
+    """
     if state.get("creating"):
         return "creating"
     if not is_alive(int(state["pid"]), int(state.get("starttime", 0))):
         return "stopped"
-    if os.path.exists(os.path.join(state_dir, FIFO)):
-        return "created"
     cg = state.get("cgroup")
     if cg and _frozen(cg):
         return "paused"
+    if os.path.exists(os.path.join(state_dir, FIFO)):
+        return "created"
     return "running"
 
 
 def _frozen(cg: dict[str, Any]) -> bool:
-    paths = cg.get("paths", {})
-    for key, path in paths.items():
-        name = "freezer.state" if "freezer" in key else "cgroup.freeze" if key in ("", "unified") else ""
-        if name:
-            try:
-                with open(os.path.join(path, name)) as f:
-                    return f.read().strip() in ("FROZEN", "FREEZING", "1")
-            except OSError:
-                return False
-    return False
+    paths = cg.get("paths")
+    if not isinstance(paths, dict):
+        return False
+    from hutch.cgroups.freezer import is_frozen
+
+    return is_frozen(paths)

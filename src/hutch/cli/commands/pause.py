@@ -1,0 +1,17 @@
+"""pause, resume."""
+
+from __future__ import annotations
+
+from hutch.cli.main import Args, Log, need_id
+from hutch.container.pause import pause, resume
+from hutch.container.store import Store
+
+
+def handle(name: str, g: Args, a: Args, log: Log) -> int:
+    store = Store(g.text("root"))
+    cid = need_id(a, name)
+    if name == "pause":
+        pause(store, cid)
+    else:
+        resume(store, cid)
+    return 0
