@@ -92,7 +92,7 @@ COMMANDS: dict[str, tuple[list[Flag], str, str]] = {
     "resume": ([], "<container-id>", "pause"),
     "update": ([Flag("resources", "r", value=True, default="")], "<container-id>", "unsupported"),
     "events": ([Flag("stats"), Flag("interval", value=True, default="5s")], "<container-id>",
-               "unsupported"),
+               "events"),
     "checkpoint": ([], "<container-id>", "unsupported"),
     "restore": ([], "<container-id>", "unsupported"),
 }

@@ -1,0 +1,33 @@
+"""events [--stats] [--interval DURATION]."""
+
+from __future__ import annotations
+
+import sys
+
+from hutch.cli.main import Args, Log, need_id
+from hutch.cli.units import parse_duration
+from hutch.container.store import Store
+from hutch.errors import InvalidArgument
+
+
+def _emit(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def handle(name: str, g: Args, a: Args, log: Log) -> int:
+    from hutch.container import events
+
+    store = Store(g.text("root"))
+    cid = need_id(a, name)
+    interval = parse_duration(a.text("interval"))
+    if interval <= 0:
+        raise InvalidArgument("duration interval must be greater than 0")
+    if a.flag("stats"):
+        _emit(events.event_line("stats", cid, events.stats(store, cid)))
+        return 0
+    try:
+        events.watch(store, cid, interval, _emit, log.warn)
+    except BrokenPipeError:  # the reader went away
+        return 0
+    return 0

@@ -1,0 +1,203 @@
+"""pause/resume, events (stats and OOM) and update on real containers (v1 here, v2 in the guest)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+TICKER = ["sh", "-c", "while :; do echo x >> /tmp/ticks; done"]
+
+
+def state(runtime: Any, cid: str) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(runtime("state", cid).stdout)
+    return out
+
+
+def wait_for(cond: Any, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def one_line_error(r: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert r.returncode != 0, r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    for w in words:
+        assert w in lines[0], r.stderr
+
+
+def cgroup_record(runtime: Any, cid: str) -> dict[str, Any]:
+    with open(os.path.join(runtime.root, cid, "state.json")) as f:
+        record: dict[str, Any] = json.load(f)["cgroup"]
+    return record
+
+
+def memory_dir(record: dict[str, Any]) -> tuple[str, bool]:
+    """(directory with the memory files, True if cgroup v2)."""
+    if record["mode"] == "v2":
+        return record["paths"]["unified"], True
+    return next(p for k, p in record["paths"].items() if "memory" in k.split(",")), False
+
+
+def has_memory_controller(record: dict[str, Any]) -> bool:
+    """v1: always; v2: once the controller is enabled for the container's cgroup."""
+    d, v2 = memory_dir(record)
+    return not v2 or os.path.exists(os.path.join(d, "memory.max"))
+
+
+def start_ticker(runtime: Any, bundle: Any, cid: str) -> Path:
+    bundle.config["process"]["args"] = TICKER
+    bundle.config["root"]["readonly"] = False
+    bundle.write()
+    ticks = bundle.rootfs / "tmp" / "ticks"
+    runtime("create", "--bundle", str(bundle.path), cid)
+    runtime("start", cid)
+    wait_for(lambda: ticks.exists() and ticks.stat().st_size > 0, "the counter to start")
+    return ticks
+
+
+def test_pause_stops_the_counter_and_resume_restarts_it(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    cid = unique_id()
+    ticks = start_ticker(runtime, bundle, cid)
+    runtime("pause", cid)
+    assert state(runtime, cid)["status"] == "paused"
+    frozen = ticks.stat().st_size
+    time.sleep(0.5)
+    assert ticks.stat().st_size == frozen, "the counter advanced while paused"
+    one_line_error(runtime("pause", cid, check=False), "paused")
+
+    runtime("resume", cid)
+    assert state(runtime, cid)["status"] == "running"
+    wait_for(lambda: ticks.stat().st_size > frozen, "the counter to advance after resume")
+    one_line_error(runtime("resume", cid, check=False), "running", "paused")
+
+    # kill of a paused container: the signal is delivered (a v1 freezer needs a thaw for it)
+    runtime("pause", cid)
+    runtime("kill", cid, "KILL")
+    wait_for(lambda: state(runtime, cid)["status"] == "stopped", "the container to stop")
+    one_line_error(runtime("pause", cid, check=False), "stopped")
+    one_line_error(runtime("resume", cid, check=False), "stopped")
+    runtime("delete", cid)
+
+
+def test_pause_a_created_container_and_delete_force_it(runtime: Any, bundle: Any, unique_id: Any,
+                                                       no_leaks: Any) -> None:
+    cid = unique_id()
+    bundle.config["process"]["args"] = ["sleep", "1000"]
+    bundle.write()
+    runtime("create", "--bundle", str(bundle.path), cid)
+    runtime("pause", cid)
+    assert state(runtime, cid)["status"] == "paused"
+    one_line_error(runtime("start", cid, check=False), "paused")
+    runtime("resume", cid)
+    assert state(runtime, cid)["status"] == "created"
+    runtime("start", cid)
+    runtime("pause", cid)
+    runtime("delete", "--force", cid)
+    assert runtime("state", cid, check=False).returncode != 0
+    no_leaks(cid)
+
+
+def test_events_stats(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    cid = unique_id()
+    start_ticker(runtime, bundle, cid)
+    first = json.loads(runtime("events", "--stats", cid).stdout)
+    assert first["type"] == "stats" and first["id"] == cid
+    data = first["data"]
+    assert list(data) == ["cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt",
+                          "network_interfaces"]
+    assert set(data["cpu"]) == {"usage", "throttling"}
+    assert data["cpu"]["usage"]["total"] > 0
+    assert {"kernel", "user"} <= set(data["cpu"]["usage"])
+    mem = data["memory"]
+    assert {"usage", "swap", "kernel", "kernelTCP"} <= set(mem)
+    if has_memory_controller(cgroup_record(runtime, cid)):
+        assert mem["usage"]["usage"] > 0 and mem["usage"]["limit"] > 0 and mem["raw"]
+    assert data["pids"]["current"] >= 1
+    assert isinstance(data["hugetlb"], dict) and data["network_interfaces"] is None
+    time.sleep(0.3)
+    later = json.loads(runtime("events", "--stats", cid).stdout)["data"]
+    assert later["cpu"]["usage"]["total"] > data["cpu"]["usage"]["total"]
+
+    # events without --stats: stats every interval until the container stops
+    proc = subprocess.Popen([runtime.bin, "--root", runtime.root, "events", "--interval", "200ms", cid],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = json.loads(proc.stdout.readline())
+        assert line["type"] == "stats" and line["data"]["pids"]["current"] >= 1
+        runtime("kill", cid, "KILL")
+        proc.wait(timeout=20)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0
+    wait_for(lambda: state(runtime, cid)["status"] == "stopped", "the container to stop")
+    one_line_error(runtime("events", "--stats", cid, check=False), "stopped")
+    runtime("delete", cid)
+
+
+def test_events_bad_flags(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    cid = unique_id()
+    bundle.config["process"]["args"] = ["sleep", "1000"]
+    bundle.write()
+    runtime("create", "--bundle", str(bundle.path), cid)
+    one_line_error(runtime("events", "--interval", "0", cid, check=False), "greater than 0")
+    one_line_error(runtime("events", "--interval", "5 s", cid, check=False), "--interval")
+    one_line_error(runtime("events", "--stats", "nope-" + cid, check=False), "does not exist")
+    runtime("delete", "--force", cid)
+
+
+def test_oom_kill_is_reported(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """A process that allocates past the memory limit is OOM-killed: `events` reports it."""
+    from hutch.cgroups.oom import oom_kills
+
+    cid = unique_id()
+    # tail buffers an endless line; the shell survives to show the container goes on
+    go = bundle.rootfs / "tmp" / "go"
+    bundle.config["process"]["args"] = [
+        "sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.05; done; tail /dev/zero; sleep 1"]
+    bundle.write()
+    runtime("create", "--bundle", str(bundle.path), cid)
+    record = cgroup_record(runtime, cid)
+    d, v2 = memory_dir(record)
+    if not has_memory_controller(record):
+        pytest.skip("the memory controller is not enabled for the container's cgroup")
+    limit = str(32 << 20)
+    if v2:
+        Path(d, "memory.max").write_text(limit)
+        if Path(d, "memory.swap.max").exists():
+            Path(d, "memory.swap.max").write_text("0")
+    else:
+        Path(d, "memory.limit_in_bytes").write_text(limit)
+        if Path(d, "memory.memsw.limit_in_bytes").exists():
+            Path(d, "memory.memsw.limit_in_bytes").write_text(limit)
+    assert oom_kills(record["mode"], record["paths"]) == 0
+    runtime("start", cid)
+    proc = subprocess.Popen([runtime.bin, "--root", runtime.root, "events", "--interval", "100ms", cid],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())  # events is watching now
+        go.touch()
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0
+    events = [first, *(json.loads(line) for line in out.splitlines())]
+    assert {"type": "oom", "id": cid} in events
+    assert oom_kills(record["mode"], record["paths"]) >= 1  # before delete removes the cgroup
+    runtime("delete", cid)
