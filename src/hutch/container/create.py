@@ -153,6 +153,7 @@ def create(
             console_fd = connect_console_socket(opts.console_socket)
             fds.append(console_fd)
         cgroup.create()
+        cgroup.set(plan["resources"])  # limits hold before any process joins
         from hutch.cgroups import warmup as cgroup_warmup
 
         warmup = cgroup_warmup.start(cgroup)

@@ -169,8 +169,20 @@ def convert(spec: Spec, cid: str, bundle: str, opts: Options | None = None) -> P
         "lo_up": bool(new_flags & C.CLONE_NEWNET),
         "new_keyring": not opts.no_new_keyring,
         "cgroup_binds": [],
+        "resources": _resources(linux),
     }
     return plan
+
+
+def _resources(linux: object) -> dict[str, object] | None:
+    """linux.resources as JSON-shaped builtins, checked (hutch.specconv.resources)."""
+    res = _v(linux, "resources")
+    if res is None:
+        return None
+    from hutch.spec.lite import to_builtins
+    from hutch.specconv import resources
+
+    return resources.check(to_builtins(res))
 
 
 def _namespaces(linux: object) -> tuple[list[NamespacePlan], int, bool, str]:

@@ -99,6 +99,8 @@ if TYPE_CHECKING:
         new_keyring: bool  # join a fresh session keyring named after the container
         # v1 hosts: [hierarchy name, host path of the container's cgroup] for a "cgroup" mount
         cgroup_binds: list[list[str]]
+        # linux.resources as checked by hutch.specconv.resources.check (JSON shape), or None
+        resources: dict[str, object] | None
 
 
 def encode(plan: Plan) -> bytes:
