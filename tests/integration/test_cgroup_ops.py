@@ -171,19 +171,8 @@ def test_oom_kill_is_reported(runtime: Any, bundle: Any, unique_id: Any) -> None
         "sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.05; done; tail /dev/zero; sleep 1"]
     bundle.write()
     runtime("create", "--bundle", str(bundle.path), cid)
+    runtime("update", "--memory", "32m", "--memory-swap", "32m", cid)
     record = cgroup_record(runtime, cid)
-    d, v2 = memory_dir(record)
-    if not has_memory_controller(record):
-        pytest.skip("the memory controller is not enabled for the container's cgroup")
-    limit = str(32 << 20)
-    if v2:
-        Path(d, "memory.max").write_text(limit)
-        if Path(d, "memory.swap.max").exists():
-            Path(d, "memory.swap.max").write_text("0")
-    else:
-        Path(d, "memory.limit_in_bytes").write_text(limit)
-        if Path(d, "memory.memsw.limit_in_bytes").exists():
-            Path(d, "memory.memsw.limit_in_bytes").write_text(limit)
     assert oom_kills(record["mode"], record["paths"]) == 0
     runtime("start", cid)
     proc = subprocess.Popen([runtime.bin, "--root", runtime.root, "events", "--interval", "100ms", cid],
@@ -200,4 +189,67 @@ def test_oom_kill_is_reported(runtime: Any, bundle: Any, unique_id: Any) -> None
     events = [first, *(json.loads(line) for line in out.splitlines())]
     assert {"type": "oom", "id": cid} in events
     assert oom_kills(record["mode"], record["paths"]) >= 1  # before delete removes the cgroup
+    runtime("delete", cid)
+
+
+def controller_file(record: dict[str, Any], controller: str, v1: str, v2: str) -> Path:
+    if record["mode"] == "v2":
+        return Path(record["paths"]["unified"], v2)
+    d = next(p for k, p in record["paths"].items() if k != "unified" and controller in k.split(","))
+    return Path(d, v1)
+
+
+def test_update_limits_read_back(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    cid = unique_id()
+    bundle.config["process"]["args"] = ["sleep", "1000"]
+    bundle.write()
+    runtime("create", "--bundle", str(bundle.path), cid)
+    runtime("start", cid)
+    record = cgroup_record(runtime, cid)
+    v2 = record["mode"] == "v2"
+
+    def read(controller: str, v1: str, v2name: str) -> str:
+        return controller_file(record, controller, v1, v2name).read_text().strip()
+
+    runtime("update", "--memory", "64m", "--memory-swap", "128m", "--pids-limit", "42",
+            "--cpu-quota", "25000", "--cpu-period", "100000", "--cpu-share", "512", cid)
+    assert read("memory", "memory.limit_in_bytes", "memory.max") == str(64 << 20)
+    assert read("pids", "pids.max", "pids.max") == "42"
+    if v2:
+        assert read("cpu", "", "cpu.max") == "25000 100000"
+        from hutch.cgroups.translate import shares_to_weight
+
+        assert read("cpu", "", "cpu.weight") == str(shares_to_weight(512))
+    else:
+        assert read("cpu", "cpu.cfs_quota_us", "") == "25000"
+        assert read("cpu", "cpu.cfs_period_us", "") == "100000"
+        assert read("cpu", "cpu.shares", "") == "512"
+
+    # only what is given changes; the JSON form as containerd sends it (devices ignored)
+    request = {"pids": {"limit": 7}, "memory": {"limit": 0},
+               "devices": [{"allow": True, "access": "rwm"}]}
+    runtime("update", "--resources", "-", cid, input=json.dumps(request))
+    assert read("pids", "pids.max", "pids.max") == "7"
+    assert read("memory", "memory.limit_in_bytes", "memory.max") == str(64 << 20)
+    runtime("update", "--pids-limit", "-1", "--memory", "-1", cid)
+    assert read("pids", "pids.max", "pids.max") == "max"
+    assert read("memory", "memory.limit_in_bytes", "memory.max") in ("max", "9223372036854771712")
+
+    # bad values: one line naming the flag, and nothing written
+    runtime("update", "--pids-limit", "42", cid)
+    for argv, words in [
+        (["--memory", "lots"], ["--memory"]),
+        (["--cpu-share", "1"], ["--cpu-share", "out of range"]),
+        (["--cpu-quota", "x"], ["--cpu-quota"]),
+        (["--pids-limit", "5", "--cpuset-cpus", "0-999"], ["cpu"]),
+    ]:
+        one_line_error(runtime("update", *argv, cid, check=False), *words)
+        assert read("pids", "pids.max", "pids.max") == "42"
+    one_line_error(runtime("update", "--resources", "-", cid, check=False, input="{"), "not valid JSON")
+    one_line_error(runtime("update", "-r", "-", cid, check=False, input='{"pids": {"limit": "x"}}'),
+                   "resources.pids.limit")
+
+    runtime("kill", cid, "KILL")
+    wait_for(lambda: state(runtime, cid)["status"] == "stopped", "the container to stop")
+    one_line_error(runtime("update", "--pids-limit", "5", cid, check=False), "stopped")
     runtime("delete", cid)

@@ -29,11 +29,6 @@ def hugepages(tmp_path: Path) -> str:
     return str(root)
 
 
-def test_hugepage_sizes(tmp_path: Path) -> None:
-    assert stats.hugepage_sizes(hugepages(tmp_path)) == ["64KB", "2MB", "1GB"]
-    assert stats.hugepage_sizes(str(tmp_path / "none")) == []
-
-
 def test_parsers() -> None:
     assert stats.parse_uint("max\n") == MAX
     assert stats.parse_uint("-1") == 0  # as runc: a negative counter reads 0

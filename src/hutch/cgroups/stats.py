@@ -29,6 +29,7 @@ from __future__ import annotations
 import errno
 import os
 
+from hutch.cgroups.manager import HUGEPAGES_DIR, hugepage_sizes
 from hutch.cgroups.mode import UNIFIED, V2
 from hutch.errors import CgroupError
 
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 
 #: What "max" (no limit) reads as, as runc reports it.
 UINT64_MAX = (1 << 64) - 1
-
-HUGEPAGES_DIR = "/sys/kernel/mm/hugepages"
 
 _NS_PER_SEC = 1_000_000_000
 
@@ -165,28 +164,6 @@ def parse_cpu_list(text: str, where: str = "cpu list") -> list[int]:
             raise CgroupError(f"cgroup: cannot parse {where}: {text.strip()!r}")
         out.extend(range(first, last + 1))
     return out
-
-
-def hugepage_sizes(root: str = HUGEPAGES_DIR) -> list[str]:
-    """The host's huge page sizes as cgroup file names spell them: ``2MB``, ``1GB``."""
-    try:
-        names = os.listdir(root)
-    except OSError:
-        return []
-    sizes: list[tuple[int, str]] = []
-    for name in names:
-        kb = name.removeprefix("hugepages-")
-        if kb == name or not kb.endswith("kB") or not kb[:-2].isdigit():
-            continue
-        size = int(kb[:-2])
-        if size >= 1 << 20:
-            label = f"{size >> 20}GB"
-        elif size >= 1 << 10:
-            label = f"{size >> 10}MB"
-        else:
-            label = f"{size}KB"
-        sizes.append((size, label))
-    return [label for _size, label in sorted(sizes)]
 
 
 def _value(dirpath: str, name: str) -> int | None:

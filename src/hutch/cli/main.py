@@ -53,6 +53,16 @@ CREATE_FLAGS = [
     Flag("preserve-fds", value=True, default="0"),
 ]
 
+UPDATE_FLAGS = [
+    Flag("resources", "r", value=True, default=""),
+    *(Flag(*names, value=True, default="") for names in (
+        ("blkio-weight",), ("cpu-period",), ("cpu-quota",), ("cpu-share", "cpu-shares"),
+        ("cpu-rt-period",), ("cpu-rt-runtime",), ("cpuset-cpus",), ("cpuset-mems",),
+        ("kernel-memory",), ("kernel-memory-tcp",), ("memory",), ("memory-reservation",),
+        ("memory-swap",), ("pids-limit",), ("l3-cache-schema",), ("mem-bw-schema",),
+    )),
+]
+
 COMMANDS: dict[str, tuple[list[Flag], str, str]] = {
     # name: (flags, usage of the arguments, module in hutch.cli.commands)
     "create": (CREATE_FLAGS, "<container-id>", "lifecycle"),
@@ -90,7 +100,7 @@ COMMANDS: dict[str, tuple[list[Flag], str, str]] = {
     "features": ([], "", "spec"),
     "pause": ([], "<container-id>", "pause"),
     "resume": ([], "<container-id>", "pause"),
-    "update": ([Flag("resources", "r", value=True, default="")], "<container-id>", "unsupported"),
+    "update": (UPDATE_FLAGS, "<container-id>", "update"),
     "events": ([Flag("stats"), Flag("interval", value=True, default="5s")], "<container-id>",
                "events"),
     "checkpoint": ([], "<container-id>", "unsupported"),
@@ -107,6 +117,8 @@ commands:
   state     print a container's state   kill      signal a container's processes
   delete    delete a container          list      list containers
   ps        list a container's processes
+  pause     freeze a container          resume    thaw a paused container
+  update    change resource limits      events    print stats and OOM events
   spec      write a default config.json features  print supported features
 
 global options:

@@ -24,8 +24,10 @@ def features() -> dict[str, object]:
         "linux": {
             "namespaces": sorted(NAMESPACES),
             "capabilities": list(caps.NAMES[: caps.last_cap() + 1]),
+            # cgroupfs on v1, v2 and hybrid hosts: placement, every linux.resources limit
+            # (rdma on v2), update, pause/resume (freezer), events (stats, OOM)
             "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False,
-                       "rdma": False},
+                       "rdma": True},
             "seccomp": {"enabled": False},
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},
