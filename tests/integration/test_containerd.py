@@ -125,3 +125,22 @@ def test_ctr_create_failure_reaches_the_user(ctr: Ctr) -> None:
     assert r.returncode != 0
     assert "no-such-program" in r.stderr and "not found" in r.stderr
     ctr("container", "delete", cid, check=False)
+
+
+def test_ctr_pause_resume(ctr: Ctr) -> None:
+    """The shim's pause/resume call `hutch-runtime pause|resume ID`; `task ls` shows the freezer."""
+    cid = f"hutch-ctr-{secrets.token_hex(3)}"
+    ctr("run", "-d", *ctr.runc, IMAGE, cid, "sleep", "1000")
+    ctr("task", "pause", cid)
+    assert "PAUSED" in ctr("task", "ls").stdout
+    ctr("task", "resume", cid)
+    assert "RUNNING" in ctr("task", "ls").stdout
+    ctr("task", "pause", cid)
+    ctr("task", "kill", "-s", "SIGKILL", cid)  # a paused task can be killed
+    deadline = time.monotonic() + 10
+    while "STOPPED" not in ctr("task", "ls").stdout:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    ctr("task", "delete", cid)
+    ctr("container", "delete", cid)
+    assert not cgroup_dirs(cid)
