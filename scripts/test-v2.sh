@@ -17,6 +17,8 @@ tests=(
     tests/integration/test_cgroups_host.py
     tests/integration/test_cgroup_ops.py
     tests/integration/test_cgroup_ns.py
+    tests/integration/test_cgroup_limits.py
+    tests/integration/test_cgroup_devices.py
     "tests/integration/test_container.py::test_cgroup_mount_shows_the_container_cgroup"
     "tests/integration/test_bad_input.py::test_cgroups_path_escaping"
 )

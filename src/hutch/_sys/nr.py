@@ -20,6 +20,7 @@ _TABLES: dict[str, dict[str, int]] = {
         "openat2": 437,
         "mount_setattr": 442,
         "keyctl": 250,
+        "bpf": 321,
     },
     "aarch64": {
         "pivot_root": 41,
@@ -36,6 +37,7 @@ _TABLES: dict[str, dict[str, int]] = {
         "openat2": 437,
         "mount_setattr": 442,
         "keyctl": 219,
+        "bpf": 280,
     },
 }
 

@@ -37,8 +37,9 @@ from hutch.errors import CgroupError, HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
+    from hutch.cgroups.devices import Rule
     from hutch.cgroups.translate import Write
 
     # (write, hierarchy key, directory, file, value)
@@ -378,6 +379,19 @@ class Manager:
         todo = [item for w in writes if (item := self._pick(w)) is not None]
         self._precheck(res, versions, where)
         self._write_all(todo)
+
+    def set_devices(self, rules: Sequence[Rule]) -> None:
+        """Make the device cgroup enforce ``rules`` (:mod:`hutch.cgroups.devcg`): the v1
+        ``devices`` controller where the host has one, else an eBPF filter on cgroup v2."""
+        from hutch.cgroups import devcg
+
+        d = self.dir_for("devices") if self.mode != _mode.V2 else None
+        if d is not None:
+            devcg.apply_v1(self._fs, d, rules)
+        elif _mode.UNIFIED in self.paths:
+            devcg.apply_v2(self.paths[_mode.UNIFIED], rules)
+        else:
+            raise CgroupError("cgroup: linux.resources.devices: this host has no devices controller")
 
     def _dir(self, w: Write) -> tuple[str, str]:
         """(hierarchy key, directory) that holds ``w``'s file."""

@@ -154,6 +154,7 @@ def create(
             fds.append(console_fd)
         cgroup.create()
         cgroup.set(plan["resources"])  # limits hold before any process joins
+        cgroup.set_devices(plan["device_rules"])
         from hutch.cgroups import warmup as cgroup_warmup
 
         warmup = cgroup_warmup.start(cgroup)

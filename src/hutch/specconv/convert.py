@@ -23,6 +23,7 @@ TYPE_CHECKING = False  # typing costs ~10 ms of imports (re, enum...) on every c
 if TYPE_CHECKING:
     from typing import Any
 
+    from hutch.cgroups.devices import Rule as DeviceRule
     from hutch.spec.runtime.config import Spec
     from hutch.specconv.plan import (
         CapsPlan,
@@ -142,6 +143,8 @@ def convert(spec: Spec, cid: str, bundle: str, opts: Options | None = None) -> P
     sysctl = dict(_v(linux, "sysctl", {}))
     for key in sysctl:
         _check_sysctl(key, new_flags)
+    devices = [_device(d, i) for i, d in enumerate(_v(linux, "devices", []))]
+    resources = _resources(linux)
 
     plan: Plan = {
         "id": cid,
@@ -160,7 +163,7 @@ def convert(spec: Spec, cid: str, bundle: str, opts: Options | None = None) -> P
         "domainname": domainname,
         "mounts": mounts,
         "rootfs_propagation": PROPAGATIONS[propagation_name],
-        "devices": [_device(d, i) for i, d in enumerate(_v(linux, "devices", []))],
+        "devices": devices,
         "masked_paths": list(_v(linux, "masked_paths", [])),
         "readonly_paths": list(_v(linux, "readonly_paths", [])),
         "sysctl": sysctl,
@@ -169,7 +172,8 @@ def convert(spec: Spec, cid: str, bundle: str, opts: Options | None = None) -> P
         "lo_up": bool(new_flags & C.CLONE_NEWNET),
         "new_keyring": not opts.no_new_keyring,
         "cgroup_binds": [],
-        "resources": _resources(linux),
+        "resources": resources,
+        "device_rules": _device_rules(resources, devices),
     }
     return plan
 
@@ -183,6 +187,25 @@ def _resources(linux: object) -> dict[str, object] | None:
     from hutch.specconv import resources
 
     return resources.check(to_builtins(res))
+
+
+def _device_rules(resources: dict[str, object] | None, devices: list[DevicePlan]) -> list[DeviceRule]:
+    """The device cgroup's rules: the config's, then runc's defaults (hutch.cgroups.devices),
+    checked now for what the device cgroup cannot do."""
+    from hutch.cgroups import devices as dev
+
+    spec_rules: list[DeviceRule] = (resources or {}).get("devices", [])  # type: ignore[assignment]
+    rules = dev.container_rules(spec_rules, [d["path"] for d in devices])
+    try:
+        dev.Ruleset.of(rules, "$.linux.resources.devices")
+    except dev.DeviceRuleError as err:
+        if err.index < len(spec_rules):
+            raise InvalidSpec(err.reason, f"{err.where}[{err.index}]") from None
+        r = rules[err.index]
+        default = dev.rule_string(r["type"], r["major"], r["minor"], r["access"])
+        raise InvalidSpec(f"conflicts with the default rule allowing {default}: {err.reason}",
+                          err.where) from None
+    return rules
 
 
 def _namespaces(linux: object) -> tuple[list[NamespacePlan], int, bool, str]:

@@ -18,6 +18,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TypedDict
 
+    from hutch.cgroups.devices import Rule as DeviceRule
+
     class MountPlan(TypedDict):
         dest: str  # absolute path inside the container
         type: str  # filesystem type; "bind" for binds
@@ -101,6 +103,9 @@ if TYPE_CHECKING:
         cgroup_binds: list[list[str]]
         # linux.resources as checked by hutch.specconv.resources.check (JSON shape), or None
         resources: dict[str, object] | None
+        # the device cgroup's rules in order: the config's, then the defaults
+        # (hutch.cgroups.devices.container_rules)
+        device_rules: list[DeviceRule]
 
 
 def encode(plan: Plan) -> bytes:

@@ -23,7 +23,8 @@ Semantics follow runc (libcontainer/specconv and the cgroups fs/fs2 drivers):
   of the core ``cgroup.*`` files only the limits ``cgroup.max.depth`` and
   ``cgroup.max.descendants`` (hutch owns cgroup.procs, subtree_control, freeze, kill...).
 
-``devices`` is passed through untouched (its rules are checked where they are applied).
+- devices: ``allow`` required; ``type`` a, b or c (absent: a); major and minor -1 or
+  absent for any; ``access`` letters of ``rwm`` (absent: rwm; empty: an error, as runc).
 A ``null`` anywhere means absent and is dropped; ``swappiness`` -1 (or 2^64-1, how Go
 writes ``-1`` into a uint64) means unset, as in runc, and is dropped too.
 
@@ -441,12 +442,44 @@ def _unified(v: object, path: str) -> dict[str, object]:
     return out
 
 
-def _untouched(v: object, path: str) -> object:
-    return v
+def _device_number(v: object, path: str, hi: int) -> int:
+    if _is_int(v) and v == -1:
+        return -1
+    return _int(v, path, 0, hi)
+
+
+def _device_rule(v: object, path: str) -> dict[str, object]:
+    """One device cgroup rule, every key present: type ``a`` and numbers -1 (any) when
+    absent; ``access`` ``rwm`` when absent, in canonical order."""
+    out = _fields(v, path, {
+        "allow": _bool,
+        "type": _str,
+        "major": lambda x, p: _device_number(x, p, MAJOR_MAX),
+        "minor": lambda x, p: _device_number(x, p, MINOR_MAX),
+        "access": _str,
+    })
+    if "allow" not in out:
+        raise InvalidSpec("a device rule needs 'allow' (true or false)", path)
+    kind = out.get("type", "a")
+    if kind not in ("a", "b", "c"):
+        raise InvalidSpec(f"device rule type {kind!r} is not one of a (all), b (block), c (char)",
+                          f"{path}.type")
+    access = out.get("access", "rwm")
+    assert isinstance(access, str)
+    if not access or any(p not in "rwm" for p in access):
+        raise InvalidSpec(f"device access {access!r} must be letters of 'rwm' (read, write, mknod)",
+                          f"{path}.access")
+    return {
+        "allow": out["allow"],
+        "type": kind,
+        "major": out.get("major", -1),
+        "minor": out.get("minor", -1),
+        "access": "".join(p for p in "rwm" if p in access),
+    }
 
 
 _SECTIONS: dict[str, Callable[[object, str], object]] = {
-    "devices": _untouched,
+    "devices": lambda v, p: _list(v, p, _device_rule),
     "memory": _memory,
     "cpu": _cpu,
     "pids": _pids_section,
