@@ -387,3 +387,81 @@ def test_kernel_memory_is_refused_where_not_enforced(runtime: Any, bundle: Any, 
     one_line_error(r, "linux.resources.memory.kernel")
     assert "ignores it" in r.stderr or "cgroup v2 has no kernel memory" in r.stderr, r.stderr
     no_leaks(cid)
+
+
+# ---- network: net_cls and net_prio, where they are mounted -------------------------------------------
+
+# In a private mount namespace: a fresh tmpfs over /sys/fs/cgroup with the host's
+# hierarchies bound back, plus a net_cls,net_prio hierarchy of the test's own (the host
+# mounts neither; nothing of the host's mounts changes). Then create the container,
+# print its two files, and delete it, all in there; `delete --force` runs on any exit.
+NET_SCRIPT = r"""
+set -eu
+HR=$1 ROOT=$2 BUNDLE=$3 CID=$4 save=$5
+trap '"$HR" --root "$ROOT" delete --force "$CID" >/dev/null 2>&1 || true' EXIT
+mount --rbind /sys/fs/cgroup "$save"
+mount -t tmpfs hutch-cgroot /sys/fs/cgroup
+for d in "$save"/*; do
+    mkdir "/sys/fs/cgroup/${d##*/}"
+    mount --bind "$d" "/sys/fs/cgroup/${d##*/}"
+done
+mkdir /sys/fs/cgroup/net_cls,net_prio
+mount -t cgroup -o net_cls,net_prio hutch-netcls /sys/fs/cgroup/net_cls,net_prio
+"$HR" --root "$ROOT" create --bundle "$BUNDLE" "$CID"
+d=/sys/fs/cgroup/net_cls,net_prio/hutch/$CID
+echo "classid=$(cat "$d/net_cls.classid")"
+grep '^lo ' "$d/net_prio.ifpriomap" | sed 's/^/prio=/'
+"$HR" --root "$ROOT" delete --force "$CID"
+[ ! -e "$d" ] && echo removed
+"""
+
+
+def _net_hierarchy() -> tuple[str, str]:
+    """The hierarchy ids of net_cls and net_prio in /proc/cgroups ("0": not on a v1 one)."""
+    ids = {f[0]: f[1] for f in (line.split() for line in Path("/proc/cgroups").read_text().splitlines()[1:])}
+    return ids.get("net_cls", "?"), ids.get("net_prio", "?")
+
+
+def _drop_net_hierarchy(mnt: Path) -> None:
+    """Undo the test's v1 hierarchy. The kernel destroys one when it is unmounted with no
+    children; the namespace's exit may unmount it while the container's removed cgroups
+    are still dying, and then it stays. So mount it again (privately) and unmount it,
+    until /proc/cgroups shows net_cls and net_prio back on no v1 hierarchy."""
+    import subprocess
+
+    mnt.mkdir(exist_ok=True)
+    for _ in range(50):
+        if _net_hierarchy() == ("0", "0"):
+            return
+        remount = 'mount -t cgroup -o net_cls,net_prio hutch-netcls "$1" && umount "$1"'
+        subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", remount, "sh", str(mnt)],
+                       check=False, capture_output=True, timeout=30)
+        time.sleep(0.1)
+    raise AssertionError(f"the test's net_cls,net_prio hierarchy stays: {_net_hierarchy()}")
+
+
+def test_network_class_id_and_priorities_where_mounted(runtime: Any, bundle: Any, unique_id: Any,
+                                                       tmp_path: Path, no_leaks: Any) -> None:
+    import subprocess
+
+    if _mode() == "v2":
+        pytest.skip("cgroup v2 has no net_cls or net_prio controller")
+    if _net_hierarchy() != ("0", "0"):
+        pytest.skip("net_cls/net_prio are missing, or mounted by the host already")
+    cid = unique_id()
+    bundle.config["linux"]["resources"]["network"] = {"classID": 0x100001,
+                                                      "priorities": [{"name": "lo", "priority": 5}]}
+    bundle.write()
+    root = f"{runtime.root}-netns"
+    save = tmp_path / "host-cgroups"
+    save.mkdir()
+    try:
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", NET_SCRIPT, "sh",
+                            runtime.bin, root, str(bundle.path), cid, str(save)],
+                           capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        subprocess.run(["rm", "-rf", "--", root], check=False)
+        _drop_net_hierarchy(tmp_path / "remount")
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert r.stdout.splitlines() == [f"classid={0x100001}", "prio=lo 5", "removed"], r.stdout
+    no_leaks(cid)
