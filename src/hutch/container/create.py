@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from hutch.seccomp.compile import SeccompPlan
     from hutch.spec.runtime.config import Spec
     from hutch.specconv.plan import Plan
 
@@ -87,12 +88,25 @@ def check_unsupported(spec: Spec, warn: Callable[[str], None]) -> None:
         raise Unsupported("apparmorProfile is not supported by hutch yet")
     if _v(process, "selinux_label") or _v(linux, "mount_label"):
         raise Unsupported("SELinux labels are not supported by hutch yet")
-    if _v(linux, "seccomp") is not None:
-        warn("linux.seccomp is not applied yet: the container runs without a seccomp filter")
     if _v(linux, "intel_rdt") is not None:
         raise Unsupported("linux.intelRdt is not supported by hutch")
     if _v(linux, "personality") is not None:
         raise Unsupported("linux.personality is not supported by hutch yet")
+
+
+def compile_seccomp(spec: Spec, warn: Callable[[str], None]) -> SeccompPlan | None:
+    """linux.seccomp as a BPF program (hutch.seccomp.compile), or None without one."""
+    from hutch.specconv.convert import _v
+
+    sec = _v(_v(spec, "linux"), "seccomp")
+    if sec is None:
+        return None
+    from hutch.seccomp.compile import compile_filter
+    from hutch.spec.lite import to_builtins
+
+    doc = to_builtins(sec)
+    assert isinstance(doc, dict)
+    return compile_filter(doc, warn)
 
 
 def create(
@@ -109,6 +123,7 @@ def create(
     spec = load_spec(bundle)
     plan = convert(spec, cid, bundle, Options(opts.no_pivot, opts.no_new_keyring))
     check_unsupported(spec, warn)
+    plan["seccomp"] = compile_seccomp(spec, warn)
     terminal = plan["process"]["terminal"]
     if terminal and not opts.console_socket and opts.console_fd < 0:
         raise HutchError("cannot allocate tty if hutch-runtime will detach without setting console socket")
@@ -174,9 +189,17 @@ def create(
             return (hookstate.state_json(state, "creating", pid).decode(),
                     hookstate.state_json(state, "created", pid).decode())
 
+        def on_seccomp(pid: int, fd: int) -> None:
+            from hutch.seccomp import notify
+
+            filt = plan["seccomp"]
+            assert filt is not None
+            doc = notify.process_state({**state, "status": "creating"}, pid, filt["listener_metadata"])
+            notify.send_listener(filt["listener_path"], fd, doc)
+
         from hutch.process.spawn import spawn
 
-        pid = spawn(plan, cgroup, fifo_fd, console_fd, opts.preserve_fds, on_hooks)
+        pid = spawn(plan, cgroup, fifo_fd, console_fd, opts.preserve_fds, on_hooks, on_seccomp)
         st = proc_stat(pid)
         state.update(pid=pid, starttime=st[1] if st else 0)
         del state["creating"]

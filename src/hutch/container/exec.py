@@ -15,10 +15,11 @@ from hutch.process import sync
 
 TYPE_CHECKING = False  # typing costs ~10 ms of imports on every exec
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from hutch.cgroups.manager import Manager
-    from hutch.specconv.plan import ProcessPlan
+    from hutch.specconv.plan import Plan, ProcessPlan
 
 
 def namespace_joins(pid: int) -> list[tuple[str, int]]:
@@ -78,7 +79,7 @@ def _exec(
     from hutch.init import setns
     from hutch.init.creds import set_oom_score_adj
     from hutch.init.run import Fds
-    from hutch.process.spawn import abort, assert_single_threaded, reported_error
+    from hutch.process.spawn import Listener, abort, assert_single_threaded, close_fds, reported_error
     from hutch.specconv.caps import last_cap
     from hutch.specconv.plan import decode
 
@@ -104,11 +105,13 @@ def _exec(
         code = 1
         try:
             os.close(parent_fd)
-            code = setns.stage1(joins, proc, Fds(child_fd, -1, console_fd, preserve_fds), cap, setgroups)
+            code = setns.stage1(joins, proc, Fds(child_fd, -1, console_fd, preserve_fds), cap, setgroups,
+                                plan.get("seccomp"))
         finally:
             os._exit(code)
     os.close(child_fd)
     pid = 0
+    listener: Listener | None = None
     try:
         if cgroup is not None:
             cgroup.apply(stage1)
@@ -122,16 +125,37 @@ def _exec(
                     return pid  # exec'd: the channel closed on exec
                 raise InitFailed("exec", "the process exited before it started") from None
             kind = msg["type"]
+            if kind == sync.SECCOMP:
+                listener = Listener(msg)
+            else:
+                close_fds(msg)
             if kind == sync.PID:
                 pid = int(msg["pid"])  # type: ignore[call-overload]
                 os.waitpid(stage1, 0)
                 stage1 = 0
-            elif kind == sync.READY:
-                continue
             elif kind == sync.ERROR:
                 raise reported_error(msg)
+            if listener is not None and pid:
+                pending, listener = listener, None
+                pending.hand_over(parent_fd, pid, _agent(state, plan))
     except BaseException:
+        if listener is not None:
+            os.close(listener.fd)
         abort(pid, stage1)
         raise
     finally:
         os.close(parent_fd)
+
+
+def _agent(state: dict[str, Any], plan: Plan) -> Callable[[int, int], None]:
+    """Hands an exec'd process's seccomp listener to the container's agent (listenerPath)."""
+
+    def hand(pid: int, fd: int) -> None:
+        from hutch.seccomp import notify
+
+        filt = plan["seccomp"]
+        assert filt is not None
+        doc = notify.process_state({**state, "status": "running"}, pid, filt["listener_metadata"])
+        notify.send_listener(filt["listener_path"], fd, doc)
+
+    return hand

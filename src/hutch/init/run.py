@@ -9,6 +9,8 @@
                                                                      createContainer hooks
                                                                      pivot_root; masks; sysctl
                                                                      hostname; console; creds
+                  ◀── SECCOMP (listener fd) ───────────────────────  seccomp filter (with notify:
+    to the agent ── SECCOMP_DONE ──────────────────────────────────▶  the listener fd to the agent)
                   ◀── READY ──────────────────────────────────────── cwd, program found
     save state; exit                                                 block on exec.fifo
     (`start` opens exec.fifo) ─────────────────────────────────────▶ startContainer hooks; exec
@@ -28,7 +30,7 @@ from hutch._sys import consts as C
 from hutch._sys import misc
 from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
-from hutch.init import creds, execve, namespaces, rootfs
+from hutch.init import creds, execve, namespaces, rootfs, seccomp
 from hutch.process import sync
 
 TYPE_CHECKING = False
@@ -108,11 +110,18 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
         stage = "process"
         creds.set_rlimits(proc)
         creds.set_no_new_privs(proc)
+        filt = plan["seccomp"]
+        if filt is not None and not proc["no_new_privs"]:
+            stage = "seccomp"  # needs CAP_SYS_ADMIN without no_new_privs: before the drop
+            seccomp.install(filt, fds.sock)
         stage = "credentials"
         creds.finalize(proc, last_cap, setgroups_allowed=setgroups_allowed(plan))
         stage = "exec"
         execve.enter_cwd(proc)
         program = execve.find_program(proc)
+        if filt is not None and proc["no_new_privs"]:
+            stage = "seccomp"  # as late as possible
+            seccomp.install(filt, fds.sock)
     except BaseException as err:
         report(fds.sock, stage, err)
         return 1

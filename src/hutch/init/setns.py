@@ -4,6 +4,8 @@
     apply cgroup ── GO ───────────▶  non-dumpable; setns user, then
                                      the others, mount last; fork ──▶ console; rlimits; creds;
                   ◀── PID ────────   exit                              cwd; program found
+                  ◀── SECCOMP (listener fd), with notify ───────────  seccomp filter
+                  ── SECCOMP_DONE ─────────────────────────────────▶
                   ◀── READY ─────────────────────────────────────────  exec (the channel closes:
                   ◀── ERROR, if exec itself failed                     CLOEXEC)
 """
@@ -14,12 +16,13 @@ import os
 
 from hutch._sys import consts as C
 from hutch._sys.creds import prctl
-from hutch.init import creds, execve, namespaces
+from hutch.init import creds, execve, namespaces, seccomp
 from hutch.init.run import Fds, describe, report
 from hutch.process import sync
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from hutch.seccomp.compile import SeccompPlan
     from hutch.specconv.plan import ProcessPlan
 
 # /proc/PID/ns names, in join order (user first; mount last: it changes our root).
@@ -36,7 +39,7 @@ NS_FILES = (
 
 
 def stage1(joins: list[tuple[str, int]], proc: ProcessPlan, fds: Fds, last_cap: int,
-           setgroups: bool) -> int:
+           setgroups: bool, filt: SeccompPlan | None = None) -> int:
     try:
         prctl(C.PR_SET_DUMPABLE, 0)
         sync.expect(fds.sock, sync.GO)
@@ -44,7 +47,7 @@ def stage1(joins: list[tuple[str, int]], proc: ProcessPlan, fds: Fds, last_cap: 
             namespaces.join(path, kind)
         pid = os.fork()
         if pid == 0:
-            os._exit(process(proc, fds, last_cap, setgroups))
+            os._exit(process(proc, fds, last_cap, setgroups, filt))
         sync.send(fds.sock, sync.PID, pid=pid)
         return 0
     except BaseException as err:
@@ -52,7 +55,7 @@ def stage1(joins: list[tuple[str, int]], proc: ProcessPlan, fds: Fds, last_cap: 
         return 1
 
 
-def process(proc: ProcessPlan, fds: Fds, last_cap: int, setgroups: bool) -> int:
+def process(proc: ProcessPlan, fds: Fds, last_cap: int, setgroups: bool, filt: SeccompPlan | None) -> int:
     stage = "exec"
     try:
         if proc["terminal"]:
@@ -67,11 +70,17 @@ def process(proc: ProcessPlan, fds: Fds, last_cap: int, setgroups: bool) -> int:
         stage = "process"
         creds.set_rlimits(proc)
         creds.set_no_new_privs(proc)
+        if filt is not None and not proc["no_new_privs"]:
+            stage = "seccomp"
+            seccomp.install(filt, fds.sock)
         stage = "credentials"
         creds.finalize(proc, last_cap, setgroups_allowed=setgroups)
         stage = "exec"
         execve.enter_cwd(proc)
         program = execve.find_program(proc)
+        if filt is not None and proc["no_new_privs"]:
+            stage = "seccomp"
+            seccomp.install(filt, fds.sock)
         sync.send(fds.sock, sync.READY)
         execve.execute(program, proc, fds.preserve)
     except BaseException as err:

@@ -42,7 +42,7 @@ MAX_NAME_LEN = 4096
 # --- the console socket -----------------------------------------------------------------
 
 
-def connect_console_socket(path: str) -> int:
+def connect_console_socket(path: str, what: str = "console socket") -> int:
     """Connect to the AF_UNIX stream socket at ``path``; return the connected (CLOEXEC) fd.
 
     Paths too long for sockaddr_un (108 bytes) are reached through an O_PATH fd of their
@@ -63,7 +63,7 @@ def connect_console_socket(path: str) -> int:
         s.connect(target)
     except OSError as err:
         s.close()
-        raise HutchError(f"cannot connect to console socket {path}: {err.strerror or err}") from err
+        raise HutchError(f"cannot connect to {what} {path}: {err.strerror or err}") from err
     finally:
         if dirfd >= 0:
             os.close(dirfd)

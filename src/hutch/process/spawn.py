@@ -44,12 +44,13 @@ def spawn(
     console_fd: int,
     preserve_fds: int,
     on_hooks: Callable[[int], tuple[str, str]],
+    on_seccomp: Callable[[int, int], None] | None = None,
 ) -> int:
     """Fork the container's init; return its pid (host view) once it is READY.
 
     ``on_hooks(pid)`` runs the runtime-namespace hooks and returns the state JSON the init
     passes to its own hooks: status "creating" for createContainer, "created" for
-    startContainer.
+    startContainer. ``on_seccomp(pid, fd)`` hands a seccomp listener fd to the agent.
     """
     from hutch.init import run
     from hutch.init.creds import set_oom_score_adj
@@ -69,6 +70,7 @@ def spawn(
             os._exit(code)
     os.close(child_fd)
     init_pid = 0
+    listener: Listener | None = None
     try:
         cgroup.apply(stage1)
         set_oom_score_adj(stage1, plan["process"])
@@ -80,6 +82,10 @@ def spawn(
             except sync.ChannelClosed:
                 raise InitFailed("init", "the container's init exited before it was ready") from None
             kind = msg["type"]
+            if kind == sync.SECCOMP:
+                listener = Listener(msg)
+            else:
+                close_fds(msg)
             if kind == sync.USERMAP:
                 write_id_maps(stage1, plan)
                 sync.send(parent_fd, sync.MAPPED)
@@ -93,17 +99,52 @@ def spawn(
                 return init_pid
             elif kind == sync.ERROR:
                 raise reported_error(msg)
-            else:
+            elif kind != sync.SECCOMP:
                 raise InitFailed("sync", f"unexpected message {kind!r}")
+            if listener is not None and init_pid:
+                pending, listener = listener, None
+                pending.hand_over(parent_fd, init_pid, on_seccomp)
             if hooks_pending and init_pid:
                 hooks_pending = False
                 creating, created = on_hooks(init_pid)
                 sync.send(parent_fd, sync.HOOKS_DONE, creating=creating, created=created)
     except BaseException:
+        if listener is not None:
+            os.close(listener.fd)
         abort(init_pid, stage1)
         raise
     finally:
         os.close(parent_fd)
+
+
+class Listener:
+    """A seccomp listener fd a container process sent (SECCOMP), until it is handed over."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, msg: dict[str, object]) -> None:
+        fds = msg.get("fds")
+        if not isinstance(fds, list) or len(fds) != 1:
+            close_fds(msg)
+            raise InitFailed("seccomp", "the seccomp message came without its listener fd")
+        self.fd: int = fds[0]
+
+    def hand_over(self, sock: int, pid: int, on_seccomp: Callable[[int, int], None] | None) -> None:
+        """Pass the fd to ``on_seccomp(pid, fd)``, close it here, and let the process go on."""
+        try:
+            if on_seccomp is None:
+                raise InitFailed("seccomp", "a seccomp listener fd arrived, but nobody takes it")
+            on_seccomp(pid, self.fd)
+        finally:
+            os.close(self.fd)
+        sync.send(sock, sync.SECCOMP_DONE)
+
+
+def close_fds(msg: dict[str, object]) -> None:
+    """Close fds that came with a message that has no use for them."""
+    fds = msg.get("fds")
+    for fd in fds if isinstance(fds, list) else []:
+        os.close(fd)
 
 
 def reported_error(msg: dict[str, object]) -> InitFailed:

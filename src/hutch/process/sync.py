@@ -1,13 +1,17 @@
 """Parent ↔ init messages: one JSON object per SOCK_SEQPACKET packet.
 
-The message types are a closed set. Fds travel out of band (inherited across
-fork), so neither side needs the ``socket`` module: the pair is made with the
-C-level ``_socket`` (no enum/selectors import) and both ends use os.read/write.
+The message types are a closed set. Most fds travel out of band (inherited across
+fork); the few made inside the container (a seccomp listener) ride on their message
+as SCM_RIGHTS, and :func:`recv` returns them under ``"fds"``. Neither side needs the
+``socket`` module: the pair is made with the C-level ``_socket`` (no enum/selectors
+import), already loaded in the runtime before it forks.
 """
 
 from __future__ import annotations
 
+import _socket
 import os
+import struct
 
 from hutch import fastjson
 
@@ -18,10 +22,13 @@ MAPPED = "mapped"  # parent → stage1: maps written
 PID = "pid"  # stage1 → parent: the init's pid (host view)
 HOOKS = "hooks"  # init → parent: run prestart/createRuntime hooks now
 HOOKS_DONE = "hooks-done"  # parent → init
+SECCOMP = "seccomp"  # init → parent: my seccomp listener fd (attached): hand it to the agent
+SECCOMP_DONE = "seccomp-done"  # parent → init
 READY = "ready"  # init → parent: set up, waiting for start
 ERROR = "error"  # any → parent: {"stage", "msg", "errno"}
 
 MAX_PACKET = 1 << 16
+_MAX_FDS = 4
 
 AF_UNIX = 1
 SOCK_SEQPACKET = 5
@@ -30,8 +37,6 @@ SOCK_CLOEXEC = 0o2000000
 
 def socketpair() -> tuple[int, int]:
     """A CLOEXEC SEQPACKET pair as raw fds."""
-    import _socket
-
     a, b = _socket.socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)
     return a.detach(), b.detach()
 
@@ -45,13 +50,43 @@ def send(fd: int, kind: str, **arg: object) -> None:
     os.write(fd, fastjson.dumps(msg).encode())
 
 
+def send_with_fds(fd: int, kind: str, fds: list[int], **arg: object) -> None:
+    """Like :func:`send`, with ``fds`` attached (SCM_RIGHTS)."""
+    s = _socket.socket(fileno=fd)
+    try:
+        data = fastjson.dumps({"type": kind, **arg}).encode()
+        s.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
+    finally:
+        s.detach()
+
+
 def recv(fd: int) -> dict[str, object]:
-    data = os.read(fd, MAX_PACKET)
-    if not data:
-        raise ChannelClosed("peer closed the channel")
-    msg = fastjson.loads(data)
-    if not isinstance(msg, dict) or "type" not in msg:
-        raise ValueError(f"bad sync message: {data[:100]!r}")
+    """The next message; fds that came with it (CLOEXEC) are in its ``"fds"`` list."""
+    s = _socket.socket(fileno=fd)
+    try:
+        data, ancdata, flags, _addr = s.recvmsg(MAX_PACKET, _socket.CMSG_SPACE(4 * _MAX_FDS),
+                                                _socket.MSG_CMSG_CLOEXEC)
+    finally:
+        s.detach()
+    fds: list[int] = []
+    for level, kind, payload in ancdata:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            n = len(payload) // 4
+            fds.extend(struct.unpack(f"{n}i", payload[: 4 * n]))
+    try:
+        if not data:
+            raise ChannelClosed("peer closed the channel")
+        if flags & _socket.MSG_CTRUNC:
+            raise ValueError("sync message: too many fds attached")
+        msg = fastjson.loads(data)
+        if not isinstance(msg, dict) or "type" not in msg:
+            raise ValueError(f"bad sync message: {data[:100]!r}")
+    except BaseException:
+        for extra in fds:
+            os.close(extra)
+        raise
+    if fds:
+        msg["fds"] = fds
     return msg
 
 

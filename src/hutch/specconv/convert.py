@@ -174,6 +174,7 @@ def convert(spec: Spec, cid: str, bundle: str, opts: Options | None = None) -> P
         "cgroup_binds": [],
         "resources": resources,
         "device_rules": _device_rules(resources, devices),
+        "seccomp": None,
     }
     return plan
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import TypedDict
 
     from hutch.cgroups.devices import Rule as DeviceRule
+    from hutch.seccomp.compile import SeccompPlan
 
     class MountPlan(TypedDict):
         dest: str  # absolute path inside the container
@@ -106,6 +107,8 @@ if TYPE_CHECKING:
         # the device cgroup's rules in order: the config's, then the defaults
         # (hutch.cgroups.devices.container_rules)
         device_rules: list[DeviceRule]
+        # linux.seccomp compiled (hutch.seccomp.compile), set by create; None: no filter
+        seccomp: SeccompPlan | None
 
 
 def encode(plan: Plan) -> bytes:

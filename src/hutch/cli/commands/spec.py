@@ -12,6 +12,7 @@ from hutch.errors import HutchError
 
 def features() -> dict[str, object]:
     from hutch import OCI_VERSION
+    from hutch.seccomp.compile import features as seccomp_features
     from hutch.specconv import caps, mountopts
     from hutch.specconv.convert import NAMESPACES
 
@@ -28,7 +29,7 @@ def features() -> dict[str, object]:
             # (rdma on v2), update, pause/resume (freezer), events (stats, OOM)
             "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False,
                        "rdma": True},
-            "seccomp": {"enabled": False},
+            "seccomp": seccomp_features(),
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},
             "intelRdt": {"enabled": False},

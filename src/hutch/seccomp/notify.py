@@ -1,0 +1,45 @@
+"""Seccomp notify: hand a container process's listener fd to the agent at listenerPath.
+
+runtime-spec (config-linux.md, "Seccomp"): the runtime connects to the UNIX socket at
+``listenerPath`` and sends a ``ContainerProcessState`` document with the listener fd
+attached (SCM_RIGHTS), as runc does once per process (the init, and each exec).
+"""
+
+from __future__ import annotations
+
+from hutch import OCI_VERSION, fastjson
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def process_state(state: dict[str, Any], pid: int, metadata: str) -> bytes:
+    """The ContainerProcessState document: the container's state and the process's pid."""
+    from hutch.container.hookstate import state_json
+
+    return fastjson.dumps({
+        "ociVersion": OCI_VERSION,
+        "fds": ["seccompFd"],
+        "pid": pid,
+        "metadata": metadata,
+        "state": fastjson.loads(state_json(state, str(state.get("status", "creating")), pid)),
+    }).encode()
+
+
+def send_listener(path: str, listener_fd: int, document: bytes) -> None:
+    """Connect to the agent at ``path`` and send ``document`` with ``listener_fd``."""
+    import _socket
+    import struct
+
+    from hutch.process.console import connect_console_socket
+
+    sock_fd = connect_console_socket(path, what="seccomp listenerPath")
+    s = _socket.socket(fileno=sock_fd)
+    try:
+        s.sendmsg([document], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("i", listener_fd))])
+    except OSError as err:
+        raise HutchError(f"cannot send the seccomp listener to {path}: {err.strerror}") from err
+    finally:
+        s.close()

@@ -1,0 +1,94 @@
+"""linux.seccomp -> BPF (hutch.seccomp.compile): what runc's rules make of a profile. No root."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import pytest
+
+from hutch._sys import seccomp as K
+from hutch.errors import InvalidSpec
+from hutch.seccomp.compile import _arg_rules, compile_filter
+
+
+def compiled(sec: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    warnings: list[str] = []
+    return compile_filter(sec, warnings.append), warnings  # type: ignore[return-value]
+
+
+def instructions(program_hex: str) -> list[tuple[int, int, int, int]]:
+    data = bytes.fromhex(program_hex)
+    return [struct.unpack_from("=HBBI", data, i) for i in range(0, len(data), 8)]
+
+
+def test_nothing_asked_is_no_filter() -> None:
+    assert compiled({})[0] is None
+    assert compiled({"syscalls": []})[0] is None
+
+
+def test_a_profile_compiles_to_bpf_ending_in_returns() -> None:
+    rule = {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}
+    plan, warnings = compiled({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [rule]})
+    assert plan is not None and not warnings
+    insns = instructions(plan["program"])
+    rets = {k for code, _, _, k in insns if code == 0x06}  # BPF_RET | BPF_K
+    assert 0x7FFF0000 in rets  # SECCOMP_RET_ALLOW
+    assert 0x00050000 | 13 in rets  # SECCOMP_RET_ERRNO | EACCES
+    assert plan["flags"] == 0 and plan["listener_path"] == ""
+
+
+def test_errno_defaults_to_eperm_and_a_rule_like_the_default_is_dropped() -> None:
+    plan, _ = compiled({"defaultAction": "SCMP_ACT_ERRNO",
+                        "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO"},
+                                     {"names": ["write"], "action": "SCMP_ACT_ALLOW"}]})
+    assert plan is not None
+    rets = {k for code, _, _, k in instructions(plan["program"]) if code == 0x06}
+    assert 0x00050000 | 1 in rets and 0x7FFF0000 in rets
+
+
+def test_flags_and_notify() -> None:
+    plan, _ = compiled({"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG",
+                                                                   "SECCOMP_FILTER_FLAG_TSYNC"],
+                        "listenerPath": "/run/agent.sock", "listenerMetadata": "m",
+                        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})
+    assert plan is not None
+    assert plan["flags"] == K.FLAG_LOG | K.FLAG_NEW_LISTENER
+    assert (plan["listener_path"], plan["listener_metadata"]) == ("/run/agent.sock", "m")
+
+
+def test_unknown_names_warn_once() -> None:
+    rule = {"names": ["nope1", "mkdir", "nope2"], "action": "SCMP_ACT_KILL"}
+    plan, warnings = compiled({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_SHEB"],
+                               "syscalls": [rule]})
+    assert plan is not None
+    assert len(warnings) == 1 and all(w in warnings[0] for w in ("nope1", "nope2", "SCMP_ARCH_SHEB"))
+
+
+def test_conditions_and_unless_one_argument_is_tested_twice() -> None:
+    a = {"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}
+    b = {"index": 1, "value": 2, "op": "SCMP_CMP_GE"}
+    c = {"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}
+    assert _arg_rules([a, b], "p") == [[(0, 4, 1, 0), (1, 5, 2, 0)]]  # one rule: AND
+    assert _arg_rules([a, c], "p") == [[(0, 4, 1, 0)], [(0, 4, 3, 0)]]  # one rule each: OR
+    assert _arg_rules([], "p") == [[]]
+
+
+@pytest.mark.parametrize(("sec", "path"), [
+    ({"defaultAction": "SCMP_ACT_NOPE"}, "$.linux.seccomp.defaultAction"),
+    ({"defaultAction": "SCMP_ACT_NOTIFY"}, "$.linux.seccomp.defaultAction"),
+    ({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 4096}, "$.linux.seccomp.defaultAction"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "flags": ["X"]}, "$.linux.seccomp.flags[0]"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]},
+     "$.linux.seccomp.listenerPath"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/x",
+      "syscalls": [{"names": ["write"], "action": "SCMP_ACT_NOTIFY"}]}, "$.linux.seccomp.syscalls[0].names"),
+    ({"defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_KILL",
+                    "args": [{"index": 9, "value": 0, "op": "SCMP_CMP_EQ"}]}]},
+     "$.linux.seccomp.syscalls[0].args[0].index"),
+])
+def test_bad_profiles(sec: dict[str, Any], path: str) -> None:
+    with pytest.raises(InvalidSpec) as info:
+        compiled(sec)
+    assert info.value.jsonpath == path
