@@ -89,10 +89,12 @@ def docker(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Ite
 
 def test_docker_run_rm(docker: Docker) -> None:
     r = docker.run("--rm", "--hostname", "dk-box", IMAGE, "sh", "-c",
-                   "hostname; echo pid=$$; grep -c hutch /proc/self/cgroup; exit 4", check=False)
+                   "hostname; echo pid=$$; grep -c hutch /proc/self/cgroup; "
+                   "grep ^Seccomp: /proc/self/status; exit 4", check=False)
     assert r.returncode == 4, r.stderr
     out = r.stdout.split()
     assert out[:2] == ["dk-box", "pid=1"] and int(out[2]) > 0
+    assert out[3:5] == ["Seccomp:", "2"], "docker's default seccomp profile is applied"
 
 
 def test_docker_detached_exec_stop_rm(docker: Docker) -> None:

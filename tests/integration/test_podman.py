@@ -91,11 +91,13 @@ def podman(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Ite
 
 def test_podman_run_rm(podman: Podman) -> None:
     r = podman.run("--rm", "--hostname", "pm-box", "hutch-busybox", "sh", "-c",
-                   "hostname; echo pid=$$; cat /proc/self/cgroup | grep -c hutch; exit 3", check=False)
+                   "hostname; echo pid=$$; cat /proc/self/cgroup | grep -c hutch; "
+                   "grep ^Seccomp: /proc/self/status; exit 3", check=False)
     assert r.returncode == 3, r.stderr
     lines = r.stdout.split()
     assert lines[:2] == ["pm-box", "pid=1"]
     assert int(lines[2]) > 0, "the container's cgroup is under /hutch/"
+    assert lines[3:5] == ["Seccomp:", "2"], "podman's default seccomp profile is applied"
 
 
 def test_podman_detached_exec_stop_rm(podman: Podman) -> None:
