@@ -75,6 +75,16 @@ def test_filter_without_no_new_privs(runtime: Any, bundle: Any, unique_id: Any) 
     assert "CAP_SYS_ADMIN" not in caps  # the container itself could not have installed it
 
 
+@pytest.mark.parametrize("nnp", [True, False])
+def test_getcwd_denied(runtime: Any, bundle: Any, unique_id: Any, nnp: bool) -> None:
+    """runtime-tools' linux_seccomp: getcwd refused. Without no_new_privs the filter is in
+    place before the init checks its cwd, which then does without getcwd (runc fails here)."""
+    bundle.config["process"]["cwd"] = "/tmp"
+    code, out = run(runtime, bundle, unique_id(), "/bin/pwd; echo pwd=$?", profile(deny("getcwd")), nnp=nnp)
+    assert code == 0, out
+    assert "Operation not permitted" in out and "pwd=1" in out, out
+
+
 def test_default_errno_with_an_allow_list(runtime: Any, bundle: Any, unique_id: Any) -> None:
     """An allow-list profile as docker's: every syscall this libseccomp knows but the
     *mkdir* family is allowed; the rest gets defaultErrnoRet."""

@@ -32,3 +32,29 @@ def test_cwd_outside_the_container_is_refused(runtime: Any, bundle: Any, unique_
     cid = unique_id()
     r = runtime("create", "--bundle", str(bundle.path), cid, check=False)
     assert r.returncode != 0 and "cwd" in r.stderr
+
+
+def test_cwd_check_without_getcwd(tmp_path: Any) -> None:
+    """The cwd check's fallback when a seccomp filter refuses getcwd(2): climbing `..`
+    meets the root from inside, never from a directory outside the root (a leaked fd)."""
+    import os
+
+    from hutch.init.execve import reaches_root
+
+    (tmp_path / "root" / "a" / "b").mkdir(parents=True)
+    (tmp_path / "outside" / "deep").mkdir(parents=True)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        code = 1
+        try:
+            out_fd = os.open(tmp_path / "outside" / "deep", os.O_RDONLY | os.O_DIRECTORY)
+            os.chroot(tmp_path / "root")
+            os.chdir("/a/b")
+            inside = reaches_root()
+            os.fchdir(out_fd)
+            outside = reaches_root()
+            code = 0 if (inside, outside) == (True, False) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

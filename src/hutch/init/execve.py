@@ -56,8 +56,30 @@ def enter_cwd(proc: ProcessPlan) -> None:
         raise ExecError(f"chdir to cwd ({proc['cwd']!r}) set in config.json failed: {err.strerror}") from None
     try:
         os.getcwd()  # ENOENT: the cwd is not reachable from our root
+        inside = True
     except FileNotFoundError:
-        raise ExecError("current working directory is outside of the container") from None
+        inside = False
+    except OSError:  # getcwd(2) refused, by a seccomp filter already installed
+        inside = reaches_root()
+    if not inside:
+        raise ExecError("current working directory is outside of the container")
+
+
+def reaches_root() -> bool:
+    """Whether climbing ``..`` from the cwd meets our root, with stat(2) only: at our root
+    ``..`` is the root itself; from a directory outside it, the climb ends at a top whose
+    ``..`` is itself but which is not our root."""
+    root = os.stat("/")
+    path = "."
+    for _ in range(4096):  # PATH_MAX / 2: deeper cannot be a real path
+        here = os.stat(path)
+        if (here.st_dev, here.st_ino) == (root.st_dev, root.st_ino):
+            return True
+        up = os.stat(path + "/..")
+        if (up.st_dev, up.st_ino) == (here.st_dev, here.st_ino):
+            return False
+        path += "/.."
+    return False
 
 
 def reset_signals() -> None:
