@@ -90,7 +90,7 @@ class Runtime:
         self.tracker.markers.add(root)
 
     def __call__(self, *args: str, input: str | None = None, timeout: float = 30,
-                 check: bool = True) -> subprocess.CompletedProcess[str]:
+                 check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """``hutch-runtime --root ROOT *args``: text output captured; with `check`, an
         AssertionError showing stderr if it exits non-zero."""
         if ("create" in args or "run" in args) and args and not args[-1].startswith("-"):
@@ -101,6 +101,7 @@ class Runtime:
             proc = subprocess.run([self.bin, "--root", self.root, *args], stdout=out, stderr=err,
                                   input=input.encode() if input is not None else None,
                                   stdin=None if input is not None else subprocess.DEVNULL,
+                                  env={**os.environ, **env} if env else None,
                                   timeout=timeout, check=False)
             out.seek(0)
             err.seek(0)

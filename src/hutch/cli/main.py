@@ -275,6 +275,11 @@ def version_text() -> str:
     return f"hutch-runtime version {__version__}\nspec: {OCI_VERSION}\n"
 
 
+#: Commands whose processes enter a container: they run from a read-only interpreter
+#: (hutch.process.exeseal, CVE-2019-5736).
+SEALED = frozenset({"create", "run", "exec"})
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     log: Log | None = None
@@ -297,6 +302,13 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(command_help(name, flags, usage))
             return 0
         a = parse(rest, flags)
+        if name in SEALED:
+            from hutch.process import exeseal
+
+            try:
+                exeseal.ensure()
+            except exeseal.SealError as err:
+                raise HutchError(f"CVE-2019-5736 protection: {err}") from None
         log.debug(f"hutch-runtime {' '.join([name, *rest])} (root {g.text('root')})")
         import importlib
 
