@@ -58,3 +58,36 @@ def test_cwd_check_without_getcwd(tmp_path: Any) -> None:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize(("field", "words"), [
+    ("apparmorProfile", "AppArmor is not enabled on this host"),
+    ("selinuxLabel", "SELinux is not enabled on this host"),
+])
+def test_an_lsm_the_host_lacks_is_refused(runtime: Any, bundle: Any, unique_id: Any, no_leaks: Any,
+                                          field: str, words: str) -> None:
+    from hutch.init import lsm
+
+    if lsm.host_has("apparmor" if field == "apparmorProfile" else "selinux"):
+        pytest.skip("this host has the LSM")
+    cid = unique_id()
+    bundle.config["process"][field] = "hutch-test-profile"
+    bundle.write()
+    r = runtime("run", "--bundle", str(bundle.path), cid, check=False)
+    assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, r
+    assert runtime.ids() == []
+    no_leaks(cid)
+
+
+def test_exec_with_an_lsm_the_host_lacks_is_refused(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    from hutch.init import lsm
+
+    if lsm.host_has("apparmor"):
+        pytest.skip("this host has AppArmor")
+    cid = unique_id()
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    bundle.write()
+    runtime("create", "--bundle", str(bundle.path), cid)
+    r = runtime("exec", "--apparmor", "hutch-test-profile", cid, "true", check=False)
+    assert r.returncode != 0 and "AppArmor is not enabled" in r.stderr, r
+    runtime("delete", "--force", cid)

@@ -82,12 +82,14 @@ def check_unsupported(spec: Spec, warn: Callable[[str], None]) -> None:
 
     process = _v(spec, "process")
     linux = _v(spec, "linux")
-    if _v(process, "apparmor_profile"):
-        if not os.path.exists("/sys/kernel/security/apparmor"):
-            raise Unsupported("apparmorProfile is set but AppArmor is not enabled on this host")
-        raise Unsupported("apparmorProfile is not supported by hutch yet")
-    if _v(process, "selinux_label") or _v(linux, "mount_label"):
-        raise Unsupported("SELinux labels are not supported by hutch yet")
+    from hutch.init import lsm
+
+    if _v(process, "apparmor_profile") and not lsm.host_has("apparmor"):
+        raise Unsupported("process.apparmorProfile is set but AppArmor is not enabled on this host")
+    if _v(process, "selinux_label") and not lsm.host_has("selinux"):
+        raise Unsupported("process.selinuxLabel is set but SELinux is not enabled on this host")
+    if _v(linux, "mount_label"):
+        raise Unsupported("linux.mountLabel (SELinux mount labels) is not supported by hutch yet")
     if _v(linux, "intel_rdt") is not None:
         raise Unsupported("linux.intelRdt is not supported by hutch")
     if _v(linux, "personality") is not None:

@@ -30,7 +30,7 @@ from hutch._sys import consts as C
 from hutch._sys import misc
 from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
-from hutch.init import creds, execve, namespaces, rootfs, seccomp
+from hutch.init import creds, execve, lsm, namespaces, rootfs, seccomp
 from hutch.process import sync
 
 TYPE_CHECKING = False
@@ -107,6 +107,9 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
         if proc["terminal"]:
             stage = "console"
             setup_console(plan, fds)
+        if proc.get("apparmor") or proc.get("selinux_label"):  # (absent in older plans)
+            stage = "lsm"
+            lsm.prepare_exec(proc.get("apparmor", ""), proc.get("selinux_label", ""))
         stage = "process"
         creds.set_rlimits(proc)
         creds.set_no_new_privs(proc)

@@ -16,7 +16,7 @@ import os
 
 from hutch._sys import consts as C
 from hutch._sys.creds import prctl
-from hutch.init import creds, execve, namespaces, seccomp
+from hutch.init import creds, execve, lsm, namespaces, seccomp
 from hutch.init.run import Fds, describe, report
 from hutch.process import sync
 
@@ -67,6 +67,9 @@ def process(proc: ProcessPlan, fds: Fds, last_cap: int, setgroups: bool, filt: S
             console.send_fd(fds.console, master, "/dev/ptmx")
             os.close(master)
             console.make_controlling_tty(slave)
+        if proc.get("apparmor") or proc.get("selinux_label"):  # (absent in older plans)
+            stage = "lsm"
+            lsm.prepare_exec(proc.get("apparmor", ""), proc.get("selinux_label", ""))
         stage = "process"
         creds.set_rlimits(proc)
         creds.set_no_new_privs(proc)

@@ -295,6 +295,8 @@ def process_plan(p: Any) -> ProcessPlan:
         "oom_score_adj": _v(p, "oom_score_adj"),
         "terminal": bool(_v(p, "terminal", False)),
         "console_size": [int(size.height), int(size.width)] if size is not None else None,
+        "apparmor": str(_v(p, "apparmor_profile", "") or ""),
+        "selinux_label": str(_v(p, "selinux_label", "") or ""),
     }
 
 

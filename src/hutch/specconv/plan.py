@@ -64,6 +64,8 @@ if TYPE_CHECKING:
         oom_score_adj: int | None
         terminal: bool
         console_size: list[int] | None  # [rows, cols]
+        apparmor: str  # process.apparmorProfile, "" for none
+        selinux_label: str  # process.selinuxLabel, "" for none
 
     class HookPlan(TypedDict, total=False):
         path: str

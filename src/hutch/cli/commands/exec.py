@@ -31,7 +31,7 @@ def build_process(store: Store, cid: str, a: Args) -> ProcessPlan:
         except OSError as err:
             raise HutchError(f"--process {path}: {err.strerror}") from None
         try:
-            return process_plan(lite.decode_process(data))
+            return check_lsm(process_plan(lite.decode_process(data)))
         except InvalidSpec as err:
             raise HutchError(f"invalid --process {path}: {err.detail}") from None
     store.load(cid)  # ContainerNotFound before anything else
@@ -73,6 +73,22 @@ def build_process(store: Store, cid: str, a: Args) -> ProcessPlan:
             "inheritable": old["inheritable"] if old else 0,
             "ambient": old["ambient"] if old else 0,
         }
+    if a.text("apparmor"):
+        proc["apparmor"] = a.text("apparmor")
+    if a.text("process-label"):
+        proc["selinux_label"] = a.text("process-label")
+    return check_lsm(proc)
+
+
+def check_lsm(proc: ProcessPlan) -> ProcessPlan:
+    """An AppArmor profile or SELinux label the host cannot apply is an error."""
+    from hutch.errors import Unsupported
+    from hutch.init import lsm
+
+    if proc.get("apparmor") and not lsm.host_has("apparmor"):
+        raise Unsupported("an AppArmor profile is set but AppArmor is not enabled on this host")
+    if proc.get("selinux_label") and not lsm.host_has("selinux"):
+        raise Unsupported("an SELinux label is set but SELinux is not enabled on this host")
     return proc
 
 

@@ -12,6 +12,7 @@ from hutch.errors import HutchError
 
 def features() -> dict[str, object]:
     from hutch import OCI_VERSION
+    from hutch.init import lsm
     from hutch.seccomp.compile import features as seccomp_features
     from hutch.specconv import caps, mountopts
     from hutch.specconv.convert import NAMESPACES
@@ -30,8 +31,8 @@ def features() -> dict[str, object]:
             "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False,
                        "rdma": True},
             "seccomp": seccomp_features(),
-            "apparmor": {"enabled": False},
-            "selinux": {"enabled": False},
+            "apparmor": {"enabled": lsm.host_has("apparmor")},
+            "selinux": {"enabled": lsm.host_has("selinux")},
             "intelRdt": {"enabled": False},
             "mountExtensions": {"idmap": {"enabled": False}},
         },
