@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's demo (as root): set up, build a busybox bundle in a temp dir, and run one
 # container with hutch-runtime that shows its isolation (hostname, pid 1, its own process
-# list, uid map, mounts). Everything it makes is removed on exit.
+# list, uid map, mounts); then import the same root filesystem as an image and run it with
+# the engine, `hutch run --rm`. Everything it makes is removed on exit.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$repo/scripts/setup.sh"
@@ -11,10 +12,13 @@ py="$repo/.venv/bin/python"
 root=/run/hutch-demo
 cid="hutch-demo-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 bundle=$(mktemp -d /tmp/hutch-demo.XXXXXX)
+store=$(mktemp -d /tmp/hutch-demo-store.XXXXXX)
+runroot=/run/hutch-demo-engine
+hutch="$repo/.venv/bin/hutch --root $store --runroot $runroot"
 cleanup() {
     "$hr" --root "$root" delete --force "$cid" >/dev/null 2>&1 || true
     rmdir "$root" 2>/dev/null || true
-    rm -rf "$bundle"
+    rm -rf "$bundle" "$store" "$runroot"
 }
 trap cleanup EXIT
 
@@ -50,3 +54,13 @@ PY
 echo "--- host: hostname $(hostname), this shell is pid $$"
 echo "--- $hr --root $root run --bundle $bundle $cid"
 "$hr" --root "$root" run --bundle "$bundle" "$cid"
+
+echo
+echo "--- the engine: tar the same rootfs into an image, then run it"
+tar -C "$rootfs" -cf "$bundle/rootfs.tar" .
+echo "--- hutch import rootfs.tar demo-busybox:1"
+$hutch import "$bundle/rootfs.tar" demo-busybox:1
+$hutch images
+echo "--- hutch run --rm demo-busybox:1 sh -c '...'"
+$hutch run --rm demo-busybox:1 sh -c \
+    'echo hostname: $(hostname); echo pid: $$; grep " / / " /proc/self/mountinfo; grep ^Seccomp: /proc/self/status'

@@ -1,0 +1,197 @@
+"""`hutch`: the daemonless engine's command line, with docker's verbs and flags.
+
+This first part has ``import``, ``images``, ``rmi``, ``run`` (in the foreground), ``ps``
+and ``rm``. Errors are one line on stderr and exit status 1 (125 for `run`'s own
+failures, as docker); `run` exits with the container's status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hutch.engine.containers import Engine
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise HutchError(message)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="hutch", description="A daemonless container engine with docker's verbs.")
+    p.add_argument("--root", default=None, help="the image and container store (default /var/lib/hutch)")
+    p.add_argument("--runroot", default=None, help="runtime state (default /run/hutch-engine)")
+    p.add_argument("--runtime", default=None, help="OCI runtime: hutch-runtime (default), runc, or a path")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    imp = sub.add_parser("import", help="import a root filesystem tarball as an image")
+    imp.add_argument("file", help="the tarball, or - for standard input")
+    imp.add_argument("ref", nargs="?", help="NAME[:TAG]")
+
+    sub.add_parser("images", help="list images").add_argument("-q", "--quiet", action="store_true")
+    rmi = sub.add_parser("rmi", help="remove images")
+    rmi.add_argument("images", nargs="+")
+
+    run = sub.add_parser("run", help="run a command in a new container", add_help=False)
+    run.add_argument("--help", action="help", help="show this help")  # -h is --hostname, as docker
+    run.add_argument("--rm", action="store_true", help="remove the container when it exits")
+    run.add_argument("--name")
+    run.add_argument("-e", "--env", action="append", default=[])
+    run.add_argument("-w", "--workdir", default="")
+    run.add_argument("-u", "--user", default="")
+    run.add_argument("-h", "--hostname", default="")
+    run.add_argument("--entrypoint", default=None)
+    run.add_argument("--network", "--net", default="none")
+    run.add_argument("--read-only", action="store_true")
+    run.add_argument("image")
+    run.add_argument("args", nargs=argparse.REMAINDER)
+
+    ps = sub.add_parser("ps", help="list containers")
+    ps.add_argument("-a", "--all", action="store_true")
+    ps.add_argument("-q", "--quiet", action="store_true")
+    rm = sub.add_parser("rm", help="remove containers")
+    rm.add_argument("-f", "--force", action="store_true")
+    rm.add_argument("containers", nargs="+")
+    return p
+
+
+def _ago(rfc3339: str) -> str:
+    try:
+        then = time.mktime(time.strptime(rfc3339[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    except ValueError:
+        return ""
+    s = max(0, int(time.time() - then))
+    for unit, n in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if s >= 2 * n:
+            return f"{s // n} {unit} ago"
+    return "Less than a second ago" if s < 1 else f"{s} seconds ago"
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.3g}{unit}"
+        n /= 1000  # type: ignore[assignment]
+    return f"{n:.3g}TB"
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    return "".join(line + "\n" for line in lines)
+
+
+def _engine(a: argparse.Namespace) -> Engine:
+    from hutch.engine.containers import DEFAULT_ROOT, DEFAULT_RUNROOT, Engine
+
+    return Engine(a.root or DEFAULT_ROOT, a.runroot or DEFAULT_RUNROOT, a.runtime)
+
+
+def dispatch(a: argparse.Namespace) -> int:
+    eng = _engine(a)
+    if a.command == "import":
+        src = sys.stdin.buffer if a.file == "-" else open(a.file, "rb")  # noqa: SIM115
+        try:
+            image = eng.images.import_rootfs(src, a.ref)
+        except OSError as err:
+            raise HutchError(f"import {a.file}: {err.strerror or err}") from err
+        finally:
+            if src is not sys.stdin.buffer:
+                src.close()
+        print(image.id)
+        return 0
+    if a.command == "images":
+        rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
+        for image in eng.images.images():
+            short = image.id.removeprefix("sha256:")[:12]
+            if a.quiet:
+                print(short)
+                continue
+            for name in image.names or ["<none>:<none>"]:
+                repo, _, tag = name.rpartition(":")
+                rows.append([repo, tag, short, _ago(str(image.config.get("created", ""))), _size(image.size)])
+        if not a.quiet:
+            sys.stdout.write(_table(rows))
+        return 0
+    if a.command == "rmi":
+        from hutch.image import reference
+
+        code = 0
+        for ref in a.images:
+            try:
+                image = eng.images.get(ref)
+                try:
+                    wanted = reference.normalize(ref)
+                except HutchError:
+                    wanted = ""
+                for n in [wanted] if wanted in image.names else image.names:  # by name, or by id: all
+                    eng.images.untag(n)
+                    print(f"Untagged: {n}")
+            except HutchError as err:
+                sys.stderr.write(f"Error: {err}\n")
+                code = 1
+        return code
+    if a.command == "run":
+        from hutch.engine.ocispec import RunOptions
+
+        args = a.args[1:] if a.args[:1] == ["--"] else a.args
+        opts = RunOptions(args=args, entrypoint=a.entrypoint, env=a.env, workdir=a.workdir, user=a.user,
+                          hostname=a.hostname, network=a.network, read_only=a.read_only)
+        try:
+            return eng.run(a.image, opts, name=a.name, remove=a.rm)
+        except HutchError as err:
+            sys.stderr.write(f"hutch: {err}\n")
+            return 125
+    if a.command == "ps":
+        rows = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"]]
+        for r in eng.records():
+            st = r["state"]
+            if not a.all and st["status"] != "running":
+                continue
+            if a.quiet:
+                print(r["id"][:12])
+                continue
+            status = f"Exited ({st['exit_code']}) {_ago(st['finished_at'])}" if st["status"] == "exited" \
+                else st["status"].capitalize()
+            command = " ".join(r.get("args", []))
+            rows.append([r["id"][:12], r["image"], f'"{command[:20]}"', _ago(r["created"]), status,
+                         r["name"]])
+        if not a.quiet:
+            sys.stdout.write(_table(rows))
+        return 0
+    if a.command == "rm":
+        code = 0
+        for ref in a.containers:
+            try:
+                eng.remove(ref, a.force)
+                print(ref)
+            except HutchError as err:
+                sys.stderr.write(f"Error: {err}\n")
+                code = 1
+        return code
+    parser().print_help(sys.stderr)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        a = parser().parse_args(sys.argv[1:] if argv is None else argv)
+        if not a.command:
+            parser().print_help(sys.stderr)
+            return 1
+        return dispatch(a)
+    except HutchError as err:
+        sys.stderr.write(f"hutch: {err}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""A content-addressed blob store (OCI image layout's ``blobs/sha256/<hex>``).
+
+Every blob is written to a temporary file in the store's ``ingest/`` directory, hashed as
+it streams, checked against the digest the caller expects (if any), fsync'd and renamed
+into place: a blob under ``blobs/`` is always complete and matches its name. A failed
+write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+CHUNK = 1 << 20
+_HEX = frozenset("0123456789abcdef")
+
+
+class DigestError(HutchError):
+    pass
+
+
+def check_digest(digest: str) -> str:
+    """The hex part of a ``sha256:<64 hex>`` digest; DigestError for anything else."""
+    algo, _, hexpart = digest.partition(":")
+    if algo != "sha256" or len(hexpart) != 64 or not set(hexpart) <= _HEX:
+        raise DigestError(f"invalid digest {digest!r} (want sha256:<64 lowercase hex digits>)")
+    return hexpart
+
+
+def sha256_of(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class ContentStore:
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.blobs = os.path.join(root, "blobs", "sha256")
+        self.ingest_dir = os.path.join(root, "ingest")
+
+    def path(self, digest: str) -> str:
+        return os.path.join(self.blobs, check_digest(digest))
+
+    def has(self, digest: str) -> bool:
+        return os.path.isfile(self.path(digest))
+
+    def read(self, digest: str) -> bytes:
+        """A blob's bytes, verified again (a store on disk can rot)."""
+        try:
+            with open(self.path(digest), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise DigestError(f"blob {digest} is not in the store") from None
+        if sha256_of(data) != digest:
+            raise DigestError(f"blob {digest} in {self.blobs} does not match its digest")
+        return data
+
+    def put(self, data: bytes, expected: str | None = None) -> str:
+        import io
+
+        return self.ingest(io.BytesIO(data), expected)[0]
+
+    def ingest(self, src: BinaryIO, expected: str | None = None) -> tuple[str, int]:
+        """Stream ``src`` into the store; (digest, size). With ``expected``, a mismatch is
+        a DigestError and nothing is kept."""
+        if expected is not None:
+            check_digest(expected)
+        os.makedirs(self.blobs, exist_ok=True)
+        os.makedirs(self.ingest_dir, exist_ok=True)
+        tmp = os.path.join(self.ingest_dir, f"tmp-{secrets.token_hex(8)}")
+        h = hashlib.sha256()
+        size = 0
+        try:
+            with open(tmp, "xb") as out:
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            digest = "sha256:" + h.hexdigest()
+            if expected is not None and digest != expected:
+                raise DigestError(f"content is {digest}, expected {expected}")
+            os.replace(tmp, self.path(digest))
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+        return digest, size
+
+    def delete(self, digest: str) -> None:
+        try:
+            os.unlink(self.path(digest))
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,274 @@
+"""The engine's image store: an OCI image layout under the engine root, plus snapshots.
+
+    ROOT/oci-layout, ROOT/index.json   the layout; each tagged manifest in index.json
+                                       carries its name in org.opencontainers.image.ref.name
+    ROOT/blobs/sha256/<hex>            manifests, configs, layers (hutch.image.content)
+    ROOT/snapshots/<chain id hex>/fs   each layer unpacked once, over its parents
+                                       (overlayfs lower directories; "chain id" as in the
+                                       OCI image spec), complete once ``fs`` is renamed in
+
+Writers hold an exclusive flock on ROOT/lock, so two hutch processes never interleave
+index updates; the index is replaced atomically (write, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import time
+
+from hutch import filelock
+from hutch.errors import HutchError
+from hutch.image import reference
+from hutch.image.content import ContentStore, sha256_of
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
+REF_NAME = "org.opencontainers.image.ref.name"
+MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+CONFIG = "application/vnd.oci.image.config.v1+json"
+LAYER = "application/vnd.oci.image.layer.v1.tar"
+LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+
+
+class ImageNotFound(HutchError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"No such image: {ref}")
+
+
+def now_rfc3339() -> str:
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e9):09d}Z"
+
+
+def chain_ids(diff_ids: list[str]) -> list[str]:
+    """The OCI chain id of each layer prefix: ChainID(L1) = DiffID(L1),
+    ChainID(L1..Ln) = sha256(ChainID(L1..Ln-1) + " " + DiffID(Ln))."""
+    out: list[str] = []
+    for d in diff_ids:
+        out.append(d if not out else sha256_of(f"{out[-1]} {d}".encode()))
+    return out
+
+
+class Image:
+    """One manifest of the store: its digest, names, config, and layers."""
+
+    def __init__(self, store: ImageStore, manifest_digest: str, names: list[str]) -> None:
+        self.manifest_digest = manifest_digest
+        self.names = names
+        self.manifest: dict[str, Any] = json.loads(store.content.read(manifest_digest))
+        self.config_digest: str = self.manifest["config"]["digest"]
+        self.config: dict[str, Any] = json.loads(store.content.read(self.config_digest))
+
+    @property
+    def id(self) -> str:
+        """docker's image id: the config's digest."""
+        return self.config_digest
+
+    @property
+    def size(self) -> int:
+        return sum(int(layer.get("size", 0)) for layer in self.manifest.get("layers", []))
+
+    @property
+    def diff_ids(self) -> list[str]:
+        return list(self.config.get("rootfs", {}).get("diff_ids", []))
+
+
+class ImageStore:
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.content = ContentStore(root)
+        self.snapshots = os.path.join(root, "snapshots")
+
+    # ---- the index --------------------------------------------------------------------
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        return filelock.locked(self.root)
+
+    def _index(self) -> dict[str, Any]:
+        try:
+            with open(os.path.join(self.root, "index.json"), "rb") as f:
+                index: dict[str, Any] = json.load(f)
+        except FileNotFoundError:
+            return {"schemaVersion": 2, "manifests": []}
+        return index
+
+    def _save_index(self, index: dict[str, Any]) -> None:
+        layout = os.path.join(self.root, "oci-layout")
+        if not os.path.exists(layout):
+            _write_atomic(layout, b'{"imageLayoutVersion": "1.0.0"}')
+        _write_atomic(os.path.join(self.root, "index.json"), json.dumps(index, indent=2).encode())
+
+    def tag(self, ref: str, manifest_digest: str) -> None:
+        """Point ``ref`` at the manifest (replacing what it named before)."""
+        name = reference.normalize(ref)
+        size = len(self.content.read(manifest_digest))
+        with self.locked():
+            index = self._index()
+            index["manifests"] = [m for m in index["manifests"]
+                                  if m.get("annotations", {}).get(REF_NAME) != name]
+            index["manifests"].append({"mediaType": MANIFEST, "digest": manifest_digest, "size": size,
+                                       "annotations": {REF_NAME: name}})
+            self._save_index(index)
+
+    def untag(self, ref: str) -> str:
+        """Remove the name ``ref``; the manifest digest it named."""
+        name = reference.normalize(ref)
+        with self.locked():
+            index = self._index()
+            found = [m for m in index["manifests"] if m.get("annotations", {}).get(REF_NAME) == name]
+            if not found:
+                raise ImageNotFound(ref)
+            index["manifests"] = [m for m in index["manifests"] if m not in found]
+            self._save_index(index)
+        return str(found[0]["digest"])
+
+    def images(self) -> list[Image]:
+        """Every manifest in the index, with its names, newest first."""
+        names: dict[str, list[str]] = {}
+        for m in self._index()["manifests"]:
+            names.setdefault(m["digest"], []).append(m.get("annotations", {}).get(REF_NAME, ""))
+        out = [Image(self, digest, [n for n in ns if n]) for digest, ns in names.items()]
+        out.sort(key=lambda i: str(i.config.get("created", "")), reverse=True)
+        return out
+
+    def get(self, ref: str) -> Image:
+        """The image a name, an image id or an unambiguous id prefix (>= 4 hex digits) names."""
+        want = ref.removeprefix("sha256:")
+        images = self.images()
+        looks_like_id = len(want) >= 4 and all(c in "0123456789abcdef" for c in want)
+        if (":" not in ref or ref.startswith("sha256:")) and looks_like_id:
+            hits = [i for i in images if i.id.removeprefix("sha256:").startswith(want)]
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                raise HutchError(f"image id prefix {ref!r} is ambiguous")
+        try:
+            name = reference.normalize(ref)
+        except HutchError:
+            raise ImageNotFound(ref) from None
+        for i in images:
+            if name in i.names:
+                return i
+        raise ImageNotFound(ref)
+
+    # ---- writing images ---------------------------------------------------------------
+
+    def add_image(self, layers: list[tuple[str, int, str, str]], config: dict[str, Any],
+                  ref: str | None) -> Image:
+        """Store a config and manifest for ``layers`` (digest, size, media type, diff id),
+        whose blobs are in the store already; tag it ``ref``."""
+        config = dict(config)
+        config.setdefault("rootfs", {})["type"] = "layers"
+        config["rootfs"]["diff_ids"] = [layer[3] for layer in layers]
+        config_bytes = json.dumps(config, separators=(",", ":")).encode()
+        config_digest = self.content.put(config_bytes)
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "config": {"mediaType": CONFIG, "digest": config_digest, "size": len(config_bytes)},
+            "layers": [{"mediaType": mt, "digest": dg, "size": size} for dg, size, mt, _ in layers],
+        }
+        manifest_digest = self.content.put(json.dumps(manifest, separators=(",", ":")).encode())
+        if ref is not None:
+            self.tag(ref, manifest_digest)
+        return Image(self, manifest_digest, [reference.normalize(ref)] if ref else [])
+
+    def import_rootfs(self, src: BinaryIO, ref: str | None, changes: dict[str, Any] | None = None) -> Image:
+        """``hutch import``: a root filesystem tarball (plain or gzip'd) as a one-layer image.
+
+        The tarball is checked by unpacking it into its snapshot before anything is
+        tagged: a tarball that is not one, or that escapes, leaves the store unchanged.
+        """
+        import gzip
+
+        if ref is not None:
+            reference.parse(ref)
+        head = src.read(2)
+        stream: Any = _Chain(head, src)
+        if head == b"\x1f\x8b":
+            stream = gzip.GzipFile(fileobj=stream)
+        digest, size = self.content.ingest(stream)
+        diff_id = digest  # the blob is the uncompressed tar
+        try:
+            self.snapshot([diff_id], [digest])
+        except BaseException:
+            self._unreferenced(digest)
+            raise
+        created = now_rfc3339()
+        config: dict[str, Any] = {"created": created, "architecture": _goarch(), "os": "linux",
+                                  "config": dict(changes or {}),
+                                  "history": [{"created": created, "created_by": "hutch import"}]}
+        return self.add_image([(digest, size, LAYER, diff_id)], config, ref)
+
+    def _unreferenced(self, digest: str) -> None:
+        """Drop a blob no manifest names (a failed import's layer)."""
+        for image in self.images():
+            if any(layer["digest"] == digest for layer in image.manifest.get("layers", [])):
+                return
+        self.content.delete(digest)
+
+    # ---- snapshots --------------------------------------------------------------------
+
+    def snapshot_dirs(self, image: Image) -> list[str]:
+        """The image's unpacked layers, bottom first (unpacking any that are missing)."""
+        digests = [layer["digest"] for layer in image.manifest.get("layers", [])]
+        return self.snapshot(image.diff_ids, digests)
+
+    def snapshot(self, diff_ids: list[str], digests: list[str]) -> list[str]:
+        from hutch.image import unpack
+
+        out = []
+        for chain, digest in zip(chain_ids(diff_ids), digests, strict=True):
+            top = os.path.join(self.snapshots, chain.removeprefix("sha256:"))
+            fs = os.path.join(top, "fs")
+            if not os.path.isdir(fs):
+                os.makedirs(top, exist_ok=True)
+                work = os.path.join(top, f"unpacking-{secrets.token_hex(6)}")
+                os.mkdir(work, 0o755)
+                try:
+                    with open(self.content.path(digest), "rb") as f:
+                        unpack.apply(f, work)
+                    os.rename(work, fs)
+                except BaseException:
+                    shutil.rmtree(work, ignore_errors=True)
+                    with contextlib.suppress(OSError):
+                        os.rmdir(top)
+                    raise
+            out.append(fs)
+        return out
+
+
+def _goarch() -> str:
+    from hutch.seccomp.profile import GOARCH
+
+    m = os.uname().machine
+    return GOARCH.get(m, m)
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    tmp = f"{path}.tmp-{secrets.token_hex(4)}"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class _Chain:
+    """A readable stream: ``head`` first, then the rest of ``src``."""
+
+    def __init__(self, head: bytes, src: BinaryIO) -> None:
+        self.head, self.src = head, src
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            cut = len(self.head) if n < 0 else n
+            out, self.head = self.head[:cut], self.head[cut:]
+            return out
+        return self.src.read(n)

@@ -1,0 +1,197 @@
+"""Apply a layer tarball to a directory, safely, as an overlayfs lower layer.
+
+Every entry is created relative to a directory fd that was resolved inside the
+destination with openat2(RESOLVE_IN_ROOT): a symlink that an earlier entry made (``a ->
+/etc``) is followed as it would be inside the container, never out to the host, and no
+path string is ever re-resolved. Refused, with the entry's name: ``..`` components,
+hard links to outside the layer, device nodes (no layer needs one; whiteouts are files).
+
+OCI/docker whiteouts become overlayfs ones: ``.wh.NAME`` is a 0:0 character device NAME,
+``.wh..wh..opq`` the ``trusted.overlay.opaque`` xattr on its directory.
+
+Ownership, modes (setuid included, set after chown), mtimes and xattrs in PAX headers
+are kept. Directory mtimes are set last, once nothing more is written into them.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tarfile
+
+from hutch._sys.consts import O_PATH
+from hutch._sys.fs import openat2
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_IN_ROOT = 0x10
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+CHUNK = 1 << 20
+
+
+class LayerError(HutchError):
+    pass
+
+
+def clean_name(name: str) -> str:
+    """The entry's path relative to the layer root ("" for the root itself); LayerError
+    when it has a ``..`` component."""
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise LayerError(f"entry {name!r} escapes the layer with '..'")
+    return "/".join(parts)
+
+
+class _Dest:
+    def __init__(self, root: str) -> None:
+        self.fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self.dir_times: list[tuple[str, int]] = []
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def dir_fd(self, rel: str, create: bool = True) -> int:
+        """An O_PATH fd of directory ``rel``, resolved inside the root; missing levels are
+        made (0755) when ``create``."""
+        how = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+        try:
+            return openat2(self.fd, rel or ".", O_PATH | os.O_DIRECTORY, how)
+        except FileNotFoundError:
+            if not create or not rel:
+                raise
+        parent, _, base = rel.rpartition("/")
+        pfd = self.dir_fd(parent)
+        try:
+            try:
+                os.mkdir(base, 0o755, dir_fd=pfd)
+            except FileExistsError:
+                pass
+        finally:
+            os.close(pfd)
+        return openat2(self.fd, rel, O_PATH | os.O_DIRECTORY, how)
+
+
+def _remove(pfd: int, base: str) -> None:
+    """Remove whatever is at ``base`` in the directory ``pfd`` (a tree, too)."""
+    try:
+        st = os.stat(base, dir_fd=pfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        os.unlink(base, dir_fd=pfd)
+        return
+    sub = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
+    try:
+        for name in os.listdir(sub):
+            _remove(sub, name)
+    finally:
+        os.close(sub)
+    os.rmdir(base, dir_fd=pfd)
+
+
+def apply(src: BinaryIO, dest: str) -> None:
+    """Extract the (uncompressed or gzip'd) tar stream ``src`` into directory ``dest``."""
+    d = _Dest(dest)
+    try:
+        with tarfile.open(fileobj=src, mode="r|*") as tar:
+            for member in tar:
+                try:
+                    _entry(d, tar, member)
+                except LayerError:
+                    raise
+                except OSError as err:
+                    raise LayerError(f"entry {member.name!r}: {err.strerror or err}") from err
+        for rel, mtime in reversed(d.dir_times):
+            try:
+                pfd = d.dir_fd(os.path.dirname(rel), create=False)
+            except OSError:
+                continue
+            try:
+                os.utime(os.path.basename(rel) or ".", ns=(mtime, mtime), dir_fd=pfd, follow_symlinks=False)
+            finally:
+                os.close(pfd)
+    except tarfile.TarError as err:
+        raise LayerError(f"not a tar archive ({err})") from err
+    finally:
+        d.close()
+
+
+def _entry(d: _Dest, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
+    rel = clean_name(m.name)
+    if not rel:
+        if m.isdir():
+            os.chmod(d.fd, m.mode & 0o7777)
+        return
+    parent, _, base = rel.rpartition("/")
+    pfd = d.dir_fd(parent)
+    try:
+        if base == OPAQUE:
+            os.setxattr(f"/proc/self/fd/{pfd}", "trusted.overlay.opaque", b"y")
+            return
+        if base.startswith(WHITEOUT):
+            name = base[len(WHITEOUT):]
+            _remove(pfd, name)
+            os.mknod(name, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=pfd)
+            return
+        if m.ischr() or m.isblk():
+            raise LayerError(f"entry {m.name!r} is a device node, which hutch does not unpack")
+        existing_dir = False
+        try:
+            existing_dir = stat.S_ISDIR(os.stat(base, dir_fd=pfd, follow_symlinks=False).st_mode)
+        except FileNotFoundError:
+            pass
+        if not (m.isdir() and existing_dir):
+            _remove(pfd, base)
+        if m.isdir():
+            if not existing_dir:
+                os.mkdir(base, 0o700, dir_fd=pfd)
+            d.dir_times.append((rel, int(m.mtime * 1e9)))
+        elif m.isfile():
+            fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                         dir_fd=pfd)
+            try:
+                data = tar.extractfile(m)
+                assert data is not None
+                while chunk := data.read(CHUNK):
+                    os.write(fd, chunk)
+            finally:
+                os.close(fd)
+        elif m.issym():
+            os.symlink(m.linkname, base, dir_fd=pfd)
+        elif m.islnk():
+            target = clean_name(m.linkname)
+            tparent, _, tbase = target.rpartition("/")
+            if not tbase:
+                raise LayerError(f"entry {m.name!r} is a hard link to the layer root")
+            tfd = d.dir_fd(tparent, create=False)
+            try:
+                os.link(tbase, base, src_dir_fd=tfd, dst_dir_fd=pfd, follow_symlinks=False)
+            finally:
+                os.close(tfd)
+            return  # a hard link shares its target's owner, mode and times
+        elif m.isfifo():
+            os.mkfifo(base, 0o600, dir_fd=pfd)
+        else:
+            raise LayerError(f"entry {m.name!r} has an unsupported type {m.type!r}")
+        os.chown(base, m.uid, m.gid, dir_fd=pfd, follow_symlinks=False)
+        if not m.issym():
+            os.chmod(base, m.mode & 0o7777, dir_fd=pfd)
+        for key, value in (m.pax_headers or {}).items():
+            if key.startswith("SCHILY.xattr."):
+                name = key[len("SCHILY.xattr."):]
+                try:
+                    os.setxattr(f"/proc/self/fd/{pfd}/{base}", name, value.encode("utf-8", "surrogateescape"),
+                                follow_symlinks=False)
+                except OSError as err:
+                    if err.errno not in (errno.ENOTSUP, errno.EPERM):
+                        raise
+        if not m.isdir():
+            os.utime(base, ns=(int(m.mtime * 1e9),) * 2, dir_fd=pfd, follow_symlinks=False)
+    finally:
+        os.close(pfd)

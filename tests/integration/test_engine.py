@@ -1,0 +1,177 @@
+"""`hutch`, the engine, on real containers: import, images, rmi, run, ps, rm.
+
+Each test gets its own store (--root in tmp) and runtime state (--runroot under /run); at
+the end no container, mount or cgroup of it is left.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.root
+
+HUTCH = REPO / ".venv" / "bin" / "hutch"
+
+
+class Hutch:
+    def __init__(self, root: Path, runroot: str) -> None:
+        self.root, self.runroot = root, runroot
+
+    def __call__(self, *args: str, input: bytes | None = None, check: bool = True,
+                 runtime: str | None = None) -> subprocess.CompletedProcess[str]:
+        cmd = [str(HUTCH), "--root", str(self.root), "--runroot", self.runroot]
+        if runtime:
+            cmd += ["--runtime", runtime]
+        r = subprocess.run([*cmd, *args], input=input, capture_output=True, timeout=60, check=False)
+        out = subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(errors="replace"),
+                                          r.stderr.decode(errors="replace"))
+        if check and r.returncode != 0:
+            raise AssertionError(f"hutch {' '.join(args)} exited {r.returncode}: {out.stderr}{out.stdout}")
+        return out
+
+
+def _mounts_under(path: Path) -> list[str]:
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f if line.split()[4].startswith(str(path))]
+
+
+@pytest.fixture
+def hutch(tmp_path: Path, rootfs_template: Path) -> Iterator[Hutch]:
+    if not HUTCH.exists():
+        pytest.skip(f"{HUTCH} is missing: run scripts/setup.sh")
+    runroot = f"/run/hutch-engtest-{secrets.token_hex(4)}"
+    h = Hutch(tmp_path / "store", runroot)
+    tarball = tmp_path / "rootfs.tar"
+    with tarfile.open(tarball, "w") as t:
+        t.add(rootfs_template, arcname=".")
+    h.tarball = tarball  # type: ignore[attr-defined]
+    try:
+        yield h
+    finally:
+        for line in (h("ps", "-a", "-q", check=False).stdout.split()):
+            h("rm", "-f", line, check=False)
+        leftover = _mounts_under(tmp_path)
+        for m in reversed(leftover):
+            subprocess.run(["umount", "-l", m], check=False)
+        shutil.rmtree(runroot, ignore_errors=True)
+        assert not leftover, f"mounts left behind: {leftover}"
+
+
+def _import(h: Hutch, ref: str = "hbox:1") -> str:
+    return h("import", str(h.tarball), ref).stdout.strip()  # type: ignore[attr-defined]
+
+
+def test_import_images_rmi(hutch: Hutch) -> None:
+    image_id = _import(hutch)
+    assert image_id.startswith("sha256:") and len(image_id) == 71
+    data = Path(hutch.tarball).read_bytes()  # type: ignore[attr-defined]
+    hutch("import", "-", "other:latest", input=data)  # from standard input
+    out = hutch("images").stdout.splitlines()
+    assert out[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
+    rows = {tuple(line.split()[:3]) for line in out[1:]}
+    assert ("hbox", "1", image_id[7:19]) in rows and ("other", "latest") in {r[:2] for r in rows}
+    assert hutch("rmi", "other").stdout.strip() == "Untagged: other:latest"
+    assert "other" not in hutch("images").stdout
+    r = hutch("rmi", "nosuch:1", check=False)
+    assert r.returncode == 1 and "No such image: nosuch:1" in r.stderr
+
+
+def test_run_is_isolated(hutch: Hutch) -> None:
+    _import(hutch)
+    script = ("hostname; echo pid=$$; grep ' / / ' /proc/self/mountinfo | grep -c overlay; "
+              "grep ^Seccomp: /proc/self/status; echo E=$E; pwd; id -u; exit 7")
+    r = hutch("run", "--rm", "-e", "E=from-cli", "-w", "/tmp", "-u", "1000", "hbox:1", "sh", "-c", script,
+              check=False)
+    assert r.returncode == 7, r.stderr
+    lines = r.stdout.split()
+    assert len(lines[0]) == 12 and lines[1] == "pid=1" and lines[2] == "1", r.stdout  # its own overlay root
+    assert lines[3:] == ["Seccomp:", "2", "E=from-cli", "/tmp", "1000"], r.stdout
+    assert hutch("ps", "-a", "-q").stdout == ""  # --rm
+
+
+def test_the_writable_layer_is_the_containers_own(hutch: Hutch) -> None:
+    _import(hutch)
+    r = hutch("run", "--name", "writer", "hbox:1", "sh", "-c", "echo hi > /etc/new; rm /bin/ls; cat /etc/new")
+    assert r.stdout == "hi\n"
+    # the image is unchanged: another container sees neither change
+    r = hutch("run", "--rm", "hbox:1", "sh", "-c", "ls /etc/new; test -e /bin/ls && echo ls-there",
+              check=False)
+    assert "No such file" in r.stdout + r.stderr and "ls-there" in r.stdout
+    ps = hutch("ps", "-a").stdout.splitlines()
+    assert len(ps) == 2 and "Exited (0)" in ps[1] and ps[1].split()[-1] == "writer"
+    assert hutch("ps").stdout.splitlines()[1:] == []  # not running
+    hutch("rm", "writer")
+    assert hutch("ps", "-a", "-q").stdout == ""
+
+
+def test_run_with_runc(hutch: Hutch) -> None:
+    if not shutil.which("runc"):
+        pytest.skip("runc is not installed")
+    _import(hutch)
+    r = hutch("run", "--rm", "hbox:1", "sh", "-c", "echo pid=$$; exit 5", runtime="runc", check=False)
+    assert r.returncode == 5 and r.stdout == "pid=1\n", r.stderr
+
+
+def _tar(entries: list[tuple[str, bytes]]) -> bytes:
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w") as t:
+        for name, data in entries:
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return b.getvalue()
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    (b"this is not a tarball at all" * 100, "not a tar archive"),
+    (_tar([("ok", b"x"), ("../../escape", b"x")]), "escapes the layer"),
+])
+def test_bad_tarballs_leave_the_store_unchanged(hutch: Hutch, data: bytes, words: str) -> None:
+    _import(hutch)
+    blobs = hutch.root / "images" / "blobs" / "sha256"
+    before = sorted(os.listdir(blobs))
+    snaps = sorted(os.listdir(hutch.root / "images" / "snapshots"))
+    r = hutch("import", "-", "bad:1", input=data, check=False)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, r
+    assert sorted(os.listdir(blobs)) == before
+    assert sorted(os.listdir(hutch.root / "images" / "snapshots")) == snaps
+    assert os.listdir(hutch.root / "images" / "ingest") == []
+    assert "bad" not in hutch("images").stdout
+
+
+@pytest.mark.parametrize(("args", "code", "words"), [
+    (["nosuch:1", "true"], 125, "No such image: nosuch:1"),
+    (["NotValid", "true"], 125, "No such image"),
+    (["--network", "bridge", "hbox:1", "true"], 125, "--network 'bridge'"),
+    (["-u", "nobody", "hbox:1", "true"], 125, "invalid user 'nobody'"),
+    (["--name", "bad/name", "hbox:1", "true"], 125, "invalid container name"),
+])
+def test_bad_run_arguments(hutch: Hutch, args: list[str], code: int, words: str) -> None:
+    _import(hutch)
+    r = hutch("run", "--rm", *args, check=False)
+    assert r.returncode == code and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r
+    assert hutch("ps", "-a", "-q").stdout == ""
+    cdir = hutch.root / "containers"
+    assert not cdir.exists() or os.listdir(cdir) in ([], ["lock"])
+
+
+def test_names_are_unique(hutch: Hutch) -> None:
+    _import(hutch)
+    hutch("run", "--name", "twin", "hbox:1", "true")
+    r = hutch("run", "--name", "twin", "hbox:1", "true", check=False)
+    assert r.returncode == 125 and 'name "twin" is already in use' in r.stderr
+    hutch("rm", "twin")
+    r2: Any = hutch("rm", "twin", check=False)
+    assert r2.returncode == 1 and "No such container: twin" in r2.stderr
