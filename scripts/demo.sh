@@ -61,6 +61,7 @@ tar -C "$rootfs" -cf "$bundle/rootfs.tar" .
 echo "--- hutch import rootfs.tar demo-busybox:1"
 $hutch import "$bundle/rootfs.tar" demo-busybox:1
 $hutch images
-echo "--- hutch run --rm demo-busybox:1 sh -c '...'"
-$hutch run --rm demo-busybox:1 sh -c \
-    'echo hostname: $(hostname); echo pid: $$; grep " / / " /proc/self/mountinfo; grep ^Seccomp: /proc/self/status'
+echo "--- hutch run --rm -m 64m demo-busybox:1 sh -c '...'"
+$hutch run --rm -m 64m demo-busybox:1 sh -c \
+    'echo hostname: $(hostname); echo pid: $$; grep " / / " /proc/self/mountinfo; grep ^Seccomp: /proc/self/status;
+     f=/sys/fs/cgroup/memory/memory.limit_in_bytes; [ -e $f ] || f=/sys/fs/cgroup/memory.max; echo memory limit: $(cat $f)'

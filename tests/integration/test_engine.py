@@ -175,3 +175,57 @@ def test_names_are_unique(hutch: Hutch) -> None:
     hutch("rm", "twin")
     r2: Any = hutch("rm", "twin", check=False)
     assert r2.returncode == 1 and "No such container: twin" in r2.stderr
+
+
+def test_resource_flags(hutch: Hutch) -> None:
+    """-m, --memory-swap, --cpus, --cpu-shares, --pids-limit, read from inside (v1 here,
+    v2 files where the host is v2)."""
+    _import(hutch)
+    script = ("for f in memory/memory.limit_in_bytes memory.max cpu/cpu.cfs_quota_us cpu.max "
+              "cpu/cpu.shares pids/pids.max pids.max; do "
+              "[ -e /sys/fs/cgroup/$f ] && echo $f=$(cat /sys/fs/cgroup/$f); done; true")
+    r = hutch("run", "--rm", "-m", "64m", "--memory-swap", "128m", "--cpus", "0.5", "--cpu-shares", "512",
+              "--pids-limit", "50", "hbox:1", "sh", "-c", script)
+    got = dict(line.split("=", 1) for line in r.stdout.split())
+    mem = got.get("memory/memory.limit_in_bytes") or got.get("memory.max")
+    assert mem == str(64 << 20), got
+    assert got.get("cpu/cpu.cfs_quota_us", "50000") == "50000", got
+    assert got.get("cpu.max", "50000 100000") == "50000 100000", got
+    assert (got.get("pids/pids.max") or got.get("pids.max")) == "50", got
+
+
+def test_a_memory_limit_kills(hutch: Hutch) -> None:
+    _import(hutch)
+    r = hutch("run", "--rm", "-m", "16m", "--memory-swap", "16m", "hbox:1", "sh", "-c",
+              "tail /dev/zero; echo rc=$?", check=False)
+    assert "rc=137" in r.stdout, r
+
+
+def test_volumes_and_tmpfs(hutch: Hutch, tmp_path: Path) -> None:
+    _import(hutch)
+    vol = tmp_path / "vol"
+    vol.mkdir()
+    (vol / "in").write_text("from the host\n")
+    r = hutch("run", "--rm", "-v", f"{vol}:/data", "-v", f"{vol}:/ro:ro", "--tmpfs", "/scratch:size=1m",
+              "hbox:1", "sh", "-c",
+              "cat /data/in; echo out > /data/out; echo x > /ro/x 2>/dev/null || echo ro-refused; "
+              "grep ' /scratch ' /proc/self/mountinfo | grep -c tmpfs")
+    assert r.stdout.split("\n")[:3] == ["from the host", "ro-refused", "1"], r.stdout
+    assert (vol / "out").read_text() == "out\n"
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["-m", "lots"], "invalid value 'lots' for --memory"),
+    (["-m", "1m"], "the minimum allowed is 6MB"),
+    (["--memory-swap", "1g"], "--memory-swap needs --memory"),
+    (["--cpus", "x"], "for --cpus"),
+    (["-v", "relative:/x"], "named volumes are not supported yet"),
+    (["-v", "/nonexistent-hutch-src:/x"], "does not exist"),
+    (["-v", "/tmp:/x:rx"], "mode 'rx'"),
+    (["--tmpfs", "rel"], "invalid --tmpfs"),
+])
+def test_bad_resource_and_volume_flags(hutch: Hutch, args: list[str], words: str) -> None:
+    _import(hutch)
+    r = hutch("run", "--rm", *args, "hbox:1", "true", check=False)
+    assert r.returncode == 125 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r
+    assert hutch("ps", "-a", "-q").stdout == ""

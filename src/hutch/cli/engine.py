@@ -49,6 +49,14 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--entrypoint", default=None)
     run.add_argument("--network", "--net", default="none")
     run.add_argument("--read-only", action="store_true")
+    run.add_argument("-v", "--volume", action="append", default=[], help="SRC:DST[:ro]")
+    run.add_argument("--tmpfs", action="append", default=[], help="DST[:OPTIONS]")
+    run.add_argument("-m", "--memory", default="")
+    run.add_argument("--memory-swap", default="")
+    run.add_argument("--cpus", default="")
+    run.add_argument("--cpu-shares", type=int, default=0)
+    run.add_argument("--cpuset-cpus", default="")
+    run.add_argument("--pids-limit", type=int, default=0)
     run.add_argument("image")
     run.add_argument("args", nargs=argparse.REMAINDER)
 
@@ -142,7 +150,9 @@ def dispatch(a: argparse.Namespace) -> int:
 
         args = a.args[1:] if a.args[:1] == ["--"] else a.args
         opts = RunOptions(args=args, entrypoint=a.entrypoint, env=a.env, workdir=a.workdir, user=a.user,
-                          hostname=a.hostname, network=a.network, read_only=a.read_only)
+                          hostname=a.hostname, network=a.network, read_only=a.read_only,
+                          memory=a.memory, memory_swap=a.memory_swap, cpus=a.cpus, cpu_shares=a.cpu_shares,
+                          cpuset_cpus=a.cpuset_cpus, pids_limit=a.pids_limit, volumes=a.volume, tmpfs=a.tmpfs)
         try:
             return eng.run(a.image, opts, name=a.name, remove=a.rm)
         except HutchError as err:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 
 from hutch import OCI_VERSION
 from hutch.errors import InvalidArgument
@@ -34,7 +35,9 @@ class RunOptions:
     def __init__(self, *, args: list[str] | None = None, entrypoint: str | None = None,
                  env: list[str] | None = None, workdir: str = "", user: str = "",
                  hostname: str = "", network: str = "none", read_only: bool = False,
-                 tty: bool = False, seccomp: bool = True) -> None:
+                 tty: bool = False, seccomp: bool = True, memory: str = "", memory_swap: str = "",
+                 cpus: str = "", cpu_shares: int = 0, cpuset_cpus: str = "", pids_limit: int = 0,
+                 volumes: list[str] | None = None, tmpfs: list[str] | None = None) -> None:
         self.args = args or []
         self.entrypoint = entrypoint
         self.env = env or []
@@ -45,6 +48,81 @@ class RunOptions:
         self.read_only = read_only
         self.tty = tty
         self.seccomp = seccomp
+        self.memory, self.memory_swap = memory, memory_swap
+        self.cpus, self.cpu_shares, self.cpuset_cpus = cpus, cpu_shares, cpuset_cpus
+        self.pids_limit = pids_limit
+        self.volumes = volumes or []
+        self.tmpfs = tmpfs or []
+
+
+def resources(opts: RunOptions) -> dict[str, Any]:
+    """docker's resource flags as linux.resources: -m/--memory-swap (sizes; swap -1 is
+    unlimited), --cpus (a CFS quota per 100 ms period), --cpu-shares, --cpuset-cpus,
+    --pids-limit (-1 or 0: unlimited)."""
+    from hutch.cli.units import parse_ram
+
+    res: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
+    if opts.memory:
+        limit = parse_ram(opts.memory, "memory")
+        if limit < 6 << 20:
+            raise InvalidArgument("--memory: the minimum allowed is 6MB")
+        res["memory"] = {"limit": limit}
+        if opts.memory_swap:
+            swap = -1 if opts.memory_swap == "-1" else parse_ram(opts.memory_swap, "memory-swap")
+            if swap != -1 and swap < limit:
+                raise InvalidArgument("--memory-swap must be at least --memory (it is memory plus swap)")
+            res["memory"]["swap"] = swap
+    elif opts.memory_swap:
+        raise InvalidArgument("--memory-swap needs --memory")
+    cpu: dict[str, Any] = {}
+    if opts.cpus:
+        try:
+            cpus = float(opts.cpus)
+        except ValueError:
+            raise InvalidArgument(f"invalid value {opts.cpus!r} for --cpus: not a number") from None
+        if not 0 < cpus <= (os.cpu_count() or 1):
+            raise InvalidArgument(f"--cpus {opts.cpus}: must be above 0 and at most {os.cpu_count()} here")
+        cpu.update(quota=round(cpus * 100000), period=100000)
+    if opts.cpu_shares:
+        cpu["shares"] = opts.cpu_shares
+    if opts.cpuset_cpus:
+        cpu["cpus"] = opts.cpuset_cpus
+    if cpu:
+        res["cpu"] = cpu
+    if opts.pids_limit:
+        res["pids"] = {"limit": -1 if opts.pids_limit < 0 else opts.pids_limit}
+    return res
+
+
+def volume_mounts(opts: RunOptions) -> list[dict[str, Any]]:
+    """-v SRC:DST[:ro|rw] (an absolute host path; named volumes come later) and
+    --tmpfs DST[:OPTIONS] as OCI mounts."""
+    out: list[dict[str, Any]] = []
+    for spec in opts.volumes:
+        parts = spec.split(":")
+        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+            raise InvalidArgument(f"invalid volume specification {spec!r}: use SRC:DST[:ro]")
+        src, dst = parts[0], parts[1]
+        mode = parts[2] if len(parts) == 3 else "rw"
+        if not src.startswith("/"):
+            raise InvalidArgument(f"invalid volume {spec!r}: named volumes are not supported yet, "
+                                  f"give an absolute host path")
+        if not dst.startswith("/") or dst == "/":
+            raise InvalidArgument(f"invalid volume {spec!r}: the destination must be an absolute path, not /")
+        if mode not in ("ro", "rw"):
+            raise InvalidArgument(f"invalid volume {spec!r}: mode {mode!r} is not ro or rw")
+        if not os.path.exists(src):
+            raise InvalidArgument(f"invalid volume {spec!r}: {src} does not exist")
+        out.append({"destination": dst, "type": "bind", "source": src,
+                    "options": ["rbind", mode, "rprivate"]})
+    for spec in opts.tmpfs:
+        dst, _, options = spec.partition(":")
+        if not dst.startswith("/") or dst == "/":
+            raise InvalidArgument(f"invalid --tmpfs {spec!r}: the destination must be an absolute path, "
+                                  f"not /")
+        out.append({"destination": dst, "type": "tmpfs", "source": "tmpfs",
+                    "options": ["nosuid", "nodev", "noexec", *(o for o in options.split(",") if o)]})
+    return out
 
 
 def _merge_env(base: list[str], extra: list[str]) -> list[str]:
@@ -128,9 +206,9 @@ def build(image_config: dict[str, Any], rootfs: str, cid: str, opts: RunOptions)
         },
         "root": {"path": rootfs, "readonly": opts.read_only},
         "hostname": opts.hostname or cid[:12],
-        "mounts": mounts,
+        "mounts": mounts + volume_mounts(opts),
         "linux": {
-            "resources": {"devices": [{"allow": False, "access": "rwm"}]},
+            "resources": resources(opts),
             "namespaces": namespaces,
             "maskedPaths": list(MASKED_PATHS),
             "readonlyPaths": list(READONLY_PATHS),
