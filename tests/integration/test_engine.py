@@ -229,3 +229,90 @@ def test_bad_resource_and_volume_flags(hutch: Hutch, args: list[str], words: str
     r = hutch("run", "--rm", *args, "hbox:1", "true", check=False)
     assert r.returncode == 125 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r
     assert hutch("ps", "-a", "-q").stdout == ""
+
+
+def test_tag_history_inspect(hutch: Hutch) -> None:
+    import json
+
+    image_id = _import(hutch)
+    hutch("tag", "hbox:1", "registry.local/team/box:2")
+    assert "registry.local/team/box" in hutch("images").stdout
+    hist = hutch("history", "hbox:1").stdout.splitlines()
+    assert hist[0].split()[:2] == ["IMAGE", "CREATED"] and hist[1].startswith(image_id[7:19])
+    assert "hutch import" in hist[1]
+    [doc] = json.loads(hutch("image", "inspect", "hbox:1").stdout)
+    assert doc["Id"] == image_id and sorted(doc["RepoTags"]) == ["hbox:1", "registry.local/team/box:2"]
+    assert doc["RootFS"]["Layers"] and doc["Os"] == "linux"
+    hutch("run", "--name", "insp", "-m", "32m", "-e", "A=1", "hbox:1", "sh", "-c", "exit 3", check=False)
+    [c] = json.loads(hutch("inspect", "insp").stdout)
+    assert c["Name"] == "/insp" and c["Image"] == image_id
+    assert c["State"]["Status"] == "exited" and c["State"]["ExitCode"] == 3 and not c["State"]["Running"]
+    assert c["HostConfig"]["Memory"] == 32 << 20 and "A=1" in c["Config"]["Env"]
+    assert c["State"]["StartedAt"] and c["State"]["FinishedAt"]
+    [same] = json.loads(hutch("inspect", "hbox:1").stdout)  # an image, when no container has the name
+    assert same["Id"] == image_id
+    r = hutch("inspect", "nothing-here", check=False)
+    assert r.returncode == 1 and "No such object: nothing-here" in r.stderr
+    r = hutch("tag", "nosuch:1", "x:1", check=False)
+    assert r.returncode == 1 and "No such image: nosuch:1" in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["docker-archive", "oci-archive"])
+def test_save_and_load_round_trip(hutch: Hutch, tmp_path: Path, fmt: str) -> None:
+    image_id = _import(hutch)
+    archive = tmp_path / f"box-{fmt}.tar"
+    hutch("save", "-o", str(archive), "--format", fmt, "hbox:1")
+    with tarfile.open(archive) as t:
+        names = set(t.getnames())
+    assert ("manifest.json" in names) if fmt == "docker-archive" else ({"index.json", "oci-layout"} <= names)
+    other = Hutch(tmp_path / "other-store", hutch.runroot)
+    r = other("load", "-i", str(archive))
+    assert r.stdout.strip() == "Loaded image: hbox:1", r.stdout
+    assert other("images", "-q").stdout.strip() == image_id[7:19]  # the same image id
+    r = other("run", "--rm", "hbox:1", "sh", "-c", "echo loaded; exit 4", check=False)
+    assert r.returncode == 4 and r.stdout == "loaded\n"
+
+
+def test_load_from_podman_save(hutch: Hutch, tmp_path: Path) -> None:
+    """An archive `podman save` wrote (podman with a private store and config, no network)."""
+    if not shutil.which("podman"):
+        pytest.skip("podman is not installed")
+    from tests.integration.test_podman import CONF, Podman
+
+    conf = tmp_path / "containers.conf"
+    conf.write_text(CONF.format(runtime="/bin/false"))  # nothing runs: import and save only
+    pm = Podman(f"hutch-pm-{secrets.token_hex(3)}", conf, "/bin/false")
+    archive = tmp_path / "podman.tar"
+    try:
+        pm("import", str(hutch.tarball), "localhost/pmbox:7")  # type: ignore[attr-defined]
+        pm("save", "-o", str(archive), "localhost/pmbox:7")
+    finally:
+        pm("rmi", "--all", "--force", check=False)
+        for d in (pm.root, pm.runroot):
+            shutil.rmtree(d, ignore_errors=True)
+    r = hutch("load", "-i", str(archive))
+    assert "Loaded image: localhost/pmbox:7" in r.stdout, r
+    r = hutch("run", "--rm", "localhost/pmbox:7", "sh", "-c", "echo from-podman")
+    assert r.stdout == "from-podman\n"
+
+
+def test_load_refuses_a_tampered_archive(hutch: Hutch, tmp_path: Path) -> None:
+    _import(hutch)
+    good = tmp_path / "good.tar"
+    hutch("save", "-o", str(good), "hbox:1")
+    bad = tmp_path / "bad.tar"
+    with tarfile.open(good) as src, tarfile.open(bad, "w") as dst:
+        for m in src.getmembers():
+            data = src.extractfile(m)
+            if m.name.endswith("layer.tar") and data is not None:
+                body = data.read() + b"\0" * 1024  # a different layer: its diff id no longer matches
+                m.size = len(body)
+                dst.addfile(m, io.BytesIO(body))
+            else:
+                dst.addfile(m, data)
+    other = Hutch(tmp_path / "other-store", hutch.runroot)
+    r = other("load", "-i", str(bad), check=False)
+    assert r.returncode == 1 and "the config says" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r
+    assert "hbox" not in other("images").stdout
+    r = other("load", "-i", str(tmp_path / "nothing.tar"), check=False)
+    assert r.returncode == 1 and "not a tar archive" in r.stderr

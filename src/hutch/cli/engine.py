@@ -60,6 +60,25 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("image")
     run.add_argument("args", nargs=argparse.REMAINDER)
 
+    save = sub.add_parser("save", help="write images to a docker-archive or oci-archive tarball")
+    save.add_argument("-o", "--output", required=True)
+    save.add_argument("--format", default="docker-archive", choices=["docker-archive", "oci-archive"])
+    save.add_argument("images", nargs="+")
+    load = sub.add_parser("load", help="load images from a docker-archive or oci-archive tarball")
+    load.add_argument("-i", "--input", default="-")
+    load.add_argument("-q", "--quiet", action="store_true")
+
+    tag = sub.add_parser("tag", help="give an image another name")
+    tag.add_argument("source")
+    tag.add_argument("target")
+    hist = sub.add_parser("history", help="show an image's history")
+    hist.add_argument("image")
+    image = sub.add_parser("image", help="image commands: inspect")
+    image_sub = image.add_subparsers(dest="image_command", metavar="COMMAND", parser_class=_Parser)
+    image_sub.add_parser("inspect", help="an image as JSON").add_argument("images", nargs="+")
+    insp = sub.add_parser("inspect", help="containers (or images) as JSON")
+    insp.add_argument("objects", nargs="+")
+
     ps = sub.add_parser("ps", help="list containers")
     ps.add_argument("-a", "--all", action="store_true")
     ps.add_argument("-q", "--quiet", action="store_true")
@@ -158,6 +177,62 @@ def dispatch(a: argparse.Namespace) -> int:
         except HutchError as err:
             sys.stderr.write(f"hutch: {err}\n")
             return 125
+    if a.command == "save":
+        from hutch.image import archive
+
+        archive.save(eng.images, a.images, a.output, a.format)
+        return 0
+    if a.command == "load":
+        import shutil
+        import tempfile
+
+        from hutch.image import archive
+
+        if a.input != "-":
+            names = archive.load(eng.images, a.input)
+        else:
+            with tempfile.NamedTemporaryFile(prefix="hutch-load-") as spool:
+                shutil.copyfileobj(sys.stdin.buffer, spool)
+                spool.flush()
+                names = archive.load(eng.images, spool.name)
+        for n in names:
+            print(f"Loaded image: {n}" if not n.startswith("sha256:") else f"Loaded image ID: {n}")
+        return 0
+    if a.command == "tag":
+        eng.images.tag(a.target, eng.images.get(a.source).manifest_digest)
+        return 0
+    if a.command == "history":
+        img = eng.images.get(a.image)
+        rows = [["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]]
+        sizes = [int(layer.get("size", 0)) for layer in reversed(img.manifest.get("layers", []))]
+        for i, h in enumerate(reversed(img.config.get("history", []))):
+            size = "0B" if h.get("empty_layer") or not sizes else _size(sizes.pop(0))
+            rows.append([img.id[7:19] if i == 0 else "<missing>", _ago(str(h.get("created", ""))),
+                         str(h.get("created_by", ""))[:45], size, str(h.get("comment", ""))])
+        sys.stdout.write(_table(rows))
+        return 0
+    if a.command in ("image", "inspect"):
+        from hutch.engine import inspect
+
+        if a.command == "image" and a.image_command != "inspect":
+            raise HutchError("image: use `hutch image inspect IMAGE`")
+        docs, code = [], 0
+        for ref in a.images if a.command == "image" else a.objects:
+            try:
+                if a.command == "inspect":
+                    try:
+                        docs.append(inspect.container(eng, eng.find(ref)))
+                        continue
+                    except HutchError:
+                        pass
+                docs.append(inspect.image(eng.images.get(ref)))
+            except HutchError:
+                sys.stderr.write(f"Error: No such object: {ref}\n")
+                code = 1
+        import json
+
+        sys.stdout.write(json.dumps(docs, indent=4) + "\n")
+        return code
     if a.command == "ps":
         rows = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"]]
         for r in eng.records():

@@ -1,0 +1,94 @@
+"""docker-shaped `inspect` documents for images and containers (the fields docker users read)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from hutch.engine.containers import Engine
+    from hutch.image.store import Image
+
+
+def image(img: Image) -> dict[str, Any]:
+    cfg = img.config
+    return {
+        "Id": img.id,
+        "RepoTags": list(img.names),
+        "RepoDigests": [],
+        "Created": cfg.get("created", ""),
+        "Author": cfg.get("author", ""),
+        "Config": cfg.get("config", {}),
+        "Architecture": cfg.get("architecture", ""),
+        "Os": cfg.get("os", ""),
+        "Size": img.size,
+        "RootFS": {"Type": "layers", "Layers": img.diff_ids},
+        "Metadata": {"ManifestDigest": img.manifest_digest},
+    }
+
+
+def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
+    """The record, and the OCI config it ran with, in docker's shape."""
+    cdir = os.path.join(eng.dir, record["id"])
+    try:
+        with open(os.path.join(cdir, "bundle", "config.json")) as f:
+            spec: dict[str, Any] = json.load(f)
+    except (OSError, ValueError):
+        spec = {}
+    st = record["state"]
+    process = spec.get("process", {})
+    res = spec.get("linux", {}).get("resources", {})
+    user = process.get("user", {})
+    return {
+        "Id": record["id"],
+        "Created": record["created"],
+        "Path": (record.get("args") or [""])[0],
+        "Args": (record.get("args") or [])[1:],
+        "State": {
+            "Status": st["status"],
+            "Running": st["status"] == "running",
+            "Paused": False,
+            "Restarting": False,
+            "OOMKilled": bool(st.get("oom_killed", False)),
+            "Dead": False,
+            "Pid": int(st.get("pid", 0)),
+            "ExitCode": int(st.get("exit_code", 0)),
+            "Error": "",
+            "StartedAt": st.get("started_at", ""),
+            "FinishedAt": st.get("finished_at", ""),
+        },
+        "Image": record["image_id"],
+        "Name": "/" + record["name"],
+        "Driver": "overlay",
+        "Config": {
+            "Hostname": spec.get("hostname", ""),
+            "User": f"{user.get('uid', 0)}:{user.get('gid', 0)}",
+            "Env": process.get("env", []),
+            "Cmd": record.get("args", []),
+            "Image": record["image"],
+            "WorkingDir": process.get("cwd", "/"),
+        },
+        "Mounts": [{"Type": "bind" if m.get("type") == "bind" else m.get("type"), "Source": m.get("source"),
+                    "Destination": m.get("destination"), "RW": "ro" not in (m.get("options") or [])}
+                   for m in spec.get("mounts", []) if m.get("type") == "bind"
+                   or m.get("destination") not in ("/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue",
+                                                   "/sys", "/sys/fs/cgroup")],
+        "HostConfig": {
+            "Runtime": record.get("runtime", ""),
+            "Memory": int(res.get("memory", {}).get("limit", 0)),
+            "MemorySwap": int(res.get("memory", {}).get("swap", 0)),
+            "NanoCpus": int(res.get("cpu", {}).get("quota", 0)) * 10000,
+            "CpuShares": int(res.get("cpu", {}).get("shares", 0)),
+            "CpusetCpus": res.get("cpu", {}).get("cpus", ""),
+            "PidsLimit": int(res.get("pids", {}).get("limit", 0)),
+            "ReadonlyRootfs": bool(spec.get("root", {}).get("readonly", False)),
+            "NetworkMode": "none" if any(n.get("type") == "network"
+                                         for n in spec.get("linux", {}).get("namespaces", [])) else "host",
+        },
+        "GraphDriver": {"Name": "overlay", "Data": {"UpperDir": os.path.join(cdir, "upper"),
+                                                    "WorkDir": os.path.join(cdir, "work"),
+                                                    "MergedDir": os.path.join(cdir, "merged")}},
+    }
