@@ -316,3 +316,12 @@ def test_load_refuses_a_tampered_archive(hutch: Hutch, tmp_path: Path) -> None:
     assert "hbox" not in other("images").stdout
     r = other("load", "-i", str(tmp_path / "nothing.tar"), check=False)
     assert r.returncode == 1 and "not a tar archive" in r.stderr
+
+
+def test_exit_codes_as_docker(hutch: Hutch) -> None:
+    """127: no such command; 126: not executable; the container's own status otherwise."""
+    _import(hutch)
+    assert hutch("run", "--rm", "hbox:1", "nosuchcmd", check=False).returncode == 127
+    assert hutch("run", "--rm", "hbox:1", "/etc/passwd", check=False).returncode == 126
+    assert hutch("run", "--rm", "hbox:1", "sh", "-c", "exit 1", check=False).returncode == 1
+    assert hutch("run", "--rm", "hbox:1", "false", check=False).returncode == 1

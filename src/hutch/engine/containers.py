@@ -57,6 +57,32 @@ def find_runtime(name: str | None) -> str:
     return found
 
 
+def runtime_failure_code(log: str, code: int) -> int:
+    """docker's exit status when the runtime, not the container, failed (an error in its
+    JSON log): 127 for a command that does not exist, 126 for one that cannot be run, 125
+    for anything else. A container's own non-zero status passes through."""
+    errors = []
+    try:
+        with open(log) as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and entry.get("level") in ("error", "fatal"):
+                    errors.append(str(entry.get("msg", "")).lower())
+    except OSError:
+        return code
+    if not errors:
+        return code
+    msg = errors[-1]
+    if "not found" in msg or "no such file or directory" in msg:
+        return 127
+    if "permission denied" in msg:
+        return 126
+    return 125
+
+
 class Engine:
     def __init__(self, root: str = DEFAULT_ROOT, runroot: str = DEFAULT_RUNROOT,
                  runtime: str | None = None) -> None:
@@ -141,8 +167,12 @@ class Engine:
                 json.dump(config, f, indent=2)
             record["state"].update(status="running", started_at=now_rfc3339())
             self._save(record)
-            code = subprocess.run([runtime, "--root", os.path.join(self.runroot, "runtime"), "run",
-                                   "--bundle", bundle, cid], check=False).returncode
+            log = os.path.join(cdir, "runtime.log")
+            argv = [runtime, "--root", os.path.join(self.runroot, "runtime"), "--log", log,
+                    "--log-format", "json", "run", "--bundle", bundle, cid]
+            code = subprocess.run(argv, check=False).returncode
+            if code != 0:
+                code = runtime_failure_code(log, code)
             record["state"].update(status="exited", exit_code=code, finished_at=now_rfc3339())
             self._save(record)
             return code
