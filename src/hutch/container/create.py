@@ -194,10 +194,8 @@ def create(
         def on_seccomp(pid: int, fd: int) -> None:
             from hutch.seccomp import notify
 
-            filt = plan["seccomp"]
-            assert filt is not None
-            doc = notify.process_state({**state, "status": "creating"}, pid, filt["listener_metadata"])
-            notify.send_listener(filt["listener_path"], fd, doc)
+            assert plan["seccomp"] is not None
+            notify.hand_to_agent(plan["seccomp"], state, "creating", pid, fd)
 
         from hutch.process.spawn import spawn
 

@@ -153,9 +153,7 @@ def _agent(state: dict[str, Any], plan: Plan) -> Callable[[int, int], None]:
     def hand(pid: int, fd: int) -> None:
         from hutch.seccomp import notify
 
-        filt = plan["seccomp"]
-        assert filt is not None
-        doc = notify.process_state({**state, "status": "running"}, pid, filt["listener_metadata"])
-        notify.send_listener(filt["listener_path"], fd, doc)
+        assert plan["seccomp"] is not None
+        notify.hand_to_agent(plan["seccomp"], state, "running", pid, fd)
 
     return hand

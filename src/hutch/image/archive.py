@@ -15,7 +15,6 @@ check adds nothing to the store's index (blobs already written are kept only if 
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
@@ -24,7 +23,7 @@ import tarfile
 
 from hutch.errors import HutchError
 from hutch.image import reference
-from hutch.image.store import LAYER, REF_NAME, Image, ImageStore
+from hutch.image.store import LAYER, REF_NAME, Image, ImageStore, decompressed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,12 +44,6 @@ class _Hashing:
         data = self.src.read(n)
         self.h.update(data)
         return data
-
-
-def _uncompressed(f: IO[bytes]) -> IO[bytes]:
-    head = f.read(2)
-    f.seek(0)
-    return gzip.GzipFile(fileobj=f) if head == b"\x1f\x8b" else f  # type: ignore[return-value]
 
 
 def _member(tar: tarfile.TarFile, name: str) -> IO[bytes]:
@@ -102,8 +95,7 @@ def _load_docker(store: ImageStore, tar: tarfile.TarFile) -> list[str]:
                                f"{len(diff_ids)} diff_ids")
         layers = []
         for name, diff_id in zip(layer_files, diff_ids, strict=True):
-            src = _Hashing(_uncompressed(_member(tar, name)))
-            digest, size = store.content.ingest(src)  # type: ignore[arg-type]
+            digest, size = store.content.ingest(decompressed(_member(tar, name)))
             if digest != diff_id:
                 raise ArchiveError(f"layer {name}: its content is {digest}, the config says {diff_id}")
             layers.append((digest, size, LAYER, diff_id))
@@ -144,8 +136,8 @@ def _load_oci(store: ImageStore, tar: tarfile.TarFile) -> list[str]:
         layers = []
         for layer, diff_id in zip(manifest.get("layers", []), diff_ids, strict=True):
             blob = _member(tar, f"blobs/sha256/{layer['digest'].removeprefix('sha256:')}")
-            raw = _Hashing(blob)
-            digest, size = store.content.ingest(_Hashing(_uncompressed(_Seekable(raw))))  # type: ignore[arg-type]
+            raw = _Hashing(blob)  # the blob's digest is of its compressed bytes
+            digest, size = store.content.ingest(decompressed(raw))  # type: ignore[arg-type]  # duck-typed reader
             if "sha256:" + raw.h.hexdigest() != layer["digest"]:
                 raise ArchiveError(f"layer blob {layer['digest']} does not match its digest")
             if digest != diff_id:
@@ -180,33 +172,6 @@ def _blob(store: ImageStore, tar: tarfile.TarFile, digest: str) -> bytes:
     if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
         raise ArchiveError(f"blob {digest} does not match its digest")
     return data
-
-
-class _Seekable(io.RawIOBase):
-    """gzip detection needs one seek back to 0 after peeking two bytes: buffer those."""
-
-    def __init__(self, src: Any) -> None:
-        self.src, self.peeked, self.pos = src, b"", 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:
-        if self.pos < len(self.peeked):
-            out = self.peeked[self.pos:] if n < 0 else self.peeked[self.pos:self.pos + n]
-            self.pos += len(out)
-            return out
-        data: bytes = self.src.read(n)
-        if self.pos == 0 and not self.peeked:
-            self.peeked = data[:2]
-        self.pos += len(data)
-        return data
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        if offset == 0 and whence == 0 and self.pos <= len(self.peeked):
-            self.pos = 0
-            return 0
-        raise io.UnsupportedOperation("seek")
 
 
 def save(store: ImageStore, refs: list[str], path: str, fmt: str = "docker-archive") -> None:

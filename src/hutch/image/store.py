@@ -27,7 +27,7 @@ from hutch.image.content import ContentStore, sha256_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, BinaryIO
+    from typing import IO, Any, BinaryIO
 
 REF_NAME = "org.opencontainers.image.ref.name"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -185,15 +185,9 @@ class ImageStore:
         The tarball is checked by unpacking it into its snapshot before anything is
         tagged: a tarball that is not one, or that escapes, leaves the store unchanged.
         """
-        import gzip
-
         if ref is not None:
             reference.parse(ref)
-        head = src.read(2)
-        stream: Any = _Chain(head, src)
-        if head == b"\x1f\x8b":
-            stream = gzip.GzipFile(fileobj=stream)
-        digest, size = self.content.ingest(stream)
+        digest, size = self.content.ingest(decompressed(src))
         diff_id = digest  # the blob is the uncompressed tar
         try:
             self.snapshot([diff_id], [digest])
@@ -260,10 +254,20 @@ def _write_atomic(path: str, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def decompressed(src: IO[bytes]) -> Any:
+    """``src`` read through gzip when it starts with gzip's magic, else as it is (no seek:
+    standard input works too)."""
+    import gzip
+
+    head = src.read(2)
+    stream: Any = _Chain(head, src)
+    return gzip.GzipFile(fileobj=stream) if head == b"\x1f\x8b" else stream
+
+
 class _Chain:
     """A readable stream: ``head`` first, then the rest of ``src``."""
 
-    def __init__(self, head: bytes, src: BinaryIO) -> None:
+    def __init__(self, head: bytes, src: IO[bytes]) -> None:
         self.head, self.src = head, src
 
     def read(self, n: int = -1) -> bytes:

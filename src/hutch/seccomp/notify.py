@@ -14,6 +14,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from hutch.seccomp.compile import SeccompPlan
+
 
 def process_state(state: dict[str, Any], pid: int, metadata: str) -> bytes:
     """The ContainerProcessState document: the container's state and the process's pid."""
@@ -43,3 +45,10 @@ def send_listener(path: str, listener_fd: int, document: bytes) -> None:
         raise HutchError(f"cannot send the seccomp listener to {path}: {err.strerror}") from err
     finally:
         s.close()
+
+
+def hand_to_agent(filt: SeccompPlan, state: dict[str, Any], status: str, pid: int, fd: int) -> None:
+    """Send process ``pid``'s listener ``fd`` to the profile's agent, with the container's
+    state in ``status`` (creating for the init, running for an exec'd process)."""
+    doc = process_state({**state, "status": status}, pid, filt["listener_metadata"])
+    send_listener(filt["listener_path"], fd, doc)
