@@ -15,7 +15,10 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from hutch.engine.containers import Engine
+    from hutch.engine.ocispec import RunOptions
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,26 +42,7 @@ def parser() -> argparse.ArgumentParser:
     rmi.add_argument("images", nargs="+")
 
     run = sub.add_parser("run", help="run a command in a new container", add_help=False)
-    run.add_argument("--help", action="help", help="show this help")  # -h is --hostname, as docker
-    run.add_argument("--rm", action="store_true", help="remove the container when it exits")
-    run.add_argument("--name")
-    run.add_argument("-e", "--env", action="append", default=[])
-    run.add_argument("-w", "--workdir", default="")
-    run.add_argument("-u", "--user", default="")
-    run.add_argument("-h", "--hostname", default="")
-    run.add_argument("--entrypoint", default=None)
-    run.add_argument("--network", "--net", default="none")
-    run.add_argument("--read-only", action="store_true")
-    run.add_argument("-v", "--volume", action="append", default=[], help="SRC:DST[:ro]")
-    run.add_argument("--tmpfs", action="append", default=[], help="DST[:OPTIONS]")
-    run.add_argument("-m", "--memory", default="")
-    run.add_argument("--memory-swap", default="")
-    run.add_argument("--cpus", default="")
-    run.add_argument("--cpu-shares", type=int, default=0)
-    run.add_argument("--cpuset-cpus", default="")
-    run.add_argument("--pids-limit", type=int, default=0)
-    run.add_argument("image")
-    run.add_argument("args", nargs=argparse.REMAINDER)
+    run_flags(run)
 
     save = sub.add_parser("save", help="write images to a docker-archive or oci-archive tarball")
     save.add_argument("-o", "--output", required=True)
@@ -86,6 +70,30 @@ def parser() -> argparse.ArgumentParser:
     rm.add_argument("-f", "--force", action="store_true")
     rm.add_argument("containers", nargs="+")
     return p
+
+
+def run_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of `run` (and `create`): docker's names and meanings."""
+    p.add_argument("--help", action="help", help="show this help")  # -h is --hostname, as docker
+    p.add_argument("--rm", action="store_true", help="remove the container when it exits")
+    p.add_argument("--name")
+    p.add_argument("-e", "--env", action="append", default=[])
+    p.add_argument("-w", "--workdir", default="")
+    p.add_argument("-u", "--user", default="")
+    p.add_argument("-h", "--hostname", default="")
+    p.add_argument("--entrypoint", default=None)
+    p.add_argument("--network", "--net", default="none")
+    p.add_argument("--read-only", action="store_true")
+    p.add_argument("-v", "--volume", action="append", default=[], help="SRC:DST[:ro]")
+    p.add_argument("--tmpfs", action="append", default=[], help="DST[:OPTIONS]")
+    p.add_argument("-m", "--memory", default="")
+    p.add_argument("--memory-swap", default="")
+    p.add_argument("--cpus", default="")
+    p.add_argument("--cpu-shares", type=int, default=0)
+    p.add_argument("--cpuset-cpus", default="")
+    p.add_argument("--pids-limit", type=int, default=0)
+    p.add_argument("image")
+    p.add_argument("args", nargs=argparse.REMAINDER)
 
 
 def _ago(rfc3339: str) -> str:
@@ -120,148 +128,192 @@ def _engine(a: argparse.Namespace) -> Engine:
     return Engine(a.root or DEFAULT_ROOT, a.runroot or DEFAULT_RUNROOT, a.runtime)
 
 
-def dispatch(a: argparse.Namespace) -> int:
-    eng = _engine(a)
-    if a.command == "import":
-        src = sys.stdin.buffer if a.file == "-" else open(a.file, "rb")  # noqa: SIM115
-        try:
-            image = eng.images.import_rootfs(src, a.ref)
-        except OSError as err:
-            raise HutchError(f"import {a.file}: {err.strerror or err}") from err
-        finally:
-            if src is not sys.stdin.buffer:
-                src.close()
-        print(image.id)
-        return 0
-    if a.command == "images":
-        rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
-        for image in eng.images.images():
-            short = image.id.removeprefix("sha256:")[:12]
-            if a.quiet:
-                print(short)
-                continue
-            for name in image.names or ["<none>:<none>"]:
-                repo, _, tag = name.rpartition(":")
-                rows.append([repo, tag, short, _ago(str(image.config.get("created", ""))), _size(image.size)])
-        if not a.quiet:
-            sys.stdout.write(_table(rows))
-        return 0
-    if a.command == "rmi":
-        from hutch.image import reference
+def _import(eng: Engine, a: argparse.Namespace) -> int:
+    src = sys.stdin.buffer if a.file == "-" else open(a.file, "rb")  # noqa: SIM115
+    try:
+        image = eng.images.import_rootfs(src, a.ref)
+    except OSError as err:
+        raise HutchError(f"import {a.file}: {err.strerror or err}") from err
+    finally:
+        if src is not sys.stdin.buffer:
+            src.close()
+    print(image.id)
+    return 0
 
-        code = 0
-        for ref in a.images:
-            try:
-                image = eng.images.get(ref)
-                try:
-                    wanted = reference.normalize(ref)
-                except HutchError:
-                    wanted = ""
-                for n in [wanted] if wanted in image.names else image.names:  # by name, or by id: all
-                    eng.images.untag(n)
-                    print(f"Untagged: {n}")
-            except HutchError as err:
-                sys.stderr.write(f"Error: {err}\n")
-                code = 1
-        return code
-    if a.command == "run":
-        from hutch.engine.ocispec import RunOptions
 
-        args = a.args[1:] if a.args[:1] == ["--"] else a.args
-        opts = RunOptions(args=args, entrypoint=a.entrypoint, env=a.env, workdir=a.workdir, user=a.user,
-                          hostname=a.hostname, network=a.network, read_only=a.read_only,
-                          memory=a.memory, memory_swap=a.memory_swap, cpus=a.cpus, cpu_shares=a.cpu_shares,
-                          cpuset_cpus=a.cpuset_cpus, pids_limit=a.pids_limit, volumes=a.volume, tmpfs=a.tmpfs)
-        try:
-            return eng.run(a.image, opts, name=a.name, remove=a.rm)
-        except HutchError as err:
-            sys.stderr.write(f"hutch: {err}\n")
-            return 125
-    if a.command == "save":
-        from hutch.image import archive
-
-        archive.save(eng.images, a.images, a.output, a.format)
-        return 0
-    if a.command == "load":
-        import shutil
-        import tempfile
-
-        from hutch.image import archive
-
-        if a.input != "-":
-            names = archive.load(eng.images, a.input)
-        else:
-            with tempfile.NamedTemporaryFile(prefix="hutch-load-") as spool:
-                shutil.copyfileobj(sys.stdin.buffer, spool)
-                spool.flush()
-                names = archive.load(eng.images, spool.name)
-        for n in names:
-            print(f"Loaded image: {n}" if not n.startswith("sha256:") else f"Loaded image ID: {n}")
-        return 0
-    if a.command == "tag":
-        eng.images.tag(a.target, eng.images.get(a.source).manifest_digest)
-        return 0
-    if a.command == "history":
-        img = eng.images.get(a.image)
-        rows = [["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]]
-        sizes = [int(layer.get("size", 0)) for layer in reversed(img.manifest.get("layers", []))]
-        for i, h in enumerate(reversed(img.config.get("history", []))):
-            size = "0B" if h.get("empty_layer") or not sizes else _size(sizes.pop(0))
-            rows.append([img.id[7:19] if i == 0 else "<missing>", _ago(str(h.get("created", ""))),
-                         str(h.get("created_by", ""))[:45], size, str(h.get("comment", ""))])
+def _images(eng: Engine, a: argparse.Namespace) -> int:
+    rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
+    for image in eng.images.images():
+        short = image.id.removeprefix("sha256:")[:12]
+        if a.quiet:
+            print(short)
+            continue
+        for name in image.names or ["<none>:<none>"]:
+            repo, _, tag = name.rpartition(":")
+            rows.append([repo, tag, short, _ago(str(image.config.get("created", ""))), _size(image.size)])
+    if not a.quiet:
         sys.stdout.write(_table(rows))
-        return 0
-    if a.command in ("image", "inspect"):
-        from hutch.engine import inspect
+    return 0
 
-        if a.command == "image" and a.image_command != "inspect":
-            raise HutchError("image: use `hutch image inspect IMAGE`")
-        docs, code = [], 0
-        for ref in a.images if a.command == "image" else a.objects:
+
+def _rmi(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.image import reference
+
+    code = 0
+    for ref in a.images:
+        try:
+            image = eng.images.get(ref)
             try:
-                if a.command == "inspect":
-                    try:
-                        docs.append(inspect.container(eng, eng.find(ref)))
-                        continue
-                    except HutchError:
-                        pass
-                docs.append(inspect.image(eng.images.get(ref)))
+                wanted = reference.normalize(ref)
             except HutchError:
-                sys.stderr.write(f"Error: No such object: {ref}\n")
-                code = 1
-        import json
+                wanted = ""
+            for n in [wanted] if wanted in image.names else image.names:  # by name, or by id: all
+                eng.images.untag(n)
+                print(f"Untagged: {n}")
+        except HutchError as err:
+            sys.stderr.write(f"Error: {err}\n")
+            code = 1
+    return code
 
-        sys.stdout.write(json.dumps(docs, indent=4) + "\n")
-        return code
-    if a.command == "ps":
-        rows = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"]]
-        for r in eng.records():
-            st = r["state"]
-            if not a.all and st["status"] != "running":
-                continue
-            if a.quiet:
-                print(r["id"][:12])
-                continue
-            status = f"Exited ({st['exit_code']}) {_ago(st['finished_at'])}" if st["status"] == "exited" \
-                else st["status"].capitalize()
-            command = " ".join(r.get("args", []))
-            rows.append([r["id"][:12], r["image"], f'"{command[:20]}"', _ago(r["created"]), status,
-                         r["name"]])
-        if not a.quiet:
-            sys.stdout.write(_table(rows))
-        return 0
-    if a.command == "rm":
-        code = 0
-        for ref in a.containers:
-            try:
-                eng.remove(ref, a.force)
-                print(ref)
-            except HutchError as err:
-                sys.stderr.write(f"Error: {err}\n")
-                code = 1
-        return code
-    parser().print_help(sys.stderr)
-    return 1
+
+def run_options(a: argparse.Namespace) -> RunOptions:
+    """`run`'s (and `create`'s) flags as the options that shape the container's config."""
+    from hutch.engine.ocispec import RunOptions
+
+    args = a.args[1:] if a.args[:1] == ["--"] else a.args
+    return RunOptions(args=args, entrypoint=a.entrypoint, env=a.env, workdir=a.workdir, user=a.user,
+                      hostname=a.hostname, network=a.network, read_only=a.read_only,
+                      memory=a.memory, memory_swap=a.memory_swap, cpus=a.cpus, cpu_shares=a.cpu_shares,
+                      cpuset_cpus=a.cpuset_cpus, pids_limit=a.pids_limit, volumes=a.volume, tmpfs=a.tmpfs)
+
+
+def _run(eng: Engine, a: argparse.Namespace) -> int:
+    try:
+        return eng.run(a.image, run_options(a), name=a.name, remove=a.rm)
+    except HutchError as err:
+        sys.stderr.write(f"hutch: {err}\n")
+        return 125
+
+
+def _save(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.image import archive
+
+    archive.save(eng.images, a.images, a.output, a.format)
+    return 0
+
+
+def _load(eng: Engine, a: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    from hutch.image import archive
+
+    if a.input != "-":
+        names = archive.load(eng.images, a.input)
+    else:
+        with tempfile.NamedTemporaryFile(prefix="hutch-load-") as spool:
+            shutil.copyfileobj(sys.stdin.buffer, spool)
+            spool.flush()
+            names = archive.load(eng.images, spool.name)
+    for n in names:
+        print(f"Loaded image: {n}" if not n.startswith("sha256:") else f"Loaded image ID: {n}")
+    return 0
+
+
+def _tag(eng: Engine, a: argparse.Namespace) -> int:
+    eng.images.tag(a.target, eng.images.get(a.source).manifest_digest)
+    return 0
+
+
+def _history(eng: Engine, a: argparse.Namespace) -> int:
+    img = eng.images.get(a.image)
+    rows = [["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]]
+    sizes = [int(layer.get("size", 0)) for layer in reversed(img.manifest.get("layers", []))]
+    for i, h in enumerate(reversed(img.config.get("history", []))):
+        size = "0B" if h.get("empty_layer") or not sizes else _size(sizes.pop(0))
+        rows.append([img.id[7:19] if i == 0 else "<missing>", _ago(str(h.get("created", ""))),
+                     str(h.get("created_by", ""))[:45], size, str(h.get("comment", ""))])
+    sys.stdout.write(_table(rows))
+    return 0
+
+
+def _image(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.engine import inspect
+
+    if a.command == "image" and a.image_command != "inspect":
+        raise HutchError("image: use `hutch image inspect IMAGE`")
+    docs, code = [], 0
+    for ref in a.images if a.command == "image" else a.objects:
+        try:
+            if a.command == "inspect":
+                try:
+                    docs.append(inspect.container(eng, eng.find(ref)))
+                    continue
+                except HutchError:
+                    pass
+            docs.append(inspect.image(eng.images.get(ref)))
+        except HutchError:
+            sys.stderr.write(f"Error: No such object: {ref}\n")
+            code = 1
+    import json
+
+    sys.stdout.write(json.dumps(docs, indent=4) + "\n")
+    return code
+
+
+def _ps(eng: Engine, a: argparse.Namespace) -> int:
+    rows = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"]]
+    for r in eng.records():
+        st = r["state"]
+        if not a.all and st["status"] != "running":
+            continue
+        if a.quiet:
+            print(r["id"][:12])
+            continue
+        status = f"Exited ({st['exit_code']}) {_ago(st['finished_at'])}" if st["status"] == "exited" \
+            else st["status"].capitalize()
+        command = " ".join(r.get("args", []))
+        rows.append([r["id"][:12], r["image"], f'"{command[:20]}"', _ago(r["created"]), status,
+                     r["name"]])
+    if not a.quiet:
+        sys.stdout.write(_table(rows))
+    return 0
+
+
+def _rm(eng: Engine, a: argparse.Namespace) -> int:
+    code = 0
+    for ref in a.containers:
+        try:
+            eng.remove(ref, a.force)
+            print(ref)
+        except HutchError as err:
+            sys.stderr.write(f"Error: {err}\n")
+            code = 1
+    return code
+
+
+COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
+    "import": _import,
+    "images": _images,
+    "rmi": _rmi,
+    "run": _run,
+    "save": _save,
+    "load": _load,
+    "tag": _tag,
+    "history": _history,
+    "image": _image,
+    "inspect": _image,
+    "ps": _ps,
+    "rm": _rm,
+}
+
+
+def dispatch(a: argparse.Namespace) -> int:
+    verb = COMMANDS.get(a.command)
+    if verb is None:
+        parser().print_help(sys.stderr)
+        return 1
+    return verb(_engine(a), a)
 
 
 def main(argv: list[str] | None = None) -> int:
