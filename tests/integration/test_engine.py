@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
+from tests.support.leaks import find_leaks
 
 pytestmark = pytest.mark.root
 
@@ -60,13 +61,17 @@ def hutch(tmp_path: Path, rootfs_template: Path) -> Iterator[Hutch]:
     try:
         yield h
     finally:
-        for line in (h("ps", "-a", "-q", check=False).stdout.split()):
-            h("rm", "-f", line, check=False)
+        ids = h("ps", "-a", "-q", "--no-trunc", check=False).stdout.split()
+        for cid in ids:
+            h("rm", "-f", cid, check=False)
+        # no container process, cgroup or monitor (its command line names the store) is left
+        leaks = find_leaks(ids, markers=[str(h.root)])
         leftover = _mounts_under(tmp_path)
         for m in reversed(leftover):
             subprocess.run(["umount", "-l", m], check=False)
         shutil.rmtree(runroot, ignore_errors=True)
         assert not leftover, f"mounts left behind: {leftover}"
+        assert not leaks, f"left behind: {leaks}"
 
 
 def _import(h: Hutch, ref: str = "hbox:1") -> str:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
+from hutch.cli import engine_containers
+from hutch.cli.fmt import ago as _ago
+from hutch.cli.fmt import size as _size
+from hutch.cli.fmt import table as _table
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from hutch.engine.containers import Engine
     from hutch.engine.ocispec import RunOptions
@@ -43,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a command in a new container", add_help=False)
     run_flags(run)
+    create = sub.add_parser("create", help="create a container (start it with `hutch start`)", add_help=False)
+    run_flags(create)
+    engine_containers.add_parsers(sub)
 
     save = sub.add_parser("save", help="write images to a docker-archive or oci-archive tarball")
     save.add_argument("-o", "--output", required=True)
@@ -63,9 +70,6 @@ def parser() -> argparse.ArgumentParser:
     insp = sub.add_parser("inspect", help="containers (or images) as JSON")
     insp.add_argument("objects", nargs="+")
 
-    ps = sub.add_parser("ps", help="list containers")
-    ps.add_argument("-a", "--all", action="store_true")
-    ps.add_argument("-q", "--quiet", action="store_true")
     rm = sub.add_parser("rm", help="remove containers")
     rm.add_argument("-f", "--force", action="store_true")
     rm.add_argument("containers", nargs="+")
@@ -92,34 +96,17 @@ def run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cpu-shares", type=int, default=0)
     p.add_argument("--cpuset-cpus", default="")
     p.add_argument("--pids-limit", type=int, default=0)
+    p.add_argument("-d", "--detach", action="store_true", help="run in the background, print the id")
+    p.add_argument("-i", "--interactive", action="store_true", help="keep stdin open")
+    p.add_argument("-t", "--tty", action="store_true", help="allocate a pseudo-terminal")
+    p.add_argument("--sig-proxy", default="true", choices=["true", "false"],
+                   help="pass received signals to the container (without -t)")
+    p.add_argument("--stop-signal", default="")
+    p.add_argument("--stop-timeout", type=int, default=None)
+    p.add_argument("--log-opt", action="append", default=[], help="json-file: max-size=SIZE, max-file=N")
+    p.add_argument("--log-driver", default="json-file", choices=["json-file"])
     p.add_argument("image")
     p.add_argument("args", nargs=argparse.REMAINDER)
-
-
-def _ago(rfc3339: str) -> str:
-    try:
-        then = time.mktime(time.strptime(rfc3339[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
-    except ValueError:
-        return ""
-    s = max(0, int(time.time() - then))
-    for unit, n in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if s >= 2 * n:
-            return f"{s // n} {unit} ago"
-    return "Less than a second ago" if s < 1 else f"{s} seconds ago"
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000:
-            return f"{n:.3g}{unit}"
-        n /= 1000  # type: ignore[assignment]
-    return f"{n:.3g}TB"
-
-
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
-    return "".join(line + "\n" for line in lines)
 
 
 def _engine(a: argparse.Namespace) -> Engine:
@@ -187,12 +174,41 @@ def run_options(a: argparse.Namespace) -> RunOptions:
                       cpuset_cpus=a.cpuset_cpus, pids_limit=a.pids_limit, volumes=a.volume, tmpfs=a.tmpfs)
 
 
+def run_settings(a: argparse.Namespace) -> dict[str, Any]:
+    """`run`'s and `create`'s flags that are the engine's, not the config's."""
+    log_opts = {}
+    for item in a.log_opt:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise HutchError(f"invalid --log-opt {item!r}: use KEY=VALUE")
+        log_opts[key] = value
+    return {"remove": a.rm, "tty": a.tty, "stdin": a.interactive, "log_opts": log_opts,
+            "stop_signal": a.stop_signal, "stop_timeout": a.stop_timeout}
+
+
 def _run(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.engine.containers import StartFailed
+
     try:
-        return eng.run(a.image, run_options(a), name=a.name, remove=a.rm)
+        if a.tty and a.interactive and not a.detach and not sys.stdin.isatty():
+            raise HutchError("the input device is not a TTY (use -i without -t)")
+        return eng.run(a.image, run_options(a), name=a.name, detach=a.detach,
+                       sig_proxy=a.sig_proxy == "true", **run_settings(a))
+    except StartFailed as err:
+        sys.stderr.write(f"hutch: {err}\n")
+        return err.code
     except HutchError as err:
         sys.stderr.write(f"hutch: {err}\n")
         return 125
+
+
+def _create(eng: Engine, a: argparse.Namespace) -> int:
+    try:
+        print(eng.create(a.image, run_options(a), a.name, **run_settings(a))["id"])
+    except HutchError as err:
+        sys.stderr.write(f"hutch: {err}\n")
+        return 125
+    return 0
 
 
 def _save(eng: Engine, a: argparse.Namespace) -> int:
@@ -261,25 +277,6 @@ def _image(eng: Engine, a: argparse.Namespace) -> int:
     return code
 
 
-def _ps(eng: Engine, a: argparse.Namespace) -> int:
-    rows = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"]]
-    for r in eng.records():
-        st = r["state"]
-        if not a.all and st["status"] != "running":
-            continue
-        if a.quiet:
-            print(r["id"][:12])
-            continue
-        status = f"Exited ({st['exit_code']}) {_ago(st['finished_at'])}" if st["status"] == "exited" \
-            else st["status"].capitalize()
-        command = " ".join(r.get("args", []))
-        rows.append([r["id"][:12], r["image"], f'"{command[:20]}"', _ago(r["created"]), status,
-                     r["name"]])
-    if not a.quiet:
-        sys.stdout.write(_table(rows))
-    return 0
-
-
 def _rm(eng: Engine, a: argparse.Namespace) -> int:
     code = 0
     for ref in a.containers:
@@ -297,14 +294,15 @@ COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "images": _images,
     "rmi": _rmi,
     "run": _run,
+    "create": _create,
     "save": _save,
     "load": _load,
     "tag": _tag,
     "history": _history,
     "image": _image,
     "inspect": _image,
-    "ps": _ps,
     "rm": _rm,
+    **engine_containers.COMMANDS,
 }
 
 

@@ -1,28 +1,36 @@
-"""The engine's containers: records on disk, the overlayfs root, and the OCI runtime.
+"""The engine's containers: records on disk, the overlayfs root, the monitor, the runtime.
 
-    ROOT/containers/<id>/container.json   the record (name, image, state, exit code)
+    ROOT/containers/<id>/container.json   the record (name, image, settings, state)
     ROOT/containers/<id>/upper, work      the container's writable overlayfs layer
     ROOT/containers/<id>/merged           its root, mounted while it runs
     ROOT/containers/<id>/bundle           the OCI bundle the runtime gets (config.json)
+    ROOT/containers/<id>/<id>-json.log    its output, docker's json-file format
+    ROOT/containers/<id>/attach           the monitor's socket, while it runs
     RUNROOT/runtime                       the OCI runtime's --root
 
+A container's life: `create` writes the record and the bundle (status "created", no
+process); `start` mounts the root and spawns the container's monitor
+(`hutch.engine.monitor`), which runs the OCI runtime and stays with the container until
+it exits, then records the exit status ("exited"). A foreground `run` is `create` +
+`start` + an attach to the monitor's socket, so its output is logged as a detached one's.
+
 The engine never forks into namespaces itself: it runs the OCI runtime's CLI (hutch-runtime
-by default, or runc, crun...), as docker runs containerd and runc. Names are unique: a
-flock on ROOT/containers/lock covers name checks and record writes.
+by default, or runc, crun...), as docker runs containerd and runc. Names are unique: the
+records' flock covers name checks and record writes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
+import time
 
-from hutch import filelock
 from hutch.engine import ocispec
+from hutch.engine.cleanup import remove_container_dir, unmount
+from hutch.engine.records import Records, alive
+from hutch.engine.runtime_client import Runtime, failure_code, find_runtime
 from hutch.errors import HutchError
 from hutch.image.store import ImageStore, now_rfc3339
 
@@ -30,8 +38,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from hutch.engine.records import Record
+
+__all__ = ["DEFAULT_ROOT", "DEFAULT_RUNROOT", "ContainerNotFound", "Engine", "failure_code", "find_runtime"]
+
 DEFAULT_ROOT = "/var/lib/hutch"
 DEFAULT_RUNROOT = "/run/hutch-engine"
+DEFAULT_STOP_TIMEOUT = 10
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -40,47 +53,16 @@ class ContainerNotFound(HutchError):
         super().__init__(f"No such container: {ref}")
 
 
-def find_runtime(name: str | None) -> str:
-    """The OCI runtime binary: a path, a name on PATH, or (default) hutch-runtime beside `hutch`."""
-    if name and "/" in name:
-        if not os.access(name, os.X_OK):
-            raise HutchError(f"--runtime {name}: not an executable file")
-        return name
-    if not name or name == "hutch-runtime":
-        beside = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), "hutch-runtime")
-        if os.access(beside, os.X_OK):
-            return beside
-        name = "hutch-runtime"
-    found = shutil.which(name)
-    if found is None:
-        raise HutchError(f"--runtime {name}: not found on PATH")
-    return found
+def check_name(name: str) -> None:
+    if not name or not set(name) <= _NAME_CHARS or not name[0].isalnum():
+        raise HutchError(f"invalid container name {name!r}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*")
 
 
-def runtime_failure_code(log: str, code: int) -> int:
-    """docker's exit status when the runtime, not the container, failed (an error in its
-    JSON log): 127 for a command that does not exist, 126 for one that cannot be run, 125
-    for anything else. A container's own non-zero status passes through."""
-    errors = []
-    try:
-        with open(log) as f:
-            for line in f:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(entry, dict) and entry.get("level") in ("error", "fatal"):
-                    errors.append(str(entry.get("msg", "")).lower())
-    except OSError:
-        return code
-    if not errors:
-        return code
-    msg = errors[-1]
-    if "not found" in msg or "no such file or directory" in msg:
-        return 127
-    if "permission denied" in msg:
-        return 126
-    return 125
+class Started:
+    """A container that `start` set going: its init's pid, and the attach socket if asked."""
+
+    def __init__(self, record: Record, pid: int, sock: Any = None) -> None:
+        self.record, self.pid, self.sock = record, pid, sock
 
 
 class Engine:
@@ -90,129 +72,446 @@ class Engine:
         self.runroot = runroot
         self.images = ImageStore(os.path.join(root, "images"))
         self.dir = os.path.join(root, "containers")
+        self.store = Records(self.dir)
         self.runtime_name = runtime
 
     # ---- records ------------------------------------------------------------------------
 
-    def locked(self) -> contextlib.AbstractContextManager[None]:
-        return filelock.locked(self.dir)
+    def locked(self) -> Any:
+        return self.store.locked()
 
-    def records(self) -> list[dict[str, Any]]:
-        out = []
-        try:
-            ids = os.listdir(self.dir)
-        except FileNotFoundError:
-            return []
-        for cid in ids:
-            try:
-                with open(os.path.join(self.dir, cid, "container.json")) as f:
-                    out.append(json.load(f))
-            except (OSError, ValueError):
-                continue
-        out.sort(key=lambda r: str(r.get("created", "")), reverse=True)
-        return out
+    def records(self) -> list[Record]:
+        return [self._reconcile(r) for r in self.store.all()]
 
-    def find(self, ref: str) -> dict[str, Any]:
+    def find(self, ref: str) -> Record:
         """A container by name, full id or unique id prefix."""
-        records = self.records()
+        records = self.store.all()
         for r in records:
             if ref in (r["name"], r["id"]):
-                return r
-        hits = [r for r in records if len(ref) >= 1 and r["id"].startswith(ref)]
+                return self._reconcile(r)
+        hits = [r for r in records if ref and r["id"].startswith(ref)]
         if len(hits) == 1:
-            return hits[0]
+            return self._reconcile(hits[0])
         if len(hits) > 1:
             raise HutchError(f"container id prefix {ref!r} is ambiguous")
         raise ContainerNotFound(ref)
 
-    def _save(self, record: dict[str, Any]) -> None:
-        path = os.path.join(self.dir, record["id"], "container.json")
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(record, f, indent=2)
-        os.replace(tmp, path)
+    def _reconcile(self, record: Record) -> Record:
+        """A record that says running while its monitor is gone (killed, or the machine
+        rebooted) is a container that exited: say so, as docker does (status 255)."""
+        st = record["state"]
+        if st["status"] in ("running", "paused") and not alive(st.get("monitor_pid", 0),
+                                                               st.get("monitor_start", 0)):
+            def lost(r: Record) -> None:
+                if r["state"]["status"] in ("running", "paused"):
+                    r["state"].update(status="exited", exit_code=255, pid=0, monitor_pid=0, paused=False,
+                                      finished_at=now_rfc3339(), error="the container's monitor is gone")
 
-    # ---- run ----------------------------------------------------------------------------
+            self.runtime(record).call("delete", "--force", record["id"])
+            unmount(os.path.join(self.dir, record["id"], "merged"))
+            return self.store.update(record["id"], lost) or record
+        return record
 
-    def run(self, image_ref: str, opts: ocispec.RunOptions, name: str | None = None,
-            remove: bool = False) -> int:
-        """`hutch run` in the foreground: the container's exit status."""
+    def runtime(self, record: Record | None = None) -> Runtime:
+        path = (record or {}).get("runtime") or find_runtime(self.runtime_name)
+        return Runtime(path, os.path.join(self.runroot, "runtime"))
+
+    # ---- create / start / run -----------------------------------------------------------
+
+    def create(self, image_ref: str, opts: ocispec.RunOptions, name: str | None = None, *,
+               remove: bool = False, tty: bool = False, stdin: bool = False,
+               log_opts: dict[str, str] | None = None, stop_signal: str = "",
+               stop_timeout: int | None = None) -> Record:
+        """`hutch create`: the record and the bundle, no process yet."""
         runtime = find_runtime(self.runtime_name)
         image = self.images.get(image_ref)
         lowers = self.images.snapshot_dirs(image)
+        log_max_size, log_max_file = _log_options(log_opts or {})
+        if stop_signal:
+            signal_number(stop_signal)
         cid = secrets.token_hex(32)
-        if name is not None and (not name or not set(name) <= _NAME_CHARS or not name[0].isalnum()):
-            raise HutchError(f"invalid container name {name!r}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*")
+        if name is not None:
+            check_name(name)
         cdir = os.path.join(self.dir, cid)
-        merged = os.path.join(cdir, "merged")
-        mounted = False
+        opts.tty = tty
         with self.locked():
-            if name is not None and any(r["name"] == name for r in self.records()):
+            if name is not None and any(r["name"] == name for r in self.store.all()):
                 raise HutchError(f'the container name "{name}" is already in use')
-            config = ocispec.build(image.config, merged, cid, opts)  # bad options fail before any dir
+            # bad options fail here, before anything is made
+            config = ocispec.build(image.config, os.path.join(cdir, "merged"), cid, opts)
             config["linux"]["cgroupsPath"] = f"/hutch/{cid}"
-            for sub in ("upper", "work", "merged", "bundle"):
-                os.makedirs(os.path.join(cdir, sub))
-            record: dict[str, Any] = {
-                "id": cid, "name": name or f"hutch_{cid[:8]}", "image": image_ref, "image_id": image.id,
-                "created": now_rfc3339(), "args": config["process"]["args"], "runtime": runtime,
-                "state": {"status": "created", "exit_code": 0, "started_at": "", "finished_at": ""},
-            }
-            self._save(record)
+            try:
+                for sub in ("upper", "work", "merged", "bundle"):
+                    os.makedirs(os.path.join(cdir, sub))
+                _write_json(os.path.join(cdir, "bundle", "config.json"), config)
+                record: Record = {
+                    "id": cid, "name": name or f"hutch_{cid[:8]}", "image": image_ref, "image_id": image.id,
+                    "created": now_rfc3339(), "args": config["process"]["args"], "runtime": runtime,
+                    "lowers": lowers,
+                    "config": {"tty": tty, "stdin": stdin, "remove": remove,
+                               "stop_signal": stop_signal or _image_stop_signal(image.config),
+                               "stop_timeout": stop_timeout, "log_max_size": log_max_size,
+                               "log_max_file": log_max_file},
+                    "state": {"status": "created", "exit_code": 0, "started_at": "", "finished_at": "",
+                              "pid": 0, "oom_killed": False, "paused": False},
+                }
+                self.store.save(record)
+            except BaseException:
+                remove_container_dir(cdir)
+                raise
+        return record
+
+    def start(self, record: Record, *, attach: bool = False) -> Started:
+        """Mount the root and hand the container to a new monitor; return once it runs."""
+        cid = record["id"]
+        cdir = os.path.join(self.dir, cid)
+        cfg = record.get("config", {})
+        with self.locked():
+            current = self.store.load(cid)
+            if current is None:
+                raise ContainerNotFound(record["name"])
+            if current["state"]["status"] in ("running", "paused"):
+                raise HutchError(f"container {record['name']} is already running")
+            current["state"].update(status="starting")
+            self.store.save(current)
         try:
+            lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
             self._mount(lowers, cdir)
-            mounted = True
-            bundle = os.path.join(cdir, "bundle")
-            with open(os.path.join(bundle, "config.json"), "w") as f:
-                json.dump(config, f, indent=2)
-            record["state"].update(status="running", started_at=now_rfc3339())
-            self._save(record)
-            log = os.path.join(cdir, "runtime.log")
-            argv = [runtime, "--root", os.path.join(self.runroot, "runtime"), "--log", log,
-                    "--log-format", "json", "run", "--bundle", bundle, cid]
-            code = subprocess.run(argv, check=False).returncode
-            if code != 0:
-                code = runtime_failure_code(log, code)
-            record["state"].update(status="exited", exit_code=code, finished_at=now_rfc3339())
-            self._save(record)
-            return code
+            from hutch.engine.client import terminal_size
+
+            runtime = self.runtime(record)
+            _write_json(os.path.join(cdir, "monitor.json"), {
+                "id": cid, "runtime": runtime.path, "runtime_root": runtime.root,
+                "bundle": os.path.join(cdir, "bundle"), "rootfs": os.path.join(cdir, "merged"),
+                "log_path": self.log_path(record), "log_max_size": cfg.get("log_max_size", 0),
+                "log_max_file": cfg.get("log_max_file", 1), "tty": cfg.get("tty", False),
+                "tty_size": terminal_size() if attach and cfg.get("tty") else None,
+                "stdin": cfg.get("stdin", False), "remove": cfg.get("remove", False),
+                "wait_attach": attach, "cgroup": f"/hutch/{cid}",
+            })
         except BaseException:
-            remove = True  # a container that never ran is not kept
+            unmount(os.path.join(cdir, "merged"))
+            self.store.update(cid, lambda r: r["state"].update(status="created"))
             raise
-        finally:
-            if mounted:
-                self._unmount(merged)
+        r_fd, w_fd = os.pipe2(os.O_CLOEXEC)
+        env = dict(os.environ)
+        env["HUTCH_MONITOR_STATUS_FD"] = str(w_fd)
+        with open(os.path.join(cdir, "monitor.log"), "ab") as log:
+            first = subprocess.Popen([sys.executable, "-I", "-m", "hutch.engine.monitor", cdir],
+                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w_fd,),
+                                     env=env, start_new_session=True)
+        os.close(w_fd)
+        first.wait()  # it forks the monitor proper and exits at once
+        sock = None
+        with os.fdopen(r_fd, "rb") as status:
+            line = status.readline()
+            if line == b"listening\n" and attach:
+                from hutch.engine import attach as attach_proto
+
+                try:
+                    sock = attach_proto.connect(os.path.join(cdir, "attach"))
+                except OSError as err:
+                    raise HutchError(f"cannot attach to the container's monitor: {err}") from err
+            if line == b"listening\n":
+                line = status.readline()
+        word, _, rest = line.decode(errors="replace").strip().partition(" ")
+        if word == "ok":
+            final = self.store.load(cid) or record
+            return Started(final, int(rest), sock)
+        if sock is not None:
+            sock.close()
+        if word == "error":
+            code, _, msg = rest.partition(" ")
+            raise StartFailed(int(code), msg)
+        raise StartFailed(125, f"the container's monitor failed (see {cdir}/monitor.log)")
+
+    def run(self, image_ref: str, opts: ocispec.RunOptions, name: str | None = None, *,
+            remove: bool = False, detach: bool = False, tty: bool = False, stdin: bool = False,
+            sig_proxy: bool = True, log_opts: dict[str, str] | None = None, stop_signal: str = "",
+            stop_timeout: int | None = None) -> int:
+        """`hutch run`: detached, print the id; else attach and return the exit status."""
+        record = self.create(image_ref, opts, name, remove=remove, tty=tty, stdin=stdin, log_opts=log_opts,
+                             stop_signal=stop_signal, stop_timeout=stop_timeout)
+        try:
+            started = self.start(record, attach=not detach)
+        except StartFailed:
             if remove:
-                shutil.rmtree(cdir, ignore_errors=True)
+                self._remove_created(record)
+            raise
+        if detach:
+            print(record["id"], flush=True)
+            return 0
+        return self.attached(started, stdin=stdin, tty=tty, sig_proxy=sig_proxy)
+
+    def attached(self, started: Started, *, stdin: bool, tty: bool, sig_proxy: bool = True) -> int:
+        from hutch.engine.client import pump
+
+        try:
+            code = pump(started.sock, stdin=stdin, tty=tty, pid=started.pid, sig_proxy=sig_proxy)
+        finally:
+            started.sock.close()
+        if code is None:  # the monitor went away: what did it record?
+            code = self.wait(started.record)
+        return code
+
+    def _remove_created(self, record: Record) -> None:
+        with self.locked():
+            remove_container_dir(os.path.join(self.dir, record["id"]))
+
+    def log_path(self, record: Record) -> str:
+        return os.path.join(self.dir, record["id"], f"{record['id']}-json.log")
+
+    # ---- mounts -------------------------------------------------------------------------
 
     @staticmethod
     def _mount(lowers: list[str], cdir: str) -> None:
         from hutch._sys.mount import mount
 
+        merged = os.path.join(cdir, "merged")
+        with open("/proc/self/mountinfo") as f:
+            if any(line.split()[4] == merged for line in f):
+                return
         data = "lowerdir={},upperdir={},workdir={}".format(
             ":".join(reversed(lowers)), os.path.join(cdir, "upper"), os.path.join(cdir, "work"))
         try:
-            mount("overlay", os.path.join(cdir, "merged"), "overlay", 0, data)
+            mount("overlay", merged, "overlay", 0, data)
         except OSError as err:
             raise HutchError(f"cannot mount the container's overlayfs root: {err.strerror}") from err
 
-    @staticmethod
-    def _unmount(merged: str) -> None:
-        from hutch._sys.mount import umount2
+    # ---- signals, stop, wait ------------------------------------------------------------
 
-        with contextlib.suppress(OSError):
-            umount2(merged, 2)  # MNT_DETACH: a process may still hold it for a moment
+    def kill(self, record: Record, sig: str = "KILL") -> None:
+        if record["state"]["status"] not in ("running", "paused"):
+            raise HutchError(f"cannot kill container {record['name']}: it is not running")
+        number = signal_number(sig)
+        r = self.runtime(record).call("kill", record["id"], str(number))
+        if r.returncode != 0 and self.is_running(record):
+            raise HutchError(f"cannot kill container {record['name']}: "
+                             f"{r.stderr.decode(errors='replace').strip()}")
+
+    def is_running(self, record: Record) -> bool:
+        current = self.store.load(record["id"])
+        return current is not None and self._reconcile(current)["state"]["status"] in ("running", "paused")
+
+    def wait(self, record: Record, timeout: float | None = None) -> int:
+        """Block until the container's monitor has recorded its end; the exit status.
+        Raises TimeoutError after ``timeout`` seconds."""
+        st = record["state"]
+        pid, start = st.get("monitor_pid", 0), st.get("monitor_start", 0)
+        if st["status"] in ("running", "paused", "starting") and alive(pid, start):
+            import select
+
+            try:
+                pidfd = os.pidfd_open(pid)
+            except ProcessLookupError:
+                pidfd = -1
+            if pidfd >= 0:
+                try:
+                    if alive(pid, start) and not select.select([pidfd], [], [], timeout)[0]:
+                        raise TimeoutError
+                finally:
+                    os.close(pidfd)
+        elif st["status"] == "starting":
+            deadline = time.monotonic() + 30
+            while (r := self.store.load(record["id"])) and r["state"]["status"] == "starting" \
+                    and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if r is not None and r["state"]["status"] != "starting":
+                return self.wait(r, timeout)
+        final = self.store.load(record["id"])
+        if final is None:  # --rm removed it
+            return int(st.get("exit_code", 0)) if st["status"] == "exited" else 0
+        final = self._reconcile(final)
+        return int(final["state"].get("exit_code", 0))
+
+    def stop(self, record: Record, timeout: int | None = None) -> None:
+        """docker stop: the stop signal, then SIGKILL after ``timeout`` seconds."""
+        if record["state"]["status"] not in ("running", "paused"):
+            return
+        cfg = record.get("config", {})
+        if timeout is None:
+            t = cfg.get("stop_timeout")
+            timeout = DEFAULT_STOP_TIMEOUT if t is None else int(t)
+        sig = str(cfg.get("stop_signal") or "SIGTERM")
+        if record["state"].get("paused"):
+            self.unpause(record)
+        try:
+            if timeout != 0:
+                self.kill(record, sig)
+                self.wait(record, timeout if timeout > 0 else None)
+                return
+        except TimeoutError:
+            pass
+        except HutchError:
+            if not self.is_running(record):
+                return
+            raise
+        with _suppress_not_running(self, record):
+            self.kill(record, "KILL")
+        self.wait(record)
+
+    def restart(self, record: Record, timeout: int | None = None) -> None:
+        self.stop(record, timeout)
+        fresh = self.find(record["id"])
+        self.start(fresh)
+
+    def pause(self, record: Record) -> None:
+        self._freeze(record, "pause", True)
+
+    def unpause(self, record: Record) -> None:
+        self._freeze(record, "resume", False)
+
+    def _freeze(self, record: Record, verb: str, paused: bool) -> None:
+        if record["state"]["status"] not in ("running", "paused"):
+            raise HutchError(f"container {record['name']} is not running")
+        if bool(record["state"].get("paused")) == paused:
+            raise HutchError(f"container {record['name']} is {'already' if paused else 'not'} paused")
+        r = self.runtime(record).call(verb, record["id"])
+        if r.returncode != 0:
+            raise HutchError(f"cannot {verb} container {record['name']}: "
+                             f"{r.stderr.decode(errors='replace').strip()}")
+
+        def mark(rec: Record) -> None:
+            rec["state"].update(paused=paused, status="paused" if paused else "running")
+
+        self.store.update(record["id"], mark)
+
+    def rename(self, record: Record, new: str) -> None:
+        check_name(new)
+        with self.locked():
+            if any(r["name"] == new and r["id"] != record["id"] for r in self.store.all()):
+                raise HutchError(f'the container name "{new}" is already in use')
+            current = self.store.load(record["id"])
+            if current is None:
+                raise ContainerNotFound(record["name"])
+            current["name"] = new
+            self.store.save(current)
+
+    # ---- exec ---------------------------------------------------------------------------
+
+    def exec(self, record: Record, args: list[str], *, tty: bool = False, stdin: bool = False,
+             detach: bool = False, env: list[str] | None = None, user: str = "", workdir: str = "") -> int:
+        if record["state"]["status"] != "running":
+            raise HutchError(f"container {record['name']} is not running")
+        if not args:
+            raise HutchError("exec: no command given")
+        if tty and detach:
+            raise HutchError("exec -d -t is not supported: detach without a terminal, or attach")
+        cdir = os.path.join(self.dir, record["id"])
+        log = os.path.join(cdir, f"exec-{secrets.token_hex(4)}.log")
+        argv = ["exec"]
+        if tty:
+            argv.append("--tty")
+        if detach:
+            argv.append("--detach")
+        for e in env or []:
+            argv += ["--env", e if "=" in e else f"{e}={os.environ.get(e, '')}"]
+        if user:
+            argv += ["--user", user]
+        if workdir:
+            argv += ["--cwd", workdir]
+        runtime = self.runtime(record)
+        devnull = subprocess.DEVNULL
+        try:
+            code = subprocess.run(runtime.argv(*argv, record["id"], *args, log=log), check=False,
+                                  stdin=None if stdin or tty else devnull,
+                                  stdout=devnull if detach else None, stderr=devnull if detach else None
+                                  ).returncode
+            return failure_code(log, code) if code else 0
+        finally:
+            try:
+                os.unlink(log)
+            except FileNotFoundError:
+                pass
 
     # ---- rm -----------------------------------------------------------------------------
 
     def remove(self, ref: str, force: bool = False) -> str:
         record = self.find(ref)
-        if record["state"]["status"] == "running" and not force:
-            raise HutchError(f"cannot remove container {record['name']}: it is running (use -f)")
-        runtime = record.get("runtime") or find_runtime(self.runtime_name)
-        subprocess.run([runtime, "--root", os.path.join(self.runroot, "runtime"), "delete", "--force",
-                        record["id"]], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cdir = os.path.join(self.dir, record["id"])
-        self._unmount(os.path.join(cdir, "merged"))
-        shutil.rmtree(cdir, ignore_errors=True)
+        if record["state"]["status"] in ("running", "paused", "starting"):
+            if not force:
+                raise HutchError(f"cannot remove container {record['name']}: it is running "
+                                 f"(stop it first, or use -f)")
+            with _suppress_not_running(self, record):
+                self.kill(record, "KILL")
+            try:
+                self.wait(record, 10)
+            except TimeoutError:
+                pass
+        self.runtime(record).call("delete", "--force", record["id"])
+        with self.locked():
+            remove_container_dir(os.path.join(self.dir, record["id"]))
         return str(record["id"])
+
+
+class StartFailed(HutchError):
+    """The runtime could not start the container: docker's exit code with the message."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _suppress_not_running:
+    """Ignore a failure to signal a container that has just exited."""
+
+    def __init__(self, eng: Engine, record: Record) -> None:
+        self.eng, self.record = eng, record
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, err: object, _tb: object) -> bool:
+        return isinstance(err, HutchError) and not self.eng.is_running(self.record)
+
+
+def signal_number(sig: str) -> int:
+    """A signal given as docker takes it: 9, KILL, SIGKILL (any case)."""
+    import signal
+
+    s = sig.strip().upper()
+    if s.isdigit():
+        n = int(s)
+        if 0 < n < signal.NSIG:
+            return n
+        raise HutchError(f"invalid signal: {sig}")
+    name = s if s.startswith("SIG") else "SIG" + s
+    try:
+        return int(getattr(signal.Signals, name))
+    except AttributeError:
+        raise HutchError(f"invalid signal: {sig}") from None
+
+
+def _image_stop_signal(image_config: dict[str, Any]) -> str:
+    return str((image_config.get("config") or {}).get("StopSignal") or "")
+
+
+def _log_options(opts: dict[str, str]) -> tuple[int, int]:
+    """docker's json-file --log-opt max-size (bytes, k/m/g) and max-file."""
+    from hutch.cli.units import parse_ram
+
+    size, files = 0, 1
+    for key, value in opts.items():
+        if key == "max-size":
+            size = -1 if value == "-1" else parse_ram(value, "log-opt max-size")
+        elif key == "max-file":
+            try:
+                files = int(value)
+            except ValueError:
+                files = 0
+            if files < 1:
+                raise HutchError(f"invalid --log-opt max-file={value}: a number of at least 1")
+        else:
+            raise HutchError(f"unknown log option {key!r} for the json-file driver (max-size, max-file)")
+    if files > 1 and size <= 0:
+        raise HutchError("--log-opt max-file needs max-size")
+    return max(size, 0), files
+
+
+def _write_json(path: str, doc: object) -> None:
+    import json
+
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=2)
+    os.replace(tmp, path)

@@ -39,6 +39,7 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
     except (OSError, ValueError):
         spec = {}
     st = record["state"]
+    cfg = record.get("config", {})
     process = spec.get("process", {})
     res = spec.get("linux", {}).get("resources", {})
     user = process.get("user", {})
@@ -50,17 +51,18 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
         "State": {
             "Status": st["status"],
             "Running": st["status"] == "running",
-            "Paused": False,
+            "Paused": bool(st.get("paused", False)),
             "Restarting": False,
             "OOMKilled": bool(st.get("oom_killed", False)),
             "Dead": False,
             "Pid": int(st.get("pid", 0)),
             "ExitCode": int(st.get("exit_code", 0)),
-            "Error": "",
+            "Error": st.get("error", ""),
             "StartedAt": st.get("started_at", ""),
             "FinishedAt": st.get("finished_at", ""),
         },
         "Image": record["image_id"],
+        "LogPath": eng.log_path(record),
         "Name": "/" + record["name"],
         "Driver": "overlay",
         "Config": {
@@ -70,6 +72,10 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
             "Cmd": record.get("args", []),
             "Image": record["image"],
             "WorkingDir": process.get("cwd", "/"),
+            "Tty": bool(cfg.get("tty", False)),
+            "OpenStdin": bool(cfg.get("stdin", False)),
+            "StopSignal": cfg.get("stop_signal") or "SIGTERM",
+            **({"StopTimeout": cfg["stop_timeout"]} if cfg.get("stop_timeout") is not None else {}),
         },
         "Mounts": [{"Type": "bind" if m.get("type") == "bind" else m.get("type"), "Source": m.get("source"),
                     "Destination": m.get("destination"), "RW": "ro" not in (m.get("options") or [])}
@@ -78,6 +84,10 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
                                                    "/sys", "/sys/fs/cgroup")],
         "HostConfig": {
             "Runtime": record.get("runtime", ""),
+            "AutoRemove": bool(cfg.get("remove", False)),
+            "LogConfig": {"Type": "json-file", "Config": {
+                **({"max-size": str(cfg["log_max_size"])} if cfg.get("log_max_size") else {}),
+                **({"max-file": str(cfg["log_max_file"])} if cfg.get("log_max_file", 1) > 1 else {})}},
             "Memory": int(res.get("memory", {}).get("limit", 0)),
             "MemorySwap": int(res.get("memory", {}).get("swap", 0)),
             "NanoCpus": int(res.get("cpu", {}).get("quota", 0)) * 10000,

@@ -1,0 +1,66 @@
+"""docker's ways of showing times, sizes and tables."""
+
+from __future__ import annotations
+
+import time
+
+
+def ago(rfc3339: str) -> str:
+    """docker's "5 seconds ago", "About a minute ago" ("" for an unreadable time)."""
+    if len(rfc3339) < 19:
+        return ""
+    return duration(since(rfc3339)) + " ago"
+
+
+def size(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.3g}{unit}"
+        n /= 1000  # type: ignore[assignment]
+    return f"{n:.3g}TB"
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    return "".join(line + "\n" for line in lines)
+
+
+def duration(seconds: float) -> str:
+    """docker's units.HumanDuration: "Less than a second", "5 seconds", "About a minute"..."""
+    s = int(seconds)
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    m = s // 60
+    if m == 1:
+        return "About a minute"
+    if m < 60:
+        return f"{m} minutes"
+    h = m // 60
+    if h == 1:
+        return "About an hour"
+    if h < 48:
+        return f"{h} hours"
+    if h < 24 * 7 * 2:
+        return f"{h // 24} days"
+    if h < 24 * 30 * 2:
+        return f"{h // 24 // 7} weeks"
+    if h < 24 * 365 * 2:
+        return f"{h // 24 // 30} months"
+    return f"{h // 24 // 365} years"
+
+
+def since(rfc3339: str) -> float:
+    """Seconds from an RFC 3339 UTC time to now (0 if it cannot be read)."""
+    try:
+        then = time.mktime(time.strptime(rfc3339[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    except ValueError:
+        return 0.0
+    frac = rfc3339[19:].lstrip(".").rstrip("Z")
+    if frac.isdigit():
+        then += float("0." + frac)
+    return max(0.0, time.time() - then)

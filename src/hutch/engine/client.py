@@ -1,0 +1,119 @@
+"""The client side of an attach: what `hutch run` (in the foreground), `start -a` and
+`attach` do with the container's monitor socket.
+
+Output frames go to our stdout and stderr; our stdin goes to the container with ``-i``
+(its end closes the container's stdin, as docker's StdinOnce); with ``-t`` our terminal is
+in raw mode (so ^C reaches the container through its pty) and window size changes are
+sent on. Without a terminal, the signals a user sends to `hutch` (SIGINT, SIGTERM...) are
+passed to the container's init, as docker's ``--sig-proxy`` does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+
+from hutch.engine import attach
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from _socket import socket
+
+PROXIED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+
+
+def terminal_size() -> tuple[int, int] | None:
+    from hutch.process.console import get_size
+
+    for fd in (0, 1):
+        if os.isatty(fd):
+            with contextlib.suppress(OSError):
+                return get_size(fd)
+    return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            select.select([], [fd], [])
+        except BrokenPipeError:
+            return
+
+
+def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool = True) -> int | None:
+    """Copy until the monitor sends the exit status (returned), or None if it went away."""
+    import termios
+
+    from hutch.process.console import _raw, _Winch
+
+    fd = sock.fileno()
+    saved = termios.tcgetattr(0) if tty and stdin and os.isatty(0) else None
+    winch = _Winch() if tty and terminal_size() is not None else None
+    pidfd = -1
+    old_handlers: dict[int, object] = {}
+    if not tty and sig_proxy and pid:
+        with contextlib.suppress(OSError):
+            pidfd = os.pidfd_open(pid)
+
+        def proxy(signum: int, _frame: object) -> None:
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(pidfd, signum)
+
+        if pidfd >= 0:
+            for s in PROXIED:
+                with contextlib.suppress(ValueError):  # not the main thread
+                    old_handlers[s] = signal.signal(s, proxy)
+    frames = attach.Frames()
+    try:
+        if saved is not None:
+            termios.tcsetattr(0, termios.TCSANOW, _raw(saved))
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        if stdin:
+            poller.register(0, select.POLLIN)
+        if winch is not None:
+            winch.install()
+            if winch.read_fd >= 0:
+                poller.register(winch.read_fd, select.POLLIN)
+            size = terminal_size()
+            if size:
+                sock.sendall(attach.frame(attach.RESIZE, attach.resize_payload(*size)))
+        while True:
+            for ready, _ev in poller.poll():
+                if ready == fd:
+                    data = sock.recv(65536)
+                    if not data:
+                        return None
+                    for kind, payload in frames.feed(data):
+                        if kind == attach.STDOUT:
+                            _write_all(1, payload)
+                        elif kind == attach.STDERR:
+                            _write_all(2, payload)
+                        elif kind == attach.EXIT:
+                            return int(payload or b"0")
+                elif ready == 0:
+                    data = os.read(0, 65536)
+                    with contextlib.suppress(OSError):
+                        sock.sendall(attach.frame(attach.STDIN if data else attach.CLOSE_STDIN, data))
+                    if not data:
+                        poller.unregister(0)
+                elif winch is not None and ready == winch.read_fd:
+                    winch.drain()
+                    size = terminal_size()
+                    if size:
+                        with contextlib.suppress(OSError):
+                            sock.sendall(attach.frame(attach.RESIZE, attach.resize_payload(*size)))
+    finally:
+        if saved is not None:
+            termios.tcsetattr(0, termios.TCSANOW, saved)
+        if winch is not None:
+            winch.uninstall()
+        for signum, handler in old_handlers.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        if pidfd >= 0:
+            os.close(pidfd)

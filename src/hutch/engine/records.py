@@ -1,0 +1,86 @@
+"""The engine's container records: ROOT/containers/<id>/container.json, one per container.
+
+Every change is a read-modify-write under one flock (ROOT/containers/lock), so two `hutch`
+commands and the containers' monitors never lose each other's updates; files are replaced
+atomically, so a reader never sees half a record. Kept small: the per-container monitor
+imports it, and every module it imports costs memory in each monitor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from hutch import filelock
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import contextlib
+    from collections.abc import Callable
+    from typing import Any
+
+    Record = dict[str, Any]
+
+
+class Records:
+    def __init__(self, directory: str) -> None:
+        self.dir = directory
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        return filelock.locked(self.dir)
+
+    def path(self, cid: str) -> str:
+        return os.path.join(self.dir, cid, "container.json")
+
+    def load(self, cid: str) -> Record | None:
+        try:
+            with open(self.path(cid)) as f:
+                record: Record = json.load(f)
+        except (OSError, ValueError):
+            return None
+        return record
+
+    def all(self) -> list[Record]:
+        try:
+            ids = os.listdir(self.dir)
+        except FileNotFoundError:
+            return []
+        out = [r for r in map(self.load, ids) if r is not None]
+        out.sort(key=lambda r: str(r.get("created", "")), reverse=True)
+        return out
+
+    def save(self, record: Record) -> None:
+        """Write ``record`` (the caller holds the lock)."""
+        path = self.path(record["id"])
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(record, f, indent=2)
+        os.replace(tmp, path)
+
+    def update(self, cid: str, change: Callable[[Record], None]) -> Record | None:
+        """Apply ``change`` to the record as it is on disk now, under the lock; None when the
+        container is gone."""
+        with self.locked():
+            record = self.load(cid)
+            if record is None:
+                return None
+            change(record)
+            self.save(record)
+            return record
+
+
+def process_start_time(pid: int) -> int:
+    """Field 22 of /proc/PID/stat (clock ticks after boot): with the pid it names one
+    process for good, since a pid can be reused but not at the same start time. 0 if gone
+    (or a zombie: it has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return 0
+    fields = stat[stat.rindex(b")") + 2:].split()
+    return 0 if fields[0] in (b"Z", b"X") else int(fields[19])
+
+
+def alive(pid: int, start_time: int) -> bool:
+    return pid > 0 and start_time > 0 and process_start_time(pid) == start_time

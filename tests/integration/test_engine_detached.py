@@ -1,0 +1,296 @@
+"""`hutch` with its per-container monitor: detached containers, logs, exec, the lifecycle
+verbs, terminals, signals, OOM, and state that outlives the `hutch` process.
+
+Each test has its own store and runtime state (the `hutch` fixture); at its end no
+container, monitor, mount or cgroup of it is left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_engine import HUTCH, Hutch, _import, hutch  # noqa: F401
+
+pytestmark = pytest.mark.root
+
+LOOP = "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done"
+
+
+def _until(cond: Callable[[], object], timeout: float = 15.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _state(h: Hutch, ref: str) -> dict[str, object]:
+    doc: dict[str, object] = json.loads(h("inspect", ref).stdout)[0]["State"]
+    return doc
+
+
+def _monitors(root: Path) -> list[int]:
+    """Pids of monitors of containers of this store."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"hutch.engine.monitor" in cmd and any(str(root).encode() in c for c in cmd):
+            out.append(int(pid))
+    return out
+
+
+def test_detached_container_outlives_hutch_and_logs(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    cid = hutch("run", "-d", "--name", "ticker", "hbox:1", "sh", "-c", LOOP).stdout.strip()
+    assert len(cid) == 64
+    _until(lambda: "tick 3" in hutch("logs", "ticker").stdout, what="output in the log")
+    ps = hutch("ps").stdout.splitlines()
+    assert len(ps) == 2 and ps[1].startswith(cid[:12]) and " Up " in ps[1] and ps[1].endswith("ticker")
+    # the monitor is nobody's child but init's (or a subreaper's): `hutch run -d` has exited
+    [mon] = _monitors(hutch.root)
+    assert Path(f"/proc/{mon}/status").read_text().count(f"PPid:\t{os.getpid()}\n") == 0
+    state = _state(hutch, "ticker")
+    assert state["Running"] is True and state["Status"] == "running" and int(state["Pid"]) > 0  # type: ignore[call-overload]
+    # the log is docker's json-file
+    log = hutch.root / "containers" / cid / f"{cid}-json.log"
+    first = json.loads(log.read_text().splitlines()[0])
+    assert first["log"] == "tick 0\n" and first["stream"] == "stdout" and first["time"].endswith("Z")
+    assert json.loads(hutch("inspect", cid[:8]).stdout)[0]["LogPath"] == str(log)
+    tail = hutch("logs", "--tail", "2", "ticker").stdout.splitlines()
+    assert len(tail) == 2 and all(t.startswith("tick ") for t in tail)
+    stamped = hutch("logs", "-t", "--tail", "1", "ticker").stdout.split()
+    assert stamped[0].endswith("Z") and stamped[1] == "tick"
+    hutch("stop", "-t", "1", "ticker")
+    state = _state(hutch, "ticker")
+    assert state["Status"] == "exited" and state["ExitCode"] == 137  # sh as pid 1 ignores SIGTERM
+    assert _monitors(hutch.root) == []
+
+
+def test_stop_signal_timeout_kill_wait(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    trap = "trap 'echo got-$1; exit $2' {}; echo ready; while true; do sleep 0.1; done"
+    hutch("run", "-d", "--name", "t", "hbox:1", "sh", "-c", trap.format("TERM"), "-", "TERM", "3")
+    _until(lambda: "ready" in hutch("logs", "t").stdout)
+    hutch("stop", "t")
+    assert hutch("wait", "t").stdout == "3\n"
+    assert "got-TERM" in hutch("logs", "t").stdout
+    # --stop-signal, and --stop-timeout for a container that ignores it
+    hutch("run", "-d", "--name", "u", "--stop-signal", "USR1", "hbox:1", "sh", "-c", trap.format("USR1"),
+          "-", "USR1", "4")
+    _until(lambda: "ready" in hutch("logs", "u").stdout)
+    hutch("stop", "u")
+    assert hutch("wait", "u").stdout == "4\n"
+    hutch("run", "-d", "--name", "v", "--stop-timeout", "1", "hbox:1", "sh", "-c", "sleep 1000")
+    t0 = time.monotonic()
+    hutch("stop", "v")
+    assert time.monotonic() - t0 < 8 and hutch("wait", "v").stdout == "137\n"
+    # kill -s: the signal reaches the container's init, which handles it
+    hutch("start", "t")
+    _until(lambda: hutch("logs", "t").stdout.count("ready") == 2)
+    hutch("kill", "-s", "SIGTERM", "t")
+    assert hutch("wait", "t").stdout == "3\n"
+    r = hutch("kill", "-s", "NOPE", "t", check=False)
+    assert r.returncode == 1 and "invalid signal: NOPE" in r.stderr
+    r = hutch("kill", "t", check=False)
+    assert r.returncode == 1 and "is not running" in r.stderr
+
+
+def test_start_restart_keeps_the_writable_layer_and_log(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "--name", "c", "hbox:1", "sh", "-c", "echo run >> /count; cat /count | wc -l")
+    assert hutch("logs", "c").stdout.split() == ["1"]  # a foreground container is logged too
+    hutch("start", "c")
+    assert hutch("wait", "c").stdout == "0\n"
+    r = hutch("start", "-a", "c")
+    assert r.stdout.split() == ["3"]
+    assert hutch("logs", "c").stdout.split() == ["1", "2", "3"]
+    hutch("create", "--name", "made", "hbox:1", "sh", "-c", LOOP)
+    assert "Created" in hutch("ps", "-a").stdout
+    hutch("start", "made")
+    _until(lambda: "tick 1" in hutch("logs", "made").stdout)
+    before = _state(hutch, "made")["Pid"]
+    hutch("restart", "-t", "0", "made")
+    after = _state(hutch, "made")
+    assert after["Running"] is True and after["Pid"] != before
+    hutch("rm", "-f", "made")
+
+
+def test_exec(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "-d", "--name", "e", "-e", "FROM_RUN=1", "hbox:1", "sleep", "1000")
+    r = hutch("exec", "-e", "X=y", "-w", "/tmp", "-u", "1000:1000", "e", "sh", "-c",
+              "echo $X $FROM_RUN; pwd; id -u; id -g; exit 5", check=False)
+    assert r.returncode == 5 and r.stdout.split() == ["y", "1", "/tmp", "1000", "1000"], r.stderr
+    r = hutch("exec", "-i", "e", "sh", "-c", "tr a-z A-Z", input=b"from stdin\n")
+    assert r.stdout == "FROM STDIN\n"
+    assert hutch("exec", "e", "sh", "-c", "cat; echo done", input=b"ignored\n").stdout == "done\n"  # no -i
+    hutch("exec", "-d", "e", "sh", "-c", "echo bg > /bg; sleep 1000")
+    _until(lambda: hutch("exec", "e", "cat", "/bg", check=False).stdout == "bg\n")
+    r = hutch("exec", "e", "nosuchcmd", check=False)
+    assert r.returncode == 127, r.stderr
+    top = hutch("top", "e").stdout.splitlines()
+    assert top[0].split()[:3] == ["UID", "PID", "PPID"] and any("sleep 1000" in line for line in top[1:])
+    stats = hutch("stats", "--no-stream", "e").stdout.splitlines()
+    assert stats[0].startswith("CONTAINER ID") and stats[1].split()[1] == "e"
+    assert int(stats[1].split()[-1]) >= 2  # pids: the init and the exec'd sleep
+    hutch("stop", "-t", "0", "e")
+    r = hutch("exec", "e", "true", check=False)
+    assert r.returncode == 126 and "is not running" in r.stderr
+
+
+def test_pause_unpause_rename_port_ps_format(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    cid = hutch("run", "-d", "--name", "p", "hbox:1", "sh", "-c", LOOP).stdout.strip()
+    _until(lambda: "tick 1" in hutch("logs", "p").stdout)
+    hutch("pause", "p")
+    assert _state(hutch, "p")["Paused"] is True and "(Paused)" in hutch("ps").stdout
+    n = len(hutch("logs", "p").stdout.splitlines())
+    time.sleep(0.5)
+    assert len(hutch("logs", "p").stdout.splitlines()) == n  # frozen
+    assert "already paused" in hutch("pause", "p", check=False).stderr
+    hutch("unpause", "p")
+    _until(lambda: len(hutch("logs", "p").stdout.splitlines()) > n, what="ticks after unpause")
+    hutch("rename", "p", "q")
+    assert hutch("ps", "--format", "{{.Names}} {{.State}}").stdout == "q running\n"
+    doc = json.loads(hutch("ps", "--format", "json").stdout)
+    assert doc["ID"] == cid[:12] and doc["Names"] == "q"
+    assert hutch("ps", "-q", "--no-trunc").stdout == cid + "\n"
+    assert hutch("ps", "--format", "table {{.ID}}\t{{.Names}}").stdout.splitlines()[0].split() == \
+        ["CONTAINER", "ID", "NAMES"]
+    assert hutch("port", "q").stdout == ""
+    hutch("run", "-d", "--name", "other", "hbox:1", "sleep", "1000")
+    r = hutch("rename", "q", "other", check=False)
+    assert r.returncode == 1 and 'name "other" is already in use' in r.stderr
+
+
+def test_rm_after_exit_and_oom(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "-d", "--rm", "--name", "gone", "hbox:1", "sh", "-c", "exit 0")
+    _until(lambda: hutch("ps", "-a", "-q").stdout == "", what="--rm to remove the container")
+    r = hutch("run", "--name", "hog", "-m", "8m", "--memory-swap", "8m", "hbox:1", "sh", "-c",
+              "x=a; while true; do x=$x$x; done", check=False)
+    assert r.returncode == 137
+    state = _state(hutch, "hog")
+    assert state["OOMKilled"] is True and state["ExitCode"] == 137
+
+
+def test_terminal_and_stdin(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    cmd = (f"stty rows 33 cols 101; {HUTCH} --root {hutch.root} --runroot {hutch.runroot} "
+           f"run -it --rm hbox:1 sh -c 'tty; stty size; exit 6'")
+    with subprocess.Popen(["sleep", "5"], stdout=subprocess.PIPE) as feeder:
+        r = subprocess.run(["script", "-eqc", cmd, "/dev/null"], stdin=feeder.stdout, capture_output=True,
+                           timeout=60, check=False)
+        feeder.kill()
+    assert r.returncode == 6, r.stdout
+    assert r.stdout.split() == [b"/dev/pts/0", b"33", b"101"], r.stdout
+    # typed input reaches a shell on the container's terminal
+    cmd = f"{HUTCH} --root {hutch.root} --runroot {hutch.runroot} run -it --rm hbox:1 sh"
+    r = subprocess.run(["script", "-eqc", cmd, "/dev/null"], input=b"echo hi-$((6*7))\nexit 9\n",
+                       capture_output=True, timeout=60, check=False)
+    assert r.returncode == 9 and b"hi-42" in r.stdout, r.stdout
+    # -i without a terminal: stdin is a pipe, closed at our EOF
+    assert hutch("run", "-i", "--rm", "hbox:1", "sh", "-c", "wc -l", input=b"a\nb\n").stdout.strip() == "2"
+    # -t without -i: output through the pty, no stdin
+    assert hutch("run", "-t", "--rm", "hbox:1", "tty").stdout.strip() == "/dev/pts/0"
+    r = hutch("run", "-it", "--rm", "hbox:1", "true", check=False)
+    assert r.returncode == 125 and "not a TTY" in r.stderr
+
+
+def test_signals_reach_the_container_from_a_foreground_run(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    argv = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "run", "--rm", "hbox:1",
+            "sh", "-c", "trap 'echo got-int; exit 42' INT; echo ready; while true; do sleep 0.1; done"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        assert p.stdout is not None
+        assert p.stdout.readline() == b"ready\n"
+        p.send_signal(signal.SIGINT)
+        out, _err = p.communicate(timeout=30)
+    assert p.returncode == 42 and out == b"got-int\n"
+
+
+def test_log_rotation(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    cid = hutch("run", "--name", "l", "--log-opt", "max-size=2k", "--log-opt", "max-file=3", "hbox:1", "sh",
+                "-c", "i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done").stdout
+    assert cid.splitlines()[-1] == "line-299"
+    d = hutch.root / "containers" / json.loads(hutch("inspect", "l").stdout)[0]["Id"]
+    logs = sorted(p.name for p in d.glob("*-json.log*"))
+    assert len(logs) == 3 and all((d / n).stat().st_size <= 2048 for n in logs), logs
+    kept = hutch("logs", "l").stdout.splitlines()
+    assert kept[-1] == "line-299" and 0 < len(kept) < 300
+    assert kept == [f"line-{i}" for i in range(300 - len(kept), 300)]  # oldest dropped, in order
+    for bad, words in ((["--log-opt", "max-file=x", "--log-opt", "max-size=1k"], "max-file"),
+                       (["--log-opt", "colour=red"], "unknown log option"),
+                       (["--log-opt", "max-size=lots"], "max-size")):
+        r = hutch("run", "--rm", *bad, "hbox:1", "true", check=False)
+        assert r.returncode == 125 and words in r.stderr and "Traceback" not in r.stderr
+    assert hutch("ps", "-a", "-q").stdout.split() == [json.loads(hutch("inspect", "l").stdout)[0]["Id"][:12]]
+
+
+def test_follow(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "-d", "--name", "f", "hbox:1", "sh", "-c",
+          "for i in 1 2 3 4 5; do echo n$i; sleep 0.2; done")
+    r = hutch("logs", "-f", "f")
+    assert r.stdout.split() == ["n1", "n2", "n3", "n4", "n5"]
+
+
+def test_lost_monitor_and_concurrent_runs(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "-d", "--name", "orphan", "hbox:1", "sleep", "1000")
+    init_pid = int(_state(hutch, "orphan")["Pid"])  # type: ignore[call-overload]
+    [mon] = _monitors(hutch.root)
+    os.kill(mon, signal.SIGKILL)
+    _until(lambda: not Path(f"/proc/{mon}").exists()
+           or Path(f"/proc/{mon}/stat").read_text().split()[2] == "Z")
+    ps = hutch("ps", "-a").stdout
+    assert "Exited (255)" in ps, ps
+    _until(lambda: not Path(f"/proc/{init_pid}").exists()
+           or Path(f"/proc/{init_pid}/stat").read_text().split()[2] == "Z", what="the orphan to be killed")
+    # two runs of one name at once: one wins; five runs at once: five intact records
+    base = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot]
+    procs = [subprocess.Popen([*base, "run", "-d", "--name", "same", "hbox:1", "sleep", "1000"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    procs += [subprocess.Popen([*base, "run", "-d", "hbox:1", "sleep", "1000"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(5)]
+    results = [(p.wait(timeout=60), p.stderr.read() if p.stderr else b"") for p in procs]
+    for p in procs:
+        for f in (p.stdout, p.stderr):
+            if f:
+                f.close()
+    assert sorted(code for code, _ in results[:2]) == [0, 125]
+    assert all(code == 0 for code, _ in results[2:]), results
+    running = hutch("ps", "-q").stdout.split()
+    assert len(running) == 6
+
+
+def test_bad_input_leaves_nothing(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    for verb in (["start"], ["stop"], ["restart"], ["kill"], ["wait"], ["pause"], ["unpause"], ["logs"],
+                 ["exec", "-x"], ["top"], ["port"], ["rename", "-x"], ["attach"]):
+        argv = [verb[0], "nosuch", *verb[1:]] if verb[0] != "exec" else ["exec", "nosuch", "true"]
+        if verb[0] == "rename":
+            argv = ["rename", "nosuch", "x"]
+        r = hutch(*argv, check=False)
+        assert r.returncode != 0 and "No such container: nosuch" in r.stderr, (argv, r.stderr)
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r = hutch("run", "-d", "--stop-signal", "BOGUS", "hbox:1", "true", check=False)
+    assert r.returncode == 125 and "invalid signal" in r.stderr
+    hutch("run", "-d", "--name", "x", "hbox:1", "sleep", "1000")
+    r = hutch("exec", "-d", "-t", "x", "true", check=False)
+    assert r.returncode == 125 and "not supported" in r.stderr
+    r = hutch("run", "-d", "hbox:1", "nosuchcommand", check=False)
+    assert r.returncode == 127, r.stderr
+    assert len(hutch("ps", "-a", "-q").stdout.split()) == 2  # x, and the failed one (as docker: created)
