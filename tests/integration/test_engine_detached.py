@@ -45,7 +45,7 @@ def _monitors(root: Path) -> list[int]:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"hutch.engine.monitor" in cmd and any(str(root).encode() in c for c in cmd):
+        if any(b"hutch.engine.monitor" in c for c in cmd) and any(str(root).encode() in c for c in cmd):
             out.append(int(pid))
     return out
 

@@ -8,6 +8,7 @@ failures, as docker); `run` exits with the container's status.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from hutch.cli import engine_containers
@@ -192,8 +193,19 @@ def _run(eng: Engine, a: argparse.Namespace) -> int:
     try:
         if a.tty and a.interactive and not a.detach and not sys.stdin.isatty():
             raise HutchError("the input device is not a TTY (use -i without -t)")
-        return eng.run(a.image, run_options(a), name=a.name, detach=a.detach,
-                       sig_proxy=a.sig_proxy == "true", **run_settings(a))
+        if a.detach:
+            record = eng.create(a.image, run_options(a), a.name, **run_settings(a))
+            try:
+                eng.start(record)
+            except StartFailed:
+                if a.rm:
+                    with contextlib.suppress(HutchError):  # the monitor may have removed it
+                        eng.remove(record["id"], force=True)
+                raise
+            print(record["id"])
+            return 0
+        return eng.run(a.image, run_options(a), name=a.name, sig_proxy=a.sig_proxy == "true",
+                       **run_settings(a))
     except StartFailed as err:
         sys.stderr.write(f"hutch: {err}\n")
         return err.code

@@ -273,7 +273,7 @@ def _exec(eng: Engine, a: argparse.Namespace) -> int:
         if a.tty and not a.detach and not sys.stdin.isatty():
             raise HutchError("the input device is not a TTY (use -i without -t)")
         return eng.exec(record, args, tty=a.tty, stdin=a.interactive, detach=a.detach, env=a.env,
-                        user=a.user, workdir=a.workdir)
+                        user=a.user, workdir=a.workdir)[0]
     except HutchError as err:
         sys.stderr.write(f"Error: {err}\n")
         return 126 if "not running" in str(err) else 125

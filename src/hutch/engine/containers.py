@@ -45,6 +45,11 @@ __all__ = ["DEFAULT_ROOT", "DEFAULT_RUNROOT", "ContainerNotFound", "Engine", "fa
 DEFAULT_ROOT = "/var/lib/hutch"
 DEFAULT_RUNROOT = "/run/hutch-engine"
 DEFAULT_STOP_TIMEOUT = 10
+# The monitor runs with -I -S (no site: less to import, less memory in every monitor), so it
+# is told where hutch is; "hutch.engine.monitor" in its command line names it in `ps`.
+_SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_MONITOR = ("import sys; sys.path.insert(0, {!r}); import hutch.engine.monitor as m; "
+            "sys.exit(m.main(sys.argv[1]))")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -197,7 +202,7 @@ class Engine:
         env = dict(os.environ)
         env["HUTCH_MONITOR_STATUS_FD"] = str(w_fd)
         with open(os.path.join(cdir, "monitor.log"), "ab") as log:
-            first = subprocess.Popen([sys.executable, "-I", "-m", "hutch.engine.monitor", cdir],
+            first = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MONITOR.format(_SRC), cdir],
                                      stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w_fd,),
                                      env=env, start_new_session=True)
         os.close(w_fd)
@@ -226,21 +231,18 @@ class Engine:
         raise StartFailed(125, f"the container's monitor failed (see {cdir}/monitor.log)")
 
     def run(self, image_ref: str, opts: ocispec.RunOptions, name: str | None = None, *,
-            remove: bool = False, detach: bool = False, tty: bool = False, stdin: bool = False,
+            remove: bool = False, tty: bool = False, stdin: bool = False,
             sig_proxy: bool = True, log_opts: dict[str, str] | None = None, stop_signal: str = "",
             stop_timeout: int | None = None) -> int:
-        """`hutch run`: detached, print the id; else attach and return the exit status."""
+        """`hutch run` attached: the container's exit status (`run -d` is create + start)."""
         record = self.create(image_ref, opts, name, remove=remove, tty=tty, stdin=stdin, log_opts=log_opts,
                              stop_signal=stop_signal, stop_timeout=stop_timeout)
         try:
-            started = self.start(record, attach=not detach)
+            started = self.start(record, attach=True)
         except StartFailed:
             if remove:
                 self._remove_created(record)
             raise
-        if detach:
-            print(record["id"], flush=True)
-            return 0
         return self.attached(started, stdin=stdin, tty=tty, sig_proxy=sig_proxy)
 
     def attached(self, started: Started, *, stdin: bool, tty: bool, sig_proxy: bool = True) -> int:
@@ -390,7 +392,10 @@ class Engine:
     # ---- exec ---------------------------------------------------------------------------
 
     def exec(self, record: Record, args: list[str], *, tty: bool = False, stdin: bool = False,
-             detach: bool = False, env: list[str] | None = None, user: str = "", workdir: str = "") -> int:
+             detach: bool = False, env: list[str] | None = None, user: str = "", workdir: str = "",
+             capture: bool = False, input: bytes | None = None) -> tuple[int, bytes]:
+        """Run ``args`` in the running container: its exit status (docker's 126/127 when it
+        cannot be run), and with ``capture`` its stdout and stderr together."""
         if record["state"]["status"] != "running":
             raise HutchError(f"container {record['name']} is not running")
         if not args:
@@ -412,12 +417,12 @@ class Engine:
             argv += ["--cwd", workdir]
         runtime = self.runtime(record)
         devnull = subprocess.DEVNULL
+        out: Any = subprocess.PIPE if capture else devnull if detach else None
         try:
-            code = subprocess.run(runtime.argv(*argv, record["id"], *args, log=log), check=False,
-                                  stdin=None if stdin or tty else devnull,
-                                  stdout=devnull if detach else None, stderr=devnull if detach else None
-                                  ).returncode
-            return failure_code(log, code) if code else 0
+            r = subprocess.run(runtime.argv(*argv, record["id"], *args, log=log), check=False, input=input,
+                               stdin=None if stdin or tty or input is not None else devnull, stdout=out,
+                               stderr=subprocess.STDOUT if capture else out)
+            return (failure_code(log, r.returncode) if r.returncode else 0), r.stdout or b""
         finally:
             try:
                 os.unlink(log)

@@ -29,8 +29,6 @@ import errno
 import json
 import os
 import select
-import signal
-import subprocess
 import sys
 import time
 
@@ -40,7 +38,10 @@ from hutch.engine.records import Records, process_start_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal as _signal
     from typing import Any
+else:  # not signal or subprocess: their enum and selectors imports cost every monitor memory
+    import _signal
 
 STATUS_FD_ENV = "HUTCH_MONITOR_STATUS_FD"
 DRAIN_SECONDS = 2.0  # after the init's exit, how long output may still arrive
@@ -84,11 +85,11 @@ class Monitor:
         console_dir = ""
         child_fds: list[int] = []
         if tty:
-            import tempfile
-
-            console_dir = tempfile.mkdtemp(prefix="hutch-cs-")  # short: runc needs < 108 bytes
+            console_dir = f"/tmp/hutch-cs-{os.urandom(6).hex()}"  # short: runc needs < 108 bytes
+            os.mkdir(console_dir, 0o700)
             console = attach.listen(os.path.join(console_dir, "console"))
-            stdio = [subprocess.DEVNULL] * 3
+            null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+            stdio = child_fds = [null, null, null]
         else:
             if want_stdin:
                 r, self.stdin_fd = os.pipe2(os.O_CLOEXEC)
@@ -106,13 +107,12 @@ class Monitor:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(self.cdir, "runtime.log"))
         try:
-            proc = subprocess.Popen(self.runtime(*argv, self.cid, log=True), stdin=stdio[0], stdout=stdio[1],
-                                    stderr=stdio[2], close_fds=True)
-            for fd in child_fds:
+            proc = spawn(self.runtime(*argv, self.cid, log=True), stdio)
+            for fd in set(child_fds):
                 os.close(fd)
             if console is not None:
                 self.master = self._receive_console(console, proc)
-            code = proc.wait()
+            code = wait_status(proc)
         finally:
             if console is not None:
                 console.close()
@@ -131,7 +131,7 @@ class Monitor:
         except (OSError, ValueError) as err:
             raise _Failed(125, f"the OCI runtime wrote no pid file: {err}") from err
 
-    def _receive_console(self, console: Any, proc: subprocess.Popen[bytes]) -> int:
+    def _receive_console(self, console: Any, proc: int) -> int:
         from hutch.process.console import recv_fd
 
         while True:
@@ -145,7 +145,7 @@ class Monitor:
 
                     set_size(master, int(size[0]), int(size[1]))
                 return master
-            if proc.poll() is not None:
+            if os.waitid(os.P_PID, proc, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
                 return -1  # failed before it connected: its status says why
 
     # ---- the loop -----------------------------------------------------------------------
@@ -195,11 +195,9 @@ class Monitor:
 
     def _reap(self, pid: int) -> int:
         try:
-            _pid, wstatus = os.waitpid(pid, 0)
+            return wait_status(pid)
         except ChildProcessError:  # not our child (a runtime that kept it): no status to read
             return 255
-        code = os.waitstatus_to_exitcode(wstatus)
-        return 128 - code if code < 0 else code
 
     @staticmethod
     def _reap_orphans() -> None:
@@ -351,8 +349,11 @@ class Monitor:
 
     def finish(self, code: int, oom: bool, error: str = "") -> None:
         """Delete the runtime's container, unmount, record the end (or remove it all)."""
-        subprocess.run(self.runtime("delete", "--force", self.cid), stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+        try:
+            wait_status(spawn(self.runtime("delete", "--force", self.cid), [null, null, null]))
+        finally:
+            os.close(null)
         self.log.close()
         from hutch._sys.mount import umount2
 
@@ -378,6 +379,31 @@ class Monitor:
             self._drop(fd)
 
 
+# what the monitor ignores, set back to default for the runtime (and so the container)
+_IGNORED = (_signal.SIGINT, _signal.SIGHUP, _signal.SIGQUIT, _signal.SIGTSTP, _signal.SIGTTIN,
+            _signal.SIGTTOU)
+
+
+def spawn(argv: list[str], stdio: list[int]) -> int:
+    """Start ``argv`` with ``stdio`` as its fds 0-2 (every other fd of ours is CLOEXEC) and
+    every signal at its default; its pid. (posix_spawn: no subprocess module in a monitor.)"""
+    actions = [(os.POSIX_SPAWN_DUP2, fd, i) for i, fd in enumerate(stdio)]
+    return os.posix_spawn(argv[0], argv, os.environ, file_actions=actions,
+                          setsigdef=(*_IGNORED, _signal.SIGPIPE, _signal.SIGXFSZ), setsigmask=())
+
+
+def wait_status(pid: int) -> int:
+    """Reap ``pid``; its exit status (128+N for signal N)."""
+    while True:
+        try:
+            _pid, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
 class _Failed(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
@@ -396,8 +422,10 @@ def main(cdir: str) -> int:
     with open(os.path.join(cdir, "monitor.json")) as f:
         cfg = json.load(f)
     _detach()
-    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
-        signal.signal(sig, signal.SIG_IGN)
+    if status_fd >= 0:
+        os.set_inheritable(status_fd, False)  # the runtime must not hold it
+    for sig in _IGNORED:
+        _signal.signal(sig, _signal.SIG_IGN)
     from hutch._sys.creds import prctl
 
     prctl(_PR_SET_CHILD_SUBREAPER, 1)

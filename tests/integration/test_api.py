@@ -1,0 +1,79 @@
+"""The Python API (`import hutch`) on real containers: the README's example, and what
+docker-py users rely on (run's output and ContainerError, detach, exec_run, logs, wait,
+stop, context managers that clean up)."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import hutch
+from tests.support.leaks import find_leaks
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def client(tmp_path: Path, rootfs_template: Path) -> Iterator[hutch.Client]:
+    runroot = f"/run/hutch-apitest-{secrets.token_hex(4)}"
+    c = hutch.Client(root=str(tmp_path / "store"), runroot=runroot)
+    tarball = tmp_path / "rootfs.tar"
+    with tarfile.open(tarball, "w") as t:
+        t.add(rootfs_template, arcname=".")
+    c.images.import_tarball(tarball, "box:1")
+    try:
+        yield c
+    finally:
+        ids = [x.id for x in c.containers.list(all=True)]
+        for x in c.containers.list(all=True):
+            x.remove(force=True, missing_ok=True)
+        leaks = find_leaks(ids, markers=[str(tmp_path / "store")])
+        shutil.rmtree(runroot, ignore_errors=True)
+        assert not leaks, leaks
+
+
+def test_import_is_lazy() -> None:
+    """`import hutch` loads no engine code until the API is used (the runtime imports hutch.*)."""
+    code = "import sys, hutch; print(any(m.startswith('hutch.') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_run_in_the_foreground(client: hutch.Client) -> None:
+    assert client.containers.run("box:1", ["echo", "hello"], remove=True) == b"hello\n"
+    with pytest.raises(hutch.ContainerError) as err:
+        client.containers.run("box:1", "sh -c 'echo bad >&2; exit 3'", remove=True)
+    assert err.value.exit_status == 3 and err.value.output == b"bad\n"
+    assert client.containers.list(all=True) == []  # remove=True
+    out = client.containers.run("box:1", ["sh", "-c", "echo $A; hostname"], environment={"A": "b"},
+                                hostname="apibox")
+    assert out == b"b\napibox\n"
+    assert [c.status for c in client.containers.list(all=True)] == ["exited"]
+
+
+def test_detached_exec_logs_stop_and_cleanup(client: hutch.Client) -> None:
+    with client.containers.run("box:1", ["sh", "-c", "echo started; sleep 1000"], detach=True,
+                               name="api", mem_limit="64m") as c:
+        assert c.status == "running" and c.name == "api" and len(c.id) == 64
+        assert client.containers.get("api").id == c.id and client.containers.get(c.short_id).id == c.id
+        r = c.exec_run(["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
+                        "/sys/fs/cgroup/memory.max 2>/dev/null; exit 4"])
+        assert r.exit_code == 4 and r.output.split()[0] in (b"67108864",)
+        assert c.exec_run("cat", stdin=b"piped\n") == hutch.ExecResult(0, b"piped\n")
+        assert c.logs() == b"started\n"
+        assert c.attrs["State"]["Running"] is True
+        c.stop(timeout=0)
+        assert c.status == "exited" and c.exit_code == 137 and c.wait() == 137
+        c.start()
+        assert c.status == "running"
+    with pytest.raises(hutch.ContainerNotFound):
+        client.containers.get("api")  # the block removed it, running or not
+    with pytest.raises(hutch.HutchError, match="No such image"):
+        client.containers.run("nosuch:1", ["true"])
