@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 
+from hutch.cli import engine_commit
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
@@ -69,6 +70,7 @@ def parser() -> argparse.ArgumentParser:
     rm = sub.add_parser("rm", help="remove containers")
     rm.add_argument("-f", "--force", action="store_true")
     rm.add_argument("containers", nargs="+")
+    engine_commit.add_parsers(sub)
     return p
 
 
@@ -306,6 +308,7 @@ COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "ps": _ps,
     "rm": _rm,
 }
+COMMANDS.update(engine_commit.COMMANDS)
 
 
 def dispatch(a: argparse.Namespace) -> int:
