@@ -3,6 +3,7 @@ its own store and runroot per test, everything removed at the end)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -238,3 +239,190 @@ def test_container_aliases(hutch: Hutch) -> None:  # noqa: F811
     r = hutch("container", "inspect", "hbox:1", check=False)
     assert r.returncode == 1 and "No such container: hbox:1" in r.stderr
     assert hutch("container", "rm", "al").stdout.strip() == "al"
+
+
+# ---- cp ---------------------------------------------------------------------------------
+
+SETUP = ("mkdir -p /d/sub; echo f > /d/f; echo g > /d/sub/g; ln /d/f /d/hard; echo file > /file; "
+         "ln -s /file /lnk; chown 7:8 /file; chmod 640 /file")
+
+
+def _upper(h: Hutch, name: str) -> Path:
+    [doc] = json.loads(h("inspect", name).stdout)
+    return h.root / "containers" / doc["Id"] / "upper"
+
+
+def test_cp_out_of_a_stopped_container(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "--name", "c", "hbox:1", "sh", "-c", SETUP)
+    out = tmp_path / "out"
+    out.mkdir()
+    hutch("cp", "c:/file", str(out / "renamed"))  # a file to a new name
+    assert (out / "renamed").read_text() == "file\n"
+    st = os.stat(out / "renamed")
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (0, 0, 0o640)  # the caller's ids, the mode kept
+    hutch("cp", "-a", "c:/file", str(out))  # into a directory; -a keeps the owner
+    st = os.stat(out / "file")
+    assert (st.st_uid, st.st_gid) == (7, 8)
+    hutch("cp", "c:/d", str(out / "newdir"))  # a directory to a new name: its contents
+    assert (out / "newdir" / "sub" / "g").read_text() == "g\n"
+    assert os.stat(out / "newdir" / "f").st_ino == os.stat(out / "newdir" / "hard").st_ino
+    hutch("cp", "c:/d", str(out))  # into an existing directory: out/d
+    assert (out / "d" / "f").read_text() == "f\n"
+    (out / "contents").mkdir()
+    hutch("cp", "c:/d/.", str(out / "contents"))  # /. copies what the directory holds
+    assert sorted(os.listdir(out / "contents")) == ["f", "hard", "sub"]
+    hutch("cp", "c:/lnk", str(out / "link"))  # a symlink is copied as the link...
+    assert os.readlink(out / "link") == "/file"
+    hutch("cp", "-L", "c:/lnk", str(out / "followed"))  # ...unless -L
+    assert (out / "followed").read_text() == "file\n" and not (out / "followed").is_symlink()
+    for args, words in [
+        (["c:/nope", str(out)], "Could not find the file /nope in container c"),
+        (["c:/file/", str(out)], "not a directory"),
+        (["c:/d", str(out / "renamed")], "cannot overwrite non-directory"),
+        (["c:/file", str(out / "missing") + "/"], "does not exist"),
+        (["c:/file", str(out / "no" / "such" / "x")], "its directory does not exist"),
+        (["nosuch:/file", str(out)], "No such container: nosuch"),
+        ([str(out), str(out / "x")], "must specify at least one container"),
+        (["c:/file", "c:/x"], "copying between containers is not supported"),
+    ]:
+        r = hutch("cp", *args, check=False)
+        assert r.returncode == 1 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, (args, r)
+
+
+def test_cp_into_a_stopped_container(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "--name", "c", "hbox:1", "sh", "-c", SETUP)
+    src = tmp_path / "src"
+    (src / "inner").mkdir(parents=True)
+    (src / "inner" / "x").write_text("x\n")
+    (src / "top").write_text("top\n")
+    os.chown(src / "top", 1234, 5678)
+    hutch("cp", str(src / "top"), "c:/etc/")
+    hutch("cp", "-a", str(src / "top"), "c:/top-kept")
+    hutch("cp", str(src), "c:/d")  # into an existing directory
+    hutch("cp", str(src) + "/.", "c:/newdir")
+    hutch("cp", str(src / "top"), "c:/file")  # overwrite a file
+    upper = _upper(hutch, "c")
+    st = os.stat(upper / "etc" / "top")
+    assert (st.st_uid, st.st_gid) == (0, 0) and (upper / "etc" / "top").read_text() == "top\n"
+    st = os.stat(upper / "top-kept")
+    assert (st.st_uid, st.st_gid) == (1234, 5678)
+    assert (upper / "d" / "src" / "inner" / "x").read_text() == "x\n"
+    assert (upper / "newdir" / "inner" / "x").read_text() == "x\n"
+    assert (upper / "file").read_text() == "top\n"
+    hutch("commit", "c", "copied:1")  # and the container's view of it
+    r = hutch("run", "--rm", "copied:1", "sh", "-c", "cat /etc/top /newdir/inner/x /file")
+    assert r.stdout == "top\nx\ntop\n"
+    r = hutch("cp", str(src), "c:/file", check=False)
+    assert r.returncode == 1 and "cannot overwrite non-directory" in r.stderr
+    r = hutch("cp", str(tmp_path / "absent"), "c:/", check=False)
+    assert r.returncode == 1 and "no such file or directory" in r.stderr
+
+
+def test_cp_tar_streams(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "--name", "c", "hbox:1", "sh", "-c", SETUP)
+    r = subprocess.run([str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "cp", "c:/d", "-"],
+                       capture_output=True, check=True)
+    with tarfile.open(fileobj=io.BytesIO(r.stdout)) as t:
+        assert sorted(t.getnames()) == ["d", "d/f", "d/hard", "d/sub", "d/sub/g"]
+        assert t.getmember("d/hard").islnk()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        ti = tarfile.TarInfo("in/stream")
+        ti.size, ti.uid = 3, 99
+        t.addfile(ti, io.BytesIO(b"abc"))
+    hutch("cp", "-", "c:/d", input=buf.getvalue())
+    upper = _upper(hutch, "c")
+    assert (upper / "d" / "in" / "stream").read_bytes() == b"abc"
+    assert os.stat(upper / "d" / "in" / "stream").st_uid == 0
+    r = hutch("cp", "-", "c:/file", input=buf.getvalue(), check=False)
+    assert r.returncode == 1 and "must be a directory" in r.stderr
+    r = hutch("cp", "-", "c:/d", input=b"not a tar" * 100, check=False)
+    assert r.returncode == 1 and "not a tar archive" in r.stderr
+
+
+def test_cp_symlinks_never_leave_the_container(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    """CVE-2018-15664 / CVE-2019-14271: symlinks to /, to ../../.., to a host path, in both
+    directions, resolve inside the container."""
+    _import(hutch)
+    secret = tmp_path / "secret"
+    secret.write_text("host secret\n")
+    hostdir = tmp_path / "hostdir"
+    hostdir.mkdir()
+    unique = f"hutch-cp-{secrets.token_hex(4)}"
+    up = "../../../../../../../.."
+    hutch("run", "--name", "c", "hbox:1", "sh", "-c",
+          f"ln -s / /root-link; ln -s {up} /up; ln -s {up}{secret} /sneak; "
+          f"ln -s {up}{hostdir} /hostdir-link; "
+          "ln -s /etc /etcl; echo in the container > /marker")
+    out = tmp_path / "out"
+    out.mkdir()
+    try:
+        # out of the container: the host's file is never read
+        for src in ("c:/sneak", f"c:/up{secret}", f"c:/root-link{secret}"):
+            r = hutch("cp", "-L", src, str(out / "got"), check=False)
+            assert r.returncode == 1 and "Could not find the file" in r.stderr, (src, r)
+            assert not (out / "got").exists()
+        hutch("cp", "c:/up/marker", str(out / "marker"))  # the container's own / ...
+        hutch("cp", "c:/root-link/.", str(out / "root"))
+        assert (out / "marker").read_text() == "in the container\n"
+        assert (out / "root" / "marker").exists() and not (out / "root" / secret.relative_to("/")).exists()
+        # into the container: nothing is written on the host
+        (out / unique).write_text("payload\n")
+        for dest in ("c:/root-link/", "c:/up/", "c:/etcl/", f"c:/hostdir-link/{unique}", f"c:/up{hostdir}/"):
+            r = hutch("cp", str(out / unique), dest, check=False)
+            assert not (hostdir / unique).exists(), dest
+        assert not Path("/", unique).exists() and not Path("/etc", unique).exists()
+        upper = _upper(hutch, "c")
+        assert (upper / unique).exists() and (upper / "etc" / unique).exists()
+        # a tar stream that makes a symlink out, then writes through it
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as t:
+            link = tarfile.TarInfo("a")
+            link.type, link.linkname = tarfile.SYMTYPE, str(hostdir)
+            t.addfile(link)
+            ti = tarfile.TarInfo("a/evil")
+            ti.size = 1
+            t.addfile(ti, io.BytesIO(b"e"))
+            dots = tarfile.TarInfo("../../../../evil2")
+            t.addfile(dots, io.BytesIO(b""))
+        r = hutch("cp", "-", "c:/", input=buf.getvalue(), check=False)
+        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r
+        assert os.listdir(hostdir) == []
+    finally:
+        for p in (Path("/", unique), Path("/etc", unique)):
+            if p.exists():
+                p.unlink()
+
+
+def test_cp_into_a_running_container(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    cmd = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot,
+           "run", "--name", "live", "hbox:1", "sh", "-c",
+           "while [ ! -e /go ]; do sleep 0.05; done; cat /go; echo seen > /seen; sleep 0.5"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            ps = hutch("ps", "-q").stdout
+            if ps.strip():
+                break
+            subprocess.run(["sleep", "0.05"], check=True)
+        hutch("cp", "-", "live:/", input=_one_file_tar("go", b"from cp\n"))
+        out, _ = proc.communicate(timeout=30)
+        assert out == b"from cp\n"
+    finally:
+        if proc.poll() is None:
+            hutch("rm", "-f", "live", check=False)
+            proc.kill()
+            proc.wait()
+
+
+def _one_file_tar(name: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        ti = tarfile.TarInfo(name)
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
     from hutch.engine.containers import Engine
 
+    Verb = Callable[[Engine, argparse.Namespace], int]
+
 
 def _bool(value: str) -> bool:
     v = value.lower()
@@ -191,10 +193,22 @@ def _image(eng: Engine, a: argparse.Namespace) -> int:
     return cli._image(eng, a)  # inspect, and the error for anything else
 
 
-COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
-    "commit": _commit,
-    "cp": _cp,
-    "system": _system,
-    "container": _container,
-    "image": _image,  # extends cli.engine's `image` (inspect) with ls, rm, prune
+def _one_line(verb: Verb) -> Verb:
+    """The verb, with an OSError it did not expect as a one-line error (no traceback)."""
+    def run(eng: Engine, a: argparse.Namespace) -> int:
+        try:
+            return verb(eng, a)
+        except OSError as err:
+            where = f" {err.filename}" if err.filename else ""
+            raise HutchError(f"{a.command}{where}: {err.strerror or err}") from err
+
+    return run
+
+
+COMMANDS: dict[str, Verb] = {
+    "commit": _one_line(_commit),
+    "cp": _one_line(_cp),
+    "system": _one_line(_system),
+    "container": _one_line(_container),
+    "image": _one_line(_image),  # extends cli.engine's `image` (inspect) with ls, rm, prune
 }
