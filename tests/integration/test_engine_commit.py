@@ -148,9 +148,14 @@ def test_commit_on_a_full_disk_leaves_no_blob(hutch: Hutch, tmp_path: Path) -> N
     assert _blobs(hutch) == before and "full" not in hutch("images").stdout
 
 
-def test_commit_pauses_a_running_container(hutch: Hutch) -> None:  # noqa: F811
+def test_commit_pauses_a_running_container(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    """(through a runtime wrapper that logs its verbs: pause before the copy, resume after)"""
     _import(hutch)
-    cmd = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot,
+    log = tmp_path / "verbs"
+    wrapper = tmp_path / "hutch-runtime-logging"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {HUTCH.parent / "hutch-runtime"} "$@"\n')
+    wrapper.chmod(0o755)
+    cmd = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "--runtime", str(wrapper),
            "run", "--name", "live", "hbox:1", "sh", "-c",
            "echo live > /live; while :; do echo $((n+=1)) > /count; sleep 0.01; done"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -162,6 +167,8 @@ def test_commit_pauses_a_running_container(hutch: Hutch) -> None:  # noqa: F811
                 break
             subprocess.run(["sleep", "0.05"], check=True)
         hutch("commit", "live", "live:1")
+        verbs = [line.split()[-2] for line in log.read_text().splitlines()]
+        assert verbs[-2:] == ["pause", "resume"], verbs
         r = hutch("run", "--rm", "live:1", "sh", "-c", "cat /live")
         assert r.stdout == "live\n"
     finally:
@@ -199,11 +206,14 @@ def test_image_prune_and_system_prune(hutch: Hutch) -> None:  # noqa: F811
     image_id = _import(hutch)
     hutch("run", "--name", "c", "hbox:1", "sh", "-c", "head -c 3000 /dev/zero > /three")
     dangling = hutch("commit", "c").stdout.strip()
-    named = hutch("commit", "c", "named:1").stdout.strip()
-    assert dangling != named  # a new created time: a new config
+    replaced = hutch("commit", "c", "named:1").stdout.strip()
+    named = hutch("commit", "c", "named:1").stdout.strip()  # the name moves: the old image is <none>
+    assert len({dangling, replaced, named}) == 3  # a new created time: a new config
+    nones = [r.split()[2] for r in hutch("images").stdout.splitlines() if r.startswith("<none>")]
+    assert sorted(nones) == sorted([dangling[7:19], replaced[7:19]])
     _age(hutch)
     out = hutch("image", "prune", "-f").stdout
-    assert f"deleted: {dangling}" in out and "named" not in out, out
+    assert f"deleted: {dangling}" in out and f"deleted: {replaced}" in out and "named" not in out, out
     assert dangling[7:19] not in hutch("images").stdout and named[7:19] in hutch("images").stdout
     hutch("rm", "c")
     # -a: every image no container uses (hbox:1 is used by the container `d`)

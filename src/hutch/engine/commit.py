@@ -127,15 +127,29 @@ def commit(eng: Engine, ref: str, repo: str | None = None, message: str = "", au
     diff_ids = [*parent.get("rootfs", {}).get("diff_ids", []), diff_id]
     config = layer.new_config(parent, diff_id, created, created_by, message, author, changes)
     layers = [(d, os.path.getsize(store.content.path(d)), LAYER, d) for d in diff_ids]
+    previous = _named(eng, repo)
     try:
         store.snapshot(diff_ids, diff_ids)
         image = store.add_image(layers, config, repo)
         if repo is None:
             store.keep_untagged(image.manifest_digest)
+        elif previous is not None and previous.names == [reference.normalize(repo)]:
+            store.keep_untagged(previous.manifest_digest)  # docker: the old image is now <none>
     except BaseException:
         _forget_layer(eng, diff_ids)
         raise
     return image
+
+
+def _named(eng: Engine, repo: str | None) -> Image | None:
+    from hutch.image.store import ImageNotFound
+
+    if repo is None:
+        return None
+    try:
+        return eng.images.get(repo)
+    except ImageNotFound:
+        return None
 
 
 def _forget_layer(eng: Engine, diff_ids: list[str]) -> None:

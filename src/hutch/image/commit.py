@@ -87,10 +87,9 @@ def _walk(tar: tarfile.TarFile, top: str, rel: str, links: dict[tuple[int, int],
         ti.mode = stat.S_IMODE(st.st_mode)
         ti.uid, ti.gid = st.st_uid, st.st_gid
         ti.mtime = int(st.st_mtime)
-        pax = {"SCHILY.xattr." + k: v.decode("utf-8", "surrogateescape") for k, v in _xattrs(path).items()}
-        if any(not v.isascii() for v in pax.values()):
-            pax["hdrcharset"] = "BINARY"
-        ti.pax_headers = pax
+        # a value that is not UTF-8 makes tarfile write hdrcharset=BINARY (its bytes kept)
+        ti.pax_headers = {"SCHILY.xattr." + k: v.decode("utf-8", "surrogateescape")
+                          for k, v in _xattrs(path).items()}
         if stat.S_ISDIR(st.st_mode):
             ti.type = tarfile.DIRTYPE
             tar.addfile(ti)
