@@ -86,3 +86,11 @@ def test_upper_dir_to_layer(tmp_path: Path) -> None:
     assert pax["SCHILY.xattr.user.k"].encode("utf-8", "surrogateescape") == b"\xff\x00v"
     cap = pax["SCHILY.xattr.security.capability"].encode("utf-8", "surrogateescape")
     assert cap[3] == 2 and len(cap) == 20
+
+
+@pytest.mark.root
+def test_an_upper_dir_with_redirects_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "renamed").mkdir()
+    os.setxattr(tmp_path / "renamed", "trusted.overlay.redirect", b"/old")
+    with pytest.raises(HutchError, match="redirect is on"):
+        commit.write_diff(str(tmp_path), io.BytesIO())

@@ -18,8 +18,10 @@ docker's rules (docs "docker container cp"):
   link, unless -L (or a trailing ``/``, ``/.``).
 - ``-`` as DEST writes a tar of SRC to standard output; as SRC, extracts a tar from standard
   input into DEST, which must be a directory.
-- Ownership: files copied into a container belong to root (0:0), files copied out to the
-  user running cp; ``-a`` keeps the source's uid/gid.
+- Ownership, as docker's documentation (and this task) states it: files copied into a
+  container belong to root (0:0), files copied out to the user running cp; ``-a`` keeps the
+  source's uid/gid. (docker itself keeps the source's ids without -a, and with -a chowns to
+  the container's --user: docker/cli#6870 reports the gap between its docs and its code.)
 
 A stopped container's overlayfs root is mounted for the copy and unmounted after (under a
 per-container lock); a running container's mounted root is used as it is. Volumes and

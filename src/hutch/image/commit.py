@@ -11,7 +11,8 @@ overlayfs upper directory → OCI layer (what moby's overlay2 driver does):
 - a directory with ``trusted.overlay.opaque=y`` → the directory, then ``DIR/.wh..wh..opq``;
 - ``trusted.overlay.*`` xattrs are never copied; ``security.capability`` is (a v3 capability
   written as v2, as moby does: a namespaced root uid means nothing outside it) and so are
-  ``user.*`` xattrs (as containers/storage does);
+  ``user.*`` xattrs (as containers/storage does); an upper directory with overlayfs redirects
+  or metacopy files (mount options hutch does not use) is refused, not misread;
 - hard links inside the layer stay hard links; symlinks are stored, never followed; modes,
   numeric owners and mtimes are kept; sockets are skipped (moby skips them too).
 """
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 _CAP = "security.capability"
 _VFS_CAP_REVISION_3 = 3
 _XATTR_CAPS_SZ_2 = 20
+# a renamed lower directory, or a copied-up file whose data stayed below: moby's overlay2 falls
+# back to a full-tree diff for these; hutch's mounts leave both off (the kernel default here)
+_UNSUPPORTED = ("trusted.overlay.redirect", "trusted.overlay.metacopy")
 
 
 class ChangeError(HutchError):
@@ -47,6 +51,9 @@ def _xattrs(path: str) -> dict[str, bytes]:
     except OSError:
         return out
     for name in names:
+        if name in _UNSUPPORTED:
+            raise HutchError(f"{path}: overlayfs {name.rpartition('.')[2]} is on (the mount's redirect_dir "
+                             "or metacopy option): such an upper directory is not a layer by itself")
         if name != _CAP and not name.startswith("user."):
             continue
         try:
