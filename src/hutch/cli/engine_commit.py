@@ -190,7 +190,9 @@ def _image(eng: Engine, a: argparse.Namespace) -> int:
         images, freed = prune.images(eng, everything=a.all)
         _print_prune([], images, freed)
         return 0
-    return cli._image(eng, a)  # inspect, and the error for anything else
+    if verb != "inspect":
+        raise HutchError("image: use `hutch image ls|rm|inspect|prune`")
+    return cli._image(eng, a)
 
 
 def _one_line(verb: Verb) -> Verb:
