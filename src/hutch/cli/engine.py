@@ -11,7 +11,7 @@ import argparse
 import contextlib
 import sys
 
-from hutch.cli import engine_containers
+from hutch.cli import engine_commit, engine_containers
 from hutch.cli.fmt import ago as _ago
 from hutch.cli.fmt import size as _size
 from hutch.cli.fmt import table as _table
@@ -74,6 +74,7 @@ def parser() -> argparse.ArgumentParser:
     rm = sub.add_parser("rm", help="remove containers")
     rm.add_argument("-f", "--force", action="store_true")
     rm.add_argument("containers", nargs="+")
+    engine_commit.add_parsers(sub)
     return p
 
 
@@ -316,6 +317,7 @@ COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "rm": _rm,
     **engine_containers.COMMANDS,
 }
+COMMANDS.update(engine_commit.COMMANDS)
 
 
 def dispatch(a: argparse.Namespace) -> int:

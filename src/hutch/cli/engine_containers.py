@@ -21,14 +21,17 @@ if TYPE_CHECKING:
     from hutch.engine.records import Record
 
 
-def add_parsers(sub: Any) -> None:
-    ps = sub.add_parser("ps", help="list containers")
+def ps_flags(ps: argparse.ArgumentParser) -> None:
     ps.add_argument("-a", "--all", action="store_true")
     ps.add_argument("-q", "--quiet", action="store_true")
     ps.add_argument("--no-trunc", action="store_true")
     ps.add_argument("-l", "--latest", action="store_true")
     ps.add_argument("-n", "--last", type=int, default=-1)
     ps.add_argument("--format", default="")
+
+
+def add_parsers(sub: Any) -> None:
+    ps_flags(sub.add_parser("ps", help="list containers"))
 
     start = sub.add_parser("start", help="start stopped containers")
     start.add_argument("-a", "--attach", action="store_true")

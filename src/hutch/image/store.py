@@ -116,6 +116,16 @@ class ImageStore:
                                        "annotations": {REF_NAME: name}})
             self._save_index(index)
 
+    def keep_untagged(self, manifest_digest: str) -> None:
+        """List the manifest in the index without a name (docker's ``<none>:<none>``),
+        unless the index has it already."""
+        size = len(self.content.read(manifest_digest))
+        with self.locked():
+            index = self._index()
+            if not any(m["digest"] == manifest_digest for m in index["manifests"]):
+                index["manifests"].append({"mediaType": MANIFEST, "digest": manifest_digest, "size": size})
+                self._save_index(index)
+
     def untag(self, ref: str) -> str:
         """Remove the name ``ref``; the manifest digest it named."""
         name = reference.normalize(ref)

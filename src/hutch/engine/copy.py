@@ -1,0 +1,402 @@
+"""`hutch cp`: copy between a container's root and the host (or a tar stream), as docker cp.
+
+Every path is opened by fd: the source and destination with openat2(RESOLVE_IN_ROOT |
+RESOLVE_NO_MAGICLINKS) relative to the container's root (the host's ``/`` on the host side,
+so both sides share one code path), and everything below them one component at a time
+with O_NOFOLLOW relative to its parent's fd. A symlink in the container (``/`` , or
+``../../..``) therefore resolves inside the container, as it would for a process in it,
+and can never make cp read or write the host (docker cp's CVE-2018-15664, CVE-2019-14271).
+Entries written on the host side are resolved inside the destination directory in the
+same way, so a symlink the container wrote earlier in the same copy is not a way out.
+
+docker's rules (docs "docker container cp"):
+- SRC a file: DEST a directory → DEST/basename; DEST a file or missing → DEST (its parent
+  must exist); DEST missing with a trailing ``/`` → error.
+- SRC a directory: DEST missing → made, with SRC's contents; DEST a directory → DEST/
+  basename(SRC), or with SRC ending in ``/.`` SRC's contents into DEST; DEST a file → error.
+- SRC ``/`` or ``/.``-terminated but not a directory → error. A symlink SRC is copied as the
+  link, unless -L (or a trailing ``/``, ``/.``).
+- ``-`` as DEST writes a tar of SRC to standard output; as SRC, extracts a tar from standard
+  input into DEST, which must be a directory.
+- Ownership, as docker's documentation (and this task) states it: files copied into a
+  container belong to root (0:0), files copied out to the user running cp; ``-a`` keeps the
+  source's uid/gid. (docker itself keeps the source's ids without -a, and with -a chowns to
+  the container's --user: docker/cli#6870 reports the gap between its docs and its code.)
+
+A stopped container's overlayfs root is mounted for the copy and unmounted after (under a
+per-container lock); a running container's mounted root is used as it is. Volumes and
+tmpfs mounts of a running container are not visible there (docker copies into them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import posixpath
+import stat
+import tarfile
+
+from hutch import filelock
+from hutch._sys.consts import O_PATH
+from hutch._sys.fs import openat2
+from hutch.engine.cleanup import unmount
+from hutch.errors import HutchError
+from hutch.image.unpack import clean_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import IO, Any
+
+    from hutch.engine.containers import Engine
+
+RESOLVE = 0x10 | 0x02  # RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+CHUNK = 1 << 20
+
+Entry = tuple[tarfile.TarInfo, "IO[bytes] | None"]
+
+
+class CopyError(HutchError):
+    pass
+
+
+def split(arg: str) -> tuple[str | None, str]:
+    """docker's CONTAINER:PATH split: an absolute path, a path starting with ``.``, or one
+    with no colon, is a host path."""
+    if arg.startswith("/"):
+        return None, arg
+    ctr, colon, path = arg.partition(":")
+    if not colon or ctr.startswith("."):
+        return None, arg
+    return ctr, path
+
+
+class _Side:
+    """A path as the user wrote it, resolved relative to ``root`` (a directory fd)."""
+
+    def __init__(self, root: int, path: str, where: str) -> None:
+        self.root, self.path, self.where = root, path, where
+        absolute = posixpath.normpath(posixpath.join("/", path)) if where else os.path.abspath(path)
+        self.rel = absolute.lstrip("/")
+        self.base = posixpath.basename(absolute)
+        self.dir_hint = path.endswith(("/", "/.")) or path in (".", "")
+        self.contents = path.endswith("/.") or path == "."
+
+    def open(self, rel: str, flags: int) -> int:
+        return openat2(self.root, rel or ".", flags, RESOLVE)
+
+    def missing(self) -> CopyError:
+        if self.where:
+            return CopyError(f"Could not find the file {self.path} in {self.where}")
+        return CopyError(f"{self.path}: no such file or directory")
+
+    def fail(self, err: OSError) -> CopyError:
+        if err.errno == errno.ENOENT:
+            return self.missing()
+        where = f" in {self.where}" if self.where else ""
+        return CopyError(f"{self.path}{where}: {err.strerror or err}")
+
+
+@contextlib.contextmanager
+def container_root(eng: Engine, ref: str) -> Iterator[tuple[int, str]]:
+    """An O_PATH fd of the container's root (mounted for the block when it is not running),
+    and a name for messages."""
+    from hutch.engine.commit import lowers
+
+    record = eng.find(ref)
+    cdir = os.path.join(eng.dir, record["id"])
+    merged = os.path.join(cdir, "merged")
+    where = f"container {record['name']}"
+    if record["state"]["status"] in ("running", "paused") and os.path.ismount(merged):
+        fd = os.open(merged, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            yield fd, where
+        finally:
+            os.close(fd)
+        return
+    with filelock.locked(cdir, "cp.lock"):
+        eng._mount(lowers(eng, record), cdir)
+        try:
+            fd = os.open(merged, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                yield fd, where
+            finally:
+                os.close(fd)
+        finally:
+            unmount(merged)
+
+
+def cp(eng: Engine, src: str, dest: str, archive: bool = False, follow: bool = False,
+       stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> None:
+    sref, spath = split(src) if src != "-" else (None, "-")
+    dref, dpath = split(dest) if dest != "-" else (None, "-")
+    if sref is not None and dref is not None:
+        raise CopyError("copying between containers is not supported")
+    if sref is None and dref is None:
+        raise CopyError("must specify at least one container source")
+    with contextlib.ExitStack() as stack:
+        host = os.open("/", O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        stack.callback(os.close, host)
+        ref = sref if sref is not None else dref
+        assert ref is not None
+        croot, where = stack.enter_context(container_root(eng, ref))
+        if sref is not None:
+            source = _Side(croot, spath, where)
+            owner = None if archive else (os.getuid(), os.getgid())
+            if dpath == "-":
+                _to_stream(source, follow, stdout)
+                return
+            _copy(source, _Side(host, dpath, ""), follow, owner)
+        else:
+            target = _Side(croot, dpath, where)
+            owner = None if archive else (0, 0)
+            if spath == "-":
+                _from_stream(target, stdin, owner)
+                return
+            _copy(_Side(host, spath, ""), target, follow, owner)
+
+
+def _open_source(src: _Side, follow: bool) -> tuple[int, os.stat_result]:
+    flags = O_PATH if follow or src.dir_hint else O_PATH | os.O_NOFOLLOW
+    try:
+        fd = src.open(src.rel, flags)
+    except OSError as err:
+        raise src.fail(err) from err
+    st = os.fstat(fd)
+    if src.dir_hint and not stat.S_ISDIR(st.st_mode):
+        os.close(fd)
+        raise CopyError(f"{src.path}: not a directory")
+    return fd, st
+
+
+def _to_stream(src: _Side, follow: bool, out: IO[bytes] | None) -> None:
+    assert out is not None
+    fd, st = _open_source(src, follow)
+    try:
+        top = "" if src.contents or not src.base else src.base
+        with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            for ti, data in _entries(fd, st, top):
+                tar.addfile(ti, data)
+    finally:
+        os.close(fd)
+
+
+def _from_stream(dest: _Side, stream: IO[bytes] | None, owner: tuple[int, int] | None) -> None:
+    assert stream is not None
+    try:
+        dfd = dest.open(dest.rel, O_PATH)
+    except OSError as err:
+        raise dest.fail(err) from err
+    try:
+        if not stat.S_ISDIR(os.fstat(dfd).st_mode):
+            raise CopyError(f'destination "{dest.path}" must be a directory')
+        try:
+            with tarfile.open(fileobj=stream, mode="r|*") as tar:
+                _extract(dfd, ((m, tar.extractfile(m) if m.isfile() else None) for m in tar), owner)
+        except tarfile.TarError as err:
+            raise CopyError(f"standard input is not a tar archive ({err})") from err
+    finally:
+        os.close(dfd)
+
+
+def _copy(src: _Side, dest: _Side, follow: bool, owner: tuple[int, int] | None) -> None:
+    fd, st = _open_source(src, follow)
+    try:
+        is_dir = stat.S_ISDIR(st.st_mode)
+        try:
+            dfd = dest.open(dest.rel, O_PATH)
+        except FileNotFoundError:
+            dfd = -1
+        except OSError as err:
+            raise dest.fail(err) from err
+        try:
+            if dfd >= 0 and stat.S_ISDIR(os.fstat(dfd).st_mode):
+                top = "" if (is_dir and src.contents) or not src.base else src.base
+                into = dfd
+            elif dfd >= 0:
+                if is_dir:
+                    raise CopyError(f"cannot overwrite non-directory {dest.path} with directory {src.path}")
+                top, into = dest.base, _parent(dest)
+            else:
+                if dest.path.endswith("/"):
+                    raise CopyError(f"destination directory {dest.path} does not exist")
+                top, into = dest.base, _parent(dest)
+            try:
+                _extract(into, _entries(fd, st, top), owner)
+            finally:
+                if into != dfd:
+                    os.close(into)
+        finally:
+            if dfd >= 0:
+                os.close(dfd)
+    finally:
+        os.close(fd)
+
+
+def _parent(side: _Side) -> int:
+    try:
+        fd = side.open(posixpath.dirname(side.rel), O_PATH | os.O_DIRECTORY)
+    except OSError as err:
+        where = f" in {side.where}" if side.where else ""
+        raise CopyError(f"{side.path}{where}: its directory does not exist "
+                        f"({err.strerror or err})") from err
+    return fd
+
+
+# ---- reading a tree as tar entries ------------------------------------------------------------
+
+def _info(name: str, st: os.stat_result) -> tarfile.TarInfo:
+    ti = tarfile.TarInfo(name or ".")
+    ti.mode = stat.S_IMODE(st.st_mode)
+    ti.uid, ti.gid, ti.mtime = st.st_uid, st.st_gid, int(st.st_mtime)
+    return ti
+
+
+def _entries(fd: int, st: os.stat_result, top: str) -> Iterator[Entry]:
+    """The tree at the O_PATH fd ``fd`` as tar entries, the top one named ``top`` ("": only
+    what a directory holds)."""
+    links: dict[tuple[int, int], str] = {}
+    yield from _entry(fd, None, st, top, links)
+
+
+def _entry(fd: int, parent: int | None, st: os.stat_result, name: str,
+           links: dict[tuple[int, int], str]) -> Iterator[Entry]:
+    """One object (``fd``: an O_PATH fd of it) and, for a directory, all below it."""
+    mode = st.st_mode
+    ti = _info(name, st)
+    if stat.S_ISDIR(mode):
+        dfd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
+        try:
+            if name:
+                ti.type = tarfile.DIRTYPE
+                yield ti, None
+            for child in sorted(os.listdir(dfd)):
+                try:
+                    cfd = os.open(child, O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+                except FileNotFoundError:
+                    continue  # removed meanwhile (a running container)
+                try:
+                    cst = os.fstat(cfd)
+                    yield from _entry(cfd, dfd, cst, f"{name}/{child}" if name else child, links)
+                finally:
+                    os.close(cfd)
+        finally:
+            os.close(dfd)
+    elif stat.S_ISLNK(mode):
+        ti.type, ti.linkname = tarfile.SYMTYPE, os.readlink("", dir_fd=fd)
+        yield ti, None
+    elif stat.S_ISREG(mode):
+        inode = (st.st_dev, st.st_ino)
+        if st.st_nlink > 1 and inode in links:
+            ti.type, ti.linkname = tarfile.LNKTYPE, links[inode]
+            yield ti, None
+            return
+        links[inode] = name
+        rfd = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)  # reopen the same inode
+        with os.fdopen(rfd, "rb") as f:
+            ti.size = os.fstat(rfd).st_size
+            yield ti, f
+    elif stat.S_ISFIFO(mode):
+        ti.type = tarfile.FIFOTYPE
+        yield ti, None
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        raise CopyError(f"{name}: hutch cp does not copy device nodes")
+    # sockets are skipped, as docker does
+
+
+# ---- writing tar entries below a directory ------------------------------------------------------
+
+def _dir_fd(root: int, rel: str) -> int:
+    """An O_PATH fd of directory ``rel`` below ``root`` (resolved inside it; missing
+    levels made 0755, as a tar without directory entries needs)."""
+    try:
+        return openat2(root, rel or ".", O_PATH | os.O_DIRECTORY, RESOLVE)
+    except FileNotFoundError:
+        if not rel:
+            raise
+    parent, _, base = rel.rpartition("/")
+    pfd = _dir_fd(root, parent)
+    try:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(base, 0o755, dir_fd=pfd)
+    finally:
+        os.close(pfd)
+    return openat2(root, rel, O_PATH | os.O_DIRECTORY, RESOLVE)
+
+
+def _extract(root: int, entries: Iterator[Entry], owner: tuple[int, int] | None) -> None:
+    dir_times: list[tuple[str, int]] = []
+    for ti, data in entries:
+        try:
+            _write(root, ti, data, owner, dir_times)
+        except OSError as err:
+            raise CopyError(f"{ti.name}: {err.strerror or err}") from err
+        finally:
+            if data is not None:
+                data.close()
+    for rel, mtime in reversed(dir_times):
+        with contextlib.suppress(OSError):
+            fd = openat2(root, rel or ".", O_PATH | os.O_DIRECTORY, RESOLVE)
+            try:
+                os.utime(f"/proc/self/fd/{fd}", ns=(mtime, mtime))
+            finally:
+                os.close(fd)
+
+
+def _write(root: int, ti: tarfile.TarInfo, data: IO[bytes] | None, owner: tuple[int, int] | None,
+           dir_times: list[tuple[str, int]]) -> None:
+    rel = clean_name(ti.name)
+    uid, gid = owner if owner is not None else (ti.uid, ti.gid)
+    if not rel:
+        return  # the destination directory itself is left as it is
+    parent, _, base = rel.rpartition("/")
+    pfd = _dir_fd(root, parent)
+    try:
+        try:
+            existing: os.stat_result | None = os.stat(base, dir_fd=pfd, follow_symlinks=False)
+        except FileNotFoundError:
+            existing = None
+        if ti.isdir():
+            if existing is not None and not stat.S_ISDIR(existing.st_mode):
+                raise CopyError(f"cannot overwrite non-directory {rel} with directory")
+            if existing is None:
+                os.mkdir(base, 0o700, dir_fd=pfd)
+            dir_times.append((rel, int(ti.mtime * 1e9)))
+        else:
+            if existing is not None and stat.S_ISDIR(existing.st_mode):
+                raise CopyError(f"cannot overwrite directory {rel} with non-directory")
+            if existing is not None:
+                os.unlink(base, dir_fd=pfd)
+            if ti.isfile():
+                _write_file(pfd, base, data)
+            elif ti.issym():
+                os.symlink(ti.linkname, base, dir_fd=pfd)
+            elif ti.islnk():
+                target = clean_name(ti.linkname)
+                tparent, _, tbase = target.rpartition("/")
+                tfd = openat2(root, tparent or ".", O_PATH | os.O_DIRECTORY, RESOLVE)
+                try:
+                    os.link(tbase, base, src_dir_fd=tfd, dst_dir_fd=pfd, follow_symlinks=False)
+                finally:
+                    os.close(tfd)
+                return
+            elif ti.isfifo():
+                os.mkfifo(base, 0o600, dir_fd=pfd)
+            else:
+                raise CopyError(f"{ti.name}: hutch cp does not copy device nodes or {ti.type!r} entries")
+        os.chown(base, uid, gid, dir_fd=pfd, follow_symlinks=False)
+        if not ti.issym():
+            os.chmod(base, ti.mode & 0o7777, dir_fd=pfd)
+            if not ti.isdir():
+                os.utime(base, ns=(int(ti.mtime * 1e9),) * 2, dir_fd=pfd, follow_symlinks=False)
+    finally:
+        os.close(pfd)
+
+
+def _write_file(pfd: int, base: str, data: Any) -> None:
+    fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=pfd)
+    with os.fdopen(fd, "wb") as out:
+        if data is not None:
+            while chunk := data.read(CHUNK):
+                out.write(chunk)
