@@ -23,6 +23,7 @@ import sys
 
 from hutch import filelock
 from hutch.engine import ocispec
+from hutch.engine.volumes import VolumeStore
 from hutch.errors import HutchError
 from hutch.image.store import ImageStore, now_rfc3339
 
@@ -149,13 +150,14 @@ class Engine:
         with self.locked():
             if name is not None and any(r["name"] == name for r in self.records()):
                 raise HutchError(f'the container name "{name}" is already in use')
-            config = ocispec.build(image.config, merged, cid, opts)  # bad options fail before any dir
+            config = ocispec.build(image.config, merged, cid, opts, lowers, VolumeStore(self.root))
             config["linux"]["cgroupsPath"] = f"/hutch/{cid}"
             for sub in ("upper", "work", "merged", "bundle"):
                 os.makedirs(os.path.join(cdir, sub))
             record: dict[str, Any] = {
                 "id": cid, "name": name or f"hutch_{cid[:8]}", "image": image_ref, "image_id": image.id,
                 "created": now_rfc3339(), "args": config["process"]["args"], "runtime": runtime,
+                "labels": ocispec.labels(image.config, opts), "volumes": ocispec.volumes_of(config),
                 "state": {"status": "created", "exit_code": 0, "started_at": "", "finished_at": ""},
             }
             self._save(record)
@@ -184,6 +186,7 @@ class Engine:
                 self._unmount(merged)
             if remove:
                 shutil.rmtree(cdir, ignore_errors=True)
+                VolumeStore(self.root).remove_anonymous(record.get("volumes") or [])
 
     @staticmethod
     def _mount(lowers: list[str], cdir: str) -> None:
@@ -205,7 +208,7 @@ class Engine:
 
     # ---- rm -----------------------------------------------------------------------------
 
-    def remove(self, ref: str, force: bool = False) -> str:
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> str:
         record = self.find(ref)
         if record["state"]["status"] == "running" and not force:
             raise HutchError(f"cannot remove container {record['name']}: it is running (use -f)")
@@ -215,4 +218,6 @@ class Engine:
         cdir = os.path.join(self.dir, record["id"])
         self._unmount(os.path.join(cdir, "merged"))
         shutil.rmtree(cdir, ignore_errors=True)
+        if volumes:
+            VolumeStore(self.root).remove_anonymous(record.get("volumes") or [])
         return str(record["id"])
