@@ -3,7 +3,8 @@ in the image's /etc/passwd and /etc/group as docker does (moby/sys/user GetExecU
 
 - ``USER[:GROUP]``, each a name or a number; a name must be in the file, a number need not;
 - the gid is the group's when one is given, else the user's passwd entry's, else 0;
-- with no group given, the additional gids are the groups whose member list names the user.
+- with no group given, the additional gids are the groups whose member list names the user;
+  the primary gid is always one of them (moby, since CVE-2022-36109).
 
 The files are read from the image's layers, top first, each opened with
 openat2(RESOLVE_IN_ROOT) relative to its layer: a symlink in an image never leads out to the
@@ -69,7 +70,7 @@ def _int(s: str) -> int | None:
 
 
 def resolve(spec: str, layers: list[str]) -> dict[str, Any]:
-    """process.user for ``spec`` (``""``: root) in the image."""
+    """process.user for ``spec`` (``""``: root) in the image, additionalGids included."""
     user, sep, group = (spec or "0").partition(":")
     if not user or (sep and not group):
         raise InvalidArgument(f"invalid user {spec!r}: use USER[:GROUP] (names or numbers)")
@@ -100,7 +101,7 @@ def resolve(spec: str, layers: list[str]) -> dict[str, Any]:
                 n = _int(g[2])
                 if name in members and n is not None and n not in extra:
                     extra.append(n)
-    out: dict[str, Any] = {"uid": uid, "gid": gid or 0}
-    if extra:
-        out["additionalGids"] = extra
-    return out
+    gid = gid or 0
+    # the primary group is among the additional ones too, as moby puts it since CVE-2022-36109
+    # (a group with fewer rights than others must not be droppable by setgroups)
+    return {"uid": uid, "gid": gid, "additionalGids": [gid, *(g for g in extra if g != gid)]}
