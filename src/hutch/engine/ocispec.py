@@ -164,7 +164,7 @@ def env_file(path: str) -> list[str]:
             raise InvalidArgument(f"{path}: no variable name on line {n}")
         if any(c.isspace() for c in key):
             raise InvalidArgument(f"{path}: line {n}: variable {key!r} contains whitespace")
-        out.append(f"{key}={value}" if sep else key.rstrip())
+        out.append(f"{key}={value}" if sep else key)
     return out
 
 
