@@ -488,6 +488,10 @@ def test_passwd_symlinked_out_of_the_image(hutch: Hutch, tmp_path: Path) -> None
     (layer / "etc").mkdir(parents=True)
     (layer / "etc" / "passwd").symlink_to("../../../../../../../../etc/passwd")
     assert read_image_file([str(layer)], "/etc/passwd") is None
+    dirlink = tmp_path / "dirlink"
+    dirlink.mkdir()
+    (dirlink / "etc").symlink_to("/etc")  # the directory itself points at the host's
+    assert read_image_file([str(dirlink)], "/etc/passwd") is None
     from hutch.errors import InvalidArgument
 
     with pytest.raises(InvalidArgument, match="no user 'root'"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import stat
 
+from hutch._sys.consts import O_PATH
 from hutch._sys.fs import openat2
 from hutch.errors import InvalidArgument
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 RESOLVE_NO_MAGICLINKS = 0x02
 RESOLVE_IN_ROOT = 0x10
+_IN_LAYER = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
 _MAX_FILE = 4 << 20
 
 
@@ -37,14 +39,21 @@ def read_image_file(layers: list[str], path: str) -> str | None:
         except OSError:
             continue
         try:
-            try:
-                st = os.stat(rel, dir_fd=root, follow_symlinks=False)
+            parent, _, base = rel.rpartition("/")
+            try:  # the entry itself (a whiteout?), its directory resolved inside the layer
+                pfd = openat2(root, parent or ".", O_PATH | os.O_DIRECTORY, _IN_LAYER)
             except OSError:
                 continue
+            try:
+                st = os.stat(base, dir_fd=pfd, follow_symlinks=False)
+            except OSError:
+                continue
+            finally:
+                os.close(pfd)
             if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
                 return None  # deleted in this layer
             try:
-                fd = openat2(root, rel, os.O_RDONLY | os.O_NOCTTY, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+                fd = openat2(root, rel, os.O_RDONLY | os.O_NOCTTY, _IN_LAYER)
             except OSError:
                 continue
             with os.fdopen(fd, "rb") as f:
