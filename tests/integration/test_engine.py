@@ -160,7 +160,7 @@ def test_bad_tarballs_leave_the_store_unchanged(hutch: Hutch, data: bytes, words
     (["nosuch:1", "true"], 125, "No such image: nosuch:1"),
     (["NotValid", "true"], 125, "No such image"),
     (["--network", "bridge", "hbox:1", "true"], 125, "--network 'bridge'"),
-    (["-u", "nobody", "hbox:1", "true"], 125, "invalid user 'nobody'"),
+    (["-u", "hutchnosuch", "hbox:1", "true"], 125, "invalid user 'hutchnosuch'"),
     (["--name", "bad/name", "hbox:1", "true"], 125, "invalid container name"),
 ])
 def test_bad_run_arguments(hutch: Hutch, args: list[str], code: int, words: str) -> None:
@@ -224,7 +224,7 @@ def test_volumes_and_tmpfs(hutch: Hutch, tmp_path: Path) -> None:
     (["-m", "1m"], "the minimum allowed is 6MB"),
     (["--memory-swap", "1g"], "--memory-swap needs --memory"),
     (["--cpus", "x"], "for --cpus"),
-    (["-v", "relative:/x"], "named volumes are not supported yet"),
+    (["-v", "bad name!:/x"], "invalid volume name"),
     (["-v", "/nonexistent-hutch-src:/x"], "does not exist"),
     (["-v", "/tmp:/x:rx"], "mode 'rx'"),
     (["--tmpfs", "rel"], "invalid --tmpfs"),

@@ -11,7 +11,7 @@ import argparse
 import contextlib
 import sys
 
-from hutch.cli import engine_commit, engine_containers
+from hutch.cli import engine_commit, engine_containers, engine_volumes
 from hutch.cli.fmt import ago as _ago
 from hutch.cli.fmt import size as _size
 from hutch.cli.fmt import table as _table
@@ -73,8 +73,10 @@ def parser() -> argparse.ArgumentParser:
 
     rm = sub.add_parser("rm", help="remove containers")
     rm.add_argument("-f", "--force", action="store_true")
+    rm.add_argument("-v", "--volumes", action="store_true", help="remove its anonymous volumes too")
     rm.add_argument("containers", nargs="+")
     engine_commit.add_parsers(sub)
+    engine_volumes.add_parsers(sub)
     return p
 
 
@@ -107,6 +109,16 @@ def run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stop-timeout", type=int, default=None)
     p.add_argument("--log-opt", action="append", default=[], help="json-file: max-size=SIZE, max-file=N")
     p.add_argument("--log-driver", default="json-file", choices=["json-file"])
+    p.add_argument("--env-file", action="append", default=[], help="KEY=VAL lines")
+    p.add_argument("--ulimit", action="append", default=[], help="TYPE=SOFT[:HARD]")
+    p.add_argument("--cap-add", action="append", default=[])
+    p.add_argument("--cap-drop", action="append", default=[])
+    p.add_argument("--privileged", action="store_true")
+    p.add_argument("--security-opt", action="append", default=[])
+    p.add_argument("--init", action="store_true", help="run an init (docker-init) as pid 1")
+    p.add_argument("-l", "--label", action="append", default=[], help="KEY=VAL")
+    p.add_argument("--label-file", action="append", default=[])
+    p.add_argument("--mount", action="append", default=[], help="type=bind|volume|tmpfs,src=,dst=,...")
     p.add_argument("image")
     p.add_argument("args", nargs=argparse.REMAINDER)
 
@@ -167,13 +179,29 @@ def _rmi(eng: Engine, a: argparse.Namespace) -> int:
 
 def run_options(a: argparse.Namespace) -> RunOptions:
     """`run`'s (and `create`'s) flags as the options that shape the container's config."""
-    from hutch.engine.ocispec import RunOptions
+    import os
+
+    from hutch.engine.ocispec import RunOptions, env_file
 
     args = a.args[1:] if a.args[:1] == ["--"] else a.args
-    return RunOptions(args=args, entrypoint=a.entrypoint, env=a.env, workdir=a.workdir, user=a.user,
+    env = []  # docker: the files first, then -e; a bare KEY takes the host's value, or is left out
+    for item in [*(e for f in a.env_file for e in env_file(f)), *a.env]:
+        if "=" in item:
+            env.append(item)
+        elif item and item in os.environ:
+            env.append(f"{item}={os.environ[item]}")
+    labels: dict[str, str] = {}
+    for item in [*(e for f in a.label_file for e in env_file(f)), *a.label]:
+        key, _, value = item.partition("=")
+        if not key:
+            raise HutchError(f"invalid label {item!r}: use KEY=VALUE")
+        labels[key] = value
+    return RunOptions(args=args, entrypoint=a.entrypoint, env=env, workdir=a.workdir, user=a.user,
                       hostname=a.hostname, network=a.network, read_only=a.read_only,
                       memory=a.memory, memory_swap=a.memory_swap, cpus=a.cpus, cpu_shares=a.cpu_shares,
-                      cpuset_cpus=a.cpuset_cpus, pids_limit=a.pids_limit, volumes=a.volume, tmpfs=a.tmpfs)
+                      cpuset_cpus=a.cpuset_cpus, pids_limit=a.pids_limit, volumes=a.volume, tmpfs=a.tmpfs,
+                      mounts=a.mount, ulimits=a.ulimit, cap_add=a.cap_add, cap_drop=a.cap_drop,
+                      privileged=a.privileged, security_opt=a.security_opt, init=a.init, labels=labels)
 
 
 def run_settings(a: argparse.Namespace) -> dict[str, Any]:
@@ -294,7 +322,7 @@ def _rm(eng: Engine, a: argparse.Namespace) -> int:
     code = 0
     for ref in a.containers:
         try:
-            eng.remove(ref, a.force)
+            eng.remove(ref, a.force, volumes=a.volumes)
             print(ref)
         except HutchError as err:
             sys.stderr.write(f"Error: {err}\n")
@@ -316,6 +344,7 @@ COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "inspect": _image,
     "rm": _rm,
     **engine_containers.COMMANDS,
+    **engine_volumes.COMMANDS,
 }
 COMMANDS.update(engine_commit.COMMANDS)
 

@@ -71,6 +71,7 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     ps_flags(csub.add_parser("ls", aliases=["ps", "list"], help="list containers"))
     rm = csub.add_parser("rm", help="remove containers")
     rm.add_argument("-f", "--force", action="store_true")
+    rm.add_argument("-v", "--volumes", action="store_true", help="remove its anonymous volumes too")
     rm.add_argument("containers", nargs="+")
     csub.add_parser("inspect", help="containers as JSON").add_argument("objects", nargs="+")
     _prune_flags(csub.add_parser("prune", help="remove all stopped containers"))

@@ -31,6 +31,7 @@ from hutch.engine import ocispec
 from hutch.engine.cleanup import remove_container_dir, unmount
 from hutch.engine.records import Records, alive
 from hutch.engine.runtime_client import Runtime, failure_code, find_runtime
+from hutch.engine.volumes import VolumeStore
 from hutch.errors import HutchError
 from hutch.image.store import ImageStore, now_rfc3339
 
@@ -142,9 +143,11 @@ class Engine:
         with self.locked():
             if name is not None and any(r["name"] == name for r in self.store.all()):
                 raise HutchError(f'the container name "{name}" is already in use')
-            # bad options fail here, before anything is made
-            config = ocispec.build(image.config, os.path.join(cdir, "merged"), cid, opts)
+            # bad options fail here, before anything is made but the volumes it names
+            config = ocispec.build(image.config, os.path.join(cdir, "merged"), cid, opts, lowers,
+                                   VolumeStore(self.root))
             config["linux"]["cgroupsPath"] = f"/hutch/{cid}"
+            volumes = ocispec.volumes_of(config)
             try:
                 for sub in ("upper", "work", "merged", "bundle"):
                     os.makedirs(os.path.join(cdir, sub))
@@ -152,7 +155,7 @@ class Engine:
                 record: Record = {
                     "id": cid, "name": name or f"hutch_{cid[:8]}", "image": image_ref, "image_id": image.id,
                     "created": now_rfc3339(), "args": config["process"]["args"], "runtime": runtime,
-                    "lowers": lowers,
+                    "lowers": lowers, "labels": ocispec.labels(image.config, opts), "volumes": volumes,
                     "config": {"tty": tty, "stdin": stdin, "remove": remove,
                                "stop_signal": stop_signal or _image_stop_signal(image.config),
                                "stop_timeout": stop_timeout, "log_max_size": log_max_size,
@@ -163,6 +166,7 @@ class Engine:
                 self.store.save(record)
             except BaseException:
                 remove_container_dir(cdir)
+                VolumeStore(self.root).remove_anonymous(volumes)
                 raise
         return record
 
@@ -192,7 +196,7 @@ class Engine:
                 "log_max_file": cfg.get("log_max_file", 1), "tty": cfg.get("tty", False),
                 "tty_size": terminal_size() if attach and cfg.get("tty") else None,
                 "stdin": cfg.get("stdin", False), "remove": cfg.get("remove", False),
-                "wait_attach": attach, "cgroup": f"/hutch/{cid}",
+                "wait_attach": attach, "cgroup": f"/hutch/{cid}", "engine_root": self.root,
             })
         except BaseException:
             unmount(os.path.join(cdir, "merged"))
@@ -259,6 +263,7 @@ class Engine:
     def _remove_created(self, record: Record) -> None:
         with self.locked():
             remove_container_dir(os.path.join(self.dir, record["id"]))
+        VolumeStore(self.root).remove_anonymous(record.get("volumes") or [])
 
     def log_path(self, record: Record) -> str:
         return os.path.join(self.dir, record["id"], f"{record['id']}-json.log")
@@ -431,7 +436,8 @@ class Engine:
 
     # ---- rm -----------------------------------------------------------------------------
 
-    def remove(self, ref: str, force: bool = False) -> str:
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> str:
+        """docker rm [-f] [-v]: -v also removes the container's anonymous volumes."""
         record = self.find(ref)
         if record["state"]["status"] in ("running", "paused", "starting"):
             if not force:
@@ -446,6 +452,8 @@ class Engine:
         self.runtime(record).call("delete", "--force", record["id"])
         with self.locked():
             remove_container_dir(os.path.join(self.dir, record["id"]))
+        if volumes:
+            VolumeStore(self.root).remove_anonymous(record.get("volumes") or [])
         return str(record["id"])
 
 

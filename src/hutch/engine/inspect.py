@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+from hutch.errors import HutchError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -43,6 +45,11 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
     process = spec.get("process", {})
     res = spec.get("linux", {}).get("resources", {})
     user = process.get("user", {})
+    try:
+        image_cfg: dict[str, Any] = eng.images.get(record["image_id"]).config.get("config") or {}
+    except HutchError:
+        image_cfg = {}  # the image was removed since
+    volumes = {str(v["Destination"]): v for v in record.get("volumes") or []}
     return {
         "Id": record["id"],
         "Created": record["created"],
@@ -76,10 +83,12 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
             "OpenStdin": bool(cfg.get("stdin", False)),
             "StopSignal": cfg.get("stop_signal") or "SIGTERM",
             **({"StopTimeout": cfg["stop_timeout"]} if cfg.get("stop_timeout") is not None else {}),
+            "Labels": dict(record.get("labels") or {}),
+            "ExposedPorts": dict(image_cfg.get("ExposedPorts") or {}),
+            "Volumes": {**dict(image_cfg.get("Volumes") or {}),
+                        **{d: {} for d, v in volumes.items() if v.get("Anonymous")}} or None,
         },
-        "Mounts": [{"Type": "bind" if m.get("type") == "bind" else m.get("type"), "Source": m.get("source"),
-                    "Destination": m.get("destination"), "RW": "ro" not in (m.get("options") or [])}
-                   for m in spec.get("mounts", []) if m.get("type") == "bind"
+        "Mounts": [_mount(m, volumes) for m in spec.get("mounts", []) if m.get("type") == "bind"
                    or m.get("destination") not in ("/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue",
                                                    "/sys", "/sys/fs/cgroup")],
         "HostConfig": {
@@ -102,3 +111,12 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
                                                     "WorkDir": os.path.join(cdir, "work"),
                                                     "MergedDir": os.path.join(cdir, "merged")}},
     }
+
+
+def _mount(m: dict[str, Any], volumes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    rw = "ro" not in (m.get("options") or [])
+    vol = volumes.get(str(m.get("destination")))
+    if vol is not None:
+        return {"Type": "volume", "Name": vol["Name"], "Source": m.get("source"),
+                "Destination": m.get("destination"), "Driver": "local", "RW": rw}
+    return {"Type": m.get("type"), "Source": m.get("source"), "Destination": m.get("destination"), "RW": rw}

@@ -364,11 +364,14 @@ class Monitor:
             r["state"].update(status="exited", exit_code=code, oom_killed=oom, pid=0, monitor_pid=0,
                               monitor_start=0, paused=False, finished_at=timestamp(), error=error)
 
-        if self.cfg.get("remove"):
+        if self.cfg.get("remove"):  # --rm: the container and its anonymous volumes
             from hutch.engine.cleanup import remove_container_dir
+            from hutch.engine.volumes import VolumeStore
 
             with self.records.locked():
+                record = self.records.load(self.cid) or {}
                 remove_container_dir(self.cdir)
+            VolumeStore(self.cfg["engine_root"]).remove_anonymous(record.get("volumes") or [])
         else:
             self.records.update(self.cid, ended)
         for fd in list(self.clients):

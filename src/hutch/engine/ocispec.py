@@ -21,6 +21,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from hutch.engine.volumes import VolumeStore
+
 #: docker's default capability set (moby oci/caps/defaults.go)
 DOCKER_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
                "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
@@ -37,7 +39,11 @@ class RunOptions:
                  hostname: str = "", network: str = "none", read_only: bool = False,
                  tty: bool = False, seccomp: bool = True, memory: str = "", memory_swap: str = "",
                  cpus: str = "", cpu_shares: int = 0, cpuset_cpus: str = "", pids_limit: int = 0,
-                 volumes: list[str] | None = None, tmpfs: list[str] | None = None) -> None:
+                 volumes: list[str] | None = None, tmpfs: list[str] | None = None,
+                 mounts: list[str] | None = None, ulimits: list[str] | None = None,
+                 cap_add: list[str] | None = None, cap_drop: list[str] | None = None,
+                 privileged: bool = False, security_opt: list[str] | None = None,
+                 init: bool = False, labels: dict[str, str] | None = None) -> None:
         self.args = args or []
         self.entrypoint = entrypoint
         self.env = env or []
@@ -53,6 +59,13 @@ class RunOptions:
         self.pids_limit = pids_limit
         self.volumes = volumes or []
         self.tmpfs = tmpfs or []
+        self.mounts = mounts or []
+        self.ulimits = ulimits or []
+        self.cap_add, self.cap_drop = cap_add or [], cap_drop or []
+        self.privileged = privileged
+        self.security_opt = security_opt or []
+        self.init = init
+        self.labels = labels or {}
 
 
 def resources(opts: RunOptions) -> dict[str, Any]:
@@ -94,35 +107,71 @@ def resources(opts: RunOptions) -> dict[str, Any]:
     return res
 
 
-def volume_mounts(opts: RunOptions) -> list[dict[str, Any]]:
-    """-v SRC:DST[:ro|rw] (an absolute host path; named volumes come later) and
-    --tmpfs DST[:OPTIONS] as OCI mounts."""
-    out: list[dict[str, Any]] = []
-    for spec in opts.volumes:
-        parts = spec.split(":")
-        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
-            raise InvalidArgument(f"invalid volume specification {spec!r}: use SRC:DST[:ro]")
-        src, dst = parts[0], parts[1]
-        mode = parts[2] if len(parts) == 3 else "rw"
-        if not src.startswith("/"):
-            raise InvalidArgument(f"invalid volume {spec!r}: named volumes are not supported yet, "
-                                  f"give an absolute host path")
-        if not dst.startswith("/") or dst == "/":
-            raise InvalidArgument(f"invalid volume {spec!r}: the destination must be an absolute path, not /")
-        if mode not in ("ro", "rw"):
-            raise InvalidArgument(f"invalid volume {spec!r}: mode {mode!r} is not ro or rw")
-        if not os.path.exists(src):
-            raise InvalidArgument(f"invalid volume {spec!r}: {src} does not exist")
-        out.append({"destination": dst, "type": "bind", "source": src,
-                    "options": ["rbind", mode, "rprivate"]})
-    for spec in opts.tmpfs:
-        dst, _, options = spec.partition(":")
-        if not dst.startswith("/") or dst == "/":
-            raise InvalidArgument(f"invalid --tmpfs {spec!r}: the destination must be an absolute path, "
-                                  f"not /")
-        out.append({"destination": dst, "type": "tmpfs", "source": "tmpfs",
-                    "options": ["nosuid", "nodev", "noexec", *(o for o in options.split(",") if o)]})
+#: docker's --ulimit names (go-units ulimit.go) → the runtime-spec's RLIMIT_* types
+ULIMITS = {"core": "RLIMIT_CORE", "cpu": "RLIMIT_CPU", "data": "RLIMIT_DATA", "fsize": "RLIMIT_FSIZE",
+           "locks": "RLIMIT_LOCKS", "memlock": "RLIMIT_MEMLOCK", "msgqueue": "RLIMIT_MSGQUEUE",
+           "nice": "RLIMIT_NICE", "nofile": "RLIMIT_NOFILE", "nproc": "RLIMIT_NPROC", "rss": "RLIMIT_RSS",
+           "rtprio": "RLIMIT_RTPRIO", "rttime": "RLIMIT_RTTIME", "sigpending": "RLIMIT_SIGPENDING",
+           "stack": "RLIMIT_STACK", "as": "RLIMIT_AS"}
+RLIM_INFINITY = (1 << 64) - 1
+
+
+def rlimits(specs: list[str], nofile: int) -> list[dict[str, Any]]:
+    """docker's RLIMIT_NOFILE default, then each --ulimit TYPE=SOFT[:HARD] (-1: unlimited;
+    HARD defaults to SOFT); a later one of a type replaces an earlier one."""
+    out = {"RLIMIT_NOFILE": {"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        kind = ULIMITS.get(name.strip().lower())
+        if kind is None or not sep:
+            raise InvalidArgument(f"invalid --ulimit {spec!r}: use TYPE=SOFT[:HARD] with TYPE one of "
+                                  f"{', '.join(sorted(ULIMITS))}")
+        soft_s, _, hard_s = value.partition(":")
+        try:
+            soft, hard = int(soft_s), int(hard_s or soft_s)
+        except ValueError:
+            raise InvalidArgument(f"invalid --ulimit {spec!r}: the limits must be integers (-1: unlimited)") \
+                from None
+        if soft < -1 or hard < -1:
+            raise InvalidArgument(f"invalid --ulimit {spec!r}: a limit is a number >= 0, or -1 for unlimited")
+        soft_v, hard_v = (RLIM_INFINITY if v == -1 else v for v in (soft, hard))
+        if soft_v > hard_v:
+            raise InvalidArgument(f"invalid --ulimit {spec!r}: the soft limit must be at most the hard limit")
+        out[kind] = {"type": kind, "hard": hard_v, "soft": soft_v}
+    return list(out.values())
+
+
+def env_file(path: str) -> list[str]:
+    """docker's --env-file (and --label-file) format: KEY=VAL lines taken as they are,
+    ``#`` comment lines and blank lines skipped, a bare KEY left bare (the caller gives it
+    the host's value)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(16 << 20)
+    except OSError as err:
+        raise InvalidArgument(f"open {path}: {err.strerror}") from None
+    out = []
+    for n, raw in enumerate(data.removeprefix(b"\xef\xbb\xbf").splitlines(), 1):
+        try:
+            line = raw.decode("utf-8").lstrip()
+        except UnicodeDecodeError:
+            raise InvalidArgument(f"{path}: line {n} is not UTF-8") from None
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.lstrip()
+        if not key:
+            raise InvalidArgument(f"{path}: no variable name on line {n}")
+        if any(c.isspace() for c in key):
+            raise InvalidArgument(f"{path}: line {n}: variable {key!r} contains whitespace")
+        out.append(f"{key}={value}" if sep else key)
     return out
+
+
+def labels(image_config: dict[str, Any], opts: RunOptions) -> dict[str, str]:
+    """The image's Labels with --label/--label-file's over them."""
+    base = (image_config.get("config") or {}).get("Labels") or {}
+    return {**{str(k): str(v) for k, v in base.items()}, **opts.labels}
 
 
 def _merge_env(base: list[str], extra: list[str]) -> list[str]:
@@ -152,15 +201,7 @@ def process_args(image_config: dict[str, Any], opts: RunOptions) -> list[str]:
     return args
 
 
-def _user(spec: str) -> dict[str, int]:
-    uid, _, gid = spec.partition(":")
-    try:
-        return {"uid": int(uid), "gid": int(gid) if gid else 0}
-    except ValueError:
-        raise InvalidArgument(f"invalid user {spec!r}: use UID[:GID] numbers (names come later)") from None
-
-
-def default_seccomp() -> dict[str, Any] | None:
+def default_seccomp(caps: list[str] | None = None) -> dict[str, Any] | None:
     from hutch.seccomp.profile import CONTAINERS_COMMON, from_template
 
     try:
@@ -168,15 +209,36 @@ def default_seccomp() -> dict[str, Any] | None:
             template = json.load(f)
     except OSError:
         return None
-    return from_template(template, DOCKER_CAPS)
+    return from_template(template, DOCKER_CAPS if caps is None else caps)
 
 
-def build(image_config: dict[str, Any], rootfs: str, cid: str, opts: RunOptions) -> dict[str, Any]:
-    """config.json for container ``cid`` on ``rootfs``."""
+INIT_PATH = "/sbin/docker-init"
+INIT_BINARIES = ("/usr/bin/docker-init", "/usr/bin/catatonit")  # tini-static, podman's fallback
+VOLUMES_ANNOTATION = "io.github.hutch.volumes"
+
+
+def find_init() -> str:
+    for path in INIT_BINARIES:
+        real = os.path.realpath(path)
+        if os.path.isfile(real) and os.access(real, os.X_OK):
+            return real
+    raise InvalidArgument(f"--init: none of {', '.join(INIT_BINARIES)} is on this host "
+                          f"(apt-get install tini or catatonit)")
+
+
+def build(image_config: dict[str, Any], rootfs: str, cid: str, opts: RunOptions,
+          layers: list[str] | None = None, volumes: VolumeStore | None = None) -> dict[str, Any]:
+    """config.json for container ``cid`` on ``rootfs``. ``layers`` (bottom first) are the
+    image's, for user names and the content of new volumes; ``volumes`` the engine's volume
+    store. Everything is checked before the one side effect, making the volumes it needs
+    (listed, as JSON, in the annotation ``io.github.hutch.volumes``)."""
+    from hutch.engine import mounts as mountreq
+    from hutch.engine import security, users
+
     cfg = image_config.get("config") or {}
     env = _merge_env([DEFAULT_PATH] if not any(e.startswith("PATH=") for e in cfg.get("Env") or [])
                      else [], [*(cfg.get("Env") or []), *opts.env])
-    user = _user(opts.user or str(cfg.get("User") or "0"))
+    user = users.resolve(opts.user or str(cfg.get("User") or ""), layers or [])
     cwd = opts.workdir or cfg.get("WorkingDir") or "/"
     if not cwd.startswith("/"):
         raise InvalidArgument(f"the working directory {cwd!r} is not an absolute path")
@@ -185,41 +247,79 @@ def build(image_config: dict[str, Any], rootfs: str, cid: str, opts: RunOptions)
     namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "cgroup")]
     if opts.network == "none":
         namespaces.append({"type": "network"})
-    nofile = nofile_limit()
+    caps = security.capabilities(DOCKER_CAPS, opts.cap_add, opts.cap_drop, opts.privileged)
+    sec = security.parse_security_opts(opts.security_opt)
+    seccomp: dict[str, Any] | None = None
+    if opts.privileged or sec.seccomp == "unconfined" or not opts.seccomp:
+        seccomp = None
+    elif sec.seccomp:
+        seccomp = security.seccomp_profile(sec.seccomp, caps)
+    else:
+        seccomp = default_seccomp(caps)
     mounts = copy.deepcopy(_mounts())
     if opts.network == "host":  # sysfs of the host's network namespace cannot be mounted anew
         for m in mounts:
             if m["destination"] == "/sys":
                 m.update(type="bind", source="/sys", options=["rbind", "nosuid", "noexec", "nodev", "ro"])
-    config: dict[str, Any] = {
+    if opts.privileged:  # /sys and the cgroups writable
+        for m in mounts:
+            if m["destination"] in ("/sys", "/sys/fs/cgroup"):
+                m["options"] = [o for o in m.get("options", []) or [] if o != "ro"]  # type: ignore[attr-defined]
+    args = process_args(cfg, opts)
+    if opts.init:
+        mounts.append({"destination": INIT_PATH, "type": "bind", "source": find_init(),
+                       "options": ["rbind", "ro", "nosuid", "nodev", "rprivate"]})
+        args = [INIT_PATH, "--", *args]
+    requests = mountreq.requests(opts.volumes, opts.mounts, opts.tmpfs)
+    if opts.init and any(r.target == INIT_PATH for r in requests):
+        raise InvalidArgument(f"duplicate mount point: {INIT_PATH} (--init uses it)")
+    res = resources(opts)
+    process: dict[str, Any] = {
+        "terminal": opts.tty,
+        "user": user,
+        "args": args,
+        "env": env,
+        "cwd": cwd,
+        "capabilities": {k: list(caps) for k in ("bounding", "effective", "permitted")},
+        "rlimits": rlimits(opts.ulimits, nofile_limit()),
+        "noNewPrivileges": sec.no_new_privileges,
+        "oomScoreAdj": 0,
+    }
+    if sec.apparmor and sec.apparmor != "unconfined":
+        process["apparmorProfile"] = sec.apparmor
+    confined = not (opts.privileged or sec.systempaths_unconfined)
+    linux: dict[str, Any] = {
+        "resources": res,
+        "namespaces": namespaces,
+        "maskedPaths": list(MASKED_PATHS) if confined else [],
+        "readonlyPaths": list(READONLY_PATHS) if confined else [],
+    }
+    if opts.privileged:
+        res["devices"] = [{"allow": True, "access": "rwm"}]
+        linux["devices"] = security.host_devices()
+    if seccomp is not None:
+        linux["seccomp"] = seccomp
+    image_volumes = sorted((cfg.get("Volumes") or {}).keys())
+    needs_store = image_volumes or any(r.kind == "volume" for r in requests)
+    if needs_store and volumes is None:
+        raise InvalidArgument("volumes need the engine's volume store")
+    user_mounts, used = (volumes.attach(requests, image_volumes, layers or []) if volumes is not None
+                         else ([r.oci(r.source) for r in requests], []))
+    return {
         "ociVersion": OCI_VERSION,
-        "process": {
-            "terminal": opts.tty,
-            "user": user,
-            "args": process_args(cfg, opts),
-            "env": env,
-            "cwd": cwd,
-            "capabilities": {k: list(DOCKER_CAPS) for k in ("bounding", "effective", "permitted")},
-            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}],
-            "noNewPrivileges": False,
-            "oomScoreAdj": 0,
-        },
+        "process": process,
         "root": {"path": rootfs, "readonly": opts.read_only},
         "hostname": opts.hostname or cid[:12],
-        "mounts": mounts + volume_mounts(opts),
-        "linux": {
-            "resources": resources(opts),
-            "namespaces": namespaces,
-            "maskedPaths": list(MASKED_PATHS),
-            "readonlyPaths": list(READONLY_PATHS),
-        },
-        "annotations": {"io.github.hutch.container": cid},
+        "mounts": mounts + user_mounts,
+        "linux": linux,
+        "annotations": {"io.github.hutch.container": cid, VOLUMES_ANNOTATION: json.dumps(used)},
     }
-    if opts.seccomp:
-        sec = default_seccomp()
-        if sec is not None:
-            config["linux"]["seccomp"] = sec
-    return config
+
+
+def volumes_of(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The volumes ``build`` made or reused for the container (for its record)."""
+    used: list[dict[str, Any]] = json.loads(config.get("annotations", {}).get(VOLUMES_ANNOTATION, "[]"))
+    return used
 
 
 def nofile_limit() -> int:

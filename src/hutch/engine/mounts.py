@@ -1,0 +1,201 @@
+"""`-v`, `--mount` and `--tmpfs` as docker parses them (pure): requests for the engine to
+turn into OCI mounts once volumes are resolved (hutch.engine.volumes).
+
+    -v /host:/dst[:OPTS]     a bind mount (the host path must exist)
+    -v NAME:/dst[:OPTS]      a named volume, made on first use
+    -v /dst[:OPTS]           an anonymous volume
+    --mount type=bind|volume|tmpfs,src=,dst=,readonly,bind-propagation=,tmpfs-size=,tmpfs-mode=
+    --tmpfs /dst[:OPTIONS]
+
+OPTS is a comma list of ro, rw, nocopy, z/Z (ignored: no SELinux) and a propagation
+(shared, slave, private and their r- forms; rprivate by default).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+
+from hutch.errors import InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+PROPAGATIONS = ("shared", "slave", "private", "rshared", "rslave", "rprivate")
+_MODES = frozenset({"ro", "rw", "z", "Z", "nocopy", *PROPAGATIONS})
+_TRUE = {"": True, "true": True, "1": True, "false": False, "0": False}
+
+
+class Request:
+    """One mount the user asked for. ``source``: a host path (bind), a volume name or ""
+    for an anonymous volume (volume); unused for tmpfs."""
+
+    def __init__(self, kind: str, source: str, target: str, *, readonly: bool = False,
+                 propagation: str = "rprivate", nocopy: bool = False,
+                 tmpfs_options: list[str] | None = None, recursive: bool = True) -> None:
+        self.kind, self.source, self.target = kind, source, target
+        self.readonly, self.propagation, self.nocopy = readonly, propagation, nocopy
+        self.tmpfs_options = tmpfs_options or []
+        self.recursive = recursive
+
+    def oci(self, host_path: str = "") -> dict[str, Any]:
+        """The OCI mount (``host_path``: the bind source or the volume's _data directory)."""
+        if self.kind == "tmpfs":
+            return {"destination": self.target, "type": "tmpfs", "source": "tmpfs",
+                    "options": ["nosuid", "nodev", "noexec", *self.tmpfs_options]}
+        return {"destination": self.target, "type": "bind", "source": host_path,
+                "options": ["rbind" if self.recursive else "bind", "ro" if self.readonly else "rw",
+                            self.propagation]}
+
+
+def _target(spec: str, dst: str) -> str:
+    if not dst.startswith("/") or os.path.normpath(dst) == "/":
+        raise InvalidArgument(f"invalid volume {spec!r}: the destination must be an absolute path, not /")
+    return os.path.normpath(dst)
+
+
+def check_volume_name(name: str) -> str:
+    if not VOLUME_NAME.fullmatch(name):
+        raise InvalidArgument(f"invalid volume name {name!r}: use [a-zA-Z0-9][a-zA-Z0-9_.-]+ "
+                              f"(or an absolute path for a host directory)")
+    return name
+
+
+def parse_volume(spec: str) -> Request:
+    """One -v value (moby's linux ParseMountRaw)."""
+    parts = spec.split(":")
+    mode = ""
+    if len(parts) == 1:
+        src, dst = "", parts[0]
+    elif len(parts) == 2 and parts[1] and set(parts[1].split(",")) <= _MODES and parts[0].startswith("/"):
+        src, dst, mode = "", parts[0], parts[1]
+    elif len(parts) in (2, 3):
+        src, dst = parts[0], parts[1]
+        mode = parts[2] if len(parts) == 3 else ""
+        if not src:
+            raise InvalidArgument(f"invalid volume specification {spec!r}: use SRC:DST[:ro]")
+    else:
+        raise InvalidArgument(f"invalid volume specification {spec!r}: use SRC:DST[:ro]")
+    if not dst:
+        raise InvalidArgument(f"invalid volume specification {spec!r}: use SRC:DST[:ro]")
+    opts = [o for o in mode.split(",") if o] if mode else []
+    for o in opts:
+        if o not in _MODES:
+            raise InvalidArgument(f"invalid volume {spec!r}: mode {o!r} is not ro, rw, nocopy "
+                                  f"or a propagation")
+    props = [o for o in opts if o in PROPAGATIONS]
+    if len(props) > 1 or ("ro" in opts and "rw" in opts):
+        raise InvalidArgument(f"invalid volume {spec!r}: conflicting modes {mode!r}")
+    target = _target(spec, dst)
+    if src.startswith("/"):
+        if "nocopy" in opts:
+            raise InvalidArgument(f"invalid volume {spec!r}: nocopy is for volumes, not host paths")
+        if not os.path.exists(src):
+            raise InvalidArgument(f"invalid volume {spec!r}: {src} does not exist")
+        return Request("bind", os.path.normpath(src), target, readonly="ro" in opts,
+                       propagation=props[0] if props else "rprivate")
+    if src:
+        check_volume_name(src)
+    return Request("volume", src, target, readonly="ro" in opts, nocopy="nocopy" in opts,
+                   propagation=props[0] if props else "rprivate")
+
+
+def parse_mount(spec: str) -> Request:
+    """One --mount value: docker's csv of key=value fields."""
+    try:
+        [fields] = list(csv.reader([spec])) or [[]]
+    except (csv.Error, ValueError):
+        raise InvalidArgument(f"invalid --mount {spec!r}: not a comma-separated list of key=value") from None
+    kind, source, target = "volume", "", ""
+    readonly, nocopy, recursive = False, False, True
+    propagation, size, mode = "", "", ""
+    for field in fields:
+        key, sep, value = field.partition("=")
+        key = key.strip().lower()
+        if key == "type":
+            if value not in ("bind", "volume", "tmpfs"):
+                raise InvalidArgument(f"invalid --mount {spec!r}: type {value!r} is not bind, volume "
+                                      f"or tmpfs")
+            kind = value
+        elif key in ("source", "src"):
+            source = value
+        elif key in ("target", "destination", "dst"):
+            target = value
+        elif key in ("readonly", "ro", "volume-nocopy", "bind-nonrecursive"):
+            flag = _TRUE.get(value.lower() if sep else "")
+            if flag is None:
+                raise InvalidArgument(f"invalid --mount {spec!r}: {key} takes true or false, not {value!r}")
+            if key in ("readonly", "ro"):
+                readonly = flag
+            elif key == "volume-nocopy":
+                nocopy = flag
+            else:
+                recursive = not flag
+        elif key == "bind-propagation":
+            if value not in PROPAGATIONS:
+                raise InvalidArgument(f"invalid --mount {spec!r}: bind-propagation {value!r} is not one of "
+                                      f"{', '.join(PROPAGATIONS)}")
+            propagation = value
+        elif key == "tmpfs-size":
+            size = value
+        elif key == "tmpfs-mode":
+            mode = value
+        elif key == "consistency":
+            pass  # docker ignores it on Linux
+        elif key == "volume-driver" and value == "local":
+            pass
+        else:
+            raise InvalidArgument(f"invalid --mount {spec!r}: unexpected key {key!r}")
+    if not target:
+        raise InvalidArgument(f"invalid --mount {spec!r}: target is required")
+    target = _target(spec, target)
+    if propagation and kind != "bind":
+        raise InvalidArgument(f"invalid --mount {spec!r}: bind-propagation is only for type=bind")
+    if (size or mode) and kind != "tmpfs":
+        raise InvalidArgument(f"invalid --mount {spec!r}: tmpfs-size and tmpfs-mode are only for type=tmpfs")
+    if kind == "tmpfs":
+        if source:
+            raise InvalidArgument(f"invalid --mount {spec!r}: a tmpfs has no source")
+        options = []
+        if size:
+            from hutch.cli.units import parse_ram
+
+            options.append(f"size={parse_ram(size, 'mount tmpfs-size')}")
+        if mode:
+            try:
+                options.append(f"mode={int(mode, 8):o}")
+            except ValueError:
+                raise InvalidArgument(f"invalid --mount {spec!r}: tmpfs-mode {mode!r} is not octal") from None
+        return Request("tmpfs", "", target, readonly=readonly,
+                       tmpfs_options=[*options, *(["ro"] if readonly else [])])
+    if kind == "bind":
+        if not source.startswith("/"):
+            raise InvalidArgument(f"invalid --mount {spec!r}: a bind source must be an absolute path")
+        if not os.path.exists(source):
+            raise InvalidArgument(f"invalid --mount {spec!r}: bind source path does not exist: {source}")
+        return Request("bind", os.path.normpath(source), target, readonly=readonly,
+                       propagation=propagation or "rprivate", recursive=recursive)
+    if source:
+        check_volume_name(source)
+    return Request("volume", source, target, readonly=readonly, nocopy=nocopy)
+
+
+def parse_tmpfs(spec: str) -> Request:
+    dst, _, options = spec.partition(":")
+    if not dst.startswith("/") or os.path.normpath(dst) == "/":
+        raise InvalidArgument(f"invalid --tmpfs {spec!r}: the destination must be an absolute path, not /")
+    return Request("tmpfs", "", os.path.normpath(dst), tmpfs_options=[o for o in options.split(",") if o])
+
+
+def requests(volumes: list[str], mounts: list[str], tmpfs: list[str]) -> list[Request]:
+    """Every -v, --mount and --tmpfs, checked; the same destination twice is an error."""
+    out = [*map(parse_volume, volumes), *map(parse_mount, mounts), *map(parse_tmpfs, tmpfs)]
+    seen: set[str] = set()
+    for r in out:
+        if r.target in seen:
+            raise InvalidArgument(f"duplicate mount point: {r.target}")
+        seen.add(r.target)
+    return out

@@ -1,0 +1,256 @@
+"""Volumes, as docker's "local" driver keeps them:
+
+    ROOT/volumes/<name>/_data         what the container sees (bind-mounted)
+    ROOT/volumes/<name>/volume.json   name, created, labels, options
+    ROOT/volumes/lock                 flock for creating and removing
+
+A named volume (``-v NAME:/dst``, ``--mount type=volume,src=NAME``) is made on first use;
+an anonymous one (``-v /dst``, an image's ``Volumes``) gets a 64-hex name and docker's
+``com.docker.volume.anonymous`` label. A volume that is new, or still empty, gets the
+image's content at its destination copied in (unless ``nocopy``), as docker does. The copy
+reads the image through openat2(RESOLVE_IN_ROOT) and never follows a symlink out of it,
+writes only into the fresh volume with O_EXCL|O_NOFOLLOW, and keeps owners, modes and mtimes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import secrets
+import shutil
+import stat
+import tempfile
+
+from hutch import filelock
+from hutch._sys.fs import openat2
+from hutch.engine.mounts import Request, check_volume_name
+from hutch.errors import HutchError
+from hutch.image.store import now_rfc3339
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+ANONYMOUS = "com.docker.volume.anonymous"
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_IN_ROOT = 0x10
+_MAX_DEPTH = 128
+
+
+class VolumeNotFound(HutchError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"No such volume: {name}")
+
+
+class VolumeStore:
+    def __init__(self, engine_root: str) -> None:
+        self.dir = os.path.join(engine_root, "volumes")
+
+    def _vdir(self, name: str) -> str:
+        return os.path.join(self.dir, check_volume_name(name))
+
+    def data(self, name: str) -> str:
+        return os.path.join(self._vdir(name), "_data")
+
+    # ---- records ------------------------------------------------------------------------
+
+    def get(self, name: str) -> dict[str, Any]:
+        try:
+            with open(os.path.join(self._vdir(name), "volume.json")) as f:
+                doc: dict[str, Any] = json.load(f)
+        except (OSError, ValueError):
+            raise VolumeNotFound(name) from None
+        doc["Mountpoint"] = self.data(name)
+        return doc
+
+    def all(self) -> list[dict[str, Any]]:
+        try:
+            names = sorted(os.listdir(self.dir))
+        except FileNotFoundError:
+            return []
+        out = []
+        for n in names:
+            with contextlib.suppress(HutchError):
+                out.append(self.get(n))
+        return out
+
+    def create(self, name: str = "", labels: dict[str, str] | None = None) -> tuple[dict[str, Any], bool]:
+        """The volume ``name`` (a new anonymous one for ""), and whether it was made now."""
+        with filelock.locked(self.dir):
+            return self._create(name, labels)
+
+    def _create(self, name: str, labels: dict[str, str] | None) -> tuple[dict[str, Any], bool]:
+        anonymous = not name
+        name = name or secrets.token_hex(32)
+        vdir = self._vdir(name)
+        try:
+            os.mkdir(vdir, 0o701)
+        except FileExistsError:
+            return self.get(name), False
+        try:
+            os.mkdir(os.path.join(vdir, "_data"), 0o755)
+            doc: dict[str, Any] = {"CreatedAt": now_rfc3339(), "Driver": "local",
+                                   "Labels": dict(labels or {}), "Name": name, "Options": {},
+                                   "Scope": "local"}
+            if anonymous:
+                doc["Labels"][ANONYMOUS] = ""
+            tmp = os.path.join(vdir, "volume.json.tmp")
+            with open(tmp, "w") as f:
+                json.dump(doc, f, indent=2)
+            os.replace(tmp, os.path.join(vdir, "volume.json"))
+        except BaseException:
+            shutil.rmtree(vdir, ignore_errors=True)
+            raise
+        return self.get(name), True
+
+    def remove(self, name: str, in_use: set[str]) -> None:
+        with filelock.locked(self.dir):
+            self.get(name)
+            if name in in_use:
+                raise HutchError(f"remove {name}: volume is in use by a container")
+            shutil.rmtree(self._vdir(name), ignore_errors=True)
+
+    def prune(self, in_use: set[str], everything: bool = False) -> list[str]:
+        """Remove the unused volumes: the anonymous ones, or all with ``everything`` (docker 23)."""
+        gone = []
+        for v in self.all():
+            if v["Name"] in in_use or not (everything or ANONYMOUS in v.get("Labels", {})):
+                continue
+            with contextlib.suppress(HutchError):
+                self.remove(v["Name"], in_use)
+                gone.append(v["Name"])
+        return gone
+
+    # ---- for containers -----------------------------------------------------------------
+
+    def attach(self, requests: list[Request], image_volumes: list[str],
+               layers: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The OCI mounts of ``requests``, plus an anonymous volume for each of the image's
+        ``Volumes`` no request covers; and the volumes used (the record's ``volumes``)."""
+        targets = {r.target for r in requests}
+        reqs = list(requests)
+        for dst in image_volumes:
+            path = os.path.normpath(dst) if dst.startswith("/") else ""
+            if path and path != "/" and path not in targets:
+                reqs.append(Request("volume", "", path))
+                targets.add(path)
+        mounts: list[dict[str, Any]] = []
+        used: list[dict[str, Any]] = []
+        made: list[str] = []
+        try:
+            for r in reqs:
+                if r.kind != "volume":
+                    mounts.append(r.oci(r.source))
+                    continue
+                doc, new = self.create(r.source)
+                if new:
+                    made.append(doc["Name"])
+                if not r.nocopy and not os.listdir(doc["Mountpoint"]):
+                    copy_up(layers, r.target, doc["Mountpoint"])
+                mounts.append(r.oci(doc["Mountpoint"]))
+                used.append({"Name": doc["Name"], "Destination": r.target, "Anonymous": not r.source})
+        except BaseException:
+            for name in made:
+                shutil.rmtree(self._vdir(name), ignore_errors=True)
+            raise
+        return mounts, used
+
+    def remove_anonymous(self, used: list[dict[str, Any]]) -> None:
+        """Drop a container's anonymous volumes (`rm -v`, `run --rm`)."""
+        for v in used:
+            if v.get("Anonymous"):
+                with contextlib.suppress(HutchError, OSError):
+                    shutil.rmtree(self._vdir(str(v["Name"])), ignore_errors=True)
+
+
+def copy_up(layers: list[str], target: str, data: str) -> None:
+    """Copy the image's directory ``target`` (layers bottom first) into ``data``."""
+    if not layers:
+        return
+    if len(layers) == 1:
+        _copy_from(layers[0], target, data)
+        return
+    from hutch._sys.mount import mount, umount2
+
+    view = tempfile.mkdtemp(prefix="hutch-copyup-", dir=os.path.dirname(os.path.dirname(data)))
+    try:
+        try:
+            mount("overlay", view, "overlay", 1, "lowerdir=" + ":".join(reversed(layers)))  # MS_RDONLY
+        except OSError as err:
+            raise HutchError(f"volume {target}: cannot mount the image to copy from: {err.strerror}") from err
+        try:
+            _copy_from(view, target, data)
+        finally:
+            umount2(view, 2)
+    finally:
+        os.rmdir(view)
+
+
+def _copy_from(root: str, target: str, data: str) -> None:
+    rfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        try:
+            src = openat2(rfd, target.lstrip("/") or ".", os.O_RDONLY | os.O_DIRECTORY,
+                          RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+        except OSError as err:
+            if err.errno in (errno.ENOENT, errno.ENOTDIR):
+                return  # nothing in the image there
+            raise HutchError(f"volume {target}: cannot read the image's {target}: {err.strerror}") from err
+    finally:
+        os.close(rfd)
+    try:
+        dst = os.open(data, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            _copy_dir(src, dst, 0)
+            st = os.fstat(src)
+            os.fchown(dst, st.st_uid, st.st_gid)
+            os.fchmod(dst, stat.S_IMODE(st.st_mode))
+        finally:
+            os.close(dst)
+    except OSError as err:
+        raise HutchError(f"volume {target}: copying the image's content failed: {err}") from err
+    finally:
+        os.close(src)
+
+
+def _copy_dir(src: int, dst: int, depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        raise HutchError(f"copying into a volume: more than {_MAX_DEPTH} levels of directories")
+    nofollow = os.O_NOFOLLOW | os.O_CLOEXEC
+    for name in os.listdir(src):
+        st = os.stat(name, dir_fd=src, follow_symlinks=False)
+        mode = stat.S_IMODE(st.st_mode)
+        if stat.S_ISDIR(st.st_mode):
+            os.mkdir(name, 0o700, dir_fd=dst)
+            s = os.open(name, os.O_RDONLY | os.O_DIRECTORY | nofollow, dir_fd=src)
+            try:
+                d = os.open(name, os.O_RDONLY | os.O_DIRECTORY | nofollow, dir_fd=dst)
+                try:
+                    _copy_dir(s, d, depth + 1)
+                    os.fchown(d, st.st_uid, st.st_gid)
+                    os.fchmod(d, mode)
+                    os.utime(d, ns=(st.st_atime_ns, st.st_mtime_ns))
+                finally:
+                    os.close(d)
+            finally:
+                os.close(s)
+        elif stat.S_ISREG(st.st_mode):
+            s = os.open(name, os.O_RDONLY | nofollow, dir_fd=src)
+            try:
+                d = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600, dir_fd=dst)
+                try:
+                    while os.sendfile(d, s, None, 1 << 20) > 0:
+                        pass
+                    os.fchown(d, st.st_uid, st.st_gid)
+                    os.fchmod(d, mode)
+                    os.utime(d, ns=(st.st_atime_ns, st.st_mtime_ns))
+                finally:
+                    os.close(d)
+            finally:
+                os.close(s)
+        elif stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(name, dir_fd=src), name, dir_fd=dst)
+            os.chown(name, st.st_uid, st.st_gid, dir_fd=dst, follow_symlinks=False)
+        # device nodes, fifos, sockets (and whiteouts): not copied
