@@ -41,9 +41,8 @@ def _prune_flags(p: argparse.ArgumentParser, all_flag: bool = False) -> None:
                        help="all images no container uses, not just dangling ones")
 
 
-def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
+def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     """Add this module's verbs to `hutch`'s subcommands (after `image` is there)."""
-    parser_class = type(sub.choices["image"])
     c = sub.add_parser("commit", help="create a new image from a container's changes")
     c.add_argument("-m", "--message", default="")
     c.add_argument("-a", "--author", default="")
@@ -76,6 +75,8 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     csub.add_parser("inspect", help="containers as JSON").add_argument("objects", nargs="+")
     _prune_flags(csub.add_parser("prune", help="remove all stopped containers"))
 
+    if "image" not in sub.choices:  # only another verb's parser is being built
+        return
     isub = _subparsers(sub.choices["image"])
     ils = isub.add_parser("ls", aliases=["list"], help="list images")
     ils.add_argument("-q", "--quiet", action="store_true")

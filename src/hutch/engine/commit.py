@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import subprocess
 
 from hutch.engine.containers import find_runtime
@@ -113,7 +112,7 @@ def commit(eng: Engine, ref: str, repo: str | None = None, message: str = "", au
     layer.new_config(parent, "sha256:" + "0" * 64, created, created_by, message, author, changes)
     upper = os.path.join(eng.dir, record["id"], "upper")
     os.makedirs(store.content.ingest_dir, exist_ok=True)
-    tmp = os.path.join(store.content.ingest_dir, f"commit-{secrets.token_hex(8)}")
+    tmp = os.path.join(store.content.ingest_dir, f"commit-{os.urandom(8).hex()}")
     try:
         with paused(eng, record, pause_it), open(tmp, "xb") as out:
             layer.write_diff(upper, out)

@@ -22,7 +22,6 @@ records' flock covers name checks and record writes.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -135,7 +134,7 @@ class Engine:
         log_max_size, log_max_file = _log_options(log_opts or {})
         if stop_signal:
             signal_number(stop_signal)
-        cid = secrets.token_hex(32)
+        cid = os.urandom(32).hex()
         if name is not None:
             check_name(name)
         cdir = os.path.join(self.dir, cid)
@@ -408,7 +407,7 @@ class Engine:
         if tty and detach:
             raise HutchError("exec -d -t is not supported: detach without a terminal, or attach")
         cdir = os.path.join(self.dir, record["id"])
-        log = os.path.join(cdir, f"exec-{secrets.token_hex(4)}.log")
+        log = os.path.join(cdir, f"exec-{os.urandom(4).hex()}.log")
         argv = ["exec"]
         if tty:
             argv.append("--tty")

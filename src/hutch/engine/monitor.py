@@ -366,12 +366,15 @@ class Monitor:
 
         if self.cfg.get("remove"):  # --rm: the container and its anonymous volumes
             from hutch.engine.cleanup import remove_container_dir
-            from hutch.engine.volumes import VolumeStore
 
             with self.records.locked():
                 record = self.records.load(self.cid) or {}
                 remove_container_dir(self.cdir)
-            VolumeStore(self.cfg["engine_root"]).remove_anonymous(record.get("volumes") or [])
+            anonymous = [v for v in record.get("volumes") or [] if v.get("Anonymous")]
+            if anonymous:  # (the volumes module is imported only then: it is not small)
+                from hutch.engine.volumes import VolumeStore
+
+                VolumeStore(self.cfg["engine_root"]).remove_anonymous(anonymous)
         else:
             self.records.update(self.cid, ended)
         for fd in list(self.clients):

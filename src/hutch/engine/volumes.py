@@ -18,7 +18,6 @@ import contextlib
 import errno
 import json
 import os
-import secrets
 import shutil
 import stat
 import tempfile
@@ -83,7 +82,7 @@ class VolumeStore:
 
     def _create(self, name: str, labels: dict[str, str] | None) -> tuple[dict[str, Any], bool]:
         anonymous = not name
-        name = name or secrets.token_hex(32)
+        name = name or os.urandom(32).hex()
         vdir = self._vdir(name)
         try:
             os.mkdir(vdir, 0o701)

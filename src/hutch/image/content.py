@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 
 from hutch.errors import HutchError
 
@@ -73,7 +72,7 @@ class ContentStore:
             check_digest(expected)
         os.makedirs(self.blobs, exist_ok=True)
         os.makedirs(self.ingest_dir, exist_ok=True)
-        tmp = os.path.join(self.ingest_dir, f"tmp-{secrets.token_hex(8)}")
+        tmp = os.path.join(self.ingest_dir, f"tmp-{os.urandom(8).hex()}")
         h = hashlib.sha256()
         size = 0
         try:

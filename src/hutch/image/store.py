@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import time
 
@@ -233,7 +232,7 @@ class ImageStore:
             fs = os.path.join(top, "fs")
             if not os.path.isdir(fs):
                 os.makedirs(top, exist_ok=True)
-                work = os.path.join(top, f"unpacking-{secrets.token_hex(6)}")
+                work = os.path.join(top, f"unpacking-{os.urandom(6).hex()}")
                 os.mkdir(work, 0o755)
                 try:
                     with open(self.content.path(digest), "rb") as f:
@@ -256,7 +255,7 @@ def _goarch() -> str:
 
 
 def _write_atomic(path: str, data: bytes) -> None:
-    tmp = f"{path}.tmp-{secrets.token_hex(4)}"
+    tmp = f"{path}.tmp-{os.urandom(4).hex()}"
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
