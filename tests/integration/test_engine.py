@@ -330,3 +330,29 @@ def test_exit_codes_as_docker(hutch: Hutch) -> None:
     assert hutch("run", "--rm", "hbox:1", "/etc/passwd", check=False).returncode == 126
     assert hutch("run", "--rm", "hbox:1", "sh", "-c", "exit 1", check=False).returncode == 1
     assert hutch("run", "--rm", "hbox:1", "false", check=False).returncode == 1
+
+
+def test_a_full_disk_during_unpack_leaves_the_store_unchanged(hutch: Hutch, tmp_path: Path) -> None:
+    """The blob fits, its unpacked snapshot does not: one line, and no blob, snapshot or
+    ingest file is left (a 3 MiB tmpfs as the store)."""
+    _import(hutch)  # the store's first image, on a disk with room
+    small = tmp_path / "small-store"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "hutch-full", str(small)], check=True)
+    try:
+        h = Hutch(small, hutch.runroot)
+        big = os.urandom(1600 * 1024)  # incompressible: the blob takes as much room as the file
+        data = _tar([("big", big)])
+        r = h("import", "-", "big:1", input=data, check=False)
+        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert "No space left on device" in r.stderr and "Traceback" not in r.stderr
+        images = small / "images"
+        for sub in ("blobs/sha256", "snapshots", "ingest"):
+            assert not (images / sub).exists() or not any((images / sub).iterdir()), sub
+        assert "big" not in h("images").stdout
+        # and with room again, the same import works
+        subprocess.run(["mount", "-o", "remount,size=16m", str(small)], check=True)
+        h("import", "-", "big:1", input=data)
+        assert "big" in h("images").stdout
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=False)

@@ -294,3 +294,53 @@ def test_bad_input_leaves_nothing(hutch: Hutch) -> None:  # noqa: F811
     r = hutch("run", "-d", "hbox:1", "nosuchcommand", check=False)
     assert r.returncode == 127, r.stderr
     assert len(hutch("ps", "-a", "-q").stdout.split()) == 2  # x, and the failed one (as docker: created)
+
+
+def test_window_size_changes_reach_the_terminal(hutch: Hutch) -> None:  # noqa: F811
+    """What `hutch run -t`/`attach` send on SIGWINCH: a RESIZE frame on the monitor's socket."""
+    from hutch.engine import attach
+
+    _import(hutch)
+    cid = hutch("run", "-d", "-t", "--name", "w", "hbox:1", "sh", "-c",
+                "while true; do stty size; sleep 0.1; done").stdout.strip()
+    _until(lambda: "stty" in hutch("logs", "w").stdout, what="the first try")  # 0x0: busybox fails
+    sock = attach.connect(str(hutch.root / "containers" / cid / "attach"))
+    try:
+        sock.sendall(attach.frame(attach.RESIZE, attach.resize_payload(44, 132)))
+        _until(lambda: "44 132" in hutch("logs", "w").stdout, what="the new size")
+    finally:
+        sock.close()
+    # exec -t gets a terminal of its own
+    cmd = f"{HUTCH} --root {hutch.root} --runroot {hutch.runroot} exec -it w sh -c 'tty; exit 3'"
+    r = subprocess.run(["script", "-eqc", cmd, "/dev/null"], stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=60, check=False)
+    assert r.returncode == 3 and b"/dev/pts/" in r.stdout, r.stdout  # (script echoes its EOF as ^@)
+
+
+@pytest.mark.parametrize(("spec", "words"), [
+    ("80:80:80:80", "use [IP:]"), ("x:80", "host port 'x'"), ("8080:99999", "not in 1-65535"),
+    ("80/icmp", "protocol 'icmp'"), ("1.2.3:80:80", "not an IP address"), ("1-3:5-6", "differ in length"),
+    ("8080:80", "needs a bridge network"),
+])
+def test_bad_publish_values(hutch: Hutch, spec: str, words: str) -> None:  # noqa: F811
+    _import(hutch)
+    r = hutch("run", "--rm", "-p", spec, "hbox:1", "true", check=False)
+    assert r.returncode == 125 and words in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+    assert hutch("ps", "-a", "-q").stdout == ""
+    r = hutch("run", "--rm", "--network", "host", "-p", "127.0.0.1:8080:80/udp", "hbox:1", "true",
+              check=False)
+    assert r.returncode == 0 and "discarded" in r.stderr
+
+
+def test_run_runtime_flag_and_detached_runc(hutch: Hutch) -> None:  # noqa: F811
+    import shutil
+
+    if not shutil.which("runc"):
+        pytest.skip("runc is not installed")
+    _import(hutch)
+    hutch("run", "-d", "--runtime", "runc", "--name", "r", "hbox:1", "sh", "-c", "echo up; sleep 1000")
+    assert json.loads(hutch("inspect", "r").stdout)[0]["HostConfig"]["Runtime"].endswith("runc")
+    _until(lambda: hutch("logs", "r").stdout == "up\n")
+    assert hutch("exec", "r", "sh", "-c", "echo $$").stdout.strip() != "1"
+    hutch("stop", "-t", "0", "r")
+    assert hutch("wait", "r").stdout == "137\n"

@@ -155,6 +155,9 @@ def run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stop-timeout", type=int, default=None)
     p.add_argument("--log-opt", action="append", default=[], help="json-file: max-size=SIZE, max-file=N")
     p.add_argument("--log-driver", default="json-file", choices=["json-file"])
+    p.add_argument("-p", "--publish", action="append", default=[], help="[IP:][HOSTPORT:]PORT[/PROTO]")
+    p.add_argument("--runtime", dest="run_runtime", default=None,
+                   help="the OCI runtime for this container (as the global --runtime)")
     p.add_argument("--env-file", action="append", default=[], help="KEY=VAL lines")
     p.add_argument("--ulimit", action="append", default=[], help="TYPE=SOFT[:HARD]")
     p.add_argument("--cap-add", action="append", default=[])
@@ -172,7 +175,8 @@ def run_flags(p: argparse.ArgumentParser) -> None:
 def _engine(a: argparse.Namespace) -> Engine:
     from hutch.engine.containers import DEFAULT_ROOT, DEFAULT_RUNROOT, Engine
 
-    return Engine(a.root or DEFAULT_ROOT, a.runroot or DEFAULT_RUNROOT, a.runtime)
+    runtime = getattr(a, "run_runtime", None) or a.runtime  # `run --runtime` wins over the global one
+    return Engine(a.root or DEFAULT_ROOT, a.runroot or DEFAULT_RUNROOT, runtime)
 
 
 def _import(eng: Engine, a: argparse.Namespace) -> int:
@@ -252,6 +256,14 @@ def run_options(a: argparse.Namespace) -> RunOptions:
 
 def run_settings(a: argparse.Namespace) -> dict[str, Any]:
     """`run`'s and `create`'s flags that are the engine's, not the config's."""
+    from hutch.engine import ports
+
+    bindings = [b for spec in a.publish for b in ports.parse(spec)]
+    if bindings and a.network == "host":
+        sys.stderr.write("WARNING: Published ports are discarded when using host network mode\n")
+    elif bindings:
+        raise HutchError("publishing ports (-p) needs a bridge network, which hutch does not have yet: "
+                         "use --network host")
     log_opts = {}
     for item in a.log_opt:
         key, sep, value = item.partition("=")

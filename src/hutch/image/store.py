@@ -176,16 +176,29 @@ class ImageStore:
         config.setdefault("rootfs", {})["type"] = "layers"
         config["rootfs"]["diff_ids"] = [layer[3] for layer in layers]
         config_bytes = json.dumps(config, separators=(",", ":")).encode()
-        config_digest = self.content.put(config_bytes)
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": MANIFEST,
-            "config": {"mediaType": CONFIG, "digest": config_digest, "size": len(config_bytes)},
-            "layers": [{"mediaType": mt, "digest": dg, "size": size} for dg, size, mt, _ in layers],
-        }
-        manifest_digest = self.content.put(json.dumps(manifest, separators=(",", ":")).encode())
-        if ref is not None:
-            self.tag(ref, manifest_digest)
+        new: list[str] = []  # blobs this call added: dropped again if it fails (a full disk)
+
+        def put(data: bytes) -> str:
+            digest = sha256_of(data)
+            if not self.content.has(digest):
+                new.append(digest)
+            return self.content.put(data, digest)
+
+        try:
+            config_digest = put(config_bytes)
+            manifest = {
+                "schemaVersion": 2,
+                "mediaType": MANIFEST,
+                "config": {"mediaType": CONFIG, "digest": config_digest, "size": len(config_bytes)},
+                "layers": [{"mediaType": mt, "digest": dg, "size": size} for dg, size, mt, _ in layers],
+            }
+            manifest_digest = put(json.dumps(manifest, separators=(",", ":")).encode())
+            if ref is not None:
+                self.tag(ref, manifest_digest)
+        except BaseException:
+            for digest in new:
+                self.content.delete(digest)
+            raise
         return Image(self, manifest_digest, [reference.normalize(ref)] if ref else [])
 
     def import_rootfs(self, src: BinaryIO, ref: str | None, changes: dict[str, Any] | None = None) -> Image:
@@ -198,23 +211,31 @@ class ImageStore:
             reference.parse(ref)
         digest, size = self.content.ingest(decompressed(src))
         diff_id = digest  # the blob is the uncompressed tar
+        had_snapshot = os.path.isdir(self.snapshot_path([diff_id]))
         try:
             self.snapshot([diff_id], [digest])
+            created = now_rfc3339()
+            config: dict[str, Any] = {"created": created, "architecture": _goarch(), "os": "linux",
+                                      "config": dict(changes or {}),
+                                      "history": [{"created": created, "created_by": "hutch import"}]}
+            return self.add_image([(digest, size, LAYER, diff_id)], config, ref)
         except BaseException:
-            self._unreferenced(digest)
+            if self._unreferenced(digest) and not had_snapshot:
+                shutil.rmtree(os.path.dirname(self.snapshot_path([diff_id])), ignore_errors=True)
             raise
-        created = now_rfc3339()
-        config: dict[str, Any] = {"created": created, "architecture": _goarch(), "os": "linux",
-                                  "config": dict(changes or {}),
-                                  "history": [{"created": created, "created_by": "hutch import"}]}
-        return self.add_image([(digest, size, LAYER, diff_id)], config, ref)
 
-    def _unreferenced(self, digest: str) -> None:
-        """Drop a blob no manifest names (a failed import's layer)."""
+    def snapshot_path(self, diff_ids: list[str]) -> str:
+        """Where the snapshot of the layers ``diff_ids`` (bottom first) is: its fs directory."""
+        chain = chain_ids(diff_ids)[-1]
+        return os.path.join(self.snapshots, chain.removeprefix("sha256:"), "fs")
+
+    def _unreferenced(self, digest: str) -> bool:
+        """Drop a blob no manifest names (a failed import's layer); whether it was dropped."""
         for image in self.images():
             if any(layer["digest"] == digest for layer in image.manifest.get("layers", [])):
-                return
+                return False
         self.content.delete(digest)
+        return True
 
     # ---- snapshots --------------------------------------------------------------------
 
@@ -256,11 +277,16 @@ def _goarch() -> str:
 
 def _write_atomic(path: str, data: bytes) -> None:
     tmp = f"{path}.tmp-{os.urandom(4).hex()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def decompressed(src: IO[bytes]) -> Any:

@@ -159,7 +159,9 @@ def _entry(d: _Dest, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
                 data = tar.extractfile(m)
                 assert data is not None
                 while chunk := data.read(CHUNK):
-                    os.write(fd, chunk)
+                    view = memoryview(chunk)
+                    while view:  # a short write (a full disk) repeats, and then raises ENOSPC
+                        view = view[os.write(fd, view):]
             finally:
                 os.close(fd)
         elif m.issym():

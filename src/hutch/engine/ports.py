@@ -1,0 +1,62 @@
+"""`-p/--publish` values, parsed as docker parses them: [IP:][HOSTPORT:]CONTAINERPORT[/PROTO],
+where either port may be a range (A-B) of the same length as the other."""
+
+from __future__ import annotations
+
+from hutch.errors import InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_PROTOCOLS = ("tcp", "udp", "sctp")
+
+
+def _ports(text: str, what: str, spec: str) -> tuple[int, int]:
+    lo, sep, hi = text.partition("-")
+    try:
+        a, b = int(lo), int(hi) if sep else int(lo)
+    except ValueError:
+        raise InvalidArgument(f"invalid -p {spec!r}: {what} {text!r} is not a port or a range") from None
+    if not (1 <= a <= b <= 65535) and not (what == "host port" and a == 0 == b):
+        raise InvalidArgument(f"invalid -p {spec!r}: {what} {text!r} is not in 1-65535")
+    return a, b
+
+
+def parse(spec: str) -> list[dict[str, Any]]:
+    """One -p value as docker's PortBindings entries: {"ContainerPort": "80/tcp", "HostIp",
+    "HostPort"}; raises InvalidArgument naming what is wrong."""
+    rest, _, proto = spec.partition("/")
+    proto = proto or "tcp"
+    if proto not in _PROTOCOLS:
+        raise InvalidArgument(f"invalid -p {spec!r}: protocol {proto!r} is not tcp, udp or sctp")
+    ip = ""
+    if rest.startswith("["):  # [IPv6]:host:container
+        end = rest.find("]")
+        if end < 0:
+            raise InvalidArgument(f"invalid -p {spec!r}: unclosed [")
+        ip, rest = rest[1:end], rest[end + 2:]
+    parts = rest.split(":")
+    if len(parts) > 3 or not parts[-1]:
+        raise InvalidArgument(f"invalid -p {spec!r}: use [IP:][HOSTPORT:]CONTAINERPORT[/PROTO]")
+    if len(parts) == 3:
+        ip, parts = ip or parts[0], parts[1:]
+    if ip:
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise InvalidArgument(f"invalid -p {spec!r}: {ip!r} is not an IP address") from None
+    c_lo, c_hi = _ports(parts[-1], "container port", spec)
+    if len(parts) == 2 and parts[0]:
+        h_lo, h_hi = _ports(parts[0], "host port", spec)
+        if h_hi - h_lo not in (0, c_hi - c_lo):
+            raise InvalidArgument(f"invalid -p {spec!r}: the host and container ranges differ in length")
+    else:
+        h_lo = h_hi = 0
+    out = []
+    for i, port in enumerate(range(c_lo, c_hi + 1)):
+        host = "" if not h_lo else str(h_lo + i if h_hi > h_lo else h_lo)
+        out.append({"ContainerPort": f"{port}/{proto}", "HostIp": ip, "HostPort": host})
+    return out
