@@ -141,7 +141,7 @@ class Hutch(Tool):
     def monitors(self) -> set[int]:
         marker = f"{self.root}/".encode()
         return {pid for pid, cmd in _cmdlines().items()
-                if b"hutch.engine.monitor" in cmd and any(marker in arg for arg in cmd)}
+                if any(b"hutch.engine.monitor" in arg for arg in cmd) and any(marker in arg for arg in cmd)}
 
     def containers(self, ids: list[str]) -> set[int]:
         wanted = set(ids)

@@ -21,6 +21,11 @@ tests=(
     tests/integration/test_cgroup_devices.py
     "tests/integration/test_container.py::test_cgroup_mount_shows_the_container_cgroup"
     "tests/integration/test_bad_input.py::test_cgroups_path_escaping"
+    # the engine on v2: limits, OOMKilled from memory.events, stats, the API's memory limit
+    "tests/integration/test_engine.py::test_run_is_isolated"
+    "tests/integration/test_engine_detached.py::test_rm_after_exit_and_oom"
+    "tests/integration/test_engine_detached.py::test_exec"
+    "tests/integration/test_api.py::test_detached_exec_logs_stop_and_cleanup"
 )
 # About 10-14 minutes for this set on a quiet 2-core VM; twice that when the VM's host steals
 # a third of its CPU time (seen here): the limit leaves room within CI's 90 minutes.
