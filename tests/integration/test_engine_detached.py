@@ -344,3 +344,54 @@ def test_run_runtime_flag_and_detached_runc(hutch: Hutch) -> None:  # noqa: F811
     assert hutch("exec", "r", "sh", "-c", "echo $$").stdout.strip() != "1"
     hutch("stop", "-t", "0", "r")
     assert hutch("wait", "r").stdout == "137\n"
+
+
+def test_image_config_is_honoured(hutch: Hutch) -> None:  # noqa: F811
+    changes = ["ENV A=1 B=two", "WORKDIR /tmp", "USER 1000", 'ENTRYPOINT ["sh", "-c"]',
+               'CMD ["echo $A $B; pwd; id -u"]', "STOPSIGNAL SIGUSR1", "EXPOSE 80/tcp", "LABEL k=v",
+               "VOLUME /data"]
+    hutch("import", *(x for c in changes for x in ("-c", c)), "-m", "with a config",
+          str(hutch.tarball), "cfg:1")  # type: ignore[attr-defined]
+    assert hutch("run", "--rm", "cfg:1").stdout.split() == ["1", "two", "/tmp", "1000"]
+    assert hutch("run", "--rm", "-e", "A=cli", "cfg:1", "echo $A").stdout == "cli\n"  # args replace CMD
+    assert hutch("run", "--rm", "--entrypoint", "echo", "cfg:1", "hi").stdout == "hi\n"
+    assert "with a config" in hutch("history", "cfg:1").stdout
+    hutch("run", "-d", "--name", "s", "-u", "0", "cfg:1",
+          "trap 'exit 5' USR1; echo ready; while true; do sleep 0.1; done")
+    _until(lambda: "ready" in hutch("logs", "s").stdout)
+    cfg = json.loads(hutch("inspect", "s").stdout)[0]["Config"]
+    assert cfg["Labels"] == {"k": "v"} and cfg["ExposedPorts"] == {"80/tcp": {}} and "/data" in cfg["Volumes"]
+    assert cfg["StopSignal"] == "SIGUSR1"
+    hutch("stop", "s")  # the image's STOPSIGNAL: the trap exits 5
+    assert hutch("wait", "s").stdout == "5\n"
+    r = hutch("import", "-c", "FROM scratch", str(hutch.tarball), "bad:1", check=False)  # type: ignore[attr-defined]
+    assert r.returncode == 1 and "FROM is not one of" in r.stderr and "bad" not in hutch("images").stdout
+
+
+def test_hostname_read_only_network_and_name_flags(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    r = hutch("run", "--rm", "-h", "box7", "--read-only", "hbox:1", "sh", "-c",
+              "hostname; touch /x 2>&1; touch /tmp/x 2>&1 || true", check=False)
+    assert r.stdout.splitlines()[0] == "box7" and "Read-only file system" in r.stdout
+    host_net = os.readlink("/proc/self/ns/net")
+    r = hutch("run", "--rm", "--network", "host", "hbox:1", "readlink", "/proc/self/ns/net")
+    assert r.stdout.strip() == host_net
+    r = hutch("run", "--rm", "hbox:1", "sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net")
+    assert r.stdout.split()[0] != host_net and r.stdout.split()[1:] == ["lo"]
+    hutch("run", "--name", "taken", "hbox:1", "true")
+    r = hutch("run", "--name", "taken", "hbox:1", "true", check=False)
+    assert r.returncode == 125 and 'name "taken" is already in use' in r.stderr
+
+
+def test_attach(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "-d", "--name", "a", "hbox:1", "sh", "-c", LOOP)
+    argv = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "attach", "--no-stdin", "a"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        assert p.stdout is not None
+        assert p.stdout.readline().startswith(b"tick ")  # what the container writes from now on
+        hutch("stop", "-t", "0", "a")
+        p.communicate(timeout=30)
+    assert p.returncode == 137
+    r = hutch("attach", "a", check=False)
+    assert r.returncode == 1 and "stopped container" in r.stderr

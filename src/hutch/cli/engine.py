@@ -87,6 +87,10 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import a root filesystem tarball as an image")
     imp.add_argument("file", help="the tarball, or - for standard input")
     imp.add_argument("ref", nargs="?", help="NAME[:TAG]")
+    imp.add_argument("-c", "--change", action="append", default=[],
+                     help="a Dockerfile instruction for the image's config: CMD, ENTRYPOINT, ENV, "
+                          "EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR")
+    imp.add_argument("-m", "--message", default="", help="the history entry's comment")
 
     sub.add_parser("images", help="list images").add_argument("-q", "--quiet", action="store_true")
     rmi = sub.add_parser("rmi", help="remove images")
@@ -180,9 +184,14 @@ def _engine(a: argparse.Namespace) -> Engine:
 
 
 def _import(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.image.commit import apply_change
+
+    changes: dict[str, Any] = {}
+    for change in a.change:  # all checked before the tarball is read
+        apply_change(changes, change)
     src = sys.stdin.buffer if a.file == "-" else open(a.file, "rb")  # noqa: SIM115
     try:
-        image = eng.images.import_rootfs(src, a.ref)
+        image = eng.images.import_rootfs(src, a.ref, changes, comment=a.message)
     except OSError as err:
         raise HutchError(f"import {a.file}: {err.strerror or err}") from err
     finally:

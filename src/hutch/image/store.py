@@ -201,7 +201,8 @@ class ImageStore:
             raise
         return Image(self, manifest_digest, [reference.normalize(ref)] if ref else [])
 
-    def import_rootfs(self, src: BinaryIO, ref: str | None, changes: dict[str, Any] | None = None) -> Image:
+    def import_rootfs(self, src: BinaryIO, ref: str | None, changes: dict[str, Any] | None = None,
+                      comment: str = "") -> Image:
         """``hutch import``: a root filesystem tarball (plain or gzip'd) as a one-layer image.
 
         The tarball is checked by unpacking it into its snapshot before anything is
@@ -217,7 +218,8 @@ class ImageStore:
             created = now_rfc3339()
             config: dict[str, Any] = {"created": created, "architecture": _goarch(), "os": "linux",
                                       "config": dict(changes or {}),
-                                      "history": [{"created": created, "created_by": "hutch import"}]}
+                                      "history": [{"created": created, "created_by": "hutch import",
+                                                   **({"comment": comment} if comment else {})}]}
             return self.add_image([(digest, size, LAYER, diff_id)], config, ref)
         except BaseException:
             if self._unreferenced(digest) and not had_snapshot:
