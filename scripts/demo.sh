@@ -16,6 +16,7 @@ store=$(mktemp -d /tmp/hutch-demo-store.XXXXXX)
 runroot=/run/hutch-demo-engine
 hutch="$repo/.venv/bin/hutch --root $store --runroot $runroot"
 cleanup() {
+    $hutch rm -f demo-web >/dev/null 2>&1 || true
     "$hr" --root "$root" delete --force "$cid" >/dev/null 2>&1 || true
     rmdir "$root" 2>/dev/null || true
     rm -rf "$bundle" "$store" "$runroot"
@@ -65,3 +66,12 @@ echo "--- hutch run --rm -m 64m demo-busybox:1 sh -c '...'"
 $hutch run --rm -m 64m demo-busybox:1 sh -c \
     'echo hostname: $(hostname); echo pid: $$; grep " / / " /proc/self/mountinfo; grep ^Seccomp: /proc/self/status;
      f=/sys/fs/cgroup/memory/memory.limit_in_bytes; [ -e $f ] || f=/sys/fs/cgroup/memory.max; echo memory limit: $(cat $f)'
+echo "--- hutch run -d --name demo-web ...; hutch exec; hutch logs; hutch stop"
+$hutch run -d --name demo-web demo-busybox:1 sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done' >/dev/null
+$hutch exec demo-web sh -c 'echo exec in the running container: pid $$, hostname $(hostname)'
+sleep 0.5
+$hutch logs --tail 2 demo-web
+$hutch ps --format '{{.Names}}: {{.Status}}'
+$hutch stop -t 1 demo-web >/dev/null
+$hutch ps -a --format '{{.Names}}: {{.Status}}'
+$hutch rm demo-web >/dev/null
