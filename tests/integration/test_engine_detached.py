@@ -132,6 +132,9 @@ def test_exec(hutch: Hutch) -> None:  # noqa: F811
     r = hutch("exec", "-e", "X=y", "-w", "/tmp", "-u", "1000:1000", "e", "sh", "-c",
               "echo $X $FROM_RUN; pwd; id -u; id -g; exit 5", check=False)
     assert r.returncode == 5 and r.stdout.split() == ["y", "1", "/tmp", "1000", "1000"], r.stderr
+    assert hutch("exec", "-u", "nobody", "e", "id", "-u").stdout == "65534\n"  # a name, from its passwd
+    r = hutch("exec", "-u", "hutchnosuch", "e", "true", check=False)
+    assert r.returncode == 125 and "no user 'hutchnosuch'" in r.stderr
     r = hutch("exec", "-i", "e", "sh", "-c", "tr a-z A-Z", input=b"from stdin\n")
     assert r.stdout == "FROM STDIN\n"
     assert hutch("exec", "e", "sh", "-c", "cat; echo done", input=b"ignored\n").stdout == "done\n"  # no -i

@@ -415,8 +415,13 @@ class Engine:
             argv.append("--detach")
         for e in env or []:
             argv += ["--env", e if "=" in e else f"{e}={os.environ.get(e, '')}"]
-        if user:
-            argv += ["--user", user]
+        if user:  # names as the container's own /etc/passwd and /etc/group have them (its root)
+            from hutch.engine.users import resolve
+
+            u = resolve(user, [os.path.join(cdir, "merged")])
+            argv += ["--user", f"{u['uid']}:{u['gid']}"]
+            for g in u.get("additionalGids") or []:
+                argv += ["--additional-gids", str(g)]
         if workdir:
             argv += ["--cwd", workdir]
         runtime = self.runtime(record)
