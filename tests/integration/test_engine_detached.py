@@ -398,3 +398,21 @@ def test_attach(hutch: Hutch) -> None:  # noqa: F811
     assert p.returncode == 137
     r = hutch("attach", "a", check=False)
     assert r.returncode == 1 and "stopped container" in r.stderr
+
+
+def test_start_attached_with_stdin_and_no_sig_proxy(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("create", "-i", "--name", "c", "hbox:1", "sh", "-c", "tr a-z A-Z")
+    assert hutch("start", "-a", "-i", "c", input=b"piped in\n").stdout == "PIPED IN\n"
+    assert hutch("wait", "c").stdout == "0\n"
+    # --sig-proxy=false: a signal to `hutch run` is not passed on (docker's meaning)
+    argv = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "run", "--name", "np",
+            "--sig-proxy=false", "hbox:1", "sh", "-c",
+            "trap 'echo got-usr1' USR1; echo ready; i=0; while [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        assert p.stdout is not None
+        assert p.stdout.readline() == b"ready\n"
+        p.send_signal(signal.SIGUSR1)  # hutch itself dies of it (its default action) ...
+        p.communicate(timeout=30)
+    hutch("wait", "np")  # ... and the container runs on to its end, untouched
+    assert "got-usr1" not in hutch("logs", "np").stdout
