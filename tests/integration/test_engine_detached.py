@@ -164,6 +164,11 @@ def test_pause_unpause_rename_port_ps_format(hutch: Hutch) -> None:  # noqa: F81
     assert "already paused" in hutch("pause", "p", check=False).stderr
     hutch("unpause", "p")
     _until(lambda: len(hutch("logs", "p").stdout.splitlines()) > n, what="ticks after unpause")
+    hutch("run", "-d", "--name", "frozen", "hbox:1", "sleep", "1000")
+    hutch("pause", "frozen")
+    t0 = time.monotonic()
+    hutch("rm", "-f", "frozen")  # thawed, killed, removed: no 10 s wait for a frozen process
+    assert time.monotonic() - t0 < 8 and "frozen" not in hutch("ps", "-a").stdout
     hutch("rename", "p", "q")
     assert hutch("ps", "--format", "{{.Names}} {{.State}}").stdout == "q running\n"
     doc = json.loads(hutch("ps", "--format", "json").stdout)

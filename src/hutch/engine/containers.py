@@ -447,13 +447,18 @@ class Engine:
             if not force:
                 raise HutchError(f"cannot remove container {record['name']}: it is running "
                                  f"(stop it first, or use -f)")
+            if record["state"].get("paused"):  # a frozen process (cgroup v1) waits for SIGKILL
+                with _suppress_not_running(self, record):
+                    self.unpause(record)
             with _suppress_not_running(self, record):
                 self.kill(record, "KILL")
             try:
-                self.wait(record, 10)
+                self.wait(record, 10)  # the monitor deletes the runtime's container and unmounts
             except TimeoutError:
                 pass
-        self.runtime(record).call("delete", "--force", record["id"])
+        runtime = self.runtime(record)
+        if os.path.isdir(os.path.join(runtime.root, record["id"])):  # left by a monitor that failed
+            runtime.call("delete", "--force", record["id"])
         with self.locked():
             remove_container_dir(os.path.join(self.dir, record["id"]))
         if volumes:
