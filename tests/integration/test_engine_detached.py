@@ -386,6 +386,13 @@ def test_hostname_read_only_network_and_name_flags(hutch: Hutch) -> None:  # noq
     assert r.stdout.strip() == host_net
     r = hutch("run", "--rm", "hbox:1", "sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net")
     assert r.stdout.split()[0] != host_net and r.stdout.split()[1:] == ["lo"]
+    # a working directory the image lacks is made, as docker does; a symlink cannot lead it out
+    assert hutch("run", "--rm", "-w", "/made/here", "hbox:1", "pwd").stdout == "/made/here\n"
+    hutch("run", "--name", "lnk", "hbox:1", "ln", "-s", "/", "/up")
+    hutch("commit", "lnk", "lnk:1")
+    r = hutch("run", "--rm", "-w", "/up/hutch-escape", "lnk:1", "pwd")
+    assert r.stdout == "/hutch-escape\n"  # made in its own /
+    assert not os.path.exists("/hutch-escape")
     hutch("run", "--name", "taken", "hbox:1", "true")
     r = hutch("run", "--name", "taken", "hbox:1", "true", check=False)
     assert r.returncode == 125 and 'name "taken" is already in use' in r.stderr

@@ -185,6 +185,7 @@ class Engine:
         try:
             lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
             self._mount(lowers, cdir)
+            _make_workdir(cdir)
             from hutch.engine.client import terminal_size
 
             runtime = self.runtime(record)
@@ -528,6 +529,21 @@ def _log_options(opts: dict[str, str]) -> tuple[int, int]:
     if files > 1 and size <= 0:
         raise HutchError("--log-opt max-file needs max-size")
     return max(size, 0), files
+
+
+def _make_workdir(cdir: str) -> None:
+    """docker makes the working directory when the image lacks it."""
+    import json
+
+    with open(os.path.join(cdir, "bundle", "config.json")) as f:
+        cwd = str(json.load(f).get("process", {}).get("cwd") or "/")
+    if cwd != "/":
+        from hutch.engine.copy import ensure_dir
+
+        try:
+            ensure_dir(os.path.join(cdir, "merged"), cwd)
+        except OSError as err:
+            raise HutchError(f"cannot make the working directory {cwd}: {err.strerror or err}") from err
 
 
 def _write_json(path: str, doc: object) -> None:
