@@ -381,6 +381,15 @@ def test_hostname_read_only_network_and_name_flags(hutch: Hutch) -> None:  # noq
     r = hutch("run", "--rm", "-h", "box7", "--read-only", "hbox:1", "sh", "-c",
               "hostname; touch /x 2>&1; touch /tmp/x 2>&1 || true", check=False)
     assert r.stdout.splitlines()[0] == "box7" and "Read-only file system" in r.stdout
+    # docker's /etc/hostname, /etc/hosts and /etc/resolv.conf, the container's own (and writable)
+    r = hutch("run", "--rm", "-h", "box8", "--read-only", "hbox:1", "sh", "-c",
+              "cat /etc/hostname; grep -c box8 /etc/hosts; grep -c localhost /etc/hosts; "
+              "echo '10.0.0.1 x' >> /etc/hosts && echo ok")
+    assert r.stdout.split() == ["box8", "1", "2", "ok"], r.stdout + r.stderr
+    with open("/etc/resolv.conf") as f:
+        host_resolv = f.read()
+    r = hutch("run", "--rm", "--network", "host", "hbox:1", "cat", "/etc/resolv.conf")
+    assert r.stdout == host_resolv
     host_net = os.readlink("/proc/self/ns/net")
     r = hutch("run", "--rm", "--network", "host", "hbox:1", "readlink", "/proc/self/ns/net")
     assert r.stdout.strip() == host_net

@@ -2,6 +2,7 @@
 
     ROOT/containers/<id>/container.json   the record (name, image, settings, state)
     ROOT/containers/<id>/upper, work      the container's writable overlayfs layer
+    ROOT/containers/<id>/init             below it: mount points of /etc/hosts... (docker's init layer)
     ROOT/containers/<id>/merged           its root, mounted while it runs
     ROOT/containers/<id>/bundle           the OCI bundle the runtime gets (config.json)
     ROOT/containers/<id>/<id>-json.log    its output, docker's json-file format
@@ -150,6 +151,7 @@ class Engine:
             try:
                 for sub in ("upper", "work", "merged", "bundle"):
                     os.makedirs(os.path.join(cdir, sub))
+                _etc_files(cdir, config, opts.network)
                 _write_json(os.path.join(cdir, "bundle", "config.json"), config)
                 record: Record = {
                     "id": cid, "name": name or f"hutch_{cid[:8]}", "image": image_ref, "image_id": image.id,
@@ -278,6 +280,9 @@ class Engine:
         with open("/proc/self/mountinfo") as f:
             if any(line.split()[4] == merged for line in f):
                 return
+        init = os.path.join(cdir, "init")
+        if os.path.isdir(init):  # the mount points of /etc/hosts and the rest, over the image
+            lowers = [*lowers, init]
         data = "lowerdir={},upperdir={},workdir={}".format(
             ":".join(reversed(lowers)), os.path.join(cdir, "upper"), os.path.join(cdir, "work"))
         try:
@@ -529,6 +534,37 @@ def _log_options(opts: dict[str, str]) -> tuple[int, int]:
     if files > 1 and size <= 0:
         raise HutchError("--log-opt max-file needs max-size")
     return max(size, 0), files
+
+
+def _etc_files(cdir: str, config: dict[str, Any], network: str) -> None:
+    """docker's /etc/hostname, /etc/hosts and /etc/resolv.conf: files of the container's own
+    (CDIR/hostname...), bind-mounted over the image's, unless a mount of the user's is there.
+    With --network host, hosts and resolv.conf are copies of the host's."""
+    hostname = str(config.get("hostname", ""))
+    files = {"hostname": hostname + "\n"}
+    if network == "host":
+        for name in ("hosts", "resolv.conf"):
+            try:
+                with open(f"/etc/{name}") as f:
+                    files[name] = f.read()
+            except OSError:
+                files[name] = ""
+    else:
+        files["hosts"] = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                          f"127.0.1.1\t{hostname}\n")
+        files["resolv.conf"] = ""  # no network, no name servers
+    taken = {m.get("destination") for m in config.get("mounts", [])}
+    init_etc = os.path.join(cdir, "init", "etc")  # docker's init layer: the mount points, below
+    os.makedirs(init_etc, exist_ok=True)          # the container's own layer (not in a commit)
+    for name, text in files.items():
+        if f"/etc/{name}" in taken:
+            continue
+        path = os.path.join(cdir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        open(os.path.join(init_etc, name), "w").close()
+        config["mounts"].append({"destination": f"/etc/{name}", "type": "bind", "source": path,
+                                 "options": ["rbind", "rprivate"]})
 
 
 def _make_workdir(cdir: str) -> None:
