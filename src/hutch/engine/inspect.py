@@ -70,6 +70,9 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
         },
         "Image": record["image_id"],
         "LogPath": eng.log_path(record),
+        **{key: os.path.join(cdir, name) if os.path.exists(os.path.join(cdir, name)) else ""
+           for key, name in (("ResolvConfPath", "resolv.conf"), ("HostnamePath", "hostname"),
+                             ("HostsPath", "hosts"))},
         "Name": "/" + record["name"],
         "Driver": "overlay",
         "Config": {
