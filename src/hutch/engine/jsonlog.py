@@ -8,9 +8,10 @@ it would grow past it: NAME → NAME.1 → ... → NAME.<max_file - 1>, the olde
 
 from __future__ import annotations
 
-import json
 import os
 import time
+
+from hutch.fastjson import dumps, loads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class Writer:
     @staticmethod
     def _entry(stream: str, text: bytes) -> bytes:
         doc = {"log": text.decode("utf-8", "replace"), "stream": stream, "time": timestamp()}
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        return dumps(doc).encode() + b"\n"  # non-ASCII as \\u escapes: the same JSON
 
     def _append(self, entries: list[bytes]) -> None:
         """Write whole entries, as few writes as the size limit allows."""
@@ -104,7 +105,7 @@ def files(path: str) -> list[str]:
 def parse(line: bytes) -> tuple[str, str, str] | None:
     """(stream, time, text) of one log line; None for a line that is not one."""
     try:
-        doc = json.loads(line)
+        doc: Any = loads(line)
         return str(doc["stream"]), str(doc["time"]), str(doc["log"])
     except (ValueError, KeyError, TypeError):
         return None

@@ -24,9 +24,7 @@ with select.poll, and imports little: it stays resident for every running contai
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import json
 import os
 import select
 import sys
@@ -35,6 +33,7 @@ import time
 from hutch.engine import attach
 from hutch.engine.jsonlog import Writer, timestamp
 from hutch.engine.records import Records, process_start_time
+from hutch.fastjson import loads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,6 +43,19 @@ else:  # not signal or subprocess: their enum and selectors imports cost every m
     import _signal
 
 STATUS_FD_ENV = "HUTCH_MONITOR_STATUS_FD"
+
+
+class _suppress:
+    """contextlib.suppress, without contextlib (its imports cost every monitor ~0.6 MB)."""
+
+    def __init__(self, *kinds: type[BaseException]) -> None:
+        self.kinds = kinds
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, _err: object, _tb: object) -> bool:
+        return kind is not None and issubclass(kind, self.kinds)
 DRAIN_SECONDS = 2.0  # after the init's exit, how long output may still arrive
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -67,7 +79,7 @@ class Monitor:
 
     def report(self, line: str) -> None:
         if self.status_fd >= 0:
-            with contextlib.suppress(OSError):
+            with _suppress(OSError):
                 os.write(self.status_fd, (line + "\n").encode())
 
     def runtime(self, *args: str, log: bool = False) -> list[str]:
@@ -104,7 +116,7 @@ class Monitor:
         argv = ["run", "--detach", "--bundle", self.cfg["bundle"], "--pid-file", pid_file]
         if console is not None:
             argv += ["--console-socket", os.path.join(console_dir, "console")]
-        with contextlib.suppress(FileNotFoundError):
+        with _suppress(FileNotFoundError):
             os.unlink(os.path.join(self.cdir, "runtime.log"))
         try:
             proc = spawn(self.runtime(*argv, self.cid, log=True), stdio)
@@ -116,7 +128,7 @@ class Monitor:
         finally:
             if console is not None:
                 console.close()
-                with contextlib.suppress(OSError):
+                with _suppress(OSError):
                     os.unlink(os.path.join(console_dir, "console"))
                     os.rmdir(console_dir)
         if code != 0:
@@ -201,7 +213,7 @@ class Monitor:
 
     @staticmethod
     def _reap_orphans() -> None:
-        with contextlib.suppress(ChildProcessError):
+        with _suppress(ChildProcessError):
             while os.waitpid(-1, os.WNOHANG)[0] > 0:
                 pass
 
@@ -256,7 +268,7 @@ class Monitor:
     def _drop(self, fd: int) -> None:
         self.clients.pop(fd, None)
         self.pending.pop(fd, None)
-        with contextlib.suppress(KeyError, ValueError):
+        with _suppress(KeyError, ValueError):
             self.poller.unregister(fd)
         os.close(fd)
 
@@ -283,12 +295,12 @@ class Monitor:
             elif kind == attach.RESIZE and self.master >= 0:
                 from hutch.process.console import set_size
 
-                with contextlib.suppress(OSError, ValueError):
+                with _suppress(OSError, ValueError):
                     set_size(self.master, *attach.parse_resize(payload))
 
     def _input(self, data: bytes) -> None:
         if self.master >= 0:
-            with contextlib.suppress(OSError):
+            with _suppress(OSError):
                 os.write(self.master, data)  # a pty takes a line discipline's worth at once
             return
         if self.stdin_fd < 0:
@@ -317,7 +329,7 @@ class Monitor:
 
     def _close_stdin(self) -> None:
         if self.master >= 0:
-            with contextlib.suppress(OSError):
+            with _suppress(OSError):
                 os.write(self.master, b"\x04")  # ^D: end of input for a reading program
             return
         self.stdin_eof = True
@@ -357,7 +369,7 @@ class Monitor:
         self.log.close()
         from hutch._sys.mount import umount2
 
-        with contextlib.suppress(OSError):
+        with _suppress(OSError):
             umount2(self.cfg["rootfs"], 2)  # MNT_DETACH
 
         def ended(r: dict[str, Any]) -> None:
@@ -380,7 +392,7 @@ class Monitor:
         for fd in list(self.clients):
             self.pending[fd] += attach.frame(attach.EXIT, str(code).encode())
             os.set_blocking(fd, True)
-            with contextlib.suppress(OSError):
+            with _suppress(OSError):
                 os.write(fd, self.pending[fd])
             self._drop(fd)
 
@@ -426,7 +438,7 @@ def _detach() -> None:
 def main(cdir: str) -> int:
     status_fd = int(os.environ.pop(STATUS_FD_ENV, "-1"))
     with open(os.path.join(cdir, "monitor.json")) as f:
-        cfg = json.load(f)
+        cfg: dict[str, Any] = loads(f.read())  # type: ignore[assignment]
     _detach()
     if status_fd >= 0:
         os.set_inheritable(status_fd, False)  # the runtime must not hold it

@@ -8,14 +8,13 @@ imports it, and every module it imports costs memory in each monitor.
 
 from __future__ import annotations
 
-import json
 import os
 
 from hutch import filelock
+from hutch.fastjson import dumps_pretty, loads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import contextlib
     from collections.abc import Callable
     from typing import Any
 
@@ -26,7 +25,7 @@ class Records:
     def __init__(self, directory: str) -> None:
         self.dir = directory
 
-    def locked(self) -> contextlib.AbstractContextManager[None]:
+    def locked(self) -> filelock.locked:
         return filelock.locked(self.dir)
 
     def path(self, cid: str) -> str:
@@ -35,7 +34,7 @@ class Records:
     def load(self, cid: str) -> Record | None:
         try:
             with open(self.path(cid)) as f:
-                record: Record = json.load(f)
+                record: Record = loads(f.read())  # type: ignore[assignment]
         except (OSError, ValueError):
             return None
         return record
@@ -54,7 +53,7 @@ class Records:
         path = self.path(record["id"])
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
-            json.dump(record, f, indent=2)
+            f.write(dumps_pretty(record))
         os.replace(tmp, path)
 
     def update(self, cid: str, change: Callable[[Record], None]) -> Record | None:
