@@ -49,11 +49,11 @@ def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool 
     """Copy until the monitor sends the exit status (returned), or None if it went away."""
     import termios
 
-    from hutch.process.console import _raw, _Winch
+    from hutch.process.console import Winch, raw_attrs
 
     fd = sock.fileno()
     saved = termios.tcgetattr(0) if tty and stdin and os.isatty(0) else None
-    winch = _Winch() if tty and terminal_size() is not None else None
+    winch = Winch() if tty and terminal_size() is not None else None
     pidfd = -1
     old_handlers: dict[int, object] = {}
     if not tty and sig_proxy and pid:
@@ -71,7 +71,7 @@ def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool 
     frames = attach.Frames()
     try:
         if saved is not None:
-            termios.tcsetattr(0, termios.TCSANOW, _raw(saved))
+            termios.tcsetattr(0, termios.TCSANOW, raw_attrs(saved))
         poller = select.poll()
         poller.register(fd, select.POLLIN)
         if stdin:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 
-from hutch.engine.containers import find_runtime
 from hutch.errors import HutchError
 from hutch.image import commit as layer
 from hutch.image import reference
@@ -32,11 +30,9 @@ if TYPE_CHECKING:
 
 
 def _runtime(eng: Engine, record: dict[str, Any], verb: str) -> None:
-    runtime = record.get("runtime") or find_runtime(eng.runtime_name)
-    r = subprocess.run([runtime, "--root", os.path.join(eng.runroot, "runtime"), verb, record["id"]],
-                       check=False, capture_output=True, text=True)
+    r = eng.runtime(record).call(verb, record["id"])
     if r.returncode != 0:
-        msg = (r.stderr.strip().splitlines() or [f"exit status {r.returncode}"])[-1]
+        msg = (r.stderr.decode(errors="replace").strip().splitlines() or [f"exit status {r.returncode}"])[-1]
         raise HutchError(f"cannot {verb} container {record['name']}: {msg}")
 
 

@@ -71,6 +71,7 @@ class Monitor:
         self.stdin_fd = -1  # our end of the container's stdin
         self.stdin_queue = bytearray()
         self.stdin_eof = False
+        self.stdin_polled = False  # the stdin pipe is in the poller (for POLLOUT)
         self.outputs: dict[int, str] = {}  # fd → "stdout" / "stderr"
         self.master = -1
         self.poller = select.poll()
@@ -317,13 +318,12 @@ class Monitor:
             pass
         except OSError:  # the container closed its stdin
             self.stdin_queue.clear()
-        registered = self.stdin_fd in getattr(self, "_stdin_polled", ())
-        if self.stdin_queue and not registered:
+        if self.stdin_queue and not self.stdin_polled:
             self.poller.register(self.stdin_fd, select.POLLOUT)
-            self._stdin_polled = {self.stdin_fd}
-        elif not self.stdin_queue and registered:
+            self.stdin_polled = True
+        elif not self.stdin_queue and self.stdin_polled:
             self.poller.unregister(self.stdin_fd)
-            self._stdin_polled = set()
+            self.stdin_polled = False
         if not self.stdin_queue and self.stdin_eof:
             self._close_stdin()
 
@@ -334,8 +334,9 @@ class Monitor:
             return
         self.stdin_eof = True
         if self.stdin_fd >= 0 and not self.stdin_queue:
-            if self.stdin_fd in getattr(self, "_stdin_polled", ()):
+            if self.stdin_polled:
                 self.poller.unregister(self.stdin_fd)
+                self.stdin_polled = False
             os.close(self.stdin_fd)
             self.stdin_fd = -1
 

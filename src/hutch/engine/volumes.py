@@ -214,6 +214,13 @@ def _copy_from(root: str, target: str, data: str) -> None:
         os.close(src)
 
 
+def _keep_meta(fd: int, st: os.stat_result, mode: int) -> None:
+    """The copy keeps the original's owner, mode and times."""
+    os.fchown(fd, st.st_uid, st.st_gid)
+    os.fchmod(fd, mode)
+    os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
 def _copy_dir(src: int, dst: int, depth: int) -> None:
     if depth > _MAX_DEPTH:
         raise HutchError(f"copying into a volume: more than {_MAX_DEPTH} levels of directories")
@@ -228,9 +235,7 @@ def _copy_dir(src: int, dst: int, depth: int) -> None:
                 d = os.open(name, os.O_RDONLY | os.O_DIRECTORY | nofollow, dir_fd=dst)
                 try:
                     _copy_dir(s, d, depth + 1)
-                    os.fchown(d, st.st_uid, st.st_gid)
-                    os.fchmod(d, mode)
-                    os.utime(d, ns=(st.st_atime_ns, st.st_mtime_ns))
+                    _keep_meta(d, st, mode)
                 finally:
                     os.close(d)
             finally:
@@ -242,9 +247,7 @@ def _copy_dir(src: int, dst: int, depth: int) -> None:
                 try:
                     while os.sendfile(d, s, None, 1 << 20) > 0:
                         pass
-                    os.fchown(d, st.st_uid, st.st_gid)
-                    os.fchmod(d, mode)
-                    os.utime(d, ns=(st.st_atime_ns, st.st_mtime_ns))
+                    _keep_meta(d, st, mode)
                 finally:
                     os.close(d)
             finally:

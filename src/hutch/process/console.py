@@ -225,12 +225,12 @@ def forward(master: int, stdin_fd: int = 0, stdout_fd: int = 1, until_pid: int |
     sizer = stdin_fd if os.isatty(stdin_fd) else stdout_fd if os.isatty(stdout_fd) else -1
     saved = termios.tcgetattr(stdin_fd) if os.isatty(stdin_fd) else None
     was_blocking = os.get_blocking(master)
-    winch = _Winch() if sizer >= 0 else None
+    winch = Winch() if sizer >= 0 else None
     pidfd = -1
     try:
         if saved is not None:
             # TCSANOW, not tty.setraw's TCSAFLUSH: keep what the user typed ahead.
-            termios.tcsetattr(stdin_fd, termios.TCSANOW, _raw(saved))
+            termios.tcsetattr(stdin_fd, termios.TCSANOW, raw_attrs(saved))
         os.set_blocking(master, False)
         if until_pid is not None:
             try:
@@ -304,7 +304,7 @@ def forward(master: int, stdin_fd: int = 0, stdout_fd: int = 1, until_pid: int |
             termios.tcsetattr(stdin_fd, termios.TCSADRAIN, saved)
 
 
-def _raw(attrs: list[Any]) -> list[Any]:
+def raw_attrs(attrs: list[Any]) -> list[Any]:
     """cfmakeraw(3) on a tcgetattr list."""
     import termios
 
@@ -381,7 +381,7 @@ def _write_all(fd: int, data: bytes) -> bool:
     return True
 
 
-class _Winch:
+class Winch:
     """SIGWINCH noticed through a wakeup fd, so poll() returns for it (PEP 475 would otherwise
     restart the poll). The previous handler and wakeup fd are restored by `uninstall`."""
 
