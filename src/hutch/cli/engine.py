@@ -11,7 +11,7 @@ import argparse
 import contextlib
 import sys
 
-from hutch.cli import engine_commit, engine_containers, engine_volumes
+from hutch.cli import engine_commit, engine_containers, engine_images, engine_volumes
 from hutch.cli.fmt import ago as _ago
 from hutch.cli.fmt import size as _size
 from hutch.cli.fmt import table as _table
@@ -92,7 +92,7 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                           "EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR")
     imp.add_argument("-m", "--message", default="", help="the history entry's comment")
 
-    sub.add_parser("images", help="list images").add_argument("-q", "--quiet", action="store_true")
+    engine_images.images_flags(sub.add_parser("images", help="list images"))
     rmi = sub.add_parser("rmi", help="remove images")
     rmi.add_argument("images", nargs="+")
 
@@ -202,15 +202,29 @@ def _import(eng: Engine, a: argparse.Namespace) -> int:
 
 
 def _images(eng: Engine, a: argparse.Namespace) -> int:
-    rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
+    from hutch.image import reference
+
+    head = ["REPOSITORY", "TAG", *(["DIGEST"] if a.digests else []), "IMAGE ID", "CREATED", "SIZE"]
+    rows = [head]
+    want = reference.parse(a.repository, default_tag=False) if a.repository else None
     for image in eng.images.images():
-        short = image.id.removeprefix("sha256:")[:12]
+        short = image.id if a.no_trunc else image.id.removeprefix("sha256:")[:12]
+        named = [reference.parse(n) for n in image.names] or \
+            [reference.parse(d).with_tag("") for d in image.repo_digests]
+        if want is not None:
+            named = [r for r in named if r.name == want.name and (not want.tag or r.tag == want.tag)]
+            if not named:
+                continue
         if a.quiet:
             print(short)
             continue
-        for name in image.names or ["<none>:<none>"]:
-            repo, _, tag = name.rpartition(":")
-            rows.append([repo, tag, short, _ago(str(image.config.get("created", ""))), _size(image.size)])
+        created, size = _ago(str(image.config.get("created", ""))), _size(image.size)
+        rowrefs: list[reference.Reference | None] = [*named] or [None]
+        for r in rowrefs:
+            repo, tag = (reference.familiar_name(r.name), r.tag or "<none>") if r else ("<none>", "<none>")
+            digest = [d.partition("@")[2] for d in image.repo_digests if r and d.startswith(r.name + "@")]
+            rows.append([repo, tag, *([digest[0] if digest else "<none>"] if a.digests else []),
+                         short, created, size])
     if not a.quiet:
         sys.stdout.write(_table(rows))
     return 0
@@ -227,9 +241,9 @@ def _rmi(eng: Engine, a: argparse.Namespace) -> int:
                 wanted = reference.normalize(ref)
             except HutchError:
                 wanted = ""
-            for n in [wanted] if wanted in image.names else image.names:  # by name, or by id: all
-                eng.images.untag(n)
-                print(f"Untagged: {n}")
+            for n in [wanted] if wanted in image.names + image.repo_digests else image.names:
+                for gone in eng.images.untag(n):  # by name, or by id: all its names
+                    print(f"Untagged: {reference.familiar(gone)}")
         except HutchError as err:
             sys.stderr.write(f"Error: {err}\n")
             code = 1
@@ -330,7 +344,7 @@ def _load(eng: Engine, a: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from hutch.image import archive
+    from hutch.image import archive, reference
 
     if a.input != "-":
         names = archive.load(eng.images, a.input)
@@ -340,7 +354,8 @@ def _load(eng: Engine, a: argparse.Namespace) -> int:
             spool.flush()
             names = archive.load(eng.images, spool.name)
     for n in names:
-        print(f"Loaded image: {n}" if not n.startswith("sha256:") else f"Loaded image ID: {n}")
+        print(f"Loaded image ID: {n}" if n.startswith("sha256:") else
+              f"Loaded image: {reference.familiar(n)}")
     return 0
 
 

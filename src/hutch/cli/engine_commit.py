@@ -78,8 +78,9 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     if "image" not in sub.choices:  # only another verb's parser is being built
         return
     isub = _subparsers(sub.choices["image"])
-    ils = isub.add_parser("ls", aliases=["list"], help="list images")
-    ils.add_argument("-q", "--quiet", action="store_true")
+    from hutch.cli.engine_images import images_flags
+
+    images_flags(isub.add_parser("ls", aliases=["list"], help="list images"))
     irm = isub.add_parser("rm", help="remove images")
     irm.add_argument("images", nargs="+")
     _prune_flags(isub.add_parser("prune", help="remove dangling images"), all_flag=True)

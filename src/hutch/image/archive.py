@@ -230,7 +230,8 @@ def _save_docker(store: ImageStore, images: list[tuple[str, Image]], out: tarfil
         if config_name not in seen:
             _add_blob(store, out, config_name, image.id)
             seen.add(config_name)
-        manifest.append({"Config": config_name, "RepoTags": _tags(ref, image), "Layers": layer_names})
+        tags = [reference.familiar(t) for t in _tags(ref, image)]
+        manifest.append({"Config": config_name, "RepoTags": tags, "Layers": layer_names})
     _add_bytes(out, "manifest.json", json.dumps(manifest).encode())
 
 
