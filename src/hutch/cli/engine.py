@@ -127,6 +127,7 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     rm.add_argument("containers", nargs="+")
     engine_commit.add_parsers(sub, _Parser)
     engine_volumes.add_parsers(sub)
+    engine_images.add_parsers(sub, _Parser)
     return p
 
 
@@ -172,6 +173,11 @@ def run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-l", "--label", action="append", default=[], help="KEY=VAL")
     p.add_argument("--label-file", action="append", default=[])
     p.add_argument("--mount", action="append", default=[], help="type=bind|volume|tmpfs,src=,dst=,...")
+    p.add_argument("--pull", default="missing", choices=["missing", "always", "never"],
+                   help="pull the image: when it is missing (default), always, or never")
+    p.add_argument("--platform", default=None, help="the platform to pull (OS/ARCH[/VARIANT])")
+    p.add_argument("-q", "--quiet", action="store_true", help="no pull progress")
+    engine_images.registry_flags(p)
     p.add_argument("image")
     p.add_argument("args", nargs=argparse.REMAINDER)
 
@@ -297,10 +303,30 @@ def run_settings(a: argparse.Namespace) -> dict[str, Any]:
             "stop_signal": a.stop_signal, "stop_timeout": a.stop_timeout}
 
 
+def _image_for(eng: Engine, a: argparse.Namespace) -> None:
+    """Pull `run`'s or `create`'s image as ``--pull`` says (docker's output on stderr)."""
+    from hutch.image.store import ImageNotFound
+
+    if a.pull == "always":
+        engine_images.pull_image(eng, a, a.image, sys.stderr, a.quiet)
+        return
+    try:
+        eng.images.get(a.image)
+    except ImageNotFound:
+        if a.pull == "never":
+            raise
+        from hutch.image import reference
+
+        if not a.quiet:
+            sys.stderr.write(f"Unable to find image '{reference.parse(a.image).familiar()}' locally\n")
+        engine_images.pull_image(eng, a, a.image, sys.stderr, a.quiet)
+
+
 def _run(eng: Engine, a: argparse.Namespace) -> int:
     from hutch.engine.containers import StartFailed
 
     try:
+        _image_for(eng, a)
         if a.tty and a.interactive and not a.detach and not sys.stdin.isatty():
             raise HutchError("the input device is not a TTY (use -i without -t)")
         if a.detach:
@@ -326,6 +352,7 @@ def _run(eng: Engine, a: argparse.Namespace) -> int:
 
 def _create(eng: Engine, a: argparse.Namespace) -> int:
     try:
+        _image_for(eng, a)
         print(eng.create(a.image, run_options(a), a.name, **run_settings(a))["id"])
     except HutchError as err:
         sys.stderr.write(f"hutch: {err}\n")
@@ -427,6 +454,7 @@ COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "rm": _rm,
     **engine_containers.COMMANDS,
     **engine_volumes.COMMANDS,
+    **engine_images.COMMANDS,
 }
 COMMANDS.update(engine_commit.COMMANDS)
 

@@ -26,6 +26,7 @@ from hutch.image.content import CHUNK, ContentStore, sha256_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import IO, Any, BinaryIO
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -297,11 +298,14 @@ class ImageStore:
             raise HutchError(f"the image has {len(layers)} layers but {len(diff_ids)} diff ids")
         return [self.unpack_layer(diff_ids[:i + 1], layer) for i, layer in enumerate(layers)]
 
-    def unpack_layer(self, diff_ids: list[str], layer: dict[str, Any]) -> str:
+    def unpack_layer(self, diff_ids: list[str], layer: dict[str, Any], path: str | None = None,
+                     on_read: Callable[[int], None] | None = None) -> str:
         """The snapshot of the layer ``layer`` over its parents (``diff_ids``: the chain,
         this layer's last). Unpacked once: into a work directory that is renamed to
         ``fs`` when complete, decompressed as its media type says, and checked against
-        its diff id (the sha256 of the uncompressed tar) before it is renamed."""
+        its diff id (the sha256 of the uncompressed tar) before it is renamed. The blob is
+        read from ``path`` when given (a pull's download, not in the store yet);
+        ``on_read`` hears how many of its bytes were read so far."""
         from hutch.image import unpack
 
         chain = chain_ids(diff_ids)[-1]
@@ -312,8 +316,10 @@ class ImageStore:
         os.makedirs(top, exist_ok=True)
         work = os.path.join(top, f"unpacking-{os.urandom(6).hex()}")
         os.mkdir(work, 0o755)
+        blob = path or self.content.path(layer["digest"])
         try:
-            with open(self.content.path(layer["digest"]), "rb") as f:
+            with open(blob, "rb") as raw:
+                f: Any = _Counting(raw, on_read) if on_read is not None else raw
                 stream = _Hashing(open_layer(f, str(layer.get("mediaType", ""))))
                 unpack.apply(stream, work)  # type: ignore[arg-type]  # a duck-typed reader
                 while stream.read(CHUNK):  # tar's end blocks and padding count too
@@ -326,7 +332,7 @@ class ImageStore:
             shutil.rmtree(work, ignore_errors=True)
             with contextlib.suppress(OSError):
                 os.rmdir(top)
-            if err.filename == self.content.path(layer["digest"]):
+            if err.filename == blob:
                 raise HutchError(f"layer {layer['digest']} is not in the store: pull the image again") \
                     from err
             raise
@@ -336,6 +342,21 @@ class ImageStore:
                 os.rmdir(top)
             raise
         return fs
+
+
+class _Counting:
+    """Reads ``src``, telling ``on_read`` the bytes read so far (at most every 4 MiB)."""
+
+    def __init__(self, src: IO[bytes], on_read: Callable[[int], None]) -> None:
+        self.src, self.on_read, self.n, self.told = src, on_read, 0, 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.src.read(n)
+        self.n += len(data)
+        if self.n - self.told >= 4 << 20 or not data:
+            self.told = self.n
+            self.on_read(self.n)
+        return data
 
 
 class _Hashing:
