@@ -10,18 +10,21 @@ from hutch.image.registry.transport import Transport
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hutch.image.registry.config import Endpoint, RegistriesConf
+    from hutch.image.registry.credentials import Credential
 
 
 class Session:
     def __init__(self, *, tls_verify: bool | None = None, cert_dir: str | None = None,
                  authfile: str | None = None, registries_conf: str | None = None,
-                 conf: RegistriesConf | None = None) -> None:
+                 conf: RegistriesConf | None = None, credential: Credential | None = None) -> None:
+        """``credential``: for every registry, instead of the stored ones."""
         if conf is None:
             from hutch.image.registry.config import RegistriesConf
 
             conf = RegistriesConf.load(registries_conf)
         self.conf = conf
         self.authfile = authfile
+        self.credential = credential
         self._insecure: dict[str, bool] = {}
         self.transport = Transport(tls_verify=tls_verify, cert_dir=cert_dir, insecure=self._is_insecure)
         self._auth: dict[tuple[str, str], Authenticator] = {}
@@ -51,7 +54,7 @@ class Session:
         if key not in self._auth:
             from hutch.image.registry.credentials import lookup
 
-            cred = lookup(registry, repository, self.authfile)
+            cred = self.credential or lookup(registry, repository, self.authfile)
             self._auth[key] = Authenticator(self.transport, registry, cred)
         return self._auth[key]
 
