@@ -10,7 +10,7 @@ venv="$repo/.venv"
 # busybox-static: test root filesystems; runc: side-by-side benchmarks; uidmap, iproute2,
 # procps, util-linux (unshare, nsenter): user namespaces and looking inside containers;
 # tini, catatonit: the init of `hutch run --init` (/usr/bin/docker-init, else catatonit).
-packages=(busybox-static runc libseccomp2 uidmap iproute2 procps util-linux python3-venv podman containerd docker.io tini catatonit)
+packages=(busybox-static runc libseccomp2 uidmap iproute2 procps util-linux python3-venv podman containerd docker.io tini catatonit docker-registry skopeo apache2-utils)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
