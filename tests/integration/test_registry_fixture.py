@@ -17,6 +17,7 @@ from tests.support.registry import (
     OciImage,
     Proxy,
     Registry,
+    TokenServer,
     oci_index_layout,
     oci_layout_from_rootfs,
     skopeo,
@@ -187,3 +188,34 @@ def test_proxy_fail(proxy: Proxy) -> None:
     assert status == 429 and headers["Retry-After"] == "1"
     assert get(proxy.host, "/v2/")[0] == 200
     assert [r.path for r in proxy.requests] == ["/v2/"] * 3
+
+
+def test_proxy_cut_reset(proxy: Proxy, busybox: OciImage) -> None:
+    skopeo_push(busybox.path, proxy, "fixture/proxy:latest")
+    digest = busybox.layers[0]
+    proxy.cut(digest, 5000, reset=True)
+    conn = http.client.HTTPConnection(proxy.host, timeout=10)
+    conn.request("GET", f"/v2/fixture/proxy/blobs/{digest}")
+    r = conn.getresponse()
+    with pytest.raises((ConnectionResetError, http.client.IncompleteRead)):
+        while r.read(1000):
+            pass
+    conn.close()
+    assert get(proxy.host, f"/v2/fixture/proxy/blobs/{digest}")[0] == 200  # the next one is whole
+
+
+def test_token_no_anonymous(busybox: OciImage) -> None:
+    with Registry(token=TokenServer("alice", "secret", anonymous=None)) as reg:
+        ts = reg.token_server
+        assert ts is not None and reg.credentials == ("alice", "secret")
+        assert skopeo_push(busybox.path, reg, "fixture/anon:1") == busybox.digest
+        r = skopeo("inspect", "--raw", "--tls-verify=false", "--no-creds", f"docker://{reg.host}/fixture/anon:1",
+                   check=False)
+        assert r.returncode != 0
+        assert any(t.status == 401 and not t.authenticated for t in ts.requests)
+        # a token for another repository is refused by the registry (insufficient scope)
+        other = ts.sign(sub="alice", access=[{"type": "repository", "name": "other", "actions": ["pull"]}])
+        status, headers, _ = reg.request("GET", "/v2/fixture/anon/manifests/1",
+                                         {"Authorization": f"Bearer {other}"})
+        assert status == 401 and 'scope="repository:fixture/anon:pull"' in headers["WWW-Authenticate"]
+    assert ts.port and not ts.dir.exists()

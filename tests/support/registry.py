@@ -8,8 +8,10 @@
   which listens on every interface) at a free port of 127.0.0.1, with its own storage dir.
   Variants: plain HTTP and anonymous (default); ``htpasswd=(user, password)`` (Basic auth);
   ``token=True`` (Bearer tokens from a `TokenServer` of the tests' own: RS256 JWTs with an
-  x5c header); ``tls=True`` (HTTPS with a CA made here: `ca_cert`, `cert_dir()`, `certs_d()`),
-  ``client_auth=True`` (mutual TLS). ``config={...}`` is merged into the generated config.
+  x5c header; ``token=TokenServer(user, password, anonymous=None)`` to configure it: the
+  registry starts and stops it unless it was started already); ``tls=True`` (HTTPS with a CA
+  made here: `ca_cert`, `cert_dir()`, `certs_d()`), ``client_auth=True`` (mutual TLS).
+  ``config={...}`` is merged into the generated config.
 - `Proxy`: a reverse proxy on 127.0.0.1 in front of a plain-HTTP registry, for fault tests:
   `corrupt`, `cut`, `fail`; every request it saw is in `requests`.
 - `oci_layout_from_rootfs`, `oci_index_layout`: OCI image layouts (several layers, whiteouts,
@@ -41,6 +43,7 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import tarfile
 import tempfile
@@ -305,7 +308,7 @@ class TokenServer:
 
 class _QuietHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    timeout = 30
+    timeout = 30.0
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -339,7 +342,7 @@ class Registry:
         self.client_auth = client_auth
         self.extra_config = dict(config or {})
         self.token_server: TokenServer | None = token if isinstance(token, TokenServer) else None
-        self._own_token = token is True
+        self._own_token = token is True or (isinstance(token, TokenServer) and not token.port)
         self.port = 0
         self.tmp = Path()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -412,7 +415,9 @@ class Registry:
             (self.tmp / "htpasswd").write_text(out.strip() + "\n")
             cfg["auth"] = {"htpasswd": {"realm": "hutch-test", "path": str(self.tmp / "htpasswd")}}
         if self._own_token:
-            self.token_server = TokenServer(dir=self.tmp / "token").start()
+            if self.token_server is None:
+                self.token_server = TokenServer(dir=self.tmp / "token")
+            self.token_server.start()
         if self.token_server is not None:
             ts = self.token_server
             cfg["auth"] = {"token": {"realm": ts.url, "service": ts.service, "issuer": ts.issuer,
@@ -431,8 +436,7 @@ class Registry:
             (self.tmp / "config.yml").write_text(json.dumps(cfg, indent=1))  # JSON is YAML
             with open(self.log, "ab") as log:
                 self.proc = subprocess.Popen([REGISTRY_BIN, "serve", str(self.tmp / "config.yml")],
-                                             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                             start_new_session=True)
+                                             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
             if self._wait_ready():
                 return
             if attempt < 2 and "address already in use" in self.log_tail():
@@ -561,7 +565,7 @@ class Headers(dict[str, str]):
     def __contains__(self, k: object) -> bool:
         return isinstance(k, str) and super().__contains__(k.lower())
 
-    def get(self, k: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, k: str, default: Any = None) -> Any:
         return super().get(k.lower(), default)
 
 
@@ -676,10 +680,9 @@ class Proxy:
         outer = self
 
         class Handler(_QuietHandler):
-            timeout = outer.timeout
-
             def setup(self) -> None:
                 super().setup()
+                self.connection.settimeout(outer.timeout)
                 with outer._lock:
                     outer._conns.add(self.connection)
 
@@ -700,8 +703,7 @@ class Proxy:
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _any
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _ProxyServer(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, name="hutch-reg-proxy", daemon=True).start()
         return self
@@ -803,11 +805,29 @@ class Proxy:
             time.sleep(rule.stall)
         h.close_connection = True
         sock = h.connection
-        if rule.reset:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        if rule.reset:  # close() with a zero linger time sends an RST (see _ProxyServer)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            assert isinstance(h.server, _ProxyServer)
+            h.server.resets.add(sock)
         else:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.resets: set[socket.socket] = set()
+
+    def shutdown_request(self, request: Any) -> None:
+        """Close a connection to reset without the FIN that shutdown(SHUT_WR) would send first."""
+        if request in self.resets:
+            self.resets.discard(request)
+            self.close_request(request)
+        else:
+            super().shutdown_request(request)
 
 
 def _read_chunks(rfile: Any) -> Iterator[bytes]:
@@ -948,7 +968,9 @@ def _put_blob(layout: Path, data: bytes) -> str:
 def _set_index(layout: Path, desc: dict[str, Any], tag: str) -> None:
     (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
     idx_path = layout / "index.json"
-    idx = json.loads(idx_path.read_text()) if idx_path.exists() else {"schemaVersion": 2, "manifests": []}
+    idx: dict[str, Any] = {"schemaVersion": 2, "manifests": []}
+    if idx_path.exists():
+        idx = json.loads(idx_path.read_text())
     idx["manifests"] = [m for m in idx["manifests"]
                         if m.get("annotations", {}).get("org.opencontainers.image.ref.name") != tag]
     idx["manifests"].append({**desc, "annotations": {"org.opencontainers.image.ref.name": tag}})
@@ -959,7 +981,8 @@ def _image_blobs(rootfs: Path, layout: Path, arch: str, variant: str | None,
                  layers: Sequence[LayerSpec] | None, compress: str | None) -> OciImage:
     specs: Sequence[LayerSpec] = layers if layers is not None else (tuple(
         sorted(p.name for p in rootfs.iterdir())),)
-    layer_descs, diff_ids = [], []
+    layer_descs: list[dict[str, Any]] = []
+    diff_ids: list[str] = []
     for spec in specs:
         raw = _tar_layer(rootfs, spec)
         diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
