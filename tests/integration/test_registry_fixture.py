@@ -57,6 +57,11 @@ def test_plain_push(registry: Registry, busybox: OciImage) -> None:
     layers = json.loads(body)["layers"]
     assert len(layers) == 4 and all(lyr["mediaType"].endswith("+gzip") for lyr in layers)
     assert (registry.storage / "docker/registry/v2/repositories/fixture/plain").is_dir()
+    # the same image as a docker schema2 manifest
+    skopeo_push(busybox.path, registry, "fixture/plain:v2s2", format="v2s2")
+    v2 = json.loads(skopeo_inspect_raw(registry, "fixture/plain:v2s2"))
+    assert v2["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    assert [lyr["digest"] for lyr in v2["layers"]] == busybox.layers
 
 
 def test_htpasswd(auth_registry: Registry, busybox: OciImage) -> None:

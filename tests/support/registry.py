@@ -872,10 +872,10 @@ def _drain(h: BaseHTTPRequestHandler, chunked: bool, length: int) -> None:
 # images: OCI layouts from a root filesystem
 
 LayerSpec = Sequence[str] | Mapping[str, "bytes | None"]
-"""A layer: paths of the rootfs (directories with everything under them; their parent
-directories come along), or a mapping of synthesized entries: path -> bytes (a regular file,
-0644), or None (a whiteout of that path: ``.wh.NAME``; ``"dir/"``: an opaque whiteout,
-``dir/.wh..wh..opq``)."""
+"""A layer: paths of the rootfs (directories with everything under them, less what an earlier
+layer of the image has; their parent directories come along), or a mapping of synthesized
+entries: path -> bytes (a regular file, 0644), or None (a whiteout of that path: ``.wh.NAME``;
+``"dir/"``: an opaque whiteout, ``dir/.wh..wh..opq``)."""
 
 BUSYBOX_LAYERS: tuple[LayerSpec, ...] = (
     ("bin/busybox",),
@@ -907,7 +907,9 @@ class OciIndex:
     images: list[OciImage]
 
 
-def _tar_layer(rootfs: Path, spec: LayerSpec) -> bytes:
+def _tar_layer(rootfs: Path, spec: LayerSpec, earlier: set[str]) -> bytes:
+    """The layer tar of `spec`; rootfs entries other than directories already in an `earlier`
+    layer of the image are left out (and those of this one added to it)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         added: set[str] = set()
@@ -951,8 +953,10 @@ def _tar_layer(rootfs: Path, spec: LayerSpec) -> bytes:
                 [src, *sorted(src.rglob("*"))]
             for e in entries:
                 arc = str(e.relative_to(rootfs))
-                if arc not in added:
+                if arc not in added and arc not in earlier:
                     added.add(arc)
+                    if e.is_symlink() or not e.is_dir():
+                        earlier.add(arc)
                     tar.add(e, arcname=arc, recursive=False, filter=norm)
     return buf.getvalue()
 
@@ -983,8 +987,9 @@ def _image_blobs(rootfs: Path, layout: Path, arch: str, variant: str | None,
         sorted(p.name for p in rootfs.iterdir())),)
     layer_descs: list[dict[str, Any]] = []
     diff_ids: list[str] = []
+    earlier: set[str] = set()
     for spec in specs:
-        raw = _tar_layer(rootfs, spec)
+        raw = _tar_layer(rootfs, spec, earlier)
         diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
         if compress == "gzip":
             data, mt = gzip.compress(raw, mtime=0), MT_LAYER + "+gzip"
