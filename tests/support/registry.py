@@ -234,7 +234,8 @@ class TokenServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="hutch-token-server",
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name="hutch-token-server",
                                         daemon=True)
         self._thread.start()
         return self
@@ -705,7 +706,8 @@ class Proxy:
 
         self._server = _ProxyServer(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, name="hutch-reg-proxy", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="hutch-reg-proxy",
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:
