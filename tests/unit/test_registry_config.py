@@ -467,3 +467,87 @@ def test_no_certs_d_is_the_default_store(tmp_path: Path) -> None:
     ctx = certs.tls_context("quay.io", roots=(str(tmp_path / "none"),))
     assert ctx.verify_mode == ssl.CERT_REQUIRED
     assert isinstance(ctx, ssl.SSLContext)
+
+
+@pytest.fixture(scope="module")
+def server_pair(pki: Path) -> Path:
+    """server.crt (for 127.0.0.1) / server.key, signed by the test CA."""
+    (pki / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr", cwd=pki)
+    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+             "-days", "2", "-extfile", "san.ext", "-out", "server.crt", cwd=pki)
+    return pki
+
+
+def _handshake(ctx: ssl.SSLContext, pki: Path) -> str:
+    """A TLS handshake with a server on 127.0.0.1 that wants a client certificate from the
+    test CA; "" when it succeeds, else the client's error."""
+    import socket
+    import threading
+
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(str(pki / "server.crt"), str(pki / "server.key"))
+    server.verify_mode = ssl.CERT_REQUIRED
+    server.load_verify_locations(str(pki / "ca.crt"))
+    lsock = socket.create_server(("127.0.0.1", 0))
+    port = lsock.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = lsock.accept()
+        try:
+            with server.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)
+        except (ssl.SSLError, OSError):
+            pass
+        finally:
+            conn.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
+                ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(b"x")
+            tls.recv(1)  # a refused client certificate shows up here with TLS 1.3
+        return ""
+    except (ssl.SSLError, OSError) as err:
+        return str(err)
+    finally:
+        t.join(5)
+        lsock.close()
+
+
+def test_tls_handshake_with_certs_d(tmp_path: Path, server_pair: Path) -> None:
+    pki = server_pair
+    full = _host_dir(tmp_path / "full", "127.0.0.1:5000", pki, "ca.crt", "client.cert", "client.key")
+    assert _handshake(certs.tls_context("127.0.0.1:5000", cert_dir=str(full)), pki) == ""
+    no_ca = _host_dir(tmp_path / "noca", "127.0.0.1:5000", pki, "client.cert", "client.key")
+    failed = _handshake(certs.tls_context("127.0.0.1:5000", cert_dir=str(no_ca)), pki)
+    assert "CERTIFICATE_VERIFY_FAILED" in failed
+    assert _handshake(certs.tls_context("127.0.0.1:5000", verify=False, cert_dir=str(no_ca)), pki) == ""
+    no_client = _host_dir(tmp_path / "noclient", "127.0.0.1:5000", pki, "ca.crt")
+    assert _handshake(certs.tls_context("127.0.0.1:5000", cert_dir=str(no_client)), pki) != ""
+
+
+def test_system_trust_is_read_lazily_from_hashed_dir(tmp_path: Path, server_pair: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The system CA directory (hash links) is used without parsing every certificate up front,
+    and still verifies; SSL_CERT_FILE, when set, is honoured."""
+    pki = server_pair
+    capath = tmp_path / "system-certs"
+    capath.mkdir()
+    (capath / "test-ca.pem").write_bytes((pki / "ca.crt").read_bytes())
+    _openssl("rehash", str(capath), cwd=tmp_path)
+    real = ssl.get_default_verify_paths()
+    fake = real._replace(cafile=None, capath=str(capath))
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: fake)
+    monkeypatch.delenv(real.openssl_cafile_env, raising=False)
+    monkeypatch.delenv(real.openssl_capath_env, raising=False)
+    client = _host_dir(tmp_path / "c", "h", pki, "client.cert", "client.key")
+    ctx = certs.tls_context("h", cert_dir=str(client))
+    assert ctx.get_ca_certs() == []  # nothing parsed yet
+    assert _handshake(ctx, pki) == ""  # the CA was found by its hash while verifying
+    certs.clear_cache()
+    monkeypatch.setenv(real.openssl_cafile_env, str(pki / "ca.crt"))
+    assert any("hutch test CA" in s for s in _subjects(certs.tls_context("h", cert_dir=str(client))))
