@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import subprocess
 import sys
 from base64 import b64encode
 from pathlib import Path
@@ -373,3 +375,20 @@ def test_normalize_key(server: str, key: str) -> None:
 def test_normalize_key_refuses(server: str) -> None:
     with pytest.raises(InvalidArgument):
         cr.normalize_key(server)
+
+
+@pytest.mark.skipif(not shutil.which("podman"), reason="podman is not installed")
+def test_podman_reads_what_hutch_writes_and_back(env: Env, tmp_path: Path) -> None:
+    authfile = str(tmp_path / "interop/auth.json")
+    cr.store("localhost:5000", "alice", "pw", authfile=authfile)
+    cr.store("quay.io/team", "teamuser", "pw", authfile=authfile)
+
+    def podman(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["podman", *args, "--authfile", authfile], capture_output=True, text=True,
+                              timeout=60, check=False)
+
+    assert podman("login", "--get-login", "localhost:5000").stdout.strip() == "alice"
+    assert podman("login", "--get-login", "quay.io/team").stdout.strip() == "teamuser"
+    assert podman("logout", "localhost:5000").returncode == 0  # podman rewrites the file...
+    assert cr.lookup("localhost:5000", authfile=authfile) is None  # ...and hutch reads it
+    assert cr.lookup("quay.io", "team/app", authfile=authfile) == Credential("teamuser", "pw")
