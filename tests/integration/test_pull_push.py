@@ -32,7 +32,8 @@ pytestmark = [pytest.mark.root,
 
 
 @pytest.fixture(scope="module")
-def pushed(registry: Registry, tmp_path_factory: pytest.TempPathFactory, rootfs_template: Path) -> dict[str, Any]:
+def pushed(registry: Registry, tmp_path_factory: pytest.TempPathFactory,
+           rootfs_template: Path) -> dict[str, Any]:
     """Images skopeo pushed: a 4-layer busybox (gzip, with a whiteout) as OCI and as docker
     schema2, and a two-platform index."""
     d = tmp_path_factory.mktemp("layouts")
@@ -242,7 +243,8 @@ def test_push_round_trip(hutch: Hutch, fresh_registry: Registry, tmp_path: Path)
     # and back, into an empty store, by another engine's pull
     other = Hutch(tmp_path / "store2", hutch.runroot)
     other("pull", f"{reg}/chunked/box:3")
-    assert other("run", "--rm", f"{reg}/chunked/box:3", "sh", "-c", "echo round trip").stdout == "round trip\n"
+    r = other("run", "--rm", f"{reg}/chunked/box:3", "sh", "-c", "echo round trip")
+    assert r.stdout == "round trip\n"
     for ref, words in [(f"{reg}/missing/x:1", "No such image"), (f"{reg}/mine/box@sha256:{'0' * 64}", "")]:
         bad = hutch("push", ref, check=False)
         assert bad.returncode == 1 and words in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
