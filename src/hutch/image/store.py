@@ -203,7 +203,8 @@ class ImageStore:
 
     def import_rootfs(self, src: BinaryIO, ref: str | None, changes: dict[str, Any] | None = None,
                       comment: str = "") -> Image:
-        """``hutch import``: a root filesystem tarball (plain or gzip'd) as a one-layer image.
+        """``hutch import``: a root filesystem tarball (plain, or gzip, bzip2, xz or zstd
+        compressed: stored uncompressed) as a one-layer image.
 
         The tarball is checked by unpacking it into its snapshot before anything is
         tagged: a tarball that is not one, or that escapes, leaves the store unchanged.
@@ -292,24 +293,8 @@ def _write_atomic(path: str, data: bytes) -> None:
 
 
 def decompressed(src: IO[bytes]) -> Any:
-    """``src`` read through gzip when it starts with gzip's magic, else as it is (no seek:
-    standard input works too)."""
-    import gzip
+    """``src`` decompressed when it is gzip, bzip2, xz or zstd (by its first bytes), else
+    as it is (no seek: standard input works too); see hutch.image.compression.detect."""
+    from hutch.image import compression
 
-    head = src.read(2)
-    stream: Any = _Chain(head, src)
-    return gzip.GzipFile(fileobj=stream) if head == b"\x1f\x8b" else stream
-
-
-class _Chain:
-    """A readable stream: ``head`` first, then the rest of ``src``."""
-
-    def __init__(self, head: bytes, src: IO[bytes]) -> None:
-        self.head, self.src = head, src
-
-    def read(self, n: int = -1) -> bytes:
-        if self.head:
-            cut = len(self.head) if n < 0 else n
-            out, self.head = self.head[:cut], self.head[cut:]
-            return out
-        return self.src.read(n)
+    return compression.detect(src)
