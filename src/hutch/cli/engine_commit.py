@@ -81,6 +81,7 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     ils = isub.add_parser("ls", aliases=["list"], help="list images")
     ils.add_argument("-q", "--quiet", action="store_true")
     irm = isub.add_parser("rm", help="remove images")
+    irm.add_argument("-f", "--force", action="store_true")
     irm.add_argument("images", nargs="+")
     _prune_flags(isub.add_parser("prune", help="remove dangling images"), all_flag=True)
 

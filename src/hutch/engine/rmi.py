@@ -45,7 +45,7 @@ def remove_image(eng: Engine, ref: str, force: bool = False) -> list[str]:
     if not _is_id(ref, image.id):
         name = reference.normalize(ref)
         if not force and len(image.names) == 1 and users:
-            raise ImageConflict(f"conflict: unable to remove repository reference {ref!r} (must force) - "
+            raise ImageConflict(f'conflict: unable to remove repository reference "{ref}" (must force) - '
                                 f"container {users[0]['id'][:12]} is using its referenced image {short}")
         store.untag(name)
         lines.append(f"Untagged: {name}")
