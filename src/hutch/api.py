@@ -75,6 +75,7 @@ class Client:
 
 class Images:
     def __init__(self, client: Client) -> None:
+        self._client = client
         self._store = client.engine.images
 
     def import_tarball(self, source: str | os.PathLike[str] | IO[bytes], ref: str | None = None) -> Image:
@@ -135,18 +136,13 @@ class Images:
     def list(self) -> list[Image]:
         return self._store.images()
 
-    def remove(self, ref: str) -> None:
-        """Untag ``ref`` (an image given by id loses all its names)."""
-        image = self._store.get(ref)
-        names = image.names if ref not in image.names else [ref]
-        from hutch.image import reference
+    def remove(self, ref: str, force: bool = False) -> None:
+        """`hutch rmi [-f]`: untag ``ref`` (an image given by id loses all its names), and
+        delete the image once it has none, refusing as docker does when a container uses it
+        (hutch.engine.rmi)."""
+        from hutch.engine.rmi import remove_image
 
-        try:
-            wanted = reference.normalize(ref)
-        except HutchError:
-            wanted = ""
-        for n in [wanted] if wanted in image.names else names:
-            self._store.untag(n)
+        remove_image(self._client.engine, ref, force)
 
 
 def _session(auth_config: Mapping[str, str] | None, tls_verify: bool | None) -> Any:

@@ -230,7 +230,7 @@ def test_image_prune_and_system_prune(hutch: Hutch) -> None:  # noqa: F811
     assert hutch("ps", "-a", "-q").stdout == ""
     # hutch image ls / image rm aliases
     assert hutch("image", "ls", "-q").stdout.strip() == image_id[7:19]
-    assert hutch("image", "rm", "hbox:1").stdout.strip() == "Untagged: hbox:1"
+    assert hutch("image", "rm", "hbox:1").stdout.splitlines() == ["Untagged: hbox:1", f"Deleted: {image_id}"]
     _age(hutch)
     hutch("image", "prune", "-a", "-f")
     assert _blobs(hutch) == [] and os.listdir(hutch.root / "images" / "snapshots") == []

@@ -94,6 +94,8 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     engine_images.images_flags(sub.add_parser("images", help="list images"))
     rmi = sub.add_parser("rmi", help="remove images")
+    rmi.add_argument("-f", "--force", action="store_true",
+                     help="untag an image that containers use (it stays, untagged, while they exist)")
     rmi.add_argument("images", nargs="+")
 
     run = sub.add_parser("run", help="run a command in a new container", add_help=False)
@@ -103,7 +105,7 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     engine_containers.add_parsers(sub)
 
     save = sub.add_parser("save", help="write images to a docker-archive or oci-archive tarball")
-    save.add_argument("-o", "--output", required=True)
+    save.add_argument("-o", "--output", default=None, help="the file (default: standard output)")
     save.add_argument("--format", default="docker-archive", choices=["docker-archive", "oci-archive"])
     save.add_argument("images", nargs="+")
     load = sub.add_parser("load", help="load images from a docker-archive or oci-archive tarball")
@@ -195,7 +197,12 @@ def _import(eng: Engine, a: argparse.Namespace) -> int:
     changes: dict[str, Any] = {}
     for change in a.change:  # all checked before the tarball is read
         apply_change(changes, change)
-    src = sys.stdin.buffer if a.file == "-" else open(a.file, "rb")  # noqa: SIM115
+    from hutch.image.archive import os_reason
+
+    try:
+        src = sys.stdin.buffer if a.file == "-" else open(a.file, "rb")  # noqa: SIM115
+    except OSError as err:  # docker's words: "open missing.tar: no such file or directory"
+        raise HutchError(f"open {a.file}: {os_reason(err)}") from err
     try:
         image = eng.images.import_rootfs(src, a.ref, changes, comment=a.message)
     except OSError as err:
@@ -237,19 +244,13 @@ def _images(eng: Engine, a: argparse.Namespace) -> int:
 
 
 def _rmi(eng: Engine, a: argparse.Namespace) -> int:
-    from hutch.image import reference
+    from hutch.engine.rmi import remove_image
 
     code = 0
     for ref in a.images:
         try:
-            image = eng.images.get(ref)
-            try:
-                wanted = reference.normalize(ref)
-            except HutchError:
-                wanted = ""
-            for n in [wanted] if wanted in image.names + image.repo_digests else image.names:
-                for gone in eng.images.untag(n):  # by name, or by id: all its names
-                    print(f"Untagged: {reference.familiar(gone)}")
+            for line in remove_image(eng, ref, force=a.force):
+                print(line)
         except HutchError as err:
             sys.stderr.write(f"Error: {err}\n")
             code = 1
@@ -363,7 +364,14 @@ def _create(eng: Engine, a: argparse.Namespace) -> int:
 def _save(eng: Engine, a: argparse.Namespace) -> int:
     from hutch.image import archive
 
-    archive.save(eng.images, a.images, a.output, a.format)
+    if a.output is not None:
+        archive.save(eng.images, a.images, a.output, a.format)
+    elif sys.stdout.isatty():
+        raise HutchError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    else:
+        sys.stdout.flush()
+        archive.save_to(eng.images, a.images, sys.stdout.buffer, a.format)
+        sys.stdout.buffer.flush()
     return 0
 
 
@@ -376,10 +384,14 @@ def _load(eng: Engine, a: argparse.Namespace) -> int:
     if a.input != "-":
         names = archive.load(eng.images, a.input)
     else:
+        if sys.stdin.isatty():
+            raise HutchError("requested load from stdin, but stdin is empty")
         with tempfile.NamedTemporaryFile(prefix="hutch-load-") as spool:
             shutil.copyfileobj(sys.stdin.buffer, spool)
             spool.flush()
-            names = archive.load(eng.images, spool.name)
+            if not spool.tell():
+                raise HutchError("requested load from stdin, but stdin is empty")  # docker's words
+            names = archive.load(eng.images, spool.name, "standard input")
     for n in names:
         print(f"Loaded image ID: {n}" if n.startswith("sha256:") else
               f"Loaded image: {reference.familiar(n)}")

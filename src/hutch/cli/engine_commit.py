@@ -84,6 +84,7 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     engine_images.pull_flags(isub.add_parser("pull", help="download an image from a registry"))
     engine_images.push_flags(isub.add_parser("push", help="upload an image to a registry"))
     irm = isub.add_parser("rm", help="remove images")
+    irm.add_argument("-f", "--force", action="store_true")
     irm.add_argument("images", nargs="+")
     _prune_flags(isub.add_parser("prune", help="remove dangling images"), all_flag=True)
 

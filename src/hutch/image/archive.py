@@ -7,10 +7,12 @@
   image layout in a tar: ``oci-layout``, ``index.json`` (a tag in each manifest's
   ``org.opencontainers.image.ref.name``), ``blobs/sha256/...``.
 
-Loading verifies everything against its digest: every blob of an OCI archive, and, for a
-docker archive, each layer's uncompressed sha256 against the config's ``diff_ids``. Layers
-are stored uncompressed (their blob digest is their diff id). An archive that fails any
-check adds nothing to the store's index (blobs already written are kept only if named).
+Layers may be plain or compressed: gzip, bzip2, xz or zstd in a docker archive (told by
+their first bytes), as their media type says in an OCI archive (``+gzip``, ``+zstd``).
+Loading verifies everything against its digest: every blob of an OCI archive, and each
+layer's uncompressed sha256 against the config's ``diff_ids``. Layers are stored
+uncompressed (their blob digest is their diff id). An archive that fails any check leaves
+the store as it was: no name, and none of the blobs or snapshots it added.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import os
 import tarfile
 
 from hutch.errors import HutchError
-from hutch.image import reference
-from hutch.image.store import LAYER, REF_NAME, Image, ImageStore, decompressed
+from hutch.image import compression, reference
+from hutch.image.additions import Additions
+from hutch.image.content import CHUNK, DigestError, check_digest
+from hutch.image.store import LAYER, REF_NAME, Image, ImageStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,91 +69,137 @@ def _json(tar: tarfile.TarFile, name: str) -> Any:
         raise ArchiveError(f"{name} in the archive is not JSON: {err}") from err
 
 
-def load(store: ImageStore, path: str) -> list[str]:
-    """Load every image in the archive at ``path``; the names (or ids) loaded."""
+def load(store: ImageStore, path: str, name: str | None = None) -> list[str]:
+    """Load every image in the archive at ``path`` (``name`` in messages, if not the
+    path); the names (or ids) loaded. All or nothing: an archive that fails any check
+    leaves the store as it was (hutch.image.additions)."""
+    name = name or path
     try:
-        tar = tarfile.open(path, "r:*")  # noqa: SIM115 - closed by the with below
-    except (tarfile.TarError, OSError) as err:
-        raise ArchiveError(f"{path} is not a tar archive ({err})") from err
-    with tar:
-        names = set(tar.getnames())
-        if "manifest.json" in names or "./manifest.json" in names:
-            return _load_docker(store, tar)
-        if "index.json" in names or "./index.json" in names:
-            return _load_oci(store, tar)
-    raise ArchiveError(f"{path} is neither a docker archive (manifest.json) nor an OCI archive (index.json)")
+        f = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError as err:
+        raise ArchiveError(f"open {name}: {os_reason(err)}") from err
+    with f:
+        try:
+            tar = tarfile.open(fileobj=f, mode="r:*")  # noqa: SIM115 - closed by the with below
+            names = set(tar.getnames())
+        except tarfile.TarError as err:
+            raise ArchiveError(f"load {name}: not a tar archive") from err
+        except (OSError, EOFError) as err:  # a compressed archive cut short, or a bad one
+            raise ArchiveError(f"load {name}: not a tar archive ({err})") from err
+        with tar, Additions(store) as added:
+            try:
+                if "manifest.json" in names or "./manifest.json" in names:
+                    images = _read_docker(added, tar)
+                elif "index.json" in names or "./index.json" in names:
+                    images = _read_oci(added, tar)
+                else:
+                    raise ArchiveError(f"load {name}: neither a docker archive (manifest.json) "
+                                       f"nor an OCI archive (index.json)")
+            except tarfile.TarError as err:
+                raise ArchiveError(f"load {name}: a damaged archive ({err})") from err
+            loaded: list[str] = []
+            for image, tags in images:
+                for t in tags:
+                    store.tag(t, image.manifest_digest)
+                loaded += tags or [image.id]
+            return loaded
 
 
-def _load_docker(store: ImageStore, tar: tarfile.TarFile) -> list[str]:
+def os_reason(err: OSError) -> str:
+    """An OSError's reason as Go (and so docker) words it: "no such file or directory"."""
+    reason = err.strerror or str(err)
+    return reason[:1].lower() + reason[1:]
+
+
+def _read_docker(added: Additions, tar: tarfile.TarFile) -> list[tuple[Image, list[str]]]:
     entries = _json(tar, "manifest.json")
     if not isinstance(entries, list) or not entries:
         raise ArchiveError("manifest.json lists no image")
-    loaded: list[str] = []
+    out = []
     for entry in entries:
         config_bytes = _member(tar, str(entry.get("Config", ""))).read()
-        config = json.loads(config_bytes)
-        diff_ids = list(config.get("rootfs", {}).get("diff_ids", []))
+        config = _parse(config_bytes, str(entry.get("Config")))
+        diff_ids = _diff_ids(config, str(entry.get("Config")))
         layer_files = list(entry.get("Layers") or [])
         if len(diff_ids) != len(layer_files):
             raise ArchiveError(f"{entry.get('Config')}: {len(layer_files)} layers but "
                                f"{len(diff_ids)} diff_ids")
         layers = []
         for name, diff_id in zip(layer_files, diff_ids, strict=True):
-            digest, size = store.content.ingest(decompressed(_member(tar, name)))
-            if digest != diff_id:
-                raise ArchiveError(f"layer {name}: its content is {digest}, the config says {diff_id}")
+            try:  # plain or compressed (gzip, bzip2, xz, zstd: told by the first bytes)
+                digest, size = added.ingest(compression.detect(_member(tar, name)), diff_id)
+            except DigestError as err:
+                raise ArchiveError(f"layer {name}: its content is {err.actual}, "
+                                   f"the config says {diff_id}") from err
             layers.append((digest, size, LAYER, diff_id))
         tags = [reference.normalize(t) for t in entry.get("RepoTags") or []]
-        image = _add(store, layers, config_bytes, tags)
-        loaded += tags or [image.id]
-    return loaded
+        out.append((_add(added, layers, config_bytes, tags), tags))
+    return out
 
 
-def _add(store: ImageStore, layers: list[tuple[str, int, str, str]], config_bytes: bytes,
+def _parse(data: bytes, what: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError as err:
+        raise ArchiveError(f"{what} in the archive is not JSON: {err}") from err
+
+
+def _diff_ids(config: Any, what: str) -> list[str]:
+    diff_ids = list(config.get("rootfs", {}).get("diff_ids", [])) if isinstance(config, dict) else []
+    for d in diff_ids:
+        try:
+            check_digest(d)
+        except DigestError as err:
+            raise ArchiveError(f"{what}: {err}") from err
+    return diff_ids
+
+
+def _add(added: Additions, layers: list[tuple[str, int, str, str]], config_bytes: bytes,
          tags: list[str]) -> Image:
-    """Store the config as it is (its digest is the image id) and a manifest; tag it."""
+    """Store the config as it is (its digest is the image id) and a manifest, and unpack
+    the layers: a layer that is not a good tar fails the load. Tagging is the caller's."""
     from hutch.image.store import CONFIG, MANIFEST
 
-    config_digest = store.content.put(config_bytes)
+    config_digest = added.put(config_bytes)
     manifest = {"schemaVersion": 2, "mediaType": MANIFEST,
                 "config": {"mediaType": CONFIG, "digest": config_digest, "size": len(config_bytes)},
                 "layers": [{"mediaType": mt, "digest": d, "size": s} for d, s, mt, _ in layers]}
-    digest = store.content.put(json.dumps(manifest, separators=(",", ":")).encode())
-    image = Image(store, digest, tags)
-    store.snapshot_dirs(image)  # unpacks now: a layer that is not a good tar fails the load
-    for t in tags:
-        store.tag(t, digest)
+    digest = added.put(json.dumps(manifest, separators=(",", ":")).encode())
+    image = Image(added.store, digest, tags)
+    added.snapshots(image.diff_ids, [d for d, _, _, _ in layers])
     return image
 
 
-def _load_oci(store: ImageStore, tar: tarfile.TarFile) -> list[str]:
+def _read_oci(added: Additions, tar: tarfile.TarFile) -> list[tuple[Image, list[str]]]:
     index = _json(tar, "index.json")
-    loaded: list[str] = []
+    out = []
     for desc in index.get("manifests", []):
         manifest_desc = _pick_platform(tar, desc)
-        manifest = json.loads(_blob(store, tar, manifest_desc["digest"]))
-        config_bytes = _blob(store, tar, manifest["config"]["digest"])
-        config = json.loads(config_bytes)
-        diff_ids = list(config.get("rootfs", {}).get("diff_ids", []))
+        manifest = _parse(_blob(tar, manifest_desc["digest"]), f"manifest {manifest_desc['digest']}")
+        config_bytes = _blob(tar, manifest["config"]["digest"])
+        diff_ids = _diff_ids(_parse(config_bytes, "the config"), f"config {manifest['config']['digest']}")
         if len(diff_ids) != len(manifest.get("layers", [])):
             raise ArchiveError(f"manifest {manifest_desc['digest']}: layers and diff_ids do not match")
         layers = []
         for layer, diff_id in zip(manifest.get("layers", []), diff_ids, strict=True):
             blob = _member(tar, f"blobs/sha256/{layer['digest'].removeprefix('sha256:')}")
             raw = _Hashing(blob)  # the blob's digest is of its compressed bytes
-            digest, size = store.content.ingest(decompressed(raw))  # type: ignore[arg-type]  # duck-typed reader
+            media_type = str(layer.get("mediaType", LAYER))
+            try:
+                digest, size = added.ingest(compression.open_layer(raw, media_type), diff_id)
+            except DigestError as err:
+                raise ArchiveError(f"layer {layer['digest']}: its content is {err.actual}, "
+                                   f"the config says {diff_id}") from err
+            while raw.read(CHUNK):  # bytes after the end of the compressed stream
+                pass
             if "sha256:" + raw.h.hexdigest() != layer["digest"]:
                 raise ArchiveError(f"layer blob {layer['digest']} does not match its digest")
-            if digest != diff_id:
-                raise ArchiveError(f"layer {layer['digest']}: its content is {digest}, "
-                                   f"the config says {diff_id}")
             layers.append((digest, size, LAYER, diff_id))
         # a full NAME:TAG names the image; a bare tag (as skopeo writes) has no repository
         name = str(desc.get("annotations", {}).get(REF_NAME, ""))
         tags = [reference.normalize(name)] if ":" in name or "/" in name else []
-        image = _add(store, layers, config_bytes, tags)
-        loaded += tags or [image.id]
-    return loaded
+        out.append((_add(added, layers, config_bytes, tags), tags))
+    return out
 
 
 def _pick_platform(tar: tarfile.TarFile, desc: dict[str, Any]) -> dict[str, Any]:
@@ -167,7 +217,7 @@ def _pick_platform(tar: tarfile.TarFile, desc: dict[str, Any]) -> dict[str, Any]
     raise ArchiveError(f"index {desc['digest']} has no manifest for linux/{arch}")
 
 
-def _blob(store: ImageStore, tar: tarfile.TarFile, digest: str) -> bytes:
+def _blob(tar: tarfile.TarFile, digest: str) -> bytes:
     data = _member(tar, f"blobs/sha256/{digest.removeprefix('sha256:')}").read()
     if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
         raise ArchiveError(f"blob {digest} does not match its digest")
@@ -175,22 +225,38 @@ def _blob(store: ImageStore, tar: tarfile.TarFile, digest: str) -> bytes:
 
 
 def save(store: ImageStore, refs: list[str], path: str, fmt: str = "docker-archive") -> None:
-    """Write the images ``refs`` to ``path`` as a docker-archive or an oci-archive."""
-    if fmt not in ("docker-archive", "oci-archive"):
-        raise ArchiveError(f"--format {fmt!r}: use docker-archive or oci-archive")
-    images = [(ref, store.get(ref)) for ref in refs]
+    """Write the images ``refs`` to ``path`` as a docker-archive or an oci-archive (a
+    temporary file renamed into place: a failed save leaves no half archive)."""
+    images = _to_save(store, refs, fmt)
     tmp = f"{path}.tmp-hutch"
     try:
-        with tarfile.open(tmp, "w") as out:
-            if fmt == "docker-archive":
-                _save_docker(store, images, out)
-            else:
-                _save_oci(store, images, out)
+        with open(tmp, "wb") as f:
+            _write(store, images, f, fmt)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def save_to(store: ImageStore, refs: list[str], out: IO[bytes], fmt: str = "docker-archive") -> None:
+    """Write the archive to the stream ``out`` (``hutch save`` without -o: standard
+    output); every name is resolved before the first byte is written."""
+    _write(store, _to_save(store, refs, fmt), out, fmt)
+
+
+def _to_save(store: ImageStore, refs: list[str], fmt: str) -> list[tuple[str, Image]]:
+    if fmt not in ("docker-archive", "oci-archive"):
+        raise ArchiveError(f"--format {fmt!r}: use docker-archive or oci-archive")
+    return [(ref, store.get(ref)) for ref in refs]
+
+
+def _write(store: ImageStore, images: list[tuple[str, Image]], f: IO[bytes], fmt: str) -> None:
+    with tarfile.open(fileobj=f, mode="w|") as out:
+        if fmt == "docker-archive":
+            _save_docker(store, images, out)
+        else:
+            _save_oci(store, images, out)
 
 
 def _add_bytes(out: tarfile.TarFile, name: str, data: bytes) -> None:

@@ -22,7 +22,9 @@ _HEX = frozenset("0123456789abcdef")
 
 
 class DigestError(HutchError):
-    pass
+    def __init__(self, message: str, actual: str = "") -> None:
+        super().__init__(message)
+        self.actual = actual  # a content's digest, when it is not the one expected
 
 
 def check_digest(digest: str) -> str:
@@ -85,7 +87,7 @@ class ContentStore:
                 os.fsync(out.fileno())
             digest = "sha256:" + h.hexdigest()
             if expected is not None and digest != expected:
-                raise DigestError(f"content is {digest}, expected {expected}")
+                raise DigestError(f"content is {digest}, expected {expected}", digest)
             os.replace(tmp, self.path(digest))
         except BaseException:
             try:

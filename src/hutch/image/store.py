@@ -249,7 +249,8 @@ class ImageStore:
 
     def import_rootfs(self, src: BinaryIO, ref: str | None, changes: dict[str, Any] | None = None,
                       comment: str = "") -> Image:
-        """``hutch import``: a root filesystem tarball (plain or gzip'd) as a one-layer image.
+        """``hutch import``: a root filesystem tarball (plain, or gzip, bzip2, xz or zstd
+        compressed: stored uncompressed) as a one-layer image.
 
         The tarball is checked by unpacking it into its snapshot before anything is
         tagged: a tarball that is not one, or that escapes, leaves the store unchanged.
@@ -373,14 +374,16 @@ class _Hashing:
         return data
 
 
-def open_layer(f: IO[bytes], media_type: str) -> Any:
-    """A reader of the uncompressed tar in the layer blob ``f``: by its media type when it
-    names a compression (``+gzip``, ``.gzip``, ``+zstd``), else by its first bytes."""
-    if media_type.endswith(("+zstd", ".zstd")):
-        import zstandard
+def open_layer(f: Any, media_type: str) -> Any:
+    """A reader of the uncompressed tar in the layer blob ``f``. The media type must be a
+    layer's (encrypted ones are refused); the compression is told by the first bytes, as
+    containerd does: registries serve blobs whose media type and content disagree (skopeo
+    reuses a plain blob under a ``+gzip`` type)."""
+    from hutch.image import compression
 
-        return zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True)
-    return decompressed(f)
+    if media_type:
+        compression.compression_of(media_type)
+    return compression.detect(f)
 
 
 def _name_of(entry: dict[str, Any]) -> str:
@@ -417,24 +420,8 @@ def _write_atomic(path: str, data: bytes) -> None:
 
 
 def decompressed(src: IO[bytes]) -> Any:
-    """``src`` read through gzip when it starts with gzip's magic, else as it is (no seek:
-    standard input works too)."""
-    import gzip
+    """``src`` decompressed when it is gzip, bzip2, xz or zstd (by its first bytes), else
+    as it is (no seek: standard input works too); see hutch.image.compression.detect."""
+    from hutch.image import compression
 
-    head = src.read(2)
-    stream: Any = _Chain(head, src)
-    return gzip.GzipFile(fileobj=stream) if head == b"\x1f\x8b" else stream
-
-
-class _Chain:
-    """A readable stream: ``head`` first, then the rest of ``src``."""
-
-    def __init__(self, head: bytes, src: IO[bytes]) -> None:
-        self.head, self.src = head, src
-
-    def read(self, n: int = -1) -> bytes:
-        if self.head:
-            cut = len(self.head) if n < 0 else n
-            out, self.head = self.head[:cut], self.head[cut:]
-            return out
-        return self.src.read(n)
+    return compression.detect(src)

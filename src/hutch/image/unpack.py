@@ -3,8 +3,14 @@
 Every entry is created relative to a directory fd that was resolved inside the
 destination with openat2(RESOLVE_IN_ROOT): a symlink that an earlier entry made (``a ->
 /etc``) is followed as it would be inside the container, never out to the host, and no
-path string is ever re-resolved. Refused, with the entry's name: ``..`` components,
-hard links to outside the layer, device nodes (no layer needs one; whiteouts are files).
+path string is ever re-resolved. Refused, with the entry's name: ``..`` components and
+hard links to outside the layer.
+
+Character and block devices are made with their major and minor numbers, fifos as fifos,
+as docker and containerd do when they run as root (a debootstrap rootfs has /dev/null and
+friends): what guards a device is the container's devices cgroup, not its absence from the
+layer. A 0:0 character device is kept as it is: it is overlayfs's own whiteout, which a
+layer made from an overlay upper directory may carry.
 
 OCI/docker whiteouts become overlayfs ones: ``.wh.NAME`` is a 0:0 character device NAME,
 ``.wh..wh..opq`` the ``trusted.overlay.opaque`` xattr on its directory.
@@ -139,8 +145,6 @@ def _entry(d: _Dest, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
             _remove(pfd, name)
             os.mknod(name, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=pfd)
             return
-        if m.ischr() or m.isblk():
-            raise LayerError(f"entry {m.name!r} is a device node, which hutch does not unpack")
         existing_dir = False
         try:
             existing_dir = stat.S_ISDIR(os.stat(base, dir_fd=pfd, follow_symlinks=False).st_mode)
@@ -179,6 +183,9 @@ def _entry(d: _Dest, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
             return  # a hard link shares its target's owner, mode and times
         elif m.isfifo():
             os.mkfifo(base, 0o600, dir_fd=pfd)
+        elif m.ischr() or m.isblk():
+            kind = stat.S_IFCHR if m.ischr() else stat.S_IFBLK
+            os.mknod(base, kind | 0o600, os.makedev(m.devmajor, m.devminor), dir_fd=pfd)
         else:
             raise LayerError(f"entry {m.name!r} has an unsupported type {m.type!r}")
         os.chown(base, m.uid, m.gid, dir_fd=pfd, follow_symlinks=False)

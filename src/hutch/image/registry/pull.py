@@ -33,6 +33,7 @@ import time
 from hutch.errors import HutchError
 from hutch.image import platform as platforms
 from hutch.image import reference
+from hutch.image.compression import LAYER_MEDIA_TYPES
 from hutch.image.content import DigestError, check_digest
 from hutch.image.registry import client as api
 from hutch.image.registry.transport import TransportError
@@ -48,15 +49,6 @@ if TYPE_CHECKING:
     from hutch.image.store import Image, ImageStore
 
 CHUNK = 1 << 20
-LAYER_TYPES = {
-    "application/vnd.oci.image.layer.v1.tar", "application/vnd.oci.image.layer.v1.tar+gzip",
-    "application/vnd.oci.image.layer.v1.tar+zstd", "application/vnd.docker.image.rootfs.diff.tar.gzip",
-    "application/vnd.docker.image.rootfs.diff.tar",
-    "application/vnd.oci.image.layer.nondistributable.v1.tar",
-    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
-    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-}
 
 
 class PullError(HutchError):
@@ -167,7 +159,7 @@ class _Pull:
         if not isinstance(doc.get("config"), dict) or not isinstance(doc.get("layers"), list):
             raise PullError(f"manifest {digest} has no config or layers")
         for layer in doc["layers"]:
-            if str(layer.get("mediaType", "")) not in LAYER_TYPES:
+            if str(layer.get("mediaType", "")) not in LAYER_MEDIA_TYPES:
                 raise PullError(f"layer {layer.get('digest')} has an unsupported media type "
                                 f"{layer.get('mediaType')!r}")
             check_digest(str(layer.get("digest", "")))

@@ -16,6 +16,7 @@ import threading
 
 from hutch.errors import HutchError
 from hutch.image import reference
+from hutch.image.compression import is_foreign
 from hutch.image.registry import client as api
 
 TYPE_CHECKING = False
@@ -58,8 +59,7 @@ def push(store: ImageStore, session: Session, src: str, dest: str | None, progre
     def one(desc: dict[str, Any]) -> None:
         digest = str(desc["digest"])
         short = digest[7:19]
-        media_type = str(desc.get("mediaType", ""))
-        if "nondistributable" in media_type or "foreign" in media_type:
+        if is_foreign(str(desc.get("mediaType", ""))):
             progress.update(short, "Skipped foreign layer")
             return
         if repo.has_blob(digest):
