@@ -37,6 +37,9 @@ pytest_plugins = ["tests.support.registry"]  # registry, auth_registry, token_re
 
 REPO = Path(__file__).resolve().parent.parent
 RUNTIME = REPO / ".venv" / "bin" / "hutch-runtime"
+# Every public registry is blocked for the tests and what they run (hutch, podman, skopeo
+# read this variable): a short name pulled by mistake is a one-line error, never traffic.
+os.environ["CONTAINERS_REGISTRIES_CONF"] = str(REPO / "tests" / "data" / "registries.conf")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

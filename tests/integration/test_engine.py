@@ -159,8 +159,8 @@ def test_bad_tarballs_leave_the_store_unchanged(hutch: Hutch, data: bytes, words
 
 
 @pytest.mark.parametrize(("args", "code", "words"), [
-    (["nosuch:1", "true"], 125, "No such image: nosuch:1"),
-    (["NotValid", "true"], 125, "No such image"),
+    (["--pull", "never", "nosuch:1", "true"], 125, "No such image: nosuch:1"),
+    (["NotValid", "true"], 125, "invalid reference format"),
     (["--network", "bridge", "hbox:1", "true"], 125, "--network 'bridge'"),
     (["-u", "hutchnosuch", "hbox:1", "true"], 125, "invalid user 'hutchnosuch'"),
     (["--name", "bad/name", "hbox:1", "true"], 125, "invalid container name"),

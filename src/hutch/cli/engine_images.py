@@ -85,6 +85,11 @@ def pull_image(eng: Engine, a: argparse.Namespace, ref: str, out: TextIO, quiet:
     from hutch.image.registry.pull import pull
 
     progress = Progress(out, quiet=quiet)
+    from hutch.image import reference
+
+    given = reference.parse(ref, default_tag=False)
+    if not given.tag and not given.digest:
+        progress.message("Using default tag: latest")
     s = session(a)
     try:
         done = pull(eng.images, s, ref, progress, platform=getattr(a, "platform", None),

@@ -166,7 +166,7 @@ def _add(added: Additions, layers: list[tuple[str, int, str, str]], config_bytes
                 "layers": [{"mediaType": mt, "digest": d, "size": s} for d, s, mt, _ in layers]}
     digest = added.put(json.dumps(manifest, separators=(",", ":")).encode())
     image = Image(added.store, digest, tags)
-    added.snapshots(image.diff_ids, [d for d, _, _, _ in layers])
+    added.snapshots(image.diff_ids, image.layers)
     return image
 
 

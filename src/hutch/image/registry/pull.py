@@ -181,9 +181,8 @@ class _Pull:
     def run(self) -> Pulled:
         from concurrent.futures import ThreadPoolExecutor
 
-        what = self.ref.digest or self.ref.tag
-        self.progress.message(f"{what}: Pulling from {self.ref.path}")
         repo, body, media_type, top_digest = self.resolve()
+        self.progress.message(f"{self.ref.digest or self.ref.tag}: Pulling from {self.ref.path}")
         manifest_bytes, manifest_digest, manifest = self.image_manifest(repo, body, media_type, top_digest)
         config_bytes = self.fetch_small(repo, manifest["config"], "config")
         config = _json(config_bytes, f"config {manifest['config']['digest']}")
