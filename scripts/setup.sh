@@ -9,8 +9,10 @@ venv="$repo/.venv"
 
 # busybox-static: test root filesystems; runc: side-by-side benchmarks; uidmap, iproute2,
 # procps, util-linux (unshare, nsenter): user namespaces and looking inside containers;
-# tini, catatonit: the init of `hutch run --init` (/usr/bin/docker-init, else catatonit).
-packages=(busybox-static runc libseccomp2 uidmap iproute2 procps util-linux python3-venv podman containerd docker.io tini catatonit)
+# tini, catatonit: the init of `hutch run --init` (/usr/bin/docker-init, else catatonit);
+# docker-registry, skopeo, apache2-utils (htpasswd): local registries and an independent
+# client for the registry tests (tests/support/registry.py).
+packages=(busybox-static runc libseccomp2 uidmap iproute2 procps util-linux python3-venv podman containerd docker.io tini catatonit docker-registry skopeo apache2-utils)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,6 +28,16 @@ if ((${#missing[@]})); then
     apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || {
         apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null
     }
+    # docker-registry's package starts a service on :5000 of every interface where services may
+    # start (no policy-rc.d denying it): the tests run registries of their own on 127.0.0.1 only
+    if [[ " ${missing[*]} " == *" docker-registry "* ]]; then
+        if [ -d /run/systemd/system ]; then
+            systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+        else
+            invoke-rc.d docker-registry stop >/dev/null 2>&1 || true
+            update-rc.d docker-registry disable >/dev/null 2>&1 || true
+        fi
+    fi
 fi
 
 # Python 3.11+ with venv: Debian's own first (the one on PATH may be a slow pyenv shim),
@@ -54,7 +66,7 @@ fi
 # pyproject.toml changed since the last install
 stamp="$venv/.hutch-installed"
 if ! "$venv/bin/python" -I -c '
-import sys, hutch, msgspec, pytest, ruff, mypy
+import sys, hutch, msgspec, pytest, ruff, mypy, cryptography, jwt
 sys.exit(not hutch.__file__.startswith(sys.argv[1]))' "$repo/src/" 2>/dev/null \
    || [ ! -x "$venv/bin/hutch-runtime" ] || [ ! -f "$stamp" ] || [ "$repo/pyproject.toml" -nt "$stamp" ]; then
     echo "setup: installing hutch and its dev tools into $venv"

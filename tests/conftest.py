@@ -33,6 +33,8 @@ from tests.support.bundles import Bundle
 from tests.support.bundles import rootfs_template as build_rootfs_template
 from tests.support.leaks import Tracker, find_leaks, leftover_cgroups, leftover_processes
 
+pytest_plugins = ["tests.support.registry"]  # registry, auth_registry, token_registry, tls_registry, proxy
+
 REPO = Path(__file__).resolve().parent.parent
 RUNTIME = REPO / ".venv" / "bin" / "hutch-runtime"
 

@@ -85,6 +85,45 @@ class Images:
                 return self._store.import_rootfs(f, ref)
         return self._store.import_rootfs(source, ref)  # type: ignore[arg-type]  # any binary reader
 
+    def pull(self, repository: str, tag: str | None = None, *, all_tags: bool = False,
+             platform: str | None = None, auth_config: Mapping[str, str] | None = None,
+             tls_verify: bool | None = None, quiet: bool = True) -> Any:
+        """docker-py's pull: ``repository`` (``busybox``, ``registry:5000/team/app:2``,
+        ``x@sha256:...``) at ``tag``; the Image (a list of them with ``all_tags``).
+        ``auth_config`` ({"username", "password"}) instead of the stored credentials;
+        progress on stdout unless ``quiet``."""
+        from hutch.image import reference
+        from hutch.image.registry.progress import Progress
+        from hutch.image.registry.pull import pull
+
+        ref = f"{repository}:{tag}" if tag else repository
+        session = _session(auth_config, tls_verify)
+        try:
+            if all_tags:
+                r = reference.parse(repository, default_tag=False)
+                endpoint = session.endpoints(r.name)[-1]
+                tags = session.repository(endpoint).tags()
+                return [pull(self._store, session, str(r.with_tag(t)), Progress(quiet=quiet),
+                             platform=platform).image for t in tags]
+            return pull(self._store, session, ref, Progress(quiet=quiet), platform=platform).image
+        finally:
+            session.close()
+
+    def push(self, repository: str, tag: str | None = None, *, destination: str | None = None,
+             auth_config: Mapping[str, str] | None = None, tls_verify: bool | None = None,
+             quiet: bool = True) -> str:
+        """docker-py's push of ``repository[:tag]`` (to ``destination`` if given, podman's
+        second argument); the manifest digest."""
+        from hutch.image.registry.progress import Progress
+        from hutch.image.registry.push import push
+
+        session = _session(auth_config, tls_verify)
+        try:
+            return push(self._store, session, f"{repository}:{tag}" if tag else repository, destination,
+                        Progress(quiet=quiet))
+        finally:
+            session.close()
+
     def load(self, path: str | os.PathLike[str]) -> list[str]:
         """A docker-archive or oci-archive tarball (`hutch load`); the names loaded."""
         from hutch.image import archive
@@ -104,6 +143,18 @@ class Images:
         from hutch.engine.rmi import remove_image
 
         remove_image(self._client.engine, ref, force)
+
+
+def _session(auth_config: Mapping[str, str] | None, tls_verify: bool | None) -> Any:
+    from hutch.image.registry.session import Session
+
+    cred = None
+    if auth_config:
+        from hutch.image.registry.credentials import Credential
+
+        cred = Credential(auth_config.get("username", ""), auth_config.get("password", ""),
+                          auth_config.get("identitytoken", ""))
+    return Session(tls_verify=tls_verify, credential=cred)
 
 
 class Containers:
@@ -129,6 +180,12 @@ class Containers:
         opts = RunOptions(args=args, entrypoint=entrypoint, env=env, workdir=working_dir, user=user,
                           hostname=hostname, network=network, read_only=read_only, memory=mem_limit,
                           cpus=cpus, pids_limit=pids_limit, volumes=list(volumes or []))
+        from hutch.image.store import ImageNotFound
+
+        try:
+            self._engine.images.get(image)
+        except ImageNotFound:  # docker-py's run and create pull a missing image
+            self._client.images.pull(image)
         record = self._engine.create(image, opts, name, remove=remove, tty=tty, stdin=stdin_open,
                                      stop_signal=stop_signal, stop_timeout=stop_timeout)
         return Container(self._client, record)

@@ -16,18 +16,34 @@ from hutch.image.content import ContentStore, DigestError, sha256_of
 from hutch.image.store import chain_ids
 from hutch.image.unpack import LayerError, apply, clean_name
 
+DIGEST = "sha256:" + "ab" * 32
 
-@pytest.mark.parametrize(("ref", "want"), [
-    ("busybox", ("busybox", "latest")),
-    ("busybox:1.36", ("busybox", "1.36")),
-    ("localhost:5000/team/app:v1", ("localhost:5000/team/app", "v1")),
-    ("a.b/c__d-e--f.g", ("a.b/c__d-e--f.g", "latest")),
+
+@pytest.mark.parametrize(("ref", "full", "short"), [
+    ("busybox", "docker.io/library/busybox:latest", "busybox:latest"),
+    ("busybox:1.36", "docker.io/library/busybox:1.36", "busybox:1.36"),
+    ("library/busybox:1", "docker.io/library/busybox:1", "busybox:1"),
+    ("docker.io/busybox", "docker.io/library/busybox:latest", "busybox:latest"),
+    ("index.docker.io/library/busybox", "docker.io/library/busybox:latest", "busybox:latest"),
+    ("team/app", "docker.io/team/app:latest", "team/app:latest"),
+    ("docker.io/library/a/b", "docker.io/library/a/b:latest", "library/a/b:latest"),
+    ("localhost/app", "localhost/app:latest", "localhost/app:latest"),
+    ("localhost:5000/team/app:v1", "localhost:5000/team/app:v1", "localhost:5000/team/app:v1"),
+    ("127.0.0.1:5000/x", "127.0.0.1:5000/x:latest", "127.0.0.1:5000/x:latest"),
+    ("[::1]:5000/x", "[::1]:5000/x:latest", "[::1]:5000/x:latest"),
+    ("a.b/c__d-e--f.g", "a.b/c__d-e--f.g:latest", "a.b/c__d-e--f.g:latest"),
+    (f"busybox@{DIGEST}", f"docker.io/library/busybox@{DIGEST}", f"busybox@{DIGEST}"),
+    (f"quay.io/x/y:1@{DIGEST}", f"quay.io/x/y:1@{DIGEST}", f"quay.io/x/y:1@{DIGEST}"),
 ])
-def test_references(ref: str, want: tuple[str, str]) -> None:
-    assert reference.parse(ref) == want
+def test_references(ref: str, full: str, short: str) -> None:
+    r = reference.parse(ref)
+    assert str(r) == reference.normalize(ref) == full
+    assert r.familiar() == reference.familiar(full) == short
+    assert reference.normalize(full) == full  # idempotent
 
 
-@pytest.mark.parametrize("ref", ["", "Busybox", "a..b", "x:", "a/../b", "a:-x", "a@sha256:00", "-a", "a b"])
+@pytest.mark.parametrize("ref", ["", "Busybox", "a..b", "x:", "a/../b", "a:-x", "a@sha256:00", "-a", "a b",
+                                 "a/B", "ab" * 32, "host:port/x", f"a@sha512:{'0' * 64}"])
 def test_bad_references(ref: str) -> None:
     with pytest.raises(HutchError):
         reference.parse(ref)

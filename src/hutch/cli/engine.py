@@ -11,7 +11,7 @@ import argparse
 import contextlib
 import sys
 
-from hutch.cli import engine_commit, engine_containers, engine_volumes
+from hutch.cli import engine_commit, engine_containers, engine_images, engine_volumes
 from hutch.cli.fmt import ago as _ago
 from hutch.cli.fmt import size as _size
 from hutch.cli.fmt import table as _table
@@ -92,7 +92,7 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                           "EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR")
     imp.add_argument("-m", "--message", default="", help="the history entry's comment")
 
-    sub.add_parser("images", help="list images").add_argument("-q", "--quiet", action="store_true")
+    engine_images.images_flags(sub.add_parser("images", help="list images"))
     rmi = sub.add_parser("rmi", help="remove images")
     rmi.add_argument("-f", "--force", action="store_true",
                      help="untag an image that containers use (it stays, untagged, while they exist)")
@@ -129,6 +129,7 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     rm.add_argument("containers", nargs="+")
     engine_commit.add_parsers(sub, _Parser)
     engine_volumes.add_parsers(sub)
+    engine_images.add_parsers(sub, _Parser)
     return p
 
 
@@ -174,6 +175,11 @@ def run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-l", "--label", action="append", default=[], help="KEY=VAL")
     p.add_argument("--label-file", action="append", default=[])
     p.add_argument("--mount", action="append", default=[], help="type=bind|volume|tmpfs,src=,dst=,...")
+    p.add_argument("--pull", default="missing", choices=["missing", "always", "never"],
+                   help="pull the image: when it is missing (default), always, or never")
+    p.add_argument("--platform", default=None, help="the platform to pull (OS/ARCH[/VARIANT])")
+    p.add_argument("-q", "--quiet", action="store_true", help="no pull progress")
+    engine_images.registry_flags(p)
     p.add_argument("image")
     p.add_argument("args", nargs=argparse.REMAINDER)
 
@@ -209,15 +215,29 @@ def _import(eng: Engine, a: argparse.Namespace) -> int:
 
 
 def _images(eng: Engine, a: argparse.Namespace) -> int:
-    rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
+    from hutch.image import reference
+
+    head = ["REPOSITORY", "TAG", *(["DIGEST"] if a.digests else []), "IMAGE ID", "CREATED", "SIZE"]
+    rows = [head]
+    want = reference.parse(a.repository, default_tag=False) if a.repository else None
     for image in eng.images.images():
-        short = image.id.removeprefix("sha256:")[:12]
+        short = image.id if a.no_trunc else image.id.removeprefix("sha256:")[:12]
+        named = [reference.parse(n) for n in image.names] or \
+            [reference.parse(d).with_tag("") for d in image.repo_digests]
+        if want is not None:
+            named = [r for r in named if r.name == want.name and (not want.tag or r.tag == want.tag)]
+            if not named:
+                continue
         if a.quiet:
             print(short)
             continue
-        for name in image.names or ["<none>:<none>"]:
-            repo, _, tag = name.rpartition(":")
-            rows.append([repo, tag, short, _ago(str(image.config.get("created", ""))), _size(image.size)])
+        created, size = _ago(str(image.config.get("created", ""))), _size(image.size)
+        rowrefs: list[reference.Reference | None] = [*named] or [None]
+        for r in rowrefs:
+            repo, tag = (reference.familiar_name(r.name), r.tag or "<none>") if r else ("<none>", "<none>")
+            digest = [d.partition("@")[2] for d in image.repo_digests if r and d.startswith(r.name + "@")]
+            rows.append([repo, tag, *([digest[0] if digest else "<none>"] if a.digests else []),
+                         short, created, size])
     if not a.quiet:
         sys.stdout.write(_table(rows))
     return 0
@@ -284,10 +304,30 @@ def run_settings(a: argparse.Namespace) -> dict[str, Any]:
             "stop_signal": a.stop_signal, "stop_timeout": a.stop_timeout}
 
 
+def _image_for(eng: Engine, a: argparse.Namespace) -> None:
+    """Pull `run`'s or `create`'s image as ``--pull`` says (docker's output on stderr)."""
+    from hutch.image.store import ImageNotFound
+
+    if a.pull == "always":
+        engine_images.pull_image(eng, a, a.image, sys.stderr, a.quiet)
+        return
+    try:
+        eng.images.get(a.image)
+    except ImageNotFound:
+        if a.pull == "never":
+            raise
+        from hutch.image import reference
+
+        if not a.quiet:
+            sys.stderr.write(f"Unable to find image '{reference.parse(a.image).familiar()}' locally\n")
+        engine_images.pull_image(eng, a, a.image, sys.stderr, a.quiet)
+
+
 def _run(eng: Engine, a: argparse.Namespace) -> int:
     from hutch.engine.containers import StartFailed
 
     try:
+        _image_for(eng, a)
         if a.tty and a.interactive and not a.detach and not sys.stdin.isatty():
             raise HutchError("the input device is not a TTY (use -i without -t)")
         if a.detach:
@@ -313,6 +353,7 @@ def _run(eng: Engine, a: argparse.Namespace) -> int:
 
 def _create(eng: Engine, a: argparse.Namespace) -> int:
     try:
+        _image_for(eng, a)
         print(eng.create(a.image, run_options(a), a.name, **run_settings(a))["id"])
     except HutchError as err:
         sys.stderr.write(f"hutch: {err}\n")
@@ -338,7 +379,7 @@ def _load(eng: Engine, a: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from hutch.image import archive
+    from hutch.image import archive, reference
 
     if a.input != "-":
         names = archive.load(eng.images, a.input)
@@ -352,7 +393,8 @@ def _load(eng: Engine, a: argparse.Namespace) -> int:
                 raise HutchError("requested load from stdin, but stdin is empty")  # docker's words
             names = archive.load(eng.images, spool.name, "standard input")
     for n in names:
-        print(f"Loaded image: {n}" if not n.startswith("sha256:") else f"Loaded image ID: {n}")
+        print(f"Loaded image ID: {n}" if n.startswith("sha256:") else
+              f"Loaded image: {reference.familiar(n)}")
     return 0
 
 
@@ -424,6 +466,7 @@ COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "rm": _rm,
     **engine_containers.COMMANDS,
     **engine_volumes.COMMANDS,
+    **engine_images.COMMANDS,
 }
 COMMANDS.update(engine_commit.COMMANDS)
 

@@ -78,8 +78,11 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     if "image" not in sub.choices:  # only another verb's parser is being built
         return
     isub = _subparsers(sub.choices["image"])
-    ils = isub.add_parser("ls", aliases=["list"], help="list images")
-    ils.add_argument("-q", "--quiet", action="store_true")
+    from hutch.cli import engine_images
+
+    engine_images.images_flags(isub.add_parser("ls", aliases=["list"], help="list images"))
+    engine_images.pull_flags(isub.add_parser("pull", help="download an image from a registry"))
+    engine_images.push_flags(isub.add_parser("push", help="upload an image to a registry"))
     irm = isub.add_parser("rm", help="remove images")
     irm.add_argument("-f", "--force", action="store_true")
     irm.add_argument("images", nargs="+")
@@ -185,6 +188,10 @@ def _image(eng: Engine, a: argparse.Namespace) -> int:
         return cli._images(eng, a)
     if verb == "rm":
         return cli._rmi(eng, a)
+    if verb in ("pull", "push"):
+        from hutch.cli import engine_images
+
+        return engine_images.COMMANDS[verb](eng, a)
     if verb == "prune":
         from hutch.engine import prune
 
@@ -196,7 +203,7 @@ def _image(eng: Engine, a: argparse.Namespace) -> int:
         _print_prune([], images, freed)
         return 0
     if verb != "inspect":
-        raise HutchError("image: use `hutch image ls|rm|inspect|prune`")
+        raise HutchError("image: use `hutch image ls|rm|inspect|prune|pull|push`")
     return cli._image(eng, a)
 
 

@@ -65,10 +65,9 @@ def image_config(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def lowers(eng: Engine, record: dict[str, Any]) -> list[str]:
-    """The container's image layers, bottom first, unpacked again if a snapshot is missing
-    (this store keeps layers uncompressed: each blob's digest is its diff id)."""
+    """The container's image layers, bottom first, unpacked again if a snapshot is missing."""
     diff_ids = list(image_config(eng, record).get("rootfs", {}).get("diff_ids", []))
-    return eng.images.snapshot(diff_ids, diff_ids)
+    return eng.images.snapshot(diff_ids, eng.images.layers_of(record["image_id"]))
 
 
 def _container_config(eng: Engine, record: dict[str, Any], parent: dict[str, Any]) -> dict[str, Any]:
@@ -119,12 +118,16 @@ def commit(eng: Engine, ref: str, repo: str | None = None, message: str = "", au
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-    diff_ids = [*parent.get("rootfs", {}).get("diff_ids", []), diff_id]
+    parent_ids = list(parent.get("rootfs", {}).get("diff_ids", []))
+    diff_ids = [*parent_ids, diff_id]
     config = layer.new_config(parent, diff_id, created, created_by, message, author, changes)
-    layers = [(d, os.path.getsize(store.content.path(d)), LAYER, d) for d in diff_ids]
+    layers = [(str(d["digest"]), int(d.get("size") or os.path.getsize(store.content.path(d["digest"]))),
+               str(d.get("mediaType") or LAYER), diff)
+              for d, diff in zip(store.layers_of(record["image_id"]), parent_ids, strict=True)]
+    layers.append((diff_id, os.path.getsize(store.content.path(diff_id)), LAYER, diff_id))
     previous = _named(eng, repo)
     try:
-        store.snapshot(diff_ids, diff_ids)
+        store.snapshot(diff_ids, [{"digest": dg, "mediaType": mt} for dg, _, mt, _ in layers])
         image = store.add_image(layers, config, repo)
         if repo is None:
             store.keep_untagged(image.manifest_digest)

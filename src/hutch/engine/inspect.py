@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 
 
 def image(img: Image) -> dict[str, Any]:
+    from hutch.image.reference import familiar
+
     cfg = img.config
     return {
         "Id": img.id,
-        "RepoTags": list(img.names),
-        "RepoDigests": [],
+        "RepoTags": [familiar(n) for n in img.names],
+        "RepoDigests": [familiar(n) for n in img.repo_digests],
         "Created": cfg.get("created", ""),
         "Author": cfg.get("author", ""),
         "Config": cfg.get("config", {}),

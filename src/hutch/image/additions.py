@@ -3,7 +3,7 @@
     with Additions(store) as added:
         added.ingest(reader, expected_digest)     # a blob, checked against its digest
         added.put(data)                           # a small blob (a config, a manifest)
-        added.snapshots(diff_ids, blob_digests)   # unpacked layers
+        added.snapshots(diff_ids, layers)         # unpacked layers (descriptors)
         store.tag(...)                            # last, once everything is checked
 
 When the block raises, every blob and snapshot it added (ones the store did not have
@@ -63,12 +63,12 @@ class Additions:
             self.blobs.append(digest)
         return digest
 
-    def snapshots(self, diff_ids: list[str], digests: list[str]) -> list[str]:
+    def snapshots(self, diff_ids: list[str], layers: list[dict[str, Any]]) -> list[str]:
         """The layers unpacked (as ImageStore.snapshot), remembering the ones made here."""
         missing = [c for c in chain_ids(diff_ids)
                    if not os.path.isdir(os.path.join(self.store.snapshots, c.removeprefix("sha256:"), "fs"))]
         try:
-            return self.store.snapshot(diff_ids, digests)
+            return self.store.snapshot(diff_ids, layers)
         finally:
             self.chains += [c.removeprefix("sha256:") for c in missing
                             if os.path.isdir(os.path.join(self.store.snapshots, c.removeprefix("sha256:")))]

@@ -166,7 +166,7 @@ def _add(added: Additions, layers: list[tuple[str, int, str, str]], config_bytes
                 "layers": [{"mediaType": mt, "digest": d, "size": s} for d, s, mt, _ in layers]}
     digest = added.put(json.dumps(manifest, separators=(",", ":")).encode())
     image = Image(added.store, digest, tags)
-    added.snapshots(image.diff_ids, [d for d, _, _, _ in layers])
+    added.snapshots(image.diff_ids, image.layers)
     return image
 
 
@@ -296,7 +296,8 @@ def _save_docker(store: ImageStore, images: list[tuple[str, Image]], out: tarfil
         if config_name not in seen:
             _add_blob(store, out, config_name, image.id)
             seen.add(config_name)
-        manifest.append({"Config": config_name, "RepoTags": _tags(ref, image), "Layers": layer_names})
+        tags = [reference.familiar(t) for t in _tags(ref, image)]
+        manifest.append({"Config": config_name, "RepoTags": tags, "Layers": layer_names})
     _add_bytes(out, "manifest.json", json.dumps(manifest).encode())
 
 

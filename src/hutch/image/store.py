@@ -22,10 +22,11 @@ import time
 from hutch import filelock
 from hutch.errors import HutchError
 from hutch.image import reference
-from hutch.image.content import ContentStore, sha256_of
+from hutch.image.content import CHUNK, ContentStore, sha256_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import IO, Any, BinaryIO
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -55,11 +56,15 @@ def chain_ids(diff_ids: list[str]) -> list[str]:
 
 
 class Image:
-    """One manifest of the store: its digest, names, config, and layers."""
+    """One manifest of the store: its digest, names (full tags, ``docker.io/library/x:1``),
+    repo digests (``docker.io/library/x@sha256:...``: the digest a registry gave it, maybe
+    of an index), config, and layers."""
 
-    def __init__(self, store: ImageStore, manifest_digest: str, names: list[str]) -> None:
+    def __init__(self, store: ImageStore, manifest_digest: str, names: list[str],
+                 repo_digests: list[str] | None = None) -> None:
         self.manifest_digest = manifest_digest
         self.names = names
+        self.repo_digests = repo_digests or []
         self.manifest: dict[str, Any] = json.loads(store.content.read(manifest_digest))
         self.config_digest: str = self.manifest["config"]["digest"]
         self.config: dict[str, Any] = json.loads(store.content.read(self.config_digest))
@@ -76,6 +81,11 @@ class Image:
     @property
     def diff_ids(self) -> list[str]:
         return list(self.config.get("rootfs", {}).get("diff_ids", []))
+
+    @property
+    def layers(self) -> list[dict[str, Any]]:
+        """The manifest's layer descriptors, bottom first."""
+        return list(self.manifest.get("layers", []))
 
 
 class ImageStore:
@@ -104,15 +114,21 @@ class ImageStore:
         _write_atomic(os.path.join(self.root, "index.json"), json.dumps(index, indent=2).encode())
 
     def tag(self, ref: str, manifest_digest: str) -> None:
-        """Point ``ref`` at the manifest (replacing what it named before)."""
-        name = reference.normalize(ref)
+        """Point ``ref`` (a tag, or ``NAME@DIGEST``: a repo digest) at the manifest,
+        replacing what it named before."""
+        self.set_names(manifest_digest, [ref])
+
+    def set_names(self, manifest_digest: str, refs: list[str]) -> None:
+        """Point every name in ``refs`` at the manifest, in one index update."""
+        names = [reference.normalize(r) for r in refs]
         size = len(self.content.read(manifest_digest))
+        media_type = str(json.loads(self.content.read(manifest_digest)).get("mediaType") or MANIFEST)
         with self.locked():
             index = self._index()
-            index["manifests"] = [m for m in index["manifests"]
-                                  if m.get("annotations", {}).get(REF_NAME) != name]
-            index["manifests"].append({"mediaType": MANIFEST, "digest": manifest_digest, "size": size,
-                                       "annotations": {REF_NAME: name}})
+            index["manifests"] = [m for m in index["manifests"] if _name_of(m) not in names]
+            for name in names:
+                index["manifests"].append({"mediaType": media_type, "digest": manifest_digest, "size": size,
+                                           "annotations": {REF_NAME: name}})
             self._save_index(index)
 
     def keep_untagged(self, manifest_digest: str) -> None:
@@ -125,29 +141,40 @@ class ImageStore:
                 index["manifests"].append({"mediaType": MANIFEST, "digest": manifest_digest, "size": size})
                 self._save_index(index)
 
-    def untag(self, ref: str) -> str:
-        """Remove the name ``ref``; the manifest digest it named."""
+    def untag(self, ref: str) -> list[str]:
+        """Remove the name ``ref`` (a tag or a repo digest); the names removed. As docker,
+        an image that loses its last tag loses its repo digests too (it is gone)."""
         name = reference.normalize(ref)
         with self.locked():
             index = self._index()
-            found = [m for m in index["manifests"] if m.get("annotations", {}).get(REF_NAME) == name]
+            found = [m for m in index["manifests"] if _name_of(m) == name]
             if not found:
                 raise ImageNotFound(ref)
+            digest = found[0]["digest"]
             index["manifests"] = [m for m in index["manifests"] if m not in found]
+            removed = [name]
+            same = [m for m in index["manifests"] if m["digest"] == digest]
+            if not any("@" not in _name_of(m) and _name_of(m) for m in same):
+                index["manifests"] = [m for m in index["manifests"] if m["digest"] != digest]
+                removed += [_name_of(m) for m in same if _name_of(m)]
             self._save_index(index)
-        return str(found[0]["digest"])
+        return removed
 
     def images(self) -> list[Image]:
         """Every manifest in the index, with its names, newest first."""
         names: dict[str, list[str]] = {}
         for m in self._index()["manifests"]:
-            names.setdefault(m["digest"], []).append(m.get("annotations", {}).get(REF_NAME, ""))
-        out = [Image(self, digest, [n for n in ns if n]) for digest, ns in names.items()]
+            names.setdefault(m["digest"], []).append(_name_of(m))
+        out = []
+        for digest, ns in names.items():
+            full = [n for n in ns if n]
+            out.append(Image(self, digest, [n for n in full if "@" not in n], [n for n in full if "@" in n]))
         out.sort(key=lambda i: str(i.config.get("created", "")), reverse=True)
         return out
 
     def get(self, ref: str) -> Image:
-        """The image a name, an image id or an unambiguous id prefix (>= 4 hex digits) names."""
+        """The image a name (tag or digest reference), an image id or an unambiguous id
+        prefix (>= 4 hex digits) names."""
         want = ref.removeprefix("sha256:")
         images = self.images()
         looks_like_id = len(want) >= 4 and all(c in "0123456789abcdef" for c in want)
@@ -158,13 +185,32 @@ class ImageStore:
             if len(hits) > 1:
                 raise HutchError(f"image id prefix {ref!r} is ambiguous")
         try:
-            name = reference.normalize(ref)
+            r = reference.parse(ref)
         except HutchError:
             raise ImageNotFound(ref) from None
+        if r.digest:  # NAME@DIGEST: a repo digest, or the manifest's own digest
+            for i in images:
+                if f"{r.name}@{r.digest}" in i.repo_digests or (
+                        i.manifest_digest == r.digest and any(n.startswith(r.name + ":") or
+                                                               n.startswith(r.name + "@")
+                                                               for n in i.names + i.repo_digests)):
+                    return i
+            raise ImageNotFound(ref)
+        name = str(r)
         for i in images:
             if name in i.names:
                 return i
         raise ImageNotFound(ref)
+
+    def layers_of(self, config_digest: str) -> list[dict[str, Any]]:
+        """The layer descriptors of an image given by its id (a container's image may have
+        lost its names): from a manifest in the store that has this config, else the
+        config's diff ids as uncompressed blobs (what import, load and commit store)."""
+        for image in self.images():
+            if image.config_digest == config_digest:
+                return image.layers
+        config = json.loads(self.content.read(config_digest))
+        return [{"mediaType": LAYER, "digest": d} for d in config.get("rootfs", {}).get("diff_ids", [])]
 
     # ---- writing images ---------------------------------------------------------------
 
@@ -215,7 +261,7 @@ class ImageStore:
         diff_id = digest  # the blob is the uncompressed tar
         had_snapshot = os.path.isdir(self.snapshot_path([diff_id]))
         try:
-            self.snapshot([diff_id], [digest])
+            self.snapshot([diff_id], [{"digest": digest, "mediaType": LAYER}])
             created = now_rfc3339()
             config: dict[str, Any] = {"created": created, "architecture": _goarch(), "os": "linux",
                                       "config": dict(changes or {}),
@@ -244,31 +290,111 @@ class ImageStore:
 
     def snapshot_dirs(self, image: Image) -> list[str]:
         """The image's unpacked layers, bottom first (unpacking any that are missing)."""
-        digests = [layer["digest"] for layer in image.manifest.get("layers", [])]
-        return self.snapshot(image.diff_ids, digests)
+        return self.snapshot(image.diff_ids, image.layers)
 
-    def snapshot(self, diff_ids: list[str], digests: list[str]) -> list[str]:
+    def snapshot(self, diff_ids: list[str], layers: list[dict[str, Any]]) -> list[str]:
+        """The snapshot directories of the layers (descriptors: digest, mediaType; bottom
+        first), unpacking those that are missing; ``unpack_layer`` says how."""
+        if len(diff_ids) != len(layers):
+            raise HutchError(f"the image has {len(layers)} layers but {len(diff_ids)} diff ids")
+        return [self.unpack_layer(diff_ids[:i + 1], layer) for i, layer in enumerate(layers)]
+
+    def unpack_layer(self, diff_ids: list[str], layer: dict[str, Any], path: str | None = None,
+                     on_read: Callable[[int], None] | None = None) -> str:
+        """The snapshot of the layer ``layer`` over its parents (``diff_ids``: the chain,
+        this layer's last). Unpacked once: into a work directory that is renamed to
+        ``fs`` when complete, decompressed as its media type says, and checked against
+        its diff id (the sha256 of the uncompressed tar) before it is renamed. The blob is
+        read from ``path`` when given (a pull's download, not in the store yet);
+        ``on_read`` hears how many of its bytes were read so far."""
         from hutch.image import unpack
 
-        out = []
-        for chain, digest in zip(chain_ids(diff_ids), digests, strict=True):
-            top = os.path.join(self.snapshots, chain.removeprefix("sha256:"))
-            fs = os.path.join(top, "fs")
-            if not os.path.isdir(fs):
-                os.makedirs(top, exist_ok=True)
-                work = os.path.join(top, f"unpacking-{os.urandom(6).hex()}")
-                os.mkdir(work, 0o755)
-                try:
-                    with open(self.content.path(digest), "rb") as f:
-                        unpack.apply(f, work)
-                    os.rename(work, fs)
-                except BaseException:
-                    shutil.rmtree(work, ignore_errors=True)
-                    with contextlib.suppress(OSError):
-                        os.rmdir(top)
-                    raise
-            out.append(fs)
-        return out
+        chain = chain_ids(diff_ids)[-1]
+        top = os.path.join(self.snapshots, chain.removeprefix("sha256:"))
+        fs = os.path.join(top, "fs")
+        if os.path.isdir(fs):
+            return fs
+        os.makedirs(top, exist_ok=True)
+        work = os.path.join(top, f"unpacking-{os.urandom(6).hex()}")
+        os.mkdir(work, 0o755)
+        blob = path or self.content.path(layer["digest"])
+        try:
+            with open(blob, "rb") as raw:
+                f: Any = _Counting(raw, on_read) if on_read is not None else raw
+                stream = _Hashing(open_layer(f, str(layer.get("mediaType", ""))))
+                unpack.apply(stream, work)  # type: ignore[arg-type]  # a duck-typed reader
+                while stream.read(CHUNK):  # tar's end blocks and padding count too
+                    pass
+            if "sha256:" + stream.h.hexdigest() != diff_ids[-1]:
+                raise HutchError(f"layer {layer['digest']}: its content is sha256:{stream.h.hexdigest()}, "
+                                 f"the image config says {diff_ids[-1]}")
+            os.rename(work, fs)
+        except FileNotFoundError as err:
+            shutil.rmtree(work, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                os.rmdir(top)
+            if err.filename == blob:
+                raise HutchError(f"layer {layer['digest']} is not in the store: pull the image again") \
+                    from err
+            raise
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                os.rmdir(top)
+            raise
+        return fs
+
+
+class _Counting:
+    """Reads ``src``, telling ``on_read`` the bytes read so far (at most every 4 MiB)."""
+
+    def __init__(self, src: IO[bytes], on_read: Callable[[int], None]) -> None:
+        self.src, self.on_read, self.n, self.told = src, on_read, 0, 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.src.read(n)
+        self.n += len(data)
+        if self.n - self.told >= 4 << 20 or not data:
+            self.told = self.n
+            self.on_read(self.n)
+        return data
+
+
+class _Hashing:
+    """Reads ``src``, hashing what it reads."""
+
+    def __init__(self, src: Any) -> None:
+        import hashlib
+
+        self.src, self.h = src, hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        data: bytes = self.src.read(n)
+        self.h.update(data)
+        return data
+
+
+def open_layer(f: IO[bytes], media_type: str) -> Any:
+    """A reader of the uncompressed tar in the layer blob ``f``: by its media type when it
+    names a compression (``+gzip``, ``.gzip``, ``+zstd``), else by its first bytes
+    (hutch.image.compression)."""
+    from hutch.image import compression
+
+    if compression.LAYER_MEDIA_TYPES.get(media_type):
+        return compression.open_layer(f, media_type)
+    return compression.detect(f)
+
+
+def _name_of(entry: dict[str, Any]) -> str:
+    """An index entry's name, normalised (stores written before names were full ones
+    said ``busybox:1``); "" for none."""
+    name = str(entry.get("annotations", {}).get(REF_NAME, ""))
+    if not name:
+        return ""
+    try:
+        return reference.normalize(name)
+    except HutchError:
+        return name
 
 
 def _goarch() -> str:

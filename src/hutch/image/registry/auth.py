@@ -1,0 +1,145 @@
+"""Registry authentication: the ``WWW-Authenticate`` challenge, Basic, and Bearer tokens.
+
+distribution's token flow (docs/spec/auth/token.md): a request answered 401 carries
+``WWW-Authenticate: Bearer realm="https://auth.example/token",service="registry",
+scope="repository:team/app:pull"``; the client asks the realm for a token for that
+service and scope (with Basic credentials when it has some, or its OAuth refresh token
+by POST), and retries with ``Authorization: Bearer <token>``. The answer's ``token`` (or
+``access_token``) is cached per scope until it expires. A token that lacks a scope (a
+403 or 401 with ``error="insufficient_scope"``) is fetched once more for the scope the
+challenge names. ``Basic realm=...`` means the credentials go on every request as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import urllib.parse
+
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hutch.image.registry.credentials import Credential
+    from hutch.image.registry.transport import Response, Transport
+
+
+class AuthError(HutchError):
+    pass
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """(scheme, params) of a WWW-Authenticate header: ``Bearer realm="x",scope="a b"``.
+    Quoted strings may hold commas and backslash escapes."""
+    scheme, _, rest = header.strip().partition(" ")
+    params: dict[str, str] = {}
+    i, n = 0, len(rest)
+    while i < n:
+        while i < n and rest[i] in " ,":
+            i += 1
+        eq = rest.find("=", i)
+        if eq < 0:
+            break
+        key = rest[i:eq].strip().lower()
+        i = eq + 1
+        if i < n and rest[i] == '"':
+            i += 1
+            value = []
+            while i < n and rest[i] != '"':
+                if rest[i] == "\\" and i + 1 < n:
+                    i += 1
+                value.append(rest[i])
+                i += 1
+            i += 1
+            params[key] = "".join(value)
+        else:
+            end = rest.find(",", i)
+            end = n if end < 0 else end
+            params[key] = rest[i:end].strip()
+            i = end
+    return scheme.lower(), params
+
+
+class Authenticator:
+    """The Authorization headers for one registry, shared by the threads of a pull."""
+
+    def __init__(self, transport: Transport, registry: str, credential: Credential | None) -> None:
+        self.transport, self.registry, self.credential = transport, registry, credential
+        self._basic = False
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._challenge: dict[str, str] | None = None
+        self._lock = threading.Lock()
+        self.token_requests = 0
+
+    def headers(self, scope: str) -> dict[str, str]:
+        """What to send for ``scope`` (``repository:NAME:pull``), as far as is known yet."""
+        with self._lock:
+            cred = self.credential
+            if self._basic and cred is not None:
+                return {"Authorization": "Basic " + _basic(cred.username, cred.password)}
+            token = self._tokens.get(scope)
+            if token is not None and token[1] > time.monotonic():
+                return {"Authorization": f"Bearer {token[0]}"}
+        return {}
+
+    def answer(self, resp: Response, scope: str) -> bool:
+        """Learn from a 401/403: whether a retry may now succeed (new token or Basic)."""
+        scheme, params = parse_challenge(resp.header("WWW-Authenticate"))
+        if scheme == "basic":
+            with self._lock:
+                if self._basic or self.credential is None:
+                    return False
+                self._basic = True
+            return True
+        if scheme != "bearer" or "realm" not in params:
+            return False
+        if params.get("error") == "insufficient_scope" and params.get("scope"):
+            scope = params["scope"]  # what the registry says this request needs
+        with self._lock:
+            self._challenge = params
+            had = self._tokens.pop(scope, None)
+        if had is not None and params.get("error") != "insufficient_scope":
+            return False  # a fresh token was refused: credentials are wrong, not stale
+        self._tokens[scope] = self.fetch_token(params, scope)
+        return True
+
+    def fetch_token(self, challenge: dict[str, str], scope: str) -> tuple[str, float]:
+        """A token from the challenge's realm for ``scope`` (empty: a login check)."""
+        realm = challenge["realm"]
+        query = [("service", challenge["service"])] if challenge.get("service") else []
+        query += [("scope", s) for s in scope.split(" ") if s]
+        cred = self.credential
+        headers = {"Accept": "application/json"}
+        self.token_requests += 1
+        if cred is not None and cred.identity_token:  # OAuth2 refresh token: POST (docker's way)
+            form = [("grant_type", "refresh_token"), ("refresh_token", cred.identity_token),
+                    ("client_id", "hutch"), *query]
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            resp = self.transport.request("POST", realm, headers, urllib.parse.urlencode(form).encode())
+        else:
+            if cred is not None and cred.username:
+                headers["Authorization"] = "Basic " + _basic(cred.username, cred.password)
+            sep = "&" if "?" in realm else "?"
+            url = realm + (sep + urllib.parse.urlencode(query) if query else "")
+            resp = self.transport.request("GET", url, headers)
+        body = resp.body(1 << 20)
+        if resp.status in (401, 403):
+            raise AuthError(f"unauthorized: the token server {realm} refused "
+                            f"{'the credentials for ' + self.registry if cred else 'an anonymous token'}")
+        if resp.status != 200:
+            raise AuthError(f"the token server {realm} answered {resp.status} {resp.reason}")
+        try:
+            doc = json.loads(body)
+            token = str(doc.get("token") or doc.get("access_token") or "")
+            expires = float(doc.get("expires_in") or 60)
+        except (ValueError, AttributeError, TypeError) as err:
+            raise AuthError(f"the token server {realm} sent no token: {body[:100]!r}") from err
+        if not token:
+            raise AuthError(f"the token server {realm} sent no token")
+        return token, time.monotonic() + max(expires - 10, 5)  # spec: 60 s at least
+
+
+def _basic(user: str, password: str) -> str:
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
