@@ -108,7 +108,7 @@ def _pull(eng: Engine, a: argparse.Namespace) -> int:
         r = reference.parse(a.ref, default_tag=False)
         if r.tag or r.digest:
             raise HutchError("tag can't be used with --all-tags/-a")
-        refs = [str(r.with_tag(t)) for t in _tags(a, r)]
+        refs = [str(r.with_tag(t)) for t in sorted(_tags(a, r))]
     for ref in refs:
         pull_image(eng, a, ref, sys.stdout, a.quiet)
         print(str(reference.parse(ref)))

@@ -16,6 +16,7 @@ import shutil
 import time
 
 from hutch.errors import HutchError
+from hutch.image.reference import familiar
 from hutch.image.store import REF_NAME, chain_ids
 
 TYPE_CHECKING = False
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from hutch.engine.containers import Engine
 
 GRACE = 60.0
+INGEST_KEEP = 24 * 3600.0
 
 
 def tree_size(path: str) -> int:
@@ -68,10 +70,12 @@ def images(eng: Engine, everything: bool = False, grace: float = GRACE) -> tuple
     with store.locked():
         index = store._index()
         keep, gone = [], []
+        tagged = {m["digest"] for m in index["manifests"]  # a repo digest alone is no tag: dangling
+                  if "@" not in m.get("annotations", {}).get(REF_NAME, "@")}
         for m in index["manifests"]:
             name = m.get("annotations", {}).get(REF_NAME)
             config = _config_digest(eng, m["digest"])
-            if config not in used and (everything or not name):
+            if config not in used and (everything or m["digest"] not in tagged):
                 gone.append((m, name, config))
             else:
                 keep.append(m)
@@ -80,7 +84,7 @@ def images(eng: Engine, everything: bool = False, grace: float = GRACE) -> tuple
             store._save_index(index)
         for _, name, _config in gone:
             if name:
-                lines.append(f"untagged: {name}")
+                lines.append(f"untagged: {familiar(name)}")
         kept = {_config_digest(eng, m["digest"]) for m in keep}
         lines += [f"deleted: {c}" for c in dict.fromkeys(c for _, _, c in gone) if c and c not in kept]
         freed = _collect(eng, [m["digest"] for m in keep], grace)
@@ -121,6 +125,15 @@ def _collect(eng: Engine, manifests: list[str], grace: float) -> int:
         path = os.path.join(store.content.blobs, name)
         st = os.lstat(path)
         if f"sha256:{name}" not in blobs and st.st_mtime < cutoff:
+            os.unlink(path)
+            freed += st.st_size
+    # what pulls left in ingest/: partial downloads stay a day (the next pull resumes them),
+    # anything else (an import or commit killed midway) the grace period
+    stale = time.time() - INGEST_KEEP
+    for name in _listdir(store.content.ingest_dir):
+        path = os.path.join(store.content.ingest_dir, name)
+        st = os.lstat(path)
+        if st.st_mtime < (stale if name.endswith((".partial", ".complete")) else cutoff):
             os.unlink(path)
             freed += st.st_size
     for name in _listdir(store.snapshots):

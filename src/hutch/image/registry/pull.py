@@ -288,13 +288,19 @@ class _Pull:
                 f.truncate()
                 h, offset = hashlib.sha256(), 0
             retries = 0
-            buf = bytearray(CHUNK)
-            view = memoryview(buf)
-            while True:
+            while offset < size or not size:  # all there already (killed before the rename)? verify it
                 if self.cancel.is_set():
                     raise Cancelled("pull cancelled")
                 try:
-                    resp = repo.blob(digest, offset)
+                    try:
+                        resp = repo.blob(digest, offset)
+                    except api.RegistryError as err:
+                        if err.status != 416 or not offset:
+                            raise
+                        f.seek(0)  # the registry will not give this range: all of it, then
+                        f.truncate()
+                        h, offset = hashlib.sha256(), 0
+                        continue
                     if offset and resp.status == 200:  # no Range here: from the start
                         f.seek(0)
                         f.truncate()
@@ -304,12 +310,12 @@ class _Pull:
                         if self.cancel.is_set():
                             resp.abort()
                             raise Cancelled("pull cancelled")
-                        n = resp.readinto(view)
-                        if not n:
+                        data = resp.read1(CHUNK)
+                        if not data:
                             break
-                        f.write(view[:n])
-                        h.update(view[:n])
-                        offset += n
+                        f.write(data)
+                        h.update(data)
+                        offset += len(data)
                         if offset > size:
                             resp.abort()
                             raise DigestError(f"blob {digest} is larger than the {size} bytes its "

@@ -69,7 +69,7 @@ def push(store: ImageStore, session: Session, src: str, dest: str | None, progre
         for source in dict.fromkeys(sources):
             location = repo.mount(digest, source)
             if not location:
-                progress.update(short, f"Mounted from {reference.familiar_name(ref.domain + '/' + source)}")
+                progress.update(short, f"Mounted from {source}")
                 return
             break
         path = store.content.path(digest)

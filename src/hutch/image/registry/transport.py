@@ -62,9 +62,11 @@ class Response:
             self.abort()
             raise TransportError(f"reading {self.url}: {_why(err)}") from err
 
-    def readinto(self, buf: bytearray | memoryview) -> int:
+    def read1(self, n: int) -> bytes:
+        """What has arrived, up to ``n`` bytes (one read of the socket at most; b"" at the
+        end, or when the peer closed early: the caller counts the bytes)."""
         try:
-            return self._resp.readinto(buf)
+            return self._resp.read1(n)
         except (OSError, http.client.HTTPException) as err:
             self.abort()
             raise TransportError(f"reading {self.url}: {_why(err)}") from err
