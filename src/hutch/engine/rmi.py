@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from hutch.errors import HutchError
 from hutch.image import reference
-from hutch.image.store import REF_NAME
+from hutch.image.store import REF_NAME, ImageNotFound
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,14 +42,13 @@ def remove_image(eng: Engine, ref: str, force: bool = False) -> list[str]:
     running = [r for r in users if r["state"]["status"] in ACTIVE]
     stopped = [r for r in users if r not in running]
     lines: list[str] = []
-    if not _is_id(ref, image.id):
-        name = reference.normalize(ref)
-        if not force and len(image.names) == 1 and users:
+    if not _is_id(ref, image.id):  # a tag, or a repo digest (NAME@sha256:...)
+        if not force and len(image.names) <= 1 and users:
             raise ImageConflict(f'conflict: unable to remove repository reference "{ref}" (must force) - '
                                 f"container {users[0]['id'][:12]} is using its referenced image {short}")
-        lines += [f"Untagged: {reference.familiar(n)}" for n in store.untag(name)]
-        if len(image.names) > 1:
-            return lines
+        lines += [f"Untagged: {reference.familiar(n)}" for n in store.untag(reference.normalize(ref))]
+        if any(i.manifest_digest == image.manifest_digest for i in store.images()):
+            return lines  # it has names left
     else:
         if running:
             raise ImageConflict(f"conflict: unable to delete {short} (cannot be forced) - image is being "
@@ -60,8 +59,11 @@ def remove_image(eng: Engine, ref: str, force: bool = False) -> list[str]:
         if not force and stopped:
             raise ImageConflict(f"conflict: unable to delete {short} (must be forced) - image is being "
                                 f"used by stopped container {stopped[0]['id'][:12]}")
-        for name in image.names:
-            lines += [f"Untagged: {reference.familiar(n)}" for n in store.untag(name)]
+        for name in image.names + image.repo_digests:
+            try:
+                lines += [f"Untagged: {reference.familiar(n)}" for n in store.untag(name)]
+            except ImageNotFound:  # a repo digest gone with the image's last tag
+                continue
     if users:  # docker keeps a used image, untagged, whatever -f says
         store.keep_untagged(image.manifest_digest)
     elif _drop(store, image.manifest_digest):
