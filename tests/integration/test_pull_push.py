@@ -297,3 +297,17 @@ def test_python_api_pull_and_push(hutch: Hutch, registry: Registry, fresh_regist
         hutch("tag", f"{registry.host}/library/bb:4", f"{fresh_registry.host}/api/bb:1")
         digest = client.images.push(f"{fresh_registry.host}/api/bb", "1")
         assert digest == pushed["bb_digest"]
+
+
+def test_save_a_pulled_image_and_load_it(hutch: Hutch, registry: Registry, pushed: dict[str, Any],  # noqa: F811
+                                         tmp_path: Path) -> None:
+    ref = f"{registry.host}/library/bb:4"
+    hutch("pull", ref)
+    for fmt in ("docker-archive", "oci-archive"):
+        archive = tmp_path / f"{fmt}.tar"
+        hutch("save", "--format", fmt, "-o", str(archive), ref)
+        other = Hutch(tmp_path / f"store-{fmt}", hutch.runroot)
+        assert f"Loaded image: {ref}" in other("load", "-i", str(archive)).stdout
+        doc = json.loads(other("image", "inspect", ref).stdout)[0]
+        assert doc["RootFS"]["Layers"] == pushed["bb"].diff_ids
+        assert other("run", "--rm", ref, "cat", "/etc/motd").stdout == "hutch test image\n"

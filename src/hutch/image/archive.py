@@ -274,6 +274,27 @@ def _add_blob(store: ImageStore, out: tarfile.TarFile, name: str, digest: str) -
         out.addfile(ti, f)
 
 
+def _add_uncompressed(store: ImageStore, out: tarfile.TarFile, name: str, layer: dict[str, Any]) -> None:
+    """A compressed layer blob (a pulled one), as the plain tar a docker-archive holds."""
+    import shutil
+
+    from hutch.image.store import open_layer
+
+    os.makedirs(store.content.ingest_dir, exist_ok=True)
+    tmp = os.path.join(store.content.ingest_dir, f"save-{os.urandom(8).hex()}")
+    try:
+        with open(store.content.path(layer["digest"]), "rb") as src, open(tmp, "xb") as dst:
+            shutil.copyfileobj(open_layer(src, str(layer.get("mediaType", ""))), dst, 1 << 20)
+        ti = out.gettarinfo(tmp, arcname=name)
+        ti.uid = ti.gid = 0
+        ti.uname = ti.gname = ""
+        ti.mode = 0o644
+        with open(tmp, "rb") as f:
+            out.addfile(ti, f)
+    finally:
+        os.unlink(tmp)
+
+
 def _tags(ref: str, image: Image) -> list[str]:
     try:
         wanted = reference.normalize(ref)
@@ -287,10 +308,13 @@ def _save_docker(store: ImageStore, images: list[tuple[str, Image]], out: tarfil
     for ref, image in images:
         config_name = image.id.removeprefix("sha256:") + ".json"
         layer_names = []
-        for layer in image.manifest.get("layers", []):
-            name = layer["digest"].removeprefix("sha256:") + "/layer.tar"
+        for layer, diff_id in zip(image.layers, image.diff_ids, strict=True):
+            name = diff_id.removeprefix("sha256:") + "/layer.tar"  # docker's: the uncompressed tar
             if name not in seen:
-                _add_blob(store, out, name, layer["digest"])
+                if layer["digest"] == diff_id:
+                    _add_blob(store, out, name, layer["digest"])
+                else:
+                    _add_uncompressed(store, out, name, layer)
                 seen.add(name)
             layer_names.append(name)
         if config_name not in seen:
