@@ -311,3 +311,17 @@ def test_save_a_pulled_image_and_load_it(hutch: Hutch, registry: Registry, pushe
         doc = json.loads(other("image", "inspect", ref).stdout)[0]
         assert doc["RootFS"]["Layers"] == pushed["bb"].diff_ids
         assert other("run", "--rm", ref, "cat", "/etc/motd").stdout == "hutch test image\n"
+
+
+def test_concurrent_pulls_of_one_image(hutch: Hutch, proxy: Proxy, pushed: dict[str, Any]) -> None:  # noqa: F811
+    """Two pulls at once into one store: they take turns on each blob, both succeed."""
+    ref = f"{proxy.host}/library/bb:4"
+    cmd = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "pull", ref]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    for p in procs:
+        _out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    assert len(hutch("images", "-q").stdout.split()) == 1
+    assert hutch("run", "--rm", ref, "cat", "/etc/motd").stdout == "hutch test image\n"
+    ingest = hutch.root / "images" / "ingest"
+    assert not [n for n in os.listdir(ingest) if n.endswith((".partial", ".complete"))]

@@ -490,6 +490,10 @@ def main(argv: list[str] | None = None) -> int:
     except HutchError as err:
         sys.stderr.write(f"hutch: {err}\n")
         return 1
+    except OSError as err:  # what no verb turned into a message of its own: one line still
+        where = f": {err.filename}" if err.filename else ""
+        sys.stderr.write(f"hutch: {(err.strerror or str(err)).lower()}{where}\n")
+        return 1
     except KeyboardInterrupt:
         return 130
 

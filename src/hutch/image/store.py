@@ -14,6 +14,7 @@ index updates; the index is replaced atomically (write, fsync, rename).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -328,7 +329,12 @@ class ImageStore:
             if "sha256:" + stream.h.hexdigest() != diff_ids[-1]:
                 raise HutchError(f"layer {layer['digest']}: its content is sha256:{stream.h.hexdigest()}, "
                                  f"the image config says {diff_ids[-1]}")
-            os.rename(work, fs)
+            try:
+                os.rename(work, fs)
+            except OSError as err:  # another process unpacked the same layer meanwhile: use its
+                if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not os.path.isdir(fs):
+                    raise
+                shutil.rmtree(work, ignore_errors=True)
         except FileNotFoundError as err:
             shutil.rmtree(work, ignore_errors=True)
             with contextlib.suppress(OSError):

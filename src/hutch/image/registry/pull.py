@@ -26,13 +26,13 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import threading
 import time
 
 from hutch.errors import HutchError
 from hutch.image import platform as platforms
 from hutch.image import reference
+from hutch.image.additions import Additions
 from hutch.image.compression import LAYER_MEDIA_TYPES
 from hutch.image.content import DigestError, check_digest
 from hutch.image.registry import client as api
@@ -199,7 +199,7 @@ class _Pull:
             self.store.snapshot_dirs(existing)
             return Pulled(existing, self.ref, top_digest, False)
 
-        made: list[str] = []  # snapshots this pull made, removed again if it fails
+        added = Additions(self.store)  # what this pull adds to the store, taken back if it fails
         pool = ThreadPoolExecutor(max_workers=self.max_concurrent, thread_name_prefix="hutch-pull")
         try:
             futures: list[Future[str] | None] = []
@@ -223,22 +223,35 @@ class _Pull:
                         self.progress.update(layer["digest"][7:19], "Pull complete")
                     continue
                 self.extract(diff_ids[:i + 1], layer, path)
-                made.append(os.path.dirname(chain))
+                added.chains.append(os.path.basename(os.path.dirname(chain)))
             # everything is here and checked: store it, then name it
-            self.store.content.put(config_bytes, manifest["config"]["digest"])
-            self.store.content.put(manifest_bytes, manifest_digest)
+            added.put(config_bytes)
+            added.put(manifest_bytes)
             for layer, path in zip(layers, blobs, strict=True):
-                if path.endswith(".complete"):
-                    os.replace(path, self.store.content.path(layer["digest"]))
+                self._keep(layer["digest"], path, added)
             self.store.set_names(manifest_digest, names)
         except BaseException:
             self.cancel.set()
             pool.shutdown(wait=True, cancel_futures=True)
-            for top in made:
-                shutil.rmtree(top, ignore_errors=True)
+            added.rollback()
             raise
         pool.shutdown(wait=True)
         return Pulled(self.store.get(f"{self.ref.name}@{top_digest}"), self.ref, top_digest, True)
+
+    def _keep(self, digest: str, path: str, added: Additions) -> None:
+        """Move a downloaded blob from ingest/ into the store (another pull of the same
+        blob may have moved it already)."""
+        if not path.endswith(".complete"):
+            return
+        target = self.store.content.path(digest)
+        existed = os.path.exists(target)
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            if not os.path.exists(target):
+                raise
+        if not existed:
+            added.blobs.append(digest)
 
     def _existing(self, manifest_digest: str) -> Image | None:
         for image in self.store.images():
@@ -253,7 +266,14 @@ class _Pull:
             self.progress.update(short, "Extracting", n, size)
 
         seen(0)
-        self.store.unpack_layer(diff_ids, layer, path, on_read=seen)
+        try:
+            self.store.unpack_layer(diff_ids, layer, path, on_read=seen)
+        except HutchError:
+            # a concurrent pull of the same layer moved its download into the store meanwhile
+            stored = self.store.content.path(layer["digest"])
+            if path == stored or not os.path.exists(stored):
+                raise
+            self.store.unpack_layer(diff_ids, layer, stored, on_read=seen)
         self.progress.update(short, "Pull complete")
 
     def download(self, repo: api.Repository, layer: dict[str, Any]) -> str:
