@@ -7,6 +7,7 @@ the end no container, mount or cgroup of it is left.
 from __future__ import annotations
 
 import io
+import json
 import os
 import secrets
 import shutil
@@ -359,3 +360,31 @@ def test_a_full_disk_during_unpack_leaves_the_store_unchanged(hutch: Hutch, tmp_
         assert "big" in h("images").stdout
     finally:
         subprocess.run(["umount", "-l", str(small)], check=False)
+
+
+def test_references_are_normalised_everywhere(hutch: Hutch, tmp_path: Path, rootfs_template: Path) -> None:
+    """docker's rules: an archive's docker.io/library/busybox:1.36 is busybox:1.36, by every verb."""
+    from tests.support.ociimage import build_docker_archive, build_oci_archive
+
+    archive = tmp_path / "docker.tar"
+    build_docker_archive(rootfs_template, archive, "docker.io/library/busybox:1.36")
+    assert "Loaded image: busybox:1.36" in hutch("load", "-i", str(archive)).stdout
+    assert hutch("run", "--rm", "busybox:1.36", "echo", "short").stdout == "short\n"
+    assert hutch("run", "--rm", "docker.io/library/busybox:1.36", "echo", "long").stdout == "long\n"
+    assert hutch("run", "--rm", "library/busybox:1.36", "echo", "lib").stdout == "lib\n"
+    hutch("tag", "index.docker.io/library/busybox:1.36", "team/app")
+    rows = {tuple(line.split()[:2]) for line in hutch("images").stdout.splitlines()[1:]}
+    assert rows == {("busybox", "1.36"), ("team/app", "latest")}
+    doc = json.loads(hutch("image", "inspect", "docker.io/team/app:latest").stdout)[0]
+    assert sorted(doc["RepoTags"]) == ["busybox:1.36", "team/app:latest"]
+    out = tmp_path / "out.tar"
+    hutch("save", "-o", str(out), "busybox:1.36")
+    with tarfile.open(out) as t:
+        manifest = json.load(t.extractfile("manifest.json"))  # type: ignore[arg-type]
+    assert manifest[0]["RepoTags"] == ["busybox:1.36"]  # docker's short form, as docker save writes
+    assert hutch("rmi", "docker.io/team/app").stdout == "Untagged: team/app:latest\n"
+    # an OCI archive's full name too
+    oci = tmp_path / "oci.tar"
+    build_oci_archive(rootfs_template, oci, "docker.io/library/alpine:3")
+    hutch("load", "-i", str(oci))
+    assert hutch("run", "--rm", "alpine:3", "echo", "oci").stdout == "oci\n"
