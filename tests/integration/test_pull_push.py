@@ -325,3 +325,28 @@ def test_concurrent_pulls_of_one_image(hutch: Hutch, proxy: Proxy, pushed: dict[
     assert hutch("run", "--rm", ref, "cat", "/etc/motd").stdout == "hutch test image\n"
     ingest = hutch.root / "images" / "ingest"
     assert not [n for n in os.listdir(ingest) if n.endswith((".partial", ".complete"))]
+
+
+def test_ctrl_c_stops_a_stalled_pull_at_once(hutch: Hutch, proxy: Proxy,  # noqa: F811
+                                             pushed: dict[str, Any]) -> None:
+    big = pushed["bb"].layers[0]
+    proxy.cut(big, 300_000, stall=30)
+    partial = hutch.root / "images" / "ingest" / f"{big[7:]}.partial"
+    p = subprocess.Popen([str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "pull",
+                          f"{proxy.host}/library/bb:4"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while not (partial.exists() and partial.stat().st_size >= 300_000):
+            assert time.monotonic() < deadline and p.poll() is None
+            time.sleep(0.05)
+        start = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=10)
+        assert time.monotonic() - start < 5  # the stalled read is woken, not waited out
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 130 and b"Traceback" not in p.stderr.read()  # type: ignore[union-attr]
+    assert hutch("images", "-q").stdout == ""
+    assert partial.stat().st_size >= 300_000  # kept for the next pull

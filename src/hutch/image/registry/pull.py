@@ -33,7 +33,7 @@ from hutch.errors import HutchError
 from hutch.image import platform as platforms
 from hutch.image import reference
 from hutch.image.additions import Additions
-from hutch.image.compression import LAYER_MEDIA_TYPES
+from hutch.image.compression import LAYER_MEDIA_TYPES, is_foreign
 from hutch.image.content import DigestError, check_digest
 from hutch.image.registry import client as api
 from hutch.image.registry.transport import TransportError
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from hutch.image.reference import Reference
     from hutch.image.registry.progress import Progress
     from hutch.image.registry.session import Session
+    from hutch.image.registry.transport import Response
     from hutch.image.store import Image, ImageStore
 
 CHUNK = 1 << 20
@@ -106,6 +107,7 @@ class _Pull:
         self.store, self.session, self.ref, self.progress = store, session, ref, progress
         self.want, self.max_concurrent = want, max(1, max_concurrent)
         self.cancel = threading.Event()
+        self.active: set[Response] = set()  # responses being read: interrupted on cancel
         self.ingest = store.content.ingest_dir
 
     # ---- manifest and config -----------------------------------------------------------
@@ -232,6 +234,8 @@ class _Pull:
             self.store.set_names(manifest_digest, names)
         except BaseException:
             self.cancel.set()
+            for resp in list(self.active):
+                resp.interrupt()
             pool.shutdown(wait=True, cancel_futures=True)
             added.rollback()
             raise
@@ -306,6 +310,9 @@ class _Pull:
                     try:
                         resp = repo.blob(digest, offset)
                     except api.RegistryError as err:
+                        if isinstance(err, api.NotFound) and is_foreign(str(layer.get("mediaType", ""))):
+                            raise PullError(f"layer {digest} is non-distributable and this registry does not "
+                                            f"have it: hutch does not fetch layers from their URLs") from err
                         if err.status != 416 or not offset:
                             raise
                         f.seek(0)  # the registry will not give this range: all of it, then
@@ -317,6 +324,7 @@ class _Pull:
                         f.truncate()
                         h, offset = hashlib.sha256(), 0
                     self.progress.update(short, "Downloading", offset, size)
+                    self.active.add(resp)
                     while True:
                         if self.cancel.is_set():
                             resp.abort()
@@ -333,11 +341,14 @@ class _Pull:
                                               f"manifest says")
                         self.progress.update(short, "Downloading", offset, size)
                     resp.close()
+                    self.active.discard(resp)
                     if offset < size:
                         raise TransportError(f"blob {digest}: the connection closed after {offset} of "
                                              f"{size} bytes")
                     break
                 except TransportError:
+                    if self.cancel.is_set():
+                        raise Cancelled("pull cancelled") from None
                     retries += 1
                     if retries > self.session.transport.retries:
                         raise

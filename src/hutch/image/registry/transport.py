@@ -89,6 +89,16 @@ class Response:
         else:
             conn.close()
 
+    def interrupt(self) -> None:
+        """From another thread: wake a read blocked on this response's socket (Ctrl-C)."""
+        conn = self._conn
+        sock = conn.sock if conn is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def abort(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
