@@ -350,3 +350,17 @@ def test_ctrl_c_stops_a_stalled_pull_at_once(hutch: Hutch, proxy: Proxy,  # noqa
     assert p.returncode == 130 and b"Traceback" not in p.stderr.read()  # type: ignore[union-attr]
     assert hutch("images", "-q").stdout == ""
     assert partial.stat().st_size >= 300_000  # kept for the next pull
+
+
+def test_a_rotten_blob_is_found_when_a_layer_is_unpacked_again(hutch: Hutch, registry: Registry,  # noqa: F811
+                                                              pushed: dict[str, Any]) -> None:
+    """Both digests are checked: the compressed blob's and the diff id of what it unpacks to."""
+    ref = f"{registry.host}/library/bb:4"
+    hutch("pull", ref)
+    shutil.rmtree(hutch.root / "images" / "snapshots")
+    blob = hutch.root / "images" / "blobs" / "sha256" / pushed["bb"].layers[2][7:]
+    data = bytearray(blob.read_bytes())
+    data[-20] ^= 0xFF  # in gzip's trailer area: still a tar to unpack, but not the blob
+    blob.write_bytes(bytes(data))
+    r = hutch("run", "--rm", ref, "true", check=False)
+    assert r.returncode == 125 and pushed["bb"].layers[2] in r.stderr, r

@@ -301,13 +301,14 @@ class ImageStore:
         return [self.unpack_layer(diff_ids[:i + 1], layer) for i, layer in enumerate(layers)]
 
     def unpack_layer(self, diff_ids: list[str], layer: dict[str, Any], path: str | None = None,
-                     on_read: Callable[[int], None] | None = None) -> str:
+                     on_read: Callable[[int], None] | None = None, check_blob: bool = True) -> str:
         """The snapshot of the layer ``layer`` over its parents (``diff_ids``: the chain,
         this layer's last). Unpacked once: into a work directory that is renamed to
         ``fs`` when complete, decompressed as its media type says, and checked against
         its diff id (the sha256 of the uncompressed tar) before it is renamed. The blob is
         read from ``path`` when given (a pull's download, not in the store yet);
-        ``on_read`` hears how many of its bytes were read so far."""
+        ``on_read`` hears how many of its bytes were read so far. The blob's own digest is
+        checked too, unless ``check_blob`` is off (a pull has just checked it)."""
         from hutch.image import unpack
 
         chain = chain_ids(diff_ids)[-1]
@@ -322,10 +323,17 @@ class ImageStore:
         try:
             with open(blob, "rb") as raw:
                 f: Any = _Counting(raw, on_read) if on_read is not None else raw
-                stream = _Hashing(open_layer(f, str(layer.get("mediaType", ""))))
+                packed = _Hashing(f) if check_blob else None
+                stream = _Hashing(open_layer(packed or f, str(layer.get("mediaType", ""))))
                 unpack.apply(stream, work)  # type: ignore[arg-type]  # a duck-typed reader
                 while stream.read(CHUNK):  # tar's end blocks and padding count too
                     pass
+                if packed is not None:
+                    while packed.read(CHUNK):
+                        pass
+                    if "sha256:" + packed.h.hexdigest() != layer["digest"]:
+                        raise HutchError(f"layer blob {layer['digest']} in the store does not match its "
+                                         f"digest (sha256:{packed.h.hexdigest()}): pull the image again")
             if "sha256:" + stream.h.hexdigest() != diff_ids[-1]:
                 raise HutchError(f"layer {layer['digest']}: its content is sha256:{stream.h.hexdigest()}, "
                                  f"the image config says {diff_ids[-1]}")
@@ -335,6 +343,13 @@ class ImageStore:
                 if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not os.path.isdir(fs):
                     raise
                 shutil.rmtree(work, ignore_errors=True)
+        except HutchError as err:
+            shutil.rmtree(work, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                os.rmdir(top)
+            if layer["digest"] in str(err):
+                raise
+            raise HutchError(f"layer {layer['digest']}: {err}") from err
         except FileNotFoundError as err:
             shutil.rmtree(work, ignore_errors=True)
             with contextlib.suppress(OSError):

@@ -270,11 +270,11 @@ class _Pull:
             self.progress.update(short, "Extracting", n, size)
 
         seen(0)
+        stored = self.store.content.path(layer["digest"])
         try:
-            self.store.unpack_layer(diff_ids, layer, path, on_read=seen)
+            self.store.unpack_layer(diff_ids, layer, path, on_read=seen, check_blob=path == stored)
         except HutchError:
             # a concurrent pull of the same layer moved its download into the store meanwhile
-            stored = self.store.content.path(layer["digest"])
             if path == stored or not os.path.exists(stored):
                 raise
             self.store.unpack_layer(diff_ids, layer, stored, on_read=seen)
