@@ -117,7 +117,7 @@ def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     tag.add_argument("target")
     hist = sub.add_parser("history", help="show an image's history")
     hist.add_argument("image")
-    image = sub.add_parser("image", help="image commands: inspect")
+    image = sub.add_parser("image", help="image commands: ls, rm, inspect, prune, pull, push")
     image_sub = image.add_subparsers(dest="image_command", metavar="COMMAND", parser_class=_Parser)
     image_sub.add_parser("inspect", help="an image as JSON").add_argument("images", nargs="+")
     insp = sub.add_parser("inspect", help="containers (or images) as JSON")
