@@ -29,7 +29,7 @@ def images_flags(p: argparse.ArgumentParser) -> None:
 
 def registry_flags(p: argparse.ArgumentParser) -> None:
     """How to reach registries (podman's flags): pull, push, login, run and create."""
-    p.add_argument("--tls-verify", default=None, nargs="?", const="true", choices=["true", "false"],
+    p.add_argument("--tls-verify", default=None, choices=["true", "false"],
                    help="require HTTPS with a verified certificate (default: unless registries.conf or "
                         "a loopback address makes the registry insecure)")
     p.add_argument("--cert-dir", default=None, help="a directory of certificates (*.crt CAs, *.cert/*.key "
