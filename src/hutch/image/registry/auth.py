@@ -71,6 +71,8 @@ class Authenticator:
         self._tokens: dict[str, tuple[str, float]] = {}
         self._challenge: dict[str, str] | None = None
         self._lock = threading.Lock()
+        self._fetching = threading.Lock()  # one token request at a time: the others wait for it
+        self._sent = threading.local()  # the token this thread last sent, per scope
         self.token_requests = 0
 
     def headers(self, scope: str) -> dict[str, str]:
@@ -80,12 +82,25 @@ class Authenticator:
             if self._basic and cred is not None:
                 return {"Authorization": "Basic " + _basic(cred.username, cred.password)}
             token = self._tokens.get(scope)
-            if token is not None and token[1] > time.monotonic():
-                return {"Authorization": f"Bearer {token[0]}"}
-        return {}
+            if token is None or token[1] <= time.monotonic():
+                self._sent_tokens()[scope] = ""
+                return {}
+            self._sent_tokens()[scope] = token[0]
+            return {"Authorization": f"Bearer {token[0]}"}
+
+    def _sent_tokens(self) -> dict[str, str]:
+        sent: dict[str, str] | None = getattr(self._sent, "tokens", None)
+        if sent is None:
+            sent = self._sent.tokens = {}
+        return sent
 
     def answer(self, resp: Response, scope: str) -> bool:
-        """Learn from a 401/403: whether a retry may now succeed (new token or Basic)."""
+        """Learn from a 401/403 to a request made with ``headers(scope)`` in this thread:
+        whether a retry may now succeed (a new token, or Basic). A token is fetched once per
+        scope: a thread whose request went out before another thread's new token came uses
+        that one. The new token is kept under ``scope``, for the caller's next ``headers``; on
+        ``insufficient_scope`` it is asked for ``scope`` and what the challenge names (a
+        cross-repository mount also needs pull on the source), once."""
         scheme, params = parse_challenge(resp.header("WWW-Authenticate"))
         if scheme == "basic":
             with self._lock:
@@ -95,14 +110,20 @@ class Authenticator:
             return True
         if scheme != "bearer" or "realm" not in params:
             return False
-        if params.get("error") == "insufficient_scope" and params.get("scope"):
-            scope = params["scope"]  # what the registry says this request needs
-        with self._lock:
-            self._challenge = params
-            had = self._tokens.pop(scope, None)
-        if had is not None and params.get("error") != "insufficient_scope":
-            return False  # a fresh token was refused: credentials are wrong, not stale
-        self._tokens[scope] = self.fetch_token(params, scope)
+        insufficient = params.get("error") == "insufficient_scope"
+        sent = self._sent_tokens().get(scope, "")
+        with self._fetching:
+            with self._lock:
+                self._challenge = params
+                now = self._tokens.get(scope)
+            if now is not None and now[0] != sent and now[1] > time.monotonic():
+                return True  # another thread got a new token meanwhile
+            if sent and not insufficient:
+                return False  # a fresh token was refused: credentials are wrong, not stale
+            wanted = merge_scopes(scope, params.get("scope", "")) if insufficient else scope
+            token = self.fetch_token(params, wanted)
+            with self._lock:
+                self._tokens[scope] = token
         return True
 
     def fetch_token(self, challenge: dict[str, str], scope: str) -> tuple[str, float]:
@@ -139,6 +160,22 @@ class Authenticator:
         if not token:
             raise AuthError(f"the token server {realm} sent no token")
         return token, time.monotonic() + max(expires - 10, 5)  # spec: 60 s at least
+
+
+def merge_scopes(*scopes: str) -> str:
+    """Space-separated scopes (``repository:NAME:pull,push``) as one, each resource once with
+    the union of its actions, in the order first named."""
+    actions: dict[str, list[str]] = {}
+    for scope in scopes:
+        for s in scope.split(" "):
+            if not s:
+                continue
+            resource, colon, acts = s.rpartition(":")
+            if not colon or resource.count(":") < 1:  # not TYPE:NAME:ACTIONS: kept as it is
+                resource, acts = s, ""
+            have = actions.setdefault(resource, [])
+            have += [a for a in acts.split(",") if a and a not in have]
+    return " ".join(f"{r}:{','.join(a)}" if a else r for r, a in actions.items())
 
 
 def _basic(user: str, password: str) -> str:
