@@ -36,7 +36,12 @@ BLOCK = 1 << 20  # http.client sends a file body in reads of this size (its defa
 
 
 class TransportError(HutchError):
-    """A request that failed for good: connection refused, timeouts, TLS, retries spent."""
+    """A request that failed for good: connection refused, timeouts, TLS, retries spent.
+    ``retryable``: whether trying again may help (not when nothing listens at the port)."""
+
+    def __init__(self, msg: str, *, retryable: bool = True) -> None:
+        super().__init__(msg)
+        self.retryable = retryable
 
 
 class Response:
@@ -174,8 +179,8 @@ class Transport:
     def request(self, method: str, url: str, headers: dict[str, str] | None = None,
                 body: bytes | IO[bytes] | None = None, *, retry: bool = True) -> Response:
         """One request, following redirects (the Authorization header stays with its host),
-        retried on connection errors, timeouts, 408, 429 (after its Retry-After) and 5xx,
-        with exponential back-off. A body that is a file is rewound for a retry."""
+        retried on connection errors (but a refused connection), timeouts, 408, 429 (after
+        its Retry-After) and 5xx, with exponential back-off. A body that is a file is rewound for a retry."""
         headers = dict(headers or {})
         headers.setdefault("User-Agent", USER_AGENT)
         start = body.tell() if body is not None and not isinstance(body, bytes) else 0
@@ -183,8 +188,8 @@ class Transport:
         while True:
             try:
                 resp = self._follow(method, url, headers, body)
-            except TransportError:
-                if not retry or attempt >= self.retries:
+            except TransportError as err:
+                if not retry or not err.retryable or attempt >= self.retries:
                     raise
                 resp = None
             if resp is not None and (resp.status not in RETRY_STATUS or not retry or attempt >= self.retries):
@@ -222,7 +227,10 @@ class Transport:
             try:
                 conn, reused = self._get(key) if not fresh else (self._open(*key), False)
             except (OSError, http.client.HTTPException) as err:
-                raise TransportError(f"{method} {url}: {_why(err)}") from err
+                # nothing listens there: said at once, as docker does (a mirror that is down
+                # costs nothing before the next endpoint is tried)
+                raise TransportError(f"{method} {url}: {_why(err)}",
+                                     retryable=not isinstance(err, ConnectionRefusedError)) from err
             try:
                 conn.request(method, target, body=body, headers=headers)
                 resp = conn.getresponse()
