@@ -179,8 +179,9 @@ class Transport:
     def request(self, method: str, url: str, headers: dict[str, str] | None = None,
                 body: bytes | IO[bytes] | None = None, *, retry: bool = True) -> Response:
         """One request, following redirects (the Authorization header stays with its host),
-        retried on connection errors (but a refused connection), timeouts, 408, 429 (after
-        its Retry-After) and 5xx, with exponential back-off. A body that is a file is rewound for a retry."""
+        retried on connection errors (not a refused connection, not TLS refusing the peer),
+        timeouts, 408, 429 (after its Retry-After) and 5xx, with exponential back-off. A body
+        that is a file is rewound for a retry."""
         headers = dict(headers or {})
         headers.setdefault("User-Agent", USER_AGENT)
         start = body.tell() if body is not None and not isinstance(body, bytes) else 0
@@ -227,10 +228,7 @@ class Transport:
             try:
                 conn, reused = self._get(key) if not fresh else (self._open(*key), False)
             except (OSError, http.client.HTTPException) as err:
-                # nothing listens there: said at once, as docker does (a mirror that is down
-                # costs nothing before the next endpoint is tried)
-                raise TransportError(f"{method} {url}: {_why(err)}",
-                                     retryable=not isinstance(err, ConnectionRefusedError)) from err
+                raise TransportError(f"{method} {url}: {_why(err)}", retryable=_retryable(err)) from err
             try:
                 conn.request(method, target, body=body, headers=headers)
                 resp = conn.getresponse()
@@ -242,9 +240,19 @@ class Transport:
                     if body is not None and not isinstance(body, bytes):
                         raise TransportError(f"{method} {url}: {_why(err)}") from err
                     continue
-                raise TransportError(f"{method} {url}: {_why(err)}") from err
+                raise TransportError(f"{method} {url}: {_why(err)}", retryable=_retryable(err)) from err
             return Response(self, key, conn, resp, url)
         raise AssertionError("unreachable")
+
+
+def _retryable(err: BaseException) -> bool:
+    """Whether a failed connection or request may go through if tried again: not when nothing
+    listens at the port (docker does not retry that either: a mirror that is down costs
+    nothing), nor when TLS refused the peer (an unknown CA, a wrong name, a client certificate
+    the server wants, HTTPS to a plain-HTTP port: the same next time)."""
+    if isinstance(err, ConnectionRefusedError):
+        return False
+    return not isinstance(err, ssl.SSLError) or isinstance(err, ssl.SSLEOFError | ssl.SSLZeroReturnError)
 
 
 def _retry_after(value: str) -> float:
@@ -255,9 +263,22 @@ def _retry_after(value: str) -> float:
         return 1.0 if value else 0.0
 
 
+_TLS_HINTS = {
+    "WRONG_VERSION_NUMBER": " (the server does not speak TLS: plain HTTP needs --tls-verify=false "
+                            "or insecure = true in registries.conf)",
+    "SSLV3_ALERT_BAD_CERTIFICATE": " (the server wants a client certificate, or refused this one: "
+                                   "*.cert and *.key in certs.d or --cert-dir)",
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": " (the server wants a client certificate: *.cert and *.key "
+                                         "in certs.d or --cert-dir)",
+}
+
+
 def _why(err: BaseException) -> str:
     if isinstance(err, ssl.SSLCertVerificationError):
         return f"x509: {err.verify_message or err}"
+    if isinstance(err, ssl.SSLError) and err.reason:  # not "[SSL: X] x (_ssl.c:2546)"
+        why = "tls: " + err.reason.lower().replace("_", " ")
+        return why + _TLS_HINTS.get(err.reason, "")
     if isinstance(err, TimeoutError | socket.timeout):
         return "timed out"
     if isinstance(err, OSError) and err.strerror:
