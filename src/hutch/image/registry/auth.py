@@ -73,6 +73,8 @@ class Authenticator:
         self._lock = threading.Lock()
         self._fetching = threading.Lock()  # one token request at a time: the others wait for it
         self._sent = threading.local()  # the token this thread last sent, per scope
+        self._asked: dict[str, str] = {}  # per scope: what its token was asked for
+        self._retried: dict[str, str] = {}  # per scope: what an insufficient_scope retry asked
         self.token_requests = 0
 
     def headers(self, scope: str) -> dict[str, str]:
@@ -100,7 +102,9 @@ class Authenticator:
         scope: a thread whose request went out before another thread's new token came uses
         that one. The new token is kept under ``scope``, for the caller's next ``headers``; on
         ``insufficient_scope`` it is asked for ``scope`` and what the challenge names (a
-        cross-repository mount also needs pull on the source), once."""
+        cross-repository mount also needs pull on the source), once: a token from such a retry
+        that still falls short is the registry's final word (and later tokens for ``scope``
+        are asked for as much)."""
         scheme, params = parse_challenge(resp.header("WWW-Authenticate"))
         if scheme == "basic":
             with self._lock:
@@ -120,10 +124,20 @@ class Authenticator:
                 return True  # another thread got a new token meanwhile
             if sent and not insufficient:
                 return False  # a fresh token was refused: credentials are wrong, not stale
-            wanted = merge_scopes(scope, params.get("scope", "")) if insufficient else scope
+            wanted = self._asked.get(scope, scope)
+            if insufficient:
+                wanted = merge_scopes(wanted, params.get("scope", ""))
+                retried = self._retried.get(scope)
+                if sent and retried is not None and merge_scopes(retried, wanted) == retried:
+                    return False  # asked for all of it once more already: not granted
             token = self.fetch_token(params, wanted)
             with self._lock:
                 self._tokens[scope] = token
+            self._asked[scope] = wanted
+            if insufficient:
+                self._retried[scope] = wanted
+            else:
+                self._retried.pop(scope, None)
         return True
 
     def fetch_token(self, challenge: dict[str, str], scope: str) -> tuple[str, float]:
