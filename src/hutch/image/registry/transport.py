@@ -249,9 +249,12 @@ def _retryable(err: BaseException) -> bool:
     """Whether a failed connection or request may go through if tried again: not when nothing
     listens at the port (docker does not retry that either: a mirror that is down costs
     nothing), nor when TLS refused the peer (an unknown CA, a wrong name, a client certificate
-    the server wants, HTTPS to a plain-HTTP port: the same next time)."""
+    the server wants, HTTPS to a plain-HTTP port: the same next time), nor for a host name
+    that does not exist (EAI_NONAME; a DNS server that did not answer, EAI_AGAIN, is retried)."""
     if isinstance(err, ConnectionRefusedError):
         return False
+    if isinstance(err, socket.gaierror):
+        return err.errno != socket.EAI_NONAME
     return not isinstance(err, ssl.SSLError) or isinstance(err, ssl.SSLEOFError | ssl.SSLZeroReturnError)
 
 
