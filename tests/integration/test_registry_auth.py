@@ -577,3 +577,18 @@ def test_unknown_host_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
         assert calls[1:] == ["flaky.invalid"] * 3
     finally:
         t.close()
+
+
+
+def test_bearer_no_anonymous(hutch: Hutch, busybox: OciImage, registry: Registry, on_plain: str) -> None:
+    """A token server that grants nothing anonymously: a pull without login is denied as any
+    other (one line, docker's words), and a mirror that wants a login falls back to the primary."""
+    with Registry(token=TokenServer(anonymous=None)) as reg:
+        _put(reg, busybox)
+        err = one_line(hutch("pull", f"{reg.host}/{REPO_NAME}:1", check=False))
+        assert err.startswith(f"hutch: pull access denied for {reg.host}/{REPO_NAME}"), err
+        assert hutch.blobs() == [] and hutch.images() == []
+        hutch.registries_conf.write_text(
+            f'[[registry]]\nlocation = "{registry.host}"\n[[registry.mirror]]\nlocation = "{reg.host}"\n')
+        hutch("pull", "-q", on_plain)
+        assert hutch.images() == [on_plain]

@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.parse
 
-from hutch.errors import HutchError
+from hutch.image.registry.client import RegistryError, Unauthorized
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,8 +26,14 @@ if TYPE_CHECKING:
     from hutch.image.registry.transport import Response, Transport
 
 
-class AuthError(HutchError):
-    pass
+class AuthError(RegistryError):
+    """No token: the token server failed or sent none. A RegistryError, so that a pull tries
+    the next endpoint (a mirror's token server may fail alone)."""
+
+
+class TokenRefused(AuthError, Unauthorized):
+    """The token server refused the credentials, or an anonymous token (401/403): as the
+    registry's own 401, a pull says "pull access denied"."""
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
@@ -161,8 +167,9 @@ class Authenticator:
             resp = self.transport.request("GET", url, headers)
         body = resp.body(1 << 20)
         if resp.status in (401, 403):
-            raise AuthError(f"unauthorized: the token server {realm} refused "
-                            f"{'the credentials for ' + self.registry if cred else 'an anonymous token'}")
+            raise TokenRefused(f"unauthorized: the token server {realm} refused "
+                               f"{'the credentials for ' + self.registry if cred else 'an anonymous token'}",
+                               resp.status)
         if resp.status != 200:
             raise AuthError(f"the token server {realm} answered {resp.status} {resp.reason}")
         try:
