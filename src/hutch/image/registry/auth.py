@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.parse
 
-from hutch.errors import HutchError
+from hutch.image.registry.client import RegistryError, Unauthorized
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,8 +26,14 @@ if TYPE_CHECKING:
     from hutch.image.registry.transport import Response, Transport
 
 
-class AuthError(HutchError):
-    pass
+class AuthError(RegistryError):
+    """No token: the token server failed or sent none. A RegistryError, so that a pull tries
+    the next endpoint (a mirror's token server may fail alone)."""
+
+
+class TokenRefused(AuthError, Unauthorized):
+    """The token server refused the credentials, or an anonymous token (401/403): as the
+    registry's own 401, a pull says "pull access denied"."""
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
@@ -71,6 +77,10 @@ class Authenticator:
         self._tokens: dict[str, tuple[str, float]] = {}
         self._challenge: dict[str, str] | None = None
         self._lock = threading.Lock()
+        self._fetching = threading.Lock()  # one token request at a time: the others wait for it
+        self._sent = threading.local()  # the token this thread last sent, per scope
+        self._asked: dict[str, str] = {}  # per scope: what its token was asked for
+        self._retried: dict[str, str] = {}  # per scope: what an insufficient_scope retry asked
         self.token_requests = 0
 
     def headers(self, scope: str) -> dict[str, str]:
@@ -80,12 +90,27 @@ class Authenticator:
             if self._basic and cred is not None:
                 return {"Authorization": "Basic " + _basic(cred.username, cred.password)}
             token = self._tokens.get(scope)
-            if token is not None and token[1] > time.monotonic():
-                return {"Authorization": f"Bearer {token[0]}"}
-        return {}
+            if token is None or token[1] <= time.monotonic():
+                self._sent_tokens()[scope] = ""
+                return {}
+            self._sent_tokens()[scope] = token[0]
+            return {"Authorization": f"Bearer {token[0]}"}
+
+    def _sent_tokens(self) -> dict[str, str]:
+        sent: dict[str, str] | None = getattr(self._sent, "tokens", None)
+        if sent is None:
+            sent = self._sent.tokens = {}
+        return sent
 
     def answer(self, resp: Response, scope: str) -> bool:
-        """Learn from a 401/403: whether a retry may now succeed (new token or Basic)."""
+        """Learn from a 401/403 to a request made with ``headers(scope)`` in this thread:
+        whether a retry may now succeed (a new token, or Basic). A token is fetched once per
+        scope: a thread whose request went out before another thread's new token came uses
+        that one. The new token is kept under ``scope``, for the caller's next ``headers``; on
+        ``insufficient_scope`` it is asked for ``scope`` and what the challenge names (a
+        cross-repository mount also needs pull on the source), once: a token from such a retry
+        that still falls short is the registry's final word (and later tokens for ``scope``
+        are asked for as much)."""
         scheme, params = parse_challenge(resp.header("WWW-Authenticate"))
         if scheme == "basic":
             with self._lock:
@@ -95,14 +120,30 @@ class Authenticator:
             return True
         if scheme != "bearer" or "realm" not in params:
             return False
-        if params.get("error") == "insufficient_scope" and params.get("scope"):
-            scope = params["scope"]  # what the registry says this request needs
-        with self._lock:
-            self._challenge = params
-            had = self._tokens.pop(scope, None)
-        if had is not None and params.get("error") != "insufficient_scope":
-            return False  # a fresh token was refused: credentials are wrong, not stale
-        self._tokens[scope] = self.fetch_token(params, scope)
+        insufficient = params.get("error") == "insufficient_scope"
+        sent = self._sent_tokens().get(scope, "")
+        with self._fetching:
+            with self._lock:
+                self._challenge = params
+                now = self._tokens.get(scope)
+            if now is not None and now[0] != sent and now[1] > time.monotonic():
+                return True  # another thread got a new token meanwhile
+            if sent and not insufficient:
+                return False  # a fresh token was refused: credentials are wrong, not stale
+            wanted = self._asked.get(scope, scope)
+            if insufficient:
+                wanted = merge_scopes(wanted, params.get("scope", ""))
+                retried = self._retried.get(scope)
+                if sent and retried is not None and merge_scopes(retried, wanted) == retried:
+                    return False  # asked for all of it once more already: not granted
+            token = self.fetch_token(params, wanted)
+            with self._lock:
+                self._tokens[scope] = token
+            self._asked[scope] = wanted
+            if insufficient:
+                self._retried[scope] = wanted
+            else:
+                self._retried.pop(scope, None)
         return True
 
     def fetch_token(self, challenge: dict[str, str], scope: str) -> tuple[str, float]:
@@ -126,8 +167,9 @@ class Authenticator:
             resp = self.transport.request("GET", url, headers)
         body = resp.body(1 << 20)
         if resp.status in (401, 403):
-            raise AuthError(f"unauthorized: the token server {realm} refused "
-                            f"{'the credentials for ' + self.registry if cred else 'an anonymous token'}")
+            raise TokenRefused(f"unauthorized: the token server {realm} refused "
+                               f"{'the credentials for ' + self.registry if cred else 'an anonymous token'}",
+                               resp.status)
         if resp.status != 200:
             raise AuthError(f"the token server {realm} answered {resp.status} {resp.reason}")
         try:
@@ -139,6 +181,22 @@ class Authenticator:
         if not token:
             raise AuthError(f"the token server {realm} sent no token")
         return token, time.monotonic() + max(expires - 10, 5)  # spec: 60 s at least
+
+
+def merge_scopes(*scopes: str) -> str:
+    """Space-separated scopes (``repository:NAME:pull,push``) as one, each resource once with
+    the union of its actions, in the order first named."""
+    actions: dict[str, list[str]] = {}
+    for scope in scopes:
+        for s in scope.split(" "):
+            if not s:
+                continue
+            resource, colon, acts = s.rpartition(":")
+            if not colon or resource.count(":") < 1:  # not TYPE:NAME:ACTIONS: kept as it is
+                resource, acts = s, ""
+            have = actions.setdefault(resource, [])
+            have += [a for a in acts.split(",") if a and a not in have]
+    return " ".join(f"{r}:{','.join(a)}" if a else r for r, a in actions.items())
 
 
 def _basic(user: str, password: str) -> str:

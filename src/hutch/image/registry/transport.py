@@ -36,7 +36,12 @@ BLOCK = 1 << 20  # http.client sends a file body in reads of this size (its defa
 
 
 class TransportError(HutchError):
-    """A request that failed for good: connection refused, timeouts, TLS, retries spent."""
+    """A request that failed for good: connection refused, timeouts, TLS, retries spent.
+    ``retryable``: whether trying again may help (not when nothing listens at the port)."""
+
+    def __init__(self, msg: str, *, retryable: bool = True) -> None:
+        super().__init__(msg)
+        self.retryable = retryable
 
 
 class Response:
@@ -186,8 +191,9 @@ class Transport:
     def request(self, method: str, url: str, headers: dict[str, str] | None = None,
                 body: bytes | IO[bytes] | None = None, *, retry: bool = True) -> Response:
         """One request, following redirects (the Authorization header stays with its host),
-        retried on connection errors, timeouts, 408, 429 (after its Retry-After) and 5xx,
-        with exponential back-off. A body that is a file is rewound for a retry."""
+        retried on connection errors (not a refused connection, not TLS refusing the peer),
+        timeouts, 408, 429 (after its Retry-After) and 5xx, with exponential back-off. A body
+        that is a file is rewound for a retry."""
         headers = dict(headers or {})
         headers.setdefault("User-Agent", USER_AGENT)
         start = body.tell() if body is not None and not isinstance(body, bytes) else 0
@@ -195,8 +201,8 @@ class Transport:
         while True:
             try:
                 resp = self._follow(method, url, headers, body)
-            except TransportError:
-                if not retry or attempt >= self.retries:
+            except TransportError as err:
+                if not retry or not err.retryable or attempt >= self.retries:
                     raise
                 resp = None
             if resp is not None and (resp.status not in RETRY_STATUS or not retry or attempt >= self.retries):
@@ -234,7 +240,7 @@ class Transport:
             try:
                 conn, reused = self._get(key) if not fresh else (self._open(*key), False)
             except (OSError, http.client.HTTPException) as err:
-                raise TransportError(f"{method} {url}: {_why(err)}") from err
+                raise TransportError(f"{method} {url}: {_why(err)}", retryable=_retryable(err)) from err
             try:
                 conn.request(method, target, body=body, headers=headers)
                 resp = conn.getresponse()
@@ -246,9 +252,22 @@ class Transport:
                     if body is not None and not isinstance(body, bytes):
                         raise TransportError(f"{method} {url}: {_why(err)}") from err
                     continue
-                raise TransportError(f"{method} {url}: {_why(err)}") from err
+                raise TransportError(f"{method} {url}: {_why(err)}", retryable=_retryable(err)) from err
             return Response(self, key, conn, resp, url)
         raise AssertionError("unreachable")
+
+
+def _retryable(err: BaseException) -> bool:
+    """Whether a failed connection or request may go through if tried again: not when nothing
+    listens at the port (docker does not retry that either: a mirror that is down costs
+    nothing), nor when TLS refused the peer (an unknown CA, a wrong name, a client certificate
+    the server wants, HTTPS to a plain-HTTP port: the same next time), nor for a host name
+    that does not exist (EAI_NONAME; a DNS server that did not answer, EAI_AGAIN, is retried)."""
+    if isinstance(err, ConnectionRefusedError):
+        return False
+    if isinstance(err, socket.gaierror):
+        return err.errno != socket.EAI_NONAME
+    return not isinstance(err, ssl.SSLError) or isinstance(err, ssl.SSLEOFError | ssl.SSLZeroReturnError)
 
 
 def _retry_after(value: str) -> float:
@@ -259,9 +278,22 @@ def _retry_after(value: str) -> float:
         return 1.0 if value else 0.0
 
 
+_TLS_HINTS = {
+    "WRONG_VERSION_NUMBER": " (the server does not speak TLS: plain HTTP needs --tls-verify=false "
+                            "or insecure = true in registries.conf)",
+    "SSLV3_ALERT_BAD_CERTIFICATE": " (the server wants a client certificate, or refused this one: "
+                                   "*.cert and *.key in certs.d or --cert-dir)",
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": " (the server wants a client certificate: *.cert and *.key "
+                                         "in certs.d or --cert-dir)",
+}
+
+
 def _why(err: BaseException) -> str:
     if isinstance(err, ssl.SSLCertVerificationError):
         return f"x509: {err.verify_message or err}"
+    if isinstance(err, ssl.SSLError) and err.reason:  # not "[SSL: X] x (_ssl.c:2546)"
+        why = "tls: " + err.reason.lower().replace("_", " ")
+        return why + _TLS_HINTS.get(err.reason, "")
     if isinstance(err, TimeoutError | socket.timeout):
         return "timed out"
     if isinstance(err, OSError) and err.strerror:
