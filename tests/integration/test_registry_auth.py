@@ -490,8 +490,6 @@ def test_unqualified_search(hutch: Hutch, fresh_registry: Registry, busybox: Oci
         assert not any("library" in r.path for r in search.requests), search.requests
 
 
-@pytest.mark.xfail(strict=True, reason="cli/engine.py _image_for and cli/engine_images.py _pull do not "
-                   "resolve a short name through unqualified-search-registries (see the report)")
 def test_unqualified_search_run(hutch: Hutch, fresh_registry: Registry, busybox: OciImage) -> None:
     """`pull busybox` prints the name it pulled; `run busybox` then finds that image without
     asking the registry again (podman resolves short names locally through the search list)."""

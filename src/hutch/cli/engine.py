@@ -305,14 +305,16 @@ def run_settings(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def _image_for(eng: Engine, a: argparse.Namespace) -> None:
-    """Pull `run`'s or `create`'s image as ``--pull`` says (docker's output on stderr)."""
+    """Pull `run`'s or `create`'s image as ``--pull`` says (docker's output on stderr); then
+    ``a.image`` is the name the store has it under (a short name may have been found at, or
+    pulled from, one of registries.conf's unqualified-search-registries, as podman does)."""
     from hutch.image.store import ImageNotFound
 
     if a.pull == "always":
-        engine_images.pull_image(eng, a, a.image, sys.stderr, a.quiet)
+        a.image = str(engine_images.pull_image(eng, a, a.image, sys.stderr, a.quiet).ref)
         return
     try:
-        eng.images.get(a.image)
+        a.image = engine_images.resolve_local(eng, a.image)
     except ImageNotFound:
         if a.pull == "never":
             raise
@@ -320,7 +322,7 @@ def _image_for(eng: Engine, a: argparse.Namespace) -> None:
 
         if not a.quiet:
             sys.stderr.write(f"Unable to find image '{reference.parse(a.image).familiar()}' locally\n")
-        engine_images.pull_image(eng, a, a.image, sys.stderr, a.quiet)
+        a.image = str(engine_images.pull_image(eng, a, a.image, sys.stderr, a.quiet).ref)
 
 
 def _run(eng: Engine, a: argparse.Namespace) -> int:

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
     from hutch.engine.containers import Engine
     from hutch.image.reference import Reference
+    from hutch.image.registry.pull import Pulled
     from hutch.image.registry.session import Session
-    from hutch.image.store import Image
 
 
 def images_flags(p: argparse.ArgumentParser) -> None:
@@ -79,8 +79,9 @@ def session(a: argparse.Namespace) -> Session:
                    authfile=getattr(a, "authfile", None))
 
 
-def pull_image(eng: Engine, a: argparse.Namespace, ref: str, out: TextIO, quiet: bool = False) -> Image:
-    """Pull ``ref`` with docker's output on ``out``; the image."""
+def pull_image(eng: Engine, a: argparse.Namespace, ref: str, out: TextIO, quiet: bool = False) -> Pulled:
+    """Pull ``ref`` with docker's output on ``out``; what was pulled (``.image``, and ``.ref``:
+    the reference it was found as, a search registry's for a short name)."""
     from hutch.image.registry.progress import Progress
     from hutch.image.registry.pull import pull
 
@@ -100,7 +101,35 @@ def pull_image(eng: Engine, a: argparse.Namespace, ref: str, out: TextIO, quiet:
     progress.message(f"Digest: {done.digest}")
     word = "Downloaded newer image" if done.fresh else "Image is up to date"
     progress.message(f"Status: {word} for {target.familiar()}")
-    return done.image
+    return done
+
+
+def resolve_local(eng: Engine, ref: str) -> str:
+    """The name the store has ``ref`` under: itself (docker's rules: ``busybox`` is
+    ``docker.io/library/busybox:latest``), else, for a short name, the first of its
+    unqualified-search-registries candidates that the store has (podman's rule).
+    ImageNotFound if none."""
+    from hutch.image.store import ImageNotFound
+
+    try:
+        eng.images.get(ref)
+        return ref
+    except ImageNotFound:
+        pass
+    from hutch.image.registry.config import RegistriesConf
+    from hutch.image.registry.pull import candidates
+
+    try:
+        names = [str(c) for c in candidates(ref, RegistriesConf.load().search)]
+    except HutchError:
+        raise ImageNotFound(ref) from None
+    for name in names:
+        try:
+            eng.images.get(name)
+            return name
+        except ImageNotFound:
+            continue
+    raise ImageNotFound(ref)
 
 
 def _pull(eng: Engine, a: argparse.Namespace) -> int:
@@ -115,8 +144,7 @@ def _pull(eng: Engine, a: argparse.Namespace) -> int:
             raise HutchError("tag can't be used with --all-tags/-a")
         refs = [str(r.with_tag(t)) for t in sorted(_tags(a, r))]
     for ref in refs:
-        pull_image(eng, a, ref, sys.stdout, a.quiet)
-        print(str(reference.parse(ref)))
+        print(str(pull_image(eng, a, ref, sys.stdout, a.quiet).ref))
     return 0
 
 
