@@ -451,4 +451,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as e:  # Ctrl-C or a signal: cleaned up already, in main's finally
+        print(f"pull: interrupted ({str(e) or 'Ctrl-C'}), everything removed", file=sys.stderr)
+        sys.exit(130)
