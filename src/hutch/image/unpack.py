@@ -58,9 +58,29 @@ class _Dest:
     def __init__(self, root: str) -> None:
         self.fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self.dir_times: list[tuple[str, int]] = []
+        self._parent: tuple[str, int] | None = None
 
     def close(self) -> None:
+        self.forget()
         os.close(self.fd)
+
+    def parent_fd(self, rel: str) -> int:
+        """``dir_fd(rel)``, kept for the next entry: a tar lists a directory's entries
+        together, so most entries resolve the same parent (one openat2 saved each). The
+        fd cannot go stale: an entry changes only its own name in its parent (it adds,
+        or replaces, or whites out a child), so what changes an ancestor of the cached
+        directory is an entry with another parent, which replaces the cache first."""
+        if self._parent is not None and self._parent[0] == rel:
+            return self._parent[1]
+        fd = self.dir_fd(rel)
+        self.forget()
+        self._parent = (rel, fd)
+        return fd
+
+    def forget(self) -> None:
+        if self._parent is not None:
+            os.close(self._parent[1])
+            self._parent = None
 
     def dir_fd(self, rel: str, create: bool = True) -> int:
         """An O_PATH fd of directory ``rel``, resolved inside the root; missing levels are
@@ -135,72 +155,84 @@ def _entry(d: _Dest, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
             os.chmod(d.fd, m.mode & 0o7777)
         return
     parent, _, base = rel.rpartition("/")
-    pfd = d.dir_fd(parent)
-    try:
-        if base == OPAQUE:
-            os.setxattr(f"/proc/self/fd/{pfd}", "trusted.overlay.opaque", b"y")
-            return
-        if base.startswith(WHITEOUT):
-            name = base[len(WHITEOUT):]
-            _remove(pfd, name)
-            os.mknod(name, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=pfd)
-            return
-        existing_dir = False
+    pfd = d.parent_fd(parent)
+    if base == OPAQUE:
+        os.setxattr(f"/proc/self/fd/{pfd}", "trusted.overlay.opaque", b"y")
+        return
+    if base.startswith(WHITEOUT):
+        name = base[len(WHITEOUT):]
+        _remove(pfd, name)
+        os.mknod(name, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=pfd)
+        return
+    # Most names are new (the directory is a fresh one): create first, and only when the
+    # name is taken (an earlier entry of this layer made it) look at what is there.
+    if m.isdir():
         try:
-            existing_dir = stat.S_ISDIR(os.stat(base, dir_fd=pfd, follow_symlinks=False).st_mode)
-        except FileNotFoundError:
-            pass
-        if not (m.isdir() and existing_dir):
-            _remove(pfd, base)
-        if m.isdir():
-            if not existing_dir:
+            os.mkdir(base, 0o700, dir_fd=pfd)
+        except FileExistsError:
+            if not stat.S_ISDIR(os.stat(base, dir_fd=pfd, follow_symlinks=False).st_mode):
+                _replace(pfd, base)
                 os.mkdir(base, 0o700, dir_fd=pfd)
-            d.dir_times.append((rel, int(m.mtime * 1e9)))
-        elif m.isfile():
-            fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                         dir_fd=pfd)
-            try:
-                data = tar.extractfile(m)
-                assert data is not None
-                while chunk := data.read(CHUNK):
-                    view = memoryview(chunk)
-                    while view:  # a short write (a full disk) repeats, and then raises ENOSPC
-                        view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
-        elif m.issym():
-            os.symlink(m.linkname, base, dir_fd=pfd)
-        elif m.islnk():
-            target = clean_name(m.linkname)
-            tparent, _, tbase = target.rpartition("/")
-            if not tbase:
-                raise LayerError(f"entry {m.name!r} is a hard link to the layer root")
-            tfd = d.dir_fd(tparent, create=False)
-            try:
-                os.link(tbase, base, src_dir_fd=tfd, dst_dir_fd=pfd, follow_symlinks=False)
-            finally:
-                os.close(tfd)
+        d.dir_times.append((rel, int(m.mtime * 1e9)))
+    else:
+        try:
+            _create(d, tar, m, pfd, base)
+        except FileExistsError:
+            _replace(pfd, base)
+            _create(d, tar, m, pfd, base)
+        if m.islnk():
             return  # a hard link shares its target's owner, mode and times
-        elif m.isfifo():
-            os.mkfifo(base, 0o600, dir_fd=pfd)
-        elif m.ischr() or m.isblk():
-            kind = stat.S_IFCHR if m.ischr() else stat.S_IFBLK
-            os.mknod(base, kind | 0o600, os.makedev(m.devmajor, m.devminor), dir_fd=pfd)
-        else:
-            raise LayerError(f"entry {m.name!r} has an unsupported type {m.type!r}")
-        os.chown(base, m.uid, m.gid, dir_fd=pfd, follow_symlinks=False)
-        if not m.issym():
-            os.chmod(base, m.mode & 0o7777, dir_fd=pfd)
-        for key, value in (m.pax_headers or {}).items():
-            if key.startswith("SCHILY.xattr."):
-                name = key[len("SCHILY.xattr."):]
-                try:
-                    os.setxattr(f"/proc/self/fd/{pfd}/{base}", name, value.encode("utf-8", "surrogateescape"),
-                                follow_symlinks=False)
-                except OSError as err:
-                    if err.errno not in (errno.ENOTSUP, errno.EPERM):
-                        raise
-        if not m.isdir():
-            os.utime(base, ns=(int(m.mtime * 1e9),) * 2, dir_fd=pfd, follow_symlinks=False)
-    finally:
-        os.close(pfd)
+    os.chown(base, m.uid, m.gid, dir_fd=pfd, follow_symlinks=False)
+    if not m.issym():
+        os.chmod(base, m.mode & 0o7777, dir_fd=pfd)
+    for key, value in (m.pax_headers or {}).items():
+        if key.startswith("SCHILY.xattr."):
+            name = key[len("SCHILY.xattr."):]
+            try:
+                os.setxattr(f"/proc/self/fd/{pfd}/{base}", name, value.encode("utf-8", "surrogateescape"),
+                            follow_symlinks=False)
+            except OSError as err:
+                if err.errno not in (errno.ENOTSUP, errno.EPERM):
+                    raise
+    if not m.isdir():
+        os.utime(base, ns=(int(m.mtime * 1e9),) * 2, dir_fd=pfd, follow_symlinks=False)
+
+
+def _replace(pfd: int, base: str) -> None:
+    """Remove what an earlier entry made at ``base``, for an entry that replaces it."""
+    _remove(pfd, base)
+
+
+def _create(d: _Dest, tar: tarfile.TarFile, m: tarfile.TarInfo, pfd: int, base: str) -> None:
+    """Make the non-directory entry ``m`` at ``base``; FileExistsError if the name is taken."""
+    if m.isfile():
+        fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                     dir_fd=pfd)
+        try:
+            data = tar.extractfile(m)
+            assert data is not None
+            while chunk := data.read(CHUNK):
+                view = memoryview(chunk)
+                while view:  # a short write (a full disk) repeats, and then raises ENOSPC
+                    view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    elif m.issym():
+        os.symlink(m.linkname, base, dir_fd=pfd)
+    elif m.islnk():
+        target = clean_name(m.linkname)
+        tparent, _, tbase = target.rpartition("/")
+        if not tbase:
+            raise LayerError(f"entry {m.name!r} is a hard link to the layer root")
+        tfd = d.dir_fd(tparent, create=False)
+        try:
+            os.link(tbase, base, src_dir_fd=tfd, dst_dir_fd=pfd, follow_symlinks=False)
+        finally:
+            os.close(tfd)
+    elif m.isfifo():
+        os.mkfifo(base, 0o600, dir_fd=pfd)
+    elif m.ischr() or m.isblk():
+        kind = stat.S_IFCHR if m.ischr() else stat.S_IFBLK
+        os.mknod(base, kind | 0o600, os.makedev(m.devmajor, m.devminor), dir_fd=pfd)
+    else:
+        raise LayerError(f"entry {m.name!r} has an unsupported type {m.type!r}")
