@@ -62,17 +62,23 @@ def hutch(tmp_path: Path, rootfs_template: Path) -> Iterator[Hutch]:
     try:
         yield h
     finally:
-        ids = h("ps", "-a", "-q", "--no-trunc", check=False).stdout.split()
-        for cid in ids:
-            h("rm", "-f", cid, check=False)
-        # no container process, cgroup or monitor (its command line names the store) is left
-        leaks = find_leaks(ids, markers=[str(h.root)])
-        leftover = _mounts_under(tmp_path)
-        for m in reversed(leftover):
-            subprocess.run(["umount", "-l", m], check=False)
-        shutil.rmtree(runroot, ignore_errors=True)
-        assert not leftover, f"mounts left behind: {leftover}"
-        assert not leaks, f"left behind: {leaks}"
+        clean_up(h, tmp_path, h.runroot)
+
+
+def clean_up(h: Any, tmp_path: Path, runroot: str) -> None:
+    """After a test with the store ``h.root``: remove its containers, and fail if one left
+    a process, cgroup or monitor (its command line names the store) or a mount under
+    ``tmp_path``."""
+    ids = h("ps", "-a", "-q", "--no-trunc", check=False).stdout.split() if h.root.exists() else []
+    for cid in ids:
+        h("rm", "-f", cid, check=False)
+    leaks = find_leaks(ids, markers=[str(h.root)])
+    leftover = _mounts_under(tmp_path)
+    for m in reversed(leftover):
+        subprocess.run(["umount", "-l", m], check=False)
+    shutil.rmtree(runroot, ignore_errors=True)
+    assert not leftover, f"mounts left behind: {leftover}"
+    assert not leaks, f"left behind: {leaks}"
 
 
 def _import(h: Hutch, ref: str = "hbox:1") -> str:

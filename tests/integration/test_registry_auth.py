@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tests.support.leaks import find_leaks
+from tests.integration.test_engine import clean_up
 from tests.support.registry import (
     BUSYBOX_LAYERS,
     PASSWORD,
@@ -97,11 +97,6 @@ class Hutch:
         return found
 
 
-def _mounts_under(path: Path) -> list[str]:
-    with open("/proc/self/mountinfo") as f:
-        return [line.split()[4] for line in f if line.split()[4].startswith(str(path))]
-
-
 @pytest.fixture
 def hutch(tmp_path: Path) -> Iterator[Hutch]:
     if not HUTCH.exists():
@@ -110,16 +105,7 @@ def hutch(tmp_path: Path) -> Iterator[Hutch]:
     try:
         yield h
     finally:
-        ids = h("ps", "-a", "-q", "--no-trunc", check=False).stdout.split() if h.root.exists() else []
-        for cid in ids:
-            h("rm", "-f", cid, check=False)
-        leaks = find_leaks(ids, markers=[str(h.root)])
-        leftover = _mounts_under(tmp_path)
-        for m in reversed(leftover):
-            subprocess.run(["umount", "-l", m], check=False)
-        shutil.rmtree(h.runroot, ignore_errors=True)
-        assert not leftover, f"mounts left behind: {leftover}"
-        assert not leaks, f"left behind: {leaks}"
+        clean_up(h, tmp_path, h.runroot)
 
 
 @pytest.fixture(scope="module")

@@ -24,11 +24,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tarfile
 
 from hutch._sys.consts import O_PATH
 from hutch._sys.fs import openat2
 from hutch.errors import HutchError
+from hutch.image.tarstream import Entry, Reader, TarError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -122,17 +122,17 @@ def _remove(pfd: int, base: str) -> None:
 
 
 def apply(src: BinaryIO, dest: str) -> None:
-    """Extract the (uncompressed or gzip'd) tar stream ``src`` into directory ``dest``."""
+    """Extract the uncompressed tar stream ``src`` into the empty directory ``dest``."""
     d = _Dest(dest)
     try:
-        with tarfile.open(fileobj=src, mode="r|*") as tar:
-            for member in tar:
-                try:
-                    _entry(d, tar, member)
-                except LayerError:
-                    raise
-                except OSError as err:
-                    raise LayerError(f"entry {member.name!r}: {err.strerror or err}") from err
+        tar = Reader(src)
+        for member in tar:
+            try:
+                _entry(d, tar, member)
+            except LayerError:
+                raise
+            except OSError as err:
+                raise LayerError(f"entry {member.name!r}: {err.strerror or err}") from err
         for rel, mtime in reversed(d.dir_times):
             try:
                 pfd = d.dir_fd(os.path.dirname(rel), create=False)
@@ -142,13 +142,13 @@ def apply(src: BinaryIO, dest: str) -> None:
                 os.utime(os.path.basename(rel) or ".", ns=(mtime, mtime), dir_fd=pfd, follow_symlinks=False)
             finally:
                 os.close(pfd)
-    except tarfile.TarError as err:
+    except TarError as err:
         raise LayerError(f"not a tar archive ({err})") from err
     finally:
         d.close()
 
 
-def _entry(d: _Dest, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
+def _entry(d: _Dest, tar: Reader, m: Entry) -> None:
     rel = clean_name(m.name)
     if not rel:
         if m.isdir():
@@ -203,16 +203,14 @@ def _replace(pfd: int, base: str) -> None:
     _remove(pfd, base)
 
 
-def _create(d: _Dest, tar: tarfile.TarFile, m: tarfile.TarInfo, pfd: int, base: str) -> None:
+def _create(d: _Dest, tar: Reader, m: Entry, pfd: int, base: str) -> None:
     """Make the non-directory entry ``m`` at ``base``; FileExistsError if the name is taken."""
     if m.isfile():
         fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
                      dir_fd=pfd)
         try:
-            data = tar.extractfile(m)
-            assert data is not None
-            while chunk := data.read(CHUNK):
-                view = memoryview(chunk)
+            for chunk in tar.data(m):
+                view = chunk
                 while view:  # a short write (a full disk) repeats, and then raises ENOSPC
                     view = view[os.write(fd, view):]
         finally:
@@ -235,4 +233,4 @@ def _create(d: _Dest, tar: tarfile.TarFile, m: tarfile.TarInfo, pfd: int, base: 
         kind = stat.S_IFCHR if m.ischr() else stat.S_IFBLK
         os.mknod(base, kind | 0o600, os.makedev(m.devmajor, m.devminor), dir_fd=pfd)
     else:
-        raise LayerError(f"entry {m.name!r} has an unsupported type {m.type!r}")
+        raise LayerError(f"entry {m.name!r} has an unsupported type {m.type.decode(errors='replace')!r}")
