@@ -50,9 +50,9 @@ def push(store: ImageStore, session: Session, src: str, dest: str | None, progre
     repo = session.repository(endpoint)
     repo.push = True
     progress.message(f"The push refers to repository [{ref.name}]")
-    sources = [reference.parse(n, default_tag=False).path for n in image.names + image.repo_digests
-               if n.startswith(ref.domain + "/") and not n.startswith(ref.name + ":")
-               and not n.startswith(ref.name + "@")]
+    sources = list(dict.fromkeys(  # other repositories of this registry the image is in
+        reference.parse(n, default_tag=False).path for n in image.names + image.repo_digests
+        if n.startswith(ref.domain + "/") and not n.startswith((ref.name + ":", ref.name + "@"))))
     layers = image.layers
     lock = threading.Lock()
 
@@ -65,16 +65,14 @@ def push(store: ImageStore, session: Session, src: str, dest: str | None, progre
         if repo.has_blob(digest):
             progress.update(short, "Layer already exists")
             return
-        location = ""
-        for source in dict.fromkeys(sources):
-            location = repo.mount(digest, source)
-            if not location:
-                progress.update(short, f"Mounted from {source}")
-                return
-            break
+        # one mount attempt (from where the image came): a registry that cannot mount opens
+        # an upload instead, which serves as well
+        location = repo.mount(digest, sources[0]) if sources else repo.start_upload()
+        if not location:
+            progress.update(short, f"Mounted from {sources[0]}")
+            return
         path = store.content.path(digest)
         size = os.path.getsize(path)
-        location = location or repo.start_upload()
         with open(path, "rb") as f:
             reader = _Reading(f, lambda n: progress.update(short, "Pushing", n, size))
             progress.update(short, "Pushing", 0, size)
