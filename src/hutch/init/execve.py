@@ -30,7 +30,12 @@ def env_dict(env: list[str]) -> dict[str, str]:
 
 
 def find_program(proc: ProcessPlan) -> str:
-    """Resolve args[0] like execvp does with the container's PATH; error if absent."""
+    """Resolve args[0] like execvp does with the container's PATH; error if absent.
+
+    Whether the process may execute a file is decided for the process's own user (the
+    plan's uid, gid and groups) from stat(2) alone, so this can run before the credentials
+    change and before a seccomp filter: faccessat2, which os.access calls, is missing from
+    allowlists older than Linux 5.8 (runtime-tools' default profile)."""
     name = proc["args"][0]
     if "/" in name:
         candidates = [name if name.startswith("/") else os.path.join(proc["cwd"], name)]
@@ -38,7 +43,11 @@ def find_program(proc: ProcessPlan) -> str:
         path = env_dict(proc["env"]).get("PATH", DEFAULT_PATH)
         candidates = [os.path.join(d or ".", name) for d in path.split(":")]
     for cand in candidates:
-        if os.path.isfile(cand) and os.access(cand, os.X_OK, effective_ids=True):
+        try:
+            st = os.stat(cand)
+        except OSError:
+            continue
+        if st.st_mode & _S_IFMT == _S_IFREG and may_execute(st.st_mode, st.st_uid, st.st_gid, proc):
             return cand
     for cand in candidates:
         if os.path.exists(cand):
@@ -46,6 +55,22 @@ def find_program(proc: ProcessPlan) -> str:
     if "/" in name:
         raise ExecError(f'exec: "{name}": stat {name}: no such file or directory')
     raise ExecError(f'exec: "{name}": executable file not found in $PATH')
+
+
+_S_IFMT, _S_IFREG = 0o170000, 0o100000
+
+
+def may_execute(mode: int, owner: int, group: int, proc: ProcessPlan) -> bool:
+    """The kernel's permission check for exec, for the plan's user: root needs one x bit
+    (CAP_DAC_OVERRIDE does the rest); others the owner's, group's or others' bit, the
+    first class they are in."""
+    if proc["uid"] == 0:
+        return bool(mode & 0o111)
+    if owner == proc["uid"]:
+        return bool(mode & 0o100)
+    if group == proc["gid"] or group in proc["additional_gids"]:
+        return bool(mode & 0o010)
+    return bool(mode & 0o001)
 
 
 def enter_cwd(proc: ProcessPlan) -> None:
@@ -109,7 +134,8 @@ def close_fds(preserve: int) -> None:
         os.closerange(3 + preserve, 1 << 20)
 
 
-def execute(path: str, proc: ProcessPlan, preserve: int) -> None:
+def execute(path: str, proc: ProcessPlan) -> None:
+    """The exec itself: the fds were marked CLOEXEC (``close_fds``) before any seccomp
+    filter went in, since it may refuse close_range."""
     reset_signals()
-    close_fds(preserve)
     os.execve(path, proc["args"], env_dict(proc["env"]))

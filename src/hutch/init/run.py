@@ -35,7 +35,8 @@ from hutch.process import sync
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from hutch.specconv.plan import Plan
+    from hutch.seccomp.compile import SeccompPlan
+    from hutch.specconv.plan import Plan, ProcessPlan
 
 
 class Fds:
@@ -113,18 +114,12 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
         stage = "process"
         creds.set_rlimits(proc)
         creds.set_no_new_privs(proc)
-        filt = plan["seccomp"]
-        if filt is not None and not proc["no_new_privs"]:
-            stage = "seccomp"  # needs CAP_SYS_ADMIN without no_new_privs: before the drop
-            seccomp.install(filt, fds.sock)
-        stage = "credentials"
-        creds.finalize(proc, last_cap, setgroups_allowed=setgroups_allowed(plan))
-        stage = "exec"
-        execve.enter_cwd(proc)
-        program = execve.find_program(proc)
-        if filt is not None and proc["no_new_privs"]:
-            stage = "seccomp"  # as late as possible
-            seccomp.install(filt, fds.sock)
+        where = [stage]
+        try:
+            program = finish(plan["seccomp"], proc, fds.preserve, fds.sock, last_cap, setgroups_allowed(plan),
+                             where)
+        finally:
+            stage = where[-1]
     except BaseException as err:
         report(fds.sock, stage, err)
         return 1
@@ -134,7 +129,7 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
     try:
         started = wait_for_start(fds.fifo)
         run_hooks("startContainer", plan, state)
-        execve.execute(program, proc, fds.preserve)
+        execve.execute(program, proc)
     except BaseException as err:
         # `start` reads this from the fifo; the fifo's CLOEXEC write end closing is how it
         # knows the exec succeeded.
@@ -143,6 +138,38 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
         except OSError:
             pass
     return 255
+
+
+def finish(filt: SeccompPlan | None, proc: ProcessPlan, preserve: int, sock: int, last_cap: int,
+           setgroups: bool, where: list[str]) -> str:
+    """The security-ordered tail, for the init and for exec (hutch.init.setns); the
+    program to exec. Everything a seccomp profile may refuse happens before its filter:
+
+    1. the cwd, entered while still privileged (runc's order: a user who cannot reach it
+       still starts there) and proved to be inside the container (CVE-2024-21626);
+    2. the program, found for the process's user with stat(2) alone;
+    3. the fd sweep (close_range, marking CLOEXEC);
+    4. without no_new_privs, the filter: installing it needs CAP_SYS_ADMIN, so before
+    5. the credentials (bounding set, user and groups, capabilities, umask);
+    6. with no_new_privs, the filter, as late as it can go.
+
+    What the init does after the filter (report ready, wait for `start`, run the
+    startContainer hooks, exec) are calls any profile that runs a container allows.
+    ``where`` gets the name of each step as it begins (the one that failed is last)."""
+    where.append("exec")
+    execve.enter_cwd(proc)
+    program = execve.find_program(proc)
+    execve.close_fds(preserve)
+    if filt is not None and not proc["no_new_privs"]:
+        where.append("seccomp")
+        seccomp.install(filt, sock)
+    where.append("credentials")
+    creds.finalize(proc, last_cap, setgroups_allowed=setgroups)
+    if filt is not None and proc["no_new_privs"]:
+        where.append("seccomp")
+        seccomp.install(filt, sock)
+    where.append("exec")
+    return program
 
 
 def join_keyring(plan: Plan) -> None:

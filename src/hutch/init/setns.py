@@ -16,8 +16,8 @@ import os
 
 from hutch._sys import consts as C
 from hutch._sys.creds import prctl
-from hutch.init import creds, execve, lsm, namespaces, seccomp
-from hutch.init.run import Fds, describe, report
+from hutch.init import creds, execve, lsm, namespaces
+from hutch.init.run import Fds, describe, finish, report
 from hutch.process import sync
 
 TYPE_CHECKING = False
@@ -73,19 +73,13 @@ def process(proc: ProcessPlan, fds: Fds, last_cap: int, setgroups: bool, filt: S
         stage = "process"
         creds.set_rlimits(proc)
         creds.set_no_new_privs(proc)
-        if filt is not None and not proc["no_new_privs"]:
-            stage = "seccomp"
-            seccomp.install(filt, fds.sock)
-        stage = "credentials"
-        creds.finalize(proc, last_cap, setgroups_allowed=setgroups)
-        stage = "exec"
-        execve.enter_cwd(proc)
-        program = execve.find_program(proc)
-        if filt is not None and proc["no_new_privs"]:
-            stage = "seccomp"
-            seccomp.install(filt, fds.sock)
+        where = [stage]
+        try:
+            program = finish(filt, proc, fds.preserve, fds.sock, last_cap, setgroups, where)
+        finally:
+            stage = where[-1]
         sync.send(fds.sock, sync.READY)
-        execve.execute(program, proc, fds.preserve)
+        execve.execute(program, proc)
     except BaseException as err:
         report(fds.sock, stage, err)
         if stage == "exec":
