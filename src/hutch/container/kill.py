@@ -6,17 +6,21 @@ import os
 
 from hutch._sys import sig as _signal
 from hutch.container.store import Store, status
-from hutch.errors import InvalidArgument, InvalidState
+from hutch.errors import HutchError, InvalidArgument
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 
+class NotRunning(HutchError):
+    pass
+
+
 def parse_signal(text: str) -> int:
     """SIGTERM, TERM, term or 15 → 15, as runc accepts them."""
     if text.isdigit():
-        if 0 < int(text) < _signal.NSIG:
+        if 0 <= int(text) < _signal.NSIG:  # 0: only checks that the process exists, as kill(2)
             return int(text)
         raise InvalidArgument(f"invalid signal number {text!r}")
     name = text.upper()
@@ -59,7 +63,9 @@ def kill(store: Store, cid: str, sig: int, all_processes: bool = False) -> None:
     state = store.load(cid)
     st = status(store.dir(cid), state)
     if st in ("stopped", "creating") and not all_processes:
-        raise InvalidState("kill", cid, st, "created, running or paused")
+        # runc's words: containerd's shim (checkKillError) and others match this text, and
+        # take the container for gone
+        raise NotRunning("container not running")
     if all_processes and state.get("cgroup"):
         from hutch.cgroups import Manager
 
