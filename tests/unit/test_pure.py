@@ -55,13 +55,13 @@ def test_invalid_ids(cid: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "num"),
-    [("9", 9), ("KILL", 9), ("SIGKILL", 9), ("term", 15), ("SIGRTMIN+1", 35), ("RTMAX-1", 63)],
+    [("0", 0), ("9", 9), ("KILL", 9), ("SIGKILL", 9), ("term", 15), ("SIGRTMIN+1", 35), ("RTMAX-1", 63)],
 )
 def test_signals(text: str, num: int) -> None:
     assert parse_signal(text) == num
 
 
-@pytest.mark.parametrize("text", ["0", "65", "SIGNOPE", "SIG_DFL", "-1", ""])
+@pytest.mark.parametrize("text", ["65", "SIGNOPE", "SIG_DFL", "-1", ""])
 def test_bad_signals(text: str) -> None:
     with pytest.raises(InvalidArgument):
         parse_signal(text)
