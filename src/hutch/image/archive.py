@@ -26,7 +26,7 @@ import tarfile
 from hutch.errors import HutchError
 from hutch.image import compression, reference
 from hutch.image.additions import Additions
-from hutch.image.content import CHUNK, DigestError, check_digest
+from hutch.image.content import CHUNK, DigestError, Hashing, check_digest
 from hutch.image.store import LAYER, REF_NAME, Image, ImageStore
 
 TYPE_CHECKING = False
@@ -36,18 +36,6 @@ if TYPE_CHECKING:
 
 class ArchiveError(HutchError):
     pass
-
-
-class _Hashing:
-    """Reads ``src``, hashing what it reads."""
-
-    def __init__(self, src: IO[bytes]) -> None:
-        self.src, self.h = src, hashlib.sha256()
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.src.read(n)
-        self.h.update(data)
-        return data
 
 
 def _member(tar: tarfile.TarFile, name: str) -> IO[bytes]:
@@ -183,7 +171,7 @@ def _read_oci(added: Additions, tar: tarfile.TarFile) -> list[tuple[Image, list[
         layers = []
         for layer, diff_id in zip(manifest.get("layers", []), diff_ids, strict=True):
             blob = _member(tar, f"blobs/sha256/{layer['digest'].removeprefix('sha256:')}")
-            raw = _Hashing(blob)  # the blob's digest is of its compressed bytes
+            raw = Hashing(blob)  # the blob's digest is of its compressed bytes
             media_type = str(layer.get("mediaType", LAYER))
             try:
                 digest, size = added.ingest(compression.open_layer(raw, media_type), diff_id)
@@ -192,7 +180,7 @@ def _read_oci(added: Additions, tar: tarfile.TarFile) -> list[tuple[Image, list[
                                    f"the config says {diff_id}") from err
             while raw.read(CHUNK):  # bytes after the end of the compressed stream
                 pass
-            if "sha256:" + raw.h.hexdigest() != layer["digest"]:
+            if raw.digest != layer["digest"]:
                 raise ArchiveError(f"layer blob {layer['digest']} does not match its digest")
             layers.append((digest, size, LAYER, diff_id))
         # a full NAME:TAG names the image; a bare tag (as skopeo writes) has no repository
@@ -278,13 +266,13 @@ def _add_uncompressed(store: ImageStore, out: tarfile.TarFile, name: str, layer:
     """A compressed layer blob (a pulled one), as the plain tar a docker-archive holds."""
     import shutil
 
-    from hutch.image.store import open_layer
+    from hutch.image.store import layer_reader
 
     os.makedirs(store.content.ingest_dir, exist_ok=True)
     tmp = os.path.join(store.content.ingest_dir, f"save-{os.urandom(8).hex()}")
     try:
         with open(store.content.path(layer["digest"]), "rb") as src, open(tmp, "xb") as dst:
-            shutil.copyfileobj(open_layer(src, str(layer.get("mediaType", ""))), dst, 1 << 20)
+            shutil.copyfileobj(layer_reader(src, str(layer.get("mediaType", ""))), dst, 1 << 20)
         ti = out.gettarinfo(tmp, arcname=name)
         ti.uid = ti.gid = 0
         ti.uname = ti.gname = ""

@@ -15,7 +15,10 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from collections.abc import Callable
+    from typing import Any, BinaryIO
+
+    from hutch.image.compression import Reader
 
 CHUNK = 1 << 20
 _HEX = frozenset("0123456789abcdef")
@@ -37,6 +40,45 @@ def check_digest(digest: str) -> str:
 
 def sha256_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class Hashing:
+    """Reads ``src``, hashing what it reads (``digest``: what was read so far)."""
+
+    def __init__(self, src: Any) -> None:
+        self.src, self.h = src, hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        data: bytes = self.src.read(n)
+        self.h.update(data)
+        return data
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + self.h.hexdigest()
+
+
+class Counting:
+    """Reads ``src``, telling ``seen`` the bytes read so far (when ``every`` more bytes
+    have been read, and at the end); rewinds with it (an upload that is retried)."""
+
+    def __init__(self, src: Any, seen: Callable[[int], None], every: int = 0) -> None:
+        self.src, self.seen, self.every, self.n, self.told = src, seen, every, 0, 0
+
+    def read(self, n: int = -1) -> bytes:
+        data: bytes = self.src.read(n)
+        self.n += len(data)
+        if self.n - self.told >= self.every or not data:
+            self.told = self.n
+            self.seen(self.n)
+        return data
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self.n = self.told = int(self.src.seek(pos, whence))
+        return self.n
+
+    def tell(self) -> int:
+        return int(self.src.tell())
 
 
 class ContentStore:
@@ -67,7 +109,7 @@ class ContentStore:
 
         return self.ingest(io.BytesIO(data), expected)[0]
 
-    def ingest(self, src: BinaryIO, expected: str | None = None) -> tuple[str, int]:
+    def ingest(self, src: BinaryIO | Reader, expected: str | None = None) -> tuple[str, int]:
         """Stream ``src`` into the store; (digest, size). With ``expected``, a mismatch is
         a DigestError and nothing is kept."""
         if expected is not None:

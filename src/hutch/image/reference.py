@@ -169,11 +169,3 @@ def parse(ref: str, default_tag: bool = True) -> Reference:
 def normalize(ref: str) -> str:
     """The full form of ``ref``: ``docker.io/library/busybox:latest``."""
     return str(parse(ref))
-
-
-def parse_repository(name: str) -> Reference:
-    """A repository name alone (``hutch commit CTR REPO``, ``images REPO``): no tag, no digest."""
-    r = parse(name, default_tag=False)
-    if r.tag or r.digest:
-        raise InvalidArgument(f"invalid repository name {name!r}: no tag or digest here")
-    return r

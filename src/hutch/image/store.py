@@ -23,12 +23,12 @@ import time
 from hutch import filelock
 from hutch.errors import HutchError
 from hutch.image import reference
-from hutch.image.content import CHUNK, ContentStore, sha256_of
+from hutch.image.content import CHUNK, ContentStore, Counting, Hashing, sha256_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import IO, Any, BinaryIO
+    from typing import Any, BinaryIO
 
 REF_NAME = "org.opencontainers.image.ref.name"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -258,7 +258,9 @@ class ImageStore:
         """
         if ref is not None:
             reference.parse(ref)
-        digest, size = self.content.ingest(decompressed(src))
+        from hutch.image import compression
+
+        digest, size = self.content.ingest(compression.detect(src))
         diff_id = digest  # the blob is the uncompressed tar
         had_snapshot = os.path.isdir(self.snapshot_path([diff_id]))
         try:
@@ -322,20 +324,20 @@ class ImageStore:
         blob = path or self.content.path(layer["digest"])
         try:
             with open(blob, "rb") as raw:
-                f: Any = _Counting(raw, on_read) if on_read is not None else raw
-                packed = _Hashing(f) if check_blob else None
-                stream = _Hashing(open_layer(packed or f, str(layer.get("mediaType", ""))))
+                f: Any = Counting(raw, on_read, 4 << 20) if on_read is not None else raw
+                packed = Hashing(f) if check_blob else None
+                stream = Hashing(layer_reader(packed or f, str(layer.get("mediaType", ""))))
                 unpack.apply(stream, work)  # type: ignore[arg-type]  # a duck-typed reader
                 while stream.read(CHUNK):  # tar's end blocks and padding count too
                     pass
                 if packed is not None:
                     while packed.read(CHUNK):
                         pass
-                    if "sha256:" + packed.h.hexdigest() != layer["digest"]:
+                    if packed.digest != layer["digest"]:
                         raise HutchError(f"layer blob {layer['digest']} in the store does not match its "
-                                         f"digest (sha256:{packed.h.hexdigest()}): pull the image again")
-            if "sha256:" + stream.h.hexdigest() != diff_ids[-1]:
-                raise HutchError(f"layer {layer['digest']}: its content is sha256:{stream.h.hexdigest()}, "
+                                         f"digest ({packed.digest}): pull the image again")
+            if stream.digest != diff_ids[-1]:
+                raise HutchError(f"layer {layer['digest']}: its content is {stream.digest}, "
                                  f"the image config says {diff_ids[-1]}")
             try:
                 os.rename(work, fs)
@@ -366,36 +368,7 @@ class ImageStore:
         return fs
 
 
-class _Counting:
-    """Reads ``src``, telling ``on_read`` the bytes read so far (at most every 4 MiB)."""
-
-    def __init__(self, src: IO[bytes], on_read: Callable[[int], None]) -> None:
-        self.src, self.on_read, self.n, self.told = src, on_read, 0, 0
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.src.read(n)
-        self.n += len(data)
-        if self.n - self.told >= 4 << 20 or not data:
-            self.told = self.n
-            self.on_read(self.n)
-        return data
-
-
-class _Hashing:
-    """Reads ``src``, hashing what it reads."""
-
-    def __init__(self, src: Any) -> None:
-        import hashlib
-
-        self.src, self.h = src, hashlib.sha256()
-
-    def read(self, n: int = -1) -> bytes:
-        data: bytes = self.src.read(n)
-        self.h.update(data)
-        return data
-
-
-def open_layer(f: Any, media_type: str) -> Any:
+def layer_reader(f: Any, media_type: str) -> Any:
     """A reader of the uncompressed tar in the layer blob ``f``. The media type must be a
     layer's (encrypted ones are refused); the compression is told by the first bytes, as
     containerd does: registries serve blobs whose media type and content disagree (skopeo
@@ -439,10 +412,3 @@ def _write_atomic(path: str, data: bytes) -> None:
             os.unlink(tmp)
         raise
 
-
-def decompressed(src: IO[bytes]) -> Any:
-    """``src`` decompressed when it is gzip, bzip2, xz or zstd (by its first bytes), else
-    as it is (no seek: standard input works too); see hutch.image.compression.detect."""
-    from hutch.image import compression
-
-    return compression.detect(src)

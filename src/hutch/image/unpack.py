@@ -176,14 +176,14 @@ def _entry(d: _Dest, tar: Reader, m: Entry) -> None:
             os.mkdir(base, 0o700, dir_fd=pfd)
         except FileExistsError:
             if not stat.S_ISDIR(os.stat(base, dir_fd=pfd, follow_symlinks=False).st_mode):
-                _replace(pfd, base)
+                _remove(pfd, base)  # what an earlier entry made there
                 os.mkdir(base, 0o700, dir_fd=pfd)
         d.dir_times.append((rel, int(m.mtime * 1e9)))
     else:
         try:
             _create(d, tar, m, pfd, base)
         except FileExistsError:
-            _replace(pfd, base)
+            _remove(pfd, base)  # what an earlier entry made there
             _create(d, tar, m, pfd, base)
         if m.islnk():
             return  # a hard link shares its target's owner, mode and times
@@ -201,11 +201,6 @@ def _entry(d: _Dest, tar: Reader, m: Entry) -> None:
                     raise
     if not m.isdir():
         os.utime(base, ns=(int(m.mtime * 1e9),) * 2, dir_fd=pfd, follow_symlinks=False)
-
-
-def _replace(pfd: int, base: str) -> None:
-    """Remove what an earlier entry made at ``base``, for an entry that replaces it."""
-    _remove(pfd, base)
 
 
 def _create(d: _Dest, tar: Reader, m: Entry, pfd: int, base: str) -> None:

@@ -98,12 +98,6 @@ class Repository:
         digest = resp.header("Docker-Content-Digest")
         return resp.body(4 << 20), media_type, digest
 
-    def head_manifest(self, ref: str) -> str:
-        """The digest the registry gives ``ref``; "" when it says none (or no such tag)."""
-        resp = self.call("HEAD", self.url(f"manifests/{ref}"), {"Accept": ACCEPT})
-        resp.body(0)
-        return resp.header("Docker-Content-Digest") if resp.status == 200 else ""
-
     def put_manifest(self, ref: str, data: bytes, media_type: str) -> str:
         resp = self.call("PUT", self.url(f"manifests/{ref}"), {"Content-Type": media_type}, data)
         self.check(resp, f"manifest {self.name}:{ref}", (200, 201, 202))

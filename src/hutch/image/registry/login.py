@@ -8,7 +8,7 @@ request, with no scope, made with them. Anything but a final 200 is a one-line e
 from __future__ import annotations
 
 from hutch.errors import HutchError
-from hutch.image.registry.auth import Authenticator, AuthError
+from hutch.image.registry.auth import Authenticator
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,9 +36,7 @@ def check(session: Session, registry: str, credential: Credential) -> None:
                 return
             if resp.status != 401 or not auth.answer(resp, ""):
                 break
-    except AuthError as err:
-        raise LoginError(f"logging in to {registry}: {err}") from err
-    except HutchError as err:
+    except HutchError as err:  # a token server's refusal, a connection, TLS
         raise LoginError(f"logging in to {registry}: {err}") from err
     raise LoginError(f"logging in to {registry}: unauthorized: incorrect username or password "
                      f"(the registry answered {resp.status} {resp.reason})")

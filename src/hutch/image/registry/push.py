@@ -17,6 +17,7 @@ import threading
 from hutch.errors import HutchError
 from hutch.image import reference
 from hutch.image.compression import is_foreign
+from hutch.image.content import Counting
 from hutch.image.registry import client as api
 
 TYPE_CHECKING = False
@@ -74,7 +75,7 @@ def push(store: ImageStore, session: Session, src: str, dest: str | None, progre
         path = store.content.path(digest)
         size = os.path.getsize(path)
         with open(path, "rb") as f:
-            reader = _Reading(f, lambda n: progress.update(short, "Pushing", n, size))
+            reader = Counting(f, lambda n: progress.update(short, "Pushing", n, size))
             progress.update(short, "Pushing", 0, size)
             repo.upload(location, digest, reader, size, chunk)  # type: ignore[arg-type]  # duck-typed
         with lock:
@@ -99,23 +100,3 @@ def push(store: ImageStore, session: Session, src: str, dest: str | None, progre
     store.set_names(image.manifest_digest, [f"{ref.name}@{image.manifest_digest}"])
     progress.message(f"{ref.tag}: digest: {image.manifest_digest} size: {len(data)}")
     return image.manifest_digest
-
-
-class _Reading:
-    """Reads ``src``, telling ``seen`` the bytes read so far."""
-
-    def __init__(self, src: Any, seen: Any) -> None:
-        self.src, self.seen, self.n = src, seen, 0
-
-    def read(self, n: int = -1) -> bytes:
-        data: bytes = self.src.read(n)
-        self.n += len(data)
-        self.seen(self.n)
-        return data
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        self.n = pos
-        return int(self.src.seek(pos, whence))
-
-    def tell(self) -> int:
-        return int(self.src.tell())
