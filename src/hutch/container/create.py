@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 
+from hutch import faults
 from hutch.container import hookstate
-from hutch.container.store import FIFO, Store, proc_stat, rfc3339_now, write_atomic
+from hutch.container.store import FIFO, Store, me, proc_stat, rfc3339_now, write_atomic
 from hutch.errors import HutchError, InvalidSpec, Unsupported
 
 TYPE_CHECKING = False  # typing costs ~10 ms of imports (re, enum...) on every create
@@ -135,27 +136,35 @@ def create(
     linux = _v(spec, "linux")
 
     state_dir = store.create_dir(cid)
+    # Held until the first state.json is saved: a `delete` that finds the directory
+    # without it then knows this create was killed (see hutch.container.store).
+    lock = store.lock(cid)
     cgroup = None
     warmup = 0
     fds: list[int] = []
     pid_file_written = False
     try:
+        faults.point("create.dir")
         from hutch.cgroups import open_manager
 
         cgroup = open_manager(_v(linux, "cgroups_path"), cid)
         state: dict[str, Any] = {
             "id": cid,
             "pid": 0,
-            "creating": True,
+            "creating": me(),
             "bundle": bundle,
             "rootfs": plan["rootfs"],
             "created": rfc3339_now(),
             "owner": "",
             "annotations": dict(_v(spec, "annotations", {})),
             "hooks": {k: v for k, v in plan["hooks"].items() if k in ("poststart", "poststop")},
-            "cgroup": None,
+            # Recorded before it is made, so a killed create leaves nothing unrecorded.
+            "cgroup": cgroup.to_record(),
         }
         store.save(cid, state)
+        os.close(lock)
+        lock = -1
+        faults.point("create.state")
         fifo = os.path.join(state_dir, FIFO)
         os.mkfifo(fifo, 0o622)
         # Opened for writing by the init as the container's user (runc does the same).
@@ -170,14 +179,13 @@ def create(
             console_fd = connect_console_socket(opts.console_socket)
             fds.append(console_fd)
         cgroup.create()
+        faults.point("create.cgroup")
         cgroup.set(plan["resources"])  # limits hold before any process joins
         cgroup.set_devices(plan["device_rules"])
         from hutch.cgroups import warmup as cgroup_warmup
 
         warmup = cgroup_warmup.start(cgroup)
-        state["cgroup"] = cgroup.to_record()
         plan["cgroup_binds"] = _cgroup_binds(plan, cgroup)
-        store.save(cid, state)
         write_atomic(os.path.join(state_dir, "plan.json"), _encode_plan(plan))
 
         def on_hooks(pid: int) -> tuple[str, str]:
@@ -200,10 +208,12 @@ def create(
         from hutch.process.spawn import spawn
 
         pid = spawn(plan, cgroup, fifo_fd, console_fd, opts.preserve_fds, on_hooks, on_seccomp)
+        faults.point("create.ready")
         st = proc_stat(pid)
         state.update(pid=pid, starttime=st[1] if st else 0)
         del state["creating"]
         store.save(cid, state)
+        faults.point("create.saved")
         if opts.pid_file:
             write_atomic(os.path.abspath(opts.pid_file), str(pid).encode(), 0o644)
             pid_file_written = True
@@ -227,6 +237,8 @@ def create(
             err.add_note(f"cleanup also failed: {cleanup}")
         raise
     finally:
+        if lock >= 0:
+            os.close(lock)
         if warmup:
             from hutch.cgroups import warmup as cgroup_warmup
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import time
 
+from hutch import faults
 from hutch._sys import sig as signal
 from hutch.container import hookstate
 from hutch.container.kill import signal_init
 from hutch.container.store import Store, is_alive, status
-from hutch.errors import HutchError, InvalidState
+from hutch.errors import ContainerNotFound, HutchError, InvalidState
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,9 +18,15 @@ if TYPE_CHECKING:
 
 
 def delete(store: Store, cid: str, force: bool, warn: Callable[[str], None]) -> None:
+    """Remove the container; ContainerNotFound if it does not exist (after removing the
+    directory a killed `create` left without state, as runc does)."""
     lock = store.lock(cid)
     try:
-        state = store.load(cid)
+        try:
+            state = store.load(cid)
+        except ContainerNotFound:
+            store.remove(cid)  # we hold the lock: its create died before the first save
+            raise
         st = status(store.dir(cid), state)
         if st != "stopped" and not force:
             raise InvalidState("delete", cid, st, "stopped; use --force")
@@ -41,8 +48,10 @@ def delete(store: Store, cid: str, force: bool, warn: Callable[[str], None]) -> 
                 if freezer.is_frozen(cgroup.paths):
                     freezer.thaw(cgroup.paths)
             _wait_gone(state, cgroup)
+        faults.point("delete.killed")
         if cgroup is not None:
             cgroup.destroy()
+        faults.point("delete.cgroup")
         store.remove(cid)
     finally:
         os.close(lock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import select
 
+from hutch import faults
 from hutch.container import hookstate
 from hutch.container.store import FIFO, Store, is_alive, status
 from hutch.errors import HutchError, InvalidState
@@ -23,15 +24,20 @@ def start(store: Store, cid: str, warn: Callable[[str], None]) -> None:
         if st != "created":
             raise InvalidState("start", cid, st, "created")
         release(os.path.join(state_dir, FIFO), int(state["pid"]), int(state.get("starttime", 0)))
-        os.unlink(os.path.join(state_dir, FIFO))
     finally:
         os.close(lock)
     hookstate.run("poststart", state, "running", warn)
 
 
 def release(fifo: str, pid: int, starttime: int) -> None:
-    """Open the fifo's read end; the init, blocked opening the write end, then execs."""
+    """Open the fifo's read end; the init, blocked opening the write end, then execs.
+
+    The fifo's name goes as soon as it is open (the init holds its own fd to it), so a
+    `start` killed after this point never leaves a running container that looks created.
+    """
     fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    os.unlink(fifo)
+    faults.point("start.opened")
     try:
         poll = select.poll()
         poll.register(fd, select.POLLIN | select.POLLHUP)

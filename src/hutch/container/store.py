@@ -6,6 +6,14 @@
 
 Writes are atomic (temp file + rename). A lock (flock on the directory) keeps two
 runtime commands from changing one container at once.
+
+A runtime killed at any moment leaves a state the next command understands:
+  - a directory without state.json: a `create` killed before its first save (it holds
+    the lock until then); `delete` removes it, and `delete --force` then succeeds, as runc;
+  - ``"creating": {"pid", "starttime"}``: a `create` in progress; once that process is
+    gone the container counts as stopped, and `delete` kills and removes what it made
+    (its cgroup is recorded before it is created);
+  - state.json is removed last, so a half-deleted container is still found and deleted.
 """
 
 from __future__ import annotations
@@ -105,8 +113,11 @@ class Store:
         return fd
 
     def remove(self, cid: str) -> None:
+        """Remove the container's directory; state.json goes last (see the module doc)."""
         path = self.dir(cid)
-        for name in os.listdir(path) if os.path.isdir(path) else ():
+        names = os.listdir(path) if os.path.isdir(path) else []
+        names.sort(key=lambda name: name == "state.json")
+        for name in names:
             try:
                 os.unlink(os.path.join(path, name))
             except OSError as err:
@@ -130,6 +141,13 @@ def proc_stat(pid: int) -> tuple[str, int] | None:
     return fields[0].decode(), int(fields[19])
 
 
+def me() -> dict[str, int]:
+    """This process as pid and start time (what ``"creating"`` records)."""
+    pid = os.getpid()
+    st = proc_stat(pid)
+    return {"pid": pid, "starttime": st[1] if st else 0}
+
+
 def is_alive(pid: int, starttime: int) -> bool:
     if pid <= 0:
         return False
@@ -142,7 +160,10 @@ def status(state_dir: str, state: dict[str, Any]) -> str:
 
     A frozen cgroup means paused, also for a container not started yet (as runc).
     """
-    if state.get("creating"):
+    creating = state.get("creating")
+    if creating:
+        if isinstance(creating, dict) and not is_alive(int(creating["pid"]), int(creating["starttime"])):
+            return "stopped"  # its `create` was killed: `delete` cleans up what it made
         return "creating"
     if not is_alive(int(state["pid"]), int(state.get("starttime", 0))):
         return "stopped"

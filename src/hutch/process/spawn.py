@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from hutch import faults
 from hutch._sys import sig as signal
 from hutch.errors import InitFailed
 from hutch.process import sync
@@ -72,7 +73,9 @@ def spawn(
     init_pid = 0
     listener: Listener | None = None
     try:
+        faults.point("create.forked")
         cgroup.apply(stage1)
+        faults.point("create.applied")
         set_oom_score_adj(stage1, plan["process"])
         sync.send(parent_fd, sync.GO)
         hooks_pending = False
