@@ -98,7 +98,8 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
         sync.send(fds.sock, sync.HOOKS)
         done = sync.expect(fds.sock, sync.HOOKS_DONE)
         state = str(done["created"]).encode()
-        run_hooks("createContainer", plan, str(done["creating"]).encode())
+        # in the container's namespaces, before pivot_root, from the rootfs (as runc does)
+        run_hooks("createContainer", plan, str(done["creating"]).encode(), cwd=plan["rootfs"])
         stage = "pivot_root"
         rootfs.enter_root(plan)
         stage = "rootfs"
@@ -218,10 +219,10 @@ def setup_console(plan: Plan, fds: Fds) -> None:
     console.make_controlling_tty(slave)
 
 
-def run_hooks(kind: str, plan: Plan, state: bytes) -> None:
+def run_hooks(kind: str, plan: Plan, state: bytes, cwd: str | None = None) -> None:
     hooks = plan["hooks"].get(kind)
     if hooks:
-        hookrun.run_hooks(kind, hooks, state, warn_only=False, warn=lambda m: None)
+        hookrun.run_hooks(kind, hooks, state, warn_only=False, warn=lambda m: None, cwd=cwd)
 
 
 def _exit_on_signal(sig: int, _frame: object) -> None:

@@ -1,0 +1,61 @@
+"""The container's init as runc's bats suite checks it: read-only /dev and tmpfs, proc on a
+symlink, who owns the terminal, bind sources only the host's root can reach in a user
+namespace, the hooks' working directories, and --no-pivot without the host's /proc."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+UNSAFE_KEEP_HOST_PROC = "HUTCH_RUNTIME_UNSAFE_NO_PIVOT_KEEP_HOST_PROC"
+
+
+def run(runtime: Any, bundle: Any, unique_id: Any, args: list[str], *flags: str,
+        env: dict[str, str] | None = None) -> Any:
+    bundle.config["process"]["args"] = args
+    bundle.write()
+    return runtime("run", *flags, "--bundle", str(bundle.path), unique_id(), check=False, env=env)
+
+
+def test_hooks_working_directories(runtime: Any, bundle: Any, unique_id: Any, tmp_path: Path) -> None:
+    """As runc: prestart and createRuntime hooks run in the bundle directory, createContainer
+    hooks in the rootfs (in the container's mount namespace, before pivot_root), and
+    startContainer hooks in the process's cwd inside the container."""
+    out = tmp_path / "hook-cwd"
+    out.mkdir()
+
+    def hook(name: str, target: str) -> dict[str, Any]:
+        return {"path": "/bin/sh", "args": ["sh", "-c", f"pwd > {target}/{name}"]}
+
+    bundle.config["process"]["cwd"] = "/tmp"
+    bundle.config["hooks"] = {
+        "prestart": [hook("prestart", str(out))],
+        "createRuntime": [hook("createRuntime", str(out))],
+        "createContainer": [hook("createContainer", str(out))],
+        "startContainer": [hook("startContainer", "/dev/shm")],
+    }
+    # the startContainer hook writes inside the container, where `cat` finds it
+    r = run(runtime, bundle, unique_id, ["cat", "/dev/shm/startContainer"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "/tmp"
+    assert (out / "prestart").read_text().strip() == str(bundle.path)
+    assert (out / "createRuntime").read_text().strip() == str(bundle.path)
+    assert (out / "createContainer").read_text().strip() == str(bundle.rootfs)
+
+
+def test_create_container_hook_mounts_into_the_rootfs(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """The bats test's use: a relative path in a createContainer hook lands in the rootfs."""
+    (bundle.path / "lib.so").write_text("from the host\n")
+    (bundle.rootfs / "lib").mkdir()
+    bundle.config["hooks"] = {"createContainer": [
+        {"path": "/bin/sh", "args": ["sh", "-c", f"touch ./lib/x.so && mount --bind {bundle.path}/lib.so "
+                                                 "./lib/x.so"]}]}
+    r = run(runtime, bundle, unique_id, ["cat", "/lib/x.so"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "from the host\n"
+
+
