@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.integration.test_exec_console_hooks import start_sleeper
+
 pytestmark = pytest.mark.root
 
 UNSAFE_KEEP_HOST_PROC = "HUTCH_RUNTIME_UNSAFE_NO_PIVOT_KEEP_HOST_PROC"
@@ -19,6 +21,42 @@ def run(runtime: Any, bundle: Any, unique_id: Any, args: list[str], *flags: str,
     bundle.config["process"]["args"] = args
     bundle.write()
     return runtime("run", *flags, "--bundle", str(bundle.path), unique_id(), check=False, env=env)
+
+
+def _non_root(bundle: Any) -> None:
+    bundle.config["process"]["user"] = {"uid": 1000, "gid": 100}
+
+
+def test_terminal_belongs_to_the_process_user(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """The pty's owner is the process's uid; its group stays devpts's gid=5 (tty)."""
+    _non_root(bundle)
+    bundle.config["process"]["terminal"] = True
+    r = run(runtime, bundle, unique_id, ["sh", "-c", "stat -c %u:%g $(tty); id -u"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["1000:5", "1000"]
+
+
+def test_exec_terminal_belongs_to_the_process_user(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    _non_root(bundle)
+    cid = unique_id()
+    start_sleeper(runtime, bundle, cid)
+    r = runtime("exec", "-t", cid, "sh", "-c", "stat -c %u:%g $(tty)")
+    assert r.stdout.split() == ["1000:5"]
+    r = runtime("exec", "-t", "--user", "1001:1001", cid, "sh", "-c", "stat -c %u:%g $(tty)")
+    assert r.stdout.split() == ["1001:5"]
+    runtime("delete", "--force", cid)
+
+
+def test_stdio_belongs_to_the_process_user(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """As runc does: a non-root process may reopen its stdout (/dev/stdout), here a file of
+    root's with mode 0600 (the test's capture file)."""
+    _non_root(bundle)
+    cid = unique_id()
+    bundle.config["process"]["args"] = ["sh", "-c", "echo via-dev-stdout > /dev/stdout"]
+    bundle.write()
+    r = runtime("run", "--bundle", str(bundle.path), cid, input="", check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "via-dev-stdout"
 
 
 def test_hooks_working_directories(runtime: Any, bundle: Any, unique_id: Any, tmp_path: Path) -> None:
