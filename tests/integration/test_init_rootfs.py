@@ -23,6 +23,42 @@ def run(runtime: Any, bundle: Any, unique_id: Any, args: list[str], *flags: str,
     return runtime("run", *flags, "--bundle", str(bundle.path), unique_id(), check=False, env=env)
 
 
+def mount_line(mounts: str, dest: str) -> str:
+    lines = [ln for ln in mounts.splitlines() if ln.split()[1:2] == [dest]]
+    assert lines, f"{dest} not in {mounts}"
+    return lines[-1]
+
+
+def test_readonly_dev_is_made_readonly_after_its_contents(runtime: Any, bundle: Any,
+                                                          unique_id: Any) -> None:
+    """runc issue 3248: /dev "ro" used to make mounting devpts and creating devices fail."""
+    for m in bundle.config["mounts"]:
+        if m["destination"] == "/dev":
+            m["options"].append("ro")
+    r = run(runtime, bundle, unique_id,
+            ["sh", "-c", "cat /proc/mounts; ls /dev; touch /dev/x 2>&1; echo hi > /dev/null && echo ok"])
+    assert r.returncode == 0, r.stderr
+    dev = mount_line(r.stdout, "/dev")
+    assert dev.split()[3].startswith("ro,") and "nosuid" in dev
+    assert mount_line(r.stdout, "/dev/pts").split()[2] == "devpts"
+    assert mount_line(r.stdout, "/dev/shm").split()[3].startswith("rw,")
+    for name in ("null", "zero", "urandom", "tty", "pts", "shm"):
+        assert name in r.stdout.split(), name
+    assert "Read-only file system" in r.stdout
+    assert r.stdout.rstrip().endswith("ok")
+
+
+def test_readonly_tmpfs_keeps_its_mode_and_options(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    bundle.config["mounts"].append({"destination": "/mnt", "type": "tmpfs", "source": "tmpfs",
+                                    "options": ["ro", "nodev", "nosuid", "noexec", "mode=711"]})
+    r = run(runtime, bundle, unique_id, ["sh", "-c", "grep ' /mnt ' /proc/mounts; stat -c %a /mnt"])
+    assert r.returncode == 0, r.stderr
+    line, mode = r.stdout.splitlines()
+    opts = line.split()[3].split(",")
+    assert opts[0] == "ro" and {"nodev", "nosuid", "noexec"} <= set(opts)
+    assert mode == "711"
+
+
 def _non_root(bundle: Any) -> None:
     bundle.config["process"]["user"] = {"uid": 1000, "gid": 100}
 

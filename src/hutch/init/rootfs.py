@@ -189,8 +189,17 @@ def mount_one(m: MountPlan, rootfd: int, plan: Plan) -> None:
         os.close(fd)
 
 
+def delays_readonly(m: MountPlan) -> bool:
+    """Whether ``m`` is mounted read-write first and made read-only by `finish_root`: a
+    tmpfs may get files or mounts inside it (/dev gets devices, /dev/pts, /dev/shm...),
+    as in runc's mountPropagate and finalizeRootfs."""
+    return not m["bind"] and (m["type"] == "tmpfs" or m["dest"].rstrip("/") == "/dev")
+
+
 def _mount_fs(m: MountPlan, src: str, target: str, rootfd: int) -> None:
     flags = m["flags"] & ~C.MS_REMOUNT
+    if delays_readonly(m):
+        flags &= ~C.MS_RDONLY
     data = m["data"] or None
     try:
         mount(src, target, m["type"], flags, data)
@@ -349,9 +358,13 @@ def enter_root(plan: Plan) -> None:
 
 
 def finish_root(plan: Plan) -> None:
-    """After entering the root: sysctls, read-only and masked paths, read-only /, propagation."""
+    """After entering the root: read-only tmpfs and /dev (now that what goes in them is
+    there), sysctls, read-only and masked paths, read-only /, propagation."""
     rootfd = os.open("/", C.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
+        for m in plan["mounts"]:
+            if m["flags"] & C.MS_RDONLY and delays_readonly(m):
+                _remount_readonly(rootfd, m)
         for key, value in plan["sysctl"].items():
             path = "/proc/sys/" + key.replace(".", "/")
             fd = open_in_root(rootfd, path, os.O_WRONLY, C.RESOLVE_BENEATH | C.RESOLVE_NO_SYMLINKS)
@@ -371,6 +384,19 @@ def finish_root(plan: Plan) -> None:
     prop = plan["rootfs_propagation"]
     if own_root and prop & (C.MS_SHARED | C.MS_PRIVATE | C.MS_UNBINDABLE):
         mount(None, "/", None, prop)
+
+
+def _remount_readonly(rootfd: int, m: MountPlan) -> None:
+    """Make the mount at ``m``'s destination read-only, keeping its other flags (a bind
+    remount: allowed in a user namespace, unlike a remount of the filesystem)."""
+    fd = open_in_root(rootfd, m["dest"])
+    try:
+        keep = m["flags"] & ~(C.MS_REC | C.MS_REMOUNT | C.MS_BIND | C.MS_PROPAGATION)
+        mount(None, fdpath(fd), None, C.MS_BIND | C.MS_REMOUNT | C.MS_RDONLY | keep | locked_flags(fd))
+    except OSError as err:
+        raise OSError(err.errno, f"remount {m['dest']} read-only: {err.strerror}") from None
+    finally:
+        os.close(fd)
 
 
 def _open_nofollow(rootfd: int, path: str) -> int | None:
