@@ -4,6 +4,7 @@ namespace, the hooks' working directories, and --no-pivot without the host's /pr
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,17 @@ def test_readonly_tmpfs_keeps_its_mode_and_options(runtime: Any, bundle: Any, un
     opts = line.split()[3].split(",")
     assert opts[0] == "ro" and {"nodev", "nosuid", "noexec"} <= set(opts)
     assert mode == "711"
+
+
+@pytest.mark.parametrize("fstype, dest", [("proc", "proc"), ("sysfs", "sys")])
+def test_proc_and_sysfs_refuse_a_symlink(runtime: Any, bundle: Any, unique_id: Any,
+                                         fstype: str, dest: str) -> None:
+    os.rmdir(bundle.rootfs / dest)
+    (bundle.rootfs / dest).symlink_to("/symlink")
+    r = run(runtime, bundle, unique_id, ["true"])
+    assert r.returncode != 0
+    assert f'filesystem "{fstype}" must be mounted on ordinary directory' in r.stderr, r.stderr
+    assert not (bundle.rootfs / "symlink").exists()
 
 
 def _non_root(bundle: Any) -> None:

@@ -160,6 +160,8 @@ def mount_one(m: MountPlan, rootfd: int, plan: Plan) -> None:
         fd = mkdir_all(rootfd, dest) if stat.S_ISDIR(st.st_mode) else make_file(rootfd, dest)
     else:
         src = m["source"] or m["type"]
+        if m["type"] in ("proc", "sysfs"):
+            _check_ordinary_dir(rootfd, m)
         fd = mkdir_all(rootfd, dest)
     try:
         target = fdpath(fd)
@@ -194,6 +196,20 @@ def delays_readonly(m: MountPlan) -> bool:
     tmpfs may get files or mounts inside it (/dev gets devices, /dev/pts, /dev/shm...),
     as in runc's mountPropagate and finalizeRootfs."""
     return not m["bind"] and (m["type"] == "tmpfs" or m["dest"].rstrip("/") == "/dev")
+
+
+def _check_ordinary_dir(rootfd: int, m: MountPlan) -> None:
+    """proc and sysfs go on a directory, never through a symlink or onto a file the image
+    put there (runc's check, and its words)."""
+    fd = _open_nofollow(rootfd, m["dest"])
+    if fd is None:
+        return
+    try:
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            fstype = m["type"]
+            raise OSError(errno.ENOTDIR, f'filesystem "{fstype}" must be mounted on ordinary directory')
+    finally:
+        os.close(fd)
 
 
 def _mount_fs(m: MountPlan, src: str, target: str, rootfd: int) -> None:
