@@ -107,6 +107,13 @@ def test_stdio_belongs_to_the_process_user(runtime: Any, bundle: Any, unique_id:
     assert r.stdout.strip() == "via-dev-stdout"
 
 
+def _userns(bundle: Any) -> None:
+    bundle.config["linux"]["namespaces"].append({"type": "user"})
+    bundle.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65534}]
+    bundle.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65534}]
+    bundle.chown(100000, 100000)
+
+
 def test_hooks_working_directories(runtime: Any, bundle: Any, unique_id: Any, tmp_path: Path) -> None:
     """As runc: prestart and createRuntime hooks run in the bundle directory, createContainer
     hooks in the rootfs (in the container's mount namespace, before pivot_root), and
@@ -145,3 +152,46 @@ def test_create_container_hook_mounts_into_the_rootfs(runtime: Any, bundle: Any,
     assert r.stdout == "from the host\n"
 
 
+def _proc_escape(bundle: Any) -> list[str]:
+    """Mount a fresh procfs from a new user namespace: possible only if a full, uncovered
+    proc mount is anywhere in the container's mount namespace."""
+    for caps in ("bounding", "permitted", "effective"):
+        bundle.config["process"]["capabilities"][caps].append("CAP_SETFCAP")  # root maps itself
+    return ["unshare", "-mrpf", "sh", "-c",
+            "mount -t proc none /proc && echo MOUNTED && cat /proc/sys/kernel/ostype"]
+
+
+def test_no_pivot_does_not_expose_the_hosts_proc(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    r = run(runtime, bundle, unique_id, _proc_escape(bundle), "--no-pivot")
+    assert r.returncode == 1
+    assert "mount: permission denied" in r.stdout + r.stderr
+    assert "MOUNTED" not in r.stdout
+
+
+def test_no_pivot_proc_escape_works_without_the_protection(runtime: Any, bundle: Any,
+                                                           unique_id: Any) -> None:
+    """The same attack, with the host's proc and sysfs left in the namespace: a fresh,
+    unmasked procfs (here only read: /proc/sys would be writable in it)."""
+    r = run(runtime, bundle, unique_id, _proc_escape(bundle), "--no-pivot", env={UNSAFE_KEEP_HOST_PROC: "1"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["MOUNTED", "Linux"]
+
+
+def test_no_pivot_in_a_user_namespace_covers_what_it_cannot_unmount(runtime: Any, bundle: Any,
+                                                                    unique_id: Any) -> None:
+    _userns(bundle)
+    r = run(runtime, bundle, unique_id, _proc_escape(bundle), "--no-pivot")
+    assert "mount: permission denied" in r.stdout + r.stderr
+    assert r.returncode == 1
+
+
+def test_no_pivot_container_still_has_its_proc_and_sys(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    r = run(runtime, bundle, unique_id,
+            ["sh", "-c", "cat /proc/self/mountinfo; ls /sys/fs/cgroup | head -1"], "--no-pivot")
+    assert r.returncode == 0, r.stderr
+    mounts = {ln.split()[4]: ln.split(" - ")[1].split()[0] for ln in r.stdout.splitlines() if " - " in ln}
+    assert mounts["/proc"] == "proc" and mounts["/sys"] == "sysfs"
+    # the host's own /proc and /sys are untouched
+    with open("/proc/self/mountinfo") as f:
+        host = {ln.split()[4] for ln in f}
+    assert {"/proc", "/sys"} <= host

@@ -1,5 +1,5 @@
 """Parts of the init's work that need no container: which mounts are made read-only late,
-and the stdio owner."""
+which host mounts --no-pivot takes away, and the stdio owner."""
 
 from __future__ import annotations
 
@@ -28,6 +28,44 @@ def test_fix_stdio_owner(tmp_path: Path) -> None:
     st = out.stat()
     assert (st.st_uid, st.st_gid) == (1234, 7)
     assert os.stat("/dev/null").st_uid == 0
+
+
+MOUNTINFO = r"""22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
+24 22 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:2 - sysfs sysfs rw
+25 24 0:23 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:3 - tmpfs tmpfs ro,mode=755
+26 22 0:21 /sys /mnt/procsys rw,relatime shared:12 - proc proc rw
+27 22 0:21 / /srv/my\040proc rw,relatime - proc proc rw
+28 22 0:30 / /bundle/rootfs rw,relatime - ext4 /dev/sda2 rw
+29 28 0:31 / /bundle/rootfs/proc rw,relatime - proc proc rw
+30 28 0:32 / /bundle/rootfs/sys rw,relatime - sysfs sysfs rw
+31 22 0:33 / /bundle/rootfs2/proc rw,relatime - proc proc rw
+32 22 0:34 / /run/user/0 rw,relatime shared:9 - tmpfs tmpfs rw,mode=700
+"""
+
+
+def test_host_proc_sys_mounts(tmp_path: Path) -> None:
+    """Full (root "/") proc and sysfs mounts outside the rootfs, in mountinfo's order; a bind
+    of a subdirectory (26) is no full mount, the rootfs's own are the container's."""
+    info = tmp_path / "mountinfo"
+    info.write_text(MOUNTINFO)
+    got = rootfs.host_proc_sys_mounts("/bundle/rootfs/", str(info))
+    assert got == ["/proc", "/sys", "/srv/my proc", "/bundle/rootfs2/proc"]
+
+
+def test_host_proc_sys_mounts_of_this_process() -> None:
+    assert "/proc" in rootfs.host_proc_sys_mounts("/nonexistent-rootfs/")
+
+
+@pytest.mark.parametrize("field, path", [
+    ("/plain", "/plain"),
+    (r"/a\040b", "/a b"),
+    (r"/t\011n\012", "/t\tn\n"),
+    (r"/back\134slash", "/back\\slash"),
+    (r"/lit\134040", "/lit\\040"),
+])
+def test_mountinfo_unescape(field: str, path: str) -> None:
+    assert rootfs._unescape(field) == path
 
 
 def mount(dest: str, fstype: str, flags: int = 0, bind: bool = False) -> Any:

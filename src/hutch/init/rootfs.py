@@ -353,6 +353,8 @@ def enter_root(plan: Plan) -> None:
     if plan["no_pivot"] or not plan["new_ns_flags"] & C.CLONE_NEWNS:
         os.chdir(rootfs)
         if plan["new_ns_flags"] & C.CLONE_NEWNS:
+            if os.environ.get(UNSAFE_KEEP_HOST_PROC) != "1":
+                hide_host_proc_sys(rootfs)
             mount(rootfs, "/", None, C.MS_MOVE)
         os.chroot(".")
         os.chdir("/")
@@ -371,6 +373,59 @@ def enter_root(plan: Plan) -> None:
     finally:
         os.close(old)
         os.close(new)
+
+
+# Test-only: keep the host's proc and sysfs mounts under a --no-pivot container, to show the
+# escape hide_host_proc_sys prevents (tests/integration/test_init_rootfs.py).
+UNSAFE_KEEP_HOST_PROC = "HUTCH_RUNTIME_UNSAFE_NO_PIVOT_KEEP_HOST_PROC"
+
+
+def hide_host_proc_sys(rootfs: str) -> None:
+    """Before a --no-pivot container moves its rootfs onto / and chroots: take the host's
+    full proc and sysfs mounts out of the mount namespace (runc's msMoveRoot).
+
+    chroot leaves the host's mounts in the namespace, out of sight but there; and the
+    kernel lets a new user namespace mount a fresh, unmasked procfs or sysfs if any full,
+    uncovered one exists in the mount namespace (mount_too_revealing). The container's
+    own /proc has masked paths over it; the host's /proc would be that uncovered one.
+    Each is lazily unmounted (as a slave first, so nothing propagates back to the host),
+    or, where that is refused, covered with an empty tmpfs."""
+    prefix = rootfs.rstrip("/") + "/"
+    for mountpoint in host_proc_sys_mounts(prefix):
+        try:
+            mount(None, mountpoint, None, C.MS_SLAVE | C.MS_REC)
+        except FileNotFoundError:
+            continue  # under one already detached
+        try:
+            umount2(mountpoint, C.MNT_DETACH)
+        except OSError as err:
+            if err.errno not in (errno.EINVAL, errno.EPERM):
+                raise
+            mount("tmpfs", mountpoint, "tmpfs", 0, None)
+
+
+def host_proc_sys_mounts(rootfs_prefix: str, mountinfo: str = "/proc/self/mountinfo") -> list[str]:
+    """Mount points of every full (root "/") proc or sysfs mount outside the rootfs."""
+    out = []
+    with open(mountinfo) as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            root, mountpoint, fstype = fields[3], _unescape(fields[4]), fields[sep + 1]
+            if root != "/" or fstype not in ("proc", "sysfs"):
+                continue
+            if (mountpoint + "/").startswith(rootfs_prefix):
+                continue
+            out.append(mountpoint)
+    return out
+
+
+def _unescape(field: str) -> str:
+    """A mountinfo path field: space, tab, newline and backslash come as octal escapes."""
+    if "\\" not in field:
+        return field
+    return (field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n")
+            .replace("\\134", "\\"))
 
 
 def finish_root(plan: Plan) -> None:
