@@ -114,6 +114,51 @@ def _userns(bundle: Any) -> None:
     bundle.chown(100000, 100000)
 
 
+def _inaccessible_sources(bundle: Any) -> list[Path]:
+    """Two bind sources under directories only the host's root may enter (mode 0700)."""
+    dirs = []
+    for n in (1, 2):
+        top = bundle.path / f"source-inaccessible-{n}"
+        (top / "dir").mkdir(parents=True)
+        (top / "dir" / "foo.txt").write_text(f"foo{n}\n")
+        top.chmod(0o700)
+        bundle.config["mounts"].append({"source": f"source-inaccessible-{n}/dir",
+                                        "destination": f"/tmp/mount-{n}", "options": ["bind"]})
+        dirs.append(top)
+    return dirs
+
+
+def test_userns_bind_sources_root_of_the_namespace_cannot_reach(runtime: Any, bundle: Any,
+                                                                unique_id: Any) -> None:
+    """The runtime opens them (as the host's root, in the container's mount namespace)."""
+    _userns(bundle)
+    _inaccessible_sources(bundle)
+    r = run(runtime, bundle, unique_id,
+            ["sh", "-c", "cat /tmp/mount-1/foo.txt /tmp/mount-2/foo.txt; ls /proc/self/fd"])
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split()
+    assert out[:2] == ["foo1", "foo2"]
+    assert out[2:] == ["0", "1", "2", "3"], "no source fd reaches the process (3: ls's own)"
+
+
+def test_userns_inaccessible_binds_then_exec(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    _userns(bundle)
+    _inaccessible_sources(bundle)
+    cid = unique_id()
+    start_sleeper(runtime, bundle, cid)
+    r = runtime("exec", cid, "cat", "/tmp/mount-1/foo.txt", "/tmp/mount-2/foo.txt")
+    assert r.stdout.split() == ["foo1", "foo2"]
+    runtime("delete", "--force", cid)
+
+
+def test_userns_missing_bind_source_names_the_mount(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    _userns(bundle)
+    bundle.config["mounts"].append({"source": "nonexistent", "destination": "/tmp/x", "options": ["bind"]})
+    r = run(runtime, bundle, unique_id, ["true"])
+    assert r.returncode != 0
+    assert "mount nonexistent to /tmp/x" in r.stderr and "No such file or directory" in r.stderr
+
+
 def test_hooks_working_directories(runtime: Any, bundle: Any, unique_id: Any, tmp_path: Path) -> None:
     """As runc: prestart and createRuntime hooks run in the bundle directory, createContainer
     hooks in the rootfs (in the container's mount namespace, before pivot_root), and

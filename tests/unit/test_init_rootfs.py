@@ -1,5 +1,6 @@
 """Parts of the init's work that need no container: which mounts are made read-only late,
-which host mounts --no-pivot takes away, and the stdio owner."""
+which host mounts --no-pivot takes away, when the runtime opens bind sources (and how they
+travel), and the stdio owner."""
 
 from __future__ import annotations
 
@@ -13,22 +14,7 @@ import pytest
 
 from hutch._sys import consts as C
 from hutch.init import rootfs
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
-def test_fix_stdio_owner(tmp_path: Path) -> None:
-    """stdout (a file of root's) goes to the user, its group unchanged; /dev/null is left."""
-    out = tmp_path / "out"
-    out.write_text("")
-    os.chown(out, 0, 7)
-    with open(out, "w") as stdout, open(tmp_path / "err", "w") as stderr:
-        subprocess.run([sys.executable, "-I", "-c",
-                        "from hutch.init.creds import fix_stdio_owner; fix_stdio_owner(1234)"],
-                       stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, check=True)
-    st = out.stat()
-    assert (st.st_uid, st.st_gid) == (1234, 7)
-    assert os.stat("/dev/null").st_uid == 0
-
+from hutch.process import mountsrc, sync
 
 MOUNTINFO = r"""22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
 23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
@@ -81,3 +67,54 @@ def test_delays_readonly() -> None:
     assert not rootfs.delays_readonly(mount("/proc", "proc"))
     assert not rootfs.delays_readonly(mount("/dev", "", C.MS_BIND, bind=True))
     assert not rootfs.delays_readonly(mount("/sys", "sysfs", C.MS_RDONLY))
+
+
+def plan(namespaces: int, userns: bool = False, join: str = "", binds: bool = True) -> Any:
+    mounts = [mount("/proc", "proc")] + ([mount("/data", "", C.MS_BIND, bind=True)] if binds else [])
+    return {"userns": userns, "join_userns": join, "new_ns_flags": namespaces, "mounts": mounts}
+
+
+def test_mount_sources_wanted() -> None:
+    """Only a user namespace with a new mount namespace and a bind needs them (runc's
+    shouldSendMountSources)."""
+    assert mountsrc.wanted(plan(C.CLONE_NEWNS | C.CLONE_NEWUSER, userns=True))
+    assert mountsrc.wanted(plan(C.CLONE_NEWNS, join="/proc/1/ns/user"))
+    assert not mountsrc.wanted(plan(C.CLONE_NEWNS))
+    assert not mountsrc.wanted(plan(C.CLONE_NEWUSER, userns=True))
+    assert not mountsrc.wanted(plan(C.CLONE_NEWNS | C.CLONE_NEWUSER, userns=True, binds=False))
+
+
+def test_mount_sources_protocol() -> None:
+    """stage1 asks, the runtime answers with one fd per bind, stage1 gets them by index."""
+    a, b = sync.socketpair()
+    null = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        sync.send_with_fds(a, sync.MOUNT_SOURCE, [null], index=2)
+        sync.send(a, sync.MOUNT_SOURCES_DONE)
+        fds = mountsrc.receive(b, 3)
+        assert sync.expect(a, sync.MOUNT_SOURCES)["type"] == sync.MOUNT_SOURCES
+        assert fds[:2] == [-1, -1] and fds[2] >= 0
+        assert os.path.samestat(os.fstat(fds[2]), os.fstat(null))
+        os.close(fds[2])
+        # an index out of range is refused, and the fd that came with it closed
+        sync.send_with_fds(a, sync.MOUNT_SOURCE, [null], index=3)
+        with pytest.raises(ValueError, match="mount sources"):
+            mountsrc.receive(b, 3)
+    finally:
+        for fd in (a, b, null):
+            os.close(fd)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
+def test_fix_stdio_owner(tmp_path: Path) -> None:
+    """stdout (a file of root's) goes to the user, its group unchanged; /dev/null is left."""
+    out = tmp_path / "out"
+    out.write_text("")
+    os.chown(out, 0, 7)
+    with open(out, "w") as stdout, open(tmp_path / "err", "w") as stderr:
+        subprocess.run([sys.executable, "-I", "-c",
+                        "from hutch.init.creds import fix_stdio_owner; fix_stdio_owner(1234)"],
+                       stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, check=True)
+    st = out.stat()
+    assert (st.st_uid, st.st_gid) == (1234, 7)
+    assert os.stat("/dev/null").st_uid == 0

@@ -138,21 +138,27 @@ def _make_parent_private(path: str) -> None:
     mount(None, best, None, C.MS_PRIVATE)
 
 
-def do_mounts(plan: Plan, rootfd: int) -> None:
-    for m in plan["mounts"]:
+def do_mounts(plan: Plan, rootfd: int, sources: list[int] | None = None) -> None:
+    """Every mount of the plan, in order. ``sources``, if given, has per mount an O_PATH fd
+    of its bind source opened by the runtime (hutch.process.mountsrc), or -1."""
+    for i, m in enumerate(plan["mounts"]):
         try:
-            mount_one(m, rootfd, plan)
+            mount_one(m, rootfd, plan, sources[i] if sources else -1)
         except OSError as err:
             what = m["source"] if m["bind"] else m["type"]
             raise OSError(err.errno, f"mount {what} to {m['dest']}: {err.strerror}") from None
 
 
-def mount_one(m: MountPlan, rootfd: int, plan: Plan) -> None:
+def mount_one(m: MountPlan, rootfd: int, plan: Plan, srcfd: int = -1) -> None:
     dest = m["dest"]
     if m["type"] == "cgroup" and plan.get("cgroup_binds"):
         _mount_cgroup_v1(m, rootfd, plan)
         return
-    if m["bind"]:
+    if m["bind"] and srcfd >= 0:
+        src = fdpath(srcfd)
+        st = os.fstat(srcfd)
+        fd = mkdir_all(rootfd, dest) if stat.S_ISDIR(st.st_mode) else make_file(rootfd, dest)
+    elif m["bind"]:
         src = m["source"]
         if not os.path.isabs(src):
             src = os.path.join(plan["bundle"], src)
