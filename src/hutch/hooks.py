@@ -44,23 +44,26 @@ def run_hooks(
     state_json: bytes,
     warn_only: bool,
     warn: Callable[[str], None],
+    cwd: str | None = None,
 ) -> None:
-    """Run ``hooks`` in order, each with ``state_json`` on its stdin.
+    """Run ``hooks`` in order, each with ``state_json`` on its stdin, in the directory
+    ``cwd`` (by default the caller's).
 
     A failure raises `HookFailed` and stops the rest, unless ``warn_only``
     (poststart, poststop: "the runtime MUST log a warning and continue").
     """
     for hook in hooks:
         try:
-            run_hook(hook, state_json, kind)
+            run_hook(hook, state_json, kind, cwd)
         except HookFailed as err:
             if not warn_only:
                 raise
             warn(str(err))
 
 
-def run_hook(hook: Hook, state_json: bytes, kind: str = "OCI") -> None:
-    """Run one hook to completion; raise `HookFailed` unless it exits 0 in time."""
+def run_hook(hook: Hook, state_json: bytes, kind: str = "OCI", cwd: str | None = None) -> None:
+    """Run one hook to completion (in ``cwd`` if given); raise `HookFailed` unless it exits
+    0 in time."""
     path, argv, env, timeout = _prepare(kind, hook)
     deadline = None if timeout is None else time.monotonic() + timeout
     fds: list[int] = []
@@ -72,7 +75,7 @@ def run_hook(hook: Hook, state_json: bytes, kind: str = "OCI") -> None:
         _close(fds)
         raise
     if pid == 0:  # pragma: no cover - the child execs or _exits
-        _child(path, argv, env, stdin_r, err_w)
+        _child(path, argv, env, stdin_r, err_w, cwd)
     reaped = False
     try:
         try:
@@ -130,8 +133,9 @@ def _prepare(kind: str, hook: Hook) -> tuple[str, list[str], dict[str, str], int
     return path, list(args), env, timeout
 
 
-def _child(path: str, argv: list[str], env: dict[str, str], stdin_r: int, err_w: int) -> NoReturn:
-    """In the forked child: reset what Python changed, wire stdin, exec. Never returns."""
+def _child(path: str, argv: list[str], env: dict[str, str], stdin_r: int, err_w: int,
+           cwd: str | None) -> NoReturn:
+    """In the forked child: reset what Python changed, wire stdin, chdir, exec. Never returns."""
     try:
         try:
             os.setpgid(0, 0)
@@ -144,6 +148,12 @@ def _child(path: str, argv: list[str], env: dict[str, str], stdin_r: int, err_w:
         os.dup2(stdin_r, 0)  # stdin_r >= 3 (see _pipe), so dup2 clears CLOEXEC on 0
         os.closerange(3, err_w)
         os.closerange(err_w + 1, _max_fd())
+        if cwd is not None:
+            try:
+                os.chdir(cwd)
+            except OSError as err:  # reported as the message alone: the errno is not the exec's
+                os.write(err_w, f"0:cannot enter {cwd}: {err.strerror}".encode(errors="replace")[:1024])
+                os._exit(127)
         os.execve(path, argv, env)
     except BaseException as err:
         code = getattr(err, "errno", None) or 0

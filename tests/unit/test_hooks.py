@@ -224,3 +224,17 @@ def test_run_hooks_warn_only_continues(tmp_path: Path) -> None:
         "poststop hook /nonexistent failed: no such file or directory",
         "poststop hook /bin/sh failed: exit status 2",
     ]
+
+
+def test_cwd(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    hooks.run_hooks("createContainer", [sh("pwd")], STATE, warn_only=False, warn=print, cwd=str(tmp_path))
+    assert capfd.readouterr().out == f"{tmp_path}\n"
+    hooks.run_hook(sh("pwd"), STATE, "prestart")  # by default, the caller's
+    assert capfd.readouterr().out == f"{os.getcwd()}\n"
+
+
+def test_missing_cwd_is_the_error(tmp_path: Path) -> None:
+    with pytest.raises(HookFailed) as err:
+        hooks.run_hook(sh("true"), STATE, "createContainer", cwd=str(tmp_path / "gone"))
+    assert f"cannot enter {tmp_path / 'gone'}: No such file or directory" in str(err.value)
+    assert err.value.__cause__ is None

@@ -195,7 +195,8 @@ def create(
                     from hutch import hooks as runner
 
                     doc = hookstate.state_json(state, "creating", pid)
-                    runner.run_hooks(kind, hooks, doc, warn_only=False, warn=warn)
+                    # from the bundle, as runc runs them (it works in the bundle directory)
+                    runner.run_hooks(kind, hooks, doc, warn_only=False, warn=warn, cwd=plan["bundle"])
             return (hookstate.state_json(state, "creating", pid).decode(),
                     hookstate.state_json(state, "created", pid).decode())
 

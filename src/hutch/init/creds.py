@@ -7,6 +7,7 @@ exactly the requested sets and the ambient set is raised last (runc's finalizeNa
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
 
@@ -49,6 +50,30 @@ def drop_bounding(proc: ProcessPlan, last_cap: int) -> None:
             prctl(C.PR_CAPBSET_DROP, cap)
 
 
+def fix_stdio_owner(uid: int) -> None:
+    """Give stdio to the process's user, as runc's fixStdioPermissions does, so that a
+    non-root process can use its terminal (or reopen /proc/self/fd/1). Only the owner
+    changes: the group stays (a pty keeps devpts's gid=5, tty). /dev/null is left alone,
+    and so is anything this user namespace cannot chown (EINVAL: the group is not mapped;
+    EPERM: the owner is not) or a read-only filesystem holds."""
+    try:
+        null = os.stat("/dev/null").st_rdev
+    except OSError:
+        null = -1
+    for fd in (0, 1, 2):
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            continue  # closed
+        if st.st_uid == uid or (null >= 0 and st.st_rdev == null):
+            continue
+        try:
+            os.fchown(fd, uid, st.st_gid)
+        except OSError as err:
+            if err.errno not in (errno.EINVAL, errno.EPERM, errno.EROFS):
+                raise
+
+
 def set_user(proc: ProcessPlan, setgroups_allowed: bool = True) -> None:
     if setgroups_allowed:
         os.setgroups(proc["additional_gids"])
@@ -78,6 +103,7 @@ def finalize(proc: ProcessPlan, last_cap: int, setgroups_allowed: bool = True) -
     drop_bounding(proc, last_cap)
     if proc["caps"] is not None:
         prctl(C.PR_SET_KEEPCAPS, 1)
+    fix_stdio_owner(proc["uid"])
     set_user(proc, setgroups_allowed)
     if proc["caps"] is not None:
         prctl(C.PR_SET_KEEPCAPS, 0)

@@ -138,21 +138,27 @@ def _make_parent_private(path: str) -> None:
     mount(None, best, None, C.MS_PRIVATE)
 
 
-def do_mounts(plan: Plan, rootfd: int) -> None:
-    for m in plan["mounts"]:
+def do_mounts(plan: Plan, rootfd: int, sources: list[int] | None = None) -> None:
+    """Every mount of the plan, in order. ``sources``, if given, has per mount an O_PATH fd
+    of its bind source opened by the runtime (hutch.process.mountsrc), or -1."""
+    for i, m in enumerate(plan["mounts"]):
         try:
-            mount_one(m, rootfd, plan)
+            mount_one(m, rootfd, plan, sources[i] if sources else -1)
         except OSError as err:
             what = m["source"] if m["bind"] else m["type"]
             raise OSError(err.errno, f"mount {what} to {m['dest']}: {err.strerror}") from None
 
 
-def mount_one(m: MountPlan, rootfd: int, plan: Plan) -> None:
+def mount_one(m: MountPlan, rootfd: int, plan: Plan, srcfd: int = -1) -> None:
     dest = m["dest"]
     if m["type"] == "cgroup" and plan.get("cgroup_binds"):
         _mount_cgroup_v1(m, rootfd, plan)
         return
-    if m["bind"]:
+    if m["bind"] and srcfd >= 0:
+        src = fdpath(srcfd)
+        st = os.fstat(srcfd)
+        fd = mkdir_all(rootfd, dest) if stat.S_ISDIR(st.st_mode) else make_file(rootfd, dest)
+    elif m["bind"]:
         src = m["source"]
         if not os.path.isabs(src):
             src = os.path.join(plan["bundle"], src)
@@ -160,6 +166,8 @@ def mount_one(m: MountPlan, rootfd: int, plan: Plan) -> None:
         fd = mkdir_all(rootfd, dest) if stat.S_ISDIR(st.st_mode) else make_file(rootfd, dest)
     else:
         src = m["source"] or m["type"]
+        if m["type"] in ("proc", "sysfs"):
+            _check_ordinary_dir(rootfd, m)
         fd = mkdir_all(rootfd, dest)
     try:
         target = fdpath(fd)
@@ -189,8 +197,31 @@ def mount_one(m: MountPlan, rootfd: int, plan: Plan) -> None:
         os.close(fd)
 
 
+def delays_readonly(m: MountPlan) -> bool:
+    """Whether ``m`` is mounted read-write first and made read-only by `finish_root`: a
+    tmpfs may get files or mounts inside it (/dev gets devices, /dev/pts, /dev/shm...),
+    as in runc's mountPropagate and finalizeRootfs."""
+    return not m["bind"] and (m["type"] == "tmpfs" or m["dest"].rstrip("/") == "/dev")
+
+
+def _check_ordinary_dir(rootfd: int, m: MountPlan) -> None:
+    """proc and sysfs go on a directory, never through a symlink or onto a file the image
+    put there (runc's check, and its words)."""
+    fd = _open_nofollow(rootfd, m["dest"])
+    if fd is None:
+        return
+    try:
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            fstype = m["type"]
+            raise OSError(errno.ENOTDIR, f'filesystem "{fstype}" must be mounted on ordinary directory')
+    finally:
+        os.close(fd)
+
+
 def _mount_fs(m: MountPlan, src: str, target: str, rootfd: int) -> None:
     flags = m["flags"] & ~C.MS_REMOUNT
+    if delays_readonly(m):
+        flags &= ~C.MS_RDONLY
     data = m["data"] or None
     try:
         mount(src, target, m["type"], flags, data)
@@ -328,6 +359,8 @@ def enter_root(plan: Plan) -> None:
     if plan["no_pivot"] or not plan["new_ns_flags"] & C.CLONE_NEWNS:
         os.chdir(rootfs)
         if plan["new_ns_flags"] & C.CLONE_NEWNS:
+            if os.environ.get(UNSAFE_KEEP_HOST_PROC) != "1":
+                hide_host_proc_sys(rootfs)
             mount(rootfs, "/", None, C.MS_MOVE)
         os.chroot(".")
         os.chdir("/")
@@ -348,10 +381,67 @@ def enter_root(plan: Plan) -> None:
         os.close(new)
 
 
+# Test-only: keep the host's proc and sysfs mounts under a --no-pivot container, to show the
+# escape hide_host_proc_sys prevents (tests/integration/test_init_rootfs.py).
+UNSAFE_KEEP_HOST_PROC = "HUTCH_RUNTIME_UNSAFE_NO_PIVOT_KEEP_HOST_PROC"
+
+
+def hide_host_proc_sys(rootfs: str) -> None:
+    """Before a --no-pivot container moves its rootfs onto / and chroots: take the host's
+    full proc and sysfs mounts out of the mount namespace (runc's msMoveRoot).
+
+    chroot leaves the host's mounts in the namespace, out of sight but there; and the
+    kernel lets a new user namespace mount a fresh, unmasked procfs or sysfs if any full,
+    uncovered one exists in the mount namespace (mount_too_revealing). The container's
+    own /proc has masked paths over it; the host's /proc would be that uncovered one.
+    Each is lazily unmounted (as a slave first, so nothing propagates back to the host),
+    or, where that is refused, covered with an empty tmpfs."""
+    prefix = rootfs.rstrip("/") + "/"
+    for mountpoint in host_proc_sys_mounts(prefix):
+        try:
+            mount(None, mountpoint, None, C.MS_SLAVE | C.MS_REC)
+        except FileNotFoundError:
+            continue  # under one already detached
+        try:
+            umount2(mountpoint, C.MNT_DETACH)
+        except OSError as err:
+            if err.errno not in (errno.EINVAL, errno.EPERM):
+                raise
+            mount("tmpfs", mountpoint, "tmpfs", 0, None)
+
+
+def host_proc_sys_mounts(rootfs_prefix: str, mountinfo: str = "/proc/self/mountinfo") -> list[str]:
+    """Mount points of every full (root "/") proc or sysfs mount outside the rootfs."""
+    out = []
+    with open(mountinfo) as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            root, mountpoint, fstype = fields[3], _unescape(fields[4]), fields[sep + 1]
+            if root != "/" or fstype not in ("proc", "sysfs"):
+                continue
+            if (mountpoint + "/").startswith(rootfs_prefix):
+                continue
+            out.append(mountpoint)
+    return out
+
+
+def _unescape(field: str) -> str:
+    """A mountinfo path field: space, tab, newline and backslash come as octal escapes."""
+    if "\\" not in field:
+        return field
+    return (field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n")
+            .replace("\\134", "\\"))
+
+
 def finish_root(plan: Plan) -> None:
-    """After entering the root: sysctls, read-only and masked paths, read-only /, propagation."""
+    """After entering the root: read-only tmpfs and /dev (now that what goes in them is
+    there), sysctls, read-only and masked paths, read-only /, propagation."""
     rootfd = os.open("/", C.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
+        for m in plan["mounts"]:
+            if m["flags"] & C.MS_RDONLY and delays_readonly(m):
+                _remount_readonly(rootfd, m)
         for key, value in plan["sysctl"].items():
             path = "/proc/sys/" + key.replace(".", "/")
             fd = open_in_root(rootfd, path, os.O_WRONLY, C.RESOLVE_BENEATH | C.RESOLVE_NO_SYMLINKS)
@@ -371,6 +461,19 @@ def finish_root(plan: Plan) -> None:
     prop = plan["rootfs_propagation"]
     if own_root and prop & (C.MS_SHARED | C.MS_PRIVATE | C.MS_UNBINDABLE):
         mount(None, "/", None, prop)
+
+
+def _remount_readonly(rootfd: int, m: MountPlan) -> None:
+    """Make the mount at ``m``'s destination read-only, keeping its other flags (a bind
+    remount: allowed in a user namespace, unlike a remount of the filesystem)."""
+    fd = open_in_root(rootfd, m["dest"])
+    try:
+        keep = m["flags"] & ~(C.MS_REC | C.MS_REMOUNT | C.MS_BIND | C.MS_PROPAGATION)
+        mount(None, fdpath(fd), None, C.MS_BIND | C.MS_REMOUNT | C.MS_RDONLY | keep | locked_flags(fd))
+    except OSError as err:
+        raise OSError(err.errno, f"remount {m['dest']} read-only: {err.strerror}") from None
+    finally:
+        os.close(fd)
 
 
 def _open_nofollow(rootfd: int, path: str) -> int | None:

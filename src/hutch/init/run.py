@@ -4,6 +4,8 @@
     apply cgroup ── GO ───────────▶  non-dumpable; user ns
                   ◀── USERMAP ────   (new user ns)
     write maps  ── MAPPED ────────▶  join ns by path; unshare new
+                  ◀── MOUNT_SOURCES  (user ns + new mount ns + binds)
+    open binds  ── MOUNT_SOURCE…, MOUNT_SOURCES_DONE ─▶ (fds kept for the init)
                   ◀── PID ────────   fork ─────────────────────────▶ setsid; lo up; mounts; /dev
                                      exit                            ◀─▶ HOOKS / HOOKS_DONE
                                                                      createContainer hooks
@@ -31,7 +33,7 @@ from hutch._sys import misc
 from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
 from hutch.init import creds, execve, lsm, namespaces, rootfs, seccomp
-from hutch.process import sync
+from hutch.process import mountsrc, sync
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,10 +44,18 @@ if TYPE_CHECKING:
 class Fds:
     """The fds the init inherits from the runtime."""
 
-    __slots__ = ("console", "fifo", "preserve", "sock")
+    __slots__ = ("console", "fifo", "mounts", "preserve", "sock")
 
     def __init__(self, sock: int, fifo: int, console: int, preserve: int) -> None:
         self.sock, self.fifo, self.console, self.preserve = sock, fifo, console, preserve
+        # per plan["mounts"], the bind source the runtime opened (hutch.process.mountsrc), or -1
+        self.mounts: list[int] = []
+
+    def close_mounts(self) -> None:
+        for fd in self.mounts:
+            if fd >= 0:
+                os.close(fd)
+        self.mounts = []
 
 
 def stage1(plan: Plan, fds: Fds, last_cap: int) -> int:
@@ -64,9 +74,13 @@ def stage1(plan: Plan, fds: Fds, last_cap: int) -> int:
         namespaces.enter_user(plan, request_maps)
         namespaces.join_others(plan)
         namespaces.unshare_new(plan)
+        if mountsrc.wanted(plan):
+            stage = "mount sources"
+            fds.mounts = mountsrc.receive(fds.sock, len(plan["mounts"]))
         pid = os.fork()
         if pid == 0:
             os._exit(init(plan, fds, last_cap))
+        fds.close_mounts()
         sync.send(fds.sock, sync.PID, pid=pid)
         return 0
     except BaseException as err:
@@ -89,7 +103,8 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
         rootfs.prepare_root(plan)
         rootfd = os.open(plan["rootfs"], C.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            rootfs.do_mounts(plan, rootfd)
+            rootfs.do_mounts(plan, rootfd, fds.mounts)
+            fds.close_mounts()
             stage = "devices"
             rootfs.create_devices(plan, rootfd)
         finally:
@@ -98,7 +113,8 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
         sync.send(fds.sock, sync.HOOKS)
         done = sync.expect(fds.sock, sync.HOOKS_DONE)
         state = str(done["created"]).encode()
-        run_hooks("createContainer", plan, str(done["creating"]).encode())
+        # in the container's namespaces, before pivot_root, from the rootfs (as runc does)
+        run_hooks("createContainer", plan, str(done["creating"]).encode(), cwd=plan["rootfs"])
         stage = "pivot_root"
         rootfs.enter_root(plan)
         stage = "rootfs"
@@ -218,10 +234,10 @@ def setup_console(plan: Plan, fds: Fds) -> None:
     console.make_controlling_tty(slave)
 
 
-def run_hooks(kind: str, plan: Plan, state: bytes) -> None:
+def run_hooks(kind: str, plan: Plan, state: bytes, cwd: str | None = None) -> None:
     hooks = plan["hooks"].get(kind)
     if hooks:
-        hookrun.run_hooks(kind, hooks, state, warn_only=False, warn=lambda m: None)
+        hookrun.run_hooks(kind, hooks, state, warn_only=False, warn=lambda m: None, cwd=cwd)
 
 
 def _exit_on_signal(sig: int, _frame: object) -> None:

@@ -1,7 +1,8 @@
 """The runtime's side of starting a container's init (see hutch.init.run for the child's).
 
 The runtime forks stage1, places it in the container's cgroup, writes its
-uid/gid maps on request, runs the prestart/createRuntime hooks when the init
+uid/gid maps on request, opens bind sources in its mount namespace on request
+(hutch.process.mountsrc), runs the prestart/createRuntime hooks when the init
 asks, and returns the init's pid once the init reports READY. On any failure
 every process it forked is killed and reaped before the error propagates.
 """
@@ -92,6 +93,10 @@ def spawn(
             if kind == sync.USERMAP:
                 write_id_maps(stage1, plan)
                 sync.send(parent_fd, sync.MAPPED)
+            elif kind == sync.MOUNT_SOURCES:
+                from hutch.process import mountsrc
+
+                mountsrc.send(parent_fd, stage1, plan)
             elif kind == sync.PID:
                 init_pid = int(msg["pid"])  # type: ignore[call-overload]
                 _reap(stage1)

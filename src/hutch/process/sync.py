@@ -19,6 +19,9 @@ from hutch import fastjson
 GO = "go"  # parent → stage1: the cgroup is set, go on
 USERMAP = "usermap"  # stage1 → parent: write my uid/gid maps
 MAPPED = "mapped"  # parent → stage1: maps written
+MOUNT_SOURCES = "mount-sources"  # stage1 → parent: open my bind sources (hutch.process.mountsrc)
+MOUNT_SOURCE = "mount-source"  # parent → stage1: {"index"} of a mount, its source's fd attached
+MOUNT_SOURCES_DONE = "mount-sources-done"  # parent → stage1: no more
 PID = "pid"  # stage1 → parent: the init's pid (host view)
 HOOKS = "hooks"  # init → parent: run prestart/createRuntime hooks now
 HOOKS_DONE = "hooks-done"  # parent → init
