@@ -323,8 +323,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except OSError as err:
+        return _fail(log, error_text(err))
+
+
+def error_text(err: HutchError | OSError) -> str:
+    """The one line an error shows: its message, or "strerror: path" for OS errors."""
+    if isinstance(err, OSError):
         where = f": {err.filename}" if err.filename else ""
-        return _fail(log, f"{err.strerror or err}{where}")
+        return f"{err.strerror or err}{where}"
+    return str(err)
 
 
 def _fail(log: Log | None, msg: str, code: int = 1) -> int:
