@@ -230,6 +230,10 @@ class Log:
         if self.debug_on:
             self.emit("debug", msg)
 
+    def debugger(self) -> Callable[[str], None] | None:
+        """:meth:`debug` with --debug, else None: the library skips its debug lines then."""
+        return self.debug if self.debug_on else None
+
     def error(self, msg: str) -> None:
         """One line on stderr; with --log also the log's last line."""
         if self.to_file or self.fmt == "json":

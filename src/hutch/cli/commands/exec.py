@@ -130,7 +130,7 @@ def execute(store: Store, cid: str, a: Args, log: Log) -> int:
     if not detach:
         prctl(C.PR_SET_CHILD_SUBREAPER, 1)
     try:
-        pid = exec_process(store, cid, proc, console_fd, preserve, a.flag("ignore-paused"))
+        pid = exec_process(store, cid, proc, console_fd, preserve, a.flag("ignore-paused"), log.debugger())
     finally:
         if console_fd >= 0:
             os.close(console_fd)
@@ -152,7 +152,9 @@ def execute(store: Store, cid: str, a: Args, log: Log) -> int:
         master = recv_fd(ours)
         os.close(ours)
         forward(master)
-    return _wait(pid)
+    status = _wait(pid)
+    log.debug(f"process exited: pid {pid}, status {status}")
+    return status
 
 
 def terminate(pid: int, reap: bool) -> None:
