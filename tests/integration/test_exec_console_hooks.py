@@ -75,6 +75,10 @@ def test_exec_exit_codes_are_runcs(runtime: Any, bundle: Any, unique_id: Any, tm
     assert "sleep 1000" in ps and "sleep 999" not in ps
     assert runtime("exec", "--bogus", cid, "true", check=False).returncode == 1
     assert runtime("exec", check=False).returncode == 1
+    runtime("pause", cid)
+    r = runtime("exec", cid, "true", check=False)
+    assert r.returncode == 255 and "cannot exec in a paused container" in r.stderr, r
+    runtime("resume", cid)
     runtime("delete", "--force", cid)
 
 
