@@ -55,6 +55,33 @@ def test_exec_exit_status_env_cwd_user(runtime: Any, bundle: Any, unique_id: Any
     runtime("delete", "--force", cid)
 
 
+def test_exec_exit_codes_are_runcs(runtime: Any, bundle: Any, unique_id: Any, tmp_path: Path) -> None:
+    """The process's status, or 255 when the exec itself fails (runc's exec.bats "exit codes");
+    1 for a command line urfave/cli would refuse."""
+    cid = unique_id()
+    start_sleeper(runtime, bundle, cid)
+    assert runtime("exec", cid, "false", check=False).returncode == 1
+    assert runtime("exec", cid, "sh", "-c", "exit 42", check=False).returncode == 42
+    for argv, words in (
+        (["--pid-file", str(tmp_path / "no/dir"), cid, "sleep", "999"], "No such file"),
+        ([cid, "no-such-binary"], "executable file not found"),
+        (["hutch-no-such-container", "true"], "does not exist"),
+        ([cid], "a command is required"),
+    ):
+        r = runtime("exec", *argv, check=False)
+        assert r.returncode == 255 and "exec failed: " in r.stderr and words in r.stderr, r
+    # the process whose pid could not be recorded was killed, as runc does
+    ps = runtime("exec", cid, "ps", "-o", "args").stdout
+    assert "sleep 1000" in ps and "sleep 999" not in ps
+    assert runtime("exec", "--bogus", cid, "true", check=False).returncode == 1
+    assert runtime("exec", check=False).returncode == 1
+    runtime("pause", cid)
+    r = runtime("exec", cid, "true", check=False)
+    assert r.returncode == 255 and "cannot exec in a paused container" in r.stderr, r
+    runtime("resume", cid)
+    runtime("delete", "--force", cid)
+
+
 def test_exec_process_json_detach_pid_file(runtime: Any, bundle: Any, unique_id: Any,
                                            tmp_path: Path) -> None:
     cid = unique_id()

@@ -202,7 +202,7 @@ def test_log_json_last_line_is_the_error(runtime: Any, bundle: Any, tmp_path: An
 def test_version_spec_features(runtime: Any, tmp_path: Any) -> None:
     first = runtime("--version").stdout.splitlines()
     assert first[0].startswith("hutch-runtime version ")
-    assert first[1].startswith("spec: 1.")
+    assert first[1].startswith("commit: ") and first[2].startswith("spec: 1.")
     feats = json.loads(runtime("features").stdout)
     assert feats["ociVersionMin"] == "1.0.0"
     assert "user" in feats["linux"]["namespaces"] and "time" in feats["linux"]["namespaces"]

@@ -95,12 +95,3 @@ def test_fastjson_pretty_matches_json() -> None:
 
     obj = {"a": [1, {"b": None, "c": []}, "x"], "d": {}, "e": "é", "f": 1.5, "g": [[]]}
     assert fastjson.dumps_pretty(obj) == json.dumps(obj, indent=2)
-
-
-def test_command_help(capsys: pytest.CaptureFixture[str]) -> None:
-    from hutch.cli.main import main
-
-    assert main(["create", "--help"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("usage: hutch-runtime create [options] <container-id>")
-    assert "--bundle, -b VALUE (default .)" in out and "--no-pivot" in out

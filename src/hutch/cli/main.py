@@ -31,15 +31,17 @@ class Flag:
         self.default = [] if multi else (default if value else False)
 
 
-GLOBAL_FLAGS = [
-    Flag("root", value=True, default="/run/hutch"),
+HELP = Flag("help", "h")
+
+GLOBAL_FLAGS = [  # in runc's order, as help lists them
+    Flag("debug"),
     Flag("log", value=True, default=""),
     Flag("log-format", value=True, default="text"),
-    Flag("debug"),
+    Flag("root", value=True, default="/run/hutch"),
+    Flag("criu", value=True, default=""),
     Flag("systemd-cgroup"),
     Flag("rootless", value=True, default="auto"),
-    Flag("criu", value=True, default=""),
-    Flag("help", "h"),
+    HELP,
     Flag("version", "v"),
 ]
 
@@ -106,29 +108,6 @@ COMMANDS: dict[str, tuple[list[Flag], str, str]] = {
     "checkpoint": ([], "<container-id>", "unsupported"),
     "restore": ([], "<container-id>", "unsupported"),
 }
-
-USAGE = """usage: hutch-runtime [global options] command [command options] [arguments...]
-
-hutch-runtime is an OCI runtime with runc's command line.
-
-commands:
-  create    create a container          run       create and start a container
-  start     start a created container   exec      run a process in a container
-  state     print a container's state   kill      signal a container's processes
-  delete    delete a container          list      list containers
-  ps        list a container's processes
-  pause     freeze a container          resume    thaw a paused container
-  update    change resource limits      events    print stats and OOM events
-  spec      write a default config.json features  print supported features
-
-global options:
-  --root DIR           state directory (default /run/hutch)
-  --log FILE           log file (default stderr)
-  --log-format FORMAT  text or json
-  --debug              debug logging
-  --systemd-cgroup     use systemd cgroups (not supported yet)
-"""
-
 
 class Args:
     """Parsed flags (by long name, dashes kept) and positional arguments."""
@@ -251,6 +230,10 @@ class Log:
         if self.debug_on:
             self.emit("debug", msg)
 
+    def debugger(self) -> Callable[[str], None] | None:
+        """:meth:`debug` with --debug, else None: the library skips its debug lines then."""
+        return self.debug if self.debug_on else None
+
     def error(self, msg: str) -> None:
         """One line on stderr; with --log also the log's last line."""
         if self.to_file or self.fmt == "json":
@@ -259,20 +242,40 @@ class Log:
             self._plain(msg)
 
 
-def command_help(name: str, flags: list[Flag], usage: str) -> str:
-    lines = [f"usage: hutch-runtime {name} [options] {usage}".rstrip(), "", "options:"]
-    for f in flags:
-        names = ", ".join(("--" if len(n) > 1 else "-") + n for n in f.names)
-        value = " VALUE" if f.takes_value else ""
-        default = f" (default {f.default})" if f.takes_value and f.default not in ("", None, []) else ""
-        lines.append(f"  {names}{value}{default}")
-    return "\n".join(lines) + "\n"
+def prog_name() -> str:
+    """The name this program was run by (help and version show it): ``hutch-runtime``,
+    or ``runc`` for a copy of the launcher installed under that name."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if not name or name.endswith(".py") or name.startswith("-"):  # python -m, python -c
+        return "hutch-runtime"
+    return name
 
 
-def version_text() -> str:
-    from hutch import OCI_VERSION, __version__
+class Failed(HutchError):
+    """An error whose exit code is not 1, as runc gives them: 3 for an unknown command
+    (urfave/cli's), 255 for an `exec` that failed."""
 
-    return f"hutch-runtime version {__version__}\nspec: {OCI_VERSION}\n"
+    def __init__(self, msg: str, code: int) -> None:
+        super().__init__(msg)
+        self.code = code
+
+
+def show_help(command: str | None = None) -> int:
+    """runc's help for ``command``, or for the program with None; an unknown one fails
+    with urfave/cli's words and exit code."""
+    from hutch.cli import help as texts
+
+    if command is None:
+        from hutch.cli import version
+
+        number, *rest = version.lines(prog_name())
+        sys.stdout.write(texts.app_help(prog_name(), list(COMMANDS), GLOBAL_FLAGS,
+                                        "\n".join([number.rpartition(" ")[2], *rest])))
+        return 0
+    if command not in COMMANDS:
+        raise Failed(f"No help topic for '{command}'", 3)
+    sys.stdout.write(texts.command_help(prog_name(), command, COMMANDS[command][0]))
+    return 0
 
 
 #: Commands whose processes enter a container: they run from a read-only interpreter
@@ -287,21 +290,23 @@ def main(argv: list[str] | None = None) -> int:
         g = parse(argv, GLOBAL_FLAGS)
         log = Log(g.text("log"), g.text("log-format"), g.flag("debug"))
         if g.flag("version"):
-            sys.stdout.write(version_text())
+            from hutch.cli import version
+
+            sys.stdout.write("".join(f"{line}\n" for line in version.lines(prog_name())))
             return 0
         if not g.args or g.flag("help"):
-            (sys.stdout if g.flag("help") else sys.stderr).write(USAGE)
-            return 0 if g.flag("help") else 1
+            return show_help()
         name, rest = g.args[0], g.args[1:]
+        if name in ("help", "h"):
+            return show_help(rest[0] if rest else None)
         if name not in COMMANDS:
-            raise InvalidArgument(f"no such command {name!r}")
+            raise Failed(f"No help topic for '{name}'", 3)
+        flags, _usage, module = COMMANDS[name]
+        a = parse(rest, [*flags, HELP])
+        if a.flag("help"):
+            return show_help(name)
         if g.flag("systemd-cgroup"):
             raise HutchError("--systemd-cgroup: the systemd cgroup driver is not supported yet")
-        flags, usage, module = COMMANDS[name]
-        if rest[:1] in (["--help"], ["-h"]):
-            sys.stdout.write(command_help(name, flags, usage))
-            return 0
-        a = parse(rest, flags)
         if name in SEALED:
             from hutch.process import exeseal
 
@@ -318,20 +323,27 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except HutchError as err:
-        return _fail(log, str(err))
+        return _fail(log, str(err), err.code if isinstance(err, Failed) else 1)
     except KeyboardInterrupt:
         return 130
     except OSError as err:
+        return _fail(log, error_text(err))
+
+
+def error_text(err: HutchError | OSError) -> str:
+    """The one line an error shows: its message, or "strerror: path" for OS errors."""
+    if isinstance(err, OSError):
         where = f": {err.filename}" if err.filename else ""
-        return _fail(log, f"{err.strerror or err}{where}")
+        return f"{err.strerror or err}{where}"
+    return str(err)
 
 
-def _fail(log: Log | None, msg: str) -> int:
+def _fail(log: Log | None, msg: str, code: int = 1) -> int:
     if log is None:
         os.write(2, f"hutch-runtime: {msg}\n".encode())
     else:
         log.error(msg)
-    return 1
+    return code
 
 
 def need_id(a: Args, name: str, extra_ok: bool = False) -> str:

@@ -118,6 +118,7 @@ def create(
     bundle: str,
     opts: CreateOptions,
     warn: Callable[[str], None],
+    debug: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     from hutch.specconv.convert import Options, _v, convert
 
@@ -208,7 +209,7 @@ def create(
 
         from hutch.process.spawn import spawn
 
-        pid = spawn(plan, cgroup, fifo_fd, console_fd, opts.preserve_fds, on_hooks, on_seccomp)
+        pid = spawn(plan, cgroup, fifo_fd, console_fd, opts.preserve_fds, on_hooks, on_seccomp, debug)
         faults.point("create.ready")
         st = proc_stat(pid)
         state.update(pid=pid, starttime=st[1] if st else 0)

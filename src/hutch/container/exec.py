@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from hutch.container.store import Store, status
-from hutch.errors import InitFailed, InvalidState
+from hutch.errors import HutchError, InitFailed
 from hutch.process import sync
 
 TYPE_CHECKING = False  # typing costs ~10 ms of imports on every exec
@@ -46,12 +46,16 @@ def exec_process(
     console_fd: int = -1,
     preserve_fds: int = 0,
     ignore_paused: bool = False,
+    debug: Callable[[str], None] | None = None,
 ) -> int:
-    """Start ``proc`` in container ``cid``; return its pid once it has exec'd."""
+    """Start ``proc`` in container ``cid``; return its pid once it has exec'd. ``debug``,
+    with --debug, takes a line for each step, the children's too."""
     state = store.load(cid)
     st = status(store.dir(cid), state)
-    if st not in ("running", "created") and not (st == "paused" and ignore_paused):
-        raise InvalidState("exec in", cid, st, "running")
+    if st == "paused" and not ignore_paused:  # runc's words (its cgroups.bats matches them)
+        raise HutchError("cannot exec in a paused container (use --ignore-paused to override)")
+    if st not in ("running", "created", "paused"):
+        raise HutchError(f"cannot exec in a {st} container")
     cgroup = None
     warm = 0
     if state.get("cgroup"):
@@ -61,7 +65,7 @@ def exec_process(
         if st != "paused":  # as early as possible; see hutch.cgroups.warmup
             warm = warmup.start(cgroup)
     try:
-        return _exec(store, cid, state, cgroup, proc, console_fd, preserve_fds)
+        return _exec(store, cid, state, cgroup, proc, console_fd, preserve_fds, debug)
     finally:
         if warm:
             warmup.reap(warm)
@@ -75,6 +79,7 @@ def _exec(
     proc: ProcessPlan,
     console_fd: int,
     preserve_fds: int,
+    debug: Callable[[str], None] | None,
 ) -> int:
     from hutch.init import setns
     from hutch.init.creds import set_oom_score_adj
@@ -99,14 +104,17 @@ def _exec(
         import hutch.process.console  # noqa: F401
     assert_single_threaded()
     cap = last_cap()
+    me = f"runtime[{os.getpid()}]" if debug else ""
+    if debug:
+        debug(f"{me}: => nsexec container setup")
     parent_fd, child_fd = sync.socketpair()
     stage1 = os.fork()
     if stage1 == 0:  # pragma: no cover - child
         code = 1
         try:
             os.close(parent_fd)
-            code = setns.stage1(joins, proc, Fds(child_fd, -1, console_fd, preserve_fds), cap, setgroups,
-                                plan.get("seccomp"))
+            fds = Fds(child_fd, -1, console_fd, preserve_fds, debug is not None)
+            code = setns.stage1(joins, proc, fds, cap, setgroups, plan.get("seccomp"))
         finally:
             os._exit(code)
     os.close(child_fd)
@@ -116,15 +124,25 @@ def _exec(
         if cgroup is not None:
             cgroup.apply(stage1)
         set_oom_score_adj(stage1, proc)
+        if debug:
+            debug(f"{me}: spawned stage1 ({stage1}), signalling it to run")
         sync.send(parent_fd, sync.GO)
         while True:
             try:
                 msg = sync.recv(parent_fd)
             except sync.ChannelClosed:
                 if pid:
+                    if debug:
+                        debug(f"{me}: the process ({pid}) has exec'd")
                     return pid  # exec'd: the channel closed on exec
                 raise InitFailed("exec", "the process exited before it started") from None
             kind = msg["type"]
+            if kind == sync.LOG:
+                if debug:
+                    debug(str(msg.get("msg")))
+                continue
+            if debug:
+                debug(f"{me}: received {kind!r}")
             if kind == sync.SECCOMP:
                 listener = Listener(msg)
             else:

@@ -18,7 +18,9 @@
     (`start` opens exec.fifo) ─────────────────────────────────────▶ startContainer hooks; exec
 
 Everything before READY reports failure as an ERROR message the parent raises
-as InitFailed; nothing here logs or prints. This module imports only os, sys,
+as InitFailed; nothing here logs or prints. With --debug (``Fds.debug``) each step
+is also sent as a LOG message, which the runtime writes to its own log; runc's
+words where the step is runc's (tools and people grep for them). This module imports only os, sys,
 signal and hutch modules that do the same (an import-allowlist test guards it).
 """
 
@@ -42,12 +44,13 @@ if TYPE_CHECKING:
 
 
 class Fds:
-    """The fds the init inherits from the runtime."""
+    """The fds the init inherits from the runtime (and whether it wants debug lines)."""
 
-    __slots__ = ("console", "fifo", "mounts", "preserve", "sock")
+    __slots__ = ("console", "debug", "fifo", "mounts", "preserve", "sock")
 
-    def __init__(self, sock: int, fifo: int, console: int, preserve: int) -> None:
+    def __init__(self, sock: int, fifo: int, console: int, preserve: int, debug: bool = False) -> None:
         self.sock, self.fifo, self.console, self.preserve = sock, fifo, console, preserve
+        self.debug = debug
         # per plan["mounts"], the bind source the runtime opened (hutch.process.mountsrc), or -1
         self.mounts: list[int] = []
 
@@ -56,6 +59,17 @@ class Fds:
             if fd >= 0:
                 os.close(fd)
         self.mounts = []
+
+
+def debug(fds: Fds, msg: str) -> None:
+    """A line for the runtime's debug log (--debug only), sent over the channel: the
+    runtime writes it where its own lines go. Callers test ``fds.debug`` first where
+    the text costs anything to build."""
+    if fds.debug:
+        try:
+            sync.send(fds.sock, sync.LOG, msg=msg)
+        except OSError:
+            pass
 
 
 def stage1(plan: Plan, fds: Fds, last_cap: int) -> int:
@@ -71,6 +85,8 @@ def stage1(plan: Plan, fds: Fds, last_cap: int) -> int:
             sync.send(fds.sock, sync.USERMAP)
             sync.expect(fds.sock, sync.MAPPED)
 
+        if fds.debug:
+            debug_namespaces(plan, fds)
         namespaces.enter_user(plan, request_maps)
         namespaces.join_others(plan)
         namespaces.unshare_new(plan)
@@ -81,6 +97,8 @@ def stage1(plan: Plan, fds: Fds, last_cap: int) -> int:
         if pid == 0:
             os._exit(init(plan, fds, last_cap))
         fds.close_mounts()
+        if fds.debug:
+            debug(fds, f"stage1[{os.getpid()}]: spawned the init ({pid}), sending its pid to the runtime")
         sync.send(fds.sock, sync.PID, pid=pid)
         return 0
     except BaseException as err:
@@ -92,6 +110,9 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
     stage = "init"
     proc = plan["process"]
     try:
+        if fds.debug:
+            debug(fds, f"init[{os.getpid()}]: <= nsexec container setup")
+            debug(fds, "child process in init()")
         os.setsid()
         if plan["lo_up"]:
             stage = "network"
@@ -109,6 +130,8 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
             rootfs.create_devices(plan, rootfd)
         finally:
             os.close(rootfd)
+        if fds.debug:
+            debug(fds, f"init: mounts and devices set up in {plan['rootfs']}")
         stage = "hooks"
         sync.send(fds.sock, sync.HOOKS)
         done = sync.expect(fds.sock, sync.HOOKS_DONE)
@@ -116,6 +139,7 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
         # in the container's namespaces, before pivot_root, from the rootfs (as runc does)
         run_hooks("createContainer", plan, str(done["creating"]).encode(), cwd=plan["rootfs"])
         stage = "pivot_root"
+        debug(fds, "init: entering the container's root")
         rootfs.enter_root(plan)
         stage = "rootfs"
         rootfs.finish_root(plan)
@@ -139,6 +163,7 @@ def init(plan: Plan, fds: Fds, last_cap: int) -> int:
     except BaseException as err:
         report(fds.sock, stage, err)
         return 1
+    debug(fds, "init: closing the pipe to signal completion")
     sync.send(fds.sock, sync.READY)
     os.close(fds.sock)
     started = -1
@@ -186,6 +211,22 @@ def finish(filt: SeccompPlan | None, proc: ProcessPlan, preserve: int, sock: int
         seccomp.install(filt, sock)
     where.append("exec")
     return program
+
+
+def debug_namespaces(plan: Plan, fds: Fds) -> None:
+    """The namespace steps stage1 is about to take, in their order."""
+    me = f"stage1[{os.getpid()}]"
+    if plan["join_userns"]:
+        debug(fds, f"{me}: setns(0x{C.CLONE_NEWUSER:x}) into namespace {plan['join_userns']}")
+    elif plan["userns"]:
+        debug(fds, f"{me}: unshare(0x{C.CLONE_NEWUSER:x}) a user namespace, the runtime writes its maps")
+    joins = {ns["kind"]: ns["path"] for ns in plan["namespaces"] if ns["path"]}
+    for kind in namespaces.JOIN_ORDER[1:]:
+        if kind in joins:
+            debug(fds, f"{me}: setns(0x{kind:x}) into namespace {joins[kind]}")
+    flags = plan["new_ns_flags"] & ~C.CLONE_NEWUSER
+    if flags:
+        debug(fds, f"{me}: unshare(0x{flags:x}) the new namespaces")
 
 
 def join_keyring(plan: Plan) -> None:

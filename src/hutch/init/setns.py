@@ -17,7 +17,7 @@ import os
 from hutch._sys import consts as C
 from hutch._sys.creds import prctl
 from hutch.init import creds, execve, lsm, namespaces
-from hutch.init.run import Fds, describe, finish, report
+from hutch.init.run import Fds, debug, describe, finish, report
 from hutch.process import sync
 
 TYPE_CHECKING = False
@@ -44,10 +44,14 @@ def stage1(joins: list[tuple[str, int]], proc: ProcessPlan, fds: Fds, last_cap: 
         prctl(C.PR_SET_DUMPABLE, 0)
         sync.expect(fds.sock, sync.GO)
         for path, kind in joins:
+            if fds.debug:
+                debug(fds, f"stage1[{os.getpid()}]: setns(0x{kind:x}) into namespace {path}")
             namespaces.join(path, kind)
         pid = os.fork()
         if pid == 0:
             os._exit(process(proc, fds, last_cap, setgroups, filt))
+        if fds.debug:
+            debug(fds, f"stage1[{os.getpid()}]: spawned the process ({pid}), sending its pid to the runtime")
         sync.send(fds.sock, sync.PID, pid=pid)
         return 0
     except BaseException as err:
@@ -58,6 +62,9 @@ def stage1(joins: list[tuple[str, int]], proc: ProcessPlan, fds: Fds, last_cap: 
 def process(proc: ProcessPlan, fds: Fds, last_cap: int, setgroups: bool, filt: SeccompPlan | None) -> int:
     stage = "exec"
     try:
+        if fds.debug:
+            debug(fds, f"process[{os.getpid()}]: <= nsexec container setup")
+            debug(fds, "child process in init()")
         if proc["terminal"]:
             from hutch.process import console
 
@@ -78,6 +85,7 @@ def process(proc: ProcessPlan, fds: Fds, last_cap: int, setgroups: bool, filt: S
             program = finish(filt, proc, fds.preserve, fds.sock, last_cap, setgroups, where)
         finally:
             stage = where[-1]
+        debug(fds, "setns_init: about to exec")
         sync.send(fds.sock, sync.READY)
         execve.execute(program, proc)
     except BaseException as err:

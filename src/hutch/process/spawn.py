@@ -47,12 +47,14 @@ def spawn(
     preserve_fds: int,
     on_hooks: Callable[[int], tuple[str, str]],
     on_seccomp: Callable[[int, int], None] | None = None,
+    debug: Callable[[str], None] | None = None,
 ) -> int:
     """Fork the container's init; return its pid (host view) once it is READY.
 
     ``on_hooks(pid)`` runs the runtime-namespace hooks and returns the state JSON the init
     passes to its own hooks: status "creating" for createContainer, "created" for
     startContainer. ``on_seccomp(pid, fd)`` hands a seccomp listener fd to the agent.
+    ``debug``, with --debug, takes a line for each step, the children's (LOG) too.
     """
     from hutch.init import run
     from hutch.init.creds import set_oom_score_adj
@@ -61,13 +63,17 @@ def spawn(
     run.preload(plan)
     assert_single_threaded()
     cap = last_cap()
+    me = f"runtime[{os.getpid()}]" if debug else ""
+    if debug:
+        debug(f"{me}: => nsexec container setup")
     parent_fd, child_fd = sync.socketpair()
     stage1 = os.fork()
     if stage1 == 0:  # pragma: no cover - runs in the child
         code = 1
         try:
             os.close(parent_fd)
-            code = run.stage1(plan, run.Fds(child_fd, fifo_fd, console_fd, preserve_fds), cap)
+            code = run.stage1(plan, run.Fds(child_fd, fifo_fd, console_fd, preserve_fds, debug is not None),
+                              cap)
         finally:
             os._exit(code)
     os.close(child_fd)
@@ -78,6 +84,8 @@ def spawn(
         cgroup.apply(stage1)
         faults.point("create.applied")
         set_oom_score_adj(stage1, plan["process"])
+        if debug:
+            debug(f"{me}: spawned stage1 ({stage1}) in the container's cgroup, signalling it to run")
         sync.send(parent_fd, sync.GO)
         hooks_pending = False
         while True:
@@ -86,6 +94,12 @@ def spawn(
             except sync.ChannelClosed:
                 raise InitFailed("init", "the container's init exited before it was ready") from None
             kind = msg["type"]
+            if kind == sync.LOG:
+                if debug:
+                    debug(str(msg.get("msg")))
+                continue
+            if debug:
+                debug(f"{me}: received {kind!r}")
             if kind == sync.SECCOMP:
                 listener = Listener(msg)
             else:

@@ -29,6 +29,7 @@ SECCOMP = "seccomp"  # init → parent: my seccomp listener fd (attached): hand 
 SECCOMP_DONE = "seccomp-done"  # parent → init
 READY = "ready"  # init → parent: set up, waiting for start
 ERROR = "error"  # any → parent: {"stage", "msg", "errno"}
+LOG = "log"  # any → parent: {"msg"}, a line for the runtime's debug log (only with --debug)
 
 MAX_PACKET = 1 << 16
 _MAX_FDS = 4

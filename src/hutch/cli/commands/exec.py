@@ -7,7 +7,7 @@ import os
 from hutch._sys import consts as C
 from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
-from hutch.cli.main import Args, Log, need_id
+from hutch.cli.main import Args, Failed, Log, error_text, need_id
 from hutch.container.store import Store, write_atomic
 from hutch.errors import HutchError, InvalidArgument, InvalidSpec
 
@@ -93,11 +93,19 @@ def check_lsm(proc: ProcessPlan) -> ProcessPlan:
 
 
 def handle(name: str, g: Args, a: Args, log: Log) -> int:
+    """The process's exit status; 255 when the exec itself fails (runc's code and words:
+    callers tell a failed exec from a process that failed by it)."""
+    cid = need_id(a, name, extra_ok=True)
+    try:
+        return execute(Store(g.text("root")), cid, a, log)
+    except (HutchError, OSError) as err:
+        raise Failed(f"exec failed: {error_text(err)}", 255) from err
+
+
+def execute(store: Store, cid: str, a: Args, log: Log) -> int:
     from hutch.container.create import check_preserved_fds
     from hutch.container.exec import exec_process
 
-    store = Store(g.text("root"))
-    cid = need_id(a, name, extra_ok=True)
     proc = build_process(store, cid, a)
     detach = a.flag("detach")
     preserve = a.number("preserve-fds")
@@ -122,12 +130,16 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
     if not detach:
         prctl(C.PR_SET_CHILD_SUBREAPER, 1)
     try:
-        pid = exec_process(store, cid, proc, console_fd, preserve, a.flag("ignore-paused"))
+        pid = exec_process(store, cid, proc, console_fd, preserve, a.flag("ignore-paused"), log.debugger())
     finally:
         if console_fd >= 0:
             os.close(console_fd)
     if a.text("pid-file"):
-        write_atomic(os.path.abspath(a.text("pid-file")), str(pid).encode(), 0o644)
+        try:
+            write_atomic(os.path.abspath(a.text("pid-file")), str(pid).encode(), 0o644)
+        except OSError:
+            terminate(pid, reap=not detach)  # as runc: nobody could find the process
+            raise
     if detach:
         return 0
     from hutch.cli.commands.run import FORWARDED, _forward, _wait
@@ -140,4 +152,19 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
         master = recv_fd(ours)
         os.close(ours)
         forward(master)
-    return _wait(pid)
+    status = _wait(pid)
+    log.debug(f"process exited: pid {pid}, status {status}")
+    return status
+
+
+def terminate(pid: int, reap: bool) -> None:
+    """Kill a process just started; wait for it when it is our child (we are its subreaper)."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if reap:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass

@@ -26,7 +26,7 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
         cid = need_id(a, name)
         opts = create_options(a)
         assert isinstance(opts, CreateOptions)
-        create(store, cid, a.text("bundle"), opts, log.warn)
+        create(store, cid, a.text("bundle"), opts, log.warn, log.debugger())
     elif name == "start":
         from hutch.container.start import start
 

@@ -46,7 +46,7 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
 
             ours, opts.console_fd = socketpair()
     try:
-        state = create(store, cid, a.text("bundle"), opts, log.warn)
+        state = create(store, cid, a.text("bundle"), opts, log.warn, log.debugger())
     finally:
         if opts.console_fd >= 0:
             os.close(opts.console_fd)
@@ -86,6 +86,7 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
 
             forward(master)
         status = _wait(pid)
+        log.debug(f"process exited: pid {pid}, status {status}")
     finally:
         for sig in FORWARDED:
             signal.signal(sig, signal.SIG_DFL if sig != signal.SIGPIPE else signal.SIG_IGN)
