@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.integration.test_cgroup_ops import one_line_error
+from tests.support.elfprobe import SUPPORTED
 
 pytestmark = pytest.mark.root
 
@@ -136,6 +137,55 @@ def test_a_strict_allowlist_runs_the_container(runtime: Any, bundle: Any, unique
     r = runtime("exec", "--user", "1000:1000", cid, "sh", "-c", "echo exec as $(id -u)", check=False)
     runtime("delete", "--force", cid)
     assert r.returncode == 0 and r.stdout == "exec as 1000\n", r
+
+
+def put_probe(bundle: Any, name: str, syscall: str | int) -> int:
+    """/NAME in the rootfs: a program that makes syscall ``syscall`` (a name, or a number)
+    and exits with its errno. Returns the number."""
+    from hutch._sys import libseccomp
+    from tests.support.elfprobe import syscall_probe
+
+    nr = syscall if isinstance(syscall, int) else libseccomp.syscall_number(syscall)
+    probe = bundle.rootfs / name
+    probe.write_bytes(syscall_probe(nr))
+    probe.chmod(0o755)
+    return nr
+
+
+@pytest.mark.skipif(not SUPPORTED, reason="the probe is an x86-64 program")
+@pytest.mark.parametrize("nnp", [True, False])
+def test_syscalls_newer_than_the_profile_get_enosys(runtime: Any, bundle: Any, unique_id: Any,
+                                                    nnp: bool) -> None:
+    """runc's -ENOSYS stub: under an allowlist (default EPERM), a syscall numbered above every
+    one the profile names gets ENOSYS, so that glibc can fall back; one the profile leaves
+    out below that still gets EPERM. The same for an exec'd process."""
+    put_probe(bundle, "new", 1000)
+    put_probe(bundle, "old", "ptrace")
+    sec = strict_allowlist()
+    assert "ptrace" not in sec["syscalls"][0]["names"]
+    script = "/new; echo new=$?; /old; echo old=$?"
+    code, out = run(runtime, bundle, unique_id(), script, sec, nnp=nnp)
+    assert code == 0, out
+    assert f"new={errno.ENOSYS}" in out and f"old={errno.EPERM}" in out, out
+    cid = unique_id()
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    bundle.write()
+    runtime("create", "--bundle", str(bundle.path), cid)
+    runtime("start", cid)
+    r = runtime("exec", cid, "sh", "-c", script, check=False)
+    runtime("delete", "--force", cid)
+    assert f"new={errno.ENOSYS}" in r.stdout and f"old={errno.EPERM}" in r.stdout, r
+
+
+@pytest.mark.skipif(not SUPPORTED, reason="the probe is an x86-64 program")
+def test_a_permissive_default_keeps_its_own_answer(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """SCMP_ACT_LOG as the default: no stub, a syscall the kernel lacks gets the kernel's
+    ENOSYS, and an old one the profile does not name goes through (ptrace(TRACEME) works)."""
+    put_probe(bundle, "new", 1000)
+    put_probe(bundle, "old", "ptrace")
+    code, out = run(runtime, bundle, unique_id(), "/new; echo new=$?; /old; echo old=$?",
+                    profile(deny("mkdir"), default="SCMP_ACT_LOG"))
+    assert code == 0 and f"new={errno.ENOSYS}" in out and "old=0" in out, out
 
 
 def setuid_bit(index: int) -> dict[str, Any]:
