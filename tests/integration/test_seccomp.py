@@ -188,6 +188,23 @@ def test_a_permissive_default_keeps_its_own_answer(runtime: Any, bundle: Any, un
     assert code == 0 and f"new={errno.ENOSYS}" in out and "old=0" in out, out
 
 
+def test_a_start_container_hook_killed_by_seccomp(runtime: Any, bundle: Any, unique_id: Any,
+                                                  no_leaks: Any) -> None:
+    """The startContainer hook runs in the container under its filter: a syscall that kills
+    it is reported in runc's words (seccomp.bats checks them)."""
+    cid = unique_id()
+    bundle.config["process"]["noNewPrivileges"] = False
+    bundle.config["linux"]["seccomp"] = profile(deny("mkdir", "mkdirat", action="SCMP_ACT_KILL"))
+    bundle.config["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "mkdir /tmp/d"]}]}
+    bundle.config["root"]["readonly"] = False
+    bundle.write()
+    r = runtime("run", "--bundle", str(bundle.path), cid, check=False)
+    one_line_error(r, "startContainer hook /bin/sh", "error running hook: signal: bad system call")
+    assert not (bundle.rootfs / "tmp" / "d").exists()
+    assert runtime.ids() == []
+    no_leaks(cid)
+
+
 def setuid_bit(index: int) -> dict[str, Any]:
     return {"index": index, "value": 0o7000, "valueTwo": 0o4000, "op": "SCMP_CMP_MASKED_EQ"}
 
