@@ -38,6 +38,10 @@ def namespace_joins(pid: int) -> list[tuple[str, int]]:
         joins.append((theirs, kind))
     return joins
 
+#: runc's words (exec.go)
+_EXEC_REFUSED = {"stopped": "cannot exec in a stopped container",
+                 "paused": "cannot exec in a paused container (use --ignore-paused to override)"}
+
 
 def exec_process(
     store: Store,
@@ -51,7 +55,7 @@ def exec_process(
     state = store.load(cid)
     st = status(store.dir(cid), state)
     if st not in ("running", "created") and not (st == "paused" and ignore_paused):
-        raise InvalidState("exec in", cid, st, "running")
+        raise InvalidState("exec in", cid, st, "running", msg=_EXEC_REFUSED.get(st, ""))
     cgroup = None
     warm = 0
     if state.get("cgroup"):

@@ -1,4 +1,7 @@
-"""exec: run a process in a running container (`--process FILE` or arguments + flags)."""
+"""exec: run a process in a running container (`--process FILE` or arguments + flags).
+
+As runc's: once the container id is there, a failure is "exec failed: ..." with exit
+status 255 (runc's fatalWithCode), so a caller tells it from the process's own status."""
 
 from __future__ import annotations
 
@@ -92,12 +95,27 @@ def check_lsm(proc: ProcessPlan) -> ProcessPlan:
     return proc
 
 
+#: runc's exit status for a failed exec
+EXEC_FAILED = 255
+
+
 def handle(name: str, g: Args, a: Args, log: Log) -> int:
+    cid = need_id(a, name, extra_ok=True)
+    try:
+        return _exec(cid, g, a)
+    except HutchError as err:
+        log.error(f"exec failed: {err}")
+    except OSError as err:
+        where = f": {err.filename}" if err.filename else ""
+        log.error(f"exec failed: {err.strerror or err}{where}")
+    return EXEC_FAILED
+
+
+def _exec(cid: str, g: Args, a: Args) -> int:
     from hutch.container.create import check_preserved_fds
     from hutch.container.exec import exec_process
 
     store = Store(g.text("root"))
-    cid = need_id(a, name, extra_ok=True)
     proc = build_process(store, cid, a)
     detach = a.flag("detach")
     preserve = a.number("preserve-fds")
