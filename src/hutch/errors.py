@@ -11,15 +11,19 @@ class HutchError(Exception):
     """Base class: ``str(err)`` is the one-line message a user sees."""
 
 
+# The runtime's words where runc's are matched by its clients (containerd's shim, go-runc,
+# podman, docker: README, "Error texts clients match"): keep them exactly.
+
+
 class ContainerNotFound(HutchError):
     def __init__(self, cid: str) -> None:
-        super().__init__(f"container {cid!r} does not exist")
+        super().__init__("container does not exist")  # runc's libcontainer.ErrNotExist
         self.cid = cid
 
 
 class ContainerExists(HutchError):
     def __init__(self, cid: str) -> None:
-        super().__init__(f"container {cid!r} already exists")
+        super().__init__("container with given ID already exists")  # runc's libcontainer.ErrExist
         self.cid = cid
 
 
@@ -30,9 +34,12 @@ class InvalidID(HutchError):
 
 
 class InvalidState(HutchError):
-    def __init__(self, op: str, cid: str, status: str, want: str = "") -> None:
+    """``op`` is not possible in the container's ``status``; ``msg`` (runc's words, where
+    it has some) replaces the generic text."""
+
+    def __init__(self, op: str, cid: str, status: str, want: str = "", msg: str = "") -> None:
         tail = f" (it must be {want})" if want else ""
-        super().__init__(f"cannot {op} container {cid!r}: it is {status}{tail}")
+        super().__init__(msg or f"cannot {op} container {cid!r}: it is {status}{tail}")
         self.op, self.cid, self.status = op, cid, status
 
 

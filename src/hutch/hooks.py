@@ -12,6 +12,10 @@ everything is prepared before the fork, the child only resets signals, sets up
 fds and execs, and an exec failure comes back as an errno on a CLOEXEC pipe
 (EOF on that pipe means the exec happened).
 
+A hook that fails is reported in runc's words ("error running hook: exit status 2",
+"error running hook: signal: bad system call", "hook ran past specified timeout of
+1.0s"), after which hook it was.
+
 On a timeout the hook's whole process group is killed (the hook leads one of
 its own), so a shell-script hook does not leave its children behind.
 """
@@ -96,12 +100,13 @@ def run_hook(hook: Hook, state_json: bytes, kind: str = "OCI", cwd: str | None =
         fds.remove(stdin_w)  # _supervise closes it
         status = _supervise(pid, stdin_w, state_json, deadline)
         if status is None:
-            raise HookFailed(kind, path, f"timed out after {timeout}s")
+            raise HookFailed(kind, path, f"hook ran past specified timeout of {timeout:.1f}s")
         reaped = True
         if os.WIFSIGNALED(status):
-            raise HookFailed(kind, path, f"killed by signal {os.WTERMSIG(status)}")
+            how = signal.describe(os.WTERMSIG(status)) + (" (core dumped)" if os.WCOREDUMP(status) else "")
+            raise HookFailed(kind, path, f"error running hook: signal: {how}")
         if os.WIFEXITED(status) and os.WEXITSTATUS(status):
-            raise HookFailed(kind, path, f"exit status {os.WEXITSTATUS(status)}")
+            raise HookFailed(kind, path, f"error running hook: exit status {os.WEXITSTATUS(status)}")
     finally:
         _close(fds)
         if not reaped:

@@ -76,19 +76,19 @@ def test_pause_stops_the_counter_and_resume_restarts_it(runtime: Any, bundle: An
     frozen = ticks.stat().st_size
     time.sleep(0.5)
     assert ticks.stat().st_size == frozen, "the counter advanced while paused"
-    one_line_error(runtime("pause", cid, check=False), "paused")
+    one_line_error(runtime("pause", cid, check=False), "container not running")  # runc's words
 
     runtime("resume", cid)
     assert state(runtime, cid)["status"] == "running"
     wait_for(lambda: ticks.stat().st_size > frozen, "the counter to advance after resume")
-    one_line_error(runtime("resume", cid, check=False), "running", "paused")
+    one_line_error(runtime("resume", cid, check=False), "container not paused")
 
     # kill of a paused container: the signal is delivered (a v1 freezer needs a thaw for it)
     runtime("pause", cid)
     runtime("kill", cid, "KILL")
     wait_for(lambda: state(runtime, cid)["status"] == "stopped", "the container to stop")
-    one_line_error(runtime("pause", cid, check=False), "stopped")
-    one_line_error(runtime("resume", cid, check=False), "stopped")
+    one_line_error(runtime("pause", cid, check=False), "container not running")
+    one_line_error(runtime("resume", cid, check=False), "container not paused")
     runtime("delete", cid)
 
 
@@ -145,7 +145,7 @@ def test_events_stats(runtime: Any, bundle: Any, unique_id: Any) -> None:
         proc.wait()
     assert proc.returncode == 0
     wait_for(lambda: state(runtime, cid)["status"] == "stopped", "the container to stop")
-    one_line_error(runtime("events", "--stats", cid, check=False), "stopped")
+    one_line_error(runtime("events", "--stats", cid, check=False), f"container with id {cid} is not running")
     runtime("delete", cid)
 
 

@@ -51,12 +51,16 @@ def test_success_and_stdout_inherited(capfd: pytest.CaptureFixture[str]) -> None
 def test_nonzero_exit() -> None:
     with pytest.raises(HookFailed) as info:
         hooks.run_hook(sh("exit 3"), STATE, "prestart")
-    assert str(info.value) == f"prestart hook {SH} failed: exit status 3"
+    assert str(info.value) == f"prestart hook {SH} failed: error running hook: exit status 3"
 
 
 def test_killed_by_signal() -> None:
-    with pytest.raises(HookFailed, match="killed by signal 15"):
+    """In runc's words, which name the signal as Go does."""
+    with pytest.raises(HookFailed) as info:
         hooks.run_hook(sh("kill -TERM $$"), STATE, "createRuntime")
+    assert str(info.value) == "createRuntime hook /bin/sh failed: error running hook: signal: terminated"
+    with pytest.raises(HookFailed, match="error running hook: signal: bad system call"):
+        hooks.run_hook(sh("kill -SYS $$"), STATE, "startContainer")
 
 
 @pytest.mark.parametrize("no_pidfd", [False, True], ids=["pidfd", "sleep-loop"])
@@ -75,7 +79,7 @@ def test_timeout_kills_the_hook_and_its_children(
     took = time.monotonic() - t0
     pids = [int((tmp_path / name).read_text()) for name in ("sh", "bg")]
     pids_to_reap.extend(pids)
-    assert str(info.value).endswith("failed: timed out after 1s")
+    assert str(info.value).endswith("failed: hook ran past specified timeout of 1.0s")
     assert 0.9 < took < 3
     deadline = time.monotonic() + 2  # the orphaned sleep is reaped by init, not by us
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
@@ -87,7 +91,7 @@ def test_timeout_kills_the_hook_and_its_children(
 
 def test_direct_binary_timeout(pids_to_reap: list[int]) -> None:
     t0 = time.monotonic()
-    with pytest.raises(HookFailed, match="timed out after 1s"):
+    with pytest.raises(HookFailed, match=r"hook ran past specified timeout of 1\.0s"):
         hooks.run_hook({"path": "/bin/sleep", "args": ["sleep", "10"], "timeout": 1}, STATE)
     assert time.monotonic() - t0 < 3
     assert not _children_running("sleep")  # killed and reaped: no process, no zombie
@@ -185,7 +189,7 @@ def test_hook_that_ignores_stdin_is_fine() -> None:
 
 def test_large_state_to_a_stuck_hook_still_times_out() -> None:
     t0 = time.monotonic()
-    with pytest.raises(HookFailed, match="timed out"):
+    with pytest.raises(HookFailed, match="ran past specified timeout"):
         hooks.run_hook({"path": "/bin/sleep", "args": ["sleep", "10"], "timeout": 1}, b"x" * (1 << 20))
     assert time.monotonic() - t0 < 3
 
@@ -208,7 +212,7 @@ def test_run_hooks_stops_at_first_failure(tmp_path: Path) -> None:
     ran = tmp_path / "ran"
     seq = [sh(f"echo 1 >> {ran}"), sh("exit 2"), sh(f"echo 3 >> {ran}")]
     warnings: list[str] = []
-    with pytest.raises(HookFailed, match="prestart hook /bin/sh failed: exit status 2"):
+    with pytest.raises(HookFailed, match="prestart hook /bin/sh failed: error running hook: exit status 2"):
         hooks.run_hooks("prestart", seq, STATE, warn_only=False, warn=warnings.append)
     assert ran.read_text() == "1\n"
     assert warnings == []
@@ -222,7 +226,7 @@ def test_run_hooks_warn_only_continues(tmp_path: Path) -> None:
     assert ran.read_text() == "3\n"
     assert warnings == [
         "poststop hook /nonexistent failed: no such file or directory",
-        "poststop hook /bin/sh failed: exit status 2",
+        "poststop hook /bin/sh failed: error running hook: exit status 2",
     ]
 
 

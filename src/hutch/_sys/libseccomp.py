@@ -68,6 +68,7 @@ def lib() -> ctypes.CDLL:
             ("seccomp_arch_add", c_int, [c_void_p, c_uint32]),
             ("seccomp_arch_resolve_name", c_uint32, [c_char_p]),
             ("seccomp_syscall_resolve_name", c_int, [c_char_p]),
+            ("seccomp_syscall_resolve_name_arch", c_int, [c_uint32, c_char_p]),
             ("seccomp_rule_add_array", c_int, [c_void_p, c_uint32, c_int, c_uint, ctypes.POINTER(ArgCmp)]),
             ("seccomp_attr_set", c_int, [c_void_p, c_int, c_uint32]),
             ("seccomp_export_bpf", c_int, [c_void_p, c_int]),
@@ -98,6 +99,13 @@ def arch_token(name: str) -> int:
 def syscall_number(name: str) -> int:
     """The native number of syscall ``name`` as libseccomp knows it, or NR_ERROR."""
     return int(lib().seccomp_syscall_resolve_name(name.encode()))
+
+
+def syscall_number_arch(token: int, name: str) -> int:
+    """The number of syscall ``name`` on architecture ``token`` (x32's carry the x32 bit),
+    NR_ERROR if it has none there, or a negative pseudo-number for one libseccomp
+    multiplexes (socketcall, ipc)."""
+    return int(lib().seccomp_syscall_resolve_name_arch(token, name.encode()))
 
 
 class Filter:

@@ -47,3 +47,10 @@ _NAMES = {
     "SIGXCPU": 24, "SIGXFSZ": 25, "SIGVTALRM": 26, "SIGPROF": 27, "SIGWINCH": 28, "SIGIO": 29,
     "SIGPOLL": 29, "SIGPWR": 30, "SIGSYS": 31,
 }
+
+
+def describe(signum: int) -> str:
+    """A signal as Go names it, so as runc reports a process it killed ("bad system call",
+    "killed"): glibc's strsignal with a lower-case first letter for 1..31, else "signal N"."""
+    text = _impl.strsignal(signum) if 1 <= signum <= 31 else None
+    return f"{text[:1].lower()}{text[1:]}" if text else f"signal {signum}"

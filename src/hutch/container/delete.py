@@ -29,7 +29,10 @@ def delete(store: Store, cid: str, force: bool, warn: Callable[[str], None]) -> 
             raise
         st = status(store.dir(cid), state)
         if st != "stopped" and not force:
-            raise InvalidState("delete", cid, st, "stopped; use --force")
+            # runc's words (delete.go); unlike runc 1.1, a created container is not
+            # deleted without --force either (runtime-spec: delete a stopped container)
+            msg = f"cannot delete container {cid} that is not stopped: {st}"
+            raise InvalidState("delete", cid, st, msg=msg)
         cgroup = None
         if state.get("cgroup"):
             from hutch.cgroups import Manager

@@ -39,7 +39,7 @@ def _open(store: Store, cid: str) -> tuple[dict[str, object], Manager]:
     state = store.load(cid)
     st = status(store.dir(cid), state)
     if st in ("stopped", "creating"):
-        raise InvalidState("get events of", cid, st, "created, running or paused")
+        raise InvalidState("get events of", cid, st, msg=f"container with id {cid} is not running")  # runc's
     record = state.get("cgroup")
     if not record:
         raise CgroupError(f"container {cid!r} has no cgroup")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from hutch.container.store import Store, status
-from hutch.errors import HutchError, InitFailed
+from hutch.errors import InitFailed, InvalidState
 from hutch.process import sync
 
 TYPE_CHECKING = False  # typing costs ~10 ms of imports on every exec
@@ -38,6 +38,10 @@ def namespace_joins(pid: int) -> list[tuple[str, int]]:
         joins.append((theirs, kind))
     return joins
 
+#: runc's words (exec.go)
+_EXEC_REFUSED = {"stopped": "cannot exec in a stopped container",
+                 "paused": "cannot exec in a paused container (use --ignore-paused to override)"}
+
 
 def exec_process(
     store: Store,
@@ -52,10 +56,8 @@ def exec_process(
     with --debug, takes a line for each step, the children's too."""
     state = store.load(cid)
     st = status(store.dir(cid), state)
-    if st == "paused" and not ignore_paused:  # runc's words (its cgroups.bats matches them)
-        raise HutchError("cannot exec in a paused container (use --ignore-paused to override)")
-    if st not in ("running", "created", "paused"):
-        raise HutchError(f"cannot exec in a {st} container")
+    if st not in ("running", "created") and not (st == "paused" and ignore_paused):
+        raise InvalidState("exec in", cid, st, "running", msg=_EXEC_REFUSED.get(st, ""))
     cgroup = None
     warm = 0
     if state.get("cgroup"):

@@ -38,25 +38,28 @@ def parse_signal(text: str) -> int:
                 n = (_signal.SIGRTMIN if sign > 0 else _signal.SIGRTMAX) + sign * int(off)
                 if _signal.SIGRTMIN <= n <= _signal.SIGRTMAX:
                     return int(n)
-    raise InvalidArgument(f"unknown signal {text!r}")
+    raise InvalidArgument(f'unknown signal "{text}"')  # runc's words
 
 
-def signal_init(state: dict[str, Any], sig: int) -> None:
-    """Signal the init through a pidfd, after checking it is still the same process."""
+def signal_init(state: dict[str, Any], sig: int) -> bool:
+    """Signal the init through a pidfd, after checking it is still the same process.
+    False if it is gone."""
     from hutch.container.store import is_alive
 
     pid = int(state["pid"])
     try:
         pidfd = os.pidfd_open(pid)
     except ProcessLookupError:
-        return
+        return False
     try:
         if is_alive(pid, int(state.get("starttime", 0))):
             _signal.pidfd_send_signal(pidfd, sig)
+            return True
     except ProcessLookupError:
         pass
     finally:
         os.close(pidfd)
+    return False
 
 
 def kill(store: Store, cid: str, sig: int, all_processes: bool = False) -> None:
@@ -70,8 +73,8 @@ def kill(store: Store, cid: str, sig: int, all_processes: bool = False) -> None:
         from hutch.cgroups import Manager
 
         Manager.from_record(state["cgroup"]).kill_all(sig)
-    else:
-        signal_init(state, sig)
+    elif not signal_init(state, sig):
+        raise NotRunning("container not running")  # it exited since: as runc, same words
     if st == "paused" and sig == _signal.SIGKILL:
         # A v1 freezer holds even SIGKILL until thawed (runc thaws here too); other
         # signals stay pending until `resume`.

@@ -23,7 +23,7 @@ def pause(store: Store, cid: str) -> None:
         state = store.load(cid)
         st = status(store.dir(cid), state)
         if st not in ("running", "created"):
-            raise InvalidState("pause", cid, st, "running or created")
+            raise InvalidState("pause", cid, st, msg="container not running")  # runc's ErrNotRunning
         freezer.freeze(cgroup_paths(cid, state))
     finally:
         os.close(lock)
@@ -35,7 +35,7 @@ def resume(store: Store, cid: str) -> None:
         state = store.load(cid)
         st = status(store.dir(cid), state)
         if st != "paused":
-            raise InvalidState("resume", cid, st, "paused")
+            raise InvalidState("resume", cid, st, msg="container not paused")  # runc's ErrNotPaused
         freezer.thaw(cgroup_paths(cid, state))
     finally:
         os.close(lock)

@@ -14,6 +14,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+#: runc's words (start.go)
+_START_REFUSED = {"stopped": "cannot start a container that has stopped",
+                  "running": "cannot start an already running container"}
+
 
 def start(store: Store, cid: str, warn: Callable[[str], None]) -> None:
     lock = store.lock(cid)
@@ -22,7 +26,8 @@ def start(store: Store, cid: str, warn: Callable[[str], None]) -> None:
         state_dir = store.dir(cid)
         st = status(state_dir, state)
         if st != "created":
-            raise InvalidState("start", cid, st, "created")
+            msg = _START_REFUSED.get(st, f"cannot start a container in the {st} state")
+            raise InvalidState("start", cid, st, msg=msg)
         release(os.path.join(state_dir, FIFO), int(state["pid"]), int(state.get("starttime", 0)))
     finally:
         os.close(lock)

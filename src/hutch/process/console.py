@@ -46,7 +46,7 @@ def connect_console_socket(path: str, what: str = "console socket") -> int:
     """Connect to the AF_UNIX stream socket at ``path``; return the connected (CLOEXEC) fd.
 
     Paths too long for sockaddr_un (108 bytes) are reached through an O_PATH fd of their
-    directory, as /proc/self/fd/N/NAME.
+    directory, as /proc/self/fd/N/NAME; ``@NAME`` is the abstract socket NAME.
     """
     import _socket
 
@@ -56,7 +56,9 @@ def connect_console_socket(path: str, what: str = "console socket") -> int:
     dirfd = -1
     try:
         target = path
-        if len(os.fsencode(path)) >= 108:
+        if path.startswith("@"):  # an abstract socket, as Go's net.Dial (runc) reads it
+            target = "\0" + path[1:]
+        elif len(os.fsencode(path)) >= 108:
             head, name = os.path.split(path)
             dirfd = os.open(head or ".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             target = f"/proc/self/fd/{dirfd}/{name}"

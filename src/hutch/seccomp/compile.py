@@ -18,6 +18,11 @@ runc's rules for what a config means:
   be used for ``write`` (the agent would deadlock on its own output); the filter is then
   loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER and the listener fd goes to the agent at
   ``listenerPath`` (:mod:`hutch.seccomp.notify`).
+- unless the default action lets a syscall through (ALLOW, LOG, TRACE) or already is
+  ERRNO(ENOSYS), the program starts with runc's -ENOSYS stub (:mod:`hutch.seccomp.enosys`):
+  a syscall numbered above the largest one the profile names, for each architecture
+  listed, gets ENOSYS, so that glibc falls back to an older one (runc patchbpf). Unlike
+  runc, an architecture runc cannot map (riscv64...) gets the stub too instead of an error;
 - ``SECCOMP_FILTER_FLAG_TSYNC`` is accepted and has nothing to do: the init has one
   thread. Unlike runc, hutch does not add SPEC_ALLOW when ``flags`` is absent: the
   kernel's speculative-store-bypass mitigation stays on unless the config asks.
@@ -33,6 +38,7 @@ import errno as _errno
 from hutch._sys import libseccomp as L
 from hutch._sys import seccomp as K
 from hutch.errors import InvalidSpec
+from hutch.seccomp import enosys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -140,6 +146,7 @@ def compile_filter(sec: Mapping[str, object], warn: Callable[[str], None],
     except OSError as err:
         raise InvalidSpec(f"cannot build a seccomp filter: {err.strerror}", where) from err
     unknown: list[str] = []
+    tokens: list[int] = []
     notify = False
     with filt:
         for i, arch in enumerate(_items(sec, "architectures")):
@@ -147,6 +154,7 @@ def compile_filter(sec: Mapping[str, object], warn: Callable[[str], None],
             if not token:
                 unknown.append(str(arch))
                 continue
+            tokens.append(token)
             try:
                 filt.add_arch(token)
             except OSError as err:
@@ -184,6 +192,9 @@ def compile_filter(sec: Mapping[str, object], warn: Callable[[str], None],
             program = filt.export_bpf()
         except OSError as err:
             raise InvalidSpec(f"cannot export the seccomp filter: {err.strerror}", where) from err
+    if _wants_enosys_stub(default):
+        named = [str(n) for call in syscalls if isinstance(call, dict) for n in _items(call, "names")]
+        program = enosys.assemble(enosys.stub(largest_syscalls(tokens, named))) + program
     if unknown:
         shown = ", ".join(sorted(set(unknown)))
         release = ".".join(map(str, L.version()))
@@ -199,6 +210,24 @@ def compile_filter(sec: Mapping[str, object], warn: Callable[[str], None],
         "listener_path": listener if notify else "",
         "listener_metadata": str(sec.get("listenerMetadata") or ""),
     }
+
+
+def _wants_enosys_stub(default: int) -> bool:
+    """runc's rule: the stub goes in unless the default action lets syscalls through
+    (ALLOW, LOG, and TRACE: a tracer handles new syscalls itself) or is ERRNO(ENOSYS)."""
+    permissive = default in (L.ACT_ALLOW, L.ACT_LOG) or default & 0xFFFF0000 == L.ACT_TRACE
+    return not permissive and default != L.ACT_ERRNO | _errno.ENOSYS
+
+
+def largest_syscalls(tokens: list[int], names: list[str]) -> dict[int, int]:
+    """For each architecture token, in order, the largest number among ``names`` there;
+    an architecture none of them is known on is left out (runc warns of it)."""
+    largest: dict[int, int] = {}
+    for token in dict.fromkeys(tokens):
+        top = max((L.syscall_number_arch(token, n) for n in set(names)), default=0)
+        if top > 0:  # NR_ERROR and libseccomp's negative pseudo-numbers never count
+            largest[token] = top
+    return largest
 
 
 #: runtime-spec's architecture names, as libseccomp spells them after SCMP_ARCH_ (lower case)

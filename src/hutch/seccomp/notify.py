@@ -37,7 +37,14 @@ def send_listener(path: str, listener_fd: int, document: bytes) -> None:
 
     from hutch.process.console import connect_console_socket
 
-    sock_fd = connect_console_socket(path, what="seccomp listenerPath")
+    try:
+        sock_fd = connect_console_socket(path, what="seccomp listenerPath")
+    except HutchError as err:
+        cause = err.__cause__
+        why = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(err)
+        # runc's words (process_linux.go), Go's error text included
+        raise HutchError("failed to connect with seccomp agent specified in the seccomp profile: "
+                         f"dial unix {path}: connect: {why[:1].lower()}{why[1:]}") from cause
     s = _socket.socket(fileno=sock_fd)
     try:
         s.sendmsg([document], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("i", listener_fd))])

@@ -1,4 +1,7 @@
-"""exec: run a process in a running container (`--process FILE` or arguments + flags)."""
+"""exec: run a process in a running container (`--process FILE` or arguments + flags).
+
+As runc's: once the container id is there, a failure is "exec failed: ..." with exit
+status 255 (runc's fatalWithCode), so a caller tells it from the process's own status."""
 
 from __future__ import annotations
 
