@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 
 from hutch.container.store import Store, status
-from hutch.errors import InitFailed, InvalidState
-from hutch.process import sync
+from hutch.errors import InvalidState
 
 TYPE_CHECKING = False  # typing costs ~10 ms of imports on every exec
 if TYPE_CHECKING:
@@ -84,9 +83,8 @@ def _exec(
     debug: Callable[[str], None] | None,
 ) -> int:
     from hutch.init import setns
-    from hutch.init.creds import set_oom_score_adj
     from hutch.init.run import Fds
-    from hutch.process.spawn import Listener, abort, assert_single_threaded, close_fds, reported_error
+    from hutch.process.spawn import start
     from hutch.specconv.caps import last_cap
     from hutch.specconv.plan import decode
 
@@ -96,75 +94,21 @@ def _exec(
     setgroups = True
     if plan["userns"] or plan["join_userns"]:
         try:
-            with open(f"/proc/{state['pid']}/setgroups") as f:
-                setgroups = f.read().strip() == "allow"
+            with open(f"/proc/{state['pid']}/setgroups") as text:
+                setgroups = text.read().strip() == "allow"
         except OSError:
             pass
     if proc["terminal"]:  # imported here: the process cannot read our files once inside
         import socket  # noqa: F401
 
         import hutch.process.console  # noqa: F401
-    assert_single_threaded()
     cap = last_cap()
-    me = f"runtime[{os.getpid()}]" if debug else ""
-    if debug:
-        debug(f"{me}: => nsexec container setup")
-    parent_fd, child_fd = sync.socketpair()
-    stage1 = os.fork()
-    if stage1 == 0:  # pragma: no cover - child
-        code = 1
-        try:
-            os.close(parent_fd)
-            fds = Fds(child_fd, -1, console_fd, preserve_fds, debug is not None)
-            code = setns.stage1(joins, proc, fds, cap, setgroups, plan.get("seccomp"))
-        finally:
-            os._exit(code)
-    os.close(child_fd)
-    pid = 0
-    listener: Listener | None = None
-    try:
-        if cgroup is not None:
-            cgroup.apply(stage1)
-        set_oom_score_adj(stage1, proc)
-        if debug:
-            debug(f"{me}: spawned stage1 ({stage1}), signalling it to run")
-        sync.send(parent_fd, sync.GO)
-        while True:
-            try:
-                msg = sync.recv(parent_fd)
-            except sync.ChannelClosed:
-                if pid:
-                    if debug:
-                        debug(f"{me}: the process ({pid}) has exec'd")
-                    return pid  # exec'd: the channel closed on exec
-                raise InitFailed("exec", "the process exited before it started") from None
-            kind = msg["type"]
-            if kind == sync.LOG:
-                if debug:
-                    debug(str(msg.get("msg")))
-                continue
-            if debug:
-                debug(f"{me}: received {kind!r}")
-            if kind == sync.SECCOMP:
-                listener = Listener(msg)
-            else:
-                close_fds(msg)
-            if kind == sync.PID:
-                pid = int(msg["pid"])  # type: ignore[call-overload]
-                os.waitpid(stage1, 0)
-                stage1 = 0
-            elif kind == sync.ERROR:
-                raise reported_error(msg)
-            if listener is not None and pid:
-                pending, listener = listener, None
-                pending.hand_over(parent_fd, pid, _agent(state, plan))
-    except BaseException:
-        if listener is not None:
-            os.close(listener.fd)
-        abort(pid, stage1)
-        raise
-    finally:
-        os.close(parent_fd)
+
+    def child(sock: int) -> int:  # pragma: no cover - runs in stage1
+        fds = Fds(sock, -1, console_fd, preserve_fds, debug is not None)
+        return setns.stage1(joins, proc, fds, cap, setgroups, plan.get("seccomp"))
+
+    return start(child, cgroup, proc, "exec", on_seccomp=_agent(state, plan), debug=debug)
 
 
 def _agent(state: dict[str, Any], plan: Plan) -> Callable[[int, int], None]:

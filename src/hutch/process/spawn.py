@@ -1,10 +1,14 @@
-"""The runtime's side of starting a container's init (see hutch.init.run for the child's).
+"""The runtime's side of starting a container process: the init (hutch.init.run is the
+child's side) or a process exec'd into a running container (hutch.init.setns).
 
-The runtime forks stage1, places it in the container's cgroup, writes its
-uid/gid maps on request, opens bind sources in its mount namespace on request
-(hutch.process.mountsrc), runs the prestart/createRuntime hooks when the init
-asks, and returns the init's pid once the init reports READY. On any failure
-every process it forked is killed and reaped before the error propagates.
+Both go the same way, in :func:`start`: fork stage1, place it in the container's cgroup,
+send GO, then answer its messages until the process is ready (the init reports READY)
+or has exec'd (an exec's channel closes on exec, CLOEXEC). Along the way the runtime
+writes an init's uid/gid maps (USERMAP), opens its bind sources in its mount namespace
+(MOUNT_SOURCES, hutch.process.mountsrc), runs the prestart/createRuntime hooks (HOOKS),
+hands a seccomp listener to the agent (SECCOMP), and passes the children's debug lines
+on (LOG). On any failure every process it forked is killed and reaped before the error
+propagates.
 """
 
 from __future__ import annotations
@@ -18,10 +22,14 @@ from hutch.process import sync
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from hutch.cgroups import Manager
-    from hutch.specconv.plan import Plan
+    from hutch.specconv.plan import Plan, ProcessPlan
+
+    Debug = Callable[[str], None]
+    #: answers one message; called with the conversation and the message
+    Handler = Callable[["Conversation", dict[str, object]], None]
 
 
 def assert_single_threaded() -> None:
@@ -47,7 +55,7 @@ def spawn(
     preserve_fds: int,
     on_hooks: Callable[[int], tuple[str, str]],
     on_seccomp: Callable[[int, int], None] | None = None,
-    debug: Callable[[str], None] | None = None,
+    debug: Debug | None = None,
 ) -> int:
     """Fork the container's init; return its pid (host view) once it is READY.
 
@@ -57,86 +65,150 @@ def spawn(
     ``debug``, with --debug, takes a line for each step, the children's (LOG) too.
     """
     from hutch.init import run
-    from hutch.init.creds import set_oom_score_adj
     from hutch.specconv.caps import last_cap
 
     run.preload(plan)
-    assert_single_threaded()
     cap = last_cap()
-    me = f"runtime[{os.getpid()}]" if debug else ""
-    if debug:
-        debug(f"{me}: => nsexec container setup")
+
+    def child(sock: int) -> int:  # pragma: no cover - runs in stage1
+        return run.stage1(plan, run.Fds(sock, fifo_fd, console_fd, preserve_fds, debug is not None), cap)
+
+    def usermap(c: Conversation, msg: dict[str, object]) -> None:
+        write_id_maps(c.stage1, plan)
+        sync.send(c.sock, sync.MAPPED)
+
+    def mount_sources(c: Conversation, msg: dict[str, object]) -> None:
+        from hutch.process import mountsrc
+
+        mountsrc.send(c.sock, c.stage1, plan)
+
+    def hooks(c: Conversation, msg: dict[str, object]) -> None:
+        creating, created = on_hooks(c.pid)
+        sync.send(c.sock, sync.HOOKS_DONE, creating=creating, created=created)
+
+    return start(child, cgroup, plan["process"], "create",
+                 now={sync.USERMAP: usermap, sync.MOUNT_SOURCES: mount_sources},
+                 with_pid={sync.HOOKS: hooks}, on_seccomp=on_seccomp, debug=debug)
+
+
+def start(
+    child: Callable[[int], int],
+    cgroup: Manager | None,
+    proc: ProcessPlan,
+    what: str,
+    *,
+    now: Mapping[str, Handler] | None = None,
+    with_pid: Mapping[str, Handler] | None = None,
+    on_seccomp: Callable[[int, int], None] | None = None,
+    debug: Debug | None = None,
+) -> int:
+    """Fork stage1 to run ``child(sock)``, place it, and converse until the process is
+    ready: the pid (host view) of the init (``what`` "create": at READY) or of an exec'd
+    process (``what`` "exec": once it has exec'd, its errors until then included).
+
+    ``now`` answers messages that need only stage1 (its pid is ``Conversation.stage1``);
+    ``with_pid`` those that need the process's pid, held back until stage1 sent it.
+    """
+    from hutch.init.creds import set_oom_score_adj
+
+    assert_single_threaded()
+    c = Conversation(debug)
+    c.log("=> nsexec container setup")
     parent_fd, child_fd = sync.socketpair()
     stage1 = os.fork()
     if stage1 == 0:  # pragma: no cover - runs in the child
         code = 1
         try:
             os.close(parent_fd)
-            code = run.stage1(plan, run.Fds(child_fd, fifo_fd, console_fd, preserve_fds, debug is not None),
-                              cap)
+            code = child(child_fd)
         finally:
             os._exit(code)
     os.close(child_fd)
-    init_pid = 0
-    listener: Listener | None = None
+    c.sock, c.stage1 = parent_fd, stage1
     try:
-        faults.point("create.forked")
-        cgroup.apply(stage1)
-        faults.point("create.applied")
-        set_oom_score_adj(stage1, plan["process"])
-        if debug:
-            debug(f"{me}: spawned stage1 ({stage1}) in the container's cgroup, signalling it to run")
+        faults.point(f"{what}.forked")
+        if cgroup is not None:
+            cgroup.apply(stage1)
+        faults.point(f"{what}.applied")
+        set_oom_score_adj(stage1, proc)
+        c.log(f"spawned stage1 ({stage1}) in the container's cgroup, signalling it to run")
         sync.send(parent_fd, sync.GO)
-        hooks_pending = False
-        while True:
-            try:
-                msg = sync.recv(parent_fd)
-            except sync.ChannelClosed:
-                raise InitFailed("init", "the container's init exited before it was ready") from None
-            kind = msg["type"]
-            if kind == sync.LOG:
-                if debug:
-                    debug(str(msg.get("msg")))
-                continue
-            if debug:
-                debug(f"{me}: received {kind!r}")
-            if kind == sync.SECCOMP:
-                listener = Listener(msg)
-            else:
-                close_fds(msg)
-            if kind == sync.USERMAP:
-                write_id_maps(stage1, plan)
-                sync.send(parent_fd, sync.MAPPED)
-            elif kind == sync.MOUNT_SOURCES:
-                from hutch.process import mountsrc
-
-                mountsrc.send(parent_fd, stage1, plan)
-            elif kind == sync.PID:
-                init_pid = int(msg["pid"])  # type: ignore[call-overload]
-                _reap(stage1)
-                stage1 = 0
-            elif kind == sync.HOOKS:
-                hooks_pending = True
-            elif kind == sync.READY:
-                return init_pid
-            elif kind == sync.ERROR:
-                raise reported_error(msg)
-            elif kind != sync.SECCOMP:
-                raise InitFailed("sync", f"unexpected message {kind!r}")
-            if listener is not None and init_pid:
-                pending, listener = listener, None
-                pending.hand_over(parent_fd, init_pid, on_seccomp)
-            if hooks_pending and init_pid:
-                hooks_pending = False
-                creating, created = on_hooks(init_pid)
-                sync.send(parent_fd, sync.HOOKS_DONE, creating=creating, created=created)
+        return c.converse(what == "exec", now or {}, with_pid or {}, on_seccomp)
     except BaseException:
-        if listener is not None:
-            os.close(listener.fd)
-        abort(init_pid, stage1)
+        c.abort()
         raise
     finally:
         os.close(parent_fd)
+
+
+class Conversation:
+    """The runtime's end of one stage1's channel, and what it has learnt so far."""
+
+    __slots__ = ("debug", "listener", "me", "pid", "sock", "stage1")
+
+    def __init__(self, debug: Debug | None) -> None:
+        self.debug = debug
+        self.me = f"runtime[{os.getpid()}]" if debug else ""
+        self.sock = -1
+        self.stage1 = 0  # until reaped
+        self.pid = 0  # the process's, once stage1 sent it (PID)
+        self.listener: Listener | None = None
+
+    def log(self, line: str) -> None:
+        if self.debug:
+            self.debug(f"{self.me}: {line}")
+
+    def converse(self, until_exec: bool, now: Mapping[str, Handler], with_pid: Mapping[str, Handler],
+                 on_seccomp: Callable[[int, int], None] | None) -> int:
+        waiting: list[tuple[Handler, dict[str, object]]] = []
+        while True:
+            try:
+                msg = sync.recv(self.sock)
+            except sync.ChannelClosed:
+                if until_exec and self.pid:
+                    self.log(f"the process ({self.pid}) has exec'd")
+                    return self.pid  # exec'd: the channel closed on exec
+                if until_exec:
+                    raise InitFailed("exec", "the process exited before it started") from None
+                raise InitFailed("init", "the container's init exited before it was ready") from None
+            kind = str(msg["type"])
+            if kind == sync.LOG:
+                if self.debug:
+                    self.debug(str(msg.get("msg")))
+                continue
+            self.log(f"received {kind!r}")
+            if kind == sync.SECCOMP:
+                self.listener = Listener(msg)
+            else:
+                close_fds(msg)
+            if kind == sync.PID:
+                self.pid = int(msg["pid"])  # type: ignore[call-overload]
+                _reap(self.stage1)
+                self.stage1 = 0
+            elif kind == sync.READY:
+                if not until_exec:
+                    return self.pid
+            elif kind == sync.ERROR:
+                raise reported_error(msg)
+            elif kind in now:
+                now[kind](self, msg)
+            elif kind in with_pid:
+                waiting.append((with_pid[kind], msg))
+            elif kind != sync.SECCOMP:
+                raise InitFailed("sync", f"unexpected message {kind!r}")
+            if self.pid:
+                if self.listener is not None:
+                    pending, self.listener = self.listener, None
+                    pending.hand_over(self.sock, self.pid, on_seccomp)
+                for handler, held in waiting:
+                    handler(self, held)
+                waiting.clear()
+
+    def abort(self) -> None:
+        if self.listener is not None:
+            os.close(self.listener.fd)
+            self.listener = None
+        abort(self.pid, self.stage1)
 
 
 class Listener:
