@@ -58,10 +58,14 @@ class InvalidArgument(HutchError):
 
 
 class InitFailed(HutchError):
-    """The container's init reported an error while setting up the container."""
+    """The container's init (or an exec'd process) reported an error while setting up.
+
+    Worded as runc's ("unable to start container process: exec: ..."), which docker and
+    podman read for the exit status (127 not found, 126 not executable)."""
 
     def __init__(self, stage: str, msg: str, errno: int = 0) -> None:
-        super().__init__(f"container init failed at {stage}: {msg}")
+        where = msg if msg.startswith(f"{stage}: ") else f"{stage}: {msg}"
+        super().__init__(f"unable to start container process: {where}")
         self.stage, self.errno = stage, errno
 
 

@@ -70,6 +70,7 @@ def test_exec_exit_codes_are_runcs(runtime: Any, bundle: Any, unique_id: Any, tm
     ):
         r = runtime("exec", *argv, check=False)
         assert r.returncode == 255 and "exec failed: " in r.stderr and words in r.stderr, r
+        assert len(r.stderr.splitlines()) == 1, r.stderr  # one error line, the runtime's
     # the process whose pid could not be recorded was killed, as runc does
     ps = runtime("exec", cid, "ps", "-o", "args").stdout
     assert "sleep 1000" in ps and "sleep 999" not in ps

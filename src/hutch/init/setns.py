@@ -17,7 +17,7 @@ import os
 from hutch._sys import consts as C
 from hutch._sys.creds import prctl
 from hutch.init import creds, execve, lsm, namespaces
-from hutch.init.run import Fds, debug, describe, finish, report
+from hutch.init.run import Fds, debug, finish, report
 from hutch.process import sync
 
 TYPE_CHECKING = False
@@ -89,7 +89,5 @@ def process(proc: ProcessPlan, fds: Fds, last_cap: int, setgroups: bool, filt: S
         sync.send(fds.sock, sync.READY)
         execve.execute(program, proc)
     except BaseException as err:
-        report(fds.sock, stage, err)
-        if stage == "exec":
-            os.write(2, f"hutch-runtime exec: {describe(err)}\n".encode())
+        report(fds.sock, stage, err)  # the runtime waits for exec or this, and prints it
     return 255
