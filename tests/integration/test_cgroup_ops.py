@@ -231,6 +231,11 @@ def test_update_limits_read_back(runtime: Any, bundle: Any, unique_id: Any) -> N
     runtime("update", "--resources", "-", cid, input=json.dumps(request))
     assert read("pids", "pids.max", "pids.max") == "7"
     assert read("memory", "memory.limit_in_bytes", "memory.max") == str(64 << 20)
+    # flags after the id, and JSON keys in any case: runc takes both (urfave/cli, Go's json)
+    runtime("update", cid, "--pids-limit", "9")
+    assert read("pids", "pids.max", "pids.max") == "9"
+    runtime("update", "-r", "-", cid, input='{"Pids": {"LIMIT": 8}}')
+    assert read("pids", "pids.max", "pids.max") == "8"
     runtime("update", "--pids-limit", "-1", "--memory", "-1", cid)
     assert read("pids", "pids.max", "pids.max") == "max"
     assert read("memory", "memory.limit_in_bytes", "memory.max") in ("max", "9223372036854771712")
