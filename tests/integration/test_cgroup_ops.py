@@ -258,3 +258,59 @@ def test_update_limits_read_back(runtime: Any, bundle: Any, unique_id: Any) -> N
     wait_for(lambda: state(runtime, cid)["status"] == "stopped", "the container to stop")
     one_line_error(runtime("update", "--pids-limit", "5", cid, check=False), "stopped")
     runtime("delete", cid)
+
+
+def _freezer_dir(name: str) -> tuple[Path, str, str]:
+    """(directory, file, frozen value) of cgroup /hutch/<name>'s freezer on this host."""
+    from hutch.cgroups import probe
+
+    setup = probe()
+    for h in setup.hierarchies:
+        if h.key != "unified" and "freezer" in h.controllers:
+            return Path(h.mountpoint, "hutch", name), "freezer.state", "FROZEN"
+    unified = next(h for h in setup.hierarchies if h.key == "unified")
+    return Path(unified.mountpoint, "hutch", name), "cgroup.freeze", "1"
+
+
+def test_create_in_a_frozen_cgroup_is_refused_at_once(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """runc's check: the init could never report back from a frozen cgroup (create used to
+    wait forever). The cgroup is someone else's: left as it was."""
+    cid = unique_id()
+    name = f"hutch-frozen-{cid}"
+    d, file, frozen = _freezer_dir(name)
+    d.mkdir(parents=True)
+    try:
+        (d / file).write_text(frozen)
+        bundle.config["linux"]["cgroupsPath"] = name
+        bundle.write()
+        started = time.monotonic()
+        r = runtime("create", "--bundle", str(bundle.path), cid, check=False, timeout=20)
+        one_line_error(r, "container's cgroup unexpectedly frozen")
+        assert time.monotonic() - started < 10
+        assert runtime.ids() == []
+        assert (d / file).read_text().strip() == frozen
+    finally:
+        (d / file).write_text("THAWED" if file == "freezer.state" else "0")
+        d.rmdir()
+
+
+def test_a_cgroup_in_use_is_shared_with_a_warning(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """runc's warning for a cgroup with processes in it; a create that fails there then
+    leaves the cgroup and the other container's processes alone."""
+    first, second, third = unique_id(), unique_id(), unique_id()
+    bundle.config["linux"]["cgroupsPath"] = f"hutch-shared-{first}"
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    r = runtime("create", "--bundle", str(bundle.path), first)
+    assert "not empty" not in r.stderr
+    runtime("start", first)
+    r = runtime("create", "--bundle", str(bundle.path), second)
+    assert "container's cgroup is not empty: 1 process(es) found" in r.stderr, r.stderr
+    bundle.config["hooks"] = {"prestart": [{"path": "/bin/false"}]}
+    bundle.write()
+    r = runtime("create", "--bundle", str(bundle.path), third, check=False)
+    assert r.returncode != 0 and "not empty: 2 process(es)" in r.stderr, r.stderr
+    assert state(runtime, first)["status"] == "running"
+    assert state(runtime, second)["status"] == "created"
+    runtime("delete", "--force", second)
+    runtime("delete", "--force", first)
