@@ -314,3 +314,64 @@ def test_a_cgroup_in_use_is_shared_with_a_warning(runtime: Any, bundle: Any, uni
     assert state(runtime, second)["status"] == "created"
     runtime("delete", "--force", second)
     runtime("delete", "--force", first)
+
+
+def _sleeper(runtime: Any, bundle: Any, cid: str) -> dict[str, Any]:
+    bundle.config["process"]["args"] = ["sleep", "1000"]
+    bundle.write()
+    runtime("create", "--bundle", str(bundle.path), cid)
+    runtime("start", cid)
+    return cgroup_record(runtime, cid)
+
+
+def test_exec_refuses_a_paused_container_as_runc(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    cid = unique_id()
+    _sleeper(runtime, bundle, cid)
+    runtime("pause", cid)
+    r = runtime("exec", cid, "true", check=False, timeout=10)
+    assert r.returncode == 255, r  # runc: exec's own failures exit 255, never the process's status
+    assert "cannot exec in a paused container (use --ignore-paused to override)" in r.stderr
+    runtime("resume", cid)
+    r = runtime("exec", "--cgroup", "a:b:c", cid, "true", check=False)
+    one_line_error(r, "invalid --cgroup argument: a:b:c")
+    assert r.returncode == 255
+    assert runtime("exec", check=False).returncode == 1  # no container id: a usage error, as runc
+    runtime("delete", "--force", cid)
+    r = runtime("exec", cid, "true", check=False)
+    assert r.returncode == 255 and "does not exist" in r.stderr
+
+
+def test_exec_joins_a_sub_cgroup(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """exec --cgroup SUB (every hierarchy) and CONTROLLER:SUB (v1: that hierarchy only);
+    what is not below the container's cgroup, or does not exist, is refused in runc's words."""
+    cid = unique_id()
+    record = _sleeper(runtime, bundle, cid)
+    for path in record["paths"].values():
+        os.mkdir(os.path.join(path, "sub"))
+        for name in ("cpuset.cpus", "cpuset.mems"):  # a new v1 cpuset starts empty (ENOSPC)
+            if os.path.exists(os.path.join(path, "sub", name)):
+                Path(path, "sub", name).write_text(Path(path, name).read_text())
+
+    def cgroups_of_exec(*flags: str) -> dict[str, str]:
+        out = runtime("exec", *flags, cid, "cat", "/proc/self/cgroup").stdout
+        return {line.split(":", 2)[1]: line.split(":", 2)[2] for line in out.splitlines()}
+
+    assert not any(p.endswith("/sub") for p in cgroups_of_exec().values())
+    for flags in (["--cgroup", "sub"], ["--cgroup", "/sub/"]):
+        got = cgroups_of_exec(*flags)
+        assert got and all(p.endswith("/sub") for p in got.values()), got
+    for sub, words in [("..", [".. is not a sub cgroup path"]), ("sub/../..", ["is not a sub cgroup path"]),
+                       ("nosuch", [" adding pid ", "/nosuch/cgroup.procs: no such file or directory"])]:
+        r = runtime("exec", "--cgroup", sub, cid, "true", check=False)
+        one_line_error(r, *words)
+        assert r.returncode == 255
+    if record["mode"] == "v2":
+        one_line_error(runtime("exec", "--cgroup", "memory:sub", cid, "true", check=False),
+                       "unknown controller memory")
+    else:
+        got = cgroups_of_exec("--cgroup", "memory:sub", "--cgroup", "pids,devices:/")
+        assert got["memory"].endswith("/sub") and not got["pids"].endswith("/sub"), got
+        assert not any(p.endswith("/sub") for k, p in got.items() if k != "memory"), got
+        one_line_error(runtime("exec", "--cgroup", "whaaat:/", cid, "true", check=False),
+                       "unknown controller whaaat")
+    runtime("delete", "--force", cid)

@@ -1,24 +1,25 @@
 """`exec`: run another process inside a running container, with its full context.
 
 The process joins every namespace the container's init is in (through
-/proc/<init>/ns/*), the container's cgroup, and gets the identity, capabilities
-and no_new_privs of the process description, as runc's setns init does.
+/proc/<init>/ns/*), the container's cgroup (or sub-cgroups of it: `--cgroup`), and
+gets the identity, capabilities and no_new_privs of the process description, as
+runc's setns init does.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 
 from hutch.container.store import Store, status
-from hutch.errors import InitFailed, InvalidState
+from hutch.errors import CgroupError, HutchError, InitFailed, InvalidState
 from hutch.process import sync
 
 TYPE_CHECKING = False  # typing costs ~10 ms of imports on every exec
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Any
 
-    from hutch.cgroups.manager import Manager
     from hutch.specconv.plan import Plan, ProcessPlan
 
 
@@ -46,22 +47,34 @@ def exec_process(
     console_fd: int = -1,
     preserve_fds: int = 0,
     ignore_paused: bool = False,
+    sub_cgroups: Mapping[str, str] | None = None,
 ) -> int:
-    """Start ``proc`` in container ``cid``; return its pid once it has exec'd."""
+    """Start ``proc`` in container ``cid``; return its pid once it has exec'd.
+    ``sub_cgroups``: `--cgroup`'s (:func:`hutch.cgroups.subcgroup.parse`)."""
     state = store.load(cid)
     st = status(store.dir(cid), state)
-    if st not in ("running", "created") and not (st == "paused" and ignore_paused):
+    if st == "stopped":  # runc's words
+        raise HutchError("cannot exec in a stopped container")
+    if st == "paused" and not ignore_paused:
+        raise HutchError("cannot exec in a paused container (use --ignore-paused to override)")
+    if st not in ("running", "created", "paused"):
         raise InvalidState("exec in", cid, st, "running")
-    cgroup = None
+    join: Callable[[int], None] | None = None
     warm = 0
     if state.get("cgroup"):
-        from hutch.cgroups import Manager, warmup
+        from hutch.cgroups import Manager, subcgroup, warmup
 
         cgroup = Manager.from_record(state["cgroup"])
+        subs = sub_cgroups or {}
+        dirs = subcgroup.resolve(cgroup, subs)
+        init_pid = 0 if subcgroup.ALL in subs else int(state["pid"])
+        join = functools.partial(subcgroup.join, cgroup, dirs, init_pid=init_pid)
         if st != "paused":  # as early as possible; see hutch.cgroups.warmup
             warm = warmup.start(cgroup)
+    elif sub_cgroups:
+        raise CgroupError(f"container {cid!r} has no cgroup to join a sub-cgroup of")
     try:
-        return _exec(store, cid, state, cgroup, proc, console_fd, preserve_fds)
+        return _exec(store, cid, state, join, proc, console_fd, preserve_fds)
     finally:
         if warm:
             warmup.reap(warm)
@@ -71,7 +84,7 @@ def _exec(
     store: Store,
     cid: str,
     state: dict[str, Any],
-    cgroup: Manager | None,
+    join: Callable[[int], None] | None,
     proc: ProcessPlan,
     console_fd: int,
     preserve_fds: int,
@@ -113,8 +126,8 @@ def _exec(
     pid = 0
     listener: Listener | None = None
     try:
-        if cgroup is not None:
-            cgroup.apply(stage1)
+        if join is not None:
+            join(stage1)
         set_oom_score_adj(stage1, proc)
         sync.send(parent_fd, sync.GO)
         while True:

@@ -1,4 +1,5 @@
-"""exec: run a process in a running container (`--process FILE` or arguments + flags)."""
+"""exec: run a process in a running container (`--process FILE` or arguments + flags;
+`--cgroup [CONTROLLER:]SUB` joins a sub-cgroup of the container's)."""
 
 from __future__ import annotations
 
@@ -93,12 +94,28 @@ def check_lsm(proc: ProcessPlan) -> ProcessPlan:
 
 
 def handle(name: str, g: Args, a: Args, log: Log) -> int:
+    """As runc: a usage error exits 1; once the arguments are there, any failure of
+    exec's own exits 255 (runc's "exec failed: ..."), so that it cannot be taken for
+    the exit status of the process."""
+    cid = need_id(a, name, extra_ok=True)
+    try:
+        return _handle(cid, g, a)
+    except HutchError as err:
+        log.error(f"exec failed: {err}")
+    except OSError as err:
+        where = f": {err.filename}" if err.filename else ""
+        log.error(f"exec failed: {err.strerror or err}{where}")
+    return 255
+
+
+def _handle(cid: str, g: Args, a: Args) -> int:
+    from hutch.cgroups import subcgroup
     from hutch.container.create import check_preserved_fds
     from hutch.container.exec import exec_process
 
     store = Store(g.text("root"))
-    cid = need_id(a, name, extra_ok=True)
     proc = build_process(store, cid, a)
+    sub_cgroups = subcgroup.parse(a.many("cgroup"))
     detach = a.flag("detach")
     preserve = a.number("preserve-fds")
     check_preserved_fds(preserve)
@@ -122,7 +139,7 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
     if not detach:
         prctl(C.PR_SET_CHILD_SUBREAPER, 1)
     try:
-        pid = exec_process(store, cid, proc, console_fd, preserve, a.flag("ignore-paused"))
+        pid = exec_process(store, cid, proc, console_fd, preserve, a.flag("ignore-paused"), sub_cgroups)
     finally:
         if console_fd >= 0:
             os.close(console_fd)
