@@ -8,7 +8,6 @@ runc's setns init does.
 
 from __future__ import annotations
 
-import functools
 import os
 
 from hutch.container.store import Store, status
@@ -59,22 +58,26 @@ def exec_process(
         raise HutchError("cannot exec in a paused container (use --ignore-paused to override)")
     if st not in ("running", "created", "paused"):
         raise InvalidState("exec in", cid, st, "running")
-    join: Callable[[int], None] | None = None
+    joiner: Callable[[int], None] | None = None
     warm = 0
     if state.get("cgroup"):
         from hutch.cgroups import Manager, subcgroup, warmup
 
         cgroup = Manager.from_record(state["cgroup"])
         subs = sub_cgroups or {}
-        dirs = subcgroup.resolve(cgroup, subs)
+        dirs = subcgroup.resolve(cgroup, subs)  # a bad --cgroup fails before anything runs
         init_pid = 0 if subcgroup.ALL in subs else int(state["pid"])
-        join = functools.partial(subcgroup.join, cgroup, dirs, init_pid=init_pid)
+
+        def join(pid: int) -> None:
+            subcgroup.join(cgroup, dirs, pid, init_pid)
+
+        joiner = join
         if st != "paused":  # as early as possible; see hutch.cgroups.warmup
             warm = warmup.start(cgroup)
     elif sub_cgroups:
         raise CgroupError(f"container {cid!r} has no cgroup to join a sub-cgroup of")
     try:
-        return _exec(store, cid, state, join, proc, console_fd, preserve_fds)
+        return _exec(store, cid, state, joiner, proc, console_fd, preserve_fds)
     finally:
         if warm:
             warmup.reap(warm)
