@@ -102,6 +102,15 @@ def test_a_deny_list(runtime: Any, bundle: Any, unique_id: Any) -> None:
                            "No such device or address", "null-ok"], out
 
 
+def test_access_letters_other_than_rwm_are_ignored(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """As runc: deny c 1:77 "rwa" is deny rw (runc's update.bats writes "rwa")."""
+    rules = [{"allow": True, "access": "rwm"}, {"allow": False, "type": "c", "major": 1, "minor": 77,
+                                                 "access": "rwa"}]
+    out = _run_probe(runtime, bundle, unique_id(), rules)
+    assert _lines(out) == ["Operation not permitted", "Operation not permitted",
+                           "No such device or address", "null-ok"], out
+
+
 def test_exec_is_held_to_the_rules(runtime: Any, bundle: Any, unique_id: Any) -> None:
     cid = unique_id()
     cfg = bundle.config
@@ -137,7 +146,7 @@ def test_a_hole_in_a_wildcard_is_refused(runtime: Any, bundle: Any, unique_id: A
 
 @pytest.mark.parametrize(("rule", "words"), [
     ({"allow": True, "type": "x"}, "$.linux.resources.devices[0].type"),
-    ({"allow": True, "access": "rwx"}, "$.linux.resources.devices[0].access"),
+    ({"allow": True, "access": "xa"}, "$.linux.resources.devices[0].access"),
     ({"allow": True, "access": ""}, "$.linux.resources.devices[0].access"),
     ({"allow": True, "type": "c", "major": -2}, "$.linux.resources.devices[0].major"),
 ])

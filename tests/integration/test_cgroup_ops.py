@@ -231,6 +231,11 @@ def test_update_limits_read_back(runtime: Any, bundle: Any, unique_id: Any) -> N
     runtime("update", "--resources", "-", cid, input=json.dumps(request))
     assert read("pids", "pids.max", "pids.max") == "7"
     assert read("memory", "memory.limit_in_bytes", "memory.max") == str(64 << 20)
+    # flags after the id, and JSON keys in any case: runc takes both (urfave/cli, Go's json)
+    runtime("update", cid, "--pids-limit", "9")
+    assert read("pids", "pids.max", "pids.max") == "9"
+    runtime("update", "-r", "-", cid, input='{"Pids": {"LIMIT": 8}}')
+    assert read("pids", "pids.max", "pids.max") == "8"
     runtime("update", "--pids-limit", "-1", "--memory", "-1", cid)
     assert read("pids", "pids.max", "pids.max") == "max"
     assert read("memory", "memory.limit_in_bytes", "memory.max") in ("max", "9223372036854771712")
@@ -253,3 +258,120 @@ def test_update_limits_read_back(runtime: Any, bundle: Any, unique_id: Any) -> N
     wait_for(lambda: state(runtime, cid)["status"] == "stopped", "the container to stop")
     one_line_error(runtime("update", "--pids-limit", "5", cid, check=False), "stopped")
     runtime("delete", cid)
+
+
+def _freezer_dir(name: str) -> tuple[Path, str, str]:
+    """(directory, file, frozen value) of cgroup /hutch/<name>'s freezer on this host."""
+    from hutch.cgroups import probe
+
+    setup = probe()
+    for h in setup.hierarchies:
+        if h.key != "unified" and "freezer" in h.controllers:
+            return Path(h.mountpoint, "hutch", name), "freezer.state", "FROZEN"
+    unified = next(h for h in setup.hierarchies if h.key == "unified")
+    return Path(unified.mountpoint, "hutch", name), "cgroup.freeze", "1"
+
+
+def test_create_in_a_frozen_cgroup_is_refused_at_once(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """runc's check: the init could never report back from a frozen cgroup (create used to
+    wait forever). The cgroup is someone else's: left as it was."""
+    cid = unique_id()
+    name = f"hutch-frozen-{cid}"
+    d, file, frozen = _freezer_dir(name)
+    d.mkdir(parents=True)
+    try:
+        (d / file).write_text(frozen)
+        bundle.config["linux"]["cgroupsPath"] = name
+        bundle.write()
+        started = time.monotonic()
+        r = runtime("create", "--bundle", str(bundle.path), cid, check=False, timeout=20)
+        one_line_error(r, "container's cgroup unexpectedly frozen")
+        assert time.monotonic() - started < 10
+        assert runtime.ids() == []
+        assert (d / file).read_text().strip() == frozen
+    finally:
+        (d / file).write_text("THAWED" if file == "freezer.state" else "0")
+        d.rmdir()
+
+
+def test_a_cgroup_in_use_is_shared_with_a_warning(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """runc's warning for a cgroup with processes in it; a create that fails there then
+    leaves the cgroup and the other container's processes alone."""
+    first, second, third = unique_id(), unique_id(), unique_id()
+    bundle.config["linux"]["cgroupsPath"] = f"hutch-shared-{first}"
+    bundle.config["process"]["args"] = ["sleep", "100"]
+    bundle.write()
+    r = runtime("create", "--bundle", str(bundle.path), first)
+    assert "not empty" not in r.stderr
+    runtime("start", first)
+    r = runtime("create", "--bundle", str(bundle.path), second)
+    assert "container's cgroup is not empty: 1 process(es) found" in r.stderr, r.stderr
+    bundle.config["hooks"] = {"prestart": [{"path": "/bin/false"}]}
+    bundle.write()
+    r = runtime("create", "--bundle", str(bundle.path), third, check=False)
+    assert r.returncode != 0 and "not empty: 2 process(es)" in r.stderr, r.stderr
+    assert state(runtime, first)["status"] == "running"
+    assert state(runtime, second)["status"] == "created"
+    runtime("delete", "--force", second)
+    runtime("delete", "--force", first)
+
+
+def _sleeper(runtime: Any, bundle: Any, cid: str) -> dict[str, Any]:
+    bundle.config["process"]["args"] = ["sleep", "1000"]
+    bundle.write()
+    runtime("create", "--bundle", str(bundle.path), cid)
+    runtime("start", cid)
+    return cgroup_record(runtime, cid)
+
+
+def test_exec_refuses_a_paused_container_as_runc(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    cid = unique_id()
+    _sleeper(runtime, bundle, cid)
+    runtime("pause", cid)
+    r = runtime("exec", cid, "true", check=False)  # the default timeout: the v2 guest is slow
+    assert r.returncode == 255, r  # runc: exec's own failures exit 255, never the process's status
+    assert "cannot exec in a paused container (use --ignore-paused to override)" in r.stderr
+    runtime("resume", cid)
+    r = runtime("exec", "--cgroup", "a:b:c", cid, "true", check=False)
+    one_line_error(r, "invalid --cgroup argument: a:b:c")
+    assert r.returncode == 255
+    assert runtime("exec", check=False).returncode == 1  # no container id: a usage error, as runc
+    runtime("delete", "--force", cid)
+    r = runtime("exec", cid, "true", check=False)
+    assert r.returncode == 255 and "does not exist" in r.stderr
+
+
+def test_exec_joins_a_sub_cgroup(runtime: Any, bundle: Any, unique_id: Any) -> None:
+    """exec --cgroup SUB (every hierarchy) and CONTROLLER:SUB (v1: that hierarchy only);
+    what is not below the container's cgroup, or does not exist, is refused in runc's words."""
+    cid = unique_id()
+    record = _sleeper(runtime, bundle, cid)
+    for path in record["paths"].values():
+        os.mkdir(os.path.join(path, "sub"))
+        for name in ("cpuset.cpus", "cpuset.mems"):  # a new v1 cpuset starts empty (ENOSPC)
+            if os.path.exists(os.path.join(path, "sub", name)):
+                Path(path, "sub", name).write_text(Path(path, name).read_text())
+
+    def cgroups_of_exec(*flags: str) -> dict[str, str]:
+        out = runtime("exec", *flags, cid, "cat", "/proc/self/cgroup").stdout
+        return {line.split(":", 2)[1]: line.split(":", 2)[2] for line in out.splitlines()}
+
+    assert not any(p.endswith("/sub") for p in cgroups_of_exec().values())
+    for flags in (["--cgroup", "sub"], ["--cgroup", "/sub/"]):
+        got = cgroups_of_exec(*flags)
+        assert got and all(p.endswith("/sub") for p in got.values()), got
+    for sub, words in [("..", [".. is not a sub cgroup path"]), ("sub/../..", ["is not a sub cgroup path"]),
+                       ("nosuch", [" adding pid ", "/nosuch/cgroup.procs: no such file or directory"])]:
+        r = runtime("exec", "--cgroup", sub, cid, "true", check=False)
+        one_line_error(r, *words)
+        assert r.returncode == 255
+    if record["mode"] == "v2":
+        one_line_error(runtime("exec", "--cgroup", "memory:sub", cid, "true", check=False),
+                       "unknown controller memory")
+    else:
+        got = cgroups_of_exec("--cgroup", "memory:sub", "--cgroup", "pids,devices:/")
+        assert got["memory"].endswith("/sub") and not got["pids"].endswith("/sub"), got
+        assert not any(p.endswith("/sub") for k, p in got.items() if k != "memory"), got
+        one_line_error(runtime("exec", "--cgroup", "whaaat:/", cid, "true", check=False),
+                       "unknown controller whaaat")
+    runtime("delete", "--force", cid)

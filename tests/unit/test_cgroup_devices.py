@@ -156,13 +156,17 @@ def test_rules_are_normalized() -> None:
     out = resources.check({"devices": [{"allow": False}, {"allow": True, "type": "c", "major": 1,
                                                           "access": "mr"}]})
     assert out["devices"] == [DENY_ALL, rule(True, "c", 1, -1, "rm")]
+    # letters other than r, w, m are ignored, as runc does (runc's own tests use "rwa")
+    kmsg = {"allow": False, "type": "c", "major": 1, "minor": 11, "access": "rwa"}
+    out = resources.check({"devices": [kmsg]})
+    assert out["devices"] == [rule(False, "c", 1, 11, "rw")]
 
 
 @pytest.mark.parametrize(("bad", "path"), [
     ({"type": "c"}, "$.linux.resources.devices[0]"),
     ({"allow": 1}, "$.linux.resources.devices[0].allow"),
     ({"allow": True, "type": "u"}, "$.linux.resources.devices[0].type"),
-    ({"allow": True, "access": "rwx"}, "$.linux.resources.devices[0].access"),
+    ({"allow": True, "access": "xa"}, "$.linux.resources.devices[0].access"),
     ({"allow": True, "access": ""}, "$.linux.resources.devices[0].access"),
     ({"allow": True, "major": 5000}, "$.linux.resources.devices[0].major"),
     ({"allow": True, "minor": -3}, "$.linux.resources.devices[0].minor"),

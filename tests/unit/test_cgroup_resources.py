@@ -395,7 +395,8 @@ def test_hybrid_is_per_controller() -> None:
         (2, "hugetlb", "hugetlb.1GB.max", "0"),
         (2, "cgroup", "cgroup.max.depth", "2"),
     ]
-    with pytest.raises(CgroupError, match=r"unified\['memory.high'\]: the memory controller is on cgroup v1"):
+    with pytest.raises(CgroupError, match=r"unified\['memory.high'\]: invalid configuration: cannot use "
+                                          r"unified on cgroup v1 \(the memory controller is on cgroup v1"):
         tr.translate({"unified": {"memory.high": "1"}}, HYBRID)
 
 

@@ -152,3 +152,31 @@ def test_gone_cgroup_is_not_frozen(tmp_path: Path) -> None:
     os.unlink(os.path.join(paths["unified"], "cgroup.freeze"))
     assert not freezer.is_frozen(paths)
     assert not freezer.is_frozen({"unified": str(tmp_path / "nope")})
+
+
+def test_would_freeze_v1_self_ancestor_and_missing_leaf(tmp_path: Path) -> None:
+    """create's check: frozen by itself or through an ancestor, or (while the leaf does
+    not exist yet) the nearest existing level frozen."""
+    paths = v1_tree(tmp_path)
+    state = Path(paths["freezer"], "freezer.state")
+    assert not freezer.would_freeze(paths)
+    for value in ("FROZEN", "FREEZING"):
+        state.write_text(value + "\n")  # self_freezing 0: an ancestor's doing; still frozen
+        assert freezer.would_freeze(paths)
+    missing = {**paths, "freezer": str(Path(paths["freezer"], "not-yet", "c2"))}
+    assert freezer.would_freeze(missing)  # its nearest existing level is frozen
+    state.write_text("THAWED\n")
+    assert not freezer.would_freeze(missing)
+    assert not freezer.would_freeze({"memory": paths["memory"]})  # no freezer at all
+
+
+def test_would_freeze_v2_any_level(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "a" / "b").mkdir(parents=True)
+    for d in (root / "a", root / "a" / "b"):
+        (d / "cgroup.freeze").write_text("0\n")
+    leaf = {"unified": str(root / "a" / "b" / "c")}  # not made yet
+    assert not freezer.would_freeze(leaf)
+    (root / "a" / "cgroup.freeze").write_text("1\n")
+    assert freezer.would_freeze(leaf)
+    assert freezer.would_freeze({"unified": str(root / "a" / "b")})

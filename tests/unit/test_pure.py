@@ -6,7 +6,7 @@ import pytest
 
 from hutch import fastjson
 from hutch._sys import consts as C
-from hutch.cli.main import CREATE_FLAGS, GLOBAL_FLAGS, parse
+from hutch.cli.main import CREATE_FLAGS, GLOBAL_FLAGS, parse, reorder_args
 from hutch.container.kill import parse_signal
 from hutch.container.store import validate_id
 from hutch.errors import InvalidArgument, InvalidID
@@ -88,6 +88,30 @@ def test_cli_parse_like_urfave() -> None:
         parse(["--nope", "x"], CREATE_FLAGS)
     with pytest.raises(InvalidArgument):
         parse(["--pid-file"], CREATE_FLAGS)
+
+
+@pytest.mark.parametrize(("argv", "want"), [
+    # flags after the id (runc's `update ID --memory 1m`), values that start with "-"
+    (["box", "--cpuset-cpus", "1"], ["--cpuset-cpus", "1", "box"]),
+    (["box", "--memory-swap", "-1", "--pids-limit=5"], ["--memory-swap", "-1", "--pids-limit=5", "box"]),
+    # "-" (stdin) is never a flag nor, by position, a flag's value: Go's flag takes it as -r's
+    (["-r", "-", "box"], ["-r", "-", "box"]),
+    # after a boolean flag the next word moves along with it: the same order as before
+    (["--all", "box", "9"], ["--all", "box", "9"]),
+    (["box", "9", "--all"], ["--all", "box", "9"]),
+    (["box", "--", "--x"], ["box", "--", "--x"]),
+])
+def test_cli_reorder_args_like_urfave(argv: list[str], want: list[str]) -> None:
+    assert reorder_args(argv) == want
+
+
+def test_cli_flags_after_the_id_are_taken_but_not_for_exec_and_ps() -> None:
+    from hutch.cli.main import COMMANDS, NO_REORDER
+
+    spec = COMMANDS["update"][0]
+    a = parse(reorder_args(["box", "--cpu-rt-period", "900001", "--cpu-rt-runtime", "600001"]), spec)
+    assert a.args == ["box"] and a.text("cpu-rt-period") == "900001" and a.text("cpu-rt-runtime") == "600001"
+    assert {"exec", "ps"} == NO_REORDER  # what follows the id is the process's own command line
 
 
 def test_fastjson_pretty_matches_json() -> None:

@@ -101,3 +101,21 @@ def test_read_request(tmp_path: Path) -> None:
         read_request(str(f))
     with pytest.raises(InvalidArgument, match=r"cannot read .*nope"):
         read_request(str(tmp_path / "nope"))
+
+
+def test_resources_keys_match_in_any_case_as_go_does() -> None:
+    from hutch.spec.lite import fold_keys
+
+    doc = {"CPU": {"Cpus": "1", "MEMS": "0", "realtimePeriod": 5}, "Pids": {"LIMIT": 3},
+           "blockio": {"WeightDevice": [{"Major": 8, "minor": 0, "WEIGHT": 10}]},
+           "Unified": {"Memory.Min": "1"}, "hugepagelimits": [{"PageSize": "2MB", "Limit": 1}],
+           "nosuch": {"X": 1}}
+    assert fold_keys("Resources", doc) == {
+        "cpu": {"cpus": "1", "mems": "0", "realtimePeriod": 5}, "pids": {"limit": 3},
+        "blockIO": {"weightDevice": [{"major": 8, "minor": 0, "weight": 10}]},
+        "unified": {"Memory.Min": "1"},  # a map's keys are data, not field names
+        "hugepageLimits": [{"pageSize": "2MB", "limit": 1}],
+        "nosuch": {"X": 1},  # unknown: left for the checks to name
+    }
+    assert doc["CPU"] == {"Cpus": "1", "MEMS": "0", "realtimePeriod": 5}  # not changed in place
+    assert fold_keys("Resources", [1]) == [1]

@@ -72,6 +72,29 @@ def is_frozen(paths: Mapping[str, str]) -> bool:
     return value == "FREEZING"
 
 
+def would_freeze(paths: Mapping[str, str]) -> bool:
+    """True if a task put in the container's cgroup now would be frozen: the cgroup, or
+    while it does not exist the nearest ancestor that does, is frozen or freezing, by
+    itself or through an ancestor. A container's init placed there would never report
+    back, so `create` refuses such a cgroup instead of waiting forever."""
+    for key, path in paths.items():
+        if key != UNIFIED and "freezer" in key.split(","):
+            # v1: freezer.state includes what ancestors impose (FROZEN, self_freezing 0)
+            return _peek(_existing(path), "freezer.state") in ("FROZEN", "FREEZING")
+    unified = paths.get(UNIFIED)
+    if unified is None:
+        return False
+    d = _existing(unified)
+    while True:  # v2: cgroup.freeze is each level's own; the root has none
+        value = _peek(d, "cgroup.freeze")
+        if value == "1":
+            return True
+        parent = os.path.dirname(d)
+        if not value or parent == d:
+            return False
+        d = parent
+
+
 def state(paths: Mapping[str, str], fs: CgroupFS = _FS) -> str:
     """THAWED or FROZEN; waits out a v1 FREEZING (as runc does). CgroupError if the
     host has no freezer or the cgroup cannot be read."""
@@ -127,6 +150,13 @@ def _need(paths: Mapping[str, str], what: str) -> tuple[str, str]:
             "(no v1 freezer hierarchy and no cgroup.freeze)"
         )
     return where
+
+
+def _existing(path: str) -> str:
+    """``path`` or its nearest ancestor that exists."""
+    while not os.path.isdir(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
 
 
 def _peek(path: str, name: str) -> str:

@@ -275,7 +275,12 @@ class Manager:
     def apply(self, pid: int) -> None:
         """Move process ``pid`` (all its threads) into the cgroup of every hierarchy."""
         for key, path in self.paths.items():
-            self._fs.write(key, path, "cgroup.procs", str(pid))
+            self.add_process(key, path, pid)
+
+    def add_process(self, key: str, directory: str, pid: int) -> None:
+        """Move process ``pid`` into ``directory`` of hierarchy ``key`` (the container's
+        cgroup or one below it: see :mod:`hutch.cgroups.subcgroup`)."""
+        self._fs.write(key, directory, "cgroup.procs", str(pid))
 
     def kill_all(self, sig: int) -> None:
         """Send ``sig`` to every process in the container's cgroups.

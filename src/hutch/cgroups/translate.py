@@ -522,7 +522,9 @@ def _unified(out: _Out, res: Mapping[str, object], cur: Mapping[str, str]) -> No
             what = "cgroup v2 hierarchy" if controller == CORE else f"{controller} cgroup controller"
             raise out.refuse(path, f"this host has no {what}")
         if v != 2:
-            raise out.refuse(path, f"the {controller} controller is on cgroup v1 here (unified keys are v2)")
+            # runc's words (its tests look for them); runc refuses unified on any host not v2-only
+            raise out.refuse(path, f"invalid configuration: cannot use unified on cgroup v1 "
+                                   f"(the {controller} controller is on cgroup v1 here)")
         # one write per line, as runc (WriteFileByLine) and crun do
         for line in str(value).split("\n"):
             if line.strip():

@@ -135,6 +135,37 @@ class Args:
             raise InvalidArgument(f"invalid value {raw!r} for --{name}: not an integer") from None
 
 
+#: Commands whose flags must come before their arguments: what follows the container id is
+#: the process's own command line (runc's SkipArgReorder).
+NO_REORDER = frozenset({"exec", "ps"})
+
+
+def reorder_args(argv: list[str]) -> list[str]:
+    """Flags first, as urfave/cli v1 (runc's) does for every command but exec and ps, so
+    that ``update ID --memory 1m`` works: each ``-x`` moves to the front, with the word
+    after it when it has no ``=`` and does not start with ``-`` (a value, or a positional
+    argument after a boolean flag, which then stays in front of the rest); ``--`` and all
+    after it stay last."""
+    flags: list[str] = []
+    rest: list[str] = []
+    takes_next = False
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if takes_next and not arg.startswith("-"):
+            takes_next = False
+            flags.append(arg)
+            continue
+        takes_next = False
+        if arg != "-" and arg.startswith("-"):
+            flags.append(arg)
+            takes_next = "=" not in arg
+        else:
+            rest.append(arg)
+    return flags + rest
+
+
 _TRUE = {"true", "1", "t", "yes"}
 _FALSE = {"false", "0", "f", "no"}
 
@@ -302,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         if name not in COMMANDS:
             raise Failed(f"No help topic for '{name}'", 3)
         flags, _usage, module = COMMANDS[name]
-        a = parse(rest, [*flags, HELP])
+        a = parse(rest if name in NO_REORDER else reorder_args(rest), [*flags, HELP])
         if a.flag("help"):
             return show_help(name)
         if g.flag("systemd-cgroup"):

@@ -12,13 +12,14 @@ import os
 from hutch import faults
 from hutch.container import hookstate
 from hutch.container.store import FIFO, Store, me, proc_stat, rfc3339_now, write_atomic
-from hutch.errors import HutchError, InvalidSpec, Unsupported
+from hutch.errors import CgroupError, HutchError, InvalidSpec, Unsupported
 
 TYPE_CHECKING = False  # typing costs ~10 ms of imports (re, enum...) on every create
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from hutch.cgroups.manager import Manager
     from hutch.seccomp.compile import SeccompPlan
     from hutch.spec.runtime.config import Spec
     from hutch.specconv.plan import Plan
@@ -135,20 +136,21 @@ def create(
         raise HutchError("cannot use console socket if hutch-runtime will not detach or allocate tty")
     check_preserved_fds(opts.preserve_fds)
     linux = _v(spec, "linux")
+    from hutch.cgroups import open_manager
+
+    cgroup = open_manager(_v(linux, "cgroups_path"), cid)
+    shared = check_cgroup(cgroup, warn)
 
     state_dir = store.create_dir(cid)
     # Held until the first state.json is saved: a `delete` that finds the directory
     # without it then knows this create was killed (see hutch.container.store).
     lock = store.lock(cid)
-    cgroup = None
     warmup = 0
     fds: list[int] = []
     pid_file_written = False
+    pid = 0
     try:
         faults.point("create.dir")
-        from hutch.cgroups import open_manager
-
-        cgroup = open_manager(_v(linux, "cgroups_path"), cid)
         state: dict[str, Any] = {
             "id": cid,
             "pid": 0,
@@ -227,11 +229,13 @@ def create(
 
                 cgroup_warmup.reap(warmup)
                 warmup = 0
-            if cgroup is not None:
-                import signal
+            import signal
 
+            if not shared:
                 cgroup.kill_all(signal.SIGKILL)
                 cgroup.destroy()
+            elif pid:  # the cgroup and its other processes are not ours to kill
+                os.kill(pid, signal.SIGKILL)
             store.remove(cid)
             if pid_file_written and opts.pid_file:
                 os.unlink(opts.pid_file)
@@ -247,6 +251,20 @@ def create(
             cgroup_warmup.reap(warmup)
         for fd in fds:
             os.close(fd)
+
+
+def check_cgroup(cgroup: Manager, warn: Callable[[str], None]) -> bool:
+    """runc's checks of a cgroup that exists already, before anything is made; True if
+    processes are in it (the container then shares it: a warning, as runc gives).
+    A frozen cgroup is refused: the init would never get to report back."""
+    from hutch.cgroups import freezer
+
+    pids = cgroup.pids() if cgroup.exists() else []
+    if pids:
+        warn(f"container's cgroup is not empty: {len(pids)} process(es) found")
+    if freezer.would_freeze(cgroup.paths):
+        raise CgroupError("container's cgroup unexpectedly frozen")
+    return bool(pids)
 
 
 def _cgroup_binds(plan: Plan, cgroup: Any) -> list[list[str]]:

@@ -1,8 +1,9 @@
 """`exec`: run another process inside a running container, with its full context.
 
 The process joins every namespace the container's init is in (through
-/proc/<init>/ns/*), the container's cgroup, and gets the identity, capabilities
-and no_new_privs of the process description, as runc's setns init does.
+/proc/<init>/ns/*), the container's cgroup (or sub-cgroups of it: `--cgroup`), and
+gets the identity, capabilities and no_new_privs of the process description, as
+runc's setns init does.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from __future__ import annotations
 import os
 
 from hutch.container.store import Store, status
-from hutch.errors import InvalidState
+from hutch.errors import CgroupError, InvalidState
 
 TYPE_CHECKING = False  # typing costs ~10 ms of imports on every exec
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Any
 
-    from hutch.cgroups.manager import Manager
     from hutch.specconv.plan import Plan, ProcessPlan
 
 
@@ -49,24 +49,36 @@ def exec_process(
     console_fd: int = -1,
     preserve_fds: int = 0,
     ignore_paused: bool = False,
+    sub_cgroups: Mapping[str, str] | None = None,
     debug: Callable[[str], None] | None = None,
 ) -> int:
-    """Start ``proc`` in container ``cid``; return its pid once it has exec'd. ``debug``,
+    """Start ``proc`` in container ``cid``; return its pid once it has exec'd.
+    ``sub_cgroups``: `--cgroup`'s (:func:`hutch.cgroups.subcgroup.parse`). ``debug``,
     with --debug, takes a line for each step, the children's too."""
     state = store.load(cid)
     st = status(store.dir(cid), state)
     if st not in ("running", "created") and not (st == "paused" and ignore_paused):
         raise InvalidState("exec in", cid, st, "running", msg=_EXEC_REFUSED.get(st, ""))
-    cgroup = None
+    joiner: Callable[[int], None] | None = None
     warm = 0
     if state.get("cgroup"):
-        from hutch.cgroups import Manager, warmup
+        from hutch.cgroups import Manager, subcgroup, warmup
 
         cgroup = Manager.from_record(state["cgroup"])
+        subs = sub_cgroups or {}
+        dirs = subcgroup.resolve(cgroup, subs)  # a bad --cgroup fails before anything runs
+        init_pid = 0 if subcgroup.ALL in subs else int(state["pid"])
+
+        def join(pid: int) -> None:
+            subcgroup.join(cgroup, dirs, pid, init_pid)
+
+        joiner = join
         if st != "paused":  # as early as possible; see hutch.cgroups.warmup
             warm = warmup.start(cgroup)
+    elif sub_cgroups:
+        raise CgroupError(f"container {cid!r} has no cgroup to join a sub-cgroup of")
     try:
-        return _exec(store, cid, state, cgroup, proc, console_fd, preserve_fds, debug)
+        return _exec(store, cid, state, joiner, proc, console_fd, preserve_fds, debug)
     finally:
         if warm:
             warmup.reap(warm)
@@ -76,7 +88,7 @@ def _exec(
     store: Store,
     cid: str,
     state: dict[str, Any],
-    cgroup: Manager | None,
+    join: Callable[[int], None] | None,
     proc: ProcessPlan,
     console_fd: int,
     preserve_fds: int,
@@ -108,7 +120,7 @@ def _exec(
         fds = Fds(sock, -1, console_fd, preserve_fds, debug is not None)
         return setns.stage1(joins, proc, fds, cap, setgroups, plan.get("seccomp"))
 
-    return start(child, cgroup, proc, "exec", on_seccomp=_agent(state, plan), debug=debug)
+    return start(child, join, proc, "exec", on_seccomp=_agent(state, plan), debug=debug)
 
 
 def _agent(state: dict[str, Any], plan: Plan) -> Callable[[int, int], None]:

@@ -86,14 +86,14 @@ def spawn(
         creating, created = on_hooks(c.pid)
         sync.send(c.sock, sync.HOOKS_DONE, creating=creating, created=created)
 
-    return start(child, cgroup, plan["process"], "create",
+    return start(child, cgroup.apply, plan["process"], "create",
                  now={sync.USERMAP: usermap, sync.MOUNT_SOURCES: mount_sources},
                  with_pid={sync.HOOKS: hooks}, on_seccomp=on_seccomp, debug=debug)
 
 
 def start(
     child: Callable[[int], int],
-    cgroup: Manager | None,
+    place: Callable[[int], None] | None,
     proc: ProcessPlan,
     what: str,
     *,
@@ -102,7 +102,8 @@ def start(
     on_seccomp: Callable[[int, int], None] | None = None,
     debug: Debug | None = None,
 ) -> int:
-    """Fork stage1 to run ``child(sock)``, place it, and converse until the process is
+    """Fork stage1 to run ``child(sock)``, ``place(pid)`` it in its cgroup (the
+    container's; for an exec, maybe a sub-cgroup), and converse until the process is
     ready: the pid (host view) of the init (``what`` "create": at READY) or of an exec'd
     process (``what`` "exec": once it has exec'd, its errors until then included).
 
@@ -127,8 +128,8 @@ def start(
     c.sock, c.stage1 = parent_fd, stage1
     try:
         faults.point(f"{what}.forked")
-        if cgroup is not None:
-            cgroup.apply(stage1)
+        if place is not None:
+            place(stage1)
         faults.point(f"{what}.applied")
         set_oom_score_adj(stage1, proc)
         c.log(f"spawned stage1 ({stage1}) in the container's cgroup, signalling it to run")

@@ -72,7 +72,7 @@ STRUCTS = {
             ('minor', 'minor', ('o', ('i', -9223372036854775808, 9223372036854775807)), None),
             ('access', 'access', ('o', ('s',)), None),
         ),
-        'access',
+        '',
     ),
     'Hook': (
         (

@@ -191,6 +191,40 @@ def decode_process(data: bytes) -> Any:
     return _struct("Process", doc, "$")
 
 
+def fold_keys(kind: str, doc: object) -> object:
+    """``doc`` (JSON builtins of struct ``kind``) with each key that names a field only up to
+    case renamed to the field's wire name, at every depth: Go's encoding/json matches names
+    that way (an exact match first, else the first field equal under case folding), so runc
+    takes ``{"CPU": {"Cpus": "1"}}`` for ``{"cpu": {"cpus": "1"}}``. Other keys, map keys
+    (``unified``) and values are left as they are; ``doc`` is not changed."""
+    return _fold(("S", kind), doc)
+
+
+def _fold(t: tuple[Any, ...], value: object) -> object:
+    code = t[0]
+    if code == "o":
+        return _fold(t[1], value)
+    if code == "l" and type(value) is list:
+        return [_fold(t[1], v) for v in value]
+    if code == "d" and type(value) is dict:
+        return {k: _fold(t[2], v) for k, v in value.items()}
+    if code != "S" or type(value) is not dict:
+        return value
+    fields = STRUCTS[t[1]][0]
+    by_wire = _BY_WIRE[t[1]]
+    out: dict[str, object] = {}
+    for key, v in value.items():
+        field = by_wire.get(key)
+        if field is None:
+            folded = key.casefold()
+            field = next((f for f in fields if f[0].casefold() == folded), None)
+        if field is None:
+            out[key] = v
+        else:
+            out[field[0]] = _fold(field[2], v)
+    return out
+
+
 def to_builtins(obj: object) -> object:
     """A view back to JSON-shaped builtins (wire names; absent and default fields omitted).
 

@@ -44,7 +44,6 @@ DICT = "dict"
 POST_CHECKS = {
     "Rlimit": "rlimit",
     "CPUAffinity": "cpu_list",
-    "DeviceCgroup": "access",
     "HugepageLimit": "hugepage",
     "IntelRdt": "mem_bw",
 }

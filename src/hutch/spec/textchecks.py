@@ -24,10 +24,6 @@ def cpu_list(s: str) -> bool:
     return set(s) <= _CPU_LIST_CHARS
 
 
-def device_access(s: str) -> bool:
-    return set(s) <= {"r", "w", "m"}
-
-
 def hugepage_size(s: str) -> bool:
     digits = s[:-2]
     return s[-1:] == "B" and s[-2:-1] in ("K", "M", "G") and digits.isdigit() and digits.isascii() \
@@ -44,7 +40,6 @@ CHECKS: dict[str, tuple[tuple[str, str, Callable[[str], bool], str], ...]] = {
         ("initial", "initial", cpu_list, "matching regex '^[0-9, -]*$'"),
         ("final", "final", cpu_list, "matching regex '^[0-9, -]*$'"),
     ),
-    "access": (("access", "access", device_access, "matching regex '^[rwm]*$'"),),
     "hugepage": (("page_size", "pageSize", hugepage_size, "matching regex '^[1-9][0-9]*[KMG]B$'"),),
     "mem_bw": (("mem_bw_schema", "memBwSchema", mem_bw_schema, "matching regex '^(MB:[^\\n]*)?$'"),),
 }

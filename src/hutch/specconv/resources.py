@@ -24,7 +24,8 @@ Semantics follow runc (libcontainer/specconv and the cgroups fs/fs2 drivers):
   ``cgroup.max.descendants`` (hutch owns cgroup.procs, subtree_control, freeze, kill...).
 
 - devices: ``allow`` required; ``type`` a, b or c (absent: a); major and minor -1 or
-  absent for any; ``access`` letters of ``rwm`` (absent: rwm; empty: an error, as runc).
+  absent for any; ``access`` letters of ``rwm``, others ignored as runc does (absent:
+  rwm; none of them: an error).
 A ``null`` anywhere means absent and is dropped; ``swappiness`` -1 (or 2^64-1, how Go
 writes ``-1`` into a uint64) means unset, as in runc, and is dropped too.
 
@@ -466,8 +467,9 @@ def _device_rule(v: object, path: str) -> dict[str, object]:
                           f"{path}.type")
     access = out.get("access", "rwm")
     assert isinstance(access, str)
-    if not access or any(p not in "rwm" for p in access):
-        raise InvalidSpec(f"device access {access!r} must be letters of 'rwm' (read, write, mknod)",
+    # runc takes the r, w and m in the string and ignores any other letter ("rwa" is rw)
+    if not any(p in "rwm" for p in access):
+        raise InvalidSpec(f"device access {access!r} has none of r, w, m (read, write, mknod)",
                           f"{path}.access")
     return {
         "allow": out["allow"],

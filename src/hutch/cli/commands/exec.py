@@ -1,4 +1,5 @@
-"""exec: run a process in a running container (`--process FILE` or arguments + flags).
+"""exec: run a process in a running container (`--process FILE` or arguments + flags;
+`--cgroup [CONTROLLER:]SUB` joins a sub-cgroup of the container's).
 
 As runc's: once the container id is there, a failure is "exec failed: ..." with exit
 status 255 (runc's fatalWithCode), so a caller tells it from the process's own status."""
@@ -106,10 +107,12 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
 
 
 def execute(store: Store, cid: str, a: Args, log: Log) -> int:
+    from hutch.cgroups import subcgroup
     from hutch.container.create import check_preserved_fds
     from hutch.container.exec import exec_process
 
     proc = build_process(store, cid, a)
+    sub_cgroups = subcgroup.parse(a.many("cgroup"))
     detach = a.flag("detach")
     preserve = a.number("preserve-fds")
     check_preserved_fds(preserve)
@@ -133,7 +136,8 @@ def execute(store: Store, cid: str, a: Args, log: Log) -> int:
     if not detach:
         prctl(C.PR_SET_CHILD_SUBREAPER, 1)
     try:
-        pid = exec_process(store, cid, proc, console_fd, preserve, a.flag("ignore-paused"), log.debugger())
+        pid = exec_process(store, cid, proc, console_fd, preserve, a.flag("ignore-paused"), sub_cgroups,
+                           log.debugger())
     finally:
         if console_fd >= 0:
             os.close(console_fd)

@@ -1,7 +1,8 @@
 """update [--resources FILE|-] [--memory ... --cpu-quota ... --pids-limit ...] ID (runc's flags).
 
 With ``--resources`` (a file, or ``-`` for stdin) the LinuxResources JSON is the whole
-request and the other flags are ignored, as in runc. Otherwise each flag given sets one
+request and the other flags are ignored, as in runc; its field names match in any case
+(``CPU``, ``Cpus``), as Go's encoding/json matches them for runc. Otherwise each flag given sets one
 value: sizes as docker writes them (``512m``, ``1g``; ``-1`` for unlimited), the cpu
 values as integers.
 """
@@ -95,7 +96,9 @@ def handle(name: str, g: Args, a: Args, log: Log) -> int:
     cid = need_id(a, name)
     source = a.text("resources")
     if source:
-        request = read_request(source)
+        from hutch.spec.lite import fold_keys
+
+        request = fold_keys("Resources", read_request(source))  # keys in any case, as runc (Go)
         where = "--resources"
     else:
         for flag in ("l3-cache-schema", "mem-bw-schema"):

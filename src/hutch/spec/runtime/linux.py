@@ -132,10 +132,7 @@ class DeviceCgroup(Base, frozen=True, kw_only=True):
     type: DeviceCgroupType | None = None  # absent means "a"
     major: Int64 | None = None  # absent means all (-1 / "*")
     minor: Int64 | None = None
-    access: str | None = None
-
-    def __post_init__(self) -> None:
-        check_text(self, "access")
+    access: str | None = None  # letters of rwm; others are ignored, as runc does
 
 
 class Memory(Base, frozen=True, kw_only=True):
