@@ -1,0 +1,84 @@
+"""The engine's typed model: a container's record, its state, its settings, and what the
+monitor is told.
+
+Records are plain JSON objects on disk (``hutch.engine.records``) and plain dicts in
+memory. The TypedDicts below give them their shape for mypy only: declared under
+TYPE_CHECKING (as ``hutch.specconv.plan``), they cost the resident monitor nothing.
+The status constants are docker's words, as ``ps`` and ``inspect`` show them.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+
+#: a record exists, no process (docker: "Created")
+CREATED = "created"
+#: `start` is mounting the root and handing the container to its monitor
+STARTING = "starting"
+RUNNING = "running"
+PAUSED = "paused"
+#: the container ended; ``exit_code`` says how
+EXITED = "exited"
+
+#: statuses in which a monitor holds the container
+LIVE = frozenset({RUNNING, PAUSED})
+#: statuses in which `rm` needs -f
+BUSY = frozenset({RUNNING, PAUSED, STARTING})
+
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    class State(TypedDict, total=False):
+        status: str  # one of the constants above
+        exit_code: int
+        started_at: str  # RFC 3339, "" before the first start
+        finished_at: str
+        pid: int  # the container's init (host view), 0 when not running
+        oom_killed: bool
+        paused: bool
+        monitor_pid: int  # the monitor holding it, with its start time (pids are reused)
+        monitor_start: int
+        error: str  # why it ended, when the engine knows (docker's State.Error)
+
+    class Settings(TypedDict, total=False):
+        tty: bool
+        stdin: bool
+        remove: bool  # --rm
+        stop_signal: str
+        stop_timeout: int | None
+        log_max_size: int  # bytes, 0: no rotation
+        log_max_file: int
+
+    class Record(TypedDict, total=False):
+        id: str  # 64 hex digits
+        name: str
+        image: str  # the reference the user gave
+        image_id: str
+        created: str
+        args: list[str]
+        runtime: str  # the OCI runtime's path
+        lowers: list[str]  # the image's snapshot dirs, lowest first
+        labels: dict[str, str]
+        volumes: list[dict[str, object]]
+        ports: list[dict[str, object]]
+        config: Settings
+        state: State
+
+    class MonitorSettings(TypedDict):
+        """What `start` writes to monitor.json for the container's monitor."""
+
+        id: str
+        runtime: str
+        runtime_root: str
+        bundle: str
+        rootfs: str
+        log_path: str
+        log_max_size: int
+        log_max_file: int
+        tty: bool
+        tty_size: tuple[int, int] | None
+        stdin: bool
+        remove: bool
+        wait_attach: bool
+        cgroup: str
+        engine_root: str
