@@ -13,7 +13,8 @@ import pytest
 
 from hutch.cgroups import translate as tr
 from hutch.cgroups.cgfs import CgroupFS, CgroupIOError
-from hutch.cgroups.manager import Manager, ResourceWriteError, hugepage_sizes
+from hutch.cgroups.limits import ResourceWriteError, hugepage_sizes
+from hutch.cgroups.manager import Manager
 from hutch.errors import CgroupError, InvalidSpec
 from hutch.specconv.resources import check, check_unified_key, page_size_bytes, parse_list
 
