@@ -419,6 +419,13 @@ def test_versions_from() -> None:
         "memory": 1, "io": 1, "cpu": 1, "cpuacct": 1, "hugetlb": 2, "cgroup": 2}
 
 
+def test_every_section_has_its_translation() -> None:
+    """translate() imports a section's module on first use: each one it names exists."""
+    for section in tr.SECTIONS:
+        assert callable(tr._translation(section)), section
+    assert set(tr.SECTIONS) == set(FULL) - {"devices"} | {"unified"}
+
+
 # ---- Manager.set() on fake trees -------------------------------------------------------------------
 
 V2_FILES = {

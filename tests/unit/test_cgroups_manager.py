@@ -486,3 +486,6 @@ def test_imports_stay_light() -> None:
     }
     assert heavy.isdisjoint(out), heavy.intersection(out)
     assert "hutch.cgroups.manager" in out
+    # limits and their translation load only when a limit is set (not for kill, delete, state)
+    assert "hutch.cgroups.limits" not in out
+    assert "hutch.cgroups.translate" not in out
