@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hutch.cgroups.manager import hugepage_sizes
+from hutch.cgroups.limits import hugepage_sizes
 from tests.integration.test_cgroup_ops import cgroup_record, one_line_error, state, wait_for
 
 pytestmark = pytest.mark.root

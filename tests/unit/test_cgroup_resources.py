@@ -13,7 +13,8 @@ import pytest
 
 from hutch.cgroups import translate as tr
 from hutch.cgroups.cgfs import CgroupFS, CgroupIOError
-from hutch.cgroups.manager import Manager, ResourceWriteError, hugepage_sizes
+from hutch.cgroups.limits import ResourceWriteError, hugepage_sizes
+from hutch.cgroups.manager import Manager
 from hutch.errors import CgroupError, InvalidSpec
 from hutch.specconv.resources import check, check_unified_key, page_size_bytes, parse_list
 
@@ -416,6 +417,13 @@ def test_missing_controllers_name_the_field() -> None:
 def test_versions_from() -> None:
     assert tr.versions_from(["memory", "blkio", "cpu", "cpuacct"], ["hugetlb", "cgroup"]) == {
         "memory": 1, "io": 1, "cpu": 1, "cpuacct": 1, "hugetlb": 2, "cgroup": 2}
+
+
+def test_every_section_has_its_translation() -> None:
+    """translate() imports a section's module on first use: each one it names exists."""
+    for section in tr.SECTIONS:
+        assert callable(tr._translation(section)), section
+    assert set(tr.SECTIONS) == set(FULL) - {"devices"} | {"unified"}
 
 
 # ---- Manager.set() on fake trees -------------------------------------------------------------------

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from hutch.cgroups import manager as manager_mod
+from hutch.cgroups import placement
 from hutch.cgroups.cgfs import CgroupFS, CgroupIOError
-from hutch.cgroups.manager import Manager, open_manager, resolve_path
+from hutch.cgroups.manager import Manager, open_manager
+from hutch.cgroups.placement import resolve_path
 from hutch.errors import CgroupError
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -409,7 +410,7 @@ def test_destroy_retries_while_busy(host: Host) -> None:
 
 
 def test_destroy_gives_up_and_still_tries_the_others(host: Host, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(manager_mod, "_RMDIR_TIMEOUT", 0.05)
+    monkeypatch.setattr(placement, "_RMDIR_TIMEOUT", 0.05)
     m = host.open()
     m.create()
     first_key, first = next(iter(m.paths.items()))
@@ -485,3 +486,6 @@ def test_imports_stay_light() -> None:
     }
     assert heavy.isdisjoint(out), heavy.intersection(out)
     assert "hutch.cgroups.manager" in out
+    # limits and their translation load only when a limit is set (not for kill, delete, state)
+    assert "hutch.cgroups.limits" not in out
+    assert "hutch.cgroups.translate" not in out

@@ -29,7 +29,7 @@ from __future__ import annotations
 import errno
 import os
 
-from hutch.cgroups.manager import HUGEPAGES_DIR, hugepage_sizes
+from hutch.cgroups.limits import HUGEPAGES_DIR, hugepage_sizes
 from hutch.cgroups.mode import UNIFIED, V2
 from hutch.errors import CgroupError
 
