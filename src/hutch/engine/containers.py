@@ -516,7 +516,7 @@ def _image_stop_signal(image_config: dict[str, Any]) -> str:
 
 def _log_options(opts: dict[str, str]) -> tuple[int, int]:
     """docker's json-file --log-opt max-size (bytes, k/m/g) and max-file."""
-    from hutch.cli.units import parse_ram
+    from hutch.util.units import parse_ram
 
     size, files = 0, 1
     for key, value in opts.items():
