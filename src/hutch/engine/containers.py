@@ -585,7 +585,6 @@ def _make_workdir(cdir: str) -> None:
 def _write_json(path: str, doc: object) -> None:
     import json
 
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=2)
-    os.replace(tmp, path)
+    from hutch.util import atomic
+
+    atomic.write(path, json.dumps(doc, indent=2).encode(), 0o666, durable=True)

@@ -26,6 +26,7 @@ from hutch import filelock
 from hutch.engine.mounts import Request, check_volume_name
 from hutch.errors import HutchError
 from hutch.image.store import now_rfc3339
+from hutch.util import atomic
 from hutch.util.rooted import open_in_root
 
 TYPE_CHECKING = False
@@ -93,10 +94,8 @@ class VolumeStore:
                                    "Scope": "local"}
             if anonymous:
                 doc["Labels"][ANONYMOUS] = ""
-            tmp = os.path.join(vdir, "volume.json.tmp")
-            with open(tmp, "w") as f:
-                json.dump(doc, f, indent=2)
-            os.replace(tmp, os.path.join(vdir, "volume.json"))
+            atomic.write(os.path.join(vdir, "volume.json"), json.dumps(doc, indent=2).encode(), 0o666,
+                         durable=True)
         except BaseException:
             shutil.rmtree(vdir, ignore_errors=True)
             raise

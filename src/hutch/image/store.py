@@ -24,6 +24,7 @@ from hutch import filelock
 from hutch.errors import HutchError
 from hutch.image import reference
 from hutch.image.content import CHUNK, ContentStore, Counting, Hashing, sha256_of
+from hutch.util import atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -111,8 +112,9 @@ class ImageStore:
     def _save_index(self, index: dict[str, Any]) -> None:
         layout = os.path.join(self.root, "oci-layout")
         if not os.path.exists(layout):
-            _write_atomic(layout, b'{"imageLayoutVersion": "1.0.0"}')
-        _write_atomic(os.path.join(self.root, "index.json"), json.dumps(index, indent=2).encode())
+            atomic.write(layout, b'{"imageLayoutVersion": "1.0.0"}', 0o666, durable=True)
+        atomic.write(os.path.join(self.root, "index.json"), json.dumps(index, indent=2).encode(), 0o666,
+                     durable=True)
 
     def tag(self, ref: str, manifest_digest: str) -> None:
         """Point ``ref`` (a tag, or ``NAME@DIGEST``: a repo digest) at the manifest,
@@ -399,16 +401,4 @@ def _goarch() -> str:
     return GOARCH.get(m, m)
 
 
-def _write_atomic(path: str, data: bytes) -> None:
-    tmp = f"{path}.tmp-{os.urandom(4).hex()}"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
