@@ -11,9 +11,9 @@ import os
 
 from hutch import faults
 from hutch.container import hookstate
-from hutch.container.store import FIFO, Store, me, proc_stat, rfc3339_now
+from hutch.container.store import FIFO, Store, me, proc_stat
 from hutch.errors import CgroupError, HutchError, InvalidSpec, Unsupported
-from hutch.util import atomic
+from hutch.util import atomic, timefmt
 
 TYPE_CHECKING = False  # typing costs ~10 ms of imports (re, enum...) on every create
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def create(
             "creating": me(),
             "bundle": bundle,
             "rootfs": plan["rootfs"],
-            "created": rfc3339_now(),
+            "created": timefmt.now(),
             "owner": "",
             "annotations": dict(_v(spec, "annotations", {})),
             "hooks": {k: v for k, v in plan["hooks"].items() if k in ("poststart", "poststop")},

@@ -22,7 +22,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import time
 
 from hutch import fastjson
 from hutch.errors import ContainerNotFound, InvalidID
@@ -46,12 +45,6 @@ def validate_id(cid: str) -> None:
         raise InvalidID(cid, "only letters, digits and _ + - . are allowed")
     if len(cid) > 1024:
         raise InvalidID(cid, "it is longer than 1024 characters")
-
-
-def rfc3339_now() -> str:
-    ns = time.time_ns()
-    secs, frac = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
 
 
 class Store:

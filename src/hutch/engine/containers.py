@@ -33,7 +33,8 @@ from hutch.engine.records import Records, alive
 from hutch.engine.runtime_client import Runtime, failure_code, find_runtime
 from hutch.engine.volumes import VolumeStore
 from hutch.errors import HutchError
-from hutch.image.store import ImageStore, now_rfc3339
+from hutch.image.store import ImageStore
+from hutch.util import timefmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class Engine:
             def lost(r: Record) -> None:
                 if r["state"]["status"] in ("running", "paused"):
                     r["state"].update(status="exited", exit_code=255, pid=0, monitor_pid=0, paused=False,
-                                      finished_at=now_rfc3339(), error="the container's monitor is gone")
+                                      finished_at=timefmt.now(), error="the container's monitor is gone")
 
             self.runtime(record).call("delete", "--force", record["id"])
             unmount(os.path.join(self.dir, record["id"], "merged"))
@@ -155,7 +156,7 @@ class Engine:
                 _write_json(os.path.join(cdir, "bundle", "config.json"), config)
                 record: Record = {
                     "id": cid, "name": name or f"hutch_{cid[:8]}", "image": image_ref, "image_id": image.id,
-                    "created": now_rfc3339(), "args": config["process"]["args"], "runtime": runtime,
+                    "created": timefmt.now(), "args": config["process"]["args"], "runtime": runtime,
                     "lowers": lowers, "labels": ocispec.labels(image.config, opts), "volumes": volumes,
                     "config": {"tty": tty, "stdin": stdin, "remove": remove,
                                "stop_signal": stop_signal or _image_stop_signal(image.config),

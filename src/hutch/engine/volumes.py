@@ -25,8 +25,7 @@ import tempfile
 from hutch import filelock
 from hutch.engine.mounts import Request, check_volume_name
 from hutch.errors import HutchError
-from hutch.image.store import now_rfc3339
-from hutch.util import atomic
+from hutch.util import atomic, timefmt
 from hutch.util.rooted import open_in_root
 
 TYPE_CHECKING = False
@@ -89,7 +88,7 @@ class VolumeStore:
             return self.get(name), False
         try:
             os.mkdir(os.path.join(vdir, "_data"), 0o755)
-            doc: dict[str, Any] = {"CreatedAt": now_rfc3339(), "Driver": "local",
+            doc: dict[str, Any] = {"CreatedAt": timefmt.now(), "Driver": "local",
                                    "Labels": dict(labels or {}), "Name": name, "Options": {},
                                    "Scope": "local"}
             if anonymous:

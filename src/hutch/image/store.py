@@ -18,13 +18,12 @@ import errno
 import json
 import os
 import shutil
-import time
 
 from hutch import filelock
 from hutch.errors import HutchError
 from hutch.image import reference
 from hutch.image.content import CHUNK, ContentStore, Counting, Hashing, sha256_of
-from hutch.util import atomic
+from hutch.util import atomic, timefmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,11 +40,6 @@ LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 class ImageNotFound(HutchError):
     def __init__(self, ref: str) -> None:
         super().__init__(f"No such image: {ref}")
-
-
-def now_rfc3339() -> str:
-    t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e9):09d}Z"
 
 
 def chain_ids(diff_ids: list[str]) -> list[str]:
@@ -267,7 +261,7 @@ class ImageStore:
         had_snapshot = os.path.isdir(self.snapshot_path([diff_id]))
         try:
             self.snapshot([diff_id], [{"digest": digest, "mediaType": LAYER}])
-            created = now_rfc3339()
+            created = timefmt.now()
             config: dict[str, Any] = {"created": created, "architecture": _goarch(), "os": "linux",
                                       "config": dict(changes or {}),
                                       "history": [{"created": created, "created_by": "hutch import",
