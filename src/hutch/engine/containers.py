@@ -495,20 +495,20 @@ class _suppress_not_running:
 
 
 def signal_number(sig: str) -> int:
-    """A signal given as docker takes it: 9, KILL, SIGKILL (any case)."""
-    import signal
+    """A signal given as docker takes it: 9, KILL, SIGKILL, RTMIN+3 (any case)."""
+    from hutch._sys.sig import NSIG
+    from hutch.util import signals
 
-    s = sig.strip().upper()
+    s = sig.strip()
     if s.isdigit():
         n = int(s)
-        if 0 < n < signal.NSIG:
+        if 0 < n < NSIG:
             return n
         raise HutchError(f"invalid signal: {sig}")
-    name = s if s.startswith("SIG") else "SIG" + s
-    try:
-        return int(getattr(signal.Signals, name))
-    except AttributeError:
-        raise HutchError(f"invalid signal: {sig}") from None
+    known = signals.number(s)
+    if known is None:
+        raise HutchError(f"invalid signal: {sig}")
+    return known
 
 
 def _image_stop_signal(image_config: dict[str, Any]) -> str:
