@@ -23,7 +23,7 @@ from hutch import filelock
 from hutch.errors import HutchError
 from hutch.image import reference
 from hutch.image.content import CHUNK, ContentStore, Counting, Hashing, sha256_of
-from hutch.util import atomic, timefmt
+from hutch.util import arch, atomic, timefmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -262,7 +262,7 @@ class ImageStore:
         try:
             self.snapshot([diff_id], [{"digest": digest, "mediaType": LAYER}])
             created = timefmt.now()
-            config: dict[str, Any] = {"created": created, "architecture": _goarch(), "os": "linux",
+            config: dict[str, Any] = {"created": created, "architecture": arch.goarch(), "os": "linux",
                                       "config": dict(changes or {}),
                                       "history": [{"created": created, "created_by": "hutch import",
                                                    **({"comment": comment} if comment else {})}]}
@@ -386,13 +386,3 @@ def _name_of(entry: dict[str, Any]) -> str:
         return reference.normalize(name)
     except HutchError:
         return name
-
-
-def _goarch() -> str:
-    from hutch.seccomp.profile import GOARCH
-
-    m = os.uname().machine
-    return GOARCH.get(m, m)
-
-
-
