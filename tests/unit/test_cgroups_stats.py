@@ -10,8 +10,8 @@ import pytest
 
 from hutch.cgroups import stats
 from hutch.cgroups.oom import OomWatcher, oom_kills
-from hutch.cli.units import parse_duration, parse_ram
 from hutch.errors import CgroupError, InvalidArgument
+from hutch.util.units import parse_duration, parse_ram
 
 MAX = stats.UINT64_MAX
 

@@ -34,21 +34,6 @@ pthread_sigmask = _impl.pthread_sigmask
 signal = _impl.signal
 
 
-def by_name(name: str) -> int | None:
-    """SIGTERM → 15 (only the standard names; None if unknown)."""
-    return _NAMES.get(name)
-
-
-_NAMES = {
-    "SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGILL": 4, "SIGTRAP": 5, "SIGABRT": 6, "SIGIOT": 6,
-    "SIGBUS": 7, "SIGFPE": 8, "SIGKILL": 9, "SIGUSR1": 10, "SIGSEGV": 11, "SIGUSR2": 12,
-    "SIGPIPE": 13, "SIGALRM": 14, "SIGTERM": 15, "SIGSTKFLT": 16, "SIGCHLD": 17, "SIGCLD": 17,
-    "SIGCONT": 18, "SIGSTOP": 19, "SIGTSTP": 20, "SIGTTIN": 21, "SIGTTOU": 22, "SIGURG": 23,
-    "SIGXCPU": 24, "SIGXFSZ": 25, "SIGVTALRM": 26, "SIGPROF": 27, "SIGWINCH": 28, "SIGIO": 29,
-    "SIGPOLL": 29, "SIGPWR": 30, "SIGSYS": 31,
-}
-
-
 def describe(signum: int) -> str:
     """A signal as Go names it, so as runc reports a process it killed ("bad system call",
     "killed"): glibc's strsignal with a lower-case first letter for 1..31, else "signal N"."""

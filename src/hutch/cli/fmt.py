@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from hutch.util import timefmt
+
 
 def ago(rfc3339: str) -> str:
     """docker's "5 seconds ago", "About a minute ago" ("" for an unreadable time)."""
@@ -57,10 +59,7 @@ def duration(seconds: float) -> str:
 def since(rfc3339: str) -> float:
     """Seconds from an RFC 3339 UTC time to now (0 if it cannot be read)."""
     try:
-        then = time.mktime(time.strptime(rfc3339[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+        then = timefmt.parse_ns(rfc3339)
     except ValueError:
         return 0.0
-    frac = rfc3339[19:].lstrip(".").rstrip("Z")
-    if frac.isdigit():
-        then += float("0." + frac)
-    return max(0.0, time.time() - then)
+    return max(0.0, (time.time_ns() - then) / 1e9)

@@ -230,16 +230,16 @@ class Log:
                 raise HutchError(f"cannot open log file {path}: {err.strerror}") from None
 
     def emit(self, level: str, msg: str) -> None:
-        from hutch.container.store import rfc3339_now
+        from hutch.util.timefmt import now
 
         if self.fmt == "json":
             from hutch import fastjson
 
-            line = fastjson.dumps({"level": level, "msg": msg, "time": rfc3339_now()})
+            line = fastjson.dumps({"level": level, "msg": msg, "time": now()})
         else:
             from hutch import fastjson
 
-            line = f"time={fastjson.dumps(rfc3339_now())} level={level} msg={fastjson.dumps(msg)}"
+            line = f"time={fastjson.dumps(now())} level={level} msg={fastjson.dumps(msg)}"
         try:
             os.write(self.fd, (line + "\n").encode())
         except OSError:

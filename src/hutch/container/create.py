@@ -11,8 +11,9 @@ import os
 
 from hutch import faults
 from hutch.container import hookstate
-from hutch.container.store import FIFO, Store, me, proc_stat, rfc3339_now, write_atomic
+from hutch.container.store import FIFO, Store, me, proc_stat
 from hutch.errors import CgroupError, HutchError, InvalidSpec, Unsupported
+from hutch.util import atomic, timefmt
 
 TYPE_CHECKING = False  # typing costs ~10 ms of imports (re, enum...) on every create
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ def create(
             "creating": me(),
             "bundle": bundle,
             "rootfs": plan["rootfs"],
-            "created": rfc3339_now(),
+            "created": timefmt.now(),
             "owner": "",
             "annotations": dict(_v(spec, "annotations", {})),
             "hooks": {k: v for k, v in plan["hooks"].items() if k in ("poststart", "poststop")},
@@ -189,7 +190,7 @@ def create(
 
         warmup = cgroup_warmup.start(cgroup)
         plan["cgroup_binds"] = _cgroup_binds(plan, cgroup)
-        write_atomic(os.path.join(state_dir, "plan.json"), _encode_plan(plan))
+        atomic.write(os.path.join(state_dir, "plan.json"), _encode_plan(plan))
 
         def on_hooks(pid: int) -> tuple[str, str]:
             for kind in ("prestart", "createRuntime"):
@@ -219,7 +220,7 @@ def create(
         store.save(cid, state)
         faults.point("create.saved")
         if opts.pid_file:
-            write_atomic(os.path.abspath(opts.pid_file), str(pid).encode(), 0o644)
+            atomic.write(os.path.abspath(opts.pid_file), str(pid).encode(), 0o644)
             pid_file_written = True
         return state
     except BaseException as err:

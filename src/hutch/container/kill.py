@@ -7,6 +7,7 @@ import os
 from hutch._sys import sig as _signal
 from hutch.container.store import Store, status
 from hutch.errors import HutchError, InvalidArgument
+from hutch.util import signals
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,21 +24,9 @@ def parse_signal(text: str) -> int:
         if 0 <= int(text) < _signal.NSIG:  # 0: only checks that the process exists, as kill(2)
             return int(text)
         raise InvalidArgument(f"invalid signal number {text!r}")
-    name = text.upper()
-    if not name.startswith("SIG"):
-        name = "SIG" + name
-    known = _signal.by_name(name)
+    known = signals.number(text)
     if known is not None:
         return known
-    for base, sign in (("SIGRTMIN", 1), ("SIGRTMAX", -1)):
-        if name == base:
-            return int(_signal.SIGRTMIN if sign > 0 else _signal.SIGRTMAX)
-        if name.startswith(base) and name[len(base) : len(base) + 1] == ("+" if sign > 0 else "-"):
-            off = name[len(base) + 1 :]
-            if off.isdigit():
-                n = (_signal.SIGRTMIN if sign > 0 else _signal.SIGRTMAX) + sign * int(off)
-                if _signal.SIGRTMIN <= n <= _signal.SIGRTMAX:
-                    return int(n)
     raise InvalidArgument(f'unknown signal "{text}"')  # runc's words
 
 

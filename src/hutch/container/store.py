@@ -4,7 +4,8 @@
     <root>/<id>/plan.json    the converted init plan (exec reuses its process defaults)
     <root>/<id>/exec.fifo    exists while the container is `created`; `start` consumes it
 
-Writes are atomic (temp file + rename). A lock (flock on the directory) keeps two
+Writes are atomic (hutch.util.atomic: temp file + rename, no fsync: as runc's state.json,
+on a tmpfs that a reboot empties with the containers it describes). A lock (flock on the directory) keeps two
 runtime commands from changing one container at once.
 
 A runtime killed at any moment leaves a state the next command understands:
@@ -21,10 +22,10 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import time
 
 from hutch import fastjson
 from hutch.errors import ContainerNotFound, InvalidID
+from hutch.util import atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,22 +45,6 @@ def validate_id(cid: str) -> None:
         raise InvalidID(cid, "only letters, digits and _ + - . are allowed")
     if len(cid) > 1024:
         raise InvalidID(cid, "it is longer than 1024 characters")
-
-
-def rfc3339_now() -> str:
-    ns = time.time_ns()
-    secs, frac = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
-
-
-def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.rename(tmp, path)
 
 
 class Store:
@@ -101,7 +86,7 @@ class Store:
         return state
 
     def save(self, cid: str, state: dict[str, Any]) -> None:
-        write_atomic(os.path.join(self.dir(cid), "state.json"), fastjson.dumps(state).encode())
+        atomic.write(os.path.join(self.dir(cid), "state.json"), fastjson.dumps(state).encode())
 
     def lock(self, cid: str) -> int:
         """Take the container's lock (blocking); returns the fd to close to release it."""

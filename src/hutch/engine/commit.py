@@ -19,7 +19,8 @@ import os
 from hutch.errors import HutchError
 from hutch.image import commit as layer
 from hutch.image import reference
-from hutch.image.store import LAYER, Image, chain_ids, now_rfc3339
+from hutch.image.store import LAYER, Image, chain_ids
+from hutch.util import timefmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def commit(eng: Engine, ref: str, repo: str | None = None, message: str = "", au
         reference.parse(repo)
     store = eng.images
     parent = _container_config(eng, record, image_config(eng, record))
-    created = now_rfc3339()
+    created = timefmt.now()
     created_by = " ".join(record.get("args") or [])
     # a bad --change fails here, before any blob is written
     layer.new_config(parent, "sha256:" + "0" * 64, created, created_by, message, author, changes)

@@ -33,7 +33,8 @@ from hutch.engine.records import Records, alive
 from hutch.engine.runtime_client import Runtime, failure_code, find_runtime
 from hutch.engine.volumes import VolumeStore
 from hutch.errors import HutchError
-from hutch.image.store import ImageStore, now_rfc3339
+from hutch.image.store import ImageStore
+from hutch.util import timefmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class Engine:
             def lost(r: Record) -> None:
                 if r["state"]["status"] in ("running", "paused"):
                     r["state"].update(status="exited", exit_code=255, pid=0, monitor_pid=0, paused=False,
-                                      finished_at=now_rfc3339(), error="the container's monitor is gone")
+                                      finished_at=timefmt.now(), error="the container's monitor is gone")
 
             self.runtime(record).call("delete", "--force", record["id"])
             unmount(os.path.join(self.dir, record["id"], "merged"))
@@ -155,7 +156,7 @@ class Engine:
                 _write_json(os.path.join(cdir, "bundle", "config.json"), config)
                 record: Record = {
                     "id": cid, "name": name or f"hutch_{cid[:8]}", "image": image_ref, "image_id": image.id,
-                    "created": now_rfc3339(), "args": config["process"]["args"], "runtime": runtime,
+                    "created": timefmt.now(), "args": config["process"]["args"], "runtime": runtime,
                     "lowers": lowers, "labels": ocispec.labels(image.config, opts), "volumes": volumes,
                     "config": {"tty": tty, "stdin": stdin, "remove": remove,
                                "stop_signal": stop_signal or _image_stop_signal(image.config),
@@ -494,20 +495,20 @@ class _suppress_not_running:
 
 
 def signal_number(sig: str) -> int:
-    """A signal given as docker takes it: 9, KILL, SIGKILL (any case)."""
-    import signal
+    """A signal given as docker takes it: 9, KILL, SIGKILL, RTMIN+3 (any case)."""
+    from hutch._sys.sig import NSIG
+    from hutch.util import signals
 
-    s = sig.strip().upper()
+    s = sig.strip()
     if s.isdigit():
         n = int(s)
-        if 0 < n < signal.NSIG:
+        if 0 < n < NSIG:
             return n
         raise HutchError(f"invalid signal: {sig}")
-    name = s if s.startswith("SIG") else "SIG" + s
-    try:
-        return int(getattr(signal.Signals, name))
-    except AttributeError:
-        raise HutchError(f"invalid signal: {sig}") from None
+    known = signals.number(s)
+    if known is None:
+        raise HutchError(f"invalid signal: {sig}")
+    return known
 
 
 def _image_stop_signal(image_config: dict[str, Any]) -> str:
@@ -516,7 +517,7 @@ def _image_stop_signal(image_config: dict[str, Any]) -> str:
 
 def _log_options(opts: dict[str, str]) -> tuple[int, int]:
     """docker's json-file --log-opt max-size (bytes, k/m/g) and max-file."""
-    from hutch.cli.units import parse_ram
+    from hutch.util.units import parse_ram
 
     size, files = 0, 1
     for key, value in opts.items():
@@ -585,7 +586,6 @@ def _make_workdir(cdir: str) -> None:
 def _write_json(path: str, doc: object) -> None:
     import json
 
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=2)
-    os.replace(tmp, path)
+    from hutch.util import atomic
+
+    atomic.write(path, json.dumps(doc, indent=2).encode(), 0o666, durable=True)

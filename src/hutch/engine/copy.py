@@ -39,10 +39,10 @@ import tarfile
 
 from hutch import filelock
 from hutch._sys.consts import O_PATH
-from hutch._sys.fs import openat2
 from hutch.engine.cleanup import unmount
 from hutch.errors import HutchError
 from hutch.image.unpack import clean_name
+from hutch.util.rooted import fdpath, mkdir_all, open_in_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,7 +51,6 @@ if TYPE_CHECKING:
 
     from hutch.engine.containers import Engine
 
-RESOLVE = 0x10 | 0x02  # RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
 CHUNK = 1 << 20
 
 Entry = tuple[tarfile.TarInfo, "IO[bytes] | None"]
@@ -84,7 +83,7 @@ class _Side:
         self.contents = path.endswith("/.") or path == "."
 
     def open(self, rel: str, flags: int) -> int:
-        return openat2(self.root, rel or ".", flags, RESOLVE)
+        return open_in_root(self.root, rel, flags)
 
     def missing(self) -> CopyError:
         if self.where:
@@ -293,7 +292,7 @@ def _entry(fd: int, parent: int | None, st: os.stat_result, name: str,
             yield ti, None
             return
         links[inode] = name
-        rfd = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)  # reopen the same inode
+        rfd = os.open(fdpath(fd), os.O_RDONLY | os.O_CLOEXEC)  # reopen the same inode
         with os.fdopen(rfd, "rb") as f:
             ti.size = os.fstat(rfd).st_size
             yield ti, f
@@ -307,31 +306,13 @@ def _entry(fd: int, parent: int | None, st: os.stat_result, name: str,
 
 # ---- writing tar entries below a directory ------------------------------------------------------
 
-def _dir_fd(root: int, rel: str) -> int:
-    """An O_PATH fd of directory ``rel`` below ``root`` (resolved inside it; missing
-    levels made 0755, as a tar without directory entries needs)."""
-    try:
-        return openat2(root, rel or ".", O_PATH | os.O_DIRECTORY, RESOLVE)
-    except FileNotFoundError:
-        if not rel:
-            raise
-    parent, _, base = rel.rpartition("/")
-    pfd = _dir_fd(root, parent)
-    try:
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(base, 0o755, dir_fd=pfd)
-    finally:
-        os.close(pfd)
-    return openat2(root, rel, O_PATH | os.O_DIRECTORY, RESOLVE)
-
-
 def ensure_dir(root: str, path: str) -> None:
     """Make directory ``path`` inside the tree at ``root`` (as docker makes a missing working
     directory, root's and 0755), every level resolved inside it: a symlink in the container
     never makes it create anything outside."""
     rfd = os.open(root, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        os.close(_dir_fd(rfd, path.strip("/")))
+        os.close(mkdir_all(rfd, path))
     finally:
         os.close(rfd)
 
@@ -348,9 +329,9 @@ def _extract(root: int, entries: Iterator[Entry], owner: tuple[int, int] | None)
                 data.close()
     for rel, mtime in reversed(dir_times):
         with contextlib.suppress(OSError):
-            fd = openat2(root, rel or ".", O_PATH | os.O_DIRECTORY, RESOLVE)
+            fd = open_in_root(root, rel, O_PATH | os.O_DIRECTORY)
             try:
-                os.utime(f"/proc/self/fd/{fd}", ns=(mtime, mtime))
+                os.utime(fdpath(fd), ns=(mtime, mtime))
             finally:
                 os.close(fd)
 
@@ -362,7 +343,7 @@ def _write(root: int, ti: tarfile.TarInfo, data: IO[bytes] | None, owner: tuple[
     if not rel:
         return  # the destination directory itself is left as it is
     parent, _, base = rel.rpartition("/")
-    pfd = _dir_fd(root, parent)
+    pfd = mkdir_all(root, parent)  # missing levels made 0755, as a tar without directory entries needs
     try:
         try:
             existing: os.stat_result | None = os.stat(base, dir_fd=pfd, follow_symlinks=False)
@@ -386,7 +367,7 @@ def _write(root: int, ti: tarfile.TarInfo, data: IO[bytes] | None, owner: tuple[
             elif ti.islnk():
                 target = clean_name(ti.linkname)
                 tparent, _, tbase = target.rpartition("/")
-                tfd = openat2(root, tparent or ".", O_PATH | os.O_DIRECTORY, RESOLVE)
+                tfd = open_in_root(root, tparent, O_PATH | os.O_DIRECTORY)
                 try:
                     os.link(tbase, base, src_dir_fd=tfd, dst_dir_fd=pfd, follow_symlinks=False)
                 finally:

@@ -9,9 +9,9 @@ it would grow past it: NAME → NAME.1 → ... → NAME.<max_file - 1>, the olde
 from __future__ import annotations
 
 import os
-import time
 
 from hutch.fastjson import dumps, loads
+from hutch.util import timefmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,13 +19,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_LINE = 16 * 1024
-
-
-def timestamp(ns: int | None = None) -> str:
-    """RFC 3339 with nanoseconds, UTC, as docker writes them."""
-    ns = time.time_ns() if ns is None else ns
-    sec, frac = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)) + f".{frac:09d}Z"
 
 
 class Writer:
@@ -58,7 +51,7 @@ class Writer:
 
     @staticmethod
     def _entry(stream: str, text: bytes) -> bytes:
-        doc = {"log": text.decode("utf-8", "replace"), "stream": stream, "time": timestamp()}
+        doc = {"log": text.decode("utf-8", "replace"), "stream": stream, "time": timefmt.now()}
         return dumps(doc).encode() + b"\n"  # non-ASCII as \\u escapes: the same JSON
 
     def _append(self, entries: list[bytes]) -> None:

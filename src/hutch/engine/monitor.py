@@ -31,9 +31,10 @@ import sys
 import time
 
 from hutch.engine import attach
-from hutch.engine.jsonlog import Writer, timestamp
+from hutch.engine.jsonlog import Writer
 from hutch.engine.records import Records, process_start_time
 from hutch.fastjson import loads
+from hutch.util import timefmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -375,7 +376,7 @@ class Monitor:
 
         def ended(r: dict[str, Any]) -> None:
             r["state"].update(status="exited", exit_code=code, oom_killed=oom, pid=0, monitor_pid=0,
-                              monitor_start=0, paused=False, finished_at=timestamp(), error=error)
+                              monitor_start=0, paused=False, finished_at=timefmt.now(), error=error)
 
         if self.cfg.get("remove"):  # --rm: the container and its anonymous volumes
             from hutch.engine.cleanup import remove_container_dir
@@ -466,7 +467,7 @@ def main(cdir: str) -> int:
 
     def running(r: dict[str, Any]) -> None:
         r["state"].update(status="running", pid=pid, exit_code=0, oom_killed=False, error="",
-                          started_at=timestamp(), finished_at="", monitor_pid=me,
+                          started_at=timefmt.now(), finished_at="", monitor_pid=me,
                           monitor_start=process_start_time(me))
 
     m.records.update(m.cid, running)

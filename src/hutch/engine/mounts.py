@@ -161,7 +161,7 @@ def parse_mount(spec: str) -> Request:
             raise InvalidArgument(f"invalid --mount {spec!r}: a tmpfs has no source")
         options = []
         if size:
-            from hutch.cli.units import parse_ram
+            from hutch.util.units import parse_ram
 
             options.append(f"size={parse_ram(size, 'mount tmpfs-size')}")
         if mode:

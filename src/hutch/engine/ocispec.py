@@ -72,7 +72,7 @@ def resources(opts: RunOptions) -> dict[str, Any]:
     """docker's resource flags as linux.resources: -m/--memory-swap (sizes; swap -1 is
     unlimited), --cpus (a CFS quota per 100 ms period), --cpu-shares, --cpuset-cpus,
     --pids-limit (-1 or 0: unlimited)."""
-    from hutch.cli.units import parse_ram
+    from hutch.util.units import parse_ram
 
     res: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
     if opts.memory:

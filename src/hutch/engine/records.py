@@ -12,6 +12,7 @@ import os
 
 from hutch import filelock
 from hutch.fastjson import dumps_pretty, loads
+from hutch.util import atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,11 +51,7 @@ class Records:
 
     def save(self, record: Record) -> None:
         """Write ``record`` (the caller holds the lock)."""
-        path = self.path(record["id"])
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(dumps_pretty(record))
-        os.replace(tmp, path)
+        atomic.write(self.path(record["id"]), dumps_pretty(record).encode(), 0o666, durable=True)
 
     def update(self, cid: str, change: Callable[[Record], None]) -> Record | None:
         """Apply ``change`` to the record as it is on disk now, under the lock; None when the

@@ -17,16 +17,13 @@ import os
 import stat
 
 from hutch._sys.consts import O_PATH
-from hutch._sys.fs import openat2
 from hutch.errors import InvalidArgument
+from hutch.util.rooted import open_in_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-RESOLVE_NO_MAGICLINKS = 0x02
-RESOLVE_IN_ROOT = 0x10
-_IN_LAYER = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
 _MAX_FILE = 4 << 20
 
 
@@ -41,7 +38,7 @@ def read_image_file(layers: list[str], path: str) -> str | None:
         try:
             parent, _, base = rel.rpartition("/")
             try:  # the entry itself (a whiteout?), its directory resolved inside the layer
-                pfd = openat2(root, parent or ".", O_PATH | os.O_DIRECTORY, _IN_LAYER)
+                pfd = open_in_root(root, parent, O_PATH | os.O_DIRECTORY)
             except OSError:
                 continue
             try:
@@ -53,7 +50,7 @@ def read_image_file(layers: list[str], path: str) -> str | None:
             if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
                 return None  # deleted in this layer
             try:
-                fd = openat2(root, rel, os.O_RDONLY | os.O_NOCTTY, _IN_LAYER)
+                fd = open_in_root(root, rel, os.O_RDONLY | os.O_NOCTTY)
             except OSError:
                 continue
             with os.fdopen(fd, "rb") as f:

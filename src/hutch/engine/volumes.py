@@ -23,18 +23,16 @@ import stat
 import tempfile
 
 from hutch import filelock
-from hutch._sys.fs import openat2
 from hutch.engine.mounts import Request, check_volume_name
 from hutch.errors import HutchError
-from hutch.image.store import now_rfc3339
+from hutch.util import atomic, timefmt
+from hutch.util.rooted import open_in_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 ANONYMOUS = "com.docker.volume.anonymous"
-RESOLVE_NO_MAGICLINKS = 0x02
-RESOLVE_IN_ROOT = 0x10
 _MAX_DEPTH = 128
 
 
@@ -90,15 +88,13 @@ class VolumeStore:
             return self.get(name), False
         try:
             os.mkdir(os.path.join(vdir, "_data"), 0o755)
-            doc: dict[str, Any] = {"CreatedAt": now_rfc3339(), "Driver": "local",
+            doc: dict[str, Any] = {"CreatedAt": timefmt.now(), "Driver": "local",
                                    "Labels": dict(labels or {}), "Name": name, "Options": {},
                                    "Scope": "local"}
             if anonymous:
                 doc["Labels"][ANONYMOUS] = ""
-            tmp = os.path.join(vdir, "volume.json.tmp")
-            with open(tmp, "w") as f:
-                json.dump(doc, f, indent=2)
-            os.replace(tmp, os.path.join(vdir, "volume.json"))
+            atomic.write(os.path.join(vdir, "volume.json"), json.dumps(doc, indent=2).encode(), 0o666,
+                         durable=True)
         except BaseException:
             shutil.rmtree(vdir, ignore_errors=True)
             raise
@@ -191,8 +187,7 @@ def _copy_from(root: str, target: str, data: str) -> None:
     rfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         try:
-            src = openat2(rfd, target.lstrip("/") or ".", os.O_RDONLY | os.O_DIRECTORY,
-                          RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+            src = open_in_root(rfd, target, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as err:
             if err.errno in (errno.ENOENT, errno.ENOTDIR):
                 return  # nothing in the image there

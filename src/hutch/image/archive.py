@@ -194,9 +194,9 @@ def _pick_platform(tar: tarfile.TarFile, desc: dict[str, Any]) -> dict[str, Any]
     """A manifest descriptor; from an image index, the one for linux and this architecture."""
     if desc.get("mediaType") != "application/vnd.oci.image.index.v1+json":
         return desc
-    from hutch.seccomp.profile import GOARCH
+    from hutch.util.arch import goarch
 
-    arch = GOARCH.get(os.uname().machine, os.uname().machine)
+    arch = goarch()
     inner = json.loads(_member(tar, f"blobs/sha256/{desc['digest'].removeprefix('sha256:')}").read())
     for m in inner.get("manifests", []):
         p = m.get("platform", {})

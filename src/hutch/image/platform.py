@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 
 from hutch.errors import InvalidArgument
+from hutch.util import arch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "armv6l": "arm", "i686": "386",
-          "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64", "mips64": "mips64le"}
 _VARIANT = {"armv7l": "v7", "armv6l": "v6", "aarch64": "v8"}
 _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "armel": "arm",
                  "i386": "386"}
@@ -25,7 +24,7 @@ _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armh
 
 def host() -> tuple[str, str, str]:
     machine = os.uname().machine
-    return "linux", GOARCH.get(machine, machine), _VARIANT.get(machine, "")
+    return "linux", arch.goarch(machine), _VARIANT.get(machine, "")
 
 
 def parse(value: str) -> tuple[str, str, str]:

@@ -18,12 +18,12 @@ import errno
 import json
 import os
 import shutil
-import time
 
 from hutch import filelock
 from hutch.errors import HutchError
 from hutch.image import reference
 from hutch.image.content import CHUNK, ContentStore, Counting, Hashing, sha256_of
+from hutch.util import arch, atomic, timefmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,11 +40,6 @@ LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 class ImageNotFound(HutchError):
     def __init__(self, ref: str) -> None:
         super().__init__(f"No such image: {ref}")
-
-
-def now_rfc3339() -> str:
-    t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e9):09d}Z"
 
 
 def chain_ids(diff_ids: list[str]) -> list[str]:
@@ -111,8 +106,9 @@ class ImageStore:
     def _save_index(self, index: dict[str, Any]) -> None:
         layout = os.path.join(self.root, "oci-layout")
         if not os.path.exists(layout):
-            _write_atomic(layout, b'{"imageLayoutVersion": "1.0.0"}')
-        _write_atomic(os.path.join(self.root, "index.json"), json.dumps(index, indent=2).encode())
+            atomic.write(layout, b'{"imageLayoutVersion": "1.0.0"}', 0o666, durable=True)
+        atomic.write(os.path.join(self.root, "index.json"), json.dumps(index, indent=2).encode(), 0o666,
+                     durable=True)
 
     def tag(self, ref: str, manifest_digest: str) -> None:
         """Point ``ref`` (a tag, or ``NAME@DIGEST``: a repo digest) at the manifest,
@@ -265,8 +261,8 @@ class ImageStore:
         had_snapshot = os.path.isdir(self.snapshot_path([diff_id]))
         try:
             self.snapshot([diff_id], [{"digest": digest, "mediaType": LAYER}])
-            created = now_rfc3339()
-            config: dict[str, Any] = {"created": created, "architecture": _goarch(), "os": "linux",
+            created = timefmt.now()
+            config: dict[str, Any] = {"created": created, "architecture": arch.goarch(), "os": "linux",
                                       "config": dict(changes or {}),
                                       "history": [{"created": created, "created_by": "hutch import",
                                                    **({"comment": comment} if comment else {})}]}
@@ -390,25 +386,3 @@ def _name_of(entry: dict[str, Any]) -> str:
         return reference.normalize(name)
     except HutchError:
         return name
-
-
-def _goarch() -> str:
-    from hutch.seccomp.profile import GOARCH
-
-    m = os.uname().machine
-    return GOARCH.get(m, m)
-
-
-def _write_atomic(path: str, data: bytes) -> None:
-    tmp = f"{path}.tmp-{os.urandom(4).hex()}"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-

@@ -31,16 +31,14 @@ import os
 import stat
 
 from hutch._sys.consts import O_PATH
-from hutch._sys.fs import openat2
 from hutch.errors import HutchError
 from hutch.image.tarstream import Entry, Reader, TarError
+from hutch.util.rooted import fdpath, mkdir_all, open_in_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import BinaryIO
 
-RESOLVE_NO_MAGICLINKS = 0x02
-RESOLVE_IN_ROOT = 0x10
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 CHUNK = 1 << 20
@@ -90,22 +88,9 @@ class _Dest:
     def dir_fd(self, rel: str, create: bool = True) -> int:
         """An O_PATH fd of directory ``rel``, resolved inside the root; missing levels are
         made (0755) when ``create``."""
-        how = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
-        try:
-            return openat2(self.fd, rel or ".", O_PATH | os.O_DIRECTORY, how)
-        except FileNotFoundError:
-            if not create or not rel:
-                raise
-        parent, _, base = rel.rpartition("/")
-        pfd = self.dir_fd(parent)
-        try:
-            try:
-                os.mkdir(base, 0o755, dir_fd=pfd)
-            except FileExistsError:
-                pass
-        finally:
-            os.close(pfd)
-        return openat2(self.fd, rel, O_PATH | os.O_DIRECTORY, how)
+        if create:
+            return mkdir_all(self.fd, rel)
+        return open_in_root(self.fd, rel, O_PATH | os.O_DIRECTORY)
 
 
 def _remove(pfd: int, base: str) -> None:
@@ -162,7 +147,7 @@ def _entry(d: _Dest, tar: Reader, m: Entry) -> None:
     parent, _, base = rel.rpartition("/")
     pfd = d.parent_fd(parent)
     if base == OPAQUE:
-        os.setxattr(f"/proc/self/fd/{pfd}", "trusted.overlay.opaque", b"y")
+        os.setxattr(fdpath(pfd), "trusted.overlay.opaque", b"y")
         return
     if base.startswith(WHITEOUT):
         name = base[len(WHITEOUT):]
@@ -194,7 +179,7 @@ def _entry(d: _Dest, tar: Reader, m: Entry) -> None:
         if key.startswith("SCHILY.xattr."):
             name = key[len("SCHILY.xattr."):]
             try:
-                os.setxattr(f"/proc/self/fd/{pfd}/{base}", name, value.encode("utf-8", "surrogateescape"),
+                os.setxattr(f"{fdpath(pfd)}/{base}", name, value.encode("utf-8", "surrogateescape"),
                             follow_symlinks=False)
             except OSError as err:
                 if err.errno not in (errno.ENOTSUP, errno.EPERM):

@@ -14,14 +14,13 @@ import os
 import stat
 
 from hutch._sys import consts as C
-from hutch._sys.fs import openat2
 from hutch._sys.mount import AT_EMPTY_PATH, AT_RECURSIVE, mount, mount_setattr, pivot_root, umount2
+from hutch.util import rooted
+from hutch.util.rooted import fdpath, open_in_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hutch.specconv.plan import DevicePlan, MountPlan, Plan
-
-IN_ROOT = C.RESOLVE_IN_ROOT | C.RESOLVE_NO_MAGICLINKS
 
 # Devices every container gets (runtime-spec config-linux.md "Default Devices").
 DEFAULT_DEVICES: list[tuple[str, int, int]] = [
@@ -44,42 +43,12 @@ _LOCKED = (
 )
 
 
-def fdpath(fd: int) -> str:
-    return f"/proc/self/fd/{fd}"
-
-
-def open_in_root(rootfd: int, path: str, flags: int = C.O_PATH, resolve: int = IN_ROOT) -> int:
-    return openat2(rootfd, path.lstrip("/") or ".", flags, resolve)
-
-
 def mkdir_all(rootfd: int, path: str, mode: int = 0o755) -> int:
     """Make ``path`` (inside the root) a directory, creating parents; return an O_PATH fd.
-
-    Each component is created with mkdirat() on the fd of its already-resolved
-    parent, and the result reopened within the root, so a symlink in the image
-    can never take the walk outside.
-    """
-    parts = [p for p in path.split("/") if p and p != "."]
-    fd = os.dup(rootfd)
-    try:
-        for i, name in enumerate(parts):
-            if name == "..":
-                raise OSError(errno.EINVAL, "'..' in a container path", path)
-            sub = "/".join(parts[: i + 1])
-            try:
-                nfd = open_in_root(rootfd, sub, C.O_PATH | os.O_DIRECTORY)
-            except FileNotFoundError:
-                try:
-                    os.mkdir(name, mode, dir_fd=fd)
-                except FileExistsError:
-                    pass
-                nfd = open_in_root(rootfd, sub, C.O_PATH | os.O_DIRECTORY)
-            os.close(fd)
-            fd = nfd
-        return fd
-    except BaseException:
-        os.close(fd)
-        raise
+    A container path with ``..`` is refused (the spec's paths are cleaned before this)."""
+    if ".." in path.split("/"):
+        raise OSError(errno.EINVAL, "'..' in a container path", path)
+    return rooted.mkdir_all(rootfd, path, mode)
 
 
 def make_file(rootfd: int, path: str) -> int:

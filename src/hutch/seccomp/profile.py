@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 
+from hutch.util import arch
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -29,10 +31,6 @@ if TYPE_CHECKING:
 #: Debian's containers-common template (installed with podman).
 CONTAINERS_COMMON = "/usr/share/containers/seccomp.json"
 
-#: uname's machine -> Go's GOARCH, the names templates use in includes/excludes.arches
-GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "armv6l": "arm", "i686": "386",
-          "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64",
-          "mips64": "mips64", "loongarch64": "loong64"}
 #: uname's machine -> the runtime-spec's native architecture
 NATIVE = {"x86_64": "SCMP_ARCH_X86_64", "aarch64": "SCMP_ARCH_AARCH64", "armv7l": "SCMP_ARCH_ARM",
           "armv6l": "SCMP_ARCH_ARM", "i686": "SCMP_ARCH_X86", "i386": "SCMP_ARCH_X86",
@@ -78,7 +76,7 @@ def from_template(template: Mapping[str, object], bounding_caps: Collection[str]
     uname = os.uname()
     machine = machine or uname.machine
     kernel = kernel_version(release or uname.release)
-    goarch = GOARCH.get(machine, machine)
+    goarch = arch.goarch(machine)  # the names templates use in includes/excludes.arches
     native = NATIVE.get(machine)
     out: dict[str, object] = {"defaultAction": template["defaultAction"]}
     errno_ret = template.get("defaultErrnoRet")

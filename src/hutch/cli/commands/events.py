@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 from hutch.cli.main import Args, Log, need_id
-from hutch.cli.units import parse_duration
 from hutch.container.store import Store
 from hutch.errors import InvalidArgument
+from hutch.util.units import parse_duration
 
 
 def _emit(line: str) -> None:

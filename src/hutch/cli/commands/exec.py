@@ -12,8 +12,9 @@ from hutch._sys import consts as C
 from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
 from hutch.cli.main import Args, Failed, Log, error_text, need_id
-from hutch.container.store import Store, write_atomic
+from hutch.container.store import Store
 from hutch.errors import HutchError, InvalidArgument, InvalidSpec
+from hutch.util import atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def execute(store: Store, cid: str, a: Args, log: Log) -> int:
             os.close(console_fd)
     if a.text("pid-file"):
         try:
-            write_atomic(os.path.abspath(a.text("pid-file")), str(pid).encode(), 0o644)
+            atomic.write(os.path.abspath(a.text("pid-file")), str(pid).encode(), 0o644)
         except OSError:
             terminate(pid, reap=not detach)  # as runc: nobody could find the process
             raise

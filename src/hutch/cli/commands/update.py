@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 
 from hutch.cli.main import Args, Log, need_id
-from hutch.cli.units import parse_ram
 from hutch.container.store import Store
 from hutch.errors import InvalidArgument, Unsupported
+from hutch.util.units import parse_ram
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -27,6 +27,7 @@ import os
 
 from hutch import fastjson
 from hutch.errors import HutchError, InvalidArgument
+from hutch.util import atomic
 
 HELPER_TIMEOUT = 30.0
 DOCKER_HUB = "docker.io"
@@ -311,33 +312,13 @@ def _mkdirs(d: str) -> None:
 
 
 def _write(path: str, doc: dict[str, object]) -> None:
-    """Replace ``path`` atomically (temp file in the same directory, fsync, rename), mode 0600."""
-    d = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(d, f".{os.path.basename(path)}.tmp-{os.urandom(4).hex()}")
+    """Replace ``path`` atomically and durably (hutch.util.atomic), mode 0600."""
+    path = os.path.abspath(path)
     try:
-        _mkdirs(d)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, (fastjson.dumps_pretty(doc, "\t") + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        _mkdirs(os.path.dirname(path))
+        atomic.write(path, (fastjson.dumps_pretty(doc, "\t") + "\n").encode(), 0o600, durable=True)
     except OSError as err:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise CredentialsError(f"cannot write {path}: {err.strerror}") from None
-    try:
-        dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 def _primary_for_write(authfile: str | None) -> str:
