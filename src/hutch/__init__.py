@@ -1,11 +1,13 @@
 """hutch: a Linux container tool (an OCI runtime and a daemonless engine).
 
-This module deliberately imports nothing: the runtime's path to exec imports
-``hutch.*`` submodules, and every import here would be paid on that path.
+This module imports only the leaf ``hutch._version``: the runtime's path to exec imports
+``hutch.*`` submodules, and every import here would be paid on that path. It is the
+Python API's facade (``hutch.Client``), so the runtime's modules never import it: they
+take the versions from ``hutch._version``.
 """
 
-__version__ = "0.1.0"
-OCI_VERSION = "1.3.0"
+from hutch._version import OCI_VERSION as OCI_VERSION
+from hutch._version import __version__ as __version__
 
 _API = frozenset({"Client", "Container", "ContainerError", "ContainerNotFound", "ExecResult", "HutchError"})
 

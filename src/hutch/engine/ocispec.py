@@ -13,7 +13,7 @@ import copy
 import json
 import os
 
-from hutch import OCI_VERSION
+from hutch._version import OCI_VERSION
 from hutch.errors import InvalidArgument
 from hutch.spec.defaults import MASKED_PATHS, READONLY_PATHS, _mounts
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from hutch import OCI_VERSION, fastjson
+from hutch import fastjson
+from hutch._version import OCI_VERSION
 from hutch.cli.main import Args, Log, need_id
 from hutch.container.store import Store, status
 from hutch.errors import InvalidArgument
