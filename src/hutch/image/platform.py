@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "armv6l": "arm", "i686": "386",
-          "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64", "mips64": "mips64le"}
+          "i386": "386", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64", "mips64": "mips64le",
+          "loongarch64": "loong64"}
 _VARIANT = {"armv7l": "v7", "armv6l": "v6", "aarch64": "v8"}
 _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "armel": "arm",
                  "i386": "386"}

@@ -22,7 +22,7 @@ import time
 
 from hutch import filelock
 from hutch.errors import HutchError
-from hutch.image import reference
+from hutch.image import platform, reference
 from hutch.image.content import CHUNK, ContentStore, Counting, Hashing, sha256_of
 
 TYPE_CHECKING = False
@@ -393,10 +393,7 @@ def _name_of(entry: dict[str, Any]) -> str:
 
 
 def _goarch() -> str:
-    from hutch.seccomp.profile import GOARCH
-
-    m = os.uname().machine
-    return GOARCH.get(m, m)
+    return platform.host()[1]
 
 
 def _write_atomic(path: str, data: bytes) -> None:
