@@ -517,7 +517,7 @@ class Manager:
 
     def _precheck(self, res: Mapping[str, object], versions: Mapping[str, int], where: str) -> None:
         """What the kernel would refuse half-way, checked before the first write."""
-        from hutch.specconv.resources import parse_list
+        from hutch.cgroups.cpulist import parse_list
 
         cpu = res.get("cpu")
         cpu = cpu if isinstance(cpu, dict) else {}
