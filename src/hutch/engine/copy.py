@@ -41,6 +41,7 @@ from hutch import filelock
 from hutch._sys.consts import O_PATH
 from hutch._sys.fs import openat2
 from hutch.engine.cleanup import unmount
+from hutch.engine.rootdir import dir_fd as _dir_fd
 from hutch.errors import HutchError
 from hutch.image.unpack import clean_name
 
@@ -306,35 +307,6 @@ def _entry(fd: int, parent: int | None, st: os.stat_result, name: str,
 
 
 # ---- writing tar entries below a directory ------------------------------------------------------
-
-def _dir_fd(root: int, rel: str) -> int:
-    """An O_PATH fd of directory ``rel`` below ``root`` (resolved inside it; missing
-    levels made 0755, as a tar without directory entries needs)."""
-    try:
-        return openat2(root, rel or ".", O_PATH | os.O_DIRECTORY, RESOLVE)
-    except FileNotFoundError:
-        if not rel:
-            raise
-    parent, _, base = rel.rpartition("/")
-    pfd = _dir_fd(root, parent)
-    try:
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(base, 0o755, dir_fd=pfd)
-    finally:
-        os.close(pfd)
-    return openat2(root, rel, O_PATH | os.O_DIRECTORY, RESOLVE)
-
-
-def ensure_dir(root: str, path: str) -> None:
-    """Make directory ``path`` inside the tree at ``root`` (as docker makes a missing working
-    directory, root's and 0755), every level resolved inside it: a symlink in the container
-    never makes it create anything outside."""
-    rfd = os.open(root, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.close(_dir_fd(rfd, path.strip("/")))
-    finally:
-        os.close(rfd)
-
 
 def _extract(root: int, entries: Iterator[Entry], owner: tuple[int, int] | None) -> None:
     dir_times: list[tuple[str, int]] = []
