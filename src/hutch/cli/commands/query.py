@@ -6,7 +6,8 @@ import sys
 
 from hutch import fastjson
 from hutch._version import OCI_VERSION
-from hutch.cli.main import Args, Log, need_id
+from hutch.cli.args import Args, need_id
+from hutch.cli.log import Log
 from hutch.container.store import Store, status
 from hutch.errors import InvalidArgument
 

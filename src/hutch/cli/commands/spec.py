@@ -6,7 +6,8 @@ import json
 import os
 import sys
 
-from hutch.cli.main import Args, Log
+from hutch.cli.args import Args
+from hutch.cli.log import Log
 from hutch.errors import HutchError
 
 
