@@ -5,7 +5,7 @@ that these tests can fail.
 Default-like: runc's default config (tests/support/bundles.py: three capabilities,
 no_new_privs, masked and read-only paths, a read-only root, every namespace but user)
 with the seccomp profile podman would give it (Debian's containers-common template,
-resolved by hutch.seccomp.profile). The attacks are a Python probe (the host's /usr bound
+resolved by hutch.engine.seccomp_profile). The attacks are a Python probe (the host's /usr bound
 read-only into the container, so the host's python3 runs there; ctypes for raw syscalls).
 """
 
@@ -102,7 +102,7 @@ def _host_usr(bundle: Any) -> None:
 
 
 def default_seccomp(caps: list[str]) -> dict[str, Any]:
-    from hutch.seccomp.profile import CONTAINERS_COMMON, from_template
+    from hutch.engine.seccomp_profile import CONTAINERS_COMMON, from_template
 
     if not os.path.exists(CONTAINERS_COMMON):
         pytest.skip(f"{CONTAINERS_COMMON} (containers-common) is missing")

@@ -13,10 +13,11 @@ import pytest
 
 from hutch.cgroups import translate as tr
 from hutch.cgroups.cgfs import CgroupFS, CgroupIOError
+from hutch.cgroups.cpulist import parse_list
 from hutch.cgroups.limits import ResourceWriteError, hugepage_sizes
 from hutch.cgroups.manager import Manager
 from hutch.errors import CgroupError, InvalidSpec
-from hutch.specconv.resources import check, check_unified_key, page_size_bytes, parse_list
+from hutch.specconv.resources import check, check_unified_key, page_size_bytes
 
 V1 = {"memory": 1, "cpu": 1, "cpuacct": 1, "cpuset": 1, "pids": 1, "io": 1, "hugetlb": 1,
       "net_cls": 1, "net_prio": 1, "rdma": 1}

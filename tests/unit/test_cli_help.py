@@ -11,7 +11,8 @@ import pytest
 
 from hutch.cli import help as texts
 from hutch.cli import version
-from hutch.cli.main import COMMANDS, Flag, main, prog_name
+from hutch.cli.args import Flag
+from hutch.cli.main import COMMANDS, main, prog_name
 
 
 @pytest.fixture(autouse=True)

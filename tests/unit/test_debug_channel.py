@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import select
 
-from hutch.cli.main import Log
+from hutch.cli.log import Log
 from hutch.init.run import Fds, debug
 from hutch.process import sync
 

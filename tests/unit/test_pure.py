@@ -6,7 +6,8 @@ import pytest
 
 from hutch import fastjson
 from hutch._sys import consts as C
-from hutch.cli.main import CREATE_FLAGS, GLOBAL_FLAGS, parse, reorder_args
+from hutch.cli.args import parse, reorder_args
+from hutch.cli.main import CREATE_FLAGS, GLOBAL_FLAGS
 from hutch.container.kill import parse_signal
 from hutch.container.store import validate_id
 from hutch.errors import InvalidArgument, InvalidID

@@ -1,10 +1,10 @@
-"""Seccomp profile templates (hutch.seccomp.profile): containers/common's conditions. No root."""
+"""Seccomp profile templates (hutch.engine.seccomp_profile): containers/common's conditions. No root."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hutch.seccomp.profile import from_template, kernel_version
+from hutch.engine.seccomp_profile import from_template, kernel_version
 
 TEMPLATE: dict[str, Any] = {
     "defaultAction": "SCMP_ACT_ERRNO",

@@ -270,7 +270,7 @@ def _check_before_update(
 
 def _precheck(cg: Placement, res: Mapping[str, object], versions: Mapping[str, int], where: str) -> None:
     """What the kernel would refuse half-way, checked before the first write."""
-    from hutch.specconv.resources import parse_list
+    from hutch.cgroups.cpulist import parse_list
 
     fs = cg.fs
     cpu = res.get("cpu")

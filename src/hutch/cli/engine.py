@@ -1,8 +1,9 @@
 """`hutch`: the daemonless engine's command line, with docker's verbs and flags.
 
-This first part has ``import``, ``images``, ``rmi``, ``run`` (in the foreground), ``ps``
-and ``rm``. Errors are one line on stderr and exit status 1 (125 for `run`'s own
-failures, as docker); `run` exits with the container's status.
+This module has the parser and the dispatch, and ``import``, ``run``, ``create``, ``save``,
+``load``, ``tag`` and ``history``; the other verbs live by noun in ``cli/engine_*.py``
+(which never import this module). Errors are one line on stderr and exit status 1 (125
+for `run`'s own failures, as docker); `run` exits with the container's status.
 """
 
 from __future__ import annotations
@@ -214,49 +215,6 @@ def _import(eng: Engine, a: argparse.Namespace) -> int:
     return 0
 
 
-def _images(eng: Engine, a: argparse.Namespace) -> int:
-    from hutch.image import reference
-
-    head = ["REPOSITORY", "TAG", *(["DIGEST"] if a.digests else []), "IMAGE ID", "CREATED", "SIZE"]
-    rows = [head]
-    want = reference.parse(a.repository, default_tag=False) if a.repository else None
-    for image in eng.images.images():
-        short = image.id if a.no_trunc else image.id.removeprefix("sha256:")[:12]
-        named = [reference.parse(n) for n in image.names] or \
-            [reference.parse(d).with_tag("") for d in image.repo_digests]
-        if want is not None:
-            named = [r for r in named if r.name == want.name and (not want.tag or r.tag == want.tag)]
-            if not named:
-                continue
-        if a.quiet:
-            print(short)
-            continue
-        created, size = _ago(str(image.config.get("created", ""))), _size(image.size)
-        rowrefs: list[reference.Reference | None] = [*named] or [None]
-        for r in rowrefs:
-            repo, tag = (reference.familiar_name(r.name), r.tag or "<none>") if r else ("<none>", "<none>")
-            digest = [d.partition("@")[2] for d in image.repo_digests if r and d.startswith(r.name + "@")]
-            rows.append([repo, tag, *([digest[0] if digest else "<none>"] if a.digests else []),
-                         short, created, size])
-    if not a.quiet:
-        sys.stdout.write(_table(rows))
-    return 0
-
-
-def _rmi(eng: Engine, a: argparse.Namespace) -> int:
-    from hutch.engine.rmi import remove_image
-
-    code = 0
-    for ref in a.images:
-        try:
-            for line in remove_image(eng, ref, force=a.force):
-                print(line)
-        except HutchError as err:
-            sys.stderr.write(f"Error: {err}\n")
-            code = 1
-    return code
-
-
 def run_options(a: argparse.Namespace) -> RunOptions:
     """`run`'s (and `create`'s) flags as the options that shape the container's config."""
     import os
@@ -417,55 +375,14 @@ def _history(eng: Engine, a: argparse.Namespace) -> int:
     return 0
 
 
-def _image(eng: Engine, a: argparse.Namespace) -> int:
-    from hutch.engine import inspect
-
-    if a.command == "image" and a.image_command != "inspect":
-        raise HutchError("image: use `hutch image inspect IMAGE`")
-    docs, code = [], 0
-    for ref in a.images if a.command == "image" else a.objects:
-        try:
-            if a.command == "inspect":
-                try:
-                    docs.append(inspect.container(eng, eng.find(ref)))
-                    continue
-                except HutchError:
-                    pass
-            docs.append(inspect.image(eng.images.get(ref)))
-        except HutchError:
-            sys.stderr.write(f"Error: No such object: {ref}\n")
-            code = 1
-    import json
-
-    sys.stdout.write(json.dumps(docs, indent=4) + "\n")
-    return code
-
-
-def _rm(eng: Engine, a: argparse.Namespace) -> int:
-    code = 0
-    for ref in a.containers:
-        try:
-            eng.remove(ref, a.force, volumes=a.volumes)
-            print(ref)
-        except HutchError as err:
-            sys.stderr.write(f"Error: {err}\n")
-            code = 1
-    return code
-
-
 COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "import": _import,
-    "images": _images,
-    "rmi": _rmi,
     "run": _run,
     "create": _create,
     "save": _save,
     "load": _load,
     "tag": _tag,
     "history": _history,
-    "image": _image,
-    "inspect": _image,
-    "rm": _rm,
     **engine_containers.COMMANDS,
     **engine_volumes.COMMANDS,
     **engine_images.COMMANDS,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from hutch.cli import engine_containers, engine_images
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
@@ -142,15 +143,11 @@ def _system(eng: Engine, a: argparse.Namespace) -> int:
 
 
 def _container(eng: Engine, a: argparse.Namespace) -> int:
-    from hutch.cli import engine as cli
-
     verb = a.container_command
     if verb in ("ls", "ps", "list"):
-        from hutch.cli.engine_containers import COMMANDS as CONTAINER_VERBS
-
-        return CONTAINER_VERBS["ps"](eng, a)
+        return engine_containers.COMMANDS["ps"](eng, a)
     if verb == "rm":
-        return cli._rm(eng, a)
+        return engine_containers.COMMANDS["rm"](eng, a)
     if verb == "inspect":
         return _container_inspect(eng, a)
     if verb == "prune":
@@ -181,16 +178,12 @@ def _container_inspect(eng: Engine, a: argparse.Namespace) -> int:
 
 
 def _image(eng: Engine, a: argparse.Namespace) -> int:
-    from hutch.cli import engine as cli
-
     verb = a.image_command
     if verb in ("ls", "list"):
-        return cli._images(eng, a)
+        return engine_images.COMMANDS["images"](eng, a)
     if verb == "rm":
-        return cli._rmi(eng, a)
+        return engine_images.COMMANDS["rmi"](eng, a)
     if verb in ("pull", "push"):
-        from hutch.cli import engine_images
-
         return engine_images.COMMANDS[verb](eng, a)
     if verb == "prune":
         from hutch.engine import prune
@@ -204,7 +197,7 @@ def _image(eng: Engine, a: argparse.Namespace) -> int:
         return 0
     if verb != "inspect":
         raise HutchError("image: use `hutch image ls|rm|inspect|prune|pull|push`")
-    return cli._image(eng, a)
+    return engine_images.COMMANDS["inspect"](eng, a)
 
 
 def _one_line(verb: Verb) -> Verb:

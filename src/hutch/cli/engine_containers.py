@@ -412,8 +412,20 @@ def _port(eng: Engine, a: argparse.Namespace) -> int:
     return 0
 
 
+def _rm(eng: Engine, a: argparse.Namespace) -> int:
+    code = 0
+    for ref in a.containers:
+        try:
+            eng.remove(ref, a.force, volumes=a.volumes)
+            print(ref)
+        except HutchError as err:
+            sys.stderr.write(f"Error: {err}\n")
+            code = 1
+    return code
+
+
 COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "ps": _ps, "start": _start, "stop": _stop, "restart": _restart, "kill": _kill, "wait": _wait,
     "pause": _pause, "unpause": _pause, "rename": _rename, "logs": _logs, "exec": _exec,
-    "attach": _attach, "top": _top, "stats": _stats, "port": _port,
+    "attach": _attach, "top": _top, "stats": _stats, "port": _port, "rm": _rm,
 }

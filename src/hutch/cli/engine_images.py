@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from hutch.cli.fmt import ago as _ago
+from hutch.cli.fmt import size as _size
+from hutch.cli.fmt import table as _table
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
@@ -229,9 +232,79 @@ def _logout(eng: Engine, a: argparse.Namespace) -> int:
     return 0
 
 
+def _images(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.image import reference
+
+    head = ["REPOSITORY", "TAG", *(["DIGEST"] if a.digests else []), "IMAGE ID", "CREATED", "SIZE"]
+    rows = [head]
+    want = reference.parse(a.repository, default_tag=False) if a.repository else None
+    for image in eng.images.images():
+        short = image.id if a.no_trunc else image.id.removeprefix("sha256:")[:12]
+        named = [reference.parse(n) for n in image.names] or \
+            [reference.parse(d).with_tag("") for d in image.repo_digests]
+        if want is not None:
+            named = [r for r in named if r.name == want.name and (not want.tag or r.tag == want.tag)]
+            if not named:
+                continue
+        if a.quiet:
+            print(short)
+            continue
+        created, size = _ago(str(image.config.get("created", ""))), _size(image.size)
+        rowrefs: list[reference.Reference | None] = [*named] or [None]
+        for r in rowrefs:
+            repo, tag = (reference.familiar_name(r.name), r.tag or "<none>") if r else ("<none>", "<none>")
+            digest = [d.partition("@")[2] for d in image.repo_digests if r and d.startswith(r.name + "@")]
+            rows.append([repo, tag, *([digest[0] if digest else "<none>"] if a.digests else []),
+                         short, created, size])
+    if not a.quiet:
+        sys.stdout.write(_table(rows))
+    return 0
+
+
+def _rmi(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.engine.rmi import remove_image
+
+    code = 0
+    for ref in a.images:
+        try:
+            for line in remove_image(eng, ref, force=a.force):
+                print(line)
+        except HutchError as err:
+            sys.stderr.write(f"Error: {err}\n")
+            code = 1
+    return code
+
+
+def _image(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.engine import inspect
+
+    if a.command == "image" and a.image_command != "inspect":
+        raise HutchError("image: use `hutch image inspect IMAGE`")
+    docs, code = [], 0
+    for ref in a.images if a.command == "image" else a.objects:
+        try:
+            if a.command == "inspect":
+                try:
+                    docs.append(inspect.container(eng, eng.find(ref)))
+                    continue
+                except HutchError:
+                    pass
+            docs.append(inspect.image(eng.images.get(ref)))
+        except HutchError:
+            sys.stderr.write(f"Error: No such object: {ref}\n")
+            code = 1
+    import json
+
+    sys.stdout.write(json.dumps(docs, indent=4) + "\n")
+    return code
+
+
 COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "pull": _pull,
     "push": _push,
     "login": _login,
     "logout": _logout,
+    "images": _images,
+    "rmi": _rmi,
+    "inspect": _image,  # docker's `inspect` (a container, else an image) and `image inspect`
 }

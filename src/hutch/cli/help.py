@@ -12,7 +12,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from hutch.cli.main import Flag
+    from hutch.cli.args import Flag
 
 USAGE = "Open Container Initiative runtime"
 

@@ -13,22 +13,13 @@ from __future__ import annotations
 import os
 import sys
 
-from hutch.errors import HutchError, InvalidArgument
+from hutch.cli.args import Args, Flag, parse, reorder_args
+from hutch.cli.log import Failed, Log, error_text
+from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-
-class Flag:
-    __slots__ = ("default", "multi", "names", "takes_value")
-
-    def __init__(self, *names: str, value: bool = False, multi: bool = False,
-                 default: object = None) -> None:
-        self.names = names
-        self.takes_value = value
-        self.multi = multi
-        self.default = [] if multi else (default if value else False)
 
 
 HELP = Flag("help", "h")
@@ -109,168 +100,10 @@ COMMANDS: dict[str, tuple[list[Flag], str, str]] = {
     "restore": ([], "<container-id>", "unsupported"),
 }
 
-class Args:
-    """Parsed flags (by long name, dashes kept) and positional arguments."""
-
-    def __init__(self, flags: dict[str, object], args: list[str]) -> None:
-        self.flags = flags
-        self.args = args
-
-    def text(self, name: str) -> str:
-        return str(self.flags[name])
-
-    def flag(self, name: str) -> bool:
-        return bool(self.flags[name])
-
-    def many(self, name: str) -> list[str]:
-        value = self.flags[name]
-        assert isinstance(value, list)
-        return value
-
-    def number(self, name: str) -> int:
-        raw = self.text(name)
-        try:
-            return int(raw)
-        except ValueError:
-            raise InvalidArgument(f"invalid value {raw!r} for --{name}: not an integer") from None
-
-
 #: Commands whose flags must come before their arguments: what follows the container id is
 #: the process's own command line (runc's SkipArgReorder).
 NO_REORDER = frozenset({"exec", "ps"})
 
-
-def reorder_args(argv: list[str]) -> list[str]:
-    """Flags first, as urfave/cli v1 (runc's) does for every command but exec and ps, so
-    that ``update ID --memory 1m`` works: each ``-x`` moves to the front, with the word
-    after it when it has no ``=`` and does not start with ``-`` (a value, or a positional
-    argument after a boolean flag, which then stays in front of the rest); ``--`` and all
-    after it stay last."""
-    flags: list[str] = []
-    rest: list[str] = []
-    takes_next = False
-    for i, arg in enumerate(argv):
-        if arg == "--":
-            rest.extend(argv[i:])
-            break
-        if takes_next and not arg.startswith("-"):
-            takes_next = False
-            flags.append(arg)
-            continue
-        takes_next = False
-        if arg != "-" and arg.startswith("-"):
-            flags.append(arg)
-            takes_next = "=" not in arg
-        else:
-            rest.append(arg)
-    return flags + rest
-
-
-_TRUE = {"true", "1", "t", "yes"}
-_FALSE = {"false", "0", "f", "no"}
-
-
-def parse(argv: list[str], spec: list[Flag], stop_at_positional: bool = True) -> Args:
-    by_name = {n: f for f in spec for n in f.names}
-    flags: dict[str, object] = {f.names[0]: list(f.default) if f.multi else f.default  # type: ignore[call-overload]
-                                for f in spec}
-    args: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            args.extend(argv[i + 1 :])
-            break
-        if not arg.startswith("-") or arg == "-" or (args and stop_at_positional):
-            args.extend(argv[i:]) if stop_at_positional else args.append(arg)
-            if stop_at_positional:
-                break
-            i += 1
-            continue
-        name, eq, value = arg.lstrip("-").partition("=")
-        flag = by_name.get(name)
-        if flag is None:
-            raise InvalidArgument(f"flag provided but not defined: -{name}")
-        key = flag.names[0]
-        if flag.takes_value:
-            if not eq:
-                i += 1
-                if i >= len(argv):
-                    raise InvalidArgument(f"flag needs an argument: --{name}")
-                value = argv[i]
-            if flag.multi:
-                flags[key].append(value)  # type: ignore[attr-defined]
-            else:
-                flags[key] = value
-        elif eq:
-            if value.lower() not in _TRUE | _FALSE:
-                raise InvalidArgument(f"invalid boolean value {value!r} for --{name}")
-            flags[key] = value.lower() in _TRUE
-        else:
-            flags[key] = True
-        i += 1
-    return Args(flags, args)
-
-
-class Log:
-    """runc's logging: text or JSON lines (level, msg, time) to --log, else stderr."""
-
-    def __init__(self, path: str, fmt: str, debug: bool) -> None:
-        if fmt not in ("text", "json"):
-            raise InvalidArgument(f"invalid --log-format {fmt!r}: use text or json")
-        self.fmt = fmt
-        self.debug_on = debug
-        self.fd = 2
-        self.to_file = False
-        if path:
-            try:
-                self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-                self.to_file = True
-            except OSError as err:
-                raise HutchError(f"cannot open log file {path}: {err.strerror}") from None
-
-    def emit(self, level: str, msg: str) -> None:
-        from hutch.util.timefmt import now
-
-        if self.fmt == "json":
-            from hutch import fastjson
-
-            line = fastjson.dumps({"level": level, "msg": msg, "time": now()})
-        else:
-            from hutch import fastjson
-
-            line = f"time={fastjson.dumps(now())} level={level} msg={fastjson.dumps(msg)}"
-        try:
-            os.write(self.fd, (line + "\n").encode())
-        except OSError:
-            pass
-
-    def _plain(self, text: str) -> None:
-        try:
-            os.write(2, f"hutch-runtime: {text}\n".encode())
-        except OSError:
-            pass
-
-    def warn(self, msg: str) -> None:
-        if self.to_file or self.fmt == "json":
-            self.emit("warning", msg)
-        else:
-            self._plain(f"warning: {msg}")
-
-    def debug(self, msg: str) -> None:
-        if self.debug_on:
-            self.emit("debug", msg)
-
-    def debugger(self) -> Callable[[str], None] | None:
-        """:meth:`debug` with --debug, else None: the library skips its debug lines then."""
-        return self.debug if self.debug_on else None
-
-    def error(self, msg: str) -> None:
-        """One line on stderr; with --log also the log's last line."""
-        if self.to_file or self.fmt == "json":
-            self.emit("error", msg)
-        if self.to_file or self.fmt == "text":
-            self._plain(msg)
 
 
 def prog_name() -> str:
@@ -280,15 +113,6 @@ def prog_name() -> str:
     if not name or name.endswith(".py") or name.startswith("-"):  # python -m, python -c
         return "hutch-runtime"
     return name
-
-
-class Failed(HutchError):
-    """An error whose exit code is not 1, as runc gives them: 3 for an unknown command
-    (urfave/cli's), 255 for an `exec` that failed."""
-
-    def __init__(self, msg: str, code: int) -> None:
-        super().__init__(msg)
-        self.code = code
 
 
 def show_help(command: str | None = None) -> int:
@@ -361,28 +185,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(log, error_text(err))
 
 
-def error_text(err: HutchError | OSError) -> str:
-    """The one line an error shows: its message, or "strerror: path" for OS errors."""
-    if isinstance(err, OSError):
-        where = f": {err.filename}" if err.filename else ""
-        return f"{err.strerror or err}{where}"
-    return str(err)
-
-
 def _fail(log: Log | None, msg: str, code: int = 1) -> int:
     if log is None:
         os.write(2, f"hutch-runtime: {msg}\n".encode())
     else:
         log.error(msg)
     return code
-
-
-def need_id(a: Args, name: str, extra_ok: bool = False) -> str:
-    if not a.args:
-        raise InvalidArgument(f"{name}: a container id is required")
-    if len(a.args) > 1 and not extra_ok:
-        raise InvalidArgument(f"{name}: too many arguments: {' '.join(a.args[1:])}")
-    return a.args[0]
 
 
 def entry() -> None:

@@ -19,7 +19,7 @@ import sys
 
 
 def lines(prog: str) -> list[str]:
-    from hutch import OCI_VERSION, __version__
+    from hutch._version import OCI_VERSION, __version__
 
     out = [f"{prog} version {__version__}", f"commit: {commit()}", f"spec: {OCI_VERSION}",
            f"python: {sys.version.split()[0]}"]

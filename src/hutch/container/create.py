@@ -205,7 +205,7 @@ def create(
                     hookstate.state_json(state, "created", pid).decode())
 
         def on_seccomp(pid: int, fd: int) -> None:
-            from hutch.seccomp import notify
+            from hutch.container import seccomp_notify as notify
 
             assert plan["seccomp"] is not None
             notify.hand_to_agent(plan["seccomp"], state, "creating", pid, fd)

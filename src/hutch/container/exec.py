@@ -127,7 +127,7 @@ def _agent(state: dict[str, Any], plan: Plan) -> Callable[[int, int], None]:
     """Hands an exec'd process's seccomp listener to the container's agent (listenerPath)."""
 
     def hand(pid: int, fd: int) -> None:
-        from hutch.seccomp import notify
+        from hutch.container import seccomp_notify as notify
 
         assert plan["seccomp"] is not None
         notify.hand_to_agent(plan["seccomp"], state, "running", pid, fd)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hutch import OCI_VERSION, fastjson
+from hutch import fastjson
+from hutch._version import OCI_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -575,7 +575,7 @@ def _make_workdir(cdir: str) -> None:
     with open(os.path.join(cdir, "bundle", "config.json")) as f:
         cwd = str(json.load(f).get("process", {}).get("cwd") or "/")
     if cwd != "/":
-        from hutch.engine.copy import ensure_dir
+        from hutch.util.rooted import ensure_dir
 
         try:
             ensure_dir(os.path.join(cdir, "merged"), cwd)

@@ -306,17 +306,6 @@ def _entry(fd: int, parent: int | None, st: os.stat_result, name: str,
 
 # ---- writing tar entries below a directory ------------------------------------------------------
 
-def ensure_dir(root: str, path: str) -> None:
-    """Make directory ``path`` inside the tree at ``root`` (as docker makes a missing working
-    directory, root's and 0755), every level resolved inside it: a symlink in the container
-    never makes it create anything outside."""
-    rfd = os.open(root, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.close(mkdir_all(rfd, path))
-    finally:
-        os.close(rfd)
-
-
 def _extract(root: int, entries: Iterator[Entry], owner: tuple[int, int] | None) -> None:
     dir_times: list[tuple[str, int]] = []
     for ti, data in entries:

@@ -13,7 +13,7 @@ import copy
 import json
 import os
 
-from hutch import OCI_VERSION
+from hutch._version import OCI_VERSION
 from hutch.errors import InvalidArgument
 from hutch.spec.defaults import MASKED_PATHS, READONLY_PATHS, _mounts
 
@@ -202,7 +202,7 @@ def process_args(image_config: dict[str, Any], opts: RunOptions) -> list[str]:
 
 
 def default_seccomp(caps: list[str] | None = None) -> dict[str, Any] | None:
-    from hutch.seccomp.profile import CONTAINERS_COMMON, from_template
+    from hutch.engine.seccomp_profile import CONTAINERS_COMMON, from_template
 
     try:
         with open(CONTAINERS_COMMON) as f:

@@ -122,7 +122,7 @@ def seccomp_profile(path: str, caps: list[str]) -> dict[str, Any]:
     containers-common's, or OCI's own)."""
     import json
 
-    from hutch.seccomp.profile import from_template
+    from hutch.engine.seccomp_profile import from_template
 
     try:
         with open(path) as f:

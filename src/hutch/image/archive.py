@@ -24,7 +24,7 @@ import os
 import tarfile
 
 from hutch.errors import HutchError
-from hutch.image import compression, reference
+from hutch.image import compression, platform, reference
 from hutch.image.additions import Additions
 from hutch.image.content import CHUNK, DigestError, Hashing, check_digest
 from hutch.image.store import LAYER, REF_NAME, Image, ImageStore
@@ -194,9 +194,7 @@ def _pick_platform(tar: tarfile.TarFile, desc: dict[str, Any]) -> dict[str, Any]
     """A manifest descriptor; from an image index, the one for linux and this architecture."""
     if desc.get("mediaType") != "application/vnd.oci.image.index.v1+json":
         return desc
-    from hutch.util.arch import goarch
-
-    arch = goarch()
+    arch = platform.host()[1]
     inner = json.loads(_member(tar, f"blobs/sha256/{desc['digest'].removeprefix('sha256:')}").read())
     for m in inner.get("manifests", []):
         p = m.get("platform", {})

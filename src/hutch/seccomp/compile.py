@@ -17,7 +17,7 @@ runc's rules for what a config means:
 - ``SCMP_ACT_NOTIFY`` needs ``listenerPath``, cannot be the default action and cannot
   be used for ``write`` (the agent would deadlock on its own output); the filter is then
   loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER and the listener fd goes to the agent at
-  ``listenerPath`` (:mod:`hutch.seccomp.notify`).
+  ``listenerPath`` (:mod:`hutch.container.seccomp_notify`).
 - unless the default action lets a syscall through (ALLOW, LOG, TRACE) or already is
   ERRNO(ENOSYS), the program starts with runc's -ENOSYS stub (:mod:`hutch.seccomp.enosys`):
   a syscall numbered above the largest one the profile names, for each architecture

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from hutch import OCI_VERSION
+from hutch._version import OCI_VERSION
 
 _CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hutch import OCI_VERSION
+from hutch._version import OCI_VERSION
 from hutch.errors import InvalidSpec
 
 _VERSION_SUFFIX = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.+-")

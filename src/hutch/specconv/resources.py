@@ -29,11 +29,13 @@ Semantics follow runc (libcontainer/specconv and the cgroups fs/fs2 drivers):
 A ``null`` anywhere means absent and is dropped; ``swappiness`` -1 (or 2^64-1, how Go
 writes ``-1`` into a uint64) means unset, as in runc, and is dropped too.
 
-Imports: ``hutch.errors`` only (this is on the create path).
+Imports: ``hutch.errors`` and ``hutch.cgroups.cpulist`` only (this is on the create path,
+which loads ``hutch.cgroups`` anyway).
 """
 
 from __future__ import annotations
 
+from hutch.cgroups.cpulist import parse_list
 from hutch.errors import InvalidSpec
 
 TYPE_CHECKING = False
@@ -184,48 +186,6 @@ def _major(v: object, path: str) -> int:
 
 def _minor(v: object, path: str) -> int:
     return _int(v, path, 0, MINOR_MAX)
-
-
-# ---- the kernel's list syntax -------------------------------------------------------
-
-
-def parse_list(text: str) -> list[int]:
-    """The numbers of a cpu/node list (``0-3,8,10-15:2/4``), sorted; ValueError if malformed.
-
-    Kernel syntax (lib/bitmap.c bitmap_parselist): comma-separated ``N`` or ``N-M``
-    items, a range optionally strided as ``N-M:used/group``; at most a few thousand ids.
-    """
-    out: set[int] = set()
-    for item in text.strip().split(","):
-        lo_s, dash, rest = item.partition("-")
-        hi_s, colon, stride = rest.partition(":")
-        lo = _decimal(lo_s, item)
-        hi = _decimal(hi_s, item) if dash else lo
-        if dash and not hi_s:
-            raise ValueError(f"range {item!r} has no end")
-        if colon and not dash:
-            raise ValueError(f"{item!r}: a stride needs a range")
-        if hi < lo:
-            raise ValueError(f"range {item!r} runs backwards")
-        if hi >= 1 << 16:
-            raise ValueError(f"{hi} is too large")
-        used, group = 1, 1
-        if colon:
-            used_s, slash, group_s = stride.partition("/")
-            if not slash:
-                raise ValueError(f"{item!r}: a stride is used/group")
-            used, group = _decimal(used_s, item), _decimal(group_s, item)
-            if not 0 < used <= group:
-                raise ValueError(f"{item!r}: bad stride {used}/{group}")
-        for base in range(lo, hi + 1, group):
-            out.update(n for n in range(base, min(base + used, hi + 1)))
-    return sorted(out)
-
-
-def _decimal(s: str, item: str) -> int:
-    if not s or not s.isascii() or not s.isdigit():
-        raise ValueError(f"{item!r} is not a number or a range")
-    return int(s)
 
 
 # ---- sections -----------------------------------------------------------------------

@@ -68,3 +68,14 @@ def _mkdir_all(rootfd: int, rel: str, mode: int) -> int:
     finally:
         os.close(pfd)
     return open_in_root(rootfd, rel, _DIR)
+
+
+def ensure_dir(root: str, path: str) -> None:
+    """Make directory ``path`` inside the tree at ``root`` (as docker makes a missing working
+    directory: root's, 0755), every level resolved inside it: a symlink in the tree never
+    makes it create anything outside."""
+    rfd = os.open(root, _DIR | os.O_CLOEXEC)
+    try:
+        os.close(mkdir_all(rfd, path))
+    finally:
+        os.close(rfd)

@@ -11,7 +11,8 @@ import os
 from hutch._sys import consts as C
 from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
-from hutch.cli.main import Args, Failed, Log, error_text, need_id
+from hutch.cli.args import Args, need_id
+from hutch.cli.log import Failed, Log, error_text
 from hutch.container.store import Store
 from hutch.errors import HutchError, InvalidArgument, InvalidSpec
 from hutch.util import atomic

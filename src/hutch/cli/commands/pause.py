@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hutch.cli.main import Args, Log, need_id
+from hutch.cli.args import Args, need_id
+from hutch.cli.log import Log
 from hutch.container.pause import pause, resume
 from hutch.container.store import Store
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from hutch import OCI_VERSION, fastjson
-from hutch.cli.main import Args, Log, need_id
+from hutch import fastjson
+from hutch._version import OCI_VERSION
+from hutch.cli.args import Args, need_id
+from hutch.cli.log import Log
 from hutch.container.store import Store, status
 from hutch.errors import InvalidArgument
 

@@ -14,8 +14,9 @@ import os
 from hutch._sys import consts as C
 from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
+from hutch.cli.args import Args, need_id
 from hutch.cli.commands.lifecycle import create_options
-from hutch.cli.main import Args, Log, need_id
+from hutch.cli.log import Log
 from hutch.container.store import Store
 
 FORWARDED = (

@@ -6,12 +6,13 @@ import json
 import os
 import sys
 
-from hutch.cli.main import Args, Log
+from hutch.cli.args import Args
+from hutch.cli.log import Log
 from hutch.errors import HutchError
 
 
 def features() -> dict[str, object]:
-    from hutch import OCI_VERSION
+    from hutch._version import OCI_VERSION, __version__
     from hutch.init import lsm
     from hutch.seccomp.compile import features as seccomp_features
     from hutch.specconv import caps, mountopts
@@ -38,7 +39,7 @@ def features() -> dict[str, object]:
         },
         "annotations": {
             "org.opencontainers.runc.checkpoint.enabled": "false",
-            "io.github.hutch.version": __import__("hutch").__version__,
+            "io.github.hutch.version": __version__,
         },
     }
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hutch.cli.main import Args, Log
+from hutch.cli.args import Args
+from hutch.cli.log import Log
 from hutch.errors import Unsupported
 
 

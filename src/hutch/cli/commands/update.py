@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sys
 
-from hutch.cli.main import Args, Log, need_id
+from hutch.cli.args import Args, need_id
+from hutch.cli.log import Log
 from hutch.container.store import Store
 from hutch.errors import InvalidArgument, Unsupported
 from hutch.util.units import parse_ram

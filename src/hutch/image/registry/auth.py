@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.parse
 
-from hutch.image.registry.client import RegistryError, Unauthorized
+from hutch.image.registry.errors import RegistryError, Unauthorized
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -18,6 +18,7 @@ import json
 import urllib.parse
 
 from hutch.errors import HutchError
+from hutch.image.registry.errors import NotFound, RegistryError, Unauthorized
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,22 +36,6 @@ DOCKER_SCHEMA1 = ("application/vnd.docker.distribution.manifest.v1+json",
 INDEXES = (OCI_INDEX, DOCKER_LIST)
 MANIFESTS = (OCI_MANIFEST, DOCKER_MANIFEST)
 ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST, *DOCKER_SCHEMA1))
-
-
-class RegistryError(HutchError):
-    """The registry answered, and the answer is an error (``status``, its error ``code``)."""
-
-    def __init__(self, msg: str, status: int = 0, code: str = "") -> None:
-        super().__init__(msg)
-        self.status, self.code = status, code
-
-
-class NotFound(RegistryError):
-    pass
-
-
-class Unauthorized(RegistryError):
-    pass
 
 
 class Repository:

@@ -36,6 +36,7 @@ from hutch.image.additions import Additions
 from hutch.image.compression import LAYER_MEDIA_TYPES, is_foreign
 from hutch.image.content import DigestError, check_digest
 from hutch.image.registry import client as api
+from hutch.image.registry.errors import NotFound, RegistryError, Unauthorized
 from hutch.image.registry.transport import TransportError
 
 TYPE_CHECKING = False
@@ -96,7 +97,7 @@ def pull(store: ImageStore, session: Session, ref: str, progress: Progress, *,
     for cand in candidates(ref, session.conf.search):
         try:
             return _Pull(store, session, cand, progress, want, max_concurrent).run()
-        except api.NotFound as err:  # not at this search registry: the next one
+        except NotFound as err:  # not at this search registry: the next one
             errors.append(err)
     raise errors[-1] if len(errors) == 1 else PullError("; ".join(str(e) for e in errors))
 
@@ -121,8 +122,8 @@ class _Pull:
             repo = self.session.repository(endpoint)
             try:
                 body, media_type, claimed = repo.manifest(target)
-            except (TransportError, api.RegistryError) as err:
-                if isinstance(err, api.Unauthorized) and not endpoint.mirror:
+            except (TransportError, RegistryError) as err:
+                if isinstance(err, Unauthorized) and not endpoint.mirror:
                     short = reference.familiar_name(self.ref.name)
                     raise PullError(f"pull access denied for {short}, repository does not exist or may "
                                     f"require 'hutch login': {err}") from err
@@ -131,8 +132,8 @@ class _Pull:
             digest = _verified(body, self.ref.digest or "", claimed, f"manifest for {self.ref.familiar()}")
             return repo, body, media_type, digest
         assert last is not None
-        if isinstance(last, api.NotFound):
-            raise api.NotFound(f"manifest for {self.ref.familiar()} not found: manifest unknown", 404,
+        if isinstance(last, NotFound):
+            raise NotFound(f"manifest for {self.ref.familiar()} not found: manifest unknown", 404,
                                "MANIFEST_UNKNOWN")
         raise last
 
@@ -309,8 +310,8 @@ class _Pull:
                 try:
                     try:
                         resp = repo.blob(digest, offset)
-                    except api.RegistryError as err:
-                        if isinstance(err, api.NotFound) and is_foreign(str(layer.get("mediaType", ""))):
+                    except RegistryError as err:
+                        if isinstance(err, NotFound) and is_foreign(str(layer.get("mediaType", ""))):
                             raise PullError(f"layer {digest} is non-distributable and this registry does not "
                                             f"have it: hutch does not fetch layers from their URLs") from err
                         if err.status != 416 or not offset:

@@ -7,7 +7,8 @@ attached (SCM_RIGHTS), as runc does once per process (the init, and each exec).
 
 from __future__ import annotations
 
-from hutch import OCI_VERSION, fastjson
+from hutch import fastjson
+from hutch._version import OCI_VERSION
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
