@@ -14,10 +14,15 @@ runc``, the cgroupfs manager, vfs storage, a root and runroot of its own under s
    second's pause between): the wall time to start them all one after another, the memory
    each costs (the Pss of its monitor — hutch's ``hutch.engine.monitor``, podman's conmon —
    plus the Pss of its processes, found by their cgroups; and the drop in MemAvailable),
-   and the time of one ``rm -f`` of them all.
+   and the time of one ``rm -f`` of them all. While they run, the flat-cost check: ``ps -a``,
+   ``run --rm`` and ``exec`` timed with one container and again with --count more.
+3. ``exec C true`` into a running ``sleep`` container, rounds alternating as in 1.
+4. The Python API, no CLI process at all (a sandbox user's loop): ``containers.run(IMAGE,
+   "true", remove=True)`` and ``Container.exec_run("true")``, in one interpreter that has
+   imported ``hutch`` once; next to the CLI figures of 1 and 3.
 
     sudo .venv/bin/python benchmarks/engine.py [--rounds 20] [--count 100]
-        [--only hutch|podman] [--skip-run] [--skip-many]
+        [--only hutch|podman] [--skip-run] [--skip-many] [--skip-exec] [--skip-api]
 
 Prints medians, p90s and ratios hutch/podman. Asserts nothing. Everything it makes is
 removed at the end, also after an error or Ctrl-C.
@@ -39,6 +44,10 @@ import tempfile
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -103,6 +112,12 @@ class Tool:
 
     def run_detached(self) -> str:
         return self.call("run", "-d", "--network", "none", IMAGE, "sleep", "1000").strip()
+
+    def exec_true(self, cid: str) -> float:
+        return self.timed("exec", cid, "true")
+
+    def ps_all(self) -> float:
+        return self.timed("ps", "-a")
 
     def ids(self) -> list[str]:
         return self.call("ps", "-a", "-q", "--no-trunc").split()
@@ -315,27 +330,96 @@ def _hutch_cgroups() -> set[str]:
 
 # ---- the benchmarks ------------------------------------------------------------------------
 
+def median_of(n: int, f: Callable[[], float]) -> float:
+    return statistics.median(f() for _ in range(n))
+
+
+def report(title: str, by_name: dict[str, list[float]], target: str = "") -> None:
+    print(f"\n{title}, wall ms")
+    for name, xs in by_name.items():
+        print(f"  {name:12} median {statistics.median(xs):7.1f}   p90 {p90(xs):7.1f}   min {min(xs):7.1f}")
+    if "podman" in by_name:
+        pm = by_name["podman"]
+        for name, xs in by_name.items():
+            if name != "podman":
+                goal = f"   (target {target})" if target and name == "hutch" else ""
+                print(f"  {name + '/podman':19} median {statistics.median(xs) / statistics.median(pm):.2f}x"
+                      f"   p90 {p90(xs) / p90(pm):.2f}x{goal}")
+
 def p90(xs: list[float]) -> float:
     return statistics.quantiles(xs, n=10, method="inclusive")[8] if len(xs) > 1 else xs[0]
 
 
-def bench_run_rm(tools: list[Tool], rounds: int, warmup: int) -> None:
+def bench_run_rm(tools: list[Tool], rounds: int, warmup: int) -> dict[str, list[float]]:
     for i in range(warmup + rounds):
         for tool in tools if i % 2 == 0 else tools[::-1]:
             ms = tool.run_rm()
             if i >= warmup:
                 tool.times.append(ms)
-    print(f"\nrun --rm --network none {IMAGE} true: {rounds} rounds (after {warmup} warm-up), wall ms")
-    for tool in tools:
-        print(f"  {tool.name:12} median {statistics.median(tool.times):7.1f}   p90 {p90(tool.times):7.1f}"
-              f"   min {min(tool.times):7.1f}")
     by_name = {t.name: t.times for t in tools}
-    if "podman" in by_name:
-        pm = by_name["podman"]
-        for name, xs in by_name.items():
-            if name != "podman":
-                print(f"  {name + '/podman':19} median {statistics.median(xs) / statistics.median(pm):.2f}x"
-                      f"   p90 {p90(xs) / p90(pm):.2f}x" + ("   (target <= 0.3x)" if name == "hutch" else ""))
+    report(f"run --rm --network none {IMAGE} true: {rounds} rounds (after {warmup} warm-up)", by_name,
+           "<= 0.3x")
+    return by_name
+
+
+def bench_exec(tools: list[Tool], rounds: int, warmup: int) -> dict[str, list[float]]:
+    """`exec C true` into one running `sleep` container per tool, rounds alternating."""
+    ctrs = {t.name: t.run_detached() for t in tools}
+    times: dict[str, list[float]] = {t.name: [] for t in tools}
+    try:
+        for i in range(warmup + rounds):
+            for tool in tools if i % 2 == 0 else tools[::-1]:
+                ms = tool.exec_true(ctrs[tool.name])
+                if i >= warmup:
+                    times[tool.name].append(ms)
+    finally:
+        for tool in tools:
+            tool.call("rm", "-f", ctrs[tool.name])
+    report(f"exec C true: {rounds} rounds (after {warmup} warm-up)", times, "<= 0.5x")
+    return times
+
+
+API_LOOP = """
+import json, statistics, sys, time
+sys.path.insert(0, {src!r})
+t0 = time.perf_counter()
+import hutch
+client = hutch.Client(root={root!r}, runroot={runroot!r})
+imported = (time.perf_counter() - t0) * 1000
+def timed(f):
+    t = time.perf_counter(); f(); return (time.perf_counter() - t) * 1000
+run = [timed(lambda: client.containers.run({image!r}, "true", remove=True)) for _ in range({n})]
+c = client.containers.run({image!r}, ["sleep", "1000"], detach=True)
+try:
+    ex = [timed(lambda: c.exec_run("true")) for _ in range({n})]
+finally:
+    c.remove(force=True)
+print(json.dumps({{"import": imported, "run": run[{w}:], "exec": ex[{w}:]}}))
+"""
+
+
+def bench_api(hutch: Hutch, rounds: int, warmup: int, cli: dict[str, dict[str, list[float]]]) -> None:
+    """The Python API in one interpreter (no CLI process): containers.run(remove=True) and
+    exec_run, next to the CLI's figures of the same round counts."""
+    import json
+
+    script = API_LOOP.format(src=str(REPO / "src"), root=str(hutch.root), runroot=hutch.runroot,
+                             image=IMAGE, n=warmup + rounds, w=warmup)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=900,
+                          check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"python API loop failed: {proc.stderr.strip()[-2000:]}")
+    got = json.loads(proc.stdout.splitlines()[-1])
+    print(f"\nPython API, one interpreter ({rounds} rounds after {warmup} warm-up; `import hutch` + "
+          f"Client: {got['import']:.1f} ms once), wall ms")
+    for what, key, title in (("run", "run", "containers.run(remove=True)"), ("exec", "exec", "exec_run")):
+        xs = got[key]
+        line = f"  {title:30} median {statistics.median(xs):7.1f}   p90 {p90(xs):7.1f}"
+        for name in ("hutch", "podman"):
+            ref = cli.get(what, {}).get(name)
+            if ref:
+                line += f"   vs {name} CLI {statistics.median(xs) / statistics.median(ref):.2f}x"
+        print(line)
 
 
 class Batch:
@@ -343,6 +427,7 @@ class Batch:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.flat: dict[str, tuple[float, float]] = {}  # what -> (ms with 1 container, ms with count more)
         self.start_s = self.rm_s = 0.0
         self.monitor_kib = self.container_kib = self.avail_drop_kib = 0
         self.n_monitors = self.n_containers = self.n = 0
@@ -350,6 +435,10 @@ class Batch:
 
 def bench_many(tool: Tool, count: int) -> Batch:
     b = Batch(tool.name)
+    probe = tool.run_detached()  # the container `exec` goes into, there from the start
+    checks: dict[str, Callable[[], float]] = {"ps -a": tool.ps_all, "run --rm": tool.run_rm,
+                                              "exec": lambda: tool.exec_true(probe)}
+    alone = {what: median_of(5, f) for what, f in checks.items()}
     time.sleep(1)  # let the machine settle (the previous batch's teardown, page cache writeback)
     before = mem_available_kib()
     t = time.perf_counter()
@@ -357,14 +446,17 @@ def bench_many(tool: Tool, count: int) -> Batch:
         tool.run_detached()
     b.start_s = time.perf_counter() - t
     time.sleep(1)
-    ids = tool.ids()
-    b.n = len(ids)
-    mons, ctrs = tool.monitors(), tool.containers(ids)
+    everything = tool.ids()  # the probe is one of the containers measured
+    ids = [i for i in everything if i != probe]
+    b.n = len(everything)
+    mons, ctrs = tool.monitors(), tool.containers(everything)
     ctrs -= mons
     b.n_monitors, b.n_containers = len(mons), len(ctrs)
     b.monitor_kib, b.container_kib = pss_kib(mons), pss_kib(ctrs)
     b.avail_drop_kib = before - mem_available_kib()
+    b.flat = {what: (alone[what], median_of(5, f)) for what, f in checks.items()}
     b.rm_s = tool.rm_all(ids) / 1000
+    tool.call("rm", "-f", probe)
     left = tool.ids()
     if left:
         raise RuntimeError(f"{tool.name}: {len(left)} containers left after rm -f")
@@ -382,6 +474,10 @@ def report_many(batches: list[Batch], count: int) -> None:
               f" {(b.monitor_kib + b.container_kib) / n / mib:6.2f}MiB {b.monitor_kib / n / mib:6.2f}MiB"
               f" {b.container_kib / n / mib:7.2f}MiB {b.avail_drop_kib / n / mib:15.2f}MiB"
               f"   {b.n_monitors} monitors, {b.n_containers} container processes")
+    print(f"  flat cost: median of 5, with 1 container and with {count} more running")
+    for b in batches:
+        print(f"  {b.name:8} " + "   ".join(f"{what} {one:.0f} -> {many:.0f} ms ({many / one:.2f}x)"
+                                          for what, (one, many) in b.flat.items()))
     by = {b.name: b for b in batches}
     if "hutch" in by and "podman" in by:
         h, p = by["hutch"], by["podman"]
@@ -408,6 +504,8 @@ def main() -> int:
     ap.add_argument("--only", choices=["hutch", "podman"], help="benchmark one engine only")
     ap.add_argument("--skip-run", action="store_true", help="skip the run --rm benchmark")
     ap.add_argument("--skip-many", action="store_true", help="skip the detached-containers benchmark")
+    ap.add_argument("--skip-exec", action="store_true", help="skip the exec benchmark")
+    ap.add_argument("--skip-api", action="store_true", help="skip the Python API benchmark")
     opts = ap.parse_args()
     if os.geteuid() != 0:
         print("engine: run as root (containers need namespaces, mounts and cgroups)", file=sys.stderr)
@@ -446,8 +544,14 @@ def main() -> int:
             tool.call("import", str(tar), IMAGE)
         print(f"engine benchmark, {os.cpu_count()} CPUs, load average "
               + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+        cli: dict[str, dict[str, list[float]]] = {}
         if not opts.skip_run:
-            bench_run_rm(tools, opts.rounds, opts.warmup)
+            cli["run"] = bench_run_rm(tools, opts.rounds, opts.warmup)
+        if not opts.skip_exec:
+            cli["exec"] = bench_exec(tools, opts.rounds, opts.warmup)
+        hutch = next((t for t in tools if isinstance(t, Hutch) and t.name == "hutch"), None)
+        if not opts.skip_api and hutch is not None:
+            bench_api(hutch, opts.rounds, opts.warmup, cli)
         if not opts.skip_many:
             # hutch's own engine with its own runtime, then podman; one batch at a time
             batches = [bench_many(tool, opts.count) for tool in tools if tool.name in ("hutch", "podman")]
