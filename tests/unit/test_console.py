@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from hutch.process import console
+from hutch.util import term
 
 
 def spawn_on_pty(slave: int, script: str, *, setsid_first: bool = False) -> int:
@@ -113,7 +114,7 @@ def test_pty_as_controlling_terminal(setsid_first: bool) -> None:
         assert os.get_inheritable(master) is False and os.get_inheritable(slave) is False
         name = console.pts_name(master)
         assert name.startswith("/dev/pts/") and os.ttyname(slave) == name
-        assert console.get_size(slave) == (33, 101)
+        assert term.get_size(slave) == (33, 101)
         script = "tty; stty size; [ -t 0 ] && [ -t 2 ] && echo ok"
         pid = spawn_on_pty(slave, script, setsid_first=setsid_first)
         os.close(slave)
@@ -126,9 +127,9 @@ def test_pty_as_controlling_terminal(setsid_first: bool) -> None:
 def test_open_pty_without_size_leaves_it_zero() -> None:
     master, slave = console.open_pty()
     with closing(master, slave):
-        assert console.get_size(slave) == (0, 0)
-        console.set_size(master, 10, 20)
-        assert console.get_size(slave) == (10, 20)
+        assert term.get_size(slave) == (0, 0)
+        term.set_size(master, 10, 20)
+        assert term.get_size(slave) == (10, 20)
 
 
 # --- fd passing ---------------------------------------------------------------------------
@@ -287,7 +288,7 @@ def test_forward_tty_stdin_raw_mode_and_window_size() -> None:
             raw_seen.append(True)
             os.write(ours_m, b"go\r")  # read by forward's loop, so after the initial resize
             wait_for(b"40 120\r\n")
-            console.set_size(ours_m, 50, 130)  # the user resizes the window...
+            term.set_size(ours_m, 50, 130)  # the user resizes the window...
             os.kill(os.getpid(), signal.SIGWINCH)  # ...and the terminal says so
             time.sleep(0.3)
             os.write(ours_m, b"hi\r")  # raw mode: Enter arrives as CR, the pty maps it

@@ -7,6 +7,8 @@ attached (SCM_RIGHTS), as runc does once per process (the init, and each exec).
 
 from __future__ import annotations
 
+import os
+
 from hutch import fastjson
 from hutch._version import OCI_VERSION
 from hutch.errors import HutchError
@@ -33,9 +35,6 @@ def process_state(state: dict[str, Any], pid: int, metadata: str) -> bytes:
 
 def send_listener(path: str, listener_fd: int, document: bytes) -> None:
     """Connect to the agent at ``path`` and send ``document`` with ``listener_fd``."""
-    import _socket
-    import struct
-
     from hutch.process.console import connect_console_socket
 
     try:
@@ -46,13 +45,14 @@ def send_listener(path: str, listener_fd: int, document: bytes) -> None:
         # runc's words (process_linux.go), Go's error text included
         raise HutchError("failed to connect with seccomp agent specified in the seccomp profile: "
                          f"dial unix {path}: connect: {why[:1].lower()}{why[1:]}") from cause
-    s = _socket.socket(fileno=sock_fd)
+    from hutch.util import fdpass
+
     try:
-        s.sendmsg([document], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("i", listener_fd))])
+        fdpass.send(sock_fd, document, [listener_fd])
     except OSError as err:
         raise HutchError(f"cannot send the seccomp listener to {path}: {err.strerror}") from err
     finally:
-        s.close()
+        os.close(sock_fd)
 
 
 def hand_to_agent(filt: SeccompPlan, state: dict[str, Any], status: str, pid: int, fd: int) -> None:

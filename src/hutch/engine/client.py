@@ -25,7 +25,7 @@ PROXIED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.
 
 
 def terminal_size() -> tuple[int, int] | None:
-    from hutch.process.console import get_size
+    from hutch.util.term import get_size
 
     for fd in (0, 1):
         if os.isatty(fd):
@@ -49,7 +49,8 @@ def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool 
     """Copy until the monitor sends the exit status (returned), or None if it went away."""
     import termios
 
-    from hutch.process.console import Winch, raw_attrs
+    from hutch.process.console import Winch
+    from hutch.util.term import raw_attrs
 
     fd = sock.fileno()
     saved = termios.tcgetattr(0) if tty and stdin and os.isatty(0) else None

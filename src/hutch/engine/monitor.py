@@ -155,7 +155,7 @@ class Monitor:
                 os.set_blocking(master, False)
                 size = self.cfg.get("tty_size")
                 if size:
-                    from hutch.process.console import set_size
+                    from hutch.util.term import set_size
 
                     set_size(master, int(size[0]), int(size[1]))
                 return master
@@ -295,7 +295,7 @@ class Monitor:
             elif kind == attach.CLOSE_STDIN:
                 self._close_stdin()
             elif kind == attach.RESIZE and self.master >= 0:
-                from hutch.process.console import set_size
+                from hutch.util.term import set_size
 
                 with _suppress(OSError, ValueError):
                     set_size(self.master, *attach.parse_resize(payload))

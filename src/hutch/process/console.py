@@ -25,11 +25,11 @@ import os
 import struct
 
 from hutch._sys import consts as C
+from hutch.util.term import copy_size, raw_attrs, set_size
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from _socket import socket as Socket
-    from typing import Any
 
 # _IO('T', 0x41): open the slave through the master (Linux 4.13+), never by path.
 TIOCGPTPEER = 0x5441
@@ -75,16 +75,12 @@ def connect_console_socket(path: str, what: str = "console socket") -> int:
 def send_fd(sock_fd: int, fd: int, name: str = "/dev/ptmx") -> None:
     """Send ``fd`` over the connected socket ``sock_fd`` with ``name`` as the message, as
     runc's utils.SendRawFd does (receivers such as go-runc's console socket only use the fd)."""
-    import _socket
+    from hutch.util import fdpass
 
     data = name.encode()
     if len(data) > MAX_NAME_LEN:
         raise ValueError(f"fd name longer than {MAX_NAME_LEN} bytes")
-    s = _socket.socket(fileno=sock_fd)
-    try:
-        s.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("i", fd))])
-    finally:
-        s.detach()
+    fdpass.send(sock_fd, data, [fd])
 
 
 def send_console(sock: str | int, master_fd: int) -> None:
@@ -118,29 +114,28 @@ def recv_fd_and_name(sock_fd: int) -> tuple[int, str]:
         if s.getsockopt(_socket.SOL_SOCKET, _socket.SO_ACCEPTCONN):
             conn_fd, _addr = s._accept()  # type: ignore[attr-defined]  # socket.accept is in socket.py
             conn = _socket.socket(fileno=conn_fd)
-        return _recv_one(conn or s)
+        return _recv_one((conn or s).fileno())
     finally:
         s.detach()
         if conn is not None:
             conn.close()
 
 
-def _recv_one(s: Socket) -> tuple[int, str]:
-    import _socket
+def _recv_one(sock_fd: int) -> tuple[int, str]:
+    from hutch.util import fdpass
 
-    space = _socket.CMSG_SPACE(struct.calcsize("i") * 4)
-    msg, ancdata, flags, _addr = s.recvmsg(MAX_NAME_LEN, space, _socket.MSG_CMSG_CLOEXEC)
-    fds: list[int] = []
-    for level, kind, payload in ancdata:
-        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
-            usable = len(payload) - len(payload) % 4
-            fds.extend(struct.unpack(f"{usable // 4}i", payload[:usable]))
-    if len(fds) != 1 or flags & _socket.MSG_CTRUNC:
-        for extra in fds:
-            os.close(extra)
+    try:
+        msg, fds = fdpass.recv(sock_fd, MAX_NAME_LEN, 4)
+    except OSError as err:
+        if err.errno != errno.EBADMSG:
+            raise
+        why = "too many fds"
+    else:
+        if len(fds) == 1:
+            return fds[0], msg.decode(errors="replace")
+        fdpass.close_all(fds)
         why = "connection closed" if not msg and not fds else f"got {len(fds)} fds"
-        raise OSError(errno.EBADMSG, f"expected one file descriptor on the console socket ({why})")
-    return fds[0], msg.decode(errors="replace")
+    raise OSError(errno.EBADMSG, f"expected one file descriptor on the console socket ({why})")
 
 
 # --- the pty ----------------------------------------------------------------------------
@@ -181,16 +176,6 @@ def pts_name(fd: int) -> str:
         num = struct.unpack("I", fcntl.ioctl(fd, C.TIOCGPTN, struct.pack("I", 0)))[0]
         return f"/dev/pts/{num}"
     return os.ttyname(fd)
-
-
-def get_size(fd: int) -> tuple[int, int]:
-    """(rows, cols) of the terminal ``fd``."""
-    rows, cols, _x, _y = struct.unpack("HHHH", fcntl.ioctl(fd, C.TIOCGWINSZ, bytes(8)))
-    return rows, cols
-
-
-def set_size(fd: int, rows: int, cols: int) -> None:
-    fcntl.ioctl(fd, C.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
 def make_controlling_tty(slave: int) -> None:
@@ -241,7 +226,7 @@ def forward(master: int, stdin_fd: int = 0, stdout_fd: int = 1, until_pid: int |
                 _drain(master, stdout_fd)
                 return
         if sizer >= 0:
-            _copy_size(sizer, master)
+            copy_size(sizer, master)
         if winch is not None:
             winch.install()
         poller = select.poll()
@@ -259,7 +244,7 @@ def forward(master: int, stdin_fd: int = 0, stdout_fd: int = 1, until_pid: int |
         while True:
             events = dict(poller.poll())
             if winch is not None and winch.read_fd in events and winch.drain():
-                _copy_size(sizer, master)
+                copy_size(sizer, master)
             if master in events:
                 data = _read(master)
                 if data is None:  # EIO: every slave fd is closed
@@ -306,22 +291,6 @@ def forward(master: int, stdin_fd: int = 0, stdout_fd: int = 1, until_pid: int |
             termios.tcsetattr(stdin_fd, termios.TCSADRAIN, saved)
 
 
-def raw_attrs(attrs: list[Any]) -> list[Any]:
-    """cfmakeraw(3) on a tcgetattr list."""
-    import termios
-
-    iflag, oflag, cflag, lflag, ispeed, ospeed, cc = attrs
-    iflag &= ~(termios.IGNBRK | termios.BRKINT | termios.PARMRK | termios.ISTRIP | termios.INLCR
-               | termios.IGNCR | termios.ICRNL | termios.IXON)
-    oflag &= ~termios.OPOST
-    lflag &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG | termios.IEXTEN)
-    cflag = (cflag & ~(termios.CSIZE | termios.PARENB)) | termios.CS8
-    cc = list(cc)
-    cc[termios.VMIN] = 1
-    cc[termios.VTIME] = 0
-    return [iflag, oflag, cflag, lflag, ispeed, ospeed, cc]
-
-
 def _eof_chars(master: int, at_line_start: bool) -> bytes:
     """What to type into the pty so its reader sees end of file: VEOF once at the start of a
     line, twice after a partial one (the first only ends the line); nothing in raw mode."""
@@ -350,13 +319,6 @@ def _is_open(fd: int) -> bool:
     except OSError:
         return False
     return True
-
-
-def _copy_size(src: int, dst: int) -> None:
-    try:
-        fcntl.ioctl(dst, C.TIOCSWINSZ, fcntl.ioctl(src, C.TIOCGWINSZ, bytes(8)))
-    except OSError:
-        pass  # the terminal went away; the size does not matter any more
 
 
 def _read(fd: int) -> bytes | None:

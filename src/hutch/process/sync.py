@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import _socket
 import os
-import struct
 
 from hutch import fastjson
+from hutch.util import fdpass
 
 # Closed set of message types (runc's sync.go has the same idea).
 GO = "go"  # parent → stage1: the cgroup is set, go on
@@ -56,32 +56,18 @@ def send(fd: int, kind: str, **arg: object) -> None:
 
 def send_with_fds(fd: int, kind: str, fds: list[int], **arg: object) -> None:
     """Like :func:`send`, with ``fds`` attached (SCM_RIGHTS)."""
-    s = _socket.socket(fileno=fd)
-    try:
-        data = fastjson.dumps({"type": kind, **arg}).encode()
-        s.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
-    finally:
-        s.detach()
+    fdpass.send(fd, fastjson.dumps({"type": kind, **arg}).encode(), fds)
 
 
 def recv(fd: int) -> dict[str, object]:
     """The next message; fds that came with it (CLOEXEC) are in its ``"fds"`` list."""
-    s = _socket.socket(fileno=fd)
     try:
-        data, ancdata, flags, _addr = s.recvmsg(MAX_PACKET, _socket.CMSG_SPACE(4 * _MAX_FDS),
-                                                _socket.MSG_CMSG_CLOEXEC)
-    finally:
-        s.detach()
-    fds: list[int] = []
-    for level, kind, payload in ancdata:
-        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
-            n = len(payload) // 4
-            fds.extend(struct.unpack(f"{n}i", payload[: 4 * n]))
+        data, fds = fdpass.recv(fd, MAX_PACKET, _MAX_FDS)
+    except OSError as err:
+        raise ValueError(f"sync message: {err.strerror}") from err
     try:
         if not data:
             raise ChannelClosed("peer closed the channel")
-        if flags & _socket.MSG_CTRUNC:
-            raise ValueError("sync message: too many fds attached")
         msg = fastjson.loads(data)
         if not isinstance(msg, dict) or "type" not in msg:
             raise ValueError(f"bad sync message: {data[:100]!r}")
