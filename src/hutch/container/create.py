@@ -34,6 +34,7 @@ class CreateOptions:
         "no_pivot",
         "pid_file",
         "preserve_fds",
+        "stdio",
     )
 
     def __init__(
@@ -44,6 +45,7 @@ class CreateOptions:
         no_new_keyring: bool = False,
         preserve_fds: int = 0,
         console_fd: int = -1,
+        stdio: tuple[int, int, int] | None = None,
     ) -> None:
         self.pid_file = pid_file
         self.console_socket = console_socket
@@ -51,6 +53,7 @@ class CreateOptions:
         self.no_new_keyring = no_new_keyring
         self.preserve_fds = preserve_fds
         self.console_fd = console_fd  # internal: `run` in the foreground owns the console
+        self.stdio = stdio  # internal: the init's stdin/stdout/stderr when the engine runs us in-process
 
 
 def load_spec(bundle: str) -> Spec:
@@ -212,7 +215,8 @@ def create(
 
         from hutch.process.spawn import spawn
 
-        pid = spawn(plan, cgroup, fifo_fd, console_fd, opts.preserve_fds, on_hooks, on_seccomp, debug)
+        pid = spawn(plan, cgroup, fifo_fd, console_fd, opts.preserve_fds, on_hooks, on_seccomp, debug,
+                    opts.stdio)
         faults.point("create.ready")
         st = proc_stat(pid)
         state.update(pid=pid, starttime=st[1] if st else 0)

@@ -51,10 +51,12 @@ def exec_process(
     ignore_paused: bool = False,
     sub_cgroups: Mapping[str, str] | None = None,
     debug: Callable[[str], None] | None = None,
+    stdio: tuple[int, int, int] | None = None,
 ) -> int:
     """Start ``proc`` in container ``cid``; return its pid once it has exec'd.
     ``sub_cgroups``: `--cgroup`'s (:func:`hutch.cgroups.subcgroup.parse`). ``debug``,
-    with --debug, takes a line for each step, the children's too."""
+    with --debug, takes a line for each step, the children's too. ``stdio``: the
+    process's stdin/stdout/stderr (default: ours)."""
     state = store.load(cid)
     st = status(store.dir(cid), state)
     if st not in ("running", "created") and not (st == "paused" and ignore_paused):
@@ -78,7 +80,7 @@ def exec_process(
     elif sub_cgroups:
         raise CgroupError(f"container {cid!r} has no cgroup to join a sub-cgroup of")
     try:
-        return _exec(store, cid, state, joiner, proc, console_fd, preserve_fds, debug)
+        return _exec(store, cid, state, joiner, proc, console_fd, preserve_fds, debug, stdio)
     finally:
         if warm:
             warmup.reap(warm)
@@ -93,6 +95,7 @@ def _exec(
     console_fd: int,
     preserve_fds: int,
     debug: Callable[[str], None] | None,
+    stdio: tuple[int, int, int] | None = None,
 ) -> int:
     from hutch.init import setns
     from hutch.init.run import Fds
@@ -120,7 +123,7 @@ def _exec(
         fds = Fds(sock, -1, console_fd, preserve_fds, debug is not None)
         return setns.stage1(joins, proc, fds, cap, setgroups, plan.get("seccomp"))
 
-    return start(child, join, proc, "exec", on_seccomp=_agent(state, plan), debug=debug)
+    return start(child, join, proc, "exec", on_seccomp=_agent(state, plan), debug=debug, stdio=stdio)
 
 
 def _agent(state: dict[str, Any], plan: Plan) -> Callable[[int, int], None]:

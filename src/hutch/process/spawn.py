@@ -22,7 +22,7 @@ from hutch.process import sync
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from hutch.cgroups import Manager
     from hutch.specconv.plan import Plan, ProcessPlan
@@ -30,6 +30,19 @@ if TYPE_CHECKING:
     Debug = Callable[[str], None]
     #: answers one message; called with the conversation and the message
     Handler = Callable[["Conversation", dict[str, object]], None]
+
+
+def _install_stdio(stdio: Sequence[int]) -> None:  # pragma: no cover - runs in stage1
+    """Make ``stdio`` this process's 0, 1 and 2 (inheritable: they are the process's own).
+    A source that is itself 0-2 in another place is moved above 2 first, so no dup2
+    overwrites a source still to be copied."""
+    import fcntl
+
+    moved = [fd if fd == target or fd > 2 else fcntl.fcntl(fd, fcntl.F_DUPFD, 3)
+             for target, fd in enumerate(stdio)]
+    for target, fd in enumerate(moved):
+        if fd != target:
+            os.dup2(fd, target)
 
 
 def assert_single_threaded() -> None:
@@ -56,6 +69,7 @@ def spawn(
     on_hooks: Callable[[int], tuple[str, str]],
     on_seccomp: Callable[[int, int], None] | None = None,
     debug: Debug | None = None,
+    stdio: Sequence[int] | None = None,
 ) -> int:
     """Fork the container's init; return its pid (host view) once it is READY.
 
@@ -63,6 +77,7 @@ def spawn(
     passes to its own hooks: status "creating" for createContainer, "created" for
     startContainer. ``on_seccomp(pid, fd)`` hands a seccomp listener fd to the agent.
     ``debug``, with --debug, takes a line for each step, the children's (LOG) too.
+    ``stdio``: see :func:`start`.
     """
     from hutch.init import run
     from hutch.specconv.caps import last_cap
@@ -88,7 +103,7 @@ def spawn(
 
     return start(child, cgroup.apply, plan["process"], "create",
                  now={sync.USERMAP: usermap, sync.MOUNT_SOURCES: mount_sources},
-                 with_pid={sync.HOOKS: hooks}, on_seccomp=on_seccomp, debug=debug)
+                 with_pid={sync.HOOKS: hooks}, on_seccomp=on_seccomp, debug=debug, stdio=stdio)
 
 
 def start(
@@ -101,6 +116,7 @@ def start(
     with_pid: Mapping[str, Handler] | None = None,
     on_seccomp: Callable[[int, int], None] | None = None,
     debug: Debug | None = None,
+    stdio: Sequence[int] | None = None,
 ) -> int:
     """Fork stage1 to run ``child(sock)``, ``place(pid)`` it in its cgroup (the
     container's; for an exec, maybe a sub-cgroup), and converse until the process is
@@ -109,6 +125,10 @@ def start(
 
     ``now`` answers messages that need only stage1 (its pid is ``Conversation.stage1``);
     ``with_pid`` those that need the process's pid, held back until stage1 sent it.
+
+    ``stdio``: the process's stdin, stdout and stderr, for a caller that runs the runtime
+    in-process (the engine's supervisor); by default the process gets the caller's own
+    0, 1 and 2, as a runtime run from a shell or a shim gives them.
     """
     from hutch.init.creds import set_oom_score_adj
 
@@ -121,6 +141,8 @@ def start(
         code = 1
         try:
             os.close(parent_fd)
+            if stdio is not None:
+                _install_stdio(stdio)
             code = child(child_fd)
         finally:
             os._exit(code)
