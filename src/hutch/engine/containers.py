@@ -1,12 +1,6 @@
 """The engine's containers: records on disk, the overlayfs root, the monitor, the runtime.
 
-    ROOT/containers/<id>/container.json   the record (name, image, settings, state)
-    ROOT/containers/<id>/upper, work      the container's writable overlayfs layer
-    ROOT/containers/<id>/init             below it: mount points of /etc/hosts... (docker's init layer)
-    ROOT/containers/<id>/merged           its root, mounted while it runs
-    ROOT/containers/<id>/bundle           the OCI bundle the runtime gets (config.json)
-    ROOT/containers/<id>/<id>-json.log    its output, docker's json-file format
-    ROOT/containers/<id>/attach           the monitor's socket, while it runs
+    ROOT/containers/<id>/...              a container's directory (hutch.engine.layout)
     RUNROOT/runtime                       the OCI runtime's --root
 
 A container's life: `create` writes the record and the bundle (status "created", no
@@ -27,10 +21,12 @@ import subprocess
 import sys
 import time
 
-from hutch.engine import ocispec
-from hutch.engine.cleanup import remove_container_dir, unmount
+from hutch import faults
+from hutch.engine import model, ocispec
+from hutch.engine.layout import Layout
 from hutch.engine.records import Records, alive
 from hutch.engine.runtime_client import Runtime, failure_code, find_runtime
+from hutch.engine.teardown import Teardown, orphans
 from hutch.engine.volumes import VolumeStore
 from hutch.errors import HutchError
 from hutch.image.store import ImageStore
@@ -84,11 +80,27 @@ class Engine:
 
     # ---- records ------------------------------------------------------------------------
 
+    def layout(self, cid: str) -> Layout:
+        return Layout(self.dir, cid)
+
     def locked(self) -> Any:
         return self.store.locked()
 
     def records(self) -> list[Record]:
-        return [self._reconcile(r) for r in self.store.all()]
+        found = [self._reconcile(r) for r in self.store.all()]
+        if debris := orphans(self.store):
+            self._sweep(debris)
+        return found
+
+    def _sweep(self, debris: list[str]) -> None:
+        """Remove what a create or a removal killed midway left: a directory without a record."""
+        with self.locked():
+            for cid in set(debris) & set(orphans(self.store)):
+                self.teardown(cid, "")(remove=True, held=True)  # (no runtime had it: the record goes last)
+
+    def teardown(self, cid: str, runtime: str) -> Teardown:
+        """The container's one teardown (``runtime``: its OCI runtime's path, "" for none)."""
+        return Teardown(self.store, cid, runtime, os.path.join(self.runroot, "runtime"), self.root)
 
     def find(self, ref: str) -> Record:
         """A container by name, full id or unique id prefix."""
@@ -107,16 +119,14 @@ class Engine:
         """A record that says running while its monitor is gone (killed, or the machine
         rebooted) is a container that exited: say so, as docker does (status 255)."""
         st = record["state"]
-        if st["status"] in ("running", "paused") and not alive(st.get("monitor_pid", 0),
+        if st["status"] in model.LIVE and not alive(st.get("monitor_pid", 0),
                                                                st.get("monitor_start", 0)):
             def lost(r: Record) -> None:
-                if r["state"]["status"] in ("running", "paused"):
-                    r["state"].update(status="exited", exit_code=255, pid=0, monitor_pid=0, paused=False,
+                if r["state"]["status"] in model.LIVE:
+                    r["state"].update(status=model.EXITED, exit_code=255, pid=0, monitor_pid=0, paused=False,
                                       finished_at=timefmt.now(), error="the container's monitor is gone")
 
-            self.runtime(record).call("delete", "--force", record["id"])
-            unmount(os.path.join(self.dir, record["id"], "merged"))
-            return self.store.update(record["id"], lost) or record
+            return self.teardown(record["id"], self.runtime(record).path)(ended=lost) or record
         return record
 
     def runtime(self, record: Record | None = None) -> Runtime:
@@ -139,21 +149,21 @@ class Engine:
         cid = os.urandom(32).hex()
         if name is not None:
             check_name(name)
-        cdir = os.path.join(self.dir, cid)
+        lay = self.layout(cid)
         opts.tty = tty
         with self.locked():
             if name is not None and any(r["name"] == name for r in self.store.all()):
                 raise HutchError(f'the container name "{name}" is already in use')
             # bad options fail here, before anything is made but the volumes it names
-            config = ocispec.build(image.config, os.path.join(cdir, "merged"), cid, opts, lowers,
+            config = ocispec.build(image.config, lay.merged, cid, opts, lowers,
                                    VolumeStore(self.root))
             config["linux"]["cgroupsPath"] = f"/hutch/{cid}"
             volumes = ocispec.volumes_of(config)
             try:
-                for sub in ("upper", "work", "merged", "bundle"):
-                    os.makedirs(os.path.join(cdir, sub))
-                _etc_files(cdir, config, opts.network)
-                _write_json(os.path.join(cdir, "bundle", "config.json"), config)
+                lay.overlay(lowers).prepare()
+                os.makedirs(lay.bundle)
+                _etc_files(lay, config, opts.network)
+                _write_json(lay.config, config)
                 record: Record = {
                     "id": cid, "name": name or f"hutch_{cid[:8]}", "image": image_ref, "image_id": image.id,
                     "created": timefmt.now(), "args": config["process"]["args"], "runtime": runtime,
@@ -162,39 +172,40 @@ class Engine:
                                "stop_signal": stop_signal or _image_stop_signal(image.config),
                                "stop_timeout": stop_timeout, "log_max_size": log_max_size,
                                "log_max_file": log_max_file},
-                    "state": {"status": "created", "exit_code": 0, "started_at": "", "finished_at": "",
+                    "state": {"status": model.CREATED, "exit_code": 0, "started_at": "", "finished_at": "",
                               "pid": 0, "oom_killed": False, "paused": False},
                 }
+                faults.point("engine.create.made")
                 self.store.save(record)
             except BaseException:
-                remove_container_dir(cdir)
-                VolumeStore(self.root).remove_anonymous(volumes)
+                self.teardown(cid, "")(remove=True, volumes=True, held=True,
+                                       record={"id": cid, "volumes": volumes})
                 raise
         return record
 
     def start(self, record: Record, *, attach: bool = False) -> Started:
         """Mount the root and hand the container to a new monitor; return once it runs."""
         cid = record["id"]
-        cdir = os.path.join(self.dir, cid)
+        lay = self.layout(cid)
         cfg = record.get("config", {})
         with self.locked():
             current = self.store.load(cid)
             if current is None:
                 raise ContainerNotFound(record["name"])
-            if current["state"]["status"] in ("running", "paused"):
+            if current["state"]["status"] in model.LIVE:
                 raise HutchError(f"container {record['name']} is already running")
-            current["state"].update(status="starting")
+            current["state"].update(status=model.STARTING)
             self.store.save(current)
         try:
             lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
-            self._mount(lowers, cdir)
-            _make_workdir(cdir)
+            lay.overlay(lowers).mount()
+            _make_workdir(lay)
             from hutch.engine.client import terminal_size
 
             runtime = self.runtime(record)
-            _write_json(os.path.join(cdir, "monitor.json"), {
+            _write_json(lay.monitor_settings, {
                 "id": cid, "runtime": runtime.path, "runtime_root": runtime.root,
-                "bundle": os.path.join(cdir, "bundle"), "rootfs": os.path.join(cdir, "merged"),
+                "bundle": lay.bundle, "rootfs": lay.merged,
                 "log_path": self.log_path(record), "log_max_size": cfg.get("log_max_size", 0),
                 "log_max_file": cfg.get("log_max_file", 1), "tty": cfg.get("tty", False),
                 "tty_size": terminal_size() if attach and cfg.get("tty") else None,
@@ -202,14 +213,13 @@ class Engine:
                 "wait_attach": attach, "cgroup": f"/hutch/{cid}", "engine_root": self.root,
             })
         except BaseException:
-            unmount(os.path.join(cdir, "merged"))
-            self.store.update(cid, lambda r: r["state"].update(status="created"))
+            self.teardown(cid, "")(ended=lambda r: r["state"].update(status=model.CREATED))
             raise
         r_fd, w_fd = os.pipe2(os.O_CLOEXEC)
         env = dict(os.environ)
         env["HUTCH_MONITOR_STATUS_FD"] = str(w_fd)
-        with open(os.path.join(cdir, "monitor.log"), "ab") as log:
-            first = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MONITOR.format(_SRC), cdir],
+        with open(lay.monitor_log, "ab") as log:
+            first = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MONITOR.format(_SRC), lay.dir],
                                      stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w_fd,),
                                      env=env, start_new_session=True)
         os.close(w_fd)
@@ -221,7 +231,7 @@ class Engine:
                 from hutch.engine import attach as attach_proto
 
                 try:
-                    sock = attach_proto.connect(os.path.join(cdir, "attach"))
+                    sock = attach_proto.connect(lay.attach)
                 except OSError as err:
                     raise HutchError(f"cannot attach to the container's monitor: {err}") from err
             if line == b"listening\n":
@@ -235,7 +245,7 @@ class Engine:
         if word == "error":
             code, _, msg = rest.partition(" ")
             raise StartFailed(int(code), msg)
-        raise StartFailed(125, f"the container's monitor failed (see {cdir}/monitor.log)")
+        raise StartFailed(125, f"the container's monitor failed (see {lay.monitor_log})")
 
     def run(self, image_ref: str, opts: ocispec.RunOptions, name: str | None = None, *,
             remove: bool = False, tty: bool = False, stdin: bool = False,
@@ -264,37 +274,15 @@ class Engine:
         return code
 
     def _remove_created(self, record: Record) -> None:
-        with self.locked():
-            remove_container_dir(os.path.join(self.dir, record["id"]))
-        VolumeStore(self.root).remove_anonymous(record.get("volumes") or [])
+        self.teardown(record["id"], self.runtime(record).path)(remove=True, volumes=True, record=record)
 
     def log_path(self, record: Record) -> str:
-        return os.path.join(self.dir, record["id"], f"{record['id']}-json.log")
-
-    # ---- mounts -------------------------------------------------------------------------
-
-    @staticmethod
-    def _mount(lowers: list[str], cdir: str) -> None:
-        from hutch._sys.mount import mount
-
-        merged = os.path.join(cdir, "merged")
-        with open("/proc/self/mountinfo") as f:
-            if any(line.split()[4] == merged for line in f):
-                return
-        init = os.path.join(cdir, "init")
-        if os.path.isdir(init):  # the mount points of /etc/hosts and the rest, over the image
-            lowers = [*lowers, init]
-        data = "lowerdir={},upperdir={},workdir={}".format(
-            ":".join(reversed(lowers)), os.path.join(cdir, "upper"), os.path.join(cdir, "work"))
-        try:
-            mount("overlay", merged, "overlay", 0, data)
-        except OSError as err:
-            raise HutchError(f"cannot mount the container's overlayfs root: {err.strerror}") from err
+        return self.layout(record["id"]).log
 
     # ---- signals, stop, wait ------------------------------------------------------------
 
     def kill(self, record: Record, sig: str = "KILL") -> None:
-        if record["state"]["status"] not in ("running", "paused"):
+        if record["state"]["status"] not in model.LIVE:
             raise HutchError(f"cannot kill container {record['name']}: it is not running")
         number = signal_number(sig)
         r = self.runtime(record).call("kill", record["id"], str(number))
@@ -304,14 +292,14 @@ class Engine:
 
     def is_running(self, record: Record) -> bool:
         current = self.store.load(record["id"])
-        return current is not None and self._reconcile(current)["state"]["status"] in ("running", "paused")
+        return current is not None and self._reconcile(current)["state"]["status"] in model.LIVE
 
     def wait(self, record: Record, timeout: float | None = None) -> int:
         """Block until the container's monitor has recorded its end; the exit status.
         Raises TimeoutError after ``timeout`` seconds."""
         st = record["state"]
         pid, start = st.get("monitor_pid", 0), st.get("monitor_start", 0)
-        if st["status"] in ("running", "paused", "starting") and alive(pid, start):
+        if st["status"] in model.BUSY and alive(pid, start):
             import select
 
             try:
@@ -324,22 +312,22 @@ class Engine:
                         raise TimeoutError
                 finally:
                     os.close(pidfd)
-        elif st["status"] == "starting":
+        elif st["status"] == model.STARTING:
             deadline = time.monotonic() + 30
-            while (r := self.store.load(record["id"])) and r["state"]["status"] == "starting" \
+            while (r := self.store.load(record["id"])) and r["state"]["status"] == model.STARTING \
                     and time.monotonic() < deadline:
                 time.sleep(0.02)
-            if r is not None and r["state"]["status"] != "starting":
+            if r is not None and r["state"]["status"] != model.STARTING:
                 return self.wait(r, timeout)
         final = self.store.load(record["id"])
         if final is None:  # --rm removed it
-            return int(st.get("exit_code", 0)) if st["status"] == "exited" else 0
+            return int(st.get("exit_code", 0)) if st["status"] == model.EXITED else 0
         final = self._reconcile(final)
         return int(final["state"].get("exit_code", 0))
 
     def stop(self, record: Record, timeout: int | None = None) -> None:
         """docker stop: the stop signal, then SIGKILL after ``timeout`` seconds."""
-        if record["state"]["status"] not in ("running", "paused"):
+        if record["state"]["status"] not in model.LIVE:
             return
         cfg = record.get("config", {})
         if timeout is None:
@@ -375,7 +363,7 @@ class Engine:
         self._freeze(record, "resume", False)
 
     def _freeze(self, record: Record, verb: str, paused: bool) -> None:
-        if record["state"]["status"] not in ("running", "paused"):
+        if record["state"]["status"] not in model.LIVE:
             raise HutchError(f"container {record['name']} is not running")
         if bool(record["state"].get("paused")) == paused:
             raise HutchError(f"container {record['name']} is {'already' if paused else 'not'} paused")
@@ -385,7 +373,7 @@ class Engine:
                              f"{r.stderr.decode(errors='replace').strip()}")
 
         def mark(rec: Record) -> None:
-            rec["state"].update(paused=paused, status="paused" if paused else "running")
+            rec["state"].update(paused=paused, status=model.PAUSED if paused else model.RUNNING)
 
         self.store.update(record["id"], mark)
 
@@ -407,14 +395,14 @@ class Engine:
              capture: bool = False, input: bytes | None = None) -> tuple[int, bytes]:
         """Run ``args`` in the running container: its exit status (docker's 126/127 when it
         cannot be run), and with ``capture`` its stdout and stderr together."""
-        if record["state"]["status"] != "running":
+        if record["state"]["status"] != model.RUNNING:
             raise HutchError(f"container {record['name']} is not running")
         if not args:
             raise HutchError("exec: no command given")
         if tty and detach:
             raise HutchError("exec -d -t is not supported: detach without a terminal, or attach")
-        cdir = os.path.join(self.dir, record["id"])
-        log = os.path.join(cdir, f"exec-{os.urandom(4).hex()}.log")
+        lay = self.layout(record["id"])
+        log = lay.exec_log(os.urandom(4).hex())
         argv = ["exec"]
         if tty:
             argv.append("--tty")
@@ -425,7 +413,7 @@ class Engine:
         if user:  # names as the container's own /etc/passwd and /etc/group have them (its root)
             from hutch.engine.users import resolve
 
-            u = resolve(user, [os.path.join(cdir, "merged")])
+            u = resolve(user, [lay.merged])
             argv += ["--user", f"{u['uid']}:{u['gid']}"]
             for g in u.get("additionalGids") or []:
                 argv += ["--additional-gids", str(g)]
@@ -450,7 +438,7 @@ class Engine:
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> str:
         """docker rm [-f] [-v]: -v also removes the container's anonymous volumes."""
         record = self.find(ref)
-        if record["state"]["status"] in ("running", "paused", "starting"):
+        if record["state"]["status"] in model.BUSY:
             if not force:
                 raise HutchError(f"cannot remove container {record['name']}: it is running "
                                  f"(stop it first, or use -f)")
@@ -463,13 +451,8 @@ class Engine:
                 self.wait(record, 10)  # the monitor deletes the runtime's container and unmounts
             except TimeoutError:
                 pass
-        runtime = self.runtime(record)
-        if os.path.isdir(os.path.join(runtime.root, record["id"])):  # left by a monitor that failed
-            runtime.call("delete", "--force", record["id"])
-        with self.locked():
-            remove_container_dir(os.path.join(self.dir, record["id"]))
-        if volumes:
-            VolumeStore(self.root).remove_anonymous(record.get("volumes") or [])
+        # (the runtime's state is left only by a monitor that failed)
+        self.teardown(record["id"], self.runtime(record).path)(remove=True, volumes=volumes, record=record)
         return str(record["id"])
 
 
@@ -537,7 +520,7 @@ def _log_options(opts: dict[str, str]) -> tuple[int, int]:
     return max(size, 0), files
 
 
-def _etc_files(cdir: str, config: dict[str, Any], network: str) -> None:
+def _etc_files(lay: Layout, config: dict[str, Any], network: str) -> None:
     """docker's /etc/hostname, /etc/hosts and /etc/resolv.conf: files of the container's own
     (CDIR/hostname...), bind-mounted over the image's, unless a mount of the user's is there.
     With --network host, hosts and resolv.conf are copies of the host's."""
@@ -555,12 +538,12 @@ def _etc_files(cdir: str, config: dict[str, Any], network: str) -> None:
                           f"127.0.1.1\t{hostname}\n")
         files["resolv.conf"] = ""  # no network, no name servers
     taken = {m.get("destination") for m in config.get("mounts", [])}
-    init_etc = os.path.join(cdir, "init", "etc")  # docker's init layer: the mount points, below
+    init_etc = os.path.join(lay.init, "etc")  # docker's init layer: the mount points, below
     os.makedirs(init_etc, exist_ok=True)          # the container's own layer (not in a commit)
     for name, text in files.items():
         if f"/etc/{name}" in taken:
             continue
-        path = os.path.join(cdir, name)
+        path = lay.etc_file(name)
         with open(path, "w") as f:
             f.write(text)
         open(os.path.join(init_etc, name), "w").close()
@@ -568,17 +551,17 @@ def _etc_files(cdir: str, config: dict[str, Any], network: str) -> None:
                                  "options": ["rbind", "rprivate"]})
 
 
-def _make_workdir(cdir: str) -> None:
+def _make_workdir(lay: Layout) -> None:
     """docker makes the working directory when the image lacks it."""
     import json
 
-    with open(os.path.join(cdir, "bundle", "config.json")) as f:
+    with open(lay.config) as f:
         cwd = str(json.load(f).get("process", {}).get("cwd") or "/")
     if cwd != "/":
         from hutch.util.rooted import ensure_dir
 
         try:
-            ensure_dir(os.path.join(cdir, "merged"), cwd)
+            ensure_dir(lay.merged, cwd)
         except OSError as err:
             raise HutchError(f"cannot make the working directory {cwd}: {err.strerror or err}") from err
 
