@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 
 from hutch.engine.containers import DEFAULT_ROOT, DEFAULT_RUNROOT, ContainerNotFound, Engine
+from hutch.engine.model import LIVE, PAUSED
 from hutch.engine.ocispec import RunOptions
 from hutch.errors import HutchError
 
@@ -219,7 +220,7 @@ class Containers:
 
     def list(self, all: bool = False) -> list[Container]:
         return [Container(self._client, r) for r in self._engine.records()
-                if all or r["state"]["status"] in ("running", "paused")]
+                if all or r["state"]["status"] in LIVE]
 
 
 class Container:
@@ -250,7 +251,7 @@ class Container:
     def status(self) -> str:
         """created, running, paused or exited (docker's words)."""
         st = self._record["state"]
-        return "paused" if st.get("paused") else str(st["status"])
+        return PAUSED if st.get("paused") else str(st["status"])
 
     @property
     def exit_code(self) -> int:

@@ -5,7 +5,9 @@ A kill -9 at any moment must leave a state that the next command understands and
 the windows by chance; kill points hit each window on purpose. A test sets
 ``HUTCH_RUNTIME_KILL_AT=create.cgroup`` (a comma-separated list of points) and the
 runtime dies there as if killed from outside. Unset (always, outside tests), a point
-costs one string comparison.
+costs one string comparison. The engine has points of its own, named ``engine.*``
+(``engine.create.made``, ``engine.teardown.deleted``...): the variable reaches the
+engine's monitors and the runtime they run, as any environment does.
 """
 
 from __future__ import annotations

@@ -77,7 +77,6 @@ EXACT_LAYER = {"hutch": "Python API", "hutch.cli": "leaves"}
 MAX_LINES = 500
 # Today's modules over MAX_LINES, with their line counts: split them, never raise a number.
 OVERSIZED = {
-    "hutch.engine.containers": 591,    # goes with the engine's lifecycle split
     "hutch.init.rootfs": 532,          # its rooted-path helpers move to one shared module
 }
 GENERATED = {"hutch.spec._tables"}  # written by `python -m hutch.spec.schema`

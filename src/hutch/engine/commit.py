@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 
+from hutch.engine.model import RUNNING
 from hutch.errors import HutchError
 from hutch.image import commit as layer
 from hutch.image import reference
@@ -49,7 +50,7 @@ def resume(eng: Engine, record: dict[str, Any]) -> None:
 @contextlib.contextmanager
 def paused(eng: Engine, record: dict[str, Any], wanted: bool = True) -> Iterator[None]:
     """The container frozen for the block when it is running (and ``wanted``)."""
-    if not wanted or record["state"]["status"] != "running":
+    if not wanted or record["state"]["status"] != RUNNING:
         yield
         return
     pause(eng, record)
@@ -83,7 +84,7 @@ def _container_config(eng: Engine, record: dict[str, Any], parent: dict[str, Any
             inner.pop("Entrypoint", None)
             inner["Cmd"] = args
     try:
-        with open(os.path.join(eng.dir, record["id"], "bundle", "config.json")) as f:
+        with open(eng.layout(record["id"]).config) as f:
             process = json.load(f).get("process", {})
     except (OSError, ValueError):
         process = {}
@@ -106,7 +107,7 @@ def commit(eng: Engine, ref: str, repo: str | None = None, message: str = "", au
     created_by = " ".join(record.get("args") or [])
     # a bad --change fails here, before any blob is written
     layer.new_config(parent, "sha256:" + "0" * 64, created, created_by, message, author, changes)
-    upper = os.path.join(eng.dir, record["id"], "upper")
+    upper = eng.layout(record["id"]).upper
     os.makedirs(store.content.ingest_dir, exist_ok=True)
     tmp = os.path.join(store.content.ingest_dir, f"commit-{os.urandom(8).hex()}")
     try:

@@ -39,7 +39,7 @@ import tarfile
 
 from hutch import filelock
 from hutch._sys.consts import O_PATH
-from hutch.engine.cleanup import unmount
+from hutch.engine.model import LIVE
 from hutch.errors import HutchError
 from hutch.image.unpack import clean_name
 from hutch.util.rooted import fdpath, mkdir_all, open_in_root
@@ -104,18 +104,19 @@ def container_root(eng: Engine, ref: str) -> Iterator[tuple[int, str]]:
     from hutch.engine.commit import lowers
 
     record = eng.find(ref)
-    cdir = os.path.join(eng.dir, record["id"])
-    merged = os.path.join(cdir, "merged")
+    lay = eng.layout(record["id"])
+    merged = lay.merged
     where = f"container {record['name']}"
-    if record["state"]["status"] in ("running", "paused") and os.path.ismount(merged):
+    if record["state"]["status"] in LIVE and os.path.ismount(merged):
         fd = os.open(merged, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             yield fd, where
         finally:
             os.close(fd)
         return
-    with filelock.locked(cdir, "cp.lock"):
-        eng._mount(lowers(eng, record), cdir)
+    with filelock.locked(lay.dir, "cp.lock"):
+        root = lay.overlay(lowers(eng, record))
+        root.mount()
         try:
             fd = os.open(merged, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
@@ -123,7 +124,7 @@ def container_root(eng: Engine, ref: str) -> Iterator[tuple[int, str]]:
             finally:
                 os.close(fd)
         finally:
-            unmount(merged)
+            root.unmount()
 
 
 def cp(eng: Engine, src: str, dest: str, archive: bool = False, follow: bool = False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+from hutch.engine.model import RUNNING
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
@@ -36,9 +37,9 @@ def image(img: Image) -> dict[str, Any]:
 
 def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
     """The record, and the OCI config it ran with, in docker's shape."""
-    cdir = os.path.join(eng.dir, record["id"])
+    lay = eng.layout(record["id"])
     try:
-        with open(os.path.join(cdir, "bundle", "config.json")) as f:
+        with open(lay.config) as f:
             spec: dict[str, Any] = json.load(f)
     except (OSError, ValueError):
         spec = {}
@@ -59,7 +60,7 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
         "Args": (record.get("args") or [])[1:],
         "State": {
             "Status": st["status"],
-            "Running": st["status"] == "running",
+            "Running": st["status"] == RUNNING,
             "Paused": bool(st.get("paused", False)),
             "Restarting": False,
             "OOMKilled": bool(st.get("oom_killed", False)),
@@ -72,7 +73,7 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
         },
         "Image": record["image_id"],
         "LogPath": eng.log_path(record),
-        **{key: os.path.join(cdir, name) if os.path.exists(os.path.join(cdir, name)) else ""
+        **{key: lay.etc_file(name) if os.path.exists(lay.etc_file(name)) else ""
            for key, name in (("ResolvConfPath", "resolv.conf"), ("HostnamePath", "hostname"),
                              ("HostsPath", "hosts"))},
         "Name": "/" + record["name"],
@@ -112,9 +113,8 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
             "NetworkMode": "none" if any(n.get("type") == "network"
                                          for n in spec.get("linux", {}).get("namespaces", [])) else "host",
         },
-        "GraphDriver": {"Name": "overlay", "Data": {"UpperDir": os.path.join(cdir, "upper"),
-                                                    "WorkDir": os.path.join(cdir, "work"),
-                                                    "MergedDir": os.path.join(cdir, "merged")}},
+        "GraphDriver": {"Name": "overlay", "Data": {"UpperDir": lay.upper, "WorkDir": lay.work,
+                                                    "MergedDir": lay.merged}},
     }
 
 

@@ -8,12 +8,17 @@
     ROOT/containers/<id>/hostname, hosts, resolv.conf   its own /etc files, bind-mounted
     ROOT/containers/<id>/<id>-json.log    its output, docker's json-file format
     ROOT/containers/<id>/monitor.json     what `start` tells the monitor; monitor.log its errors
+    ROOT/containers/<id>/runtime.log, init.pid   the runtime's log and pid file of its `run`
     ROOT/containers/<id>/attach           the monitor's socket, while it runs
 """
 
 from __future__ import annotations
 
 import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hutch.snapshot.overlay import Overlay
 
 
 class Layout:
@@ -56,6 +61,12 @@ class Layout:
     def config(self) -> str:
         return os.path.join(self.dir, "bundle", "config.json")
 
+    def overlay(self, lowers: list[str]) -> Overlay:
+        """The container's root over the image's snapshot dirs ``lowers`` (lowest first)."""
+        from hutch.snapshot.overlay import Overlay  # not at the top: the monitor imports this module
+
+        return Overlay(lowers, self.upper, self.work, self.merged, self.init)
+
     @property
     def log(self) -> str:
         return self._at(f"{self.id}-json.log")
@@ -63,6 +74,16 @@ class Layout:
     @property
     def monitor_settings(self) -> str:
         return self._at("monitor.json")
+
+    @property
+    def runtime_log(self) -> str:
+        """The OCI runtime's JSON log of the monitor's `run` (its error, read on failure)."""
+        return self._at("runtime.log")
+
+    @property
+    def init_pid(self) -> str:
+        """The --pid-file the runtime writes: the container's init, host view."""
+        return self._at("init.pid")
 
     @property
     def monitor_log(self) -> str:

@@ -30,9 +30,11 @@ import select
 import sys
 import time
 
-from hutch.engine import attach
+from hutch.engine import attach, model
 from hutch.engine.jsonlog import Writer
+from hutch.engine.layout import Layout
 from hutch.engine.records import Records, process_start_time
+from hutch.engine.spawn import IGNORED, spawn, wait_status
 from hutch.fastjson import loads
 from hutch.util import timefmt
 
@@ -65,6 +67,7 @@ class Monitor:
     def __init__(self, cdir: str, cfg: dict[str, Any], status_fd: int) -> None:
         self.cdir, self.cfg, self.status_fd = cdir, cfg, status_fd
         self.cid: str = cfg["id"]
+        self.layout = Layout(os.path.dirname(cdir), self.cid)
         self.records = Records(os.path.dirname(cdir))
         self.log = Writer(cfg["log_path"], int(cfg.get("log_max_size", 0)), int(cfg.get("log_max_file", 1)))
         self.clients: dict[int, attach.Frames] = {}
@@ -87,7 +90,7 @@ class Monitor:
     def runtime(self, *args: str, log: bool = False) -> list[str]:
         head = [self.cfg["runtime"], "--root", self.cfg["runtime_root"]]
         if log:
-            head += ["--log", os.path.join(self.cdir, "runtime.log"), "--log-format", "json"]
+            head += ["--log", self.layout.runtime_log, "--log-format", "json"]
         return [*head, *args]
 
     # ---- start --------------------------------------------------------------------------
@@ -114,12 +117,12 @@ class Monitor:
             err_r, err_w = os.pipe2(os.O_CLOEXEC)
             self.outputs = {out_r: "stdout", err_r: "stderr"}
             stdio = child_fds = [r, out_w, err_w]
-        pid_file = os.path.join(self.cdir, "init.pid")
+        pid_file = self.layout.init_pid
         argv = ["run", "--detach", "--bundle", self.cfg["bundle"], "--pid-file", pid_file]
         if console is not None:
             argv += ["--console-socket", os.path.join(console_dir, "console")]
         with _suppress(FileNotFoundError):
-            os.unlink(os.path.join(self.cdir, "runtime.log"))
+            os.unlink(self.layout.runtime_log)
         try:
             proc = spawn(self.runtime(*argv, self.cid, log=True), stdio)
             for fd in set(child_fds):
@@ -136,7 +139,7 @@ class Monitor:
         if code != 0:
             from hutch.engine.runtime_client import failure_code, last_error
 
-            log = os.path.join(self.cdir, "runtime.log")
+            log = self.layout.runtime_log
             raise _Failed(failure_code(log, code) if code else 125,
                           last_error(log) or f"the OCI runtime exited with status {code}")
         try:
@@ -362,66 +365,23 @@ class Monitor:
         return False
 
     def finish(self, code: int, oom: bool, error: str = "") -> None:
-        """Delete the runtime's container, unmount, record the end (or remove it all)."""
-        null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
-        try:
-            wait_status(spawn(self.runtime("delete", "--force", self.cid), [null, null, null]))
-        finally:
-            os.close(null)
+        """The container's teardown: record the end (or, for --rm, remove it all)."""
         self.log.close()
-        from hutch._sys.mount import umount2
-
-        with _suppress(OSError):
-            umount2(self.cfg["rootfs"], 2)  # MNT_DETACH
+        from hutch.engine.teardown import Teardown
 
         def ended(r: dict[str, Any]) -> None:
-            r["state"].update(status="exited", exit_code=code, oom_killed=oom, pid=0, monitor_pid=0,
+            r["state"].update(status=model.EXITED, exit_code=code, oom_killed=oom, pid=0, monitor_pid=0,
                               monitor_start=0, paused=False, finished_at=timefmt.now(), error=error)
 
-        if self.cfg.get("remove"):  # --rm: the container and its anonymous volumes
-            from hutch.engine.cleanup import remove_container_dir
-
-            with self.records.locked():
-                record = self.records.load(self.cid) or {}
-                remove_container_dir(self.cdir)
-            anonymous = [v for v in record.get("volumes") or [] if v.get("Anonymous")]
-            if anonymous:  # (the volumes module is imported only then: it is not small)
-                from hutch.engine.volumes import VolumeStore
-
-                VolumeStore(self.cfg["engine_root"]).remove_anonymous(anonymous)
-        else:
-            self.records.update(self.cid, ended)
+        remove = bool(self.cfg.get("remove"))  # --rm: the container and its anonymous volumes
+        Teardown(self.records, self.cid, self.cfg["runtime"], self.cfg["runtime_root"],
+                 self.cfg["engine_root"])(remove=remove, volumes=remove, ended=ended)
         for fd in list(self.clients):
             self.pending[fd] += attach.frame(attach.EXIT, str(code).encode())
             os.set_blocking(fd, True)
             with _suppress(OSError):
                 os.write(fd, self.pending[fd])
             self._drop(fd)
-
-
-# what the monitor ignores, set back to default for the runtime (and so the container)
-_IGNORED = (_signal.SIGINT, _signal.SIGHUP, _signal.SIGQUIT, _signal.SIGTSTP, _signal.SIGTTIN,
-            _signal.SIGTTOU)
-
-
-def spawn(argv: list[str], stdio: list[int]) -> int:
-    """Start ``argv`` with ``stdio`` as its fds 0-2 (every other fd of ours is CLOEXEC) and
-    every signal at its default; its pid. (posix_spawn: no subprocess module in a monitor.)"""
-    actions = [(os.POSIX_SPAWN_DUP2, fd, i) for i, fd in enumerate(stdio)]
-    return os.posix_spawn(argv[0], argv, os.environ, file_actions=actions,
-                          setsigdef=(*_IGNORED, _signal.SIGPIPE, _signal.SIGXFSZ), setsigmask=())
-
-
-def wait_status(pid: int) -> int:
-    """Reap ``pid``; its exit status (128+N for signal N)."""
-    while True:
-        try:
-            _pid, status = os.waitpid(pid, 0)
-            break
-        except InterruptedError:
-            continue
-    code = os.waitstatus_to_exitcode(status)
-    return 128 - code if code < 0 else code
 
 
 class _Failed(Exception):
@@ -439,18 +399,19 @@ def _detach() -> None:
 
 def main(cdir: str) -> int:
     status_fd = int(os.environ.pop(STATUS_FD_ENV, "-1"))
-    with open(os.path.join(cdir, "monitor.json")) as f:
+    cdir = os.path.normpath(cdir)
+    with open(Layout(os.path.dirname(cdir), os.path.basename(cdir)).monitor_settings) as f:
         cfg: dict[str, Any] = loads(f.read())  # type: ignore[assignment]
     _detach()
     if status_fd >= 0:
         os.set_inheritable(status_fd, False)  # the runtime must not hold it
-    for sig in _IGNORED:
+    for sig in IGNORED:
         _signal.signal(sig, _signal.SIG_IGN)
     from hutch._sys.creds import prctl
 
     prctl(_PR_SET_CHILD_SUBREAPER, 1)
     m = Monitor(cdir, cfg, status_fd)
-    listener = attach.listen(os.path.join(cdir, "attach"))
+    listener = attach.listen(m.layout.attach)
     m.report("listening")
     if cfg.get("wait_attach"):  # the foreground client connects before the container runs
         ready, _w, _x = select.select([listener], [], [], 30)
@@ -466,7 +427,7 @@ def main(cdir: str) -> int:
     me = os.getpid()
 
     def running(r: dict[str, Any]) -> None:
-        r["state"].update(status="running", pid=pid, exit_code=0, oom_killed=False, error="",
+        r["state"].update(status=model.RUNNING, pid=pid, exit_code=0, oom_killed=False, error="",
                           started_at=timefmt.now(), finished_at="", monitor_pid=me,
                           monitor_start=process_start_time(me))
 

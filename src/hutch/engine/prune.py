@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 
+from hutch.engine.model import BUSY
 from hutch.errors import HutchError
 from hutch.image.reference import familiar
 from hutch.image.store import REF_NAME, chain_ids
@@ -49,9 +50,9 @@ def containers(eng: Engine) -> tuple[list[str], int]:
     """Remove every container that is not running; (their ids, bytes reclaimed)."""
     ids, freed = [], 0
     for record in eng.records():
-        if record["state"]["status"] in ("running", "paused", "starting"):
+        if record["state"]["status"] in BUSY:
             continue
-        size = tree_size(os.path.join(eng.dir, record["id"], "upper"))
+        size = tree_size(eng.layout(record["id"]).upper)
         try:
             eng.remove(record["id"])
         except HutchError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from hutch import filelock
+from hutch.engine.layout import Layout
 from hutch.fastjson import dumps_pretty, loads
 from hutch.util import atomic
 
@@ -30,7 +31,7 @@ class Records:
         return filelock.locked(self.dir)
 
     def path(self, cid: str) -> str:
-        return os.path.join(self.dir, cid, "container.json")
+        return Layout(self.dir, cid).record
 
     def load(self, cid: str) -> Record | None:
         try:

@@ -16,6 +16,7 @@ docker's rules (daemon/images/image_delete.go), with hutch's store:
 
 from __future__ import annotations
 
+from hutch.engine.model import BUSY
 from hutch.errors import HutchError
 from hutch.image import reference
 from hutch.image.store import REF_NAME, ImageNotFound
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from hutch.engine.containers import Engine
     from hutch.image.store import ImageStore
 
-ACTIVE = ("running", "paused", "starting", "restarting")
+ACTIVE = BUSY | {"restarting"}
 
 
 class ImageConflict(HutchError):

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 
-from hutch.errors import HutchError
-
 
 class Overlay:
     __slots__ = ("init", "lowers", "merged", "upper", "work")
@@ -40,6 +38,7 @@ class Overlay:
         if self.mounted():
             return
         from hutch._sys.mount import mount
+        from hutch.errors import HutchError  # not at the top: the teardown imports this module
 
         try:
             mount("overlay", self.merged, "overlay", 0, self.options())

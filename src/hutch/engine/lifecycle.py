@@ -1,0 +1,307 @@
+"""A container's life: `create` writes the record and the bundle (status "created", no
+process); `start` mounts the root and spawns the container's monitor
+(`hutch.engine.monitor`), which runs the OCI runtime and stays with the container until
+it exits, then records the exit status ("exited") through the one teardown
+(`hutch.engine.teardown`), which every other end calls too: a failed create, `rm`, a lost
+monitor. A foreground `run` is `create` + `start` + an attach to the monitor's socket, so
+its output is logged as a detached one's.
+
+The engine never forks into namespaces itself: it runs the OCI runtime's CLI (hutch-runtime
+by default, or runc, crun...), as docker runs containerd and runc. Names are unique: the
+records' flock covers name checks and record writes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from hutch import faults
+from hutch.engine import model, ocispec
+from hutch.engine.layout import Layout
+from hutch.engine.operations import Operations, _suppress_not_running, signal_number
+from hutch.engine.registry import ContainerNotFound, check_name
+from hutch.engine.runtime_client import find_runtime
+from hutch.engine.volumes import VolumeStore
+from hutch.errors import HutchError
+from hutch.util import timefmt
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from hutch.engine.records import Record
+
+# The monitor runs with -I -S (no site: less to import, less memory in every monitor), so it
+# is told where hutch is; "hutch.engine.monitor" in its command line names it in `ps`.
+_SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_MONITOR = ("import sys; sys.path.insert(0, {!r}); import hutch.engine.monitor as m; "
+            "sys.exit(m.main(sys.argv[1]))")
+
+
+class Started:
+    """A container that `start` set going: its init's pid, and the attach socket if asked."""
+
+    def __init__(self, record: Record, pid: int, sock: Any = None) -> None:
+        self.record, self.pid, self.sock = record, pid, sock
+
+
+class Lifecycle(Operations):
+    # ---- create / start / run -----------------------------------------------------------
+
+    def create(self, image_ref: str, opts: ocispec.RunOptions, name: str | None = None, *,
+               remove: bool = False, tty: bool = False, stdin: bool = False,
+               log_opts: dict[str, str] | None = None, stop_signal: str = "",
+               stop_timeout: int | None = None) -> Record:
+        """`hutch create`: the record and the bundle, no process yet."""
+        runtime = find_runtime(self.runtime_name)
+        image = self.images.get(image_ref)
+        lowers = self.images.snapshot_dirs(image)
+        log_max_size, log_max_file = _log_options(log_opts or {})
+        if stop_signal:
+            signal_number(stop_signal)
+        cid = os.urandom(32).hex()
+        if name is not None:
+            check_name(name)
+        lay = self.layout(cid)
+        opts.tty = tty
+        with self.locked():
+            if name is not None and any(r["name"] == name for r in self.store.all()):
+                raise HutchError(f'the container name "{name}" is already in use')
+            # bad options fail here, before anything is made but the volumes it names
+            config = ocispec.build(image.config, lay.merged, cid, opts, lowers,
+                                   VolumeStore(self.root))
+            config["linux"]["cgroupsPath"] = f"/hutch/{cid}"
+            volumes = ocispec.volumes_of(config)
+            try:
+                lay.overlay(lowers).prepare()
+                os.makedirs(lay.bundle)
+                _etc_files(lay, config, opts.network)
+                _write_json(lay.config, config)
+                record: Record = {
+                    "id": cid, "name": name or f"hutch_{cid[:8]}", "image": image_ref, "image_id": image.id,
+                    "created": timefmt.now(), "args": config["process"]["args"], "runtime": runtime,
+                    "lowers": lowers, "labels": ocispec.labels(image.config, opts), "volumes": volumes,
+                    "config": {"tty": tty, "stdin": stdin, "remove": remove,
+                               "stop_signal": stop_signal or _image_stop_signal(image.config),
+                               "stop_timeout": stop_timeout, "log_max_size": log_max_size,
+                               "log_max_file": log_max_file},
+                    "state": {"status": model.CREATED, "exit_code": 0, "started_at": "", "finished_at": "",
+                              "pid": 0, "oom_killed": False, "paused": False},
+                }
+                faults.point("engine.create.made")
+                self.store.save(record)
+            except BaseException:
+                self.teardown(cid, "")(remove=True, volumes=True, held=True,
+                                       record={"id": cid, "volumes": volumes})
+                raise
+        return record
+
+    def start(self, record: Record, *, attach: bool = False) -> Started:
+        """Mount the root and hand the container to a new monitor; return once it runs."""
+        cid = record["id"]
+        lay = self.layout(cid)
+        cfg = record.get("config", {})
+        with self.locked():
+            current = self.store.load(cid)
+            if current is None:
+                raise ContainerNotFound(record["name"])
+            if current["state"]["status"] in model.LIVE:
+                raise HutchError(f"container {record['name']} is already running")
+            current["state"].update(status=model.STARTING)
+            self.store.save(current)
+        try:
+            lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
+            lay.overlay(lowers).mount()
+            _make_workdir(lay)
+            from hutch.engine.client import terminal_size
+
+            runtime = self.runtime(record)
+            _write_json(lay.monitor_settings, {
+                "id": cid, "runtime": runtime.path, "runtime_root": runtime.root,
+                "bundle": lay.bundle, "rootfs": lay.merged,
+                "log_path": self.log_path(record), "log_max_size": cfg.get("log_max_size", 0),
+                "log_max_file": cfg.get("log_max_file", 1), "tty": cfg.get("tty", False),
+                "tty_size": terminal_size() if attach and cfg.get("tty") else None,
+                "stdin": cfg.get("stdin", False), "remove": cfg.get("remove", False),
+                "wait_attach": attach, "cgroup": f"/hutch/{cid}", "engine_root": self.root,
+            })
+        except BaseException:
+            self.teardown(cid, "")(ended=lambda r: r["state"].update(status=model.CREATED))
+            raise
+        r_fd, w_fd = os.pipe2(os.O_CLOEXEC)
+        env = dict(os.environ)
+        env["HUTCH_MONITOR_STATUS_FD"] = str(w_fd)
+        with open(lay.monitor_log, "ab") as log:
+            first = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MONITOR.format(_SRC), lay.dir],
+                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w_fd,),
+                                     env=env, start_new_session=True)
+        os.close(w_fd)
+        first.wait()  # it forks the monitor proper and exits at once
+        sock = None
+        with os.fdopen(r_fd, "rb") as status:
+            line = status.readline()
+            if line == b"listening\n" and attach:
+                from hutch.engine import attach as attach_proto
+
+                try:
+                    sock = attach_proto.connect(lay.attach)
+                except OSError as err:
+                    raise HutchError(f"cannot attach to the container's monitor: {err}") from err
+            if line == b"listening\n":
+                line = status.readline()
+        word, _, rest = line.decode(errors="replace").strip().partition(" ")
+        if word == "ok":
+            final = self.store.load(cid) or record
+            return Started(final, int(rest), sock)
+        if sock is not None:
+            sock.close()
+        if word == "error":
+            code, _, msg = rest.partition(" ")
+            raise StartFailed(int(code), msg)
+        raise StartFailed(125, f"the container's monitor failed (see {lay.monitor_log})")
+
+    def run(self, image_ref: str, opts: ocispec.RunOptions, name: str | None = None, *,
+            remove: bool = False, tty: bool = False, stdin: bool = False,
+            sig_proxy: bool = True, log_opts: dict[str, str] | None = None, stop_signal: str = "",
+            stop_timeout: int | None = None) -> int:
+        """`hutch run` attached: the container's exit status (`run -d` is create + start)."""
+        record = self.create(image_ref, opts, name, remove=remove, tty=tty, stdin=stdin, log_opts=log_opts,
+                             stop_signal=stop_signal, stop_timeout=stop_timeout)
+        try:
+            started = self.start(record, attach=True)
+        except StartFailed:
+            if remove:
+                self._remove_created(record)
+            raise
+        return self.attached(started, stdin=stdin, tty=tty, sig_proxy=sig_proxy)
+
+    def attached(self, started: Started, *, stdin: bool, tty: bool, sig_proxy: bool = True) -> int:
+        from hutch.engine.client import pump
+
+        try:
+            code = pump(started.sock, stdin=stdin, tty=tty, pid=started.pid, sig_proxy=sig_proxy)
+        finally:
+            started.sock.close()
+        if code is None:  # the monitor went away: what did it record?
+            code = self.wait(started.record)
+        return code
+
+    def _remove_created(self, record: Record) -> None:
+        self.teardown(record["id"], self.runtime(record).path)(remove=True, volumes=True, record=record)
+
+    def restart(self, record: Record, timeout: int | None = None) -> None:
+        self.stop(record, timeout)
+        fresh = self.find(record["id"])
+        self.start(fresh)
+
+    # ---- rm -----------------------------------------------------------------------------
+
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> str:
+        """docker rm [-f] [-v]: -v also removes the container's anonymous volumes."""
+        record = self.find(ref)
+        if record["state"]["status"] in model.BUSY:
+            if not force:
+                raise HutchError(f"cannot remove container {record['name']}: it is running "
+                                 f"(stop it first, or use -f)")
+            if record["state"].get("paused"):  # a frozen process (cgroup v1) waits for SIGKILL
+                with _suppress_not_running(self, record):
+                    self.unpause(record)
+            with _suppress_not_running(self, record):
+                self.kill(record, "KILL")
+            try:
+                self.wait(record, 10)  # the monitor deletes the runtime's container and unmounts
+            except TimeoutError:
+                pass
+        # (the runtime's state is left only by a monitor that failed)
+        self.teardown(record["id"], self.runtime(record).path)(remove=True, volumes=volumes, record=record)
+        return str(record["id"])
+
+
+class StartFailed(HutchError):
+    """The runtime could not start the container: docker's exit code with the message."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _image_stop_signal(image_config: dict[str, Any]) -> str:
+    return str((image_config.get("config") or {}).get("StopSignal") or "")
+
+
+def _log_options(opts: dict[str, str]) -> tuple[int, int]:
+    """docker's json-file --log-opt max-size (bytes, k/m/g) and max-file."""
+    from hutch.util.units import parse_ram
+
+    size, files = 0, 1
+    for key, value in opts.items():
+        if key == "max-size":
+            size = -1 if value == "-1" else parse_ram(value, "log-opt max-size")
+        elif key == "max-file":
+            try:
+                files = int(value)
+            except ValueError:
+                files = 0
+            if files < 1:
+                raise HutchError(f"invalid --log-opt max-file={value}: a number of at least 1")
+        else:
+            raise HutchError(f"unknown log option {key!r} for the json-file driver (max-size, max-file)")
+    if files > 1 and size <= 0:
+        raise HutchError("--log-opt max-file needs max-size")
+    return max(size, 0), files
+
+
+def _etc_files(lay: Layout, config: dict[str, Any], network: str) -> None:
+    """docker's /etc/hostname, /etc/hosts and /etc/resolv.conf: files of the container's own
+    (CDIR/hostname...), bind-mounted over the image's, unless a mount of the user's is there.
+    With --network host, hosts and resolv.conf are copies of the host's."""
+    hostname = str(config.get("hostname", ""))
+    files = {"hostname": hostname + "\n"}
+    if network == "host":
+        for name in ("hosts", "resolv.conf"):
+            try:
+                with open(f"/etc/{name}") as f:
+                    files[name] = f.read()
+            except OSError:
+                files[name] = ""
+    else:
+        files["hosts"] = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                          f"127.0.1.1\t{hostname}\n")
+        files["resolv.conf"] = ""  # no network, no name servers
+    taken = {m.get("destination") for m in config.get("mounts", [])}
+    init_etc = os.path.join(lay.init, "etc")  # docker's init layer: the mount points, below
+    os.makedirs(init_etc, exist_ok=True)          # the container's own layer (not in a commit)
+    for name, text in files.items():
+        if f"/etc/{name}" in taken:
+            continue
+        path = lay.etc_file(name)
+        with open(path, "w") as f:
+            f.write(text)
+        open(os.path.join(init_etc, name), "w").close()
+        config["mounts"].append({"destination": f"/etc/{name}", "type": "bind", "source": path,
+                                 "options": ["rbind", "rprivate"]})
+
+
+def _make_workdir(lay: Layout) -> None:
+    """docker makes the working directory when the image lacks it."""
+    import json
+
+    with open(lay.config) as f:
+        cwd = str(json.load(f).get("process", {}).get("cwd") or "/")
+    if cwd != "/":
+        from hutch.util.rooted import ensure_dir
+
+        try:
+            ensure_dir(lay.merged, cwd)
+        except OSError as err:
+            raise HutchError(f"cannot make the working directory {cwd}: {err.strerror or err}") from err
+
+
+def _write_json(path: str, doc: object) -> None:
+    import json
+
+    from hutch.util import atomic
+
+    atomic.write(path, json.dumps(doc, indent=2).encode(), 0o666, durable=True)

@@ -1,0 +1,200 @@
+"""What the engine does to a container that exists: signals, stop, wait, pause and
+resume, rename, exec (the runtime's verbs, through its command line)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+from hutch.engine import model
+from hutch.engine.records import alive
+from hutch.engine.registry import ContainerNotFound, Registry, check_name
+from hutch.engine.runtime_client import failure_code
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from hutch.engine.records import Record
+
+DEFAULT_STOP_TIMEOUT = 10
+
+
+class Operations(Registry):
+    # ---- signals, stop, wait ------------------------------------------------------------
+
+    def kill(self, record: Record, sig: str = "KILL") -> None:
+        if record["state"]["status"] not in model.LIVE:
+            raise HutchError(f"cannot kill container {record['name']}: it is not running")
+        number = signal_number(sig)
+        r = self.runtime(record).call("kill", record["id"], str(number))
+        if r.returncode != 0 and self.is_running(record):
+            raise HutchError(f"cannot kill container {record['name']}: "
+                             f"{r.stderr.decode(errors='replace').strip()}")
+
+    def wait(self, record: Record, timeout: float | None = None) -> int:
+        """Block until the container's monitor has recorded its end; the exit status.
+        Raises TimeoutError after ``timeout`` seconds."""
+        st = record["state"]
+        pid, start = st.get("monitor_pid", 0), st.get("monitor_start", 0)
+        if st["status"] in model.BUSY and alive(pid, start):
+            import select
+
+            try:
+                pidfd = os.pidfd_open(pid)
+            except ProcessLookupError:
+                pidfd = -1
+            if pidfd >= 0:
+                try:
+                    if alive(pid, start) and not select.select([pidfd], [], [], timeout)[0]:
+                        raise TimeoutError
+                finally:
+                    os.close(pidfd)
+        elif st["status"] == model.STARTING:
+            deadline = time.monotonic() + 30
+            while (r := self.store.load(record["id"])) and r["state"]["status"] == model.STARTING \
+                    and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if r is not None and r["state"]["status"] != model.STARTING:
+                return self.wait(r, timeout)
+        final = self.store.load(record["id"])
+        if final is None:  # --rm removed it
+            return int(st.get("exit_code", 0)) if st["status"] == model.EXITED else 0
+        final = self._reconcile(final)
+        return int(final["state"].get("exit_code", 0))
+
+    def stop(self, record: Record, timeout: int | None = None) -> None:
+        """docker stop: the stop signal, then SIGKILL after ``timeout`` seconds."""
+        if record["state"]["status"] not in model.LIVE:
+            return
+        cfg = record.get("config", {})
+        if timeout is None:
+            t = cfg.get("stop_timeout")
+            timeout = DEFAULT_STOP_TIMEOUT if t is None else int(t)
+        sig = str(cfg.get("stop_signal") or "SIGTERM")
+        if record["state"].get("paused"):
+            self.unpause(record)
+        try:
+            if timeout != 0:
+                self.kill(record, sig)
+                self.wait(record, timeout if timeout > 0 else None)
+                return
+        except TimeoutError:
+            pass
+        except HutchError:
+            if not self.is_running(record):
+                return
+            raise
+        with _suppress_not_running(self, record):
+            self.kill(record, "KILL")
+        self.wait(record)
+
+    def pause(self, record: Record) -> None:
+        self._freeze(record, "pause", True)
+
+    def unpause(self, record: Record) -> None:
+        self._freeze(record, "resume", False)
+
+    def _freeze(self, record: Record, verb: str, paused: bool) -> None:
+        if record["state"]["status"] not in model.LIVE:
+            raise HutchError(f"container {record['name']} is not running")
+        if bool(record["state"].get("paused")) == paused:
+            raise HutchError(f"container {record['name']} is {'already' if paused else 'not'} paused")
+        r = self.runtime(record).call(verb, record["id"])
+        if r.returncode != 0:
+            raise HutchError(f"cannot {verb} container {record['name']}: "
+                             f"{r.stderr.decode(errors='replace').strip()}")
+
+        def mark(rec: Record) -> None:
+            rec["state"].update(paused=paused, status=model.PAUSED if paused else model.RUNNING)
+
+        self.store.update(record["id"], mark)
+
+    def rename(self, record: Record, new: str) -> None:
+        check_name(new)
+        with self.locked():
+            if any(r["name"] == new and r["id"] != record["id"] for r in self.store.all()):
+                raise HutchError(f'the container name "{new}" is already in use')
+            current = self.store.load(record["id"])
+            if current is None:
+                raise ContainerNotFound(record["name"])
+            current["name"] = new
+            self.store.save(current)
+
+    # ---- exec ---------------------------------------------------------------------------
+
+    def exec(self, record: Record, args: list[str], *, tty: bool = False, stdin: bool = False,
+             detach: bool = False, env: list[str] | None = None, user: str = "", workdir: str = "",
+             capture: bool = False, input: bytes | None = None) -> tuple[int, bytes]:
+        """Run ``args`` in the running container: its exit status (docker's 126/127 when it
+        cannot be run), and with ``capture`` its stdout and stderr together."""
+        if record["state"]["status"] != model.RUNNING:
+            raise HutchError(f"container {record['name']} is not running")
+        if not args:
+            raise HutchError("exec: no command given")
+        if tty and detach:
+            raise HutchError("exec -d -t is not supported: detach without a terminal, or attach")
+        lay = self.layout(record["id"])
+        log = lay.exec_log(os.urandom(4).hex())
+        argv = ["exec"]
+        if tty:
+            argv.append("--tty")
+        if detach:
+            argv.append("--detach")
+        for e in env or []:
+            argv += ["--env", e if "=" in e else f"{e}={os.environ.get(e, '')}"]
+        if user:  # names as the container's own /etc/passwd and /etc/group have them (its root)
+            from hutch.engine.users import resolve
+
+            u = resolve(user, [lay.merged])
+            argv += ["--user", f"{u['uid']}:{u['gid']}"]
+            for g in u.get("additionalGids") or []:
+                argv += ["--additional-gids", str(g)]
+        if workdir:
+            argv += ["--cwd", workdir]
+        runtime = self.runtime(record)
+        devnull = subprocess.DEVNULL
+        out: Any = subprocess.PIPE if capture else devnull if detach else None
+        try:
+            r = subprocess.run(runtime.argv(*argv, record["id"], *args, log=log), check=False, input=input,
+                               stdin=None if stdin or tty or input is not None else devnull, stdout=out,
+                               stderr=subprocess.STDOUT if capture else out)
+            return (failure_code(log, r.returncode) if r.returncode else 0), r.stdout or b""
+        finally:
+            try:
+                os.unlink(log)
+            except FileNotFoundError:
+                pass
+
+
+class _suppress_not_running:
+    """Ignore a failure to signal a container that has just exited."""
+
+    def __init__(self, eng: Operations, record: Record) -> None:
+        self.eng, self.record = eng, record
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, err: object, _tb: object) -> bool:
+        return isinstance(err, HutchError) and not self.eng.is_running(self.record)
+
+
+def signal_number(sig: str) -> int:
+    """A signal given as docker takes it: 9, KILL, SIGKILL, RTMIN+3 (any case)."""
+    from hutch._sys.sig import NSIG
+    from hutch.util import signals
+
+    s = sig.strip()
+    if s.isdigit():
+        n = int(s)
+        if 0 < n < NSIG:
+            return n
+        raise HutchError(f"invalid signal: {sig}")
+    known = signals.number(s)
+    if known is None:
+        raise HutchError(f"invalid signal: {sig}")
+    return known
+
