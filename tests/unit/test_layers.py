@@ -20,7 +20,7 @@ The two sides (every module must be on one; a new package is added here first):
 - runtime: ``_sys``, ``spec``, ``specconv``, ``process``, ``init``, ``cgroups``,
   ``seccomp``, ``container``, ``hooks``, ``faults``, ``errors``, ``fastjson``, and
   hutch-runtime's command line: ``cli/main.py``, ``cli/args.py``, ``cli/log.py``,
-  ``cli/help.py``, ``cli/version.py``, ``cli/commands/`` (and ``cli/runtime/``).
+  ``cli/help.py``, ``cli/version.py``, ``cli/runtime/`` (one module per verb).
 - engine: ``engine``, ``image``, ``snapshot``, ``network``, ``build``, ``api``, the
   package ``hutch`` itself (its ``__init__`` is the Python API's facade: ``hutch.Client``
   loads ``hutch.api`` on first use; its body imports only ``hutch._version``, so a
@@ -49,7 +49,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 RUNTIME = ("hutch._sys", "hutch.spec", "hutch.specconv", "hutch.process", "hutch.init", "hutch.cgroups",
            "hutch.seccomp", "hutch.container", "hutch.hooks", "hutch.faults", "hutch.errors",
            "hutch.fastjson", "hutch.cli.main", "hutch.cli.args", "hutch.cli.log", "hutch.cli.help",
-           "hutch.cli.version", "hutch.cli.commands", "hutch.cli.runtime")
+           "hutch.cli.version", "hutch.cli.runtime")
 ENGINE = ("hutch.engine", "hutch.image", "hutch.snapshot", "hutch.network", "hutch.build", "hutch.api",
           "hutch.cli.engine")  # and hutch.cli.engine_* (see side())
 SHARED = ("hutch._version", "hutch.filelock", "hutch.util", "hutch.pathrs", "hutch.cli.fmt")
@@ -65,7 +65,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("process creation", ("hutch.process", "hutch.init", "hutch.hooks")),
     ("container operations", ("hutch.container",)),
     ("runtime CLI", ("hutch.cli.main", "hutch.cli.args", "hutch.cli.log", "hutch.cli.help",
-                     "hutch.cli.version", "hutch.cli.commands", "hutch.cli.runtime")),
+                     "hutch.cli.version", "hutch.cli.runtime")),
     ("engine resources", ("hutch.snapshot", "hutch.network")),
     ("engine", ("hutch.engine",)),
     ("build", ("hutch.build",)),
@@ -194,7 +194,7 @@ def test_the_graph_is_read() -> None:
     pairs = {(e.source, e.target) for e in EDGES}
     assert ("hutch.cli.engine", "hutch.cli.engine_images") in pairs  # from hutch.cli import engine_images
     assert ("hutch.container.create", "hutch.specconv.plan") in pairs  # under TYPE_CHECKING
-    assert ("hutch.cli.main", "hutch.cli.commands.lifecycle") in pairs  # import_module(f"...{module}")
+    assert ("hutch.cli.main", "hutch.cli.runtime.create") in pairs  # import_module(f"...{module}")
     assert ("hutch", "hutch.api") in pairs  # inside a function
     unknown = sorted(e.target for e in EDGES if e.target not in MODULES)
     assert not unknown, f"imports of modules that do not exist: {unknown}"

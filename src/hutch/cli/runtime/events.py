@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from hutch.cli.args import Args, need_id
+from hutch.cli.args import Args, Flag, need_id
 from hutch.cli.log import Log
 from hutch.container.store import Store
 from hutch.errors import InvalidArgument
@@ -14,6 +14,11 @@ from hutch.util.units import parse_duration
 def _emit(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+def flags() -> list[Flag]:
+    return [Flag("stats"), Flag("interval", value=True, default="5s")]
+
 
 
 def handle(name: str, g: Args, a: Args, log: Log) -> int:

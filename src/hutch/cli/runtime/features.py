@@ -1,14 +1,16 @@
-"""spec (write a default config.json) and features (what hutch-runtime supports)."""
+"""features: what hutch-runtime supports, as the runtime spec's features.json (runc's features.go)."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 
-from hutch.cli.args import Args
+from hutch.cli.args import Args, Flag
 from hutch.cli.log import Log
-from hutch.errors import HutchError
+
+
+def flags() -> list[Flag]:
+    return []
 
 
 def features() -> dict[str, object]:
@@ -45,17 +47,5 @@ def features() -> dict[str, object]:
 
 
 def handle(name: str, g: Args, a: Args, log: Log) -> int:
-    if name == "features":
-        sys.stdout.write(json.dumps(features(), indent=4) + "\n")
-        return 0
-    from hutch.spec.defaults import default_spec
-
-    bundle = a.text("bundle") or "."
-    path = os.path.join(bundle, "config.json")
-    if os.path.exists(path):
-        raise HutchError(f"File {path} exists. Remove it first")
-    if not os.path.isdir(bundle):
-        raise HutchError(f"bundle {bundle} does not exist or is not a directory")
-    with open(path, "w") as f:
-        f.write(json.dumps(default_spec(rootless=a.flag("rootless")), indent="\t") + "\n")
+    sys.stdout.write(json.dumps(features(), indent=4) + "\n")
     return 0

@@ -11,7 +11,7 @@ import os
 from hutch._sys import consts as C
 from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
-from hutch.cli.args import Args, need_id
+from hutch.cli.args import Args, Flag, need_id
 from hutch.cli.log import Failed, Log, error_text
 from hutch.container.store import Store
 from hutch.errors import HutchError, InvalidArgument, InvalidSpec
@@ -98,6 +98,29 @@ def check_lsm(proc: ProcessPlan) -> ProcessPlan:
     return proc
 
 
+def flags() -> list[Flag]:
+    return [
+        Flag("process", "p", value=True, default=""),
+        Flag("tty", "t"),
+        Flag("detach", "d"),
+        Flag("pid-file", value=True, default=""),
+        Flag("console-socket", value=True, default=""),
+        Flag("pidfd-socket", value=True, default=""),
+        Flag("cwd", value=True, default=""),
+        Flag("env", "e", value=True, multi=True),
+        Flag("user", "u", value=True, default=""),
+        Flag("additional-gids", "g", value=True, multi=True),
+        Flag("cap", "c", value=True, multi=True),
+        Flag("no-new-privs"),
+        Flag("preserve-fds", value=True, default="0"),
+        Flag("process-label", value=True, default=""),
+        Flag("apparmor", value=True, default=""),
+        Flag("ignore-paused"),
+        Flag("cgroup", value=True, multi=True),
+    ]
+
+
+
 def handle(name: str, g: Args, a: Args, log: Log) -> int:
     """The process's exit status; 255 when the exec itself fails (runc's code and words:
     callers tell a failed exec from a process that failed by it)."""
@@ -151,7 +174,7 @@ def execute(store: Store, cid: str, a: Args, log: Log) -> int:
             raise
     if detach:
         return 0
-    from hutch.cli.commands.run import FORWARDED, _forward, _wait
+    from hutch.cli.runtime.run import FORWARDED, _forward, _wait
 
     for sig in FORWARDED:
         signal.signal(sig, lambda s, _f: _forward(pid, s))

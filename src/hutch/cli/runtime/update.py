@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from hutch.cli.args import Args, need_id
+from hutch.cli.args import Args, Flag, need_id
 from hutch.cli.log import Log
 from hutch.container.store import Store
 from hutch.errors import InvalidArgument, Unsupported
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 _UINT64_MAX = (1 << 64) - 1
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
-# The value flags of UPDATE_FLAGS (cli/main.py): (flag, section, key, kind), kind being
+# The value flags of flags() below: (flag, section, key, kind), kind being
 # "u64", "i64", "int" (runc's IntFlag), "ram" (a size or -1) or "str".
 VALUE_FLAGS: list[tuple[str, str, str, str]] = [
     ("blkio-weight", "blockIO", "weight", "int"),
@@ -89,6 +89,19 @@ def read_request(source: str) -> object:
         raise InvalidArgument(
             f"--resources: {where} is not valid JSON: {err.msg} (line {err.lineno} column {err.colno})"
         ) from None
+
+
+def flags() -> list[Flag]:
+    return [
+        Flag("resources", "r", value=True, default=""),
+        *(Flag(*names, value=True, default="") for names in (
+            ("blkio-weight",), ("cpu-period",), ("cpu-quota",), ("cpu-share", "cpu-shares"),
+            ("cpu-rt-period",), ("cpu-rt-runtime",), ("cpuset-cpus",), ("cpuset-mems",),
+            ("kernel-memory",), ("kernel-memory-tcp",), ("memory",), ("memory-reservation",),
+            ("memory-swap",), ("pids-limit",), ("l3-cache-schema",), ("mem-bw-schema",),
+        )),
+    ]
+
 
 
 def handle(name: str, g: Args, a: Args, log: Log) -> int:

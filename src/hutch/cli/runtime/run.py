@@ -14,15 +14,21 @@ import os
 from hutch._sys import consts as C
 from hutch._sys import sig as signal
 from hutch._sys.creds import prctl
-from hutch.cli.args import Args, need_id
-from hutch.cli.commands.lifecycle import create_options
+from hutch.cli.args import Args, Flag, need_id
 from hutch.cli.log import Log
+from hutch.cli.runtime.create import FLAGS as CREATE_FLAGS
+from hutch.cli.runtime.create import create_options
 from hutch.container.store import Store
 
 FORWARDED = (
     signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
     signal.SIGUSR2, signal.SIGCONT, signal.SIGALRM, signal.SIGPIPE,
 )
+
+
+def flags() -> list[Flag]:
+    return [*CREATE_FLAGS, Flag("detach", "d"), Flag("keep")]
+
 
 
 def handle(name: str, g: Args, a: Args, log: Log) -> int:
