@@ -24,8 +24,7 @@ The two sides (every module must be on one; a new package is added here first):
 - engine: ``engine``, ``image``, ``snapshot``, ``network``, ``build``, ``api``, the
   package ``hutch`` itself (its ``__init__`` is the Python API's facade: ``hutch.Client``
   loads ``hutch.api`` on first use; its body imports only ``hutch._version``, so a
-  runtime module's parent package loads no engine code), and hutch's command line: ``cli/engine*.py``
-  (and ``cli/engine/``).
+  runtime module's parent package loads no engine code), and hutch's command line: ``cli/engine/``.
 - shared, below both: ``_version``, ``filelock``, ``util``, ``pathrs``, the package
   ``cli`` (an empty ``__init__``), ``cli/fmt.py``.
 
@@ -51,7 +50,7 @@ RUNTIME = ("hutch._sys", "hutch.spec", "hutch.specconv", "hutch.process", "hutch
            "hutch.fastjson", "hutch.cli.main", "hutch.cli.args", "hutch.cli.log", "hutch.cli.help",
            "hutch.cli.version", "hutch.cli.runtime")
 ENGINE = ("hutch.engine", "hutch.image", "hutch.snapshot", "hutch.network", "hutch.build", "hutch.api",
-          "hutch.cli.engine")  # and hutch.cli.engine_* (see side())
+          "hutch.cli.engine")
 SHARED = ("hutch._version", "hutch.filelock", "hutch.util", "hutch.pathrs", "hutch.cli.fmt")
 EXACT = {"hutch": "engine", "hutch.cli": "shared"}
 
@@ -103,7 +102,7 @@ def _in(name: str, prefixes: tuple[str, ...]) -> bool:
 def side(name: str) -> str | None:
     if name in EXACT:
         return EXACT[name]
-    if _in(name, ENGINE) or name.startswith("hutch.cli.engine_"):
+    if _in(name, ENGINE):
         return "engine"
     if _in(name, RUNTIME):
         return "runtime"
@@ -116,8 +115,6 @@ def layer(name: str) -> int | None:
     names = [n for n, _ in LAYERS]
     if name in EXACT_LAYER:
         return names.index(EXACT_LAYER[name])
-    if name.startswith("hutch.cli.engine_"):
-        return names.index("engine CLI")
     best: tuple[int, int] | None = None  # (prefix length, layer)
     for i, (_, prefixes) in enumerate(LAYERS):
         for p in prefixes:
@@ -192,7 +189,7 @@ EDGES = [e for name, path in MODULES.items() for e in _edges_of(name, path)]
 def test_the_graph_is_read() -> None:
     """The parser sees what it must: module-level, function-level, TYPE_CHECKING and dynamic."""
     pairs = {(e.source, e.target) for e in EDGES}
-    assert ("hutch.cli.engine", "hutch.cli.engine_images") in pairs  # from hutch.cli import engine_images
+    assert ("hutch.cli.engine.containers.run", "hutch.cli.engine.images.pull") in pairs  # from a import b
     assert ("hutch.container.create", "hutch.specconv.plan") in pairs  # under TYPE_CHECKING
     assert ("hutch.cli.main", "hutch.cli.runtime.create") in pairs  # import_module(f"...{module}")
     assert ("hutch", "hutch.api") in pairs  # inside a function
