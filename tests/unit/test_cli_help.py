@@ -12,7 +12,7 @@ import pytest
 from hutch.cli import help as texts
 from hutch.cli import version
 from hutch.cli.args import Flag
-from hutch.cli.main import COMMANDS, main, prog_name
+from hutch.cli.main import VERBS, flags_of, main, prog_name
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +52,7 @@ def test_app_help(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     assert lines[-1].startswith("   --version, -v ")
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("name", sorted(VERBS))
 def test_every_command_help(capsys: pytest.CaptureFixture[str], name: str) -> None:
     for argv in ([name, "-h"], [name, "--help"], ["help", name]):
         code, out, _ = run(capsys, *argv)
@@ -60,7 +60,7 @@ def test_every_command_help(capsys: pytest.CaptureFixture[str], name: str) -> No
         assert code == 0
         assert lines[0] == "NAME:" and lines[1].startswith(f"   runc {name} - ")
         assert lines[3] == "USAGE:" and lines[4].startswith(f"   runc {name}")
-        for flag in COMMANDS[name][0]:
+        for flag in flags_of(name):
             assert any(line.startswith(f"   --{flag.names[0]}") for line in lines), flag.names
 
 

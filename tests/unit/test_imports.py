@@ -29,10 +29,10 @@ def test_init_path_allowlist() -> None:
     assert not bad, f"the init path imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("module", ["lifecycle", "query", "pause"])
+@pytest.mark.parametrize("module", ["start", "kill", "delete", "state", "list", "pause"])
 def test_light_commands(module: str) -> None:
     mods = _modules(
-        f"import hutch.cli.main, hutch.cli.commands.{module}, hutch.container.start, "
+        f"import hutch.cli.main, hutch.cli.runtime.{module}, hutch.container.start, "
         "hutch.container.kill, hutch.container.delete, hutch.cgroups"
     )
     bad = {m for m in mods if m in FORBIDDEN_LIGHT}
@@ -42,7 +42,7 @@ def test_light_commands(module: str) -> None:
 def test_create_path_decodes_without_msgspec() -> None:
     """`create` reads config.json with hutch.spec.lite: no msgspec, typing, re or enum (~35 ms)."""
     mods = _modules(
-        "import hutch.cli.main, hutch.cli.commands.lifecycle, hutch.container.create, hutch.spec.lite, "
+        "import hutch.cli.main, hutch.cli.runtime.create, hutch.container.create, hutch.spec.lite, "
         "hutch.specconv.convert, hutch.process.spawn, hutch.cgroups"
     )
     heavy = {"msgspec", "typing", "re", "enum", "json", "contextlib", "logging", "argparse", "threading"}

@@ -20,12 +20,11 @@ The two sides (every module must be on one; a new package is added here first):
 - runtime: ``_sys``, ``spec``, ``specconv``, ``process``, ``init``, ``cgroups``,
   ``seccomp``, ``container``, ``hooks``, ``faults``, ``errors``, ``fastjson``, and
   hutch-runtime's command line: ``cli/main.py``, ``cli/args.py``, ``cli/log.py``,
-  ``cli/help.py``, ``cli/version.py``, ``cli/commands/`` (and ``cli/runtime/``).
+  ``cli/help.py``, ``cli/version.py``, ``cli/runtime/`` (one module per verb).
 - engine: ``engine``, ``image``, ``snapshot``, ``network``, ``build``, ``api``, the
   package ``hutch`` itself (its ``__init__`` is the Python API's facade: ``hutch.Client``
   loads ``hutch.api`` on first use; its body imports only ``hutch._version``, so a
-  runtime module's parent package loads no engine code), and hutch's command line: ``cli/engine*.py``
-  (and ``cli/engine/``).
+  runtime module's parent package loads no engine code), and hutch's command line: ``cli/engine/``.
 - shared, below both: ``_version``, ``filelock``, ``util``, ``pathrs``, the package
   ``cli`` (an empty ``__init__``), ``cli/fmt.py``.
 
@@ -49,9 +48,9 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 RUNTIME = ("hutch._sys", "hutch.spec", "hutch.specconv", "hutch.process", "hutch.init", "hutch.cgroups",
            "hutch.seccomp", "hutch.container", "hutch.hooks", "hutch.faults", "hutch.errors",
            "hutch.fastjson", "hutch.cli.main", "hutch.cli.args", "hutch.cli.log", "hutch.cli.help",
-           "hutch.cli.version", "hutch.cli.commands", "hutch.cli.runtime")
+           "hutch.cli.version", "hutch.cli.runtime")
 ENGINE = ("hutch.engine", "hutch.image", "hutch.snapshot", "hutch.network", "hutch.build", "hutch.api",
-          "hutch.cli.engine")  # and hutch.cli.engine_* (see side())
+          "hutch.cli.engine")
 SHARED = ("hutch._version", "hutch.filelock", "hutch.util", "hutch.pathrs", "hutch.cli.fmt")
 EXACT = {"hutch": "engine", "hutch.cli": "shared"}
 
@@ -65,7 +64,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("process creation", ("hutch.process", "hutch.init", "hutch.hooks")),
     ("container operations", ("hutch.container",)),
     ("runtime CLI", ("hutch.cli.main", "hutch.cli.args", "hutch.cli.log", "hutch.cli.help",
-                     "hutch.cli.version", "hutch.cli.commands", "hutch.cli.runtime")),
+                     "hutch.cli.version", "hutch.cli.runtime")),
     ("engine resources", ("hutch.snapshot", "hutch.network")),
     ("engine", ("hutch.engine",)),
     ("build", ("hutch.build",)),
@@ -102,7 +101,7 @@ def _in(name: str, prefixes: tuple[str, ...]) -> bool:
 def side(name: str) -> str | None:
     if name in EXACT:
         return EXACT[name]
-    if _in(name, ENGINE) or name.startswith("hutch.cli.engine_"):
+    if _in(name, ENGINE):
         return "engine"
     if _in(name, RUNTIME):
         return "runtime"
@@ -115,8 +114,6 @@ def layer(name: str) -> int | None:
     names = [n for n, _ in LAYERS]
     if name in EXACT_LAYER:
         return names.index(EXACT_LAYER[name])
-    if name.startswith("hutch.cli.engine_"):
-        return names.index("engine CLI")
     best: tuple[int, int] | None = None  # (prefix length, layer)
     for i, (_, prefixes) in enumerate(LAYERS):
         for p in prefixes:
@@ -191,9 +188,9 @@ EDGES = [e for name, path in MODULES.items() for e in _edges_of(name, path)]
 def test_the_graph_is_read() -> None:
     """The parser sees what it must: module-level, function-level, TYPE_CHECKING and dynamic."""
     pairs = {(e.source, e.target) for e in EDGES}
-    assert ("hutch.cli.engine", "hutch.cli.engine_images") in pairs  # from hutch.cli import engine_images
+    assert ("hutch.cli.engine.containers.run", "hutch.cli.engine.images.pull") in pairs  # from a import b
     assert ("hutch.container.create", "hutch.specconv.plan") in pairs  # under TYPE_CHECKING
-    assert ("hutch.cli.main", "hutch.cli.commands.lifecycle") in pairs  # import_module(f"...{module}")
+    assert ("hutch.cli.main", "hutch.cli.runtime.create") in pairs  # import_module(f"...{module}")
     assert ("hutch", "hutch.api") in pairs  # inside a function
     unknown = sorted(e.target for e in EDGES if e.target not in MODULES)
     assert not unknown, f"imports of modules that do not exist: {unknown}"

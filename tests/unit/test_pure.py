@@ -7,7 +7,8 @@ import pytest
 from hutch import fastjson
 from hutch._sys import consts as C
 from hutch.cli.args import parse, reorder_args
-from hutch.cli.main import CREATE_FLAGS, GLOBAL_FLAGS
+from hutch.cli.main import GLOBAL_FLAGS
+from hutch.cli.runtime.create import FLAGS as CREATE_FLAGS
 from hutch.container.kill import parse_signal
 from hutch.container.store import validate_id
 from hutch.errors import InvalidArgument, InvalidID
@@ -107,9 +108,9 @@ def test_cli_reorder_args_like_urfave(argv: list[str], want: list[str]) -> None:
 
 
 def test_cli_flags_after_the_id_are_taken_but_not_for_exec_and_ps() -> None:
-    from hutch.cli.main import COMMANDS, NO_REORDER
+    from hutch.cli.main import NO_REORDER, flags_of
 
-    spec = COMMANDS["update"][0]
+    spec = flags_of("update")
     a = parse(reorder_args(["box", "--cpu-rt-period", "900001", "--cpu-rt-runtime", "600001"]), spec)
     assert a.args == ["box"] and a.text("cpu-rt-period") == "900001" and a.text("cpu-rt-runtime") == "600001"
     assert {"exec", "ps"} == NO_REORDER  # what follows the id is the process's own command line

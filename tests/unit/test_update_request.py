@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from hutch.cli.commands.update import parse_value, read_request, request_from_flags
-from hutch.cli.main import COMMANDS, parse
+from hutch.cli.args import parse
+from hutch.cli.runtime.update import flags as update_flags
+from hutch.cli.runtime.update import parse_value, read_request, request_from_flags
 from hutch.container.update import merge, normalize_request
 from hutch.errors import InvalidArgument
 
 
 def flags(*argv: str) -> dict[str, object]:
-    spec, _usage, _module = COMMANDS["update"]
-    return request_from_flags(parse([*argv, "box"], spec))
+    return request_from_flags(parse([*argv, "box"], update_flags()))
 
 
 def test_flags_to_request() -> None:

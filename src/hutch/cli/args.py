@@ -1,7 +1,7 @@
 """hutch-runtime's flags and their parsing, as runc's urfave/cli v1 does it: the ``Flag`` model,
 the parsed ``Args``, the flags-first reordering, and what every command's arguments share.
 
-Below ``cli/main.py`` (which holds the flag tables and dispatches) and ``cli/commands/``.
+Below ``cli/main.py`` (the global flags and the verb table) and ``cli/runtime/`` (each verb's flags).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 one line, and the errors that exit with a code other than 1.
 
 Below ``cli/main.py`` (the only place that turns exceptions into exit codes) and
-``cli/commands/``.
+``cli/runtime/``.
 """
 
 from __future__ import annotations

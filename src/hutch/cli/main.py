@@ -1,8 +1,10 @@
 """hutch-runtime's command line: runc's commands, flags and conventions.
 
 Global flags come before the command, command flags before its arguments
-(as runc's urfave/cli parses them). Each command's module is imported only
-after dispatch, so `state` or `kill` never pay for what `create` needs. This is
+(as runc's urfave/cli parses them). This module holds the global flags and the
+lazy verb table: each verb's module in ``cli/runtime/`` (its flags next to its
+handler) is imported only after dispatch, so `state` or `kill` never pay for
+what `create` needs (help loads the one it shows). This is
 the only place that turns exceptions into messages and exit codes: one line on
 stderr, and with ``--log`` the same error as the log's last line (containerd's
 shim reports that line as the reason a call failed).
@@ -19,7 +21,9 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from typing import Protocol
+else:
+    Protocol = object
 
 
 HELP = Flag("help", "h")
@@ -36,69 +40,49 @@ GLOBAL_FLAGS = [  # in runc's order, as help lists them
     Flag("version", "v"),
 ]
 
-CREATE_FLAGS = [
-    Flag("bundle", "b", value=True, default="."),
-    Flag("pid-file", value=True, default=""),
-    Flag("console-socket", value=True, default=""),
-    Flag("pidfd-socket", value=True, default=""),
-    Flag("no-pivot"),
-    Flag("no-new-keyring"),
-    Flag("preserve-fds", value=True, default="0"),
-]
-
-UPDATE_FLAGS = [
-    Flag("resources", "r", value=True, default=""),
-    *(Flag(*names, value=True, default="") for names in (
-        ("blkio-weight",), ("cpu-period",), ("cpu-quota",), ("cpu-share", "cpu-shares"),
-        ("cpu-rt-period",), ("cpu-rt-runtime",), ("cpuset-cpus",), ("cpuset-mems",),
-        ("kernel-memory",), ("kernel-memory-tcp",), ("memory",), ("memory-reservation",),
-        ("memory-swap",), ("pids-limit",), ("l3-cache-schema",), ("mem-bw-schema",),
-    )),
-]
-
-COMMANDS: dict[str, tuple[list[Flag], str, str]] = {
-    # name: (flags, usage of the arguments, module in hutch.cli.commands)
-    "create": (CREATE_FLAGS, "<container-id>", "lifecycle"),
-    "run": ([*CREATE_FLAGS, Flag("detach", "d"), Flag("keep")], "<container-id>", "run"),
-    "start": ([], "<container-id>", "lifecycle"),
-    "state": ([], "<container-id>", "query"),
-    "kill": ([Flag("all", "a")], "<container-id> [signal]", "lifecycle"),
-    "delete": ([Flag("force", "f")], "<container-id>", "lifecycle"),
-    "list": ([Flag("format", "f", value=True, default="table"), Flag("quiet", "q")], "", "query"),
-    "ps": ([Flag("format", "f", value=True, default="table")], "<container-id> [ps options]", "query"),
-    "exec": (
-        [
-            Flag("process", "p", value=True, default=""),
-            Flag("tty", "t"),
-            Flag("detach", "d"),
-            Flag("pid-file", value=True, default=""),
-            Flag("console-socket", value=True, default=""),
-            Flag("pidfd-socket", value=True, default=""),
-            Flag("cwd", value=True, default=""),
-            Flag("env", "e", value=True, multi=True),
-            Flag("user", "u", value=True, default=""),
-            Flag("additional-gids", "g", value=True, multi=True),
-            Flag("cap", "c", value=True, multi=True),
-            Flag("no-new-privs"),
-            Flag("preserve-fds", value=True, default="0"),
-            Flag("process-label", value=True, default=""),
-            Flag("apparmor", value=True, default=""),
-            Flag("ignore-paused"),
-            Flag("cgroup", value=True, multi=True),
-        ],
-        "<container-id> <command> [args...]",
-        "exec",
-    ),
-    "spec": ([Flag("bundle", "b", value=True, default=""), Flag("rootless")], "", "spec"),
-    "features": ([], "", "spec"),
-    "pause": ([], "<container-id>", "pause"),
-    "resume": ([], "<container-id>", "pause"),
-    "update": (UPDATE_FLAGS, "<container-id>", "update"),
-    "events": ([Flag("stats"), Flag("interval", value=True, default="5s")], "<container-id>",
-               "events"),
-    "checkpoint": ([], "<container-id>", "unsupported"),
-    "restore": ([], "<container-id>", "unsupported"),
+#: The lazy verb table: verb -> (its module in hutch.cli.runtime, usage of its arguments).
+#: Each module declares its flags next to its handler (``flags()`` and ``handle()``); only
+#: the chosen verb's module is imported, so `state` never builds `exec`'s or `update`'s flags.
+VERBS: dict[str, tuple[str, str]] = {
+    "create": ("create", "<container-id>"),
+    "run": ("run", "<container-id>"),
+    "start": ("start", "<container-id>"),
+    "state": ("state", "<container-id>"),
+    "kill": ("kill", "<container-id> [signal]"),
+    "delete": ("delete", "<container-id>"),
+    "list": ("list", ""),
+    "ps": ("ps", "<container-id> [ps options]"),
+    "exec": ("exec", "<container-id> <command> [args...]"),
+    "spec": ("spec", ""),
+    "features": ("features", ""),
+    "pause": ("pause", "<container-id>"),
+    "resume": ("pause", "<container-id>"),
+    "update": ("update", "<container-id>"),
+    "events": ("events", "<container-id>"),
+    "checkpoint": ("checkpoint", "<container-id>"),
+    "restore": ("checkpoint", "<container-id>"),
 }
+
+
+class Verb(Protocol):
+    """What every module of hutch.cli.runtime has."""
+
+    def flags(self) -> list[Flag]: ...
+
+    def handle(self, name: str, g: Args, a: Args, log: Log) -> int: ...
+
+
+def verb_module(name: str) -> Verb:
+    """The module of ``name`` (a key of VERBS), imported now."""
+    import importlib
+
+    mod: Verb = importlib.import_module(f"hutch.cli.runtime.{VERBS[name][0]}")
+    return mod
+
+
+def flags_of(name: str) -> list[Flag]:
+    """The flags of verb ``name``."""
+    return verb_module(name).flags()
 
 #: Commands whose flags must come before their arguments: what follows the container id is
 #: the process's own command line (runc's SkipArgReorder).
@@ -124,12 +108,12 @@ def show_help(command: str | None = None) -> int:
         from hutch.cli import version
 
         number, *rest = version.lines(prog_name())
-        sys.stdout.write(texts.app_help(prog_name(), list(COMMANDS), GLOBAL_FLAGS,
+        sys.stdout.write(texts.app_help(prog_name(), list(VERBS), GLOBAL_FLAGS,
                                         "\n".join([number.rpartition(" ")[2], *rest])))
         return 0
-    if command not in COMMANDS:
+    if command not in VERBS:
         raise Failed(f"No help topic for '{command}'", 3)
-    sys.stdout.write(texts.command_help(prog_name(), command, COMMANDS[command][0]))
+    sys.stdout.write(texts.command_help(prog_name(), command, flags_of(command)))
     return 0
 
 
@@ -154,10 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         name, rest = g.args[0], g.args[1:]
         if name in ("help", "h"):
             return show_help(rest[0] if rest else None)
-        if name not in COMMANDS:
+        if name not in VERBS:
             raise Failed(f"No help topic for '{name}'", 3)
-        flags, _usage, module = COMMANDS[name]
-        a = parse(rest if name in NO_REORDER else reorder_args(rest), [*flags, HELP])
+        verb = verb_module(name)
+        a = parse(rest if name in NO_REORDER else reorder_args(rest), [*verb.flags(), HELP])
         if a.flag("help"):
             return show_help(name)
         if g.flag("systemd-cgroup"):
@@ -170,11 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             except exeseal.SealError as err:
                 raise HutchError(f"CVE-2019-5736 protection: {err}") from None
         log.debug(f"hutch-runtime {' '.join([name, *rest])} (root {g.text('root')})")
-        import importlib
-
-        mod = importlib.import_module(f"hutch.cli.commands.{module}")
-        handler: Callable[[str, Args, Args, Log], int] = mod.handle
-        code = handler(name, g, a, log)
+        code = verb.handle(name, g, a, log)
         sys.stdout.flush()
         return code
     except HutchError as err:

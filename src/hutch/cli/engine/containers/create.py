@@ -1,0 +1,29 @@
+"""`hutch create`: a container made as `run` makes it, left created (start it with `hutch start`)."""
+
+from __future__ import annotations
+
+import sys
+
+from hutch.cli.engine.containers.run import image_for, run_flags, run_options, run_settings
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from hutch.engine.containers import Engine
+
+
+def flags(p: argparse.ArgumentParser) -> None:
+    """`run`'s."""
+    run_flags(p)
+
+
+def handle(eng: Engine, a: argparse.Namespace) -> int:
+    try:
+        image_for(eng, a)
+        print(eng.create(a.image, run_options(a), a.name, **run_settings(a))["id"])
+    except HutchError as err:
+        sys.stderr.write(f"hutch: {err}\n")
+        return 125
+    return 0

@@ -1,0 +1,23 @@
+"""`hutch kill`: send a signal to running containers."""
+
+from __future__ import annotations
+
+from hutch.cli.engine.containers._each import each
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from hutch.engine.containers import Engine
+
+
+def flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-s", "--signal", default="KILL")
+    p.add_argument("containers", nargs="+")
+
+
+def handle(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.engine.containers import signal_number
+
+    signal_number(a.signal)  # a bad signal: one error, before any container
+    return each(eng, a.containers, lambda r: eng.kill(r, a.signal))

@@ -1,0 +1,19 @@
+"""`hutch rename`: give a container another name."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from hutch.engine.containers import Engine
+
+
+def flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("container")
+    p.add_argument("name")
+
+
+def handle(eng: Engine, a: argparse.Namespace) -> int:
+    eng.rename(eng.find(a.container), a.name)
+    return 0

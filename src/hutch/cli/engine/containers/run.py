@@ -1,0 +1,173 @@
+"""`hutch run`: docker's run flags, the options and settings they make, and pulling the image as
+``--pull`` says; `create` (cli/engine/containers/create.py) shares all but the running.
+
+Errors are one line on stderr and exit status 125 for `run`'s own failures, as docker's;
+`run` exits with the container's status."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from hutch.cli.engine.images import pull as images_pull
+from hutch.cli.engine.images.registry import registry_flags
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from hutch.engine.containers import Engine
+    from hutch.engine.ocispec import RunOptions
+
+
+def flags(p: argparse.ArgumentParser) -> None:
+    run_flags(p)
+
+
+def run_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of `run` (and `create`): docker's names and meanings."""
+    p.add_argument("--help", action="help", help="show this help")  # -h is --hostname, as docker
+    p.add_argument("--rm", action="store_true", help="remove the container when it exits")
+    p.add_argument("--name")
+    p.add_argument("-e", "--env", action="append", default=[])
+    p.add_argument("-w", "--workdir", default="")
+    p.add_argument("-u", "--user", default="")
+    p.add_argument("-h", "--hostname", default="")
+    p.add_argument("--entrypoint", default=None)
+    p.add_argument("--network", "--net", default="none")
+    p.add_argument("--read-only", action="store_true")
+    p.add_argument("-v", "--volume", action="append", default=[], help="SRC:DST[:ro]")
+    p.add_argument("--tmpfs", action="append", default=[], help="DST[:OPTIONS]")
+    p.add_argument("-m", "--memory", default="")
+    p.add_argument("--memory-swap", default="")
+    p.add_argument("--cpus", default="")
+    p.add_argument("--cpu-shares", type=int, default=0)
+    p.add_argument("--cpuset-cpus", default="")
+    p.add_argument("--pids-limit", type=int, default=0)
+    p.add_argument("-d", "--detach", action="store_true", help="run in the background, print the id")
+    p.add_argument("-i", "--interactive", action="store_true", help="keep stdin open")
+    p.add_argument("-t", "--tty", action="store_true", help="allocate a pseudo-terminal")
+    p.add_argument("--sig-proxy", default="true", choices=["true", "false"],
+                   help="pass received signals to the container (without -t)")
+    p.add_argument("--stop-signal", default="")
+    p.add_argument("--stop-timeout", type=int, default=None)
+    p.add_argument("--log-opt", action="append", default=[], help="json-file: max-size=SIZE, max-file=N")
+    p.add_argument("--log-driver", default="json-file", choices=["json-file"])
+    p.add_argument("-p", "--publish", action="append", default=[], help="[IP:][HOSTPORT:]PORT[/PROTO]")
+    p.add_argument("--runtime", dest="run_runtime", default=None,
+                   help="the OCI runtime for this container (as the global --runtime)")
+    p.add_argument("--env-file", action="append", default=[], help="KEY=VAL lines")
+    p.add_argument("--ulimit", action="append", default=[], help="TYPE=SOFT[:HARD]")
+    p.add_argument("--cap-add", action="append", default=[])
+    p.add_argument("--cap-drop", action="append", default=[])
+    p.add_argument("--privileged", action="store_true")
+    p.add_argument("--security-opt", action="append", default=[])
+    p.add_argument("--init", action="store_true", help="run an init (docker-init) as pid 1")
+    p.add_argument("-l", "--label", action="append", default=[], help="KEY=VAL")
+    p.add_argument("--label-file", action="append", default=[])
+    p.add_argument("--mount", action="append", default=[], help="type=bind|volume|tmpfs,src=,dst=,...")
+    p.add_argument("--pull", default="missing", choices=["missing", "always", "never"],
+                   help="pull the image: when it is missing (default), always, or never")
+    p.add_argument("--platform", default=None, help="the platform to pull (OS/ARCH[/VARIANT])")
+    p.add_argument("-q", "--quiet", action="store_true", help="no pull progress")
+    registry_flags(p)
+    p.add_argument("image")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+
+
+def run_options(a: argparse.Namespace) -> RunOptions:
+    """`run`'s (and `create`'s) flags as the options that shape the container's config."""
+    import os
+
+    from hutch.engine.ocispec import RunOptions, env_file
+
+    args = a.args[1:] if a.args[:1] == ["--"] else a.args
+    env = []  # docker: the files first, then -e; a bare KEY takes the host's value, or is left out
+    for item in [*(e for f in a.env_file for e in env_file(f)), *a.env]:
+        if "=" in item:
+            env.append(item)
+        elif item and item in os.environ:
+            env.append(f"{item}={os.environ[item]}")
+    labels: dict[str, str] = {}
+    for item in [*(e for f in a.label_file for e in env_file(f)), *a.label]:
+        key, _, value = item.partition("=")
+        if not key:
+            raise HutchError(f"invalid label {item!r}: use KEY=VALUE")
+        labels[key] = value
+    return RunOptions(args=args, entrypoint=a.entrypoint, env=env, workdir=a.workdir, user=a.user,
+                      hostname=a.hostname, network=a.network, read_only=a.read_only,
+                      memory=a.memory, memory_swap=a.memory_swap, cpus=a.cpus, cpu_shares=a.cpu_shares,
+                      cpuset_cpus=a.cpuset_cpus, pids_limit=a.pids_limit, volumes=a.volume, tmpfs=a.tmpfs,
+                      mounts=a.mount, ulimits=a.ulimit, cap_add=a.cap_add, cap_drop=a.cap_drop,
+                      privileged=a.privileged, security_opt=a.security_opt, init=a.init, labels=labels)
+
+
+def run_settings(a: argparse.Namespace) -> dict[str, Any]:
+    """`run`'s and `create`'s flags that are the engine's, not the config's."""
+    from hutch.engine import ports
+
+    bindings = [b for spec in a.publish for b in ports.parse(spec)]
+    if bindings and a.network == "host":
+        sys.stderr.write("WARNING: Published ports are discarded when using host network mode\n")
+    elif bindings:
+        raise HutchError("publishing ports (-p) needs a bridge network, which hutch does not have yet: "
+                         "use --network host")
+    log_opts = {}
+    for item in a.log_opt:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise HutchError(f"invalid --log-opt {item!r}: use KEY=VALUE")
+        log_opts[key] = value
+    return {"remove": a.rm, "tty": a.tty, "stdin": a.interactive, "log_opts": log_opts,
+            "stop_signal": a.stop_signal, "stop_timeout": a.stop_timeout}
+
+
+def image_for(eng: Engine, a: argparse.Namespace) -> None:
+    """Pull `run`'s or `create`'s image as ``--pull`` says (docker's output on stderr); then
+    ``a.image`` is the name the store has it under (a short name may have been found at, or
+    pulled from, one of registries.conf's unqualified-search-registries, as podman does)."""
+    from hutch.image.store import ImageNotFound
+
+    if a.pull == "always":
+        a.image = str(images_pull.pull_image(eng, a, a.image, sys.stderr, a.quiet).ref)
+        return
+    try:
+        a.image = images_pull.resolve_local(eng, a.image)
+    except ImageNotFound:
+        if a.pull == "never":
+            raise
+        from hutch.image import reference
+
+        if not a.quiet:
+            sys.stderr.write(f"Unable to find image '{reference.parse(a.image).familiar()}' locally\n")
+        a.image = str(images_pull.pull_image(eng, a, a.image, sys.stderr, a.quiet).ref)
+
+
+def handle(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.engine.containers import StartFailed
+
+    try:
+        image_for(eng, a)
+        if a.tty and a.interactive and not a.detach and not sys.stdin.isatty():
+            raise HutchError("the input device is not a TTY (use -i without -t)")
+        if a.detach:
+            record = eng.create(a.image, run_options(a), a.name, **run_settings(a))
+            try:
+                eng.start(record)
+            except StartFailed:
+                if a.rm:
+                    with contextlib.suppress(HutchError):  # the monitor may have removed it
+                        eng.remove(record["id"], force=True)
+                raise
+            print(record["id"])
+            return 0
+        return eng.run(a.image, run_options(a), name=a.name, sig_proxy=a.sig_proxy == "true",
+                       **run_settings(a))
+    except StartFailed as err:
+        sys.stderr.write(f"hutch: {err}\n")
+        return err.code
+    except HutchError as err:
+        sys.stderr.write(f"hutch: {err}\n")
+        return 125

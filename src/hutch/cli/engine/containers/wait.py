@@ -1,0 +1,19 @@
+"""`hutch wait`: wait for containers to stop; print their exit codes."""
+
+from __future__ import annotations
+
+from hutch.cli.engine.containers._each import each
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from hutch.engine.containers import Engine
+
+
+def flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("containers", nargs="+")
+
+
+def handle(eng: Engine, a: argparse.Namespace) -> int:
+    return each(eng, a.containers, eng.wait)

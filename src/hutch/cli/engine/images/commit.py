@@ -1,0 +1,37 @@
+"""`hutch commit`: a new image from a container's changes."""
+
+from __future__ import annotations
+
+import argparse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hutch.engine.containers import Engine
+
+
+def _bool(value: str) -> bool:
+    v = value.lower()
+    if v in ("true", "1", "yes"):
+        return True
+    if v in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean {value!r}")
+
+
+def flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--message", default="")
+    p.add_argument("-a", "--author", default="")
+    p.add_argument("-c", "--change", action="append", default=[], help="a Dockerfile instruction")
+    p.add_argument("-p", "--pause", type=_bool, nargs="?", const=True, default=True,
+                   help="pause a running container during the commit (default true)")
+    p.add_argument("container")
+    p.add_argument("repo", nargs="?", help="REPOSITORY[:TAG]")
+
+
+def handle(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.engine import commit
+
+    image = commit.commit(eng, a.container, a.repo, message=a.message, author=a.author, changes=a.change,
+                          pause_it=a.pause)
+    print(image.id)
+    return 0

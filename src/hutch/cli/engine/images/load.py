@@ -1,0 +1,41 @@
+"""`hutch load`: images from a docker-archive or oci-archive tarball."""
+
+from __future__ import annotations
+
+import sys
+
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from hutch.engine.containers import Engine
+
+
+def flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-i", "--input", default="-")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+def handle(eng: Engine, a: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    from hutch.image import archive, reference
+
+    if a.input != "-":
+        names = archive.load(eng.images, a.input)
+    else:
+        if sys.stdin.isatty():
+            raise HutchError("requested load from stdin, but stdin is empty")
+        with tempfile.NamedTemporaryFile(prefix="hutch-load-") as spool:
+            shutil.copyfileobj(sys.stdin.buffer, spool)
+            spool.flush()
+            if not spool.tell():
+                raise HutchError("requested load from stdin, but stdin is empty")  # docker's words
+            names = archive.load(eng.images, spool.name, "standard input")
+    for n in names:
+        print(f"Loaded image ID: {n}" if n.startswith("sha256:") else
+              f"Loaded image: {reference.familiar(n)}")
+    return 0

@@ -1,0 +1,27 @@
+"""`hutch logout`: erase a registry's stored credentials."""
+
+from __future__ import annotations
+
+from hutch.cli.engine.images.login import login_registry
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from hutch.engine.containers import Engine
+
+
+def flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--authfile", default=None)
+    p.add_argument("registry", nargs="?", default="docker.io")
+
+
+def handle(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.image.registry.credentials import erase
+
+    registry = login_registry(a.registry)
+    if erase(registry, a.authfile):
+        print(f"Removing login credentials for {registry}")
+    else:
+        print(f"Not logged in to {registry}")
+    return 0

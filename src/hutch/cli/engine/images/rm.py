@@ -1,0 +1,33 @@
+"""`hutch rmi` (and `image rm`): remove images."""
+
+from __future__ import annotations
+
+import sys
+
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from hutch.engine.containers import Engine
+
+
+def flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--force", action="store_true",
+                   help="untag an image that containers use (it stays, untagged, while they exist)")
+    p.add_argument("images", nargs="+")
+
+
+def handle(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.engine.rmi import remove_image
+
+    code = 0
+    for ref in a.images:
+        try:
+            for line in remove_image(eng, ref, force=a.force):
+                print(line)
+        except HutchError as err:
+            sys.stderr.write(f"Error: {err}\n")
+            code = 1
+    return code

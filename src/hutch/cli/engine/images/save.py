@@ -1,0 +1,33 @@
+"""`hutch save`: images to a docker-archive or oci-archive tarball."""
+
+from __future__ import annotations
+
+import sys
+
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from hutch.engine.containers import Engine
+
+
+def flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", default=None, help="the file (default: standard output)")
+    p.add_argument("--format", default="docker-archive", choices=["docker-archive", "oci-archive"])
+    p.add_argument("images", nargs="+")
+
+
+def handle(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.image import archive
+
+    if a.output is not None:
+        archive.save(eng.images, a.images, a.output, a.format)
+    elif sys.stdout.isatty():
+        raise HutchError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    else:
+        sys.stdout.flush()
+        archive.save_to(eng.images, a.images, sys.stdout.buffer, a.format)
+        sys.stdout.buffer.flush()
+    return 0

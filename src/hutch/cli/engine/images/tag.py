@@ -1,0 +1,19 @@
+"""`hutch tag`: give an image another name."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from hutch.engine.containers import Engine
+
+
+def flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source")
+    p.add_argument("target")
+
+
+def handle(eng: Engine, a: argparse.Namespace) -> int:
+    eng.images.tag(a.target, eng.images.get(a.source).manifest_digest)
+    return 0
