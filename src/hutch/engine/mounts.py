@@ -1,5 +1,6 @@
-"""`-v`, `--mount` and `--tmpfs` as docker parses them (pure): requests for the engine to
-turn into OCI mounts once volumes are resolved (hutch.engine.volumes).
+"""`-v`, `--mount` and `--tmpfs` as docker parses them (pure): typed `Mount`s, which the
+create request (hutch.engine.request) holds and the spec generator turns into OCI mounts
+once volumes are resolved (hutch.engine.volumes).
 
     -v /host:/dst[:OPTS]     a bind mount (the host path must exist)
     -v NAME:/dst[:OPTS]      a named volume, made on first use
@@ -18,6 +19,7 @@ import os
 import re
 
 from hutch.errors import InvalidArgument
+from hutch.util.value import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,9 +31,14 @@ _MODES = frozenset({"ro", "rw", "z", "Z", "nocopy", *PROPAGATIONS})
 _TRUE = {"": True, "true": True, "1": True, "false": False, "0": False}
 
 
-class Request:
-    """One mount the user asked for. ``source``: a host path (bind), a volume name or ""
-    for an anonymous volume (volume); unused for tmpfs."""
+class Mount(Value):
+    """One mount the user asked for (-v, --mount, --tmpfs, an image's volume): ``kind`` is
+    bind, volume or tmpfs; ``source`` a host path (bind), a volume name or "" for an
+    anonymous volume (volume), unused for tmpfs; ``tmpfs_options`` the tmpfs's own mount
+    options (size=, mode=, ro...)."""
+
+    __slots__ = ("kind", "nocopy", "propagation", "readonly", "recursive", "source", "target",
+                 "tmpfs_options")
 
     def __init__(self, kind: str, source: str, target: str, *, readonly: bool = False,
                  propagation: str = "rprivate", nocopy: bool = False,
@@ -64,7 +71,7 @@ def check_volume_name(name: str) -> str:
     return name
 
 
-def parse_volume(spec: str) -> Request:
+def parse_volume(spec: str) -> Mount:
     """One -v value (moby's linux ParseMountRaw)."""
     parts = spec.split(":")
     mode = ""
@@ -95,15 +102,15 @@ def parse_volume(spec: str) -> Request:
             raise InvalidArgument(f"invalid volume {spec!r}: nocopy is for volumes, not host paths")
         if not os.path.exists(src):
             raise InvalidArgument(f"invalid volume {spec!r}: {src} does not exist")
-        return Request("bind", os.path.normpath(src), target, readonly="ro" in opts,
+        return Mount("bind", os.path.normpath(src), target, readonly="ro" in opts,
                        propagation=props[0] if props else "rprivate")
     if src:
         check_volume_name(src)
-    return Request("volume", src, target, readonly="ro" in opts, nocopy="nocopy" in opts,
+    return Mount("volume", src, target, readonly="ro" in opts, nocopy="nocopy" in opts,
                    propagation=props[0] if props else "rprivate")
 
 
-def parse_mount(spec: str) -> Request:
+def parse_mount(spec: str) -> Mount:
     """One --mount value: docker's csv of key=value fields."""
     try:
         [fields] = list(csv.reader([spec])) or [[]]
@@ -169,28 +176,28 @@ def parse_mount(spec: str) -> Request:
                 options.append(f"mode={int(mode, 8):o}")
             except ValueError:
                 raise InvalidArgument(f"invalid --mount {spec!r}: tmpfs-mode {mode!r} is not octal") from None
-        return Request("tmpfs", "", target, readonly=readonly,
+        return Mount("tmpfs", "", target, readonly=readonly,
                        tmpfs_options=[*options, *(["ro"] if readonly else [])])
     if kind == "bind":
         if not source.startswith("/"):
             raise InvalidArgument(f"invalid --mount {spec!r}: a bind source must be an absolute path")
         if not os.path.exists(source):
             raise InvalidArgument(f"invalid --mount {spec!r}: bind source path does not exist: {source}")
-        return Request("bind", os.path.normpath(source), target, readonly=readonly,
+        return Mount("bind", os.path.normpath(source), target, readonly=readonly,
                        propagation=propagation or "rprivate", recursive=recursive)
     if source:
         check_volume_name(source)
-    return Request("volume", source, target, readonly=readonly, nocopy=nocopy)
+    return Mount("volume", source, target, readonly=readonly, nocopy=nocopy)
 
 
-def parse_tmpfs(spec: str) -> Request:
+def parse_tmpfs(spec: str) -> Mount:
     dst, _, options = spec.partition(":")
     if not dst.startswith("/") or os.path.normpath(dst) == "/":
         raise InvalidArgument(f"invalid --tmpfs {spec!r}: the destination must be an absolute path, not /")
-    return Request("tmpfs", "", os.path.normpath(dst), tmpfs_options=[o for o in options.split(",") if o])
+    return Mount("tmpfs", "", os.path.normpath(dst), tmpfs_options=[o for o in options.split(",") if o])
 
 
-def requests(volumes: list[str], mounts: list[str], tmpfs: list[str]) -> list[Request]:
+def requests(volumes: list[str], mounts: list[str], tmpfs: list[str]) -> list[Mount]:
     """Every -v, --mount and --tmpfs, checked; the same destination twice is an error."""
     out = [*map(parse_volume, volumes), *map(parse_mount, mounts), *map(parse_tmpfs, tmpfs)]
     seen: set[str] = set()

@@ -4,12 +4,30 @@ where either port may be a range (A-B) of the same length as the other."""
 from __future__ import annotations
 
 from hutch.errors import InvalidArgument
+from hutch.util.value import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 _PROTOCOLS = ("tcp", "udp", "sctp")
+
+
+class PortBinding(Value):
+    """One published port: the container's port and protocol, and the host's address
+    ("": every one) and port (0: one the engine picks)."""
+
+    __slots__ = ("container_port", "host_ip", "host_port", "protocol")
+
+    def __init__(self, container_port: int, protocol: str = "tcp", host_ip: str = "",
+                 host_port: int = 0) -> None:
+        self.container_port, self.protocol = container_port, protocol
+        self.host_ip, self.host_port = host_ip, host_port
+
+    def docker(self) -> dict[str, Any]:
+        """As docker's PortBindings entry: {"ContainerPort": "80/tcp", "HostIp", "HostPort"}."""
+        return {"ContainerPort": f"{self.container_port}/{self.protocol}", "HostIp": self.host_ip,
+                "HostPort": str(self.host_port) if self.host_port else ""}
 
 
 def _ports(text: str, what: str, spec: str) -> tuple[int, int]:
@@ -23,9 +41,9 @@ def _ports(text: str, what: str, spec: str) -> tuple[int, int]:
     return a, b
 
 
-def parse(spec: str) -> list[dict[str, Any]]:
-    """One -p value as docker's PortBindings entries: {"ContainerPort": "80/tcp", "HostIp",
-    "HostPort"}; raises InvalidArgument naming what is wrong."""
+def parse(spec: str) -> list[PortBinding]:
+    """One -p value as bindings, one per port of a range; raises InvalidArgument naming what
+    is wrong."""
     rest, _, proto = spec.partition("/")
     proto = proto or "tcp"
     if proto not in _PROTOCOLS:
@@ -55,8 +73,5 @@ def parse(spec: str) -> list[dict[str, Any]]:
             raise InvalidArgument(f"invalid -p {spec!r}: the host and container ranges differ in length")
     else:
         h_lo = h_hi = 0
-    out = []
-    for i, port in enumerate(range(c_lo, c_hi + 1)):
-        host = "" if not h_lo else str(h_lo + i if h_hi > h_lo else h_lo)
-        out.append({"ContainerPort": f"{port}/{proto}", "HostIp": ip, "HostPort": host})
-    return out
+    return [PortBinding(port, proto, ip, 0 if not h_lo else h_lo + i if h_hi > h_lo else h_lo)
+            for i, port in enumerate(range(c_lo, c_hi + 1))]

@@ -21,11 +21,17 @@ import stat
 
 from hutch.errors import InvalidArgument
 from hutch.specconv import caps as capnames
+from hutch.util.value import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
     from typing import Any
 
+#: docker's default capability set (moby oci/caps/defaults.go)
+DOCKER_CAPS = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+               "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+               "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE")
 #: /dev entries the host's device list leaves out (moby's and runc's HostDevices)
 _SKIP_DIRS = frozenset({"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev"})
 _MAX_DEVICES = 4096  # a bound on the walk of /dev, far above what any host has
@@ -55,7 +61,8 @@ def normalize_cap(name: str, flag: str) -> str:
     return full
 
 
-def capabilities(defaults: list[str], add: list[str], drop: list[str], privileged: bool) -> list[str]:
+def capabilities(defaults: Sequence[str], add: Iterable[str], drop: Iterable[str],
+                 privileged: bool) -> list[str]:
     """The container's capability set (bounding = effective = permitted)."""
     host = host_caps()
     if privileged:
@@ -76,8 +83,10 @@ def capabilities(defaults: list[str], add: list[str], drop: list[str], privilege
     return list(dict.fromkeys(out))
 
 
-class SecurityOpts:
+class SecurityOpts(Value):
     """--security-opt values, parsed."""
+
+    __slots__ = ("apparmor", "label_disable", "no_new_privileges", "seccomp", "systempaths_unconfined")
 
     def __init__(self) -> None:
         self.seccomp: str = ""  # "" default profile, "unconfined", or a profile's path
@@ -87,7 +96,7 @@ class SecurityOpts:
         self.systempaths_unconfined = False
 
 
-def parse_security_opts(values: list[str]) -> SecurityOpts:
+def parse_security_opts(values: Iterable[str]) -> SecurityOpts:
     out = SecurityOpts()
     for raw in values:
         key, sep, value = raw.partition("=")

@@ -23,7 +23,7 @@ import stat
 import tempfile
 
 from hutch import filelock
-from hutch.engine.mounts import Request, check_volume_name
+from hutch.engine.mounts import Mount, check_volume_name
 from hutch.errors import HutchError
 from hutch.util import atomic, timefmt
 from hutch.util.rooted import open_in_root
@@ -120,7 +120,7 @@ class VolumeStore:
 
     # ---- for containers -----------------------------------------------------------------
 
-    def attach(self, requests: list[Request], image_volumes: list[str],
+    def attach(self, requests: list[Mount], image_volumes: list[str],
                layers: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The OCI mounts of ``requests``, plus an anonymous volume for each of the image's
         ``Volumes`` no request covers; and the volumes used (the record's ``volumes``)."""
@@ -129,7 +129,7 @@ class VolumeStore:
         for dst in image_volumes:
             path = os.path.normpath(dst) if dst.startswith("/") else ""
             if path and path != "/" and path not in targets:
-                reqs.append(Request("volume", "", path))
+                reqs.append(Mount("volume", "", path))
                 targets.add(path)
         mounts: list[dict[str, Any]] = []
         used: list[dict[str, Any]] = []
