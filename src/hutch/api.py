@@ -22,7 +22,7 @@ import os
 
 from hutch.engine.containers import DEFAULT_ROOT, DEFAULT_RUNROOT, ContainerNotFound, Engine
 from hutch.engine.model import LIVE, PAUSED
-from hutch.engine.ocispec import RunOptions
+from hutch.engine.request import CreateRequest
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
@@ -166,29 +166,30 @@ class Containers:
     def create(self, image: str, command: str | Iterable[str] | None = None, *, name: str | None = None,
                entrypoint: str | None = None, environment: Mapping[str, str] | Iterable[str] | None = None,
                working_dir: str = "", user: str = "", hostname: str = "", network: str = "none",
-               read_only: bool = False, mem_limit: str = "", cpus: str = "", pids_limit: int = 0,
-               volumes: Iterable[str] | None = None, tty: bool = False, stdin_open: bool = False,
+               read_only: bool = False, mem_limit: str | int = "", cpus: str | float = "",
+               pids_limit: int = 0, volumes: Iterable[str] | None = None, tty: bool = False,
+               stdin_open: bool = False,
                remove: bool = False, stop_signal: str = "", stop_timeout: int | None = None) -> Container:
         """A container, not started (`hutch create`). ``command`` is a list, or a string
         split as a shell would; ``environment`` a mapping or KEY=VALUE strings."""
         import shlex
-
-        args = shlex.split(command) if isinstance(command, str) else list(command or [])
         from collections.abc import Mapping
 
-        env = [f"{k}={v}" for k, v in environment.items()] if isinstance(environment, Mapping) \
-            else list(environment or [])
-        opts = RunOptions(args=args, entrypoint=entrypoint, env=env, workdir=working_dir, user=user,
-                          hostname=hostname, network=network, read_only=read_only, memory=mem_limit,
-                          cpus=cpus, pids_limit=pids_limit, volumes=list(volumes or []))
         from hutch.image.store import ImageNotFound
 
+        args = shlex.split(command) if isinstance(command, str) else list(command or [])
+        env = [f"{k}={v}" for k, v in environment.items()] if isinstance(environment, Mapping) \
+            else list(environment or [])
         try:
             self._engine.images.get(image)
         except ImageNotFound:  # docker-py's run and create pull a missing image
             self._client.images.pull(image)
-        record = self._engine.create(image, opts, name, remove=remove, tty=tty, stdin=stdin_open,
-                                     stop_signal=stop_signal, stop_timeout=stop_timeout)
+        req = CreateRequest.parse(image, command=args, entrypoint=entrypoint, env=env, workdir=working_dir,
+                                  user=user, hostname=hostname, name=name, tty=tty, stdin=stdin_open,
+                                  remove=remove, network=network, read_only=read_only, memory=mem_limit,
+                                  cpus=cpus, pids_limit=pids_limit, volumes=list(volumes or []),
+                                  stop_signal=stop_signal, stop_timeout=stop_timeout)
+        record = self._engine.create(req)
         return Container(self._client, record)
 
     def run(self, image: str, command: str | Iterable[str] | None = None, *, detach: bool = False,

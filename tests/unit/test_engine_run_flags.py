@@ -7,34 +7,35 @@ from pathlib import Path
 
 import pytest
 
-from hutch.engine import mounts, ocispec, security
+from hutch.engine import mounts, request, security, specgen
 from hutch.errors import InvalidArgument
 
 
 def test_rlimits() -> None:
-    out = ocispec.rlimits(["nofile=10:20", "core=-1", "NPROC=5", "nofile=11:21"], 1000)
+    ulimits = request.parse_ulimits(["nofile=10:20", "core=-1", "NPROC=5", "nofile=11:21"])
+    out = specgen.rlimits(ulimits, 1000)
     assert out == [{"type": "RLIMIT_NOFILE", "hard": 21, "soft": 11},
-                   {"type": "RLIMIT_CORE", "hard": ocispec.RLIM_INFINITY, "soft": ocispec.RLIM_INFINITY},
+                   {"type": "RLIMIT_CORE", "hard": request.RLIM_INFINITY, "soft": request.RLIM_INFINITY},
                    {"type": "RLIMIT_NPROC", "hard": 5, "soft": 5}]
-    assert ocispec.rlimits([], 7) == [{"type": "RLIMIT_NOFILE", "hard": 7, "soft": 7}]
+    assert specgen.rlimits([], 7) == [{"type": "RLIMIT_NOFILE", "hard": 7, "soft": 7}]
     for bad in ("nofile", "x=1", "nofile=2:1", "nofile=a", "nofile=-2", "nofile=-1:5"):
         with pytest.raises(InvalidArgument):
-            ocispec.rlimits([bad], 7)
+            request.parse_ulimits([bad])
 
 
 def test_env_file(tmp_path: Path) -> None:
     f = tmp_path / "env"
     f.write_bytes(b"\xef\xbb\xbfA=1\n# c\n\n   B= x \nBARE\nC==d\n")  # a BOM, indents, a comment
-    assert ocispec.env_file(str(f)) == ["A=1", "B= x ", "BARE", "C==d"]
+    assert request.env_file(str(f)) == ["A=1", "B= x ", "BARE", "C==d"]
     f.write_text("B = x\n")
     with pytest.raises(InvalidArgument, match="contains whitespace"):
-        ocispec.env_file(str(f))
+        request.env_file(str(f))
     f.write_text("=v\n")
     with pytest.raises(InvalidArgument, match="no variable name"):
-        ocispec.env_file(str(f))
+        request.env_file(str(f))
     f.write_bytes(b"A=\xff\n")
     with pytest.raises(InvalidArgument, match="not UTF-8"):
-        ocispec.env_file(str(f))
+        request.env_file(str(f))
 
 
 def test_capabilities() -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hutch.engine.ocispec import RunOptions, process_args
+from hutch.engine.request import CreateRequest
+from hutch.engine.specgen import process_args
 from hutch.errors import HutchError
 from hutch.image import reference
 from hutch.image.content import ContentStore, DigestError, sha256_of
@@ -120,9 +121,11 @@ def test_unpack_follows_links_only_inside(tmp_path: Path) -> None:
 
 def test_command_rule() -> None:
     cfg = {"Entrypoint": ["/init"], "Cmd": ["--serve"]}
-    assert process_args(cfg, RunOptions()) == ["/init", "--serve"]
-    assert process_args(cfg, RunOptions(args=["x"])) == ["/init", "x"]
-    assert process_args(cfg, RunOptions(entrypoint="sh")) == ["sh"]
-    assert process_args(cfg, RunOptions(entrypoint="sh", args=["-c", "true"])) == ["sh", "-c", "true"]
+    assert process_args(cfg, CreateRequest.parse("i")) == ["/init", "--serve"]
+    assert process_args(cfg, CreateRequest.parse("i", command=["x"])) == ["/init", "x"]
+    assert process_args(cfg, CreateRequest.parse("i", entrypoint="sh")) == ["sh"]
+    assert process_args(cfg, CreateRequest.parse("i", entrypoint="sh", command=["-c", "true"])) == \
+        ["sh", "-c", "true"]
+    assert process_args(cfg, CreateRequest.parse("i", entrypoint="", command=["x"])) == ["x"]
     with pytest.raises(HutchError):
-        process_args({}, RunOptions())
+        process_args({}, CreateRequest.parse("i"))

@@ -18,10 +18,10 @@ import subprocess
 import sys
 
 from hutch import faults
-from hutch.engine import model, ocispec
+from hutch.engine import model, specgen
 from hutch.engine.layout import Layout
-from hutch.engine.operations import Operations, _suppress_not_running, signal_number
-from hutch.engine.registry import ContainerNotFound, check_name
+from hutch.engine.operations import Operations, _suppress_not_running
+from hutch.engine.registry import ContainerNotFound
 from hutch.engine.runtime_client import find_runtime
 from hutch.engine.volumes import VolumeStore
 from hutch.errors import HutchError
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from hutch.engine.records import Record
+    from hutch.engine.request import CreateRequest
 
 # The monitor runs with -I -S (no site: less to import, less memory in every monitor), so it
 # is told where hutch is; "hutch.engine.monitor" in its command line names it in `ps`.
@@ -50,43 +51,34 @@ class Started:
 class Lifecycle(Operations):
     # ---- create / start / run -----------------------------------------------------------
 
-    def create(self, image_ref: str, opts: ocispec.RunOptions, name: str | None = None, *,
-               remove: bool = False, tty: bool = False, stdin: bool = False,
-               log_opts: dict[str, str] | None = None, stop_signal: str = "",
-               stop_timeout: int | None = None) -> Record:
+    def create(self, req: CreateRequest) -> Record:
         """`hutch create`: the record and the bundle, no process yet."""
         runtime = find_runtime(self.runtime_name)
-        image = self.images.get(image_ref)
+        image = self.images.get(req.image)
         lowers = self.images.snapshot_dirs(image)
-        log_max_size, log_max_file = _log_options(log_opts or {})
-        if stop_signal:
-            signal_number(stop_signal)
         cid = os.urandom(32).hex()
-        if name is not None:
-            check_name(name)
         lay = self.layout(cid)
-        opts.tty = tty
         with self.locked():
-            if name is not None and any(r["name"] == name for r in self.store.all()):
-                raise HutchError(f'the container name "{name}" is already in use')
-            # bad options fail here, before anything is made but the volumes it names
-            config = ocispec.build(image.config, lay.merged, cid, opts, lowers,
-                                   VolumeStore(self.root))
+            if req.name is not None and any(r["name"] == req.name for r in self.store.all()):
+                raise HutchError(f'the container name "{req.name}" is already in use')
+            # what only the image settles fails here, before anything is made but the volumes
+            config = specgen.generate(req, image.config, lay.merged, cid, lowers, VolumeStore(self.root))
             config["linux"]["cgroupsPath"] = f"/hutch/{cid}"
-            volumes = ocispec.volumes_of(config)
+            volumes = specgen.volumes_of(config)
             try:
                 lay.overlay(lowers).prepare()
                 os.makedirs(lay.bundle)
-                _etc_files(lay, config, opts.network)
+                _etc_files(lay, config, req.network.mode)
                 _write_json(lay.config, config)
                 record: Record = {
-                    "id": cid, "name": name or f"hutch_{cid[:8]}", "image": image_ref, "image_id": image.id,
-                    "created": timefmt.now(), "args": config["process"]["args"], "runtime": runtime,
-                    "lowers": lowers, "labels": ocispec.labels(image.config, opts), "volumes": volumes,
-                    "config": {"tty": tty, "stdin": stdin, "remove": remove,
-                               "stop_signal": stop_signal or _image_stop_signal(image.config),
-                               "stop_timeout": stop_timeout, "log_max_size": log_max_size,
-                               "log_max_file": log_max_file},
+                    "id": cid, "name": req.name or f"hutch_{cid[:8]}", "image": req.image,
+                    "image_id": image.id, "created": timefmt.now(), "args": config["process"]["args"],
+                    "runtime": runtime, "lowers": lowers, "labels": specgen.labels(image.config, req),
+                    "volumes": volumes,
+                    "config": {"tty": req.tty, "stdin": req.stdin, "remove": req.remove,
+                               "stop_signal": req.stop_signal or _image_stop_signal(image.config),
+                               "stop_timeout": req.stop_timeout, "log_max_size": req.log.max_size,
+                               "log_max_file": req.log.max_file},
                     "state": {"status": model.CREATED, "exit_code": 0, "started_at": "", "finished_at": "",
                               "pid": 0, "oom_killed": False, "paused": False},
                 }
@@ -162,20 +154,16 @@ class Lifecycle(Operations):
             raise StartFailed(int(code), msg)
         raise StartFailed(125, f"the container's monitor failed (see {lay.monitor_log})")
 
-    def run(self, image_ref: str, opts: ocispec.RunOptions, name: str | None = None, *,
-            remove: bool = False, tty: bool = False, stdin: bool = False,
-            sig_proxy: bool = True, log_opts: dict[str, str] | None = None, stop_signal: str = "",
-            stop_timeout: int | None = None) -> int:
+    def run(self, req: CreateRequest, *, sig_proxy: bool = True) -> int:
         """`hutch run` attached: the container's exit status (`run -d` is create + start)."""
-        record = self.create(image_ref, opts, name, remove=remove, tty=tty, stdin=stdin, log_opts=log_opts,
-                             stop_signal=stop_signal, stop_timeout=stop_timeout)
+        record = self.create(req)
         try:
             started = self.start(record, attach=True)
         except StartFailed:
-            if remove:
+            if req.remove:
                 self._remove_created(record)
             raise
-        return self.attached(started, stdin=stdin, tty=tty, sig_proxy=sig_proxy)
+        return self.attached(started, stdin=req.stdin, tty=req.tty, sig_proxy=sig_proxy)
 
     def attached(self, started: Started, *, stdin: bool, tty: bool, sig_proxy: bool = True) -> int:
         from hutch.engine.client import pump
@@ -229,28 +217,6 @@ class StartFailed(HutchError):
 
 def _image_stop_signal(image_config: dict[str, Any]) -> str:
     return str((image_config.get("config") or {}).get("StopSignal") or "")
-
-
-def _log_options(opts: dict[str, str]) -> tuple[int, int]:
-    """docker's json-file --log-opt max-size (bytes, k/m/g) and max-file."""
-    from hutch.util.units import parse_ram
-
-    size, files = 0, 1
-    for key, value in opts.items():
-        if key == "max-size":
-            size = -1 if value == "-1" else parse_ram(value, "log-opt max-size")
-        elif key == "max-file":
-            try:
-                files = int(value)
-            except ValueError:
-                files = 0
-            if files < 1:
-                raise HutchError(f"invalid --log-opt max-file={value}: a number of at least 1")
-        else:
-            raise HutchError(f"unknown log option {key!r} for the json-file driver (max-size, max-file)")
-    if files > 1 and size <= 0:
-        raise HutchError("--log-opt max-file needs max-size")
-    return max(size, 0), files
 
 
 def _etc_files(lay: Layout, config: dict[str, Any], network: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from hutch.cli.engine.containers.run import image_for, run_flags, run_options, run_settings
+from hutch.cli.engine.containers.run import image_for, run_flags, run_request
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
@@ -22,7 +22,7 @@ def flags(p: argparse.ArgumentParser) -> None:
 def handle(eng: Engine, a: argparse.Namespace) -> int:
     try:
         image_for(eng, a)
-        print(eng.create(a.image, run_options(a), a.name, **run_settings(a))["id"])
+        print(eng.create(run_request(a))["id"])
     except HutchError as err:
         sys.stderr.write(f"hutch: {err}\n")
         return 125

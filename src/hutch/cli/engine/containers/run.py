@@ -1,5 +1,6 @@
-"""`hutch run`: docker's run flags, the options and settings they make, and pulling the image as
-``--pull`` says; `create` (cli/engine/containers/create.py) shares all but the running.
+"""`hutch run`: docker's run flags, the container request they make (hutch.engine.request),
+and pulling the image as ``--pull`` says; `create` (cli/engine/containers/create.py) shares
+all but the running.
 
 Errors are one line on stderr and exit status 125 for `run`'s own failures, as docker's;
 `run` exits with the container's status."""
@@ -16,10 +17,8 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from hutch.engine.containers import Engine
-    from hutch.engine.ocispec import RunOptions
+    from hutch.engine.request import CreateRequest
 
 
 def flags(p: argparse.ArgumentParser) -> None:
@@ -77,51 +76,26 @@ def run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("args", nargs=argparse.REMAINDER)
 
 
-def run_options(a: argparse.Namespace) -> RunOptions:
-    """`run`'s (and `create`'s) flags as the options that shape the container's config."""
+def run_request(a: argparse.Namespace) -> CreateRequest:
+    """`run`'s (and `create`'s) flags as the container's request, parsed and checked; its
+    warnings on stderr."""
     import os
 
-    from hutch.engine.ocispec import RunOptions, env_file
+    from hutch.engine.request import CreateRequest
 
-    args = a.args[1:] if a.args[:1] == ["--"] else a.args
-    env = []  # docker: the files first, then -e; a bare KEY takes the host's value, or is left out
-    for item in [*(e for f in a.env_file for e in env_file(f)), *a.env]:
-        if "=" in item:
-            env.append(item)
-        elif item and item in os.environ:
-            env.append(f"{item}={os.environ[item]}")
-    labels: dict[str, str] = {}
-    for item in [*(e for f in a.label_file for e in env_file(f)), *a.label]:
-        key, _, value = item.partition("=")
-        if not key:
-            raise HutchError(f"invalid label {item!r}: use KEY=VALUE")
-        labels[key] = value
-    return RunOptions(args=args, entrypoint=a.entrypoint, env=env, workdir=a.workdir, user=a.user,
-                      hostname=a.hostname, network=a.network, read_only=a.read_only,
-                      memory=a.memory, memory_swap=a.memory_swap, cpus=a.cpus, cpu_shares=a.cpu_shares,
-                      cpuset_cpus=a.cpuset_cpus, pids_limit=a.pids_limit, volumes=a.volume, tmpfs=a.tmpfs,
-                      mounts=a.mount, ulimits=a.ulimit, cap_add=a.cap_add, cap_drop=a.cap_drop,
-                      privileged=a.privileged, security_opt=a.security_opt, init=a.init, labels=labels)
-
-
-def run_settings(a: argparse.Namespace) -> dict[str, Any]:
-    """`run`'s and `create`'s flags that are the engine's, not the config's."""
-    from hutch.engine import ports
-
-    bindings = [b for spec in a.publish for b in ports.parse(spec)]
-    if bindings and a.network == "host":
-        sys.stderr.write("WARNING: Published ports are discarded when using host network mode\n")
-    elif bindings:
-        raise HutchError("publishing ports (-p) needs a bridge network, which hutch does not have yet: "
-                         "use --network host")
-    log_opts = {}
-    for item in a.log_opt:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise HutchError(f"invalid --log-opt {item!r}: use KEY=VALUE")
-        log_opts[key] = value
-    return {"remove": a.rm, "tty": a.tty, "stdin": a.interactive, "log_opts": log_opts,
-            "stop_signal": a.stop_signal, "stop_timeout": a.stop_timeout}
+    req = CreateRequest.parse(
+        a.image, command=a.args[1:] if a.args[:1] == ["--"] else a.args, entrypoint=a.entrypoint,
+        env=a.env, env_files=a.env_file, host_env=os.environ, workdir=a.workdir, user=a.user,
+        hostname=a.hostname, name=a.name, tty=a.tty, stdin=a.interactive, remove=a.rm, network=a.network,
+        publish=a.publish, memory=a.memory, memory_swap=a.memory_swap, cpus=a.cpus, cpu_shares=a.cpu_shares,
+        cpuset_cpus=a.cpuset_cpus, pids_limit=a.pids_limit, volumes=a.volume, mounts=a.mount, tmpfs=a.tmpfs,
+        ulimits=a.ulimit, cap_add=a.cap_add, cap_drop=a.cap_drop, privileged=a.privileged,
+        security_opt=a.security_opt, init=a.init, labels=a.label, label_files=a.label_file,
+        log_driver=a.log_driver, log_opts=a.log_opt, stop_signal=a.stop_signal, stop_timeout=a.stop_timeout,
+        read_only=a.read_only)
+    for warning in req.warnings:
+        sys.stderr.write(f"WARNING: {warning}\n")
+    return req
 
 
 def image_for(eng: Engine, a: argparse.Namespace) -> None:
@@ -153,7 +127,7 @@ def handle(eng: Engine, a: argparse.Namespace) -> int:
         if a.tty and a.interactive and not a.detach and not sys.stdin.isatty():
             raise HutchError("the input device is not a TTY (use -i without -t)")
         if a.detach:
-            record = eng.create(a.image, run_options(a), a.name, **run_settings(a))
+            record = eng.create(run_request(a))
             try:
                 eng.start(record)
             except StartFailed:
@@ -163,8 +137,7 @@ def handle(eng: Engine, a: argparse.Namespace) -> int:
                 raise
             print(record["id"])
             return 0
-        return eng.run(a.image, run_options(a), name=a.name, sig_proxy=a.sig_proxy == "true",
-                       **run_settings(a))
+        return eng.run(run_request(a), sig_proxy=a.sig_proxy == "true")
     except StartFailed as err:
         sys.stderr.write(f"hutch: {err}\n")
         return err.code

@@ -1,0 +1,371 @@
+"""`CreateRequest`: what `hutch run`/`create` and the Python API ask a container to be, parsed
+and validated once (podman's ``specgen.SpecGenerator``, filled from flags or code alike).
+
+`CreateRequest.parse` takes the raw values (flag strings, docker-py's arguments) and gives
+typed ones: sizes in bytes, cpus as a number, `Mount`s, `Ulimit`s, the capability set, the
+log and stop settings. It raises `HutchError` with one line naming the flag and what is
+wrong, before anything is made. What only the image can settle is left for the spec
+generator (``hutch.engine.specgen``): the command when none is given, the user's name (looked
+up in the image's /etc/passwd), the image's environment, working directory and volumes.
+
+The classes are plain ``__slots__`` classes (`hutch.util.value.Value`), not dataclasses:
+``dataclasses`` costs ~21 ms to import and `hutch run`'s path loads neither it nor ``typing``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hutch.engine import mounts as mountflags
+from hutch.engine import security
+from hutch.errors import HutchError, InvalidArgument
+from hutch.util.value import Value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Any
+
+    from hutch.engine.mounts import Mount
+    from hutch.engine.ports import PortBinding
+
+#: docker's --ulimit names (go-units ulimit.go) → the runtime-spec's RLIMIT_* types
+ULIMITS = {"core": "RLIMIT_CORE", "cpu": "RLIMIT_CPU", "data": "RLIMIT_DATA", "fsize": "RLIMIT_FSIZE",
+           "locks": "RLIMIT_LOCKS", "memlock": "RLIMIT_MEMLOCK", "msgqueue": "RLIMIT_MSGQUEUE",
+           "nice": "RLIMIT_NICE", "nofile": "RLIMIT_NOFILE", "nproc": "RLIMIT_NPROC", "rss": "RLIMIT_RSS",
+           "rtprio": "RLIMIT_RTPRIO", "rttime": "RLIMIT_RTTIME", "sigpending": "RLIMIT_SIGPENDING",
+           "stack": "RLIMIT_STACK", "as": "RLIMIT_AS"}
+RLIM_INFINITY = (1 << 64) - 1
+#: where --init's binary is mounted in the container, and the host's binaries it may be
+INIT_PATH = "/sbin/docker-init"
+INIT_BINARIES = ("/usr/bin/docker-init", "/usr/bin/catatonit")  # tini-static, podman's fallback
+#: the network modes a container may have today (issue 14 adds bridge networks)
+NETWORK_MODES = ("none", "host")
+MIN_MEMORY = 6 << 20  # docker's
+
+
+class Network(Value):
+    """The container's network: ``none`` (a namespace of its own with only lo), ``host``
+    (the host's), or ``container`` (another container's, named by ``container``)."""
+
+    __slots__ = ("container", "mode")
+
+    def __init__(self, mode: str = "none", container: str = "") -> None:
+        self.mode, self.container = mode, container
+
+
+class Resources(Value):
+    """docker's resource flags, typed; None (or 0 for the shares) is "not set".
+    ``memory_swap`` is memory plus swap in bytes, -1 unlimited; ``cpus`` a number of CPUs
+    (a CFS quota); ``pids_limit`` -1 for unlimited."""
+
+    __slots__ = ("cpu_shares", "cpus", "cpuset_cpus", "memory", "memory_swap", "pids_limit")
+
+    def __init__(self, *, memory: int | None = None, memory_swap: int | None = None,
+                 cpus: float | None = None, cpu_shares: int = 0, cpuset_cpus: str = "",
+                 pids_limit: int | None = None) -> None:
+        self.memory, self.memory_swap = memory, memory_swap
+        self.cpus, self.cpu_shares, self.cpuset_cpus = cpus, cpu_shares, cpuset_cpus
+        self.pids_limit = pids_limit
+
+
+class Ulimit(Value):
+    """One --ulimit: an RLIMIT_* type and its limits (RLIM_INFINITY for unlimited)."""
+
+    __slots__ = ("hard", "kind", "soft")
+
+    def __init__(self, kind: str, soft: int, hard: int) -> None:
+        self.kind, self.soft, self.hard = kind, soft, hard
+
+
+class LogConfig(Value):
+    """The log driver (json-file, the only one) and its rotation: ``max_size`` bytes per file
+    (0: no rotation), ``max_file`` files kept."""
+
+    __slots__ = ("driver", "max_file", "max_size")
+
+    def __init__(self, driver: str = "json-file", max_size: int = 0, max_file: int = 1) -> None:
+        self.driver, self.max_size, self.max_file = driver, max_size, max_file
+
+
+class CreateRequest(Value):
+    """One container to create, every value checked (build it with `parse`).
+
+    ``command`` replaces the image's Cmd; ``entrypoint`` (None: the image's) its
+    Entrypoint; ``env`` is added over the image's; ``user`` is resolved against the image;
+    ``capabilities`` is the container's whole set; ``seccomp`` is "default", "unconfined" or
+    "profile" (then ``seccomp_profile`` is its linux.seccomp); ``init_binary`` is the host's
+    init to run as pid 1 ("" for none); ``warnings`` are for the user (the CLI prints them).
+    """
+
+    __slots__ = ("capabilities", "command", "entrypoint", "env", "hostname", "image", "init_binary",
+                 "labels", "log", "mounts", "name", "network", "ports", "privileged", "read_only", "remove",
+                 "resources", "seccomp", "seccomp_profile", "security", "stdin", "stop_signal",
+                 "stop_timeout", "tty", "ulimits", "user", "warnings", "workdir")
+
+    def __init__(self, image: str, *, command: Sequence[str] = (), entrypoint: Sequence[str] | None = None,
+                 env: Mapping[str, str] | None = None, workdir: str = "", user: str = "",
+                 hostname: str = "", name: str | None = None, tty: bool = False, stdin: bool = False,
+                 remove: bool = False, network: Network | None = None,
+                 ports: Sequence[PortBinding] = (), resources: Resources | None = None,
+                 mounts: Sequence[Mount] = (), ulimits: Sequence[Ulimit] = (),
+                 capabilities: Sequence[str] = security.DOCKER_CAPS, privileged: bool = False,
+                 security_opts: security.SecurityOpts | None = None, seccomp: str = "default",
+                 seccomp_profile: dict[str, Any] | None = None, init_binary: str = "",
+                 labels: Mapping[str, str] | None = None, log: LogConfig | None = None,
+                 stop_signal: str = "", stop_timeout: int | None = None, read_only: bool = False,
+                 warnings: Sequence[str] = ()) -> None:
+        self.image = image
+        self.command: list[str] = list(command)
+        self.entrypoint: list[str] | None = None if entrypoint is None else list(entrypoint)
+        self.env: dict[str, str] = dict(env or {})
+        self.workdir, self.user, self.hostname, self.name = workdir, user, hostname, name
+        self.tty, self.stdin, self.remove = tty, stdin, remove
+        self.network = network or Network()
+        self.ports: list[PortBinding] = list(ports)
+        self.resources = resources or Resources()
+        self.mounts: list[Mount] = list(mounts)
+        self.ulimits: list[Ulimit] = list(ulimits)
+        self.capabilities: list[str] = list(capabilities)
+        self.privileged = privileged
+        self.security = security_opts or security.SecurityOpts()
+        self.seccomp, self.seccomp_profile = seccomp, seccomp_profile
+        self.init_binary = init_binary
+        self.labels: dict[str, str] = dict(labels or {})
+        self.log = log or LogConfig()
+        self.stop_signal, self.stop_timeout = stop_signal, stop_timeout
+        self.read_only = read_only
+        self.warnings: list[str] = list(warnings)
+
+    @classmethod
+    def parse(cls, image: str, *, command: Iterable[str] = (),
+              entrypoint: str | Iterable[str] | None = None, env: Iterable[str] = (),
+              env_files: Iterable[str] = (), host_env: Mapping[str, str] | None = None,
+              workdir: str = "", user: str = "", hostname: str = "", name: str | None = None,
+              tty: bool = False, stdin: bool = False, remove: bool = False, network: str = "none",
+              publish: Iterable[str] = (), memory: str | int = "", memory_swap: str | int = "",
+              cpus: str | float = "", cpu_shares: int = 0, cpuset_cpus: str = "", pids_limit: int = 0,
+              volumes: Iterable[str] = (), mounts: Iterable[str] = (), tmpfs: Iterable[str] = (),
+              ulimits: Iterable[str] = (), cap_add: Iterable[str] = (), cap_drop: Iterable[str] = (),
+              privileged: bool = False, security_opt: Iterable[str] = (), init: bool = False,
+              labels: Mapping[str, str] | Iterable[str] = (), label_files: Iterable[str] = (),
+              log_driver: str = "json-file", log_opts: Iterable[str] = (), stop_signal: str = "",
+              stop_timeout: int | None = None, read_only: bool = False) -> CreateRequest:
+        """The request from raw values, as `hutch run`'s flags spell them (docker-py's
+        arguments are the same values). ``env`` and ``env_files`` entries are KEY=VALUE or
+        a bare KEY: with ``host_env`` (the CLI's environment) a bare KEY takes its value
+        there or is left out, as docker's CLI does; without, it is set empty."""
+        from hutch.engine import ports as portflags
+
+        environment = parse_env([*(e for f in env_files for e in env_file(f)), *env], host_env)
+        label_map = parse_labels(labels, label_files)
+        warnings = []
+        bindings = [b for spec in publish for b in portflags.parse(spec)]
+        if bindings and network == "host":
+            warnings.append("Published ports are discarded when using host network mode")
+            bindings = []
+        elif bindings:
+            raise HutchError("publishing ports (-p) needs a bridge network, which hutch does not have yet: "
+                             "use --network host")
+        log = parse_log(log_driver, log_opts)
+        if stop_signal:
+            from hutch.engine.operations import signal_number
+
+            signal_number(stop_signal)
+        if name is not None:
+            from hutch.engine.registry import check_name
+
+            check_name(name)
+        if workdir and not workdir.startswith("/"):
+            raise InvalidArgument(f"the working directory {workdir!r} is not an absolute path")
+        net = parse_network(network)
+        caps = security.capabilities(security.DOCKER_CAPS, cap_add, cap_drop, privileged)
+        sec = security.parse_security_opts(security_opt)
+        seccomp, profile = "default", None
+        if privileged or sec.seccomp == "unconfined":
+            seccomp = "unconfined"
+        elif sec.seccomp:
+            seccomp, profile = "profile", security.seccomp_profile(sec.seccomp, caps)
+        entry = None if entrypoint is None else \
+            ([entrypoint] if entrypoint else []) if isinstance(entrypoint, str) else list(entrypoint)
+        init_binary = find_init() if init else ""
+        requested = mountflags.requests(list(volumes), list(mounts), list(tmpfs))
+        if init and any(m.target == INIT_PATH for m in requested):
+            raise InvalidArgument(f"duplicate mount point: {INIT_PATH} (--init uses it)")
+        return cls(image, command=list(command), entrypoint=entry, env=environment, workdir=workdir,
+                   user=user, hostname=hostname, name=name, tty=tty, stdin=stdin, remove=remove, network=net,
+                   ports=bindings, mounts=requested,
+                   resources=parse_resources(memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids_limit),
+                   ulimits=parse_ulimits(ulimits), capabilities=caps, privileged=privileged,
+                   security_opts=sec, seccomp=seccomp, seccomp_profile=profile, init_binary=init_binary,
+                   labels=label_map, log=log, stop_signal=stop_signal, stop_timeout=stop_timeout,
+                   read_only=read_only, warnings=warnings)
+
+
+# ---- the parts of `parse`, each for one flag or group --------------------------------------
+
+
+def parse_env(items: Iterable[str], host_env: Mapping[str, str] | None) -> dict[str, str]:
+    """KEY=VALUE entries (a later KEY replaces an earlier one); a bare KEY as `parse` says."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep and host_env is not None:
+            if item and item in host_env:
+                out[item] = host_env[item]
+            continue
+        if not key:
+            raise InvalidArgument(f"invalid environment variable {item!r}")
+        out[key] = value
+    return out
+
+
+def parse_labels(labels: Mapping[str, str] | Iterable[str], files: Iterable[str]) -> dict[str, str]:
+    """--label-file's lines, then --label KEY=VALUE (or a mapping, from the API)."""
+    from collections.abc import Mapping
+
+    if isinstance(labels, Mapping):
+        items = [*(e for f in files for e in env_file(f)), *(f"{k}={v}" for k, v in labels.items())]
+    else:
+        items = [*(e for f in files for e in env_file(f)), *labels]
+    out: dict[str, str] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if not key:
+            raise HutchError(f"invalid label {item!r}: use KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def env_file(path: str) -> list[str]:
+    """docker's --env-file (and --label-file) format: KEY=VAL lines taken as they are,
+    ``#`` comment lines and blank lines skipped, a bare KEY left bare (the caller gives it
+    the host's value)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(16 << 20)
+    except OSError as err:
+        raise InvalidArgument(f"open {path}: {err.strerror}") from None
+    out = []
+    for n, raw in enumerate(data.removeprefix(b"\xef\xbb\xbf").splitlines(), 1):
+        try:
+            line = raw.decode("utf-8").lstrip()
+        except UnicodeDecodeError:
+            raise InvalidArgument(f"{path}: line {n} is not UTF-8") from None
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.lstrip()
+        if not key:
+            raise InvalidArgument(f"{path}: no variable name on line {n}")
+        if any(c.isspace() for c in key):
+            raise InvalidArgument(f"{path}: line {n}: variable {key!r} contains whitespace")
+        out.append(f"{key}={value}" if sep else key)
+    return out
+
+
+def parse_network(mode: str) -> Network:
+    """--network: none or host (container:NAME and bridge networks are refused for now)."""
+    if mode not in NETWORK_MODES:
+        raise InvalidArgument(f"--network {mode!r}: only none and host are supported yet")
+    return Network(mode)
+
+
+def parse_log(driver: str, items: Iterable[str]) -> LogConfig:
+    """--log-driver json-file and its --log-opt max-size (bytes, k/m/g; -1: none) and max-file."""
+    from hutch.util.units import parse_ram
+
+    if driver != "json-file":
+        raise HutchError(f"--log-driver {driver!r}: only json-file is supported")
+    opts = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise HutchError(f"invalid --log-opt {item!r}: use KEY=VALUE")
+        opts[key] = value
+    size, files = 0, 1
+    for key, value in opts.items():
+        if key == "max-size":
+            size = -1 if value == "-1" else parse_ram(value, "log-opt max-size")
+        elif key == "max-file":
+            try:
+                files = int(value)
+            except ValueError:
+                files = 0
+            if files < 1:
+                raise HutchError(f"invalid --log-opt max-file={value}: a number of at least 1")
+        else:
+            raise HutchError(f"unknown log option {key!r} for the json-file driver (max-size, max-file)")
+    if files > 1 and size <= 0:
+        raise HutchError("--log-opt max-file needs max-size")
+    return LogConfig(driver, max(size, 0), files)
+
+
+def _size(value: str | int, flag: str) -> int | None:
+    from hutch.util.units import parse_ram
+
+    if isinstance(value, int):
+        return value or None
+    return parse_ram(value, flag) if value else None
+
+
+def parse_resources(memory: str | int, memory_swap: str | int, cpus: str | float, cpu_shares: int,
+                    cpuset_cpus: str, pids_limit: int) -> Resources:
+    """-m/--memory-swap (sizes; swap -1 is unlimited), --cpus, --cpu-shares, --cpuset-cpus,
+    --pids-limit (-1 or 0: unlimited), checked as docker checks them."""
+    limit = _size(memory, "memory")
+    swap = None
+    if limit is not None:
+        if limit < MIN_MEMORY:
+            raise InvalidArgument("--memory: the minimum allowed is 6MB")
+        if memory_swap not in ("", 0):
+            swap = -1 if memory_swap in ("-1", -1) else _size(memory_swap, "memory-swap")
+            if swap is not None and swap != -1 and swap < limit:
+                raise InvalidArgument("--memory-swap must be at least --memory (it is memory plus swap)")
+    elif memory_swap not in ("", 0):
+        raise InvalidArgument("--memory-swap needs --memory")
+    ncpus = None
+    if cpus not in ("", 0):
+        try:
+            ncpus = float(cpus)
+        except ValueError:
+            raise InvalidArgument(f"invalid value {cpus!r} for --cpus: not a number") from None
+        if not 0 < ncpus <= (os.cpu_count() or 1):
+            raise InvalidArgument(f"--cpus {cpus}: must be above 0 and at most {os.cpu_count()} here")
+    return Resources(memory=limit, memory_swap=swap, cpus=ncpus, cpu_shares=cpu_shares,
+                     cpuset_cpus=cpuset_cpus, pids_limit=(-1 if pids_limit < 0 else pids_limit) or None)
+
+
+def parse_ulimits(specs: Iterable[str]) -> list[Ulimit]:
+    """Each --ulimit TYPE=SOFT[:HARD] (-1: unlimited; HARD defaults to SOFT); a later one of
+    a type replaces an earlier one, in the earlier one's place."""
+    out: dict[str, Ulimit] = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        kind = ULIMITS.get(name.strip().lower())
+        if kind is None or not sep:
+            raise InvalidArgument(f"invalid --ulimit {spec!r}: use TYPE=SOFT[:HARD] with TYPE one of "
+                                  f"{', '.join(sorted(ULIMITS))}")
+        soft_s, _, hard_s = value.partition(":")
+        try:
+            soft, hard = int(soft_s), int(hard_s or soft_s)
+        except ValueError:
+            raise InvalidArgument(f"invalid --ulimit {spec!r}: the limits must be integers (-1: unlimited)") \
+                from None
+        if soft < -1 or hard < -1:
+            raise InvalidArgument(f"invalid --ulimit {spec!r}: a limit is a number >= 0, or -1 for unlimited")
+        soft_v, hard_v = (RLIM_INFINITY if v == -1 else v for v in (soft, hard))
+        if soft_v > hard_v:
+            raise InvalidArgument(f"invalid --ulimit {spec!r}: the soft limit must be at most the hard limit")
+        out[kind] = Ulimit(kind, soft_v, hard_v)
+    return list(out.values())
+
+
+def find_init() -> str:
+    """--init's binary on this host (docker-init, else catatonit)."""
+    for path in INIT_BINARIES:
+        real = os.path.realpath(path)
+        if os.path.isfile(real) and os.access(real, os.X_OK):
+            return real
+    raise InvalidArgument(f"--init: none of {', '.join(INIT_BINARIES)} is on this host "
+                          f"(apt-get install tini or catatonit)")

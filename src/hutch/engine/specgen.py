@@ -1,0 +1,219 @@
+"""The spec generator (podman's specgen): a container's OCI config.json from its
+`CreateRequest` (hutch.engine.request, every value already parsed and checked) and its
+image's config.
+
+What docker gives a container by default, as the runtime-spec spells it: docker's 14
+default capabilities, no_new_privs off (docker's default), runc's masked and read-only
+paths and mounts, new pid/ipc/uts/mount/cgroup namespaces, a network namespace of its
+own unless ``--network host``, and the seccomp profile podman would use (Debian's
+containers-common template) when the host has it.
+
+What only the image settles is settled here: the command (docker's ENTRYPOINT + CMD rule),
+the environment over the image's, the working directory, the user (looked up in the
+image's /etc/passwd and /etc/group), and an anonymous volume for each of the image's
+``Volumes``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from hutch._version import OCI_VERSION
+from hutch.engine.request import INIT_PATH
+from hutch.errors import InvalidArgument
+from hutch.spec.defaults import MASKED_PATHS, READONLY_PATHS, _mounts
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from hutch.engine.request import CreateRequest, Resources, Ulimit
+    from hutch.engine.volumes import VolumeStore
+
+DOCKER_NOFILE = 1048576
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+VOLUMES_ANNOTATION = "io.github.hutch.volumes"
+CPU_PERIOD = 100000  # µs: --cpus is a CFS quota per 100 ms period, as docker's
+
+
+def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid: str,
+             layers: list[str] | None = None, volumes: VolumeStore | None = None) -> dict[str, Any]:
+    """config.json for container ``cid`` on ``rootfs``. ``layers`` (bottom first) are the
+    image's, for user names and the content of new volumes; ``volumes`` the engine's volume
+    store. Everything is checked before the one side effect, making the volumes it needs
+    (listed, as JSON, in the annotation ``io.github.hutch.volumes``)."""
+    from hutch.engine import security, users
+
+    cfg = image_config.get("config") or {}
+    env = environment(cfg.get("Env") or [], req.env)
+    user = users.resolve(req.user or str(cfg.get("User") or ""), layers or [])
+    cwd = req.workdir or cfg.get("WorkingDir") or "/"
+    if not cwd.startswith("/"):
+        raise InvalidArgument(f"the working directory {cwd!r} is not an absolute path")
+    namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "cgroup")]
+    if req.network.mode == "none":
+        namespaces.append({"type": "network"})
+    caps = req.capabilities
+    seccomp = req.seccomp_profile if req.seccomp == "profile" else \
+        default_seccomp(caps) if req.seccomp == "default" else None
+    mounts = copy.deepcopy(_mounts())
+    if req.network.mode == "host":  # sysfs of the host's network namespace cannot be mounted anew
+        for m in mounts:
+            if m["destination"] == "/sys":
+                m.update(type="bind", source="/sys", options=["rbind", "nosuid", "noexec", "nodev", "ro"])
+    if req.privileged:  # /sys and the cgroups writable
+        for m in mounts:
+            if m["destination"] in ("/sys", "/sys/fs/cgroup"):
+                m["options"] = [o for o in m.get("options", []) or [] if o != "ro"]  # type: ignore[attr-defined]
+    args = process_args(cfg, req)
+    if req.init_binary:
+        mounts.append({"destination": INIT_PATH, "type": "bind", "source": req.init_binary,
+                       "options": ["rbind", "ro", "nosuid", "nodev", "rprivate"]})
+        args = [INIT_PATH, "--", *args]
+    res = resources(req.resources)
+    sec = req.security
+    process: dict[str, Any] = {
+        "terminal": req.tty,
+        "user": user,
+        "args": args,
+        "env": env,
+        "cwd": cwd,
+        "capabilities": {k: list(caps) for k in ("bounding", "effective", "permitted")},
+        "rlimits": rlimits(req.ulimits, nofile_limit()),
+        "noNewPrivileges": sec.no_new_privileges,
+        "oomScoreAdj": 0,
+    }
+    if sec.apparmor and sec.apparmor != "unconfined":
+        process["apparmorProfile"] = sec.apparmor
+    confined = not (req.privileged or sec.systempaths_unconfined)
+    linux: dict[str, Any] = {
+        "resources": res,
+        "namespaces": namespaces,
+        "maskedPaths": list(MASKED_PATHS) if confined else [],
+        "readonlyPaths": list(READONLY_PATHS) if confined else [],
+    }
+    if req.privileged:
+        res["devices"] = [{"allow": True, "access": "rwm"}]
+        linux["devices"] = security.host_devices()
+    if seccomp is not None:
+        linux["seccomp"] = seccomp
+    image_volumes = sorted((cfg.get("Volumes") or {}).keys())
+    needs_store = image_volumes or any(m.kind == "volume" for m in req.mounts)
+    if needs_store and volumes is None:
+        raise InvalidArgument("volumes need the engine's volume store")
+    user_mounts, used = (volumes.attach(req.mounts, image_volumes, layers or []) if volumes is not None
+                         else ([m.oci(m.source) for m in req.mounts], []))
+    return {
+        "ociVersion": OCI_VERSION,
+        "process": process,
+        "root": {"path": rootfs, "readonly": req.read_only},
+        "hostname": req.hostname or cid[:12],
+        "mounts": mounts + user_mounts,
+        "linux": linux,
+        "annotations": {"io.github.hutch.container": cid, VOLUMES_ANNOTATION: json.dumps(used)},
+    }
+
+
+def resources(r: Resources) -> dict[str, Any]:
+    """linux.resources: the device cgroup's deny-all (the runtime adds its defaults), memory
+    and swap, a CFS quota for ``cpus``, shares, cpuset, pids."""
+    res: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
+    if r.memory is not None:
+        res["memory"] = {"limit": r.memory}
+        if r.memory_swap is not None:
+            res["memory"]["swap"] = r.memory_swap
+    cpu: dict[str, Any] = {}
+    if r.cpus is not None:
+        cpu.update(quota=round(r.cpus * CPU_PERIOD), period=CPU_PERIOD)
+    if r.cpu_shares:
+        cpu["shares"] = r.cpu_shares
+    if r.cpuset_cpus:
+        cpu["cpus"] = r.cpuset_cpus
+    if cpu:
+        res["cpu"] = cpu
+    if r.pids_limit is not None:
+        res["pids"] = {"limit": r.pids_limit}
+    return res
+
+
+def rlimits(ulimits: list[Ulimit], nofile: int) -> list[dict[str, Any]]:
+    """docker's RLIMIT_NOFILE default (``nofile``), then each --ulimit over it."""
+    out = {"RLIMIT_NOFILE": {"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}}
+    for u in ulimits:
+        out[u.kind] = {"type": u.kind, "hard": u.hard, "soft": u.soft}
+    return list(out.values())
+
+
+def labels(image_config: dict[str, Any], req: CreateRequest) -> dict[str, str]:
+    """The image's Labels with the request's over them."""
+    base = (image_config.get("config") or {}).get("Labels") or {}
+    return {**{str(k): str(v) for k, v in base.items()}, **req.labels}
+
+
+def environment(image_env: list[str], env: dict[str, str]) -> list[str]:
+    """The image's Env (PATH defaulted) with the request's over it, in first-seen order."""
+    out: dict[str, str] = {} if any(e.startswith("PATH=") for e in image_env) else {"PATH": DEFAULT_PATH[5:]}
+    for item in image_env:
+        key, _, value = item.partition("=")
+        if not key:
+            raise InvalidArgument(f"invalid environment variable {item!r}")
+        out[key] = value
+    out.update(env)
+    return [f"{k}={v}" for k, v in out.items()]
+
+
+def process_args(image_config: dict[str, Any], req: CreateRequest) -> list[str]:
+    """docker's rule: ENTRYPOINT + CMD, where an entrypoint given replaces the first and
+    a command given replaces the second (and an entrypoint given drops the image's CMD)."""
+    entry = list(image_config.get("Entrypoint") or [])
+    cmd = list(image_config.get("Cmd") or [])
+    if req.entrypoint is not None:
+        entry, cmd = list(req.entrypoint), []
+    if req.command:
+        cmd = list(req.command)
+    args = entry + cmd
+    if not args:
+        raise InvalidArgument("no command specified: the image has no Cmd or Entrypoint; "
+                              "give one after the image")
+    return args
+
+
+def default_seccomp(caps: list[str]) -> dict[str, Any] | None:
+    """containers-common's profile for ``caps``, if the host has it (else no seccomp)."""
+    from hutch.engine.seccomp_profile import CONTAINERS_COMMON, from_template
+
+    try:
+        with open(CONTAINERS_COMMON) as f:
+            template = json.load(f)
+    except OSError:
+        return None
+    return from_template(template, caps)
+
+
+def volumes_of(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The volumes ``generate`` made or reused for the container (for its record)."""
+    used: list[dict[str, Any]] = json.loads(config.get("annotations", {}).get(VOLUMES_ANNOTATION, "[]"))
+    return used
+
+
+def nofile_limit() -> int:
+    """docker's RLIMIT_NOFILE, 1048576, where it can be had: a host whose bounding set lacks
+    CAP_SYS_RESOURCE (as these VMs) cannot raise the hard limit, so it gets the current one."""
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard >= DOCKER_NOFILE or _has_sys_resource():
+        return DOCKER_NOFILE
+    return int(hard)
+
+
+def _has_sys_resource() -> bool:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapBnd:"):
+                    return bool(int(line.split()[1], 16) & (1 << 24))
+    except OSError:
+        pass
+    return False

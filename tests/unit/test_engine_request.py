@@ -1,0 +1,203 @@
+"""`CreateRequest.parse`: every field from raw values (as `hutch run`'s flags and the Python API
+give them), typed; every bad value refused with its one-line message, before anything is made."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hutch.engine import request
+from hutch.engine.mounts import Mount
+from hutch.engine.ports import PortBinding
+from hutch.engine.request import CreateRequest, LogConfig, Network, Resources, Ulimit
+from hutch.engine.security import DOCKER_CAPS
+from hutch.errors import HutchError
+
+
+def parse(**kw: Any) -> CreateRequest:
+    return CreateRequest.parse("img:1", **kw)
+
+
+def bad(words: str, **kw: Any) -> None:
+    with pytest.raises(HutchError) as info:
+        parse(**kw)
+    msg = str(info.value)
+    assert words in msg and "\n" not in msg, msg
+
+
+def test_defaults() -> None:
+    r = parse()
+    assert r.image == "img:1" and r.command == [] and r.entrypoint is None and r.env == {}
+    assert (r.workdir, r.user, r.hostname, r.name) == ("", "", "", None)
+    assert not (r.tty or r.stdin or r.remove or r.privileged or r.read_only)
+    assert r.network == Network("none") and r.ports == [] and r.mounts == [] and r.ulimits == []
+    assert r.resources == Resources()
+    assert r.capabilities == list(DOCKER_CAPS)
+    assert (r.seccomp, r.seccomp_profile, r.init_binary) == ("default", None, "")
+    assert r.labels == {} and r.log == LogConfig("json-file", 0, 1)
+    assert (r.stop_signal, r.stop_timeout, r.warnings) == ("", None, [])
+    assert r == parse() and r != parse(tty=True)
+
+
+def test_plain_fields() -> None:
+    r = parse(command=["sh", "-c", "x"], workdir="/w", user="1:2", hostname="h", name="c-1", tty=True,
+              stdin=True, remove=True, read_only=True, stop_signal="SIGUSR1", stop_timeout=3)
+    assert r.command == ["sh", "-c", "x"]
+    assert (r.workdir, r.user, r.hostname, r.name) == ("/w", "1:2", "h", "c-1")
+    assert r.tty and r.stdin and r.remove and r.read_only
+    assert (r.stop_signal, r.stop_timeout) == ("SIGUSR1", 3)
+
+
+def test_entrypoint() -> None:
+    assert parse(entrypoint="sh").entrypoint == ["sh"]
+    assert parse(entrypoint="").entrypoint == []  # --entrypoint "": none (and no image Cmd)
+    assert parse(entrypoint=["a", "b"]).entrypoint == ["a", "b"]
+
+
+def test_bad_plain_fields() -> None:
+    bad("invalid container name 'a/b'", name="a/b")
+    bad("invalid signal: NOPE", stop_signal="NOPE")
+    bad("the working directory 'rel' is not an absolute path", workdir="rel")
+
+
+def test_env(tmp_path: Path) -> None:
+    f = tmp_path / "env"
+    f.write_text("A=file\nHOSTVAR\nGONE\n")
+    r = parse(env=["A=flag", "B=1=2", "HOSTVAR", "UNSET"], env_files=[str(f)],
+              host_env={"HOSTVAR": "h", "GONE": "g2"})
+    # the files first, then -e; a bare KEY takes the host's value or is left out (docker's CLI)
+    assert r.env == {"A": "flag", "HOSTVAR": "h", "GONE": "g2", "B": "1=2"}
+    assert parse(env=["BARE"]).env == {"BARE": ""}  # the API: set empty
+    bad("invalid environment variable '=x'", env=["=x"])
+    bad("invalid environment variable ''", env=[""])
+    bad("open /nonexistent-hutch: No such file or directory", env_files=["/nonexistent-hutch"])
+
+
+def test_labels(tmp_path: Path) -> None:
+    f = tmp_path / "labels"
+    f.write_text("a=file\nb=2\n")
+    assert parse(labels=["a=flag", "c"], label_files=[str(f)]).labels == {"a": "flag", "b": "2", "c": ""}
+    assert parse(labels={"k": "v"}).labels == {"k": "v"}
+    bad("invalid label '=v': use KEY=VALUE", labels=["=v"])
+
+
+def test_network_and_ports() -> None:
+    assert parse(network="host").network == Network("host")
+    r = parse(network="host", publish=["8080:80"])
+    assert r.ports == [] and r.warnings == ["Published ports are discarded when using host network mode"]
+    bad("--network 'bridge': only none and host are supported yet", network="bridge")
+    bad("--network 'container:x': only none and host are supported yet", network="container:x")
+    bad("publishing ports (-p) needs a bridge network", publish=["80"])
+    bad("invalid -p '99999'", publish=["99999"])
+
+
+def test_port_bindings() -> None:
+    from hutch.engine import ports
+
+    assert ports.parse("127.0.0.1:8080-8081:80-81/udp") == [PortBinding(80, "udp", "127.0.0.1", 8080),
+                                                            PortBinding(81, "udp", "127.0.0.1", 8081)]
+    assert ports.parse("80")[0].docker() == {"ContainerPort": "80/tcp", "HostIp": "", "HostPort": ""}
+
+
+def test_resources() -> None:
+    r = parse(memory="64m", memory_swap="128m", cpus="0.5", cpu_shares=512, cpuset_cpus="0", pids_limit=10)
+    assert r.resources == Resources(memory=64 << 20, memory_swap=128 << 20, cpus=0.5, cpu_shares=512,
+                                    cpuset_cpus="0", pids_limit=10)
+    assert parse(memory="1g", memory_swap="-1").resources.memory_swap == -1
+    assert parse(memory=64 << 20, cpus=1.0).resources == Resources(memory=64 << 20, cpus=1.0)  # the API's
+    assert parse(pids_limit=-5).resources.pids_limit == -1
+    assert parse(pids_limit=0).resources.pids_limit is None
+
+
+@pytest.mark.parametrize(("kw", "words"), [
+    ({"memory": "lots"}, "invalid value 'lots' for --memory: not a size"),
+    ({"memory": "1m"}, "--memory: the minimum allowed is 6MB"),
+    ({"memory": "64m", "memory_swap": "32m"}, "--memory-swap must be at least --memory"),
+    ({"memory": "64m", "memory_swap": "x"}, "invalid value 'x' for --memory-swap"),
+    ({"memory_swap": "1g"}, "--memory-swap needs --memory"),
+    ({"cpus": "two"}, "invalid value 'two' for --cpus: not a number"),
+    ({"cpus": "0"}, "--cpus 0: must be above 0"),
+    ({"cpus": "4096"}, f"at most {os.cpu_count()} here"),
+])
+def test_bad_resources(kw: dict[str, Any], words: str) -> None:
+    bad(words, **kw)
+
+
+def test_ulimits() -> None:
+    r = parse(ulimits=["nofile=10:20", "core=-1", "nofile=11"])
+    assert r.ulimits == [Ulimit("RLIMIT_NOFILE", 11, 11), Ulimit("RLIMIT_CORE", request.RLIM_INFINITY,
+                                                                 request.RLIM_INFINITY)]
+    bad("invalid --ulimit 'x=1': use TYPE=SOFT[:HARD]", ulimits=["x=1"])
+    bad("the limits must be integers", ulimits=["nofile=a"])
+    bad("a limit is a number >= 0, or -1", ulimits=["nofile=-2"])
+    bad("the soft limit must be at most the hard limit", ulimits=["nofile=2:1"])
+
+
+def test_mounts(tmp_path: Path) -> None:
+    r = parse(volumes=[f"{tmp_path}:/h:ro", "data:/d"], mounts=["type=tmpfs,dst=/t,tmpfs-size=1m"],
+              tmpfs=["/run:size=64k"])
+    assert r.mounts == [Mount("bind", str(tmp_path), "/h", readonly=True), Mount("volume", "data", "/d"),
+                        Mount("tmpfs", "", "/t", tmpfs_options=["size=1048576"]),
+                        Mount("tmpfs", "", "/run", tmpfs_options=["size=64k"])]
+    bad("duplicate mount point: /a", volumes=["/a"], tmpfs=["/a"])
+    bad("invalid volume 'n:rel'", volumes=["n:rel"])
+    bad("invalid --mount 'type=nfs,dst=/x': type 'nfs' is not bind, volume or tmpfs",
+        mounts=["type=nfs,dst=/x"])
+    bad("invalid --tmpfs 'rel'", tmpfs=["rel"])
+
+
+def test_capabilities() -> None:
+    r = parse(cap_add=["net_admin"], cap_drop=["chown"])
+    assert "CAP_NET_ADMIN" in r.capabilities and "CAP_CHOWN" not in r.capabilities
+    assert parse(cap_drop=["all"], cap_add=["kill"]).capabilities == ["CAP_KILL"]
+    bad("--cap-add 'CAP_FLY': unknown capability", cap_add=["CAP_FLY"])
+    bad("--cap-drop 'x': unknown capability", cap_drop=["x"])
+
+
+def test_privileged_and_security(tmp_path: Path) -> None:
+    r = parse(privileged=True, security_opt=[f"seccomp={tmp_path}/absent.json"])
+    assert r.privileged and r.seccomp == "unconfined" and r.seccomp_profile is None  # never read
+    r = parse(security_opt=["no-new-privileges", "apparmor=p", "label=disable", "systempaths=unconfined"])
+    s = r.security
+    assert s.no_new_privileges and s.apparmor == "p" and s.label_disable and s.systempaths_unconfined
+    assert parse(security_opt=["seccomp=unconfined"]).seccomp == "unconfined"
+    profile = tmp_path / "p.json"
+    profile.write_text('{"defaultAction": "SCMP_ACT_ALLOW"}')
+    r = parse(security_opt=[f"seccomp={profile}"])
+    assert r.seccomp == "profile" and r.seccomp_profile == {"defaultAction": "SCMP_ACT_ALLOW"}
+    bad("--security-opt 'label=user:u': SELinux labels are not supported", security_opt=["label=user:u"])
+    bad("invalid --security-opt 'bogus'", security_opt=["bogus"])
+    bad("no-new-privileges takes true or false", security_opt=["no-new-privileges=2"])
+    profile.write_text("{")
+    bad("not JSON", security_opt=[f"seccomp={profile}"])
+    bad("No such file or directory", security_opt=[f"seccomp={tmp_path}/absent.json"])
+
+
+def test_init(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    tini = tmp_path / "tini"
+    tini.write_text("")
+    tini.chmod(0o755)
+    monkeypatch.setattr(request, "INIT_BINARIES", (str(tmp_path / "absent"), str(tini)))
+    assert parse(init=True).init_binary == str(tini)
+    bad(f"duplicate mount point: {request.INIT_PATH} (--init uses it)", init=True,
+        tmpfs=[request.INIT_PATH])
+    monkeypatch.setattr(request, "INIT_BINARIES", (str(tmp_path / "absent"),))
+    bad("--init: none of", init=True)
+
+
+def test_log() -> None:
+    assert parse(log_opts=["max-size=1k", "max-file=3"]).log == LogConfig("json-file", 1024, 3)
+    assert parse(log_opts=["max-size=-1"]).log == LogConfig("json-file", 0, 1)
+    bad("invalid --log-opt 'max-size': use KEY=VALUE", log_opts=["max-size"])
+    bad("invalid --log-opt max-file=0: a number of at least 1", log_opts=["max-size=1k", "max-file=0"])
+    bad("--log-opt max-file needs max-size", log_opts=["max-file=2"])
+    bad("unknown log option 'color' for the json-file driver", log_opts=["color=red"])
+    bad("invalid value 'big' for --log-opt max-size", log_opts=["max-size=big"])
+    bad("--log-driver 'syslog': only json-file is supported", log_driver="syslog")
+
+
+def test_repr_names_the_fields() -> None:
+    assert repr(Ulimit("RLIMIT_CORE", 1, 2)) == "Ulimit(hard=2, kind='RLIMIT_CORE', soft=1)"
