@@ -22,7 +22,6 @@ import os
 
 from hutch.engine.containers import DEFAULT_ROOT, DEFAULT_RUNROOT, ContainerNotFound, Engine
 from hutch.engine.model import LIVE, PAUSED
-from hutch.engine.request import CreateRequest
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
@@ -175,6 +174,7 @@ class Containers:
         import shlex
         from collections.abc import Mapping
 
+        from hutch.engine.request import CreateRequest
         from hutch.image.store import ImageNotFound
 
         args = shlex.split(command) if isinstance(command, str) else list(command or [])

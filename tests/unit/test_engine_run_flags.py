@@ -76,10 +76,10 @@ def test_volume_specs() -> None:
 
 def test_mount_specs() -> None:
     r = mounts.parse_mount('type=bind,"source=/tmp",target=/x,readonly,bind-propagation=shared')
-    assert r.oci("/tmp") == {"destination": "/x", "type": "bind", "source": "/tmp",
+    assert specgen.oci_mount(r, "/tmp") == {"destination": "/x", "type": "bind", "source": "/tmp",
                              "options": ["rbind", "ro", "shared"]}
     r = mounts.parse_mount("type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=0700")
-    assert r.oci()["options"] == ["nosuid", "nodev", "noexec", "size=1048576", "mode=700"]
+    assert specgen.oci_mount(r)["options"] == ["nosuid", "nodev", "noexec", "size=1048576", "mode=700"]
     r = mounts.parse_mount("dst=/v")  # type defaults to volume; no source: anonymous
     assert (r.kind, r.source) == ("volume", "")
     with pytest.raises(InvalidArgument, match="duplicate mount point"):

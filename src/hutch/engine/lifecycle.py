@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 from hutch import faults
-from hutch.engine import model, specgen
+from hutch.engine import model
 from hutch.engine.layout import Layout
 from hutch.engine.operations import Operations, _suppress_not_running
 from hutch.engine.registry import ContainerNotFound
@@ -53,6 +53,8 @@ class Lifecycle(Operations):
 
     def create(self, req: CreateRequest) -> Record:
         """`hutch create`: the record and the bundle, no process yet."""
+        from hutch.engine import specgen  # not loaded by the verbs that make no container
+
         runtime = find_runtime(self.runtime_name)
         image = self.images.get(req.image)
         lowers = self.images.snapshot_dirs(image)

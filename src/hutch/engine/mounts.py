@@ -21,10 +21,6 @@ import re
 from hutch.errors import InvalidArgument
 from hutch.util.value import Value
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
 VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
 PROPAGATIONS = ("shared", "slave", "private", "rshared", "rslave", "rprivate")
 _MODES = frozenset({"ro", "rw", "z", "Z", "nocopy", *PROPAGATIONS})
@@ -47,15 +43,6 @@ class Mount(Value):
         self.readonly, self.propagation, self.nocopy = readonly, propagation, nocopy
         self.tmpfs_options = tmpfs_options or []
         self.recursive = recursive
-
-    def oci(self, host_path: str = "") -> dict[str, Any]:
-        """The OCI mount (``host_path``: the bind source or the volume's _data directory)."""
-        if self.kind == "tmpfs":
-            return {"destination": self.target, "type": "tmpfs", "source": "tmpfs",
-                    "options": ["nosuid", "nodev", "noexec", *self.tmpfs_options]}
-        return {"destination": self.target, "type": "bind", "source": host_path,
-                "options": ["rbind" if self.recursive else "bind", "ro" if self.readonly else "rw",
-                            self.propagation]}
 
 
 def _target(spec: str, dst: str) -> str:

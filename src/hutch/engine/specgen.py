@@ -28,6 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from hutch.engine.mounts import Mount
     from hutch.engine.request import CreateRequest, Resources, Ulimit
     from hutch.engine.volumes import VolumeStore
 
@@ -102,8 +103,9 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
     needs_store = image_volumes or any(m.kind == "volume" for m in req.mounts)
     if needs_store and volumes is None:
         raise InvalidArgument("volumes need the engine's volume store")
-    user_mounts, used = (volumes.attach(req.mounts, image_volumes, layers or []) if volumes is not None
-                         else ([m.oci(m.source) for m in req.mounts], []))
+    placed, used = (volumes.attach(req.mounts, image_volumes, layers or []) if volumes is not None
+                    else ([(m, m.source) for m in req.mounts], []))
+    user_mounts = [oci_mount(m, host_path) for m, host_path in placed]
     return {
         "ociVersion": OCI_VERSION,
         "process": process,
@@ -113,6 +115,15 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
         "linux": linux,
         "annotations": {"io.github.hutch.container": cid, VOLUMES_ANNOTATION: json.dumps(used)},
     }
+
+
+def oci_mount(m: Mount, host_path: str = "") -> dict[str, Any]:
+    """The OCI mount of ``m`` (``host_path``: the bind's source or the volume's _data directory)."""
+    if m.kind == "tmpfs":
+        return {"destination": m.target, "type": "tmpfs", "source": "tmpfs",
+                "options": ["nosuid", "nodev", "noexec", *m.tmpfs_options]}
+    return {"destination": m.target, "type": "bind", "source": host_path,
+            "options": ["rbind" if m.recursive else "bind", "ro" if m.readonly else "rw", m.propagation]}
 
 
 def resources(r: Resources) -> dict[str, Any]:

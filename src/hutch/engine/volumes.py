@@ -121,9 +121,10 @@ class VolumeStore:
     # ---- for containers -----------------------------------------------------------------
 
     def attach(self, requests: list[Mount], image_volumes: list[str],
-               layers: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The OCI mounts of ``requests``, plus an anonymous volume for each of the image's
-        ``Volumes`` no request covers; and the volumes used (the record's ``volumes``)."""
+               layers: list[str]) -> tuple[list[tuple[Mount, str]], list[dict[str, Any]]]:
+        """``requests`` with their host paths (a bind's source, a volume's _data directory),
+        plus an anonymous volume for each of the image's ``Volumes`` no request covers; and
+        the volumes used (the record's ``volumes``)."""
         targets = {r.target for r in requests}
         reqs = list(requests)
         for dst in image_volumes:
@@ -131,20 +132,20 @@ class VolumeStore:
             if path and path != "/" and path not in targets:
                 reqs.append(Mount("volume", "", path))
                 targets.add(path)
-        mounts: list[dict[str, Any]] = []
+        mounts: list[tuple[Mount, str]] = []
         used: list[dict[str, Any]] = []
         made: list[str] = []
         try:
             for r in reqs:
                 if r.kind != "volume":
-                    mounts.append(r.oci(r.source))
+                    mounts.append((r, r.source))
                     continue
                 doc, new = self.create(r.source)
                 if new:
                     made.append(doc["Name"])
                 if not r.nocopy and not os.listdir(doc["Mountpoint"]):
                     copy_up(layers, r.target, doc["Mountpoint"])
-                mounts.append(r.oci(doc["Mountpoint"]))
+                mounts.append((r, doc["Mountpoint"]))
                 used.append({"Name": doc["Name"], "Destination": r.target, "Anonymous": not r.source})
         except BaseException:
             for name in made:
