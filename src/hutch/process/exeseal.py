@@ -49,8 +49,6 @@ from __future__ import annotations
 import os
 import sys
 
-from hutch._sys import consts as C
-
 _NS_FD = "_HUTCH_EXESEAL_MNTNS"  # the caller's mount namespace, an fd inherited across the re-exec
 _CWD = "_HUTCH_EXESEAL_CWD"
 _REEXEC = "_HUTCH_EXESEAL_REEXEC"  # set on the one re-execution through a newly made seal
@@ -103,7 +101,7 @@ def _own_seal() -> Seal | None:
 
 def is_sealed() -> bool:
     """Whether this process's executable is on a read-only mount."""
-    return bool(os.statvfs("/proc/self/exe").f_flag & C.ST_RDONLY)
+    return bool(os.statvfs("/proc/self/exe").f_flag & os.ST_RDONLY)
 
 
 def is_current(seal: Seal) -> bool:
@@ -111,7 +109,7 @@ def is_current(seal: Seal) -> bool:
     try:
         bound, source = os.stat(seal.python), os.stat(seal.interpreter)
         return (bound.st_dev, bound.st_ino) == (source.st_dev, source.st_ino) and bool(
-            os.statvfs(seal.python).f_flag & C.ST_RDONLY)
+            os.statvfs(seal.python).f_flag & os.ST_RDONLY)
     except OSError:
         return False
 
@@ -152,6 +150,7 @@ def make(seal: Seal) -> None:
     """Make (or re-make) ``seal``: a no-op when it is current. Serialised by a lock in its
     directory, so that two first commands make it once."""
     from hutch import filelock
+    from hutch._sys import consts as C
     from hutch._sys.mount import mount
 
     real = os.path.realpath(seal.interpreter)
@@ -211,6 +210,7 @@ def _link(path: str, target: str) -> None:
 
 def _unmount(path: str) -> None:
     """Every mount stacked on ``path``, lazily (processes running from them go on)."""
+    from hutch._sys import consts as C
     from hutch._sys.mount import umount2
 
     for _ in range(64):
@@ -230,6 +230,7 @@ def _exec(exe: str, argv0: str, extra: dict[str, str]) -> None:
 
 
 def _come_back(ns_fd: int, cwd: str) -> None:
+    from hutch._sys import consts as C
     from hutch._sys.ns import setns
 
     try:
@@ -240,6 +241,7 @@ def _come_back(ns_fd: int, cwd: str) -> None:
 
 
 def _reexec_private() -> None:
+    from hutch._sys import consts as C
     from hutch._sys.mount import mount
     from hutch._sys.ns import unshare
 
