@@ -1,5 +1,6 @@
-"""The launchers of ``hutch-runtime`` and ``hutch``: what ``scripts/setup.sh`` writes over
-pip's console scripts in the venv's ``bin/`` (``python -I -m hutch.process.launcher VENV``).
+"""The launchers of ``hutch-runtime`` and ``hutch`` (pyproject's [project.scripts]): what
+``scripts/setup.sh`` writes over pip's console scripts in the venv's ``bin/`` (``python -I -m
+hutch.process.launcher VENV``).
 
 A launcher is a shell script and a Python script at once. ``/bin/sh`` (dash: ~1 ms) reads
 its first lines and executes the venv's read-only interpreter (:mod:`hutch.process.exeseal`)
@@ -22,12 +23,20 @@ import sys
 
 from hutch.process import exeseal
 
-#: launcher name -> the module whose ``entry()`` it runs
-LAUNCHERS = {"hutch-runtime": "hutch.cli.main", "hutch": "hutch.cli.engine"}
+
+def scripts() -> dict[str, str]:
+    """hutch's console scripts, name -> ``module:function`` (pyproject's [project.scripts],
+    as installed)."""
+    from importlib import metadata
+
+    return {ep.name: ep.value for ep in metadata.distribution("hutch").entry_points
+            if ep.group == "console_scripts"}
 
 
-def text(name: str, module: str, python: str, seal: exeseal.Seal, paths: list[str]) -> str:
-    """The launcher ``name`` of ``module``: ``seal``'s interpreter, else ``python``."""
+def text(name: str, target: str, python: str, seal: exeseal.Seal, paths: list[str]) -> str:
+    """The launcher ``name`` of ``target`` (``module:function``, or a module's ``entry``):
+    ``seal``'s interpreter, else ``python``."""
+    module, _, function = target.partition(":")
     return (
         "#!/bin/sh\n"
         f"# {name}: hutch's launcher, written by hutch.process.launcher (scripts/setup.sh): a shell\n"
@@ -41,8 +50,8 @@ def text(name: str, module: str, python: str, seal: exeseal.Seal, paths: list[st
         f"sys.path += {paths!r}\n"
         "from hutch.process import exeseal\n"
         f"exeseal.SEAL = exeseal.Seal({seal.dir!r}, {seal.interpreter!r}, {seal.venv!r})\n"
-        f"from {module} import entry\n"
-        "entry()\n"
+        f"from {module} import {function or 'entry'}\n"
+        f"{function or 'entry'}()\n"
     )
 
 
@@ -70,8 +79,8 @@ def install(venv: str) -> str | None:
     python = os.path.join(venv, "bin", "python3")
     seal = exeseal.default(venv)
     paths = venv_paths(python)
-    for name, module in LAUNCHERS.items():
-        write(os.path.join(venv, "bin", name), text(name, module, python, seal, paths))
+    for name, target in scripts().items():
+        write(os.path.join(venv, "bin", name), text(name, target, python, seal, paths))
     try:
         exeseal.make(seal)
     except exeseal.SealError as err:
