@@ -74,27 +74,11 @@ sys.exit(not hutch.__file__.startswith(sys.argv[1]))' "$repo/src/" 2>/dev/null \
     touch "$stamp"
 fi
 
-# pip's console script imports `re` and runs `site` before hutch-runtime's first line: ~8 ms
-# on every runtime call. Replace it (and hutch's) with an isolated (-IS: no PYTHON* variables,
-# no user site, no cwd on the path, no site) launcher that puts the venv's paths on sys.path.
-for launcher in "hutch-runtime:hutch.cli.main" "hutch:hutch.cli.engine"; do
-"$venv/bin/python" -I - "$venv/bin/${launcher%%:*}" "${launcher#*:}" <<'PY'
-import os, subprocess, sys
-target, module = sys.argv[1], sys.argv[2]
-py = os.path.join(os.path.dirname(target), "python3")
-bare = set(subprocess.run([py, "-I", "-S", "-c", "import sys; print(chr(10).join(sys.path))"],
-                          capture_output=True, text=True, check=True).stdout.split("\n"))
-extra = [p for p in sys.path if p and p not in bare]
-text = (f"#!{py} -IS\n"
-        f"# {os.path.basename(target)}'s launcher, written by scripts/setup.sh (see there why not pip's)\n"
-        f"import sys\nsys.path += {extra!r}\n"
-        f"from {module} import entry\nentry()\n")
-with open(target + ".tmp", "w") as f:
-    f.write(text)
-os.chmod(target + ".tmp", 0o755)
-os.replace(target + ".tmp", target)
-PY
-done
+# pip's console scripts run site and import `re` before hutch's first line (~8 ms a call), and
+# start the writable interpreter. Replace them with hutch's launchers (hutch/process/launcher.py:
+# isolated, no site) and make the read-only interpreter they run (/run/hutch-py/..., for
+# CVE-2019-5736: hutch/process/exeseal.py); without it they fall back to the plain interpreter.
+"$venv/bin/python" -I -m hutch.process.launcher "$venv" >/dev/null
 # bytecode now, so that a PYTHONDONTWRITEBYTECODE environment does not compile hutch on every call
 "$venv/bin/python" -m compileall -q "$repo/src" >/dev/null
 
