@@ -50,9 +50,21 @@ def _processes(word: bytes, root: Path | None = None) -> list[int]:
     return out
 
 
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def _monitors(root: Path) -> list[int]:
     """Pids of the supervisor of this store (one for all its containers)."""
-    return _processes(b"hutch-supervisor", root)
+    return [p for p in _processes(b"hutch-supervisor", root) if _comm(p) != "hutch-keeper"]
+
+
+def _keepers(root: Path) -> list[int]:
+    """Pids of its keeper (a fork of it, `hutch.engine.supervise.keeper`)."""
+    return [p for p in _processes(b"hutch-supervisor", root) if _comm(p) == "hutch-keeper"]
 
 
 def test_detached_container_outlives_hutch_and_logs(hutch: Hutch) -> None:  # noqa: F811
@@ -82,7 +94,8 @@ def test_detached_container_outlives_hutch_and_logs(hutch: Hutch) -> None:  # no
     hutch("stop", "-t", "1", "ticker")
     state = _state(hutch, "ticker")
     assert state["Status"] == "exited" and state["ExitCode"] == 137  # sh as pid 1 ignores SIGTERM
-    _until(lambda: _monitors(hutch.root) == [], what="the supervisor to go after its last container")
+    _until(lambda: _monitors(hutch.root) == _keepers(hutch.root) == [],
+           what="the supervisor to go after its last container")
 
 
 def test_stop_signal_timeout_kill_wait(hutch: Hutch) -> None:  # noqa: F811
@@ -267,8 +280,11 @@ def test_lost_monitor_and_concurrent_runs(hutch: Hutch) -> None:  # noqa: F811
     _import(hutch)
     hutch("run", "-d", "--name", "orphan", "hbox:1", "sleep", "1000")
     init_pid = int(_state(hutch, "orphan")["Pid"])  # type: ignore[call-overload]
-    [mon] = _monitors(hutch.root)
+    # the supervisor and its keeper both gone (the keeper stopped first, so it cannot hand over)
+    [mon], [keeper] = _monitors(hutch.root), _keepers(hutch.root)
+    os.kill(keeper, signal.SIGSTOP)
     os.kill(mon, signal.SIGKILL)
+    os.kill(keeper, signal.SIGKILL)
     _until(lambda: not Path(f"/proc/{mon}").exists()
            or Path(f"/proc/{mon}/stat").read_text().split()[2] == "Z")
     ps = hutch("ps", "-a").stdout
@@ -461,6 +477,7 @@ def test_one_supervisor_runs_containers_in_process(hutch: Hutch) -> None:  # noq
     fds = hutch("exec", "b", "sh", "-c", "ls /proc/$$/fd; true").stdout.split()
     assert fds == ["0", "1", "2"], fds
     assert _monitors(hutch.root) == [sup] and _processes(b"hutch-runtime", hutch.root) == []
+    assert len(_keepers(hutch.root)) == 1
     runtime = [str(HUTCH.parent / "hutch-runtime"), "--root", f"{hutch.runroot}/runtime"]
     listed = subprocess.run([*runtime, "list", "-q"], capture_output=True, text=True,
                             check=True).stdout.split()
@@ -477,4 +494,5 @@ def test_one_supervisor_runs_containers_in_process(hutch: Hutch) -> None:  # noq
     assert r.returncode == 127 and "exec failed" in r.stderr
     assert hutch("exec", "-i", "b", "sh", "-c", "cat; echo err >&2", input=b"in\n").stdout == "in\n"
     hutch("rm", "-f", "b")
-    _until(lambda: _monitors(hutch.root) == [], what="the supervisor to go after its last container")
+    _until(lambda: _monitors(hutch.root) == _keepers(hutch.root) == [],
+           what="the supervisor to go after its last container")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
-MODULES = ("hutch.engine.supervise.server", "hutch.engine.supervise.connect", "hutch.engine.supervise.execs",
+MODULES = ("hutch.engine.supervise.boot", "hutch.engine.supervise.server", "hutch.engine.supervise.execs",
            "hutch.engine.teardown", "hutch.container.create", "hutch.container.start",
            "hutch.container.exec", "hutch.container.delete")
 

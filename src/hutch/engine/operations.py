@@ -38,8 +38,9 @@ class Operations(Registry):
         """Block until the container's supervisor has recorded its end; the exit status.
         Raises TimeoutError after ``timeout`` seconds."""
         st = record["state"]
-        if st["status"] in model.LIVE and alive(st.get("monitor_pid", 0), st.get("monitor_start", 0)):
-            self._wait_supervisor(record["id"], timeout)
+        code = None
+        if st["status"] in model.LIVE:
+            code = self._wait_live(record["id"], timeout)
         elif st["status"] == model.STARTING:
             deadline = time.monotonic() + 30
             while (r := self.store.load(record["id"])) and r["state"]["status"] == model.STARTING \
@@ -49,12 +50,37 @@ class Operations(Registry):
                 return self.wait(r, timeout)
         final = self.store.load(record["id"])
         if final is None:  # --rm removed it
+            if code is not None:
+                return code
             return int(st.get("exit_code", 0)) if st["status"] == model.EXITED else 0
         final = self._reconcile(final)
         return int(final["state"].get("exit_code", 0))
 
-    def _wait_supervisor(self, cid: str, timeout: float | None) -> None:
-        """Until the supervisor has torn the container down (or is gone); TimeoutError."""
+    def _wait_live(self, cid: str, timeout: float | None) -> int | None:
+        """Until the container's end is recorded (its exit status, when its supervisor said
+        it), or nobody holds it any more (a lost supervisor: the record is reconciled)."""
+        from hutch.engine.supervise.protocol import keeper_alive
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            current = self.store.load(cid)
+            if current is None or current["state"]["status"] not in model.LIVE:
+                return None
+            st = current["state"]
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if alive(st.get("monitor_pid", 0), st.get("monitor_start", 0)):
+                got = self._wait_supervisor(cid, left)
+                if got is not None:
+                    return got
+            elif not keeper_alive(self.runroot):
+                return None
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError
+            time.sleep(0.05)  # being handed over to a new supervisor, or in its teardown
+
+    def _wait_supervisor(self, cid: str, timeout: float | None) -> int | None:
+        """Until the supervisor has torn the container down: its exit status (None when the
+        supervisor does not hold it or went away); TimeoutError."""
         import select
 
         from hutch.engine import attach
@@ -63,18 +89,21 @@ class Operations(Registry):
         try:
             sock = attach.connect(protocol.Paths(self.runroot).sock)
         except OSError:
-            return
+            return None
+        line = None
         try:
             protocol.request(sock.fileno(), {"op": "wait", "id": cid})
             ready = select.select([sock], [], [], timeout)[0]
             if ready:
-                protocol.read_status(sock.fileno())
+                line = protocol.read_status(sock.fileno())
         except OSError:  # the supervisor went away: its record says the rest
             ready = [sock]
         finally:
             sock.close()
         if not ready:
             raise TimeoutError
+        word, _, rest = (line or "").partition(" ")
+        return int(rest) if word == "ok" and rest.isdigit() else None
 
     def stop(self, record: Record, timeout: int | None = None) -> None:
         """docker stop: the stop signal, then SIGKILL after ``timeout`` seconds."""

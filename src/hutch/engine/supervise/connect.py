@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 STATUS_FD_ENV = "HUTCH_SUPERVISOR_STATUS_FD"
 NAME = "hutch-supervisor"
-_BOOT = ("import sys; sys.path[:0] = {path!r}; from hutch.engine.supervise.connect import boot; "
+_BOOT = ("import sys; sys.path[:0] = {path!r}; from hutch.engine.supervise.boot import boot; "
          "sys.exit(boot(sys.argv[2], sys.argv[3]))")
 
 
@@ -80,24 +80,3 @@ def _spawn(root: str, runroot: str, paths: Paths) -> None:
     except BaseException:
         first.kill()
         raise
-
-
-def boot(root: str, runroot: str) -> int:
-    """The supervisor's process: sealed, detached, then `server.main`."""
-    from hutch.process import exeseal
-
-    status_fd = int(os.environ.pop(STATUS_FD_ENV, "-1"))
-    os.environ[STATUS_FD_ENV] = str(status_fd)  # (kept for a re-exec of the seal)
-    try:
-        exeseal.ensure()
-    except exeseal.SealError as err:
-        sys.stderr.write(f"hutch-supervisor: {err}\n")
-        return 1
-    os.environ.pop(STATUS_FD_ENV, None)
-    if status_fd >= 0:
-        os.set_inheritable(status_fd, False)
-    if os.fork() > 0:
-        os._exit(0)
-    from hutch.engine.supervise.server import main
-
-    return main(root, runroot, status_fd)

@@ -4,6 +4,7 @@
     RUNROOT/hutch-supervisor.lock   flock: LOCK_SH while a client finds or connects to it,
                                     LOCK_EX to start one or to let one exit
     RUNROOT/hutch-supervisor.pid    its pid and start time; .log its stderr
+    RUNROOT/hutch-keeper.pid        its keeper's (`hutch.engine.supervise.keeper`)
 
 The bytes on the socket are `hutch.engine.attach` frames. A client sends one REQUEST (a
 JSON object, ``op`` naming it) and the supervisor answers with one STATUS line (``ok
@@ -13,6 +14,7 @@ connection goes on as an attach connection (output frames, then EXIT).
     {"op": "start", "dir": CDIR, "attach": bool}   start the container CDIR/monitor.json names
     {"op": "exec", "id": ID, "args": [...], ...}   run a process in it, streamed back
     {"op": "wait", "id": ID}                       STATUS when the container's teardown is done
+    {"op": "adopt", "containers": [...]}          a keeper's hand-over, with the fds
 """
 
 from __future__ import annotations
@@ -29,13 +31,34 @@ if TYPE_CHECKING:
 
 
 class Paths:
-    __slots__ = ("lock", "log", "pid", "sock")
+    __slots__ = ("keeper", "lock", "log", "pid", "sock")
 
     def __init__(self, runroot: str) -> None:
         self.sock = os.path.join(runroot, "hutch-supervisor.sock")
         self.lock = os.path.join(runroot, "hutch-supervisor.lock")
         self.pid = os.path.join(runroot, "hutch-supervisor.pid")
         self.log = os.path.join(runroot, "hutch-supervisor.log")
+        self.keeper = os.path.join(runroot, "hutch-keeper.pid")
+
+
+def write_pid(path: str, pid: int) -> None:
+    from hutch.engine.records import process_start_time
+
+    with open(path, "w") as f:
+        f.write(f"{pid} {process_start_time(pid)}\n")
+
+
+def keeper_alive(runroot: str) -> bool:
+    """Whether the store's keeper runs: the containers of a killed supervisor are then
+    being handed over, not lost."""
+    from hutch.engine.records import alive
+
+    try:
+        with open(Paths(runroot).keeper) as f:
+            pid, start = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        return False
+    return alive(pid, start)
 
 
 def read_exact(fd: int, n: int) -> bytes:

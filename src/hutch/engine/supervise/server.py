@@ -19,12 +19,15 @@ import time
 
 from hutch.engine import attach
 from hutch.engine.supervise import protocol
+from hutch.engine.supervise.keeper import Link
 from hutch.engine.supervise.session import Session
 from hutch.engine.supervise.starting import Failed, _suppress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Protocol
+
+    from hutch.engine.supervise.adopt import Exits
 
     class Handler(Protocol):
         def on_event(self, fd: int, ev: int) -> None: ...
@@ -39,6 +42,9 @@ class _Watch:
 
     def __init__(self, loop: Loop, owner: Handler | None = None) -> None:
         self.loop, self.owner = loop, owner
+
+    def bind(self, owner: Handler) -> None:
+        self.owner = owner
 
     def register(self, fd: int, events: int) -> None:
         assert self.owner is not None
@@ -62,17 +68,20 @@ class _Control:
         self.watch.register(fd, select.POLLIN)
 
     def on_event(self, fd: int, ev: int) -> None:
+        from hutch.util import fdpass
+
         try:
-            data = os.read(fd, 65536)
+            data, fds = fdpass.recv(fd, 1 << 20, 253)  # (a keeper's hand-over brings fds)
         except BlockingIOError:
             return
         except OSError:
-            data = b""
+            data, fds = b"", []
         try:
             frames = list(self.frames.feed(data)) if data else []
         except ValueError:
             frames, data = [], b""
         if not data:
+            fdpass.close_all(fds)
             self.watch.unregister(fd)
             os.close(fd)
             return
@@ -80,8 +89,9 @@ class _Control:
             if kind == protocol.REQUEST:
                 self.watch.unregister(fd)
                 os.set_blocking(fd, True)
-                self.loop.request(fd, payload)
+                self.loop.request(fd, payload, fds)
                 return
+        fdpass.close_all(fds)
 
 
 class Loop:
@@ -94,18 +104,45 @@ class Loop:
         self.execs: list[Session] = []
         self.poller.register(listener.fileno(), select.POLLIN)
         self.idle_since = time.monotonic()
+        self.link = Link(root, runroot)
+        self.exits: Exits | None = None  # exits of adopted containers (not our children)
+
+    # ---- the keeper ---------------------------------------------------------------------
+
+    def keep(self, session: Session) -> None:
+        """Tell the keeper of a running container (forking it first if there is none)."""
+        if self.link.chan < 0:
+            self.link.spawn([])
+            self.poller.register(self.link.chan, select.POLLIN)
+            self.handlers[self.link.chan] = self
+        self.link.add(session)
+
+    def on_event(self, fd: int, ev: int) -> None:
+        """The keeper's channel hung up: it was killed. A new one gets every container."""
+        del self.handlers[fd]
+        self.poller.unregister(fd)
+        self.link.lost()
+        if self.sessions:
+            for session in self.sessions.values():
+                self.keep(session)
 
     # ---- requests -----------------------------------------------------------------------
 
-    def request(self, fd: int, payload: bytes) -> None:
+    def request(self, fd: int, payload: bytes, fds: list[int]) -> None:
         from hutch.fastjson import loads
+        from hutch.util import fdpass
 
         try:
             req: Any = loads(payload)
             op = req["op"]
         except (ValueError, KeyError, TypeError):
             os.close(fd)
+            fdpass.close_all(fds)
             return
+        if op == "adopt":
+            self._adopt(fd, req, fds)
+            return
+        fdpass.close_all(fds)
         if op == "start":
             self._start(fd, str(req["dir"]), bool(req.get("attach")))
         elif op == "exec":
@@ -158,6 +195,7 @@ class Loop:
         session.running(pid)
         session.mark_running()
         self.sessions[session.cid] = session
+        self.keep(session)
         with _suppress(OSError):
             protocol.send(fd, protocol.STATUS, f"ok {pid}".encode())
         if want_attach:
@@ -167,6 +205,33 @@ class Loop:
             session.poller.register(fd, select.POLLIN)
         else:
             os.close(fd)
+
+    def _adopt(self, fd: int, req: dict[str, Any], fds: list[int]) -> None:
+        """A keeper hands over the containers of a killed supervisor."""
+        from hutch.engine.supervise.adopt import Exits, adopt
+        from hutch.util import fdpass
+
+        if self.exits is None:
+            self.exits = Exits()
+            if self.exits.fileno() >= 0:
+                self.poller.register(self.exits.fileno(), select.POLLIN)
+                self.handlers[self.exits.fileno()] = self.exits
+        at = 0
+        for doc in req.get("containers", []):
+            n = len(doc["kinds"])
+            mine, at = fds[at:at + n], at + n
+            if str(doc["id"]) in self.sessions:
+                fdpass.close_all(mine)
+                continue
+            watch = _Watch(self)
+            session = adopt(doc, mine, watch, self.exits, watch.bind)
+            if session is not None:
+                self.sessions[session.cid] = session
+                self.keep(session)
+        fdpass.close_all(fds[at:])
+        with _suppress(OSError):
+            protocol.send(fd, protocol.STATUS, b"ok")
+        os.close(fd)
 
     def _exec(self, fd: int, req: dict[str, Any]) -> None:
         from hutch.engine.supervise.execs import Exec
@@ -196,12 +261,13 @@ class Loop:
             now = time.monotonic()
             for s in [s for s in self.sessions.values() if s.done(now)]:
                 del self.sessions[s.cid]
+                self.link.drop(s.cid)
                 s.end()
             for ex in [e for e in self.execs if e.done(now)]:
                 self.execs.remove(ex)
                 ex.end()
             _reap_strays({s.pid for s in (*self.sessions.values(), *self.execs)})
-            busy = self.sessions or self.execs or self.handlers
+            busy = self.sessions or self.execs or set(self.handlers) - {self.link.chan, self.exits_fd()}
             if busy:
                 self.idle_since = time.monotonic()
             elif time.monotonic() - self.idle_since >= self.linger and self._exit():
@@ -216,6 +282,9 @@ class Loop:
                     self._accept()
                 elif fd in self.handlers:
                     self.handlers[fd].on_event(fd, ev)
+
+    def exits_fd(self) -> int:
+        return self.exits.fileno() if self.exits is not None else -1
 
     def _timeout(self, busy: object) -> float:
         now = time.monotonic()
@@ -269,14 +338,10 @@ def _reap_strays(ours: set[int]) -> None:
 def main(root: str, runroot: str, status_fd: int) -> int:
     """The supervisor of ``root``: bind its socket, say "ready" on ``status_fd``, serve."""
     from hutch._sys.creds import prctl
-    from hutch.engine.records import process_start_time
-
     prctl(_PR_SET_CHILD_SUBREAPER, 1)
     paths = protocol.Paths(runroot)
     listener = attach.listen(paths.sock)
-    me = os.getpid()
-    with open(paths.pid, "w") as f:
-        f.write(f"{me} {process_start_time(me)}\n")
+    protocol.write_pid(paths.pid, os.getpid())
     try:
         linger = float(os.environ.get(LINGER_ENV, DEFAULT_LINGER))
     except ValueError:

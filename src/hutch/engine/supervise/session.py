@@ -36,6 +36,7 @@ from hutch.util import timefmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Protocol
 
     class Poller(Protocol):
@@ -77,6 +78,8 @@ class Session:
         self.status: int | None = None  # the init's exit status, once reaped
         self.deadline = 0.0
         self.waiters: list[int] = []  # `wait` connections: told when the teardown is done
+        #: for a container adopted from a killed supervisor: its exit status, not being its parent
+        self.adopted: Callable[[int], int] | None = None
 
     # ---- start --------------------------------------------------------------------------
 
@@ -158,8 +161,8 @@ class Session:
     def _reap(self, pid: int) -> int:
         try:
             return wait_status(pid)
-        except ChildProcessError:  # not our child (a runtime that kept it): no status to read
-            return 255
+        except ChildProcessError:  # not our child (adopted, or a runtime that kept it)
+            return self.adopted(pid) if self.adopted is not None else 255
 
     def _read_output(self, fd: int, stream: str) -> None:
         try:
@@ -365,13 +368,15 @@ class Session:
             os.close(fd)
         self.waiters.clear()
 
-    def mark_running(self) -> None:
-        """The record says running, held by this supervisor."""
+    def mark_running(self, started: bool = True) -> None:
+        """The record says running, held by this supervisor (``started``: just now, else
+        adopted from a killed supervisor)."""
         pid, me = self.pid, os.getpid()
 
         def running(r: dict[str, Any]) -> None:
-            r["state"].update(status=model.RUNNING, pid=pid, exit_code=0, oom_killed=False, error="",
-                              started_at=timefmt.now(), finished_at="", monitor_pid=me,
-                              monitor_start=process_start_time(me))
+            r["state"].update(monitor_pid=me, monitor_start=process_start_time(me))
+            if started:
+                r["state"].update(status=model.RUNNING, pid=pid, exit_code=0, oom_killed=False, error="",
+                                  started_at=timefmt.now(), finished_at="")
 
         self.records.update(self.cid, running)
