@@ -12,7 +12,8 @@ runc``, the cgroupfs manager, vfs storage, a root and runroot of its own under s
    the order flips every round.
 2. --count detached ``sleep 1000`` containers, one tool at a time (hutch, then podman, a
    second's pause between): the wall time to start them all one after another, the memory
-   each costs (the Pss of its monitor — hutch's ``hutch.engine.monitor``, podman's conmon —
+   each costs (the Pss of its monitor — hutch's store supervisor divided over its containers,
+   podman's conmon —
    plus the Pss of its processes, found by their cgroups; and the drop in MemAvailable),
    and the time of one ``rm -f`` of them all. While they run, the flat-cost check: ``ps -a``,
    ``run --rm`` and ``exec`` timed with one container and again with --count more.
@@ -154,9 +155,14 @@ class Hutch(Tool):
         return cid
 
     def monitors(self) -> set[int]:
-        marker = f"{self.root}/".encode()
+        """The store's supervisor (one for all its containers: its Pss is divided over them),
+        and its keeper (a process whose command line names the store's supervisor), or the
+        per-container monitors of older versions."""
+        root = str(self.root).encode()
         return {pid for pid, cmd in _cmdlines().items()
-                if any(b"hutch.engine.monitor" in arg for arg in cmd) and any(marker in arg for arg in cmd)}
+                if any(b"hutch-supervisor" in arg or b"hutch-keeper" in arg or b"hutch.engine.monitor" in arg
+                       for arg in cmd)
+                and any(arg == root or arg.startswith(root + b"/") for arg in cmd)}
 
     def containers(self, ids: list[str]) -> set[int]:
         wanted = set(ids)

@@ -1,8 +1,8 @@
-"""`hutch` with its per-container monitor: detached containers, logs, exec, the lifecycle
+"""`hutch` with its store's supervisor: detached containers, logs, exec, the lifecycle
 verbs, terminals, signals, OOM, and state that outlives the `hutch` process.
 
 Each test has its own store and runtime state (the `hutch` fixture); at its end no
-container, monitor, mount or cgroup of it is left.
+container, supervisor, mount or cgroup of it is left.
 """
 
 from __future__ import annotations
@@ -37,17 +37,34 @@ def _state(h: Hutch, ref: str) -> dict[str, object]:
     return doc
 
 
-def _monitors(root: Path) -> list[int]:
-    """Pids of monitors of containers of this store."""
+def _processes(word: bytes, root: Path | None = None) -> list[int]:
+    """Pids of processes whose command line has ``word`` (and names the store ``root``)."""
     out = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(b"hutch.engine.monitor" in c for c in cmd) and any(str(root).encode() in c for c in cmd):
+        if any(word in c for c in cmd) and (root is None or any(str(root).encode() in c for c in cmd)):
             out.append(int(pid))
     return out
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _monitors(root: Path) -> list[int]:
+    """Pids of the supervisor of this store (one for all its containers)."""
+    return [p for p in _processes(b"hutch-supervisor", root) if _comm(p) != "hutch-keeper"]
+
+
+def _keepers(root: Path) -> list[int]:
+    """Pids of its keeper (a fork of it, `hutch.engine.supervise.keeper`)."""
+    return [p for p in _processes(b"hutch-supervisor", root) if _comm(p) == "hutch-keeper"]
 
 
 def test_detached_container_outlives_hutch_and_logs(hutch: Hutch) -> None:  # noqa: F811
@@ -57,9 +74,12 @@ def test_detached_container_outlives_hutch_and_logs(hutch: Hutch) -> None:  # no
     _until(lambda: "tick 3" in hutch("logs", "ticker").stdout, what="output in the log")
     ps = hutch("ps").stdout.splitlines()
     assert len(ps) == 2 and ps[1].startswith(cid[:12]) and " Up " in ps[1] and ps[1].endswith("ticker")
-    # the monitor is nobody's child but init's (or a subreaper's): `hutch run -d` has exited
+    # the supervisor is nobody's child but init's (or a subreaper's): `hutch run -d` has exited;
+    # it is single-threaded, and no per-container monitor or runtime process is left
     [mon] = _monitors(hutch.root)
-    assert Path(f"/proc/{mon}/status").read_text().count(f"PPid:\t{os.getpid()}\n") == 0
+    status = Path(f"/proc/{mon}/status").read_text()
+    assert status.count(f"PPid:\t{os.getpid()}\n") == 0 and "Threads:\t1\n" in status
+    assert _processes(b"hutch.engine.monitor") == [] and _processes(b"hutch-runtime", hutch.root) == []
     state = _state(hutch, "ticker")
     assert state["Running"] is True and state["Status"] == "running" and int(state["Pid"]) > 0  # type: ignore[call-overload]
     # the log is docker's json-file
@@ -74,7 +94,8 @@ def test_detached_container_outlives_hutch_and_logs(hutch: Hutch) -> None:  # no
     hutch("stop", "-t", "1", "ticker")
     state = _state(hutch, "ticker")
     assert state["Status"] == "exited" and state["ExitCode"] == 137  # sh as pid 1 ignores SIGTERM
-    assert _monitors(hutch.root) == []
+    _until(lambda: _monitors(hutch.root) == _keepers(hutch.root) == [],
+           what="the supervisor to go after its last container")
 
 
 def test_stop_signal_timeout_kill_wait(hutch: Hutch) -> None:  # noqa: F811
@@ -259,8 +280,11 @@ def test_lost_monitor_and_concurrent_runs(hutch: Hutch) -> None:  # noqa: F811
     _import(hutch)
     hutch("run", "-d", "--name", "orphan", "hbox:1", "sleep", "1000")
     init_pid = int(_state(hutch, "orphan")["Pid"])  # type: ignore[call-overload]
-    [mon] = _monitors(hutch.root)
+    # the supervisor and its keeper both gone (the keeper stopped first, so it cannot hand over)
+    [mon], [keeper] = _monitors(hutch.root), _keepers(hutch.root)
+    os.kill(keeper, signal.SIGSTOP)
     os.kill(mon, signal.SIGKILL)
+    os.kill(keeper, signal.SIGKILL)
     _until(lambda: not Path(f"/proc/{mon}").exists()
            or Path(f"/proc/{mon}/stat").read_text().split()[2] == "Z")
     ps = hutch("ps", "-a").stdout
@@ -437,3 +461,38 @@ def test_start_attached_with_stdin_and_no_sig_proxy(hutch: Hutch) -> None:  # no
         p.communicate(timeout=30)
     hutch("wait", "np")  # ... and the container runs on to its end, untouched
     assert "got-usr1" not in hutch("logs", "np").stdout
+
+
+def test_one_supervisor_runs_containers_in_process(hutch: Hutch) -> None:  # noqa: F811
+    """The store's one supervisor forks every container (hutch's runtime in-process): a
+    container sees only its own stdio, however many others the supervisor holds; the
+    runtime's state dir is the one `hutch-runtime --root RUNROOT/runtime` reads."""
+    _import(hutch)
+    cid = hutch("run", "-d", "--name", "a", "hbox:1", "sh", "-c", LOOP).stdout.strip()
+    hutch("run", "-d", "--name", "b", "hbox:1", "sleep", "1000")
+    [sup] = _monitors(hutch.root)
+    assert "Threads:\t1\n" in Path(f"/proc/{sup}/status").read_text()
+    assert hutch("run", "--rm", "hbox:1", "sh", "-c", "ls /proc/1/fd; true").stdout.split() == ["0", "1", "2"]
+    assert hutch("exec", "b", "ls", "/proc/1/fd").stdout.split() == ["0", "1", "2"]
+    fds = hutch("exec", "b", "sh", "-c", "ls /proc/$$/fd; true").stdout.split()
+    assert fds == ["0", "1", "2"], fds
+    assert _monitors(hutch.root) == [sup] and _processes(b"hutch-runtime", hutch.root) == []
+    assert len(_keepers(hutch.root)) == 1
+    runtime = [str(HUTCH.parent / "hutch-runtime"), "--root", f"{hutch.runroot}/runtime"]
+    listed = subprocess.run([*runtime, "list", "-q"], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert cid in listed and len(listed) == 2
+    state = json.loads(subprocess.run([*runtime, "state", cid], capture_output=True, text=True,
+                                      check=True).stdout)
+    assert state["status"] == "running" and state["pid"] == _state(hutch, "a")["Pid"]
+    subprocess.run([*runtime, "kill", cid, "KILL"], check=True)
+    assert hutch("wait", "a").stdout == "137\n"
+    assert "Exited (137)" in hutch("ps", "-a").stdout
+    # exec: the process's status, docker's 127, stdin and output through the supervisor
+    assert hutch("exec", "b", "sh", "-c", "exit 9", check=False).returncode == 9
+    r = hutch("exec", "b", "nosuch", check=False)
+    assert r.returncode == 127 and "exec failed" in r.stderr
+    assert hutch("exec", "-i", "b", "sh", "-c", "cat; echo err >&2", input=b"in\n").stdout == "in\n"
+    hutch("rm", "-f", "b")
+    _until(lambda: _monitors(hutch.root) == _keepers(hutch.root) == [],
+           what="the supervisor to go after its last container")

@@ -1,21 +1,17 @@
 """A container's life: `create` writes the record and the bundle (status "created", no
-process); `start` mounts the root and spawns the container's monitor
-(`hutch.engine.monitor`), which runs the OCI runtime and stays with the container until
-it exits, then records the exit status ("exited") through the one teardown
-(`hutch.engine.teardown`), which every other end calls too: a failed create, `rm`, a lost
-monitor. A foreground `run` is `create` + `start` + an attach to the monitor's socket, so
-its output is logged as a detached one's.
+process); `start` mounts the root and hands the container to the store's supervisor
+(`hutch.engine.supervise`, started on demand), which starts it (hutch's own runtime
+in-process, another through its CLI) and holds it until it exits, then records the exit
+status ("exited") through the one teardown (`hutch.engine.teardown`), which every other
+end calls too: a failed create, `rm`, a lost supervisor. A foreground `run` is `create` +
+a `start` whose connection stays attached, so its output is logged as a detached one's.
 
-The engine never forks into namespaces itself: it runs the OCI runtime's CLI (hutch-runtime
-by default, or runc, crun...), as docker runs containerd and runc. Names are unique: the
-records' flock covers name checks and record writes.
+Names are unique: the records' flock covers name checks and record writes.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 from hutch import faults
 from hutch.engine import model
@@ -33,13 +29,6 @@ if TYPE_CHECKING:
 
     from hutch.engine.records import Record
     from hutch.engine.request import CreateRequest
-
-# The monitor runs with -I -S (no site: less to import, less memory in every monitor), so it
-# is told where hutch is; "hutch.engine.monitor" in its command line names it in `ps`.
-_SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_MONITOR = ("import sys; sys.path.insert(0, {!r}); import hutch.engine.monitor as m; "
-            "sys.exit(m.main(sys.argv[1]))")
-
 
 class Started:
     """A container that `start` set going: its init's pid, and the attach socket if asked."""
@@ -93,7 +82,7 @@ class Lifecycle(Operations):
         return record
 
     def start(self, record: Record, *, attach: bool = False) -> Started:
-        """Mount the root and hand the container to a new monitor; return once it runs."""
+        """Mount the root and hand the container to the supervisor; return once it runs."""
         cid = record["id"]
         lay = self.layout(cid)
         cfg = record.get("config", {})
@@ -124,37 +113,27 @@ class Lifecycle(Operations):
         except BaseException:
             self.teardown(cid, "")(ended=lambda r: r["state"].update(status=model.CREATED))
             raise
-        r_fd, w_fd = os.pipe2(os.O_CLOEXEC)
-        env = dict(os.environ)
-        env["HUTCH_MONITOR_STATUS_FD"] = str(w_fd)
-        with open(lay.monitor_log, "ab") as log:
-            first = subprocess.Popen([sys.executable, "-I", "-S", "-c", _MONITOR.format(_SRC), lay.dir],
-                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w_fd,),
-                                     env=env, start_new_session=True)
-        os.close(w_fd)
-        first.wait()  # it forks the monitor proper and exits at once
-        sock = None
-        with os.fdopen(r_fd, "rb") as status:
-            line = status.readline()
-            if line == b"listening\n" and attach:
-                from hutch.engine import attach as attach_proto
+        from hutch.engine.supervise import protocol
+        from hutch.engine.supervise.connect import connect
 
-                try:
-                    sock = attach_proto.connect(lay.attach)
-                except OSError as err:
-                    raise HutchError(f"cannot attach to the container's monitor: {err}") from err
-            if line == b"listening\n":
-                line = status.readline()
-        word, _, rest = line.decode(errors="replace").strip().partition(" ")
+        sock = connect(self.root, self.runroot)
+        try:
+            protocol.request(sock.fileno(), {"op": "start", "dir": lay.dir, "attach": attach})
+            line = protocol.read_status(sock.fileno()) or ""
+        except OSError:
+            line = ""
+        word, _, rest = line.partition(" ")
         if word == "ok":
             final = self.store.load(cid) or record
-            return Started(final, int(rest), sock)
-        if sock is not None:
+            if attach:
+                return Started(final, int(rest), sock)
             sock.close()
+            return Started(final, int(rest))
+        sock.close()
         if word == "error":
             code, _, msg = rest.partition(" ")
             raise StartFailed(int(code), msg)
-        raise StartFailed(125, f"the container's monitor failed (see {lay.monitor_log})")
+        raise StartFailed(125, f"the supervisor failed (see {protocol.Paths(self.runroot).log})")
 
     def run(self, req: CreateRequest, *, sig_proxy: bool = True) -> int:
         """`hutch run` attached: the container's exit status (`run -d` is create + start)."""
@@ -174,7 +153,7 @@ class Lifecycle(Operations):
             code = pump(started.sock, stdin=stdin, tty=tty, pid=started.pid, sig_proxy=sig_proxy)
         finally:
             started.sock.close()
-        if code is None:  # the monitor went away: what did it record?
+        if code is None:  # the supervisor went away: what did it record?
             code = self.wait(started.record)
         return code
 
@@ -201,10 +180,10 @@ class Lifecycle(Operations):
             with _suppress_not_running(self, record):
                 self.kill(record, "KILL")
             try:
-                self.wait(record, 10)  # the monitor deletes the runtime's container and unmounts
+                self.wait(record, 10)  # the supervisor deletes the runtime's container and unmounts
             except TimeoutError:
                 pass
-        # (the runtime's state is left only by a monitor that failed)
+        # (the runtime's state is left only by a supervisor that failed)
         self.teardown(record["id"], self.runtime(record).path)(remove=True, volumes=volumes, record=record)
         return str(record["id"])
 

@@ -35,23 +35,12 @@ class Operations(Registry):
                              f"{r.stderr.decode(errors='replace').strip()}")
 
     def wait(self, record: Record, timeout: float | None = None) -> int:
-        """Block until the container's monitor has recorded its end; the exit status.
+        """Block until the container's supervisor has recorded its end; the exit status.
         Raises TimeoutError after ``timeout`` seconds."""
         st = record["state"]
-        pid, start = st.get("monitor_pid", 0), st.get("monitor_start", 0)
-        if st["status"] in model.BUSY and alive(pid, start):
-            import select
-
-            try:
-                pidfd = os.pidfd_open(pid)
-            except ProcessLookupError:
-                pidfd = -1
-            if pidfd >= 0:
-                try:
-                    if alive(pid, start) and not select.select([pidfd], [], [], timeout)[0]:
-                        raise TimeoutError
-                finally:
-                    os.close(pidfd)
+        code = None
+        if st["status"] in model.LIVE:
+            code = self._wait_live(record["id"], timeout)
         elif st["status"] == model.STARTING:
             deadline = time.monotonic() + 30
             while (r := self.store.load(record["id"])) and r["state"]["status"] == model.STARTING \
@@ -61,9 +50,60 @@ class Operations(Registry):
                 return self.wait(r, timeout)
         final = self.store.load(record["id"])
         if final is None:  # --rm removed it
+            if code is not None:
+                return code
             return int(st.get("exit_code", 0)) if st["status"] == model.EXITED else 0
         final = self._reconcile(final)
         return int(final["state"].get("exit_code", 0))
+
+    def _wait_live(self, cid: str, timeout: float | None) -> int | None:
+        """Until the container's end is recorded (its exit status, when its supervisor said
+        it), or nobody holds it any more (a lost supervisor: the record is reconciled)."""
+        from hutch.engine.supervise.protocol import keeper_alive
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            current = self.store.load(cid)
+            if current is None or current["state"]["status"] not in model.LIVE:
+                return None
+            st = current["state"]
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if alive(st.get("monitor_pid", 0), st.get("monitor_start", 0)):
+                got = self._wait_supervisor(cid, left)
+                if got is not None:
+                    return got
+            elif not keeper_alive(self.runroot):
+                return None
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError
+            time.sleep(0.05)  # being handed over to a new supervisor, or in its teardown
+
+    def _wait_supervisor(self, cid: str, timeout: float | None) -> int | None:
+        """Until the supervisor has torn the container down: its exit status (None when the
+        supervisor does not hold it or went away); TimeoutError."""
+        import select
+
+        from hutch.engine import attach
+        from hutch.engine.supervise import protocol
+
+        try:
+            sock = attach.connect(protocol.Paths(self.runroot).sock)
+        except OSError:
+            return None
+        line = None
+        try:
+            protocol.request(sock.fileno(), {"op": "wait", "id": cid})
+            ready = select.select([sock], [], [], timeout)[0]
+            if ready:
+                line = protocol.read_status(sock.fileno())
+        except OSError:  # the supervisor went away: its record says the rest
+            ready = [sock]
+        finally:
+            sock.close()
+        if not ready:
+            raise TimeoutError
+        word, _, rest = (line or "").partition(" ")
+        return int(rest) if word == "ok" and rest.isdigit() else None
 
     def stop(self, record: Record, timeout: int | None = None) -> None:
         """docker stop: the stop signal, then SIGKILL after ``timeout`` seconds."""
@@ -137,24 +177,35 @@ class Operations(Registry):
         if tty and detach:
             raise HutchError("exec -d -t is not supported: detach without a terminal, or attach")
         lay = self.layout(record["id"])
+        env = [e if "=" in e else f"{e}={os.environ.get(e, '')}" for e in env or []]
+        u: dict[str, Any] | None = None
+        if user:  # names as the container's own /etc/passwd and /etc/group have them (its root)
+            from hutch.engine.users import resolve
+
+            u = dict(resolve(user, [lay.merged]))
+        runtime = self.runtime(record)
+        from hutch.engine.supervise.starting import in_process
+
+        if in_process(runtime.path):
+            req = {"op": "exec", "id": record["id"], "args": args, "env": env, "cwd": workdir, "tty": tty,
+                   "stdin": stdin or input is not None, "detach": detach,
+                   "uid": u["uid"] if u else None, "gid": u["gid"] if u else None,
+                   "additional_gids": (u.get("additionalGids") or []) if u else []}
+            return self._exec_supervised(req, capture=capture, input=input)
         log = lay.exec_log(os.urandom(4).hex())
         argv = ["exec"]
         if tty:
             argv.append("--tty")
         if detach:
             argv.append("--detach")
-        for e in env or []:
-            argv += ["--env", e if "=" in e else f"{e}={os.environ.get(e, '')}"]
-        if user:  # names as the container's own /etc/passwd and /etc/group have them (its root)
-            from hutch.engine.users import resolve
-
-            u = resolve(user, [lay.merged])
+        for e in env:
+            argv += ["--env", e]
+        if u:
             argv += ["--user", f"{u['uid']}:{u['gid']}"]
             for g in u.get("additionalGids") or []:
                 argv += ["--additional-gids", str(g)]
         if workdir:
             argv += ["--cwd", workdir]
-        runtime = self.runtime(record)
         devnull = subprocess.DEVNULL
         out: Any = subprocess.PIPE if capture else devnull if detach else None
         try:
@@ -167,6 +218,48 @@ class Operations(Registry):
                 os.unlink(log)
             except FileNotFoundError:
                 pass
+
+    def _exec_supervised(self, req: dict[str, Any], *, capture: bool,
+                         input: bytes | None) -> tuple[int, bytes]:
+        """exec through the supervisor (hutch's own runtime, in-process there)."""
+        from hutch.engine import attach
+        from hutch.engine.supervise import protocol
+        from hutch.engine.supervise.connect import connect
+
+        sock = connect(self.root, self.runroot)
+        fd = sock.fileno()
+        try:
+            protocol.request(fd, req)
+            word, _, rest = (protocol.read_status(fd) or "").partition(" ")
+            if word == "error":
+                code, _, msg = rest.partition(" ")
+                text = f"exec failed: {msg}\n".encode()
+                if not capture:
+                    os.write(2, text)
+                return int(code), text if capture else b""
+            if word != "ok":
+                raise HutchError("exec: the supervisor went away")
+            if req["detach"]:
+                return 0, b""
+            if not capture and input is None:
+                from hutch.engine.client import pump
+
+                status = pump(sock, stdin=req["stdin"], tty=req["tty"], pid=int(rest))
+                return (255 if status is None else status), b""
+            if input is not None:
+                sock.sendall(attach.frame(attach.STDIN, input) + attach.frame(attach.CLOSE_STDIN))
+            out = bytearray()
+            while (got := protocol.read_frame(fd)) is not None:
+                kind, payload = got
+                if kind == attach.EXIT:
+                    return int(payload or b"0"), bytes(out)
+                if capture:
+                    out += payload
+                else:
+                    os.write(1 if kind == attach.STDOUT else 2, payload)
+            raise HutchError("exec: the supervisor went away")
+        finally:
+            sock.close()
 
 
 class _suppress_not_running:

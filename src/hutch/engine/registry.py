@@ -18,6 +18,7 @@ from hutch.engine import model
 from hutch.engine.layout import Layout
 from hutch.engine.records import Records, alive
 from hutch.engine.runtime_client import Runtime, find_runtime
+from hutch.engine.supervise.protocol import keeper_alive
 from hutch.engine.teardown import Teardown, orphans
 from hutch.errors import HutchError
 from hutch.image.store import ImageStore
@@ -94,10 +95,11 @@ class Registry:
         raise ContainerNotFound(ref)
 
     def _reconcile(self, record: Record) -> Record:
-        """A record that says running while its monitor is gone (killed, or the machine
-        rebooted) is a container that exited: say so, as docker does (status 255)."""
+        """A record that says running while its supervisor and the keeper are gone (killed,
+        or the machine rebooted) is a container that exited: say so, as docker does (255)."""
         st = record["state"]
-        if st["status"] in model.LIVE and not alive(st.get("monitor_pid", 0), st.get("monitor_start", 0)):
+        if st["status"] in model.LIVE and not alive(st.get("monitor_pid", 0), st.get("monitor_start", 0)) \
+                and not keeper_alive(self.runroot):  # (its keeper hands it to a new supervisor)
             def lost(r: Record) -> None:
                 if r["state"]["status"] in model.LIVE:
                     r["state"].update(status=model.EXITED, exit_code=255, pid=0, monitor_pid=0, paused=False,

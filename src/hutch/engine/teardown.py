@@ -3,7 +3,9 @@ container's exit (its monitor, `run --rm` included), `rm [-f]`, and a lost monit
 by `ps`. In order, each step idempotent:
 
     1. the runtime's container: `delete --force` while the runtime has state of it
-       (which also kills what is left of its processes and removes its cgroup);
+       (which also kills what is left of its processes and removes its cgroup), through
+       its command line, or with ``in_process`` (the supervisor, hutch's own runtime)
+       by calling `hutch.container.delete` itself;
     2. the root: unmount the overlay;
     3. the prepared resources (the network of the next issue): each one's ``release()``;
     4. with ``remove``: the directory and the record (under the records' lock), and with
@@ -14,7 +16,7 @@ dir goes last in its `delete`, the record last of the directory (so a directory 
 a record is debris of a create or a removal, which `ps` sweeps). Kill points
 (``hutch.faults``) let tests stop here on purpose.
 
-The monitor imports this module when its container ends: no heavy module at the top.
+The supervisor imports this module when a container ends: no heavy module at the top.
 """
 
 from __future__ import annotations
@@ -41,11 +43,12 @@ if TYPE_CHECKING:
 class Teardown:
     """What it takes to tear one container down: its records, its runtime, its store."""
 
-    __slots__ = ("engine_root", "layout", "records", "resources", "runtime", "runtime_root")
+    __slots__ = ("engine_root", "in_process", "layout", "records", "resources", "runtime", "runtime_root")
 
     def __init__(self, records: Records, cid: str, runtime: str, runtime_root: str, engine_root: str,
-                 resources: Sequence[Resource] = ()) -> None:
+                 resources: Sequence[Resource] = (), in_process: bool = False) -> None:
         self.records, self.runtime, self.runtime_root = records, runtime, runtime_root
+        self.in_process = in_process
         self.engine_root = engine_root
         self.layout = Layout(records.dir, cid)
         self.resources = list(resources)
@@ -74,10 +77,22 @@ class Teardown:
         return None
 
     def delete_runtime_state(self) -> None:
-        if self.runtime and os.path.isdir(os.path.join(self.runtime_root, self.layout.id)):
+        if not (self.runtime and os.path.isdir(os.path.join(self.runtime_root, self.layout.id))):
+            return
+        if self.in_process:
+            from hutch.container.delete import delete
+            from hutch.container.store import Store
+            from hutch.errors import HutchError
+
+            try:
+                delete(Store(self.runtime_root), self.layout.id, True, _warn)
+            except (HutchError, OSError) as err:
+                _warn(f"cannot delete the runtime's container {self.layout.id}: {err}")
+        else:
             from hutch.engine.spawn import run_quietly
 
             run_quietly([self.runtime, "--root", self.runtime_root, "delete", "--force", self.layout.id])
+
 
     def _remove_dir(self) -> Record | None:
         """Remove the directory, the record last: the record as it was (None if there was none)."""
@@ -121,3 +136,7 @@ def _unlink(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def _warn(msg: str) -> None:
+    os.write(2, f"warning: {msg}\n".encode())

@@ -1,0 +1,355 @@
+"""The supervisor's loop: one process per store, single-threaded (the runtime forks the
+containers' inits from it, and a fork from a threaded process is unsafe), polling with
+select.poll every container's output, attach clients, exits, and its own socket.
+
+It is a child subreaper, so every init (forked by the runtime's short-lived intermediate)
+becomes its child, reaped through a pidfd; stray orphans are reaped as they come. It
+lives in a session of its own, and exits ``linger`` seconds (HUTCH_SUPERVISOR_LINGER,
+default 2) after the last container and client are gone: a `run --rm` in a loop does
+not pay its start each time. Every fd it holds is CLOEXEC, so a container gets only its
+own stdio.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import time
+
+from hutch.engine import attach
+from hutch.engine.supervise import protocol
+from hutch.engine.supervise.keeper import Link
+from hutch.engine.supervise.session import Session
+from hutch.engine.supervise.starting import Failed, _suppress
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    from hutch.engine.supervise.adopt import Exits
+
+    class Handler(Protocol):
+        def on_event(self, fd: int, ev: int) -> None: ...
+
+LINGER_ENV = "HUTCH_SUPERVISOR_LINGER"
+DEFAULT_LINGER = 2.0
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+class _Watch:
+    """The loop's poller as one owner sees it: what it registers is routed to it."""
+
+    def __init__(self, loop: Loop, owner: Handler | None = None) -> None:
+        self.loop, self.owner = loop, owner
+
+    def bind(self, owner: Handler) -> None:
+        self.owner = owner
+
+    def register(self, fd: int, events: int) -> None:
+        assert self.owner is not None
+        self.loop.poller.register(fd, events)
+        self.loop.handlers[fd] = self.owner
+
+    def unregister(self, fd: int) -> None:
+        del self.loop.handlers[fd]
+        self.loop.poller.unregister(fd)
+
+    def modify(self, fd: int, events: int) -> None:
+        self.loop.poller.modify(fd, events)
+
+
+class _Control:
+    """A connection on the supervisor's socket, until its request is read."""
+
+    def __init__(self, loop: Loop, fd: int) -> None:
+        self.loop, self.fd, self.frames = loop, fd, attach.Frames()
+        self.watch = _Watch(loop, self)
+        self.watch.register(fd, select.POLLIN)
+
+    def on_event(self, fd: int, ev: int) -> None:
+        from hutch.util import fdpass
+
+        try:
+            data, fds = fdpass.recv(fd, 1 << 20, 253)  # (a keeper's hand-over brings fds)
+        except BlockingIOError:
+            return
+        except OSError:
+            data, fds = b"", []
+        try:
+            frames = list(self.frames.feed(data)) if data else []
+        except ValueError:
+            frames, data = [], b""
+        if not data:
+            fdpass.close_all(fds)
+            self.watch.unregister(fd)
+            os.close(fd)
+            return
+        for kind, payload in frames:
+            if kind == protocol.REQUEST:
+                self.watch.unregister(fd)
+                os.set_blocking(fd, True)
+                self.loop.request(fd, payload, fds)
+                return
+        fdpass.close_all(fds)
+
+
+class Loop:
+    def __init__(self, root: str, runroot: str, listener: Any, linger: float) -> None:
+        self.root, self.runroot, self.listener, self.linger = root, runroot, listener, linger
+        self.paths = protocol.Paths(runroot)
+        self.poller = select.poll()
+        self.handlers: dict[int, Handler] = {}
+        self.sessions: dict[str, Session] = {}
+        self.execs: list[Session] = []
+        self.poller.register(listener.fileno(), select.POLLIN)
+        self.idle_since = time.monotonic()
+        self.link = Link(root, runroot)
+        self.exits: Exits | None = None  # exits of adopted containers (not our children)
+
+    # ---- the keeper ---------------------------------------------------------------------
+
+    def keep(self, session: Session) -> None:
+        """Tell the keeper of a running container (forking it first if there is none)."""
+        if self.link.chan < 0:
+            self.link.spawn([])
+            self.poller.register(self.link.chan, select.POLLIN)
+            self.handlers[self.link.chan] = self
+        self.link.add(session)
+
+    def on_event(self, fd: int, ev: int) -> None:
+        """The keeper's channel hung up: it was killed. A new one gets every container."""
+        del self.handlers[fd]
+        self.poller.unregister(fd)
+        self.link.lost()
+        if self.sessions:
+            for session in self.sessions.values():
+                self.keep(session)
+
+    # ---- requests -----------------------------------------------------------------------
+
+    def request(self, fd: int, payload: bytes, fds: list[int]) -> None:
+        from hutch.fastjson import loads
+        from hutch.util import fdpass
+
+        try:
+            req: Any = loads(payload)
+            op = req["op"]
+        except (ValueError, KeyError, TypeError):
+            os.close(fd)
+            fdpass.close_all(fds)
+            return
+        if op == "adopt":
+            self._adopt(fd, req, fds)
+            return
+        fdpass.close_all(fds)
+        if op == "start":
+            self._start(fd, str(req["dir"]), bool(req.get("attach")))
+        elif op == "exec":
+            self._exec(fd, req)
+        elif op == "wait":
+            session = self.sessions.get(str(req.get("id")))
+            if session is None:
+                with _suppress(OSError):
+                    protocol.send(fd, protocol.STATUS, b"gone")
+                os.close(fd)
+            else:
+                session.waiters.append(fd)
+        else:
+            os.close(fd)
+
+    def _start(self, fd: int, cdir: str, want_attach: bool) -> None:
+        from hutch.engine.layout import Layout
+        from hutch.fastjson import loads
+
+        cdir = os.path.normpath(cdir)
+        try:
+            with open(Layout(os.path.dirname(cdir), os.path.basename(cdir)).monitor_settings) as f:
+                cfg: Any = loads(f.read())
+        except (OSError, ValueError) as err:
+            with _suppress(OSError):
+                protocol.send(fd, protocol.STATUS, f"error 125 cannot read the settings: {err}".encode())
+            os.close(fd)
+            return
+        watch = _Watch(self)
+        session = watch.owner = Session(watch, cdir, cfg)
+        if cfg["id"] in self.sessions:
+            protocol.send(fd, protocol.STATUS, f"error 125 container {cfg['id']} is already running".encode())
+            os.close(fd)
+            return
+        try:
+            session.listener = attach.listen(session.layout.attach)
+            pid = session.start()
+        except (Failed, OSError) as err:
+            code = err.code if isinstance(err, Failed) else 125
+            text = str(err).splitlines()[0] if str(err) else "cannot start"
+            with _suppress(OSError):
+                protocol.send(fd, protocol.STATUS, f"error {code} {text}".encode())
+            os.close(fd)
+            if session.listener is not None:
+                session.listener.close()
+                session.listener = None
+            session._reap_stray_output()
+            session.finish(code, False, str(err))
+            return
+        session.running(pid)
+        session.mark_running()
+        self.sessions[session.cid] = session
+        self.keep(session)
+        with _suppress(OSError):
+            protocol.send(fd, protocol.STATUS, f"ok {pid}".encode())
+        if want_attach:
+            os.set_blocking(fd, False)
+            session.clients[fd] = attach.Frames()
+            session.pending[fd] = bytearray()
+            session.poller.register(fd, select.POLLIN)
+        else:
+            os.close(fd)
+
+    def _adopt(self, fd: int, req: dict[str, Any], fds: list[int]) -> None:
+        """A keeper hands over the containers of a killed supervisor."""
+        from hutch.engine.supervise.adopt import Exits, adopt
+        from hutch.util import fdpass
+
+        if self.exits is None:
+            self.exits = Exits()
+            if self.exits.fileno() >= 0:
+                self.poller.register(self.exits.fileno(), select.POLLIN)
+                self.handlers[self.exits.fileno()] = self.exits
+        at = 0
+        for doc in req.get("containers", []):
+            n = len(doc["kinds"])
+            mine, at = fds[at:at + n], at + n
+            if str(doc["id"]) in self.sessions:
+                fdpass.close_all(mine)
+                continue
+            watch = _Watch(self)
+            session = adopt(doc, mine, watch, self.exits, watch.bind)
+            if session is not None:
+                self.sessions[session.cid] = session
+                self.keep(session)
+        fdpass.close_all(fds[at:])
+        with _suppress(OSError):
+            protocol.send(fd, protocol.STATUS, b"ok")
+        os.close(fd)
+
+    def _exec(self, fd: int, req: dict[str, Any]) -> None:
+        from hutch.engine.supervise.execs import Exec
+
+        watch = _Watch(self)
+        ex = watch.owner = Exec(watch, os.path.join(self.runroot, "runtime"), req, fd)
+        try:
+            pid = ex.start()
+        except Failed as err:
+            ex._reap_stray_output()
+            ex.fail(err.code, str(err).splitlines()[0] if str(err) else "exec failed")
+            return
+        with _suppress(OSError):
+            protocol.send(fd, protocol.STATUS, f"ok {pid}".encode())
+        if req.get("detach"):
+            os.close(fd)
+        else:
+            ex.attach_client()
+        ex.running(pid)
+        self.execs.append(ex)
+
+    # ---- the loop -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        lfd = self.listener.fileno()
+        while True:
+            now = time.monotonic()
+            for s in [s for s in self.sessions.values() if s.done(now)]:
+                del self.sessions[s.cid]
+                self.link.drop(s.cid)
+                s.end()
+            for ex in [e for e in self.execs if e.done(now)]:
+                self.execs.remove(ex)
+                ex.end()
+            _reap_strays({s.pid for s in (*self.sessions.values(), *self.execs)})
+            busy = self.sessions or self.execs or set(self.handlers) - {self.link.chan, self.exits_fd()}
+            if busy:
+                self.idle_since = time.monotonic()
+            elif time.monotonic() - self.idle_since >= self.linger and self._exit():
+                return
+            timeout = self._timeout(busy)
+            try:
+                events = self.poller.poll(timeout)
+            except InterruptedError:
+                continue
+            for fd, ev in events:
+                if fd == lfd:
+                    self._accept()
+                elif fd in self.handlers:
+                    self.handlers[fd].on_event(fd, ev)
+
+    def exits_fd(self) -> int:
+        return self.exits.fileno() if self.exits is not None else -1
+
+    def _timeout(self, busy: object) -> float:
+        now = time.monotonic()
+        waits = [max(0.0, s.deadline - now) for s in (*self.sessions.values(), *self.execs)
+                 if s.status is not None]
+        if not busy:
+            waits.append(max(0.0, self.idle_since + self.linger - now))
+        return min([*waits, 5.0]) * 1000  # (stray orphans are reaped at least that often)
+
+    def _accept(self) -> None:
+        try:
+            fd = attach.accept(self.listener)
+        except OSError:
+            return
+        os.set_blocking(fd, False)
+        _Control(self, fd)
+
+    def _exit(self) -> bool:
+        """Go, unless a client is on its way (it holds the lock shared until connected)."""
+        lock = os.open(self.paths.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            if select.select([self.listener], [], [], 0)[0]:
+                return False
+            for path in (self.paths.sock, self.paths.pid):
+                with _suppress(FileNotFoundError):
+                    os.unlink(path)
+            self.listener.close()
+            return True
+        finally:
+            os.close(lock)
+
+
+def _reap_strays(ours: set[int]) -> None:
+    """Reap orphans that came to us (processes of containers without a PID namespace),
+    leaving inits and exec'd processes to their sessions."""
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if info is None or info.si_pid in ours:
+            return
+        with _suppress(ChildProcessError):
+            os.waitpid(info.si_pid, 0)
+
+
+def main(root: str, runroot: str, status_fd: int) -> int:
+    """The supervisor of ``root``: bind its socket, say "ready" on ``status_fd``, serve."""
+    from hutch._sys.creds import prctl
+    prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    paths = protocol.Paths(runroot)
+    listener = attach.listen(paths.sock)
+    protocol.write_pid(paths.pid, os.getpid())
+    try:
+        linger = float(os.environ.get(LINGER_ENV, DEFAULT_LINGER))
+    except ValueError:
+        linger = DEFAULT_LINGER
+    loop = Loop(root, runroot, listener, linger)
+    if status_fd >= 0:
+        with _suppress(OSError):
+            os.write(status_fd, b"ready\n")
+        os.close(status_fd)
+    loop.run()
+    return 0

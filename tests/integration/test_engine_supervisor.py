@@ -1,0 +1,81 @@
+"""kill -9 of the store's supervisor or of its keeper loses no container: it keeps running,
+`ps` shows it Up, its log resumes (lines written meanwhile included), and its exit status is
+recorded (`hutch.engine.supervise.keeper`); the same for a `run --rm` in the foreground."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_engine import HUTCH, Hutch, _import, hutch  # noqa: F401
+from tests.integration.test_engine_detached import _monitors, _state, _until
+
+pytestmark = pytest.mark.root
+
+SCRIPT = "i=0; while [ $i -lt 50 ]; do echo tick $i; i=$((i+1)); sleep 0.1; done; exit 7"
+
+
+def _keeper(h: Hutch) -> int:
+    pid, _start = (int(x) for x in (Path(h.runroot) / "hutch-keeper.pid").read_text().split())
+    assert Path(f"/proc/{pid}/comm").read_text().strip() == "hutch-keeper"
+    return pid
+
+
+def _ticks(h: Hutch, ref: str) -> int:
+    return h("logs", ref, check=False).stdout.count("tick ")  # (0 before it exists)
+
+
+def _kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    _until(lambda: not Path(f"/proc/{pid}").exists()
+           or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z", what=f"{pid} to die")
+
+
+def _survives(h: Hutch, ref: str, kill: list[str]) -> None:
+    _until(lambda: _ticks(h, ref) >= 3, what="the first lines")
+    for which in kill:
+        [sup] = _monitors(h.root)
+        victim = sup if which == "supervisor" else _keeper(h)
+        _kill(victim)
+        at = _ticks(h, ref)
+        assert " Up " in h("ps").stdout  # not lost: being handed over
+        _until(lambda: _ticks(h, ref) >= at + 3, what="the log to resume")  # noqa: B023
+        if which == "supervisor":
+            assert _monitors(h.root) and _monitors(h.root) != [sup]
+        else:
+            _until(lambda: _keeper(h) != victim, what="a new keeper")  # noqa: B023
+        assert _state(h, ref)["Status"] == "running"
+
+
+@pytest.mark.parametrize("kill", [["supervisor"], ["keeper", "supervisor"]])
+def test_killed_supervisor_or_keeper_loses_no_container(hutch: Hutch, kill: list[str]) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "-d", "--name", "c", "hbox:1", "sh", "-c", SCRIPT)
+    _survives(hutch, "c", kill)
+    assert hutch("wait", "c").stdout == "7\n"
+    assert "Exited (7)" in hutch("ps", "-a").stdout
+    assert json.loads(hutch("inspect", "c").stdout)[0]["State"]["ExitCode"] == 7
+    lines = hutch("logs", "c").stdout.split("\n")
+    assert [x for x in lines if x] == [f"tick {i}" for i in range(50)]  # nothing lost, in order
+
+
+def test_killed_supervisor_under_run_rm(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    cmd = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot]
+    client = subprocess.Popen([*cmd, "run", "--rm", "--name", "r", "hbox:1", "sh", "-c", SCRIPT],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _survives(hutch, "r", ["supervisor"])
+        assert client.wait(timeout=30) == 7
+    finally:
+        if client.poll() is None:
+            client.kill()
+        client.wait()
+        if client.stderr:
+            client.stderr.close()
+    assert hutch("ps", "-a", "-q").stdout == ""
