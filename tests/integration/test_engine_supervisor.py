@@ -30,10 +30,16 @@ def _ticks(h: Hutch, ref: str) -> int:
     return h("logs", ref, check=False).stdout.count("tick ")  # (0 before it exists)
 
 
+def _dead(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:  # reaped (maybe between two looks)
+        return True
+
+
 def _kill(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
-    _until(lambda: not Path(f"/proc/{pid}").exists()
-           or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z", what=f"{pid} to die")
+    _until(lambda: _dead(pid), what=f"{pid} to die")
 
 
 def _survives(h: Hutch, ref: str, kill: list[str]) -> None:

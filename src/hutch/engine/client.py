@@ -82,12 +82,16 @@ def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool 
             if winch.read_fd >= 0:
                 poller.register(winch.read_fd, select.POLLIN)
             size = terminal_size()
-            if size:
-                sock.sendall(attach.frame(attach.RESIZE, attach.resize_payload(*size)))
+            if size:  # the process may be gone already: its exit status is still to be read
+                with contextlib.suppress(OSError):
+                    sock.sendall(attach.frame(attach.RESIZE, attach.resize_payload(*size)))
         while True:
             for ready, _ev in poller.poll():
                 if ready == fd:
-                    data = sock.recv(65536)
+                    try:
+                        data = sock.recv(65536)
+                    except ConnectionResetError:  # closed with our last frame unread: gone
+                        data = b""
                     if not data:
                         return None
                     for kind, payload in frames.feed(data):
