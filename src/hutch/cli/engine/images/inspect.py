@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
-from hutch.errors import HutchError
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -18,16 +14,8 @@ def flags(p: argparse.ArgumentParser) -> None:
 
 
 def handle(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.cli.engine.inspecting import print_documents
     from hutch.engine import inspect
 
-    docs, code = [], 0
-    for ref in a.images:
-        try:
-            docs.append(inspect.image(eng.images.get(ref)))
-        except HutchError:
-            sys.stderr.write(f"Error: No such object: {ref}\n")
-            code = 1
-    import json
-
-    sys.stdout.write(json.dumps(docs, indent=4) + "\n")
-    return code
+    return print_documents(a.images, lambda ref: inspect.image(eng.images.get(ref)),
+                           lambda ref, _err: f"Error: No such object: {ref}")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from hutch.engine.containers import Engine
 
@@ -18,21 +17,13 @@ def flags(p: argparse.ArgumentParser) -> None:
 
 
 def handle(eng: Engine, a: argparse.Namespace) -> int:
+    from hutch.cli.engine.inspecting import print_documents
     from hutch.engine import inspect
 
-    docs, code = [], 0
-    for ref in a.objects:
+    def document(ref: str) -> Any:
         try:
-            try:
-                docs.append(inspect.container(eng, eng.find(ref)))
-                continue
-            except HutchError:
-                pass
-            docs.append(inspect.image(eng.images.get(ref)))
+            return inspect.container(eng, eng.find(ref))
         except HutchError:
-            sys.stderr.write(f"Error: No such object: {ref}\n")
-            code = 1
-    import json
+            return inspect.image(eng.images.get(ref))
 
-    sys.stdout.write(json.dumps(docs, indent=4) + "\n")
-    return code
+    return print_documents(a.objects, document, lambda ref, _err: f"Error: No such object: {ref}")

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
-from hutch.errors import HutchError
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -18,17 +14,8 @@ def flags(p: argparse.ArgumentParser) -> None:
 
 
 def handle(eng: Engine, a: argparse.Namespace) -> int:
-    import json
-
+    from hutch.cli.engine.inspecting import print_documents
     from hutch.engine.volumes import VolumeStore
 
     store = VolumeStore(eng.root)
-    docs, code = [], 0
-    for name in a.names:
-        try:
-            docs.append(store.get(name))
-        except HutchError as err:
-            sys.stderr.write(f"Error: {err}\n")
-            code = 1
-    sys.stdout.write(json.dumps(docs, indent=4) + "\n")
-    return code
+    return print_documents(a.names, store.get, lambda _ref, err: f"Error: {err}")
