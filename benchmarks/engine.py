@@ -54,6 +54,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from benchmarks.proc import run as proc_run  # noqa: E402
 from tests.support.bundles import rootfs_template  # noqa: E402
 
 HUTCH = REPO / ".venv" / "bin" / "hutch"
@@ -93,8 +94,8 @@ class Tool:
         """Run the tool; its stdout. Output goes to files, never pipes: a detached
         container's monitor must not hold our end open."""
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            proc = subprocess.run([*self.argv, *args], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                  env=self.env, timeout=timeout, check=False)
+            proc = proc_run([*self.argv, *args], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                            env=self.env, timeout=timeout)
             out.seek(0)
             if proc.returncode != 0:
                 err.seek(0)

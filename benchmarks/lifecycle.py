@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from benchmarks.proc import run as proc_run  # noqa: E402
 from tests.support.bundles import Bundle  # noqa: E402
 
 HUTCH = REPO / ".venv" / "bin" / "hutch-runtime"
@@ -46,9 +47,8 @@ class Runtime:
         # stdout/stderr to files, never pipes: the container's init inherits them, and a
         # pipe would keep `create` waiting for EOF until the container is gone
         with tempfile.TemporaryFile() as err:
-            proc = subprocess.run([self.bin, "--root", self.root, *args], stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE if out else subprocess.DEVNULL, stderr=err,
-                                  timeout=60, check=False)
+            proc = proc_run([self.bin, "--root", self.root, *args], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE if out else subprocess.DEVNULL, stderr=err, timeout=60)
             if proc.returncode != 0:
                 err.seek(0)
                 raise RuntimeError(f"{self.name} {' '.join(args)} exited {proc.returncode}: "
