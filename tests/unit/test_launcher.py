@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from hutch.process import exeseal, launcher
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,3 +46,15 @@ def test_without_a_seal_it_runs_the_plain_interpreter(tmp_path: Path) -> None:
     out = subprocess.run([str(probe)], capture_output=True, text=True, check=True).stdout.split()
     assert out == [sys.executable, "1", "1"]
     assert not Path(seal.python).exists()  # --version makes no seal
+
+
+def test_remove_takes_a_venvs_seal_away(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--remove VENV` (what .ci/run does for its clone): the seal's mount and directory go."""
+    seal = exeseal.Seal(str(tmp_path / "seal"), sys.executable, str(tmp_path / "venv"))
+    (tmp_path / "seal" / "bin").mkdir(parents=True)
+    gone: list[str] = []
+    monkeypatch.setattr(exeseal, "default", lambda venv: seal)
+    monkeypatch.setattr(exeseal, "_unmount", gone.append)
+    assert launcher.main(["--remove", str(tmp_path / "venv")]) == 0
+    assert gone == [seal.python] and not (tmp_path / "seal").exists()
+    assert launcher.main(["--remove"]) == 2

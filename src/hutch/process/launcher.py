@@ -12,6 +12,9 @@ script would run site and import ``re`` first, ~8 ms on every call containerd ma
 would start the writable interpreter, which ``create``/``run``/``exec`` must then re-execute.
 
 The same launcher is the runtime for containerd, docker and podman: they execute it by path.
+The seal is a mount that outlives the command (made once: that is the point); ``python -I -m
+hutch.process.launcher --remove VENV`` takes a venv's seal away, as `.ci/run` does for its
+throw-away clone.
 """
 
 from __future__ import annotations
@@ -89,8 +92,11 @@ def install(venv: str) -> str | None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        sys.stderr.write("usage: python -I -m hutch.process.launcher VENV\n")
+    if len(argv) == 2 and argv[0] == "--remove":  # a throw-away venv's seal (CI's clone)
+        exeseal.remove(exeseal.default(argv[1]))
+        return 0
+    if len(argv) != 1 or argv[0].startswith("-"):
+        sys.stderr.write("usage: python -I -m hutch.process.launcher [--remove] VENV\n")
         return 2
     problem = install(argv[0])
     seal = exeseal.default(argv[0])
