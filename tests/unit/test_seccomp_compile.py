@@ -92,3 +92,30 @@ def test_bad_profiles(sec: dict[str, Any], path: str) -> None:
     with pytest.raises(InvalidSpec) as info:
         compiled(sec)
     assert info.value.jsonpath == path
+
+
+def test_the_same_profile_is_compiled_once_and_warns_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hutch.seccomp import compile as mod
+
+    monkeypatch.setattr(mod, "_CACHE", {})
+    calls: list[int] = []
+    real = mod.compile_filter
+
+    def counting(sec: Any, warn: Any, where: str = "$.linux.seccomp") -> Any:
+        calls.append(1)
+        return real(sec, warn, where)
+
+    monkeypatch.setattr(mod, "compile_filter", counting)
+    sec = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+           "syscalls": [{"names": ["read", "no_such_call_hutch"], "action": "SCMP_ACT_ALLOW"}]}
+    said: list[str] = []
+    first = mod.compile_cached(sec, said.append)
+    again = mod.compile_cached(dict(reversed(list(sec.items()))), said.append)  # key order is no matter
+    assert first == again and first is not again and len(calls) == 1
+    assert len(said) == 2 and "no_such_call_hutch" in said[1] and said[0] == said[1]
+    other = mod.compile_cached({**sec, "defaultAction": "SCMP_ACT_KILL"}, said.append)
+    assert other != first and len(calls) == 2
+    with pytest.raises(InvalidSpec):  # an error is raised every time, never remembered
+        mod.compile_cached({"defaultAction": "SCMP_ACT_BOGUS"}, said.append)
+    with pytest.raises(InvalidSpec):
+        mod.compile_cached({"defaultAction": "SCMP_ACT_BOGUS"}, said.append)

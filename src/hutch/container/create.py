@@ -109,12 +109,12 @@ def compile_seccomp(spec: Spec, warn: Callable[[str], None]) -> SeccompPlan | No
     sec = _v(_v(spec, "linux"), "seccomp")
     if sec is None:
         return None
-    from hutch.seccomp.compile import compile_filter
+    from hutch.seccomp.compile import compile_cached
     from hutch.spec.lite import to_builtins
 
     doc = to_builtins(sec)
     assert isinstance(doc, dict)
-    return compile_filter(doc, warn)
+    return compile_cached(doc, warn)
 
 
 def create(

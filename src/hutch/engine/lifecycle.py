@@ -19,7 +19,6 @@ from hutch.engine.layout import Layout
 from hutch.engine.operations import Operations, _suppress_not_running
 from hutch.engine.registry import ContainerNotFound
 from hutch.engine.runtime_client import find_runtime
-from hutch.engine.volumes import VolumeStore
 from hutch.errors import HutchError
 from hutch.util import timefmt
 
@@ -53,7 +52,12 @@ class Lifecycle(Operations):
             if req.name is not None and any(r["name"] == req.name for r in self.store.all()):
                 raise HutchError(f'the container name "{req.name}" is already in use')
             # what only the image settles fails here, before anything is made but the volumes
-            config = specgen.generate(req, image.config, lay.merged, cid, lowers, VolumeStore(self.root))
+            store = None
+            if specgen.needs_volumes(req, image.config):
+                from hutch.engine.volumes import VolumeStore  # (not small: only for volumes)
+
+                store = VolumeStore(self.root)
+            config = specgen.generate(req, image.config, lay.merged, cid, lowers, store)
             config["linux"]["cgroupsPath"] = f"/hutch/{cid}"
             volumes = specgen.volumes_of(config)
             try:

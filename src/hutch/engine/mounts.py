@@ -14,7 +14,6 @@ OPTS is a comma list of ro, rw, nocopy, z/Z (ignored: no SELinux) and a propagat
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 
@@ -99,6 +98,8 @@ def parse_volume(spec: str) -> Mount:
 
 def parse_mount(spec: str) -> Mount:
     """One --mount value: docker's csv of key=value fields."""
+    import csv  # (only for --mount)
+
     try:
         [fields] = list(csv.reader([spec])) or [[]]
     except (csv.Error, ValueError):

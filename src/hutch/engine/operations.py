@@ -4,7 +4,6 @@ resume, rename, exec (the runtime's verbs, through its command line)."""
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 
 from hutch.engine import model
@@ -206,6 +205,8 @@ class Operations(Registry):
                 argv += ["--additional-gids", str(g)]
         if workdir:
             argv += ["--cwd", workdir]
+        import subprocess
+
         devnull = subprocess.DEVNULL
         out: Any = subprocess.PIPE if capture else devnull if detach else None
         try:

@@ -4,16 +4,15 @@ can be read back. The engine never forks into namespaces itself."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
 import sys
 
 from hutch.errors import HutchError
+from hutch.fastjson import loads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import subprocess
     from typing import Any
 
 
@@ -28,7 +27,9 @@ def find_runtime(name: str | None) -> str:
         if os.access(beside, os.X_OK):
             return beside
         name = "hutch-runtime"
-    found = shutil.which(name)
+    from shutil import which
+
+    found = which(name)
     if found is None:
         raise HutchError(f"--runtime {name}: not found on PATH")
     return found
@@ -49,6 +50,8 @@ class Runtime:
     def call(self, *args: str, log: str | None = None, input: bytes | None = None,
              quiet: bool = True) -> subprocess.CompletedProcess[bytes]:
         """Run a runtime command to its end (no stdin unless ``input``; output captured)."""
+        import subprocess
+
         return subprocess.run(self.argv(*args, log=log), input=input, capture_output=quiet,
                               stdin=None if input is not None else subprocess.DEVNULL, check=False)
 
@@ -61,7 +64,7 @@ def last_error(log: str) -> str:
         with open(log) as f:
             for line in f:
                 try:
-                    entry: Any = json.loads(line)
+                    entry: Any = loads(line)
                 except ValueError:
                     continue
                 if isinstance(entry, dict) and entry.get("level") in ("error", "fatal"):

@@ -16,7 +16,6 @@ image's /etc/passwd and /etc/group), and an anonymous volume for each of the ima
 
 from __future__ import annotations
 
-import copy
 import json
 
 from hutch._version import OCI_VERSION
@@ -58,7 +57,7 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
     caps = req.capabilities
     seccomp = req.seccomp_profile if req.seccomp == "profile" else \
         default_seccomp(caps) if req.seccomp == "default" else None
-    mounts = copy.deepcopy(_mounts())
+    mounts = _mounts()  # a new list of new dicts at each call
     if req.network.mode == "host":  # sysfs of the host's network namespace cannot be mounted anew
         for m in mounts:
             if m["destination"] == "/sys":
@@ -100,11 +99,12 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
     if seccomp is not None:
         linux["seccomp"] = seccomp
     image_volumes = sorted((cfg.get("Volumes") or {}).keys())
-    needs_store = image_volumes or any(m.kind == "volume" for m in req.mounts)
-    if needs_store and volumes is None:
-        raise InvalidArgument("volumes need the engine's volume store")
-    placed, used = (volumes.attach(req.mounts, image_volumes, layers or []) if volumes is not None
-                    else ([(m, m.source) for m in req.mounts], []))
+    if needs_volumes(req, image_config):
+        if volumes is None:
+            raise InvalidArgument("volumes need the engine's volume store")
+        placed, used = volumes.attach(req.mounts, image_volumes, layers or [])
+    else:
+        placed, used = [(m, m.source) for m in req.mounts], []
     user_mounts = [oci_mount(m, host_path) for m, host_path in placed]
     return {
         "ociVersion": OCI_VERSION,
@@ -200,6 +200,13 @@ def default_seccomp(caps: list[str]) -> dict[str, Any] | None:
     except OSError:
         return None
     return from_template(template, caps)
+
+
+def needs_volumes(req: CreateRequest, image_config: dict[str, Any]) -> bool:
+    """Whether the container has volumes (named, anonymous, or the image's ``Volumes``),
+    so ``generate`` needs the volume store."""
+    image_volumes = (image_config.get("config") or {}).get("Volumes")
+    return bool(image_volumes) or any(m.kind == "volume" for m in req.mounts)
 
 
 def volumes_of(config: dict[str, Any]) -> list[dict[str, Any]]:

@@ -22,7 +22,6 @@ The supervisor imports this module when a container ends: no heavy module at the
 from __future__ import annotations
 
 import os
-import shutil
 
 from hutch import faults
 from hutch.engine.layout import Layout
@@ -96,6 +95,8 @@ class Teardown:
 
     def _remove_dir(self) -> Record | None:
         """Remove the directory, the record last: the record as it was (None if there was none)."""
+        import shutil  # (with bz2 and lzma: only where a directory goes)
+
         record = self.records.load(self.layout.id)
         for name in _listdir(self.layout.dir):
             if name != os.path.basename(self.layout.record):

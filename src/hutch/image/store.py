@@ -17,7 +17,6 @@ import contextlib
 import errno
 import json
 import os
-import shutil
 
 from hutch import filelock
 from hutch.errors import HutchError
@@ -269,7 +268,7 @@ class ImageStore:
             return self.add_image([(digest, size, LAYER, diff_id)], config, ref)
         except BaseException:
             if self._unreferenced(digest) and not had_snapshot:
-                shutil.rmtree(os.path.dirname(self.snapshot_path([diff_id])), ignore_errors=True)
+                _rmtree(os.path.dirname(self.snapshot_path([diff_id])), ignore_errors=True)
             raise
 
     def snapshot_path(self, diff_ids: list[str]) -> str:
@@ -307,13 +306,13 @@ class ImageStore:
         read from ``path`` when given (a pull's download, not in the store yet);
         ``on_read`` hears how many of its bytes were read so far. The blob's own digest is
         checked too, unless ``check_blob`` is off (a pull has just checked it)."""
-        from hutch.image import unpack
-
         chain = chain_ids(diff_ids)[-1]
         top = os.path.join(self.snapshots, chain.removeprefix("sha256:"))
         fs = os.path.join(top, "fs")
         if os.path.isdir(fs):
             return fs
+        from hutch.image import unpack  # (with ctypes: only when a layer is unpacked)
+
         os.makedirs(top, exist_ok=True)
         work = os.path.join(top, f"unpacking-{os.urandom(6).hex()}")
         os.mkdir(work, 0o755)
@@ -340,16 +339,16 @@ class ImageStore:
             except OSError as err:  # another process unpacked the same layer meanwhile: use its
                 if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not os.path.isdir(fs):
                     raise
-                shutil.rmtree(work, ignore_errors=True)
+                _rmtree(work, ignore_errors=True)
         except HutchError as err:
-            shutil.rmtree(work, ignore_errors=True)
+            _rmtree(work, ignore_errors=True)
             with contextlib.suppress(OSError):
                 os.rmdir(top)
             if layer["digest"] in str(err):
                 raise
             raise HutchError(f"layer {layer['digest']}: {err}") from err
         except FileNotFoundError as err:
-            shutil.rmtree(work, ignore_errors=True)
+            _rmtree(work, ignore_errors=True)
             with contextlib.suppress(OSError):
                 os.rmdir(top)
             if err.filename == blob:
@@ -357,7 +356,7 @@ class ImageStore:
                     from err
             raise
         except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
+            _rmtree(work, ignore_errors=True)
             with contextlib.suppress(OSError):
                 os.rmdir(top)
             raise
@@ -386,3 +385,9 @@ def _name_of(entry: dict[str, Any]) -> str:
         return reference.normalize(name)
     except HutchError:
         return name
+
+
+def _rmtree(path: str, ignore_errors: bool = False) -> None:
+    import shutil  # (with its compression modules: not on `run`'s path)
+
+    shutil.rmtree(path, ignore_errors=ignore_errors)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import subprocess
 import sys
 
 from hutch.engine.supervise.protocol import Paths
@@ -64,6 +63,8 @@ def _try(path: str) -> socket | None:
 
 
 def _spawn(root: str, runroot: str, paths: Paths) -> None:
+    import subprocess  # (with threading: only when the supervisor has to be started)
+
     r_fd, w_fd = os.pipe2(os.O_CLOEXEC)
     env = dict(os.environ)
     env[STATUS_FD_ENV] = str(w_fd)

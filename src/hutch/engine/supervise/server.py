@@ -143,10 +143,17 @@ class Loop:
             self._adopt(fd, req, fds)
             return
         fdpass.close_all(fds)
-        if op == "start":
-            self._start(fd, str(req["dir"]), bool(req.get("attach")))
-        elif op == "exec":
-            self._exec(fd, req)
+        if op in ("start", "exec"):
+            from hutch.cgroups import warmup  # the container's cgroup migration, made fast
+
+            warm = warmup.start_here()
+            try:
+                if op == "start":
+                    self._start(fd, str(req["dir"]), bool(req.get("attach")))
+                else:
+                    self._exec(fd, req)
+            finally:
+                warmup.reap(warm, timeout=0)  # killed; the loop's stray reaper collects it
         elif op == "wait":
             session = self.sessions.get(str(req.get("id")))
             if session is None:
