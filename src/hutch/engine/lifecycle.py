@@ -237,10 +237,11 @@ def _etc_files(lay: Layout, config: dict[str, Any], network: str) -> None:
 
 def _make_workdir(lay: Layout) -> None:
     """docker makes the working directory when the image lacks it."""
-    import json
+    from hutch.fastjson import loads
 
     with open(lay.config) as f:
-        cwd = str(json.load(f).get("process", {}).get("cwd") or "/")
+        doc: Any = loads(f.read())
+    cwd = str(doc.get("process", {}).get("cwd") or "/")
     if cwd != "/":
         from hutch.util.rooted import ensure_dir
 
@@ -251,8 +252,7 @@ def _make_workdir(lay: Layout) -> None:
 
 
 def _write_json(path: str, doc: object) -> None:
-    import json
-
+    from hutch.fastjson import dumps_pretty
     from hutch.util import atomic
 
-    atomic.write(path, json.dumps(doc, indent=2).encode(), 0o666, durable=True)
+    atomic.write(path, dumps_pretty(doc).encode(), 0o666, durable=True)

@@ -16,11 +16,10 @@ image's /etc/passwd and /etc/group), and an anonymous volume for each of the ima
 
 from __future__ import annotations
 
-import json
-
 from hutch._version import OCI_VERSION
 from hutch.engine.request import INIT_PATH
 from hutch.errors import InvalidArgument
+from hutch.fastjson import dumps, loads
 from hutch.spec.defaults import MASKED_PATHS, READONLY_PATHS, _mounts
 
 TYPE_CHECKING = False
@@ -113,7 +112,7 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
         "hostname": req.hostname or cid[:12],
         "mounts": mounts + user_mounts,
         "linux": linux,
-        "annotations": {"io.github.hutch.container": cid, VOLUMES_ANNOTATION: json.dumps(used)},
+        "annotations": {"io.github.hutch.container": cid, VOLUMES_ANNOTATION: dumps(used)},
     }
 
 
@@ -196,7 +195,7 @@ def default_seccomp(caps: list[str]) -> dict[str, Any] | None:
 
     try:
         with open(CONTAINERS_COMMON) as f:
-            template = json.load(f)
+            template: Any = loads(f.read())
     except OSError:
         return None
     return from_template(template, caps)
@@ -211,8 +210,8 @@ def needs_volumes(req: CreateRequest, image_config: dict[str, Any]) -> bool:
 
 def volumes_of(config: dict[str, Any]) -> list[dict[str, Any]]:
     """The volumes ``generate`` made or reused for the container (for its record)."""
-    used: list[dict[str, Any]] = json.loads(config.get("annotations", {}).get(VOLUMES_ANNOTATION, "[]"))
-    return used
+    used: Any = loads(config.get("annotations", {}).get(VOLUMES_ANNOTATION, "[]"))
+    return list(used)
 
 
 def nofile_limit() -> int:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 
 from hutch import filelock
 from hutch.errors import HutchError
+from hutch.fastjson import loads
 from hutch.image import reference
 from hutch.image.content import CHUNK, ContentStore, Counting, Hashing, sha256_of
 from hutch.util import arch, atomic, timefmt
@@ -60,9 +60,9 @@ class Image:
         self.manifest_digest = manifest_digest
         self.names = names
         self.repo_digests = repo_digests or []
-        self.manifest: dict[str, Any] = json.loads(store.content.read(manifest_digest))
+        self.manifest: dict[str, Any] = _object(store.content.read(manifest_digest), manifest_digest)
         self.config_digest: str = self.manifest["config"]["digest"]
-        self.config: dict[str, Any] = json.loads(store.content.read(self.config_digest))
+        self.config: dict[str, Any] = _object(store.content.read(self.config_digest), self.config_digest)
 
     @property
     def id(self) -> str:
@@ -97,15 +97,19 @@ class ImageStore:
     def _index(self) -> dict[str, Any]:
         try:
             with open(os.path.join(self.root, "index.json"), "rb") as f:
-                index: dict[str, Any] = json.load(f)
+                index = loads(f.read())
         except FileNotFoundError:
             return {"schemaVersion": 2, "manifests": []}
+        if not isinstance(index, dict):
+            raise HutchError(f"{self.root}/index.json is not a JSON object")
         return index
 
     def _save_index(self, index: dict[str, Any]) -> None:
         layout = os.path.join(self.root, "oci-layout")
         if not os.path.exists(layout):
             atomic.write(layout, b'{"imageLayoutVersion": "1.0.0"}', 0o666, durable=True)
+        import json
+
         atomic.write(os.path.join(self.root, "index.json"), json.dumps(index, indent=2).encode(), 0o666,
                      durable=True)
 
@@ -118,7 +122,8 @@ class ImageStore:
         """Point every name in ``refs`` at the manifest, in one index update."""
         names = [reference.normalize(r) for r in refs]
         size = len(self.content.read(manifest_digest))
-        media_type = str(json.loads(self.content.read(manifest_digest)).get("mediaType") or MANIFEST)
+        manifest: Any = loads(self.content.read(manifest_digest))
+        media_type = str(manifest.get("mediaType") or MANIFEST)
         with self.locked():
             index = self._index()
             index["manifests"] = [m for m in index["manifests"] if _name_of(m) not in names]
@@ -205,7 +210,7 @@ class ImageStore:
         for image in self.images():
             if image.config_digest == config_digest:
                 return image.layers
-        config = json.loads(self.content.read(config_digest))
+        config: Any = loads(self.content.read(config_digest))
         return [{"mediaType": LAYER, "digest": d} for d in config.get("rootfs", {}).get("diff_ids", [])]
 
     # ---- writing images ---------------------------------------------------------------
@@ -214,6 +219,8 @@ class ImageStore:
                   ref: str | None) -> Image:
         """Store a config and manifest for ``layers`` (digest, size, media type, diff id),
         whose blobs are in the store already; tag it ``ref``."""
+        import json
+
         config = dict(config)
         config.setdefault("rootfs", {})["type"] = "layers"
         config["rootfs"]["diff_ids"] = [layer[3] for layer in layers]
@@ -385,6 +392,14 @@ def _name_of(entry: dict[str, Any]) -> str:
         return reference.normalize(name)
     except HutchError:
         return name
+
+
+def _object(blob: bytes, digest: str) -> dict[str, Any]:
+    """A JSON object blob of the store (a manifest, a config)."""
+    doc = loads(blob)
+    if not isinstance(doc, dict):
+        raise HutchError(f"blob {digest} is not a JSON object")
+    return doc
 
 
 def _rmtree(path: str, ignore_errors: bool = False) -> None:
