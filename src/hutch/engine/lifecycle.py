@@ -105,7 +105,7 @@ class Lifecycle(Operations):
             from hutch.engine.client import terminal_size
 
             runtime = self.runtime(record)
-            _write_json(lay.monitor_settings, {
+            _write_json(lay.monitor_settings, durable=False, doc={  # rewritten at every start
                 "id": cid, "runtime": runtime.path, "runtime_root": runtime.root,
                 "bundle": lay.bundle, "rootfs": lay.merged,
                 "log_path": self.log_path(record), "log_max_size": cfg.get("log_max_size", 0),
@@ -251,8 +251,8 @@ def _make_workdir(lay: Layout) -> None:
             raise HutchError(f"cannot make the working directory {cwd}: {err.strerror or err}") from err
 
 
-def _write_json(path: str, doc: object) -> None:
+def _write_json(path: str, doc: object, durable: bool = True) -> None:
     from hutch.fastjson import dumps_pretty
     from hutch.util import atomic
 
-    atomic.write(path, dumps_pretty(doc).encode(), 0o666, durable=True)
+    atomic.write(path, dumps_pretty(doc).encode(), 0o666, durable=durable)

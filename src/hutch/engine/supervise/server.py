@@ -200,12 +200,14 @@ class Loop:
             session.finish(code, False, str(err))
             return
         session.running(pid)
-        session.mark_running()
+        if not want_attach:  # `start`, `run -d`: the record says running once they return
+            session.mark_running()
         self.sessions[session.cid] = session
         self.keep(session)
         with _suppress(OSError):
             protocol.send(fd, protocol.STATUS, f"ok {pid}".encode())
-        if want_attach:
+        if want_attach:  # an attached `run` starts pumping while the record is written
+            session.mark_running()
             os.set_blocking(fd, False)
             session.clients[fd] = attach.Frames()
             session.pending[fd] = bytearray()
