@@ -73,8 +73,18 @@ _encoder: Callable[[object, int], tuple[str, ...]] = _json.make_encoder(
 )
 
 
+_sorted_encoder: Callable[[object, int], tuple[str, ...]] = _json.make_encoder(
+    {}, _default, _json.encode_basestring_ascii, None, ":", ",", True, False, True
+)
+
+
 def dumps(obj: object) -> str:
     return "".join(_encoder(obj, 0))
+
+
+def dumps_sorted(obj: object) -> str:
+    """:func:`dumps` with every object's keys sorted: one text for equal documents (a key)."""
+    return "".join(_sorted_encoder(obj, 0))
 
 
 def dumps_pretty(obj: object, indent: str = "  ", _level: int = 0) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from typing import Any
 
@@ -119,3 +120,42 @@ def test_the_same_profile_is_compiled_once_and_warns_each_time(monkeypatch: pyte
         mod.compile_cached({"defaultAction": "SCMP_ACT_BOGUS"}, said.append)
     with pytest.raises(InvalidSpec):
         mod.compile_cached({"defaultAction": "SCMP_ACT_BOGUS"}, said.append)
+
+
+def test_a_compiled_profile_is_kept_on_disk_for_the_next_process(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Any) -> None:
+    from hutch.seccomp import compile as mod
+
+    monkeypatch.setattr(mod, "_CACHE", {})
+    calls: list[int] = []
+    real = mod.compile_filter
+
+    def counting(sec: Any, warn: Any, where: str = "$.linux.seccomp") -> Any:
+        calls.append(1)
+        return real(sec, warn, where)
+
+    monkeypatch.setattr(mod, "compile_filter", counting)
+    cache = str(tmp_path / "cache")
+    sec = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+           "syscalls": [{"names": ["read", "no_such_call_hutch"], "action": "SCMP_ACT_ALLOW"}]}
+    said: list[str] = []
+    first = mod.compile_cached(sec, said.append, cache)
+    [name] = os.listdir(cache)
+    assert os.stat(os.path.join(cache, name)).st_mode & 0o777 == 0o600
+    assert os.stat(cache).st_mode & 0o777 == 0o700
+    monkeypatch.setattr(mod, "_CACHE", {})  # a new process
+    assert mod.compile_cached(sec, said.append, cache) == first and len(calls) == 1
+    assert said[0] == said[1]  # the warnings come back too
+    # a file that holds another profile under this name is a miss, and is replaced
+    path = os.path.join(cache, name)
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("no_such_call_hutch", "no_such_call_other"))
+    monkeypatch.setattr(mod, "_CACHE", {})
+    assert mod.compile_cached(sec, said.append, cache) == first and len(calls) == 2
+    # at most _DISK_ENTRIES files: the oldest go
+    monkeypatch.setattr(mod, "_DISK_ENTRIES", 2)
+    for action in ("SCMP_ACT_KILL", "SCMP_ACT_TRAP"):
+        mod.compile_cached({**sec, "defaultAction": action}, said.append, cache)
+    assert len(os.listdir(cache)) == 2 and name not in os.listdir(cache)

@@ -18,8 +18,9 @@ the real migration of the container's process finds the fast path.
   supervisor calls it when a `start` or `exec` request arrives, before the container's
   cgroup exists, and it touches no cgroup's membership.
 
-The child holds nothing, exits by itself after :data:`LIFETIME` seconds, and
-:func:`reap` kills and collects it. Only timing depends on this: the container is
+The child holds nothing, dies with its parent (PR_SET_PDEATHSIG: a `create` killed
+midway leaves nothing in the container's cgroup), exits by itself after :data:`LIFETIME`
+seconds, and :func:`reap` kills and collects it. Only timing depends on this: the container is
 placed by :meth:`hutch.cgroups.manager.Manager.apply` either way. Never started for a
 paused container (the child would freeze in its cgroup); :func:`reap` waits a bounded
 time in case the container is paused meanwhile (a frozen child is then left to die on
@@ -37,8 +38,8 @@ if TYPE_CHECKING:
 
 #: seconds between the child's writes: well inside one grace period
 INTERVAL = 0.004
-#: seconds the child lives at most when nobody reaps it
-LIFETIME = 5.0
+#: seconds the child lives at most when nobody reaps it (it dies with its parent too)
+LIFETIME = 2.0
 
 
 #: the child of :func:`start_here` while it runs: :func:`start` then has nothing to add
@@ -98,12 +99,21 @@ def own_procs_file() -> str:
 
 
 def _fork(procs: str) -> int:
+    from hutch._sys.consts import PR_SET_PDEATHSIG
+    from hutch._sys.creds import prctl
+
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
         return 0
     if pid == 0:  # pragma: no cover - runs in the child
         try:
+            # dies with its parent: a `create` killed midway leaves no process in the
+            # container's cgroup that `delete` (which kills by one hierarchy) would not find
+            prctl(PR_SET_PDEATHSIG, 9)
+            if os.getppid() != parent:
+                os._exit(0)
             fd = os.open(procs, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
             me = str(os.getpid()).encode()
             end = time.monotonic() + LIFETIME

@@ -102,7 +102,12 @@ def check_unsupported(spec: Spec, warn: Callable[[str], None]) -> None:
         raise Unsupported("linux.personality is not supported by hutch yet")
 
 
-def compile_seccomp(spec: Spec, warn: Callable[[str], None]) -> SeccompPlan | None:
+#: where `create` keeps compiled seccomp programs, in the runtime's state root (a name no
+#: container id can have: ids are [A-Za-z0-9_+.-]; Store.ids lists directories with a state.json)
+SECCOMP_CACHE = "seccomp@cache"
+
+
+def compile_seccomp(spec: Spec, warn: Callable[[str], None], cache_dir: str = "") -> SeccompPlan | None:
     """linux.seccomp as a BPF program (hutch.seccomp.compile), or None without one."""
     from hutch.specconv.convert import _v
 
@@ -114,7 +119,7 @@ def compile_seccomp(spec: Spec, warn: Callable[[str], None]) -> SeccompPlan | No
 
     doc = to_builtins(sec)
     assert isinstance(doc, dict)
-    return compile_cached(doc, warn)
+    return compile_cached(doc, warn, cache_dir)
 
 
 def create(
@@ -132,7 +137,7 @@ def create(
     spec = load_spec(bundle)
     plan = convert(spec, cid, bundle, Options(opts.no_pivot, opts.no_new_keyring))
     check_unsupported(spec, warn)
-    plan["seccomp"] = compile_seccomp(spec, warn)
+    plan["seccomp"] = compile_seccomp(spec, warn, os.path.join(store.root, SECCOMP_CACHE))
     terminal = plan["process"]["terminal"]
     if terminal and not opts.console_socket and opts.console_fd < 0:
         raise HutchError("cannot allocate tty if hutch-runtime will detach without setting console socket")

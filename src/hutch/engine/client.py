@@ -20,6 +20,9 @@ from hutch.engine import attach
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from _socket import socket
+    from typing import Any
+
+    from hutch.process.console import Winch
 
 PROXIED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
@@ -47,14 +50,16 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool = True) -> int | None:
     """Copy until the monitor sends the exit status (returned), or None if it went away."""
-    import termios
-
-    from hutch.process.console import Winch
-    from hutch.util.term import raw_attrs
-
     fd = sock.fileno()
-    saved = termios.tcgetattr(0) if tty and stdin and os.isatty(0) else None
-    winch = Winch() if tty and terminal_size() is not None else None
+    saved: list[Any] | None = None
+    winch: Winch | None = None
+    if tty:  # (the terminal's modules are loaded only then)
+        import termios
+
+        from hutch.process.console import Winch
+
+        saved = termios.tcgetattr(0) if stdin and os.isatty(0) else None
+        winch = Winch() if terminal_size() is not None else None
     pidfd = -1
     old_handlers: dict[int, object] = {}
     if not tty and sig_proxy and pid:
@@ -72,6 +77,8 @@ def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool 
     frames = attach.Frames()
     try:
         if saved is not None:
+            from hutch.util.term import raw_attrs
+
             termios.tcsetattr(0, termios.TCSANOW, raw_attrs(saved))
         poller = select.poll()
         poller.register(fd, select.POLLIN)

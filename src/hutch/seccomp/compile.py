@@ -34,6 +34,7 @@ JSON path.
 from __future__ import annotations
 
 import errno as _errno
+import os
 
 from hutch._sys import libseccomp as L
 from hutch._sys import seccomp as K
@@ -43,7 +44,7 @@ from hutch.seccomp import enosys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from typing import TypedDict
+    from typing import Any, TypedDict
 
     class SeccompPlan(TypedDict):
         program: str  # the BPF program, hex
@@ -130,26 +131,88 @@ def _arg_rules(args: list[object], path: str) -> list[list[tuple[int, int, int, 
 #: supervisor): libseccomp takes ~20 ms for docker's default profile, a lookup ~0.3 ms
 _CACHE: dict[str, tuple[SeccompPlan | None, tuple[str, ...]]] = {}
 _CACHE_SIZE = 8
+#: compiled programs kept on disk (in the runtime's state root), at most
+_DISK_ENTRIES = 64
 
 
-def compile_cached(sec: Mapping[str, object], warn: Callable[[str], None]) -> SeccompPlan | None:
-    """:func:`compile_filter`, remembered by the profile's canonical JSON: the same
-    profile again gets the same program (a copy) and the same warnings, without libseccomp.
-    Errors are not remembered (they are raised each time)."""
-    import json
+def compile_cached(sec: Mapping[str, object], warn: Callable[[str], None],
+                   cache_dir: str = "") -> SeccompPlan | None:
+    """:func:`compile_filter`, remembered by the profile's canonical JSON: the same profile
+    again gets the same program (a copy) and the same warnings, without libseccomp. In
+    memory for this process, and with ``cache_dir`` on disk for the next ones (each
+    `hutch-runtime create` is a process of its own): one file per profile, named by the
+    sha256 of the profile, libseccomp's version and this compiler's source files, holding
+    the profile itself to compare (a collision or a stale file is a miss, never a wrong
+    program). ``cache_dir`` must be root's alone (the runtime's state root): what is read
+    there becomes the container's filter. Errors are not remembered (raised each time)."""
+    from hutch.fastjson import dumps_sorted
 
-    key = json.dumps(sec, sort_keys=True, separators=(",", ":"))
+    key = dumps_sorted(sec)
     hit = _CACHE.get(key)
+    if hit is None and cache_dir:
+        hit = _disk_load(cache_dir, key)
     if hit is None:
         said: list[str] = []
-        plan = compile_filter(sec, said.append)
+        hit = (compile_filter(sec, said.append), tuple(said))
+        if cache_dir:
+            _disk_save(cache_dir, key, hit)
+    if key not in _CACHE:
         if len(_CACHE) >= _CACHE_SIZE:
             del _CACHE[next(iter(_CACHE))]
-        hit = _CACHE[key] = (plan, tuple(said))
+        _CACHE[key] = hit
     plan, warnings = hit
     for msg in warnings:
         warn(msg)
     return None if plan is None else {**plan}
+
+
+def _disk_name(cache_dir: str, key: str) -> str:
+    try:
+        import _sha256  # type: ignore[import-not-found]  # (hashlib's OpenSSL: ~4 ms to import)
+
+        digest: Any = _sha256.sha256()
+    except ImportError:  # pragma: no cover - CPython builds have it
+        import hashlib
+
+        digest = hashlib.sha256()
+    stamp = [".".join(map(str, L.version()))]
+    for mod in (__file__, enosys.__file__ or ""):
+        st = os.stat(mod)
+        stamp.append(f"{st.st_size}:{st.st_mtime_ns}")
+    digest.update(("\0".join(stamp) + "\0" + key).encode())
+    return os.path.join(cache_dir, f"{digest.hexdigest()}.json")
+
+
+def _disk_load(cache_dir: str, key: str) -> tuple[SeccompPlan | None, tuple[str, ...]] | None:
+    from hutch.fastjson import loads
+
+    try:
+        with open(_disk_name(cache_dir, key), "rb") as f:
+            doc: Any = loads(f.read())
+        if doc["profile"] != key:
+            return None
+        return doc["plan"], tuple(str(w) for w in doc["warnings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _disk_save(cache_dir: str, key: str, hit: tuple[SeccompPlan | None, tuple[str, ...]]) -> None:
+    """Keep ``hit`` for the next process; a cache that cannot be written is no error."""
+    from hutch.fastjson import dumps
+    from hutch.util import atomic
+
+    try:
+        os.makedirs(cache_dir, 0o700, exist_ok=True)
+        names = os.listdir(cache_dir)
+        if len(names) >= _DISK_ENTRIES:  # the oldest go
+            paths = [os.path.join(cache_dir, n) for n in names]
+            paths.sort(key=lambda p: os.stat(p).st_mtime_ns)
+            for old in paths[:len(paths) - _DISK_ENTRIES + 1]:
+                os.unlink(old)
+        doc = {"profile": key, "plan": hit[0], "warnings": list(hit[1])}
+        atomic.write(_disk_name(cache_dir, key), dumps(doc).encode(), 0o600)
+    except OSError:
+        pass
 
 
 def compile_filter(sec: Mapping[str, object], warn: Callable[[str], None],

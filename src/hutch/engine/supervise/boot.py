@@ -25,6 +25,15 @@ def boot(root: str, runroot: str) -> int:
         os.set_inheritable(status_fd, False)
     if os.fork() > 0:
         os._exit(0)
+    # The keeper first, while this process is a bare interpreter: it shares those pages,
+    # not the runtime's ~100 modules a later fork would copy as either process touches them.
+    import gc
+
+    from hutch.engine.supervise.keeper import Link
+
+    gc.freeze()  # what is loaded so far: never traversed again, in either process
+    link = Link(root, runroot)
+    link.spawn([])
     from hutch.engine.supervise.server import main
 
-    return main(root, runroot, status_fd)
+    return main(root, runroot, status_fd, link)

@@ -1,6 +1,7 @@
 """The keeper: kill -9 of the supervisor loses no container.
 
-A child the supervisor forks (named ``hutch-keeper`` in /proc/PID/comm), which holds a
+A child the supervisor forks as it boots, a bare interpreter then, so that the two share
+most of their pages (named ``hutch-keeper`` in /proc/PID/comm), which holds a
 duplicate of every running container's output read ends (pipes, or the pty master): with
 the supervisor killed, a container's next write does not die of SIGPIPE (the pipe buffers
 it; a writer blocks when it is full, as under docker with dockerd stopped). The supervisor
@@ -108,8 +109,11 @@ class Link:
 
 def keep(chan: int, root: str, runroot: str) -> int:  # pragma: no cover - runs in the keeper
     """The keeper's loop: hold the fds until the supervisor ends; then hand them over."""
+    import gc
+
     from hutch.fastjson import loads
 
+    gc.disable()  # it allocates next to nothing; a collection would copy the shared pages
     try:
         with open("/proc/self/comm", "w") as f:
             f.write(COMM)

@@ -95,7 +95,8 @@ class _Control:
 
 
 class Loop:
-    def __init__(self, root: str, runroot: str, listener: Any, linger: float) -> None:
+    def __init__(self, root: str, runroot: str, listener: Any, linger: float,
+                 link: Link | None = None) -> None:
         self.root, self.runroot, self.listener, self.linger = root, runroot, listener, linger
         self.paths = protocol.Paths(runroot)
         self.poller = select.poll()
@@ -104,18 +105,23 @@ class Loop:
         self.execs: list[Session] = []
         self.poller.register(listener.fileno(), select.POLLIN)
         self.idle_since = time.monotonic()
-        self.link = Link(root, runroot)
+        self.link = link or Link(root, runroot)
         self.exits: Exits | None = None  # exits of adopted containers (not our children)
 
     # ---- the keeper ---------------------------------------------------------------------
 
     def keep(self, session: Session) -> None:
         """Tell the keeper of a running container (forking it first if there is none)."""
+        self.keeper()
+        self.link.add(session)
+
+    def keeper(self) -> None:
+        """Fork the keeper if there is none (`boot` forks the first one before this module
+        is even loaded; see there)."""
         if self.link.chan < 0:
             self.link.spawn([])
             self.poller.register(self.link.chan, select.POLLIN)
             self.handlers[self.link.chan] = self
-        self.link.add(session)
 
     def on_event(self, fd: int, ev: int) -> None:
         """The keeper's channel hung up: it was killed. A new one gets every container."""
@@ -344,7 +350,7 @@ def _reap_strays(ours: set[int]) -> None:
             os.waitpid(info.si_pid, 0)
 
 
-def main(root: str, runroot: str, status_fd: int) -> int:
+def main(root: str, runroot: str, status_fd: int, link: Link | None = None) -> int:
     """The supervisor of ``root``: bind its socket, say "ready" on ``status_fd``, serve."""
     from hutch._sys.creds import prctl
     prctl(_PR_SET_CHILD_SUBREAPER, 1)
@@ -355,7 +361,8 @@ def main(root: str, runroot: str, status_fd: int) -> int:
         linger = float(os.environ.get(LINGER_ENV, DEFAULT_LINGER))
     except ValueError:
         linger = DEFAULT_LINGER
-    loop = Loop(root, runroot, listener, linger)
+    loop = Loop(root, runroot, listener, linger, link)
+    loop.keeper()  # (when boot forked none)
     if status_fd >= 0:
         with _suppress(OSError):
             os.write(status_fd, b"ready\n")
