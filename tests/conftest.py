@@ -154,8 +154,10 @@ def _teardown(rt: Runtime) -> list[str]:
         if r.returncode != 0 and "does not exist" not in r.stderr:
             leaks.append(f"delete --force {cid} failed: {r.stderr.strip()}")
     if os.path.isdir(rt.root):
+        from hutch.container.create import SECCOMP_CACHE  # (compiled programs: no container's)
+
         leaks += [f"state of {name} in {rt.root}" for name in os.listdir(rt.root)
-                  if os.path.isdir(os.path.join(rt.root, name))]
+                  if os.path.isdir(os.path.join(rt.root, name)) and name != SECCOMP_CACHE]
     leaks += find_leaks(rt.tracker.ids, rt.tracker.markers, rt.tracker.pids)
     shutil.rmtree(rt.root, ignore_errors=True)
     return leaks

@@ -11,9 +11,9 @@ import os
 
 from hutch import faults
 from hutch.container import hookstate
-from hutch.container.store import FIFO, Store, me, proc_stat
+from hutch.container.store import FIFO, Store, me
 from hutch.errors import CgroupError, HutchError, InvalidSpec, Unsupported
-from hutch.util import atomic, timefmt
+from hutch.util import atomic, procstat, timefmt
 
 TYPE_CHECKING = False  # typing costs ~10 ms of imports (re, enum...) on every create
 if TYPE_CHECKING:
@@ -223,7 +223,7 @@ def create(
         pid = spawn(plan, cgroup, fifo_fd, console_fd, opts.preserve_fds, on_hooks, on_seccomp, debug,
                     opts.stdio)
         faults.point("create.ready")
-        st = proc_stat(pid)
+        st = procstat.stat(pid)
         state.update(pid=pid, starttime=st[1] if st else 0)
         del state["creating"]
         store.save(cid, state)

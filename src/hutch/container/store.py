@@ -26,6 +26,7 @@ import os
 from hutch import fastjson
 from hutch.errors import ContainerNotFound, InvalidID
 from hutch.util import atomic
+from hutch.util.procstat import stat as proc_stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -112,18 +113,6 @@ class Store:
             os.rmdir(path)
         except FileNotFoundError:
             pass
-
-
-def proc_stat(pid: int) -> tuple[str, int] | None:
-    """(state letter, start time in clock ticks) of ``pid``, or None if gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    # The command name may contain spaces and parentheses: split after the last ')'.
-    fields = data[data.rindex(b")") + 2 :].split()
-    return fields[0].decode(), int(fields[19])
 
 
 def me() -> dict[str, int]:

@@ -97,7 +97,7 @@ class Lifecycle(Operations):
             if current["state"]["status"] in model.LIVE:
                 raise HutchError(f"container {record['name']} is already running")
             current["state"].update(status=model.STARTING)
-            self.store.save(current)
+            self.store.save(current, durable=False)
         try:
             lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
             lay.overlay(lowers).mount()

@@ -14,6 +14,7 @@ from hutch import filelock
 from hutch.engine.layout import Layout
 from hutch.fastjson import dumps_pretty, loads
 from hutch.util import atomic
+from hutch.util.procstat import start_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,9 +51,10 @@ class Records:
         out.sort(key=lambda r: str(r.get("created", "")), reverse=True)
         return out
 
-    def save(self, record: Record) -> None:
-        """Write ``record`` (the caller holds the lock)."""
-        atomic.write(self.path(record["id"]), dumps_pretty(record).encode(), 0o666, durable=True)
+    def save(self, record: Record, durable: bool = True) -> None:
+        """Write ``record`` (the caller holds the lock). ``durable=False`` for a passing
+        state (starting) that a machine's crash may lose: the record before it is on disk."""
+        atomic.write(self.path(record["id"]), dumps_pretty(record).encode(), 0o666, durable=durable)
 
     def update(self, cid: str, change: Callable[[Record], None]) -> Record | None:
         """Apply ``change`` to the record as it is on disk now, under the lock; None when the
@@ -66,18 +68,6 @@ class Records:
             return record
 
 
-def process_start_time(pid: int) -> int:
-    """Field 22 of /proc/PID/stat (clock ticks after boot): with the pid it names one
-    process for good, since a pid can be reused but not at the same start time. 0 if gone
-    (or a zombie: it has ended)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return 0
-    fields = stat[stat.rindex(b")") + 2:].split()
-    return 0 if fields[0] in (b"Z", b"X") else int(fields[19])
-
-
-def alive(pid: int, start_time: int) -> bool:
-    return pid > 0 and start_time > 0 and process_start_time(pid) == start_time
+def alive(pid: int, start: int) -> bool:
+    """Whether the process ``pid`` that started at ``start`` still runs (not the pid reused)."""
+    return pid > 0 and start > 0 and start_time(pid) == start

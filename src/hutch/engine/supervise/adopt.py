@@ -13,8 +13,8 @@ import time
 
 from hutch.engine import attach
 from hutch.engine.supervise.session import DRAIN_SECONDS, Session
-from hutch.engine.supervise.starting import _suppress
 from hutch.util import fdpass
+from hutch.util.ignoring import ignoring
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def adopt(doc: dict[str, Any], fds: list[int], poller: Poller, exits: Exits,
             session.master = fd
         else:
             session.outputs[fd] = str(kind)
-    with _suppress(OSError):
+    with ignoring(OSError):
         session.listener = attach.listen(session.layout.attach)
     pid = int(doc["pid"])
     exits.wanted.add(pid)

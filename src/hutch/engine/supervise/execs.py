@@ -9,7 +9,8 @@ import select
 
 from hutch.engine import attach
 from hutch.engine.supervise.session import Session
-from hutch.engine.supervise.starting import Failed, _suppress, failure_code
+from hutch.engine.supervise.starting import Failed, failure_code
+from hutch.util.ignoring import ignoring
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -115,6 +116,6 @@ class Exec(Session):
         """The exec did not happen: the runtime's error (stderr) and docker's exit status."""
         from hutch.engine.supervise import protocol
 
-        with _suppress(OSError):
+        with ignoring(OSError):
             protocol.send(self.conn, protocol.STATUS, f"error {code} {message}".encode())
         os.close(self.conn)

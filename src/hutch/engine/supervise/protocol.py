@@ -42,10 +42,10 @@ class Paths:
 
 
 def write_pid(path: str, pid: int) -> None:
-    from hutch.engine.records import process_start_time
+    from hutch.util.procstat import start_time
 
     with open(path, "w") as f:
-        f.write(f"{pid} {process_start_time(pid)}\n")
+        f.write(f"{pid} {start_time(pid)}\n")
 
 
 def keeper_alive(runroot: str) -> bool:

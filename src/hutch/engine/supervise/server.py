@@ -21,7 +21,8 @@ from hutch.engine import attach
 from hutch.engine.supervise import protocol
 from hutch.engine.supervise.keeper import Link
 from hutch.engine.supervise.session import Session
-from hutch.engine.supervise.starting import Failed, _suppress
+from hutch.engine.supervise.starting import Failed
+from hutch.util.ignoring import ignoring
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ class Loop:
         is even loaded; see there)."""
         if self.link.chan < 0:
             self.link.spawn([])
+        if self.link.chan not in self.handlers:  # (its hang-up says it was killed: `on_event`)
             self.poller.register(self.link.chan, select.POLLIN)
             self.handlers[self.link.chan] = self
 
@@ -163,7 +165,7 @@ class Loop:
         elif op == "wait":
             session = self.sessions.get(str(req.get("id")))
             if session is None:
-                with _suppress(OSError):
+                with ignoring(OSError):
                     protocol.send(fd, protocol.STATUS, b"gone")
                 os.close(fd)
             else:
@@ -180,7 +182,7 @@ class Loop:
             with open(Layout(os.path.dirname(cdir), os.path.basename(cdir)).monitor_settings) as f:
                 cfg: Any = loads(f.read())
         except (OSError, ValueError) as err:
-            with _suppress(OSError):
+            with ignoring(OSError):
                 protocol.send(fd, protocol.STATUS, f"error 125 cannot read the settings: {err}".encode())
             os.close(fd)
             return
@@ -196,7 +198,7 @@ class Loop:
         except (Failed, OSError) as err:
             code = err.code if isinstance(err, Failed) else 125
             text = str(err).splitlines()[0] if str(err) else "cannot start"
-            with _suppress(OSError):
+            with ignoring(OSError):
                 protocol.send(fd, protocol.STATUS, f"error {code} {text}".encode())
             os.close(fd)
             if session.listener is not None:
@@ -210,7 +212,7 @@ class Loop:
             session.mark_running()
         self.sessions[session.cid] = session
         self.keep(session)
-        with _suppress(OSError):
+        with ignoring(OSError):
             protocol.send(fd, protocol.STATUS, f"ok {pid}".encode())
         if want_attach:  # an attached `run` starts pumping while the record is written
             session.mark_running()
@@ -244,7 +246,7 @@ class Loop:
                 self.sessions[session.cid] = session
                 self.keep(session)
         fdpass.close_all(fds[at:])
-        with _suppress(OSError):
+        with ignoring(OSError):
             protocol.send(fd, protocol.STATUS, b"ok")
         os.close(fd)
 
@@ -259,7 +261,7 @@ class Loop:
             ex._reap_stray_output()
             ex.fail(err.code, str(err).splitlines()[0] if str(err) else "exec failed")
             return
-        with _suppress(OSError):
+        with ignoring(OSError):
             protocol.send(fd, protocol.STATUS, f"ok {pid}".encode())
         if req.get("detach"):
             os.close(fd)
@@ -328,7 +330,7 @@ class Loop:
             if select.select([self.listener], [], [], 0)[0]:
                 return False
             for path in (self.paths.sock, self.paths.pid):
-                with _suppress(FileNotFoundError):
+                with ignoring(FileNotFoundError):
                     os.unlink(path)
             self.listener.close()
             return True
@@ -346,7 +348,7 @@ def _reap_strays(ours: set[int]) -> None:
             return
         if info is None or info.si_pid in ours:
             return
-        with _suppress(ChildProcessError):
+        with ignoring(ChildProcessError):
             os.waitpid(info.si_pid, 0)
 
 
@@ -362,9 +364,9 @@ def main(root: str, runroot: str, status_fd: int, link: Link | None = None) -> i
     except ValueError:
         linger = DEFAULT_LINGER
     loop = Loop(root, runroot, listener, linger, link)
-    loop.keeper()  # (when boot forked none)
+    loop.keeper()  # watched (and forked, if boot did not)
     if status_fd >= 0:
-        with _suppress(OSError):
+        with ignoring(OSError):
             os.write(status_fd, b"ready\n")
         os.close(status_fd)
     loop.run()

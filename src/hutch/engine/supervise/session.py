@@ -29,10 +29,12 @@ import time
 from hutch.engine import attach, model
 from hutch.engine.jsonlog import Writer
 from hutch.engine.layout import Layout
-from hutch.engine.records import Records, process_start_time
+from hutch.engine.records import Records
 from hutch.engine.spawn import wait_status
-from hutch.engine.supervise.starting import _suppress, in_process, start_cli, start_in_process
+from hutch.engine.supervise.starting import in_process, start_cli, start_in_process
 from hutch.util import timefmt
+from hutch.util.ignoring import ignoring
+from hutch.util.procstat import start_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -216,7 +218,7 @@ class Session:
     def _drop(self, fd: int) -> None:
         self.clients.pop(fd, None)
         self.pending.pop(fd, None)
-        with _suppress(KeyError, ValueError):
+        with ignoring(KeyError, ValueError):
             self.poller.unregister(fd)
         os.close(fd)
 
@@ -243,12 +245,12 @@ class Session:
             elif kind == attach.RESIZE and self.master >= 0:
                 from hutch.util.term import set_size
 
-                with _suppress(OSError, ValueError):
+                with ignoring(OSError, ValueError):
                     set_size(self.master, *attach.parse_resize(payload))
 
     def _input(self, data: bytes) -> None:
         if self.master >= 0:
-            with _suppress(OSError):
+            with ignoring(OSError):
                 os.write(self.master, data)  # a pty takes a line discipline's worth at once
             return
         if self.stdin_fd < 0:
@@ -276,7 +278,7 @@ class Session:
 
     def _close_stdin(self) -> None:
         if self.master >= 0:
-            with _suppress(OSError):
+            with ignoring(OSError):
                 os.write(self.master, b"\x04")  # ^D: end of input for a reading program
             return
         self.stdin_eof = True
@@ -312,7 +314,7 @@ class Session:
         self._reap_stray_output()
         oom = self.oom_killed()
         if self.listener is not None:
-            with _suppress(KeyError):
+            with ignoring(KeyError):
                 self.poller.unregister(self.listener.fileno())
             self.listener.close()
             self.listener = None
@@ -322,7 +324,7 @@ class Session:
     def _reap_stray_output(self) -> None:
         """Stop copying: what the drain did not get is left unread."""
         for fd in [*self.outputs, *([self.master] if self.master >= 0 else [])]:
-            with _suppress(KeyError):
+            with ignoring(KeyError):
                 self.poller.unregister(fd)
             os.close(fd)
         self.outputs.clear()
@@ -357,13 +359,13 @@ class Session:
         for fd in list(self.clients):
             self.pending[fd] += attach.frame(attach.EXIT, str(code).encode())
             os.set_blocking(fd, True)
-            with _suppress(OSError):
+            with ignoring(OSError):
                 os.write(fd, self.pending[fd])
             self._drop(fd)
         for fd in self.waiters:
             from hutch.engine.supervise import protocol
 
-            with _suppress(OSError):
+            with ignoring(OSError):
                 protocol.send(fd, protocol.STATUS, f"ok {code}".encode())
             os.close(fd)
         self.waiters.clear()
@@ -374,7 +376,7 @@ class Session:
         pid, me = self.pid, os.getpid()
 
         def running(r: dict[str, Any]) -> None:
-            r["state"].update(monitor_pid=me, monitor_start=process_start_time(me))
+            r["state"].update(monitor_pid=me, monitor_start=start_time(me))
             if started:
                 r["state"].update(status=model.RUNNING, pid=pid, exit_code=0, oom_killed=False, error="",
                                   started_at=timefmt.now(), finished_at="")

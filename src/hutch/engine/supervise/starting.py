@@ -9,6 +9,7 @@ import select
 
 from hutch.engine import attach
 from hutch.engine.spawn import spawn, wait_status
+from hutch.util.ignoring import ignoring
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,19 +25,6 @@ if TYPE_CHECKING:
         layout: Layout
 
         def _set_master(self, master: int) -> None: ...
-
-
-class _suppress:
-    """contextlib.suppress, without contextlib."""
-
-    def __init__(self, *kinds: type[BaseException]) -> None:
-        self.kinds = kinds
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, _err: object, _tb: object) -> bool:
-        return kind is not None and issubclass(kind, self.kinds)
 
 
 def in_process(runtime: str) -> bool:
@@ -93,7 +81,7 @@ def start_in_process(self: Session, stdio: list[int], tty: bool) -> int:
         try:
             start(store, self.cid, _warn)
         except BaseException:
-            with _suppress(HutchError, OSError):
+            with ignoring(HutchError, OSError):
                 delete(store, self.cid, True, _warn)
             raise
     except (HutchError, OSError) as err:
@@ -124,7 +112,7 @@ def start_cli(self: Session, stdio: list[int], tty: bool) -> int:
     argv = ["run", "--detach", "--bundle", self.cfg["bundle"], "--pid-file", pid_file]
     if console is not None:
         argv += ["--console-socket", os.path.join(console_dir, "console")]
-    with _suppress(FileNotFoundError):
+    with ignoring(FileNotFoundError):
         os.unlink(self.layout.runtime_log)
     try:
         proc = spawn(_runtime(self, *argv, self.cid, log=True), stdio)
@@ -134,7 +122,7 @@ def start_cli(self: Session, stdio: list[int], tty: bool) -> int:
     finally:
         if console is not None:
             console.close()
-            with _suppress(OSError):
+            with ignoring(OSError):
                 os.unlink(os.path.join(console_dir, "console"))
                 os.rmdir(console_dir)
     if code != 0:
