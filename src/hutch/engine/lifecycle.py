@@ -64,7 +64,7 @@ class Lifecycle(Operations):
                 lay.overlay(lowers).prepare()
                 os.makedirs(lay.bundle)
                 _etc_files(lay, config, req.network.mode)
-                _write_json(lay.config, config)
+                _write_json(lay.config, config, pretty=False)  # (~8 KiB: the C encoder's job)
                 record: Record = {
                     "id": cid, "name": req.name or f"hutch_{cid[:8]}", "image": req.image,
                     "image_id": image.id, "created": timefmt.now(), "args": config["process"]["args"],
@@ -251,8 +251,8 @@ def _make_workdir(lay: Layout) -> None:
             raise HutchError(f"cannot make the working directory {cwd}: {err.strerror or err}") from err
 
 
-def _write_json(path: str, doc: object, durable: bool = True) -> None:
-    from hutch.fastjson import dumps_pretty
+def _write_json(path: str, doc: object, durable: bool = True, pretty: bool = True) -> None:
+    from hutch.fastjson import dumps, dumps_pretty
     from hutch.util import atomic
 
-    atomic.write(path, dumps_pretty(doc).encode(), 0o666, durable=durable)
+    atomic.write(path, (dumps_pretty(doc) if pretty else dumps(doc)).encode(), 0o666, durable=durable)

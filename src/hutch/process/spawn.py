@@ -13,6 +13,7 @@ propagates.
 
 from __future__ import annotations
 
+import gc
 import os
 
 from hutch import faults
@@ -140,6 +141,9 @@ def start(
     if stage1 == 0:  # pragma: no cover - runs in the child
         code = 1
         try:
+            # no collection until it execs: one would walk (and copy, page by page) the
+            # whole heap it shares with the runtime, a resident supervisor's included
+            gc.disable()
             os.close(parent_fd)
             if stdio is not None:
                 _install_stdio(stdio)
