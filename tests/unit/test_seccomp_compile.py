@@ -95,7 +95,8 @@ def test_bad_profiles(sec: dict[str, Any], path: str) -> None:
     assert info.value.jsonpath == path
 
 
-def test_the_same_profile_is_compiled_once_and_warns_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
+def _count_compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """An empty in-memory cache, and a list that grows by one per real compilation."""
     from hutch.seccomp import compile as mod
 
     monkeypatch.setattr(mod, "_CACHE", {})
@@ -107,6 +108,13 @@ def test_the_same_profile_is_compiled_once_and_warns_each_time(monkeypatch: pyte
         return real(sec, warn, where)
 
     monkeypatch.setattr(mod, "compile_filter", counting)
+    return calls
+
+
+def test_the_same_profile_is_compiled_once_and_warns_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hutch.seccomp import compile as mod
+
+    calls = _count_compiles(monkeypatch)
     sec = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
            "syscalls": [{"names": ["read", "no_such_call_hutch"], "action": "SCMP_ACT_ALLOW"}]}
     said: list[str] = []
@@ -126,15 +134,7 @@ def test_a_compiled_profile_is_kept_on_disk_for_the_next_process(monkeypatch: py
                                                                 tmp_path: Any) -> None:
     from hutch.seccomp import compile as mod
 
-    monkeypatch.setattr(mod, "_CACHE", {})
-    calls: list[int] = []
-    real = mod.compile_filter
-
-    def counting(sec: Any, warn: Any, where: str = "$.linux.seccomp") -> Any:
-        calls.append(1)
-        return real(sec, warn, where)
-
-    monkeypatch.setattr(mod, "compile_filter", counting)
+    calls = _count_compiles(monkeypatch)
     cache = str(tmp_path / "cache")
     sec = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
            "syscalls": [{"names": ["read", "no_such_call_hutch"], "action": "SCMP_ACT_ALLOW"}]}

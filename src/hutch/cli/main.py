@@ -173,19 +173,10 @@ def _fail(log: Log | None, msg: str, code: int = 1) -> int:
 
 
 def entry() -> None:
-    """The console script: :func:`main`, then leave without the interpreter's teardown.
+    """The console script: :func:`main`, then :func:`hutch.cli.leave`."""
+    from hutch.cli import leave
 
-    Finalizing the ~150 modules of a `create` costs ~18 ms on this kind of VM, on every
-    call containerd makes. Nothing of hutch-runtime's needs it: files it writes are closed
-    explicitly and locks die with the process. Buffered stdio is flushed first.
-    """
-    code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # a closed pipe: the output cannot reach anyone
-        code = code or 1
-    os._exit(code)
+    leave(main())
 
 
 if __name__ == "__main__":

@@ -258,16 +258,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The console script: :func:`main`, then leave without the interpreter's teardown
-    (finalizing the modules of a `run` costs ~10 ms; files are closed explicitly, locks die
-    with the process, threads are joined by the verbs that start them). Buffered stdio is
-    flushed first, as hutch-runtime's entry does."""
-    import os
+    """The console script: :func:`main`, then :func:`hutch.cli.leave`."""
+    from hutch.cli import leave
 
-    code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # a closed pipe: the output cannot reach anyone
-        code = code or 1
-    os._exit(code)
+    leave(main())
