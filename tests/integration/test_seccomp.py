@@ -402,3 +402,23 @@ def test_an_unreachable_agent_fails_create_cleanly(runtime: Any, bundle: Any, un
                    "nobody.sock: connect: no such file or directory")
     assert runtime.ids() == []
     no_leaks(cid)
+
+
+def test_the_compiled_program_is_kept_and_a_bad_cache_file_is_a_miss(runtime: Any, bundle: Any,
+                                                                     unique_id: Any) -> None:
+    """create keeps the program in the state root's cache (no container id can name it, so
+    `list` shows none); a file there that is garbage, or another profile's, only costs a
+    compilation: the filter is the profile's all the same."""
+    from hutch.container.create import SECCOMP_CACHE
+
+    sec = profile(deny("mkdir", "mkdirat", errnoRet=errno.EACCES))
+    code, out = run(runtime, bundle, unique_id(), "mkdir /tmp/d; echo mkdir=$?", sec)
+    assert code == 0 and "mkdir=1" in out, out
+    cache = Path(runtime.root) / SECCOMP_CACHE
+    [entry] = list(cache.iterdir())
+    assert cache.stat().st_mode & 0o777 == 0o700 and entry.stat().st_mode & 0o777 == 0o600
+    assert json.loads(runtime("list", "--format", "json").stdout or "null") in (None, [])
+    entry.write_text("not json at all")
+    code, out = run(runtime, bundle, unique_id(), "mkdir /tmp/e; echo mkdir=$?", sec)
+    assert code == 0 and "mkdir=1" in out and "Permission denied" in out, out
+    assert json.loads(entry.read_text())["plan"]["program"]  # written again

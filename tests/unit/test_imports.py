@@ -48,3 +48,17 @@ def test_create_path_decodes_without_msgspec() -> None:
     heavy = {"msgspec", "typing", "re", "enum", "json", "contextlib", "logging", "argparse", "threading"}
     bad = {m for m in mods if m in heavy}
     assert not bad, f"hutch-runtime create imports {sorted(bad)}"
+
+
+def test_the_engine_run_client_stays_light() -> None:
+    """`hutch run`'s own process (the CLI: parse, create, hand to the supervisor, attach)
+    loads none of what only pulls, volumes, removals or a supervisor's start need."""
+    mods = _modules(
+        "import hutch.cli.engine, hutch.cli.engine.containers.run, hutch.engine.containers, "
+        "hutch.engine.specgen, hutch.engine.client, hutch.engine.supervise.connect, "
+        "hutch.engine.supervise.protocol, hutch.image.store, hutch.snapshot.overlay"
+    )
+    heavy = {"hashlib", "_hashlib", "subprocess", "threading", "shutil", "bz2", "lzma", "tempfile",
+             "json", "csv", "copy", "hutch.engine.volumes", "hutch.image.unpack", "termios"}
+    bad = {m for m in mods if m in heavy}
+    assert not bad, f"hutch run imports {sorted(bad)}"
