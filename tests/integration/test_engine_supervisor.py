@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def _keeper(h: Hutch) -> int:
     try:
         pid, _start = (int(x) for x in (Path(h.runroot) / "hutch-keeper.pid").read_text().split())
         comm = Path(f"/proc/{pid}/comm").read_text().strip()
-    except (FileNotFoundError, ValueError):
+    except (OSError, ValueError):  # (ESRCH: reading the comm of a process being reaped)
         return 0
     return pid if comm == "hutch-keeper" else 0
 
@@ -91,3 +92,21 @@ def test_killed_supervisor_under_run_rm(hutch: Hutch) -> None:  # noqa: F811
         if client.stderr:
             client.stderr.close()
     assert hutch("ps", "-a", "-q").stdout == ""
+
+
+def test_a_killed_supervisor_leaves_an_interactive_containers_stdin_open(hutch: Hutch) -> None:  # noqa: F811
+    """`run -d -i`: the container's stdin stays open through a hand-over (the keeper holds a
+    copy of its write end), and closes when the input ends: `cat` neither sees an early end
+    of its input nor waits forever."""
+    _import(hutch)
+    hutch("run", "-d", "-i", "--name", "i", "hbox:1", "sh", "-c", "cat; echo eof; exit 3")
+    _until(lambda: _state(hutch, "i")["Status"] == "running", what="it to run")
+    for which in ("keeper", "supervisor"):
+        [sup] = _monitors(hutch.root)
+        _kill(sup if which == "supervisor" else _keeper(hutch))
+        _until(lambda: _keeper(hutch) != 0 and len(_monitors(hutch.root)) == 1,
+               what="a supervisor and a keeper")
+        time.sleep(0.5)  # an early end of input would have ended it by now
+        assert _state(hutch, "i")["Status"] == "running", which
+    r = hutch("attach", "i", input=b"hello\n", check=False)  # its input ends with ours
+    assert r.returncode == 3 and r.stdout == "hello\neof\n", r

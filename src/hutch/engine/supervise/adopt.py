@@ -86,6 +86,8 @@ def adopt(doc: dict[str, Any], fds: list[int], poller: Poller, exits: Exits,
         os.set_blocking(fd, False)
         if kind == "master":
             session.master = fd
+        elif kind == "stdin":  # (a `-i` container's input: not closed by our predecessor's end)
+            session.stdin_fd = fd
         else:
             session.outputs[fd] = str(kind)
     with ignoring(OSError):

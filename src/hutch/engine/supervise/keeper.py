@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         pid: int
         outputs: dict[int, str]
         master: int
+        stdin_fd: int
 
 COMM = "hutch-keeper"
 MAX_FDS = 240  # under the kernel's SCM_MAX_FD (253) per message
@@ -45,8 +46,9 @@ MAX_FDS = 240  # under the kernel's SCM_MAX_FD (253) per message
 
 def describe(s: Held) -> tuple[dict[str, Any], list[int]]:
     """A container as the keeper and an adoption carry it: (its description, its fds)."""
-    fds = [*s.outputs, *([s.master] if s.master >= 0 else [])]
-    kinds = [*s.outputs.values(), *(["master"] if s.master >= 0 else [])]
+    stdin = [s.stdin_fd] if s.stdin_fd >= 0 and s.master < 0 else []
+    fds = [*s.outputs, *([s.master] if s.master >= 0 else []), *stdin]
+    kinds = [*s.outputs.values(), *(["master"] if s.master >= 0 else []), *(["stdin"] if stdin else [])]
     return {"id": s.cid, "dir": s.cdir, "pid": s.pid, "kinds": kinds}, fds
 
 
@@ -96,6 +98,14 @@ class Link:
         except OSError:
             pass
 
+    def close_stdin(self, cid: str) -> None:
+        """The container's stdin was closed (its input ended): the keeper's copy goes too,
+        or the container would never read its end."""
+        try:
+            os.write(self.chan, f"S{cid}".encode())
+        except OSError:
+            pass
+
     def lost(self) -> None:
         """The keeper hung up (killed): reap it; the caller forks another."""
         os.close(self.chan)
@@ -139,6 +149,12 @@ def keep(chan: int, root: str, runroot: str) -> int:  # pragma: no cover - runs 
         elif data[:1] == b"D":
             _, gone = held.pop(data[1:].decode(), ({}, []))
             fdpass.close_all(gone)
+        elif data[:1] == b"S" and data[1:].decode() in held:
+            doc, fds = held[data[1:].decode()]
+            if "stdin" in doc["kinds"]:
+                at = doc["kinds"].index("stdin")
+                del doc["kinds"][at]
+                os.close(fds.pop(at))
         else:
             fdpass.close_all(fds)
     os.close(chan)

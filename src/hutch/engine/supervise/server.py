@@ -114,6 +114,7 @@ class Loop:
     def keep(self, session: Session) -> None:
         """Tell the keeper of a running container (forking it first if there is none)."""
         self.keeper()
+        session.on_stdin_closed = self.link.close_stdin
         self.link.add(session)
 
     def keeper(self) -> None:

@@ -82,6 +82,8 @@ class Session:
         self.waiters: list[int] = []  # `wait` connections: told when the teardown is done
         #: for a container adopted from a killed supervisor: its exit status, not being its parent
         self.adopted: Callable[[int], int] | None = None
+        #: told the container's id when its stdin is closed (the keeper holds a copy of it)
+        self.on_stdin_closed: Callable[[str], None] | None = None
 
     # ---- start --------------------------------------------------------------------------
 
@@ -288,6 +290,8 @@ class Session:
                 self.stdin_polled = False
             os.close(self.stdin_fd)
             self.stdin_fd = -1
+            if self.on_stdin_closed is not None:
+                self.on_stdin_closed(self.cid)
 
     # ---- the end ------------------------------------------------------------------------
 
