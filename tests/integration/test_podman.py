@@ -83,6 +83,9 @@ def podman(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Ite
             shutil.rmtree(d, ignore_errors=True)
         remove_cgroup_parent(pm.parent)
         if not had_default_root:
+            from hutch.container.create import SECCOMP_CACHE
+
+            shutil.rmtree(os.path.join("/run/hutch", SECCOMP_CACHE), ignore_errors=True)
             try:
                 os.rmdir("/run/hutch")
             except OSError:
