@@ -62,6 +62,20 @@ class Podman:
         return self("run", "--network", "none", "--cgroup-parent", self.parent, *args, check=check)
 
 
+def forget_default_root(had_it: bool) -> None:
+    """podman calls the runtime without --root, so hutch-runtime's state went to its default
+    root, /run/hutch: remove that root, with the seccomp cache it holds, if the test made it."""
+    if had_it:
+        return
+    from hutch.container.create import SECCOMP_CACHE
+
+    shutil.rmtree(os.path.join("/run/hutch", SECCOMP_CACHE), ignore_errors=True)
+    try:
+        os.rmdir("/run/hutch")
+    except OSError:
+        pass
+
+
 @pytest.fixture
 def podman(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Iterator[Podman]:
     tag = f"hutch-pm-{secrets.token_hex(3)}"
@@ -82,14 +96,7 @@ def podman(tmp_path: Path, rootfs_template: Path, hutch_runtime_bin: Any) -> Ite
         for d in (pm.root, pm.runroot):
             shutil.rmtree(d, ignore_errors=True)
         remove_cgroup_parent(pm.parent)
-        if not had_default_root:
-            from hutch.container.create import SECCOMP_CACHE
-
-            shutil.rmtree(os.path.join("/run/hutch", SECCOMP_CACHE), ignore_errors=True)
-            try:
-                os.rmdir("/run/hutch")
-            except OSError:
-                pass
+        forget_default_root(had_default_root)
 
 
 def test_podman_run_rm(podman: Podman) -> None:

@@ -254,8 +254,9 @@ def test_podman_pulls_what_hutch_pushed_and_the_reverse(hutch: Hutch, fresh_regi
                                                         tmp_path: Path, hutch_runtime_bin: Path) -> None:
     if not shutil.which("podman"):
         pytest.skip("podman is not installed")
-    from tests.integration.test_podman import CONF, Podman
+    from tests.integration.test_podman import CONF, Podman, forget_default_root
 
+    had_default_root = os.path.exists("/run/hutch")
     reg = fresh_registry.host
     conf = tmp_path / "containers.conf"
     conf.write_text(CONF.format(runtime=hutch_runtime_bin))
@@ -281,6 +282,7 @@ def test_podman_pulls_what_hutch_pushed_and_the_reverse(hutch: Hutch, fresh_regi
         for d in (pm.root, pm.runroot):
             shutil.rmtree(d, ignore_errors=True)
         remove_cgroup_parent(pm.parent)
+        forget_default_root(had_default_root)
 
 
 def test_python_api_pull_and_push(hutch: Hutch, registry: Registry, fresh_registry: Registry,  # noqa: F811
