@@ -42,10 +42,13 @@ class Paths:
 
 
 def write_pid(path: str, pid: int) -> None:
+    """``pid`` and its start time, replacing the file atomically: a reader (`ps` deciding
+    whether a keeper is handing containers over) never sees it empty, which would read as
+    "no keeper" and a lost container."""
+    from hutch.util import atomic
     from hutch.util.procstat import start_time
 
-    with open(path, "w") as f:
-        f.write(f"{pid} {start_time(pid)}\n")
+    atomic.write(path, f"{pid} {start_time(pid)}\n".encode(), 0o644)
 
 
 def keeper_alive(runroot: str) -> bool:
