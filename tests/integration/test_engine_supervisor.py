@@ -39,7 +39,7 @@ def _ticks(h: Hutch, ref: str) -> int:
 def _dead(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
-    except FileNotFoundError:  # reaped (maybe between two looks)
+    except OSError:  # reaped (maybe between two looks; ESRCH while it is being reaped)
         return True
 
 
