@@ -61,6 +61,7 @@ class Operations(Registry):
         from hutch.engine.supervise.protocol import keeper_alive
 
         deadline = None if timeout is None else time.monotonic() + timeout
+        asked = False
         while True:
             current = self.store.load(cid)
             if current is None or current["state"]["status"] not in model.LIVE:
@@ -71,6 +72,9 @@ class Operations(Registry):
                 got = self._wait_supervisor(cid, left)
                 if got is not None:
                     return got
+                if not asked:  # "gone": mostly it ended between our read and our question,
+                    asked = True  # and its record already says so
+                    continue
             elif not keeper_alive(self.runroot):
                 return None
             if deadline is not None and time.monotonic() >= deadline:
