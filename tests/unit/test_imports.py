@@ -56,9 +56,14 @@ def test_the_engine_run_client_stays_light() -> None:
     mods = _modules(
         "import hutch.cli.engine, hutch.cli.engine.containers.run, hutch.engine.containers, "
         "hutch.engine.specgen, hutch.engine.client, hutch.engine.supervise.connect, "
-        "hutch.engine.supervise.protocol, hutch.image.store, hutch.snapshot.overlay"
+        "hutch.engine.supervise.protocol, hutch.image.store, hutch.snapshot.overlay, "
+        "hutch.engine.lifecycle, hutch.engine.users"
     )
     heavy = {"hashlib", "_hashlib", "subprocess", "threading", "shutil", "bz2", "lzma", "tempfile",
-             "json", "csv", "copy", "hutch.engine.volumes", "hutch.image.unpack", "termios"}
+             "json", "csv", "copy", "hutch.engine.volumes", "hutch.image.unpack", "termios",
+             # argparse and what comes with it (~16 ms): re, enum, gettext, locale; signal's and
+             # socket's enums; contextlib, collections and functools (~5 ms)
+             "argparse", "re", "enum", "gettext", "locale", "signal", "socket", "contextlib",
+             "collections", "functools", "typing", "importlib", "warnings"}
     bad = {m for m in mods if m in heavy}
     assert not bad, f"hutch run imports {sorted(bad)}"

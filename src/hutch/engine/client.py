@@ -10,12 +10,12 @@ passed to the container's init, as docker's ``--sig-proxy`` does.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
-import signal
 
+from hutch._sys import sig
 from hutch.engine import attach
+from hutch.util.ignoring import ignoring
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from hutch.process.console import Winch
 
-PROXIED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+PROXIED = (sig.SIGINT, sig.SIGTERM, sig.SIGHUP, sig.SIGQUIT, sig.SIGUSR1, sig.SIGUSR2)
 
 
 def terminal_size() -> tuple[int, int] | None:
@@ -32,7 +32,7 @@ def terminal_size() -> tuple[int, int] | None:
 
     for fd in (0, 1):
         if os.isatty(fd):
-            with contextlib.suppress(OSError):
+            with ignoring(OSError):
                 return get_size(fd)
     return None
 
@@ -63,17 +63,17 @@ def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool 
     pidfd = -1
     old_handlers: dict[int, object] = {}
     if not tty and sig_proxy and pid:
-        with contextlib.suppress(OSError):
+        with ignoring(OSError):
             pidfd = os.pidfd_open(pid)
 
         def proxy(signum: int, _frame: object) -> None:
-            with contextlib.suppress(OSError):
-                signal.pidfd_send_signal(pidfd, signum)
+            with ignoring(OSError):
+                sig.pidfd_send_signal(pidfd, signum)
 
         if pidfd >= 0:
             for s in PROXIED:
-                with contextlib.suppress(ValueError):  # not the main thread
-                    old_handlers[s] = signal.signal(s, proxy)
+                with ignoring(ValueError):  # not the main thread
+                    old_handlers[s] = sig.signal(s, proxy)
     frames = attach.Frames()
     try:
         if saved is not None:
@@ -90,7 +90,7 @@ def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool 
                 poller.register(winch.read_fd, select.POLLIN)
             size = terminal_size()
             if size:  # the process may be gone already: its exit status is still to be read
-                with contextlib.suppress(OSError):
+                with ignoring(OSError):
                     sock.sendall(attach.frame(attach.RESIZE, attach.resize_payload(*size)))
         while True:
             for ready, _ev in poller.poll():
@@ -110,7 +110,7 @@ def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool 
                             return int(payload or b"0")
                 elif ready == 0:
                     data = os.read(0, 65536)
-                    with contextlib.suppress(OSError):
+                    with ignoring(OSError):
                         sock.sendall(attach.frame(attach.STDIN if data else attach.CLOSE_STDIN, data))
                     if not data:
                         poller.unregister(0)
@@ -118,7 +118,7 @@ def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool 
                     winch.drain()
                     size = terminal_size()
                     if size:
-                        with contextlib.suppress(OSError):
+                        with ignoring(OSError):
                             sock.sendall(attach.frame(attach.RESIZE, attach.resize_payload(*size)))
     finally:
         if saved is not None:
@@ -126,6 +126,6 @@ def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool 
         if winch is not None:
             winch.uninstall()
         for signum, handler in old_handlers.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+            sig.signal(signum, handler)  # type: ignore[arg-type]
         if pidfd >= 0:
             os.close(pidfd)

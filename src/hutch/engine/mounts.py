@@ -15,12 +15,18 @@ OPTS is a comma list of ro, rw, nocopy, z/Z (ignored: no SELinux) and a propagat
 from __future__ import annotations
 
 import os
-import re
 
 from hutch.errors import InvalidArgument
 from hutch.util.value import Value
 
-VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+_NAME_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_NAME_REST = _NAME_FIRST | frozenset("_.-")
+
+
+def valid_volume_name(name: str) -> bool:
+    """docker's rule for a volume's name, ``[a-zA-Z0-9][a-zA-Z0-9_.-]+`` (no ``re``: its import
+    is ~5 ms of every `hutch run`)."""
+    return len(name) >= 2 and name[0] in _NAME_FIRST and all(c in _NAME_REST for c in name[1:])
 PROPAGATIONS = ("shared", "slave", "private", "rshared", "rslave", "rprivate")
 _MODES = frozenset({"ro", "rw", "z", "Z", "nocopy", *PROPAGATIONS})
 _TRUE = {"": True, "true": True, "1": True, "false": False, "0": False}
@@ -51,7 +57,7 @@ def _target(spec: str, dst: str) -> str:
 
 
 def check_volume_name(name: str) -> str:
-    if not VOLUME_NAME.fullmatch(name):
+    if not valid_volume_name(name):
         raise InvalidArgument(f"invalid volume name {name!r}: use [a-zA-Z0-9][a-zA-Z0-9_.-]+ "
                               f"(or an absolute path for a host directory)")
     return name

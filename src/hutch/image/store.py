@@ -13,7 +13,6 @@ index updates; the index is replaced atomically (write, fsync, rename).
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 
@@ -23,10 +22,12 @@ from hutch.fastjson import loads
 from hutch.image import reference
 from hutch.image.content import CHUNK, ContentStore, Counting, Hashing, sha256_of
 from hutch.util import arch, atomic, timefmt
+from hutch.util.ignoring import ignoring
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from contextlib import AbstractContextManager
     from typing import Any, BinaryIO
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -91,7 +92,7 @@ class ImageStore:
 
     # ---- the index --------------------------------------------------------------------
 
-    def locked(self) -> contextlib.AbstractContextManager[None]:
+    def locked(self) -> AbstractContextManager[None]:
         return filelock.locked(self.root)
 
     def _index(self) -> dict[str, Any]:
@@ -349,14 +350,14 @@ class ImageStore:
                 _rmtree(work, ignore_errors=True)
         except HutchError as err:
             _rmtree(work, ignore_errors=True)
-            with contextlib.suppress(OSError):
+            with ignoring(OSError):
                 os.rmdir(top)
             if layer["digest"] in str(err):
                 raise
             raise HutchError(f"layer {layer['digest']}: {err}") from err
         except FileNotFoundError as err:
             _rmtree(work, ignore_errors=True)
-            with contextlib.suppress(OSError):
+            with ignoring(OSError):
                 os.rmdir(top)
             if err.filename == blob:
                 raise HutchError(f"layer {layer['digest']} is not in the store: pull the image again") \
@@ -364,7 +365,7 @@ class ImageStore:
             raise
         except BaseException:
             _rmtree(work, ignore_errors=True)
-            with contextlib.suppress(OSError):
+            with ignoring(OSError):
                 os.rmdir(top)
             raise
         return fs

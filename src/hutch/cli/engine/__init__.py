@@ -3,22 +3,22 @@
 This package has the global flags, the lazy verb table and the dispatch; each verb lives in a
 module by noun (``containers/``, ``images/``, ``volumes/``, ``system/``) that declares its flags
 next to its handler: ``flags(parser)`` and ``handle(engine, args)``, as hutch-runtime's verbs
-do in ``cli/runtime/``. Only the module of the verb on the command line is imported and only
-its parser is built (argparse spends ~1 ms per parser, ~40 ms for all of docker's verbs); help,
-no verb or an unknown one build them all. Errors are one line on stderr and exit status 1 (125
-for `run`'s own failures, as docker); `run` exits with the container's status.
+do in ``cli/runtime/``. Flags are parsed as docker's are (`hutch.cli.pflag`). Only the module of
+the verb on the command line is imported; ``--help`` lists the verbs from the table alone.
+Errors are one line on stderr and exit status 1 (125 for `run`, `create` and `exec`'s own
+failures and usage errors, as docker); `run` exits with the container's status.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from hutch.cli.pflag import REMAINDER, Help, Namespace, Parser, UsageError
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Protocol
+    from typing import Protocol
 
     from hutch.engine.containers import Engine
 else:
@@ -107,128 +107,104 @@ ONE_LINE = frozenset({"commit", "cp", "system", "container", "image"})
 class Verb(Protocol):
     """What every verb's module has."""
 
-    def flags(self, p: argparse.ArgumentParser) -> None: ...
+    def flags(self, p: Parser) -> None: ...
 
-    def handle(self, eng: Engine, a: argparse.Namespace) -> int: ...
+    def handle(self, eng: Engine, a: Namespace) -> int: ...
 
 
 def verb_module(key: str) -> Verb:
     """The module of ``key`` (a key of VERBS), imported now."""
-    import importlib
-
-    mod: Verb = importlib.import_module(f"hutch.cli.engine.{VERBS[key][0]}")
+    name = f"hutch.cli.engine.{VERBS[key][0]}"
+    __import__(name)  # (importlib costs ~0.5 ms more)
+    mod: Verb = sys.modules[name]
     return mod
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise HutchError(message)
-
-    def _get_formatter(self) -> argparse.HelpFormatter:
-        # argparse makes a formatter for every add_argument (to check the metavar), and
-        # each one imports shutil (with bz2 and lzma: ~2 ms) to ask for the terminal's width
-        make: Any = self.formatter_class  # (typeshed's protocol knows only prog)
-        return make(prog=self.prog, width=_help_width())  # type: ignore[no-any-return]
+#: Verbs whose usage errors exit 125, as docker's and podman's.
+USAGE_125 = frozenset({"run", "create", "exec"})
 
 
-_width: list[int] = []
-
-
-def _help_width() -> int:
-    """What argparse's HelpFormatter takes by default (shutil.get_terminal_size() - 2),
-    without shutil, asked once."""
-    if not _width:
-        import os
-
-        try:
-            columns = int(os.environ["COLUMNS"])
-        except (KeyError, ValueError):
-            columns = 0
-        if columns <= 0:
-            try:
-                columns = os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1).columns
-            except (AttributeError, ValueError, OSError):
-                columns = 0
-        _width.append((columns or 80) - 2)
-    return _width[0]
-
-
-_GLOBAL_WITH_VALUE = ("--root", "--runroot", "--runtime")
-
-
-def _verb_at(argv: list[str]) -> int | None:
-    """Where the verb is in ``argv`` (after the global options), if that can be told without parsing."""
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in _GLOBAL_WITH_VALUE:
-            i += 2
-        elif arg.startswith("--") and arg.split("=")[0] in _GLOBAL_WITH_VALUE:
-            i += 1
-        elif arg.startswith("-"):
-            return None  # -h, --help, or a mistake: the whole parser says what is wrong
-        else:
-            return i
-    return None
-
-
-def wanted(argv: list[str] | None) -> list[str]:
-    """The keys of VERBS whose parsers ``argv`` needs: its verb's, else all of its noun's (none
-    or an unknown one given: argparse lists them), else all."""
-    at = None if argv is None else _verb_at(argv)
-    if argv is None or at is None:
-        return list(VERBS)
-    verb = argv[at]
-    if verb in NOUNS:
-        sub = argv[at + 1] if at + 1 < len(argv) else "-"
-        key = _ALIAS_OF.get(f"{verb} {sub}", f"{verb} {sub}")
-        return [key] if key in VERBS else [k for k in VERBS if k.startswith(verb + " ")]
-    return [verb] if verb in VERBS else list(VERBS)
-
-
-def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The command line parser; given ``argv``, with only the subparser of its verb."""
-    p = _Parser(prog="hutch", description="A daemonless container engine with docker's verbs.")
+def global_parser() -> Parser:
+    """The flags before the verb."""
+    p = Parser("hutch", "A daemonless container engine with docker's verbs.")
     p.add_argument("--root", default=None, help="the image and container store (default /var/lib/hutch)")
     p.add_argument("--runroot", default=None, help="runtime state (default /run/hutch-engine)")
     p.add_argument("--runtime", default=None, help="OCI runtime: hutch-runtime (default), runc, or a path")
-    sub: argparse._SubParsersAction[argparse.ArgumentParser]
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    nouns: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
-    for key in wanted(argv):
-        noun, _, verb = key.rpartition(" ")
-        target = sub
-        if noun:
-            if noun not in nouns:
-                np = sub.add_parser(noun, help=NOUNS[noun][0])
-                nouns[noun] = np.add_subparsers(dest=f"{noun}_command", metavar="COMMAND",
-                                                parser_class=_Parser)
-            target = nouns[noun]
-        vp = target.add_parser(verb, help=VERBS[key][1], aliases=ALIASES.get(key, ()),
-                               add_help=key not in NO_HELP_FLAG)
-        verb_module(key).flags(vp)
+    p.add_argument("command", nargs=REMAINDER, metavar="COMMAND")
     return p
 
 
-def _engine(a: argparse.Namespace) -> Engine:
+def top_help() -> str:
+    """`hutch --help`: the global flags and every verb, from the table (no verb is imported)."""
+    g = global_parser()
+    lines = [g.usage(), "", g.description, "", "Commands:"]
+    width = max(len(k) for k in VERBS)
+    lines += [f"  {key:<{width}}   {text}" for key, (_, text) in VERBS.items() if " " not in key]
+    lines += ["", "Management commands:"]
+    lines += [f"  {noun:<{width}}   {text}" for noun, (text, _) in NOUNS.items()]
+    options = g.format_help().split("Options:\n", 1)[1]
+    lines += ["", "Options:", options.rstrip("\n"), "", "Run 'hutch COMMAND --help' for a command's flags."]
+    return "\n".join(lines) + "\n"
+
+
+def noun_help(noun: str) -> str:
+    keys = [k for k in VERBS if k.startswith(noun + " ")]
+    width = max(len(k) for k in keys)
+    lines = [f"Usage:  hutch {noun} COMMAND", "", NOUNS[noun][0], "", "Commands:"]
+    lines += [f"  {k.partition(' ')[2]:<{width}}   {VERBS[k][1]}" for k in keys]
+    return "\n".join(lines) + "\n"
+
+
+def resolve(words: list[str]) -> tuple[str, list[str]]:
+    """The key of VERBS that ``words`` (from the verb on) names, and the words after it."""
+    verb = words[0]
+    if verb in NOUNS:
+        sub = words[1] if len(words) > 1 else ""
+        if sub in ("-h", "--help"):
+            raise Help(noun_help(verb))
+        key = _ALIAS_OF.get(f"{verb} {sub}", f"{verb} {sub}")
+        if not sub or sub.startswith("-"):
+            raise HutchError(NOUNS[verb][1])
+        if key not in VERBS:
+            raise UsageError(f"unknown command: hutch {verb} {sub} (see 'hutch {verb} --help')")
+        return key, words[2:]
+    if verb not in VERBS or " " in verb:
+        raise UsageError(f"'{verb}' is not a hutch command (see 'hutch --help')")
+    return verb, words[1:]
+
+
+def parse(argv: list[str]) -> Namespace:
+    """The whole command line: the global flags, the verb, its flags and arguments. The verb's
+    key (``run``, ``image ls``...) is ``a.key``; ``a.command`` is its first word."""
+    try:
+        g = global_parser().parse_args(argv)
+    except Help:
+        raise Help(top_help()) from None
+    if not g.command:
+        raise Help("")
+    key, rest = resolve(g.command)
+    vp = Parser(f"hutch {key}", VERBS[key][1], add_help=key not in NO_HELP_FLAG)
+    verb_module(key).flags(vp)
+    try:
+        a = vp.parse_args(rest)
+    except UsageError as err:
+        err.code = 125 if key in USAGE_125 else 1
+        raise
+    a.__dict__.update(root=g.root, runroot=g.runroot, runtime=g.runtime, key=key,
+                      command=g.command[0])
+    return a
+
+
+def _engine(a: Namespace) -> Engine:
     from hutch.engine.containers import DEFAULT_ROOT, DEFAULT_RUNROOT, Engine
 
     runtime = getattr(a, "run_runtime", None) or a.runtime  # `run --runtime` wins over the global one
     return Engine(a.root or DEFAULT_ROOT, a.runroot or DEFAULT_RUNROOT, runtime)
 
 
-def dispatch(a: argparse.Namespace) -> int:
-    key = a.command
-    if key is None:
-        parser().print_help(sys.stderr)
-        return 1
+def dispatch(a: Namespace) -> int:
     eng = _engine(a)
-    if key in NOUNS:
-        verb = getattr(a, f"{key}_command", None)
-        if verb is None:
-            raise HutchError(NOUNS[key][1])
-        key = _ALIAS_OF.get(f"{key} {verb}", f"{key} {verb}")
-    handle = verb_module(key).handle
+    handle = verb_module(a.key).handle
     if a.command not in ONE_LINE:
         return handle(eng, a)
     try:
@@ -241,11 +217,18 @@ def dispatch(a: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = sys.argv[1:] if argv is None else argv
-        a = parser(args).parse_args(args)
-        if not a.command:
-            parser().print_help(sys.stderr)
-            return 1
+        try:
+            a = parse(args)
+        except Help as h:
+            if not h.text:  # no verb at all: the list, as an error
+                sys.stderr.write(top_help())
+                return 1
+            sys.stdout.write(h.text)
+            return 0
         return dispatch(a)
+    except UsageError as err:
+        sys.stderr.write(f"hutch: {err}\n")
+        return err.code
     except HutchError as err:
         sys.stderr.write(f"hutch: {err}\n")
         return 1

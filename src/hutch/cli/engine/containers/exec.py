@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from hutch.cli.pflag import REMAINDER, Namespace, Parser
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("-i", "--interactive", action="store_true")
     p.add_argument("-t", "--tty", action="store_true")
     p.add_argument("-d", "--detach", action="store_true")
@@ -20,10 +20,10 @@ def flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-u", "--user", default="")
     p.add_argument("-w", "--workdir", default="")
     p.add_argument("container")
-    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.add_argument("args", nargs=REMAINDER)
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     args = a.args[1:] if a.args[:1] == ["--"] else a.args
     try:
         record = eng.find(a.container)

@@ -9,19 +9,18 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("-f", "--follow", action="store_true")
     p.add_argument("-n", "--tail", default="all")
     p.add_argument("-t", "--timestamps", action="store_true")
     p.add_argument("container")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import jsonlog
 
     record = eng.find(a.container)

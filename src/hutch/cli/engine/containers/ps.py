@@ -10,13 +10,12 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
     from hutch.engine.records import Record
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("-a", "--all", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("--no-trunc", action="store_true")
@@ -68,7 +67,7 @@ def render(template: str, fields: dict[str, str]) -> str:
     return re.sub(r"\{\{(.*?)\}\}", one, template.replace("\\t", "\t").replace("\\n", "\n"))
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     records = eng.records()
     if a.latest:
         records = records[:1]

@@ -8,18 +8,17 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("-f", "--force", action="store_true")
     p.add_argument("-v", "--volumes", action="store_true", help="remove its anonymous volumes too")
     p.add_argument("containers", nargs="+")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     code = 0
     for ref in a.containers:
         try:

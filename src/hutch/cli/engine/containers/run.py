@@ -7,13 +7,13 @@ Errors are one line on stderr and exit status 125 for `run`'s own failures, as d
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import sys
 
 from hutch.cli.engine.images import pull as images_pull
 from hutch.cli.engine.images.registry import registry_flags
+from hutch.cli.pflag import REMAINDER, Namespace, Parser
 from hutch.errors import HutchError
+from hutch.util.ignoring import ignoring
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,11 +21,11 @@ if TYPE_CHECKING:
     from hutch.engine.request import CreateRequest
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     run_flags(p)
 
 
-def run_flags(p: argparse.ArgumentParser) -> None:
+def run_flags(p: Parser) -> None:
     """The flags of `run` (and `create`): docker's names and meanings."""
     p.add_argument("--help", action="help", help="show this help")  # -h is --hostname, as docker
     p.add_argument("--rm", action="store_true", help="remove the container when it exits")
@@ -73,10 +73,10 @@ def run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no pull progress")
     registry_flags(p)
     p.add_argument("image")
-    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.add_argument("args", nargs=REMAINDER)
 
 
-def run_request(a: argparse.Namespace) -> CreateRequest:
+def run_request(a: Namespace) -> CreateRequest:
     """`run`'s (and `create`'s) flags as the container's request, parsed and checked; its
     warnings on stderr."""
     import os
@@ -98,7 +98,7 @@ def run_request(a: argparse.Namespace) -> CreateRequest:
     return req
 
 
-def image_for(eng: Engine, a: argparse.Namespace) -> None:
+def image_for(eng: Engine, a: Namespace) -> None:
     """Pull `run`'s or `create`'s image as ``--pull`` says (docker's output on stderr); then
     ``a.image`` is the name the store has it under (a short name may have been found at, or
     pulled from, one of registries.conf's unqualified-search-registries, as podman does)."""
@@ -119,7 +119,7 @@ def image_for(eng: Engine, a: argparse.Namespace) -> None:
         a.image = str(images_pull.pull_image(eng, a, a.image, sys.stderr, a.quiet).ref)
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine.containers import StartFailed
 
     try:
@@ -132,7 +132,7 @@ def handle(eng: Engine, a: argparse.Namespace) -> int:
                 eng.start(record)
             except StartFailed:
                 if a.rm:
-                    with contextlib.suppress(HutchError):  # the monitor may have removed it
+                    with ignoring(HutchError):  # the monitor may have removed it
                         eng.remove(record["id"], force=True)
                 raise
             print(record["id"])

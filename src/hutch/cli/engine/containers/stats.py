@@ -11,14 +11,14 @@ from hutch.cli.fmt import table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from typing import Any
 
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
     from hutch.engine.records import Record
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("--no-stream", action="store_true")
     p.add_argument("-a", "--all", action="store_true")
     p.add_argument("containers", nargs="*")
@@ -65,7 +65,7 @@ def _blkio(data: dict[str, Any]) -> str:
     return f"{_bytes(read)} / {_bytes(write)}"
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     if a.containers:
         records = [eng.find(ref) for ref in a.containers]
     else:

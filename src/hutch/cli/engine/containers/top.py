@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
+from hutch.cli.pflag import REMAINDER, Namespace, Parser
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from hutch.engine.records import Record
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("container")
-    p.add_argument("ps_args", nargs=argparse.REMAINDER)
+    p.add_argument("ps_args", nargs=REMAINDER)
 
 
 def container_pids(eng: Engine, record: Record) -> list[int]:
@@ -29,7 +29,7 @@ def container_pids(eng: Engine, record: Record) -> list[int]:
     return [int(p) for p in json.loads(r.stdout or b"[]")]
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     import subprocess
 
     record = eng.find(a.container)

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
+from hutch.cli.pflag import Namespace, Parser
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hutch.engine.containers import Engine
 
 
-def _bool(value: str) -> bool:
-    v = value.lower()
-    if v in ("true", "1", "yes"):
-        return True
-    if v in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"invalid boolean {value!r}")
-
-
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("-m", "--message", default="")
     p.add_argument("-a", "--author", default="")
     p.add_argument("-c", "--change", action="append", default=[], help="a Dockerfile instruction")
-    p.add_argument("-p", "--pause", type=_bool, nargs="?", const=True, default=True,
+    p.add_argument("-p", "--pause", action="store_true", default=True,
                    help="pause a running container during the commit (default true)")
     p.add_argument("container")
     p.add_argument("repo", nargs="?", help="REPOSITORY[:TAG]")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import commit
 
     image = commit.commit(eng, a.container, a.repo, message=a.message, author=a.author, changes=a.change,

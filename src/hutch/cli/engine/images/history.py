@@ -10,16 +10,15 @@ from hutch.cli.fmt import table as _table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("image")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     img = eng.images.get(a.image)
     rows = [["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]]
     sizes = [int(layer.get("size", 0)) for layer in reversed(img.manifest.get("layers", []))]

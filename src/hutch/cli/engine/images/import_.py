@@ -8,13 +8,13 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from typing import Any
 
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("file", help="the tarball, or - for standard input")
     p.add_argument("ref", nargs="?", help="NAME[:TAG]")
     p.add_argument("-c", "--change", action="append", default=[],
@@ -23,7 +23,7 @@ def flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-m", "--message", default="", help="the history entry's comment")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.image.commit import apply_change
 
     changes: dict[str, Any] = {}

@@ -9,12 +9,11 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("-u", "--username", default=None)
     p.add_argument("-p", "--password", default=None)
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -36,7 +35,7 @@ def login_registry(value: str) -> str:
     return value
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     import getpass
 
     from hutch.image.registry.credentials import Credential, store

@@ -6,17 +6,16 @@ from hutch.cli.engine.images.login import login_registry
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("--authfile", default=None)
     p.add_argument("registry", nargs="?", default="docker.io")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.image.registry.credentials import erase
 
     registry = login_registry(a.registry)

@@ -10,12 +10,11 @@ from hutch.cli.fmt import table as _table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     """`images` and `image ls`."""
     p.add_argument("-q", "--quiet", action="store_true", help="only the image ids")
     p.add_argument("--digests", action="store_true", help="show the digests")
@@ -23,7 +22,7 @@ def flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("repository", nargs="?", default="", help="only the images of REPOSITORY[:TAG]")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.image import reference
 
     head = ["REPOSITORY", "TAG", *(["DIGEST"] if a.digests else []), "IMAGE ID", "CREATED", "SIZE"]

@@ -6,16 +6,15 @@ from hutch.cli.engine.system.prune import confirm, print_prune, prune_flags
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     prune_flags(p, all_flag=True)
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import prune
 
     what = "all images without at least one container associated to them" if a.all \

@@ -10,15 +10,15 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from typing import TextIO
 
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
     from hutch.image.reference import Reference
     from hutch.image.registry.pull import Pulled
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print only the image's name")
     p.add_argument("-a", "--all-tags", action="store_true", help="every tagged image of the repository")
     p.add_argument("--platform", default=None, help="OS/ARCH[/VARIANT] (default: this host's)")
@@ -27,7 +27,7 @@ def flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("ref", metavar="NAME[:TAG|@DIGEST]")
 
 
-def pull_image(eng: Engine, a: argparse.Namespace, ref: str, out: TextIO, quiet: bool = False) -> Pulled:
+def pull_image(eng: Engine, a: Namespace, ref: str, out: TextIO, quiet: bool = False) -> Pulled:
     """Pull ``ref`` with docker's output on ``out``; what was pulled (``.image``, and ``.ref``:
     the reference it was found as, a search registry's for a short name)."""
     from hutch.image.registry.progress import Progress
@@ -80,7 +80,7 @@ def resolve_local(eng: Engine, ref: str) -> str:
     raise ImageNotFound(ref)
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.image import reference
 
     if a.max_concurrent_downloads < 1:
@@ -96,7 +96,7 @@ def handle(eng: Engine, a: argparse.Namespace) -> int:
     return 0
 
 
-def _tags(a: argparse.Namespace, r: Reference) -> list[str]:
+def _tags(a: Namespace, r: Reference) -> list[str]:
     s = session(a)
     try:
         endpoint = s.endpoints(r.name)[-1]

@@ -8,12 +8,11 @@ from hutch.cli.engine.images.registry import registry_flags, session
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print only the digest")
     p.add_argument("--chunk-size", type=int, default=0, help="upload in chunks of this many bytes "
                                                               "(default: each blob in one request)")
@@ -22,7 +21,7 @@ def flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("dest", nargs="?", default=None, metavar="DESTINATION")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.image.registry.progress import Progress
     from hutch.image.registry.push import push
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.image.registry.session import Session
 
 
-def registry_flags(p: argparse.ArgumentParser) -> None:
+def registry_flags(p: Parser) -> None:
     """How to reach registries (podman's flags): pull, push, login, run and create."""
     p.add_argument("--tls-verify", default=None, choices=["true", "false"],
                    help="require HTTPS with a verified certificate (default: unless registries.conf or "
@@ -19,7 +18,7 @@ def registry_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--authfile", default=None, help="the credentials file (default: containers' auth.json)")
 
 
-def session(a: argparse.Namespace) -> Session:
+def session(a: Namespace) -> Session:
     from hutch.image.registry.session import Session
 
     tls = None if getattr(a, "tls_verify", None) is None else a.tls_verify == "true"

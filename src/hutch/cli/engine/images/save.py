@@ -8,18 +8,17 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("-o", "--output", default=None, help="the file (default: standard output)")
     p.add_argument("--format", default="docker-archive", choices=["docker-archive", "oci-archive"])
     p.add_argument("images", nargs="+")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.image import archive
 
     if a.output is not None:

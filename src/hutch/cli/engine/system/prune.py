@@ -7,23 +7,22 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def prune_flags(p: argparse.ArgumentParser, all_flag: bool = False) -> None:
+def prune_flags(p: Parser, all_flag: bool = False) -> None:
     p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
     if all_flag:
         p.add_argument("-a", "--all", action="store_true",
                        help="all images no container uses, not just dangling ones")
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     prune_flags(p, all_flag=True)
 
 
-def confirm(a: argparse.Namespace, what: str) -> bool:
+def confirm(a: Namespace, what: str) -> bool:
     if a.force:
         return True
     sys.stderr.write(f"WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ")
@@ -43,7 +42,7 @@ def print_prune(containers: list[str], images: list[str], reclaimed: int) -> Non
     print(f"Total reclaimed space: {_size(reclaimed)}")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import prune
 
     what = ("all stopped containers\n  - all images without at least one container associated to them"

@@ -6,18 +6,17 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("name", nargs="?", default="")
     p.add_argument("-l", "--label", action="append", default=[], help="KEY=VAL")
     p.add_argument("-d", "--driver", default="local")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine.volumes import VolumeStore
 
     store = VolumeStore(eng.root)

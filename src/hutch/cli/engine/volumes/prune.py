@@ -8,17 +8,16 @@ from hutch.cli.engine.volumes.rm import in_use
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("-a", "--all", action="store_true")
     p.add_argument("-f", "--force", action="store_true", help="(there is no prompt)")
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine.volumes import VolumeStore
 
     gone = VolumeStore(eng.root).prune(in_use(eng), a.all)

@@ -8,12 +8,11 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
+    from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def flags(p: argparse.ArgumentParser) -> None:
+def flags(p: Parser) -> None:
     p.add_argument("-f", "--force", action="store_true", help="no error for a missing volume")
     p.add_argument("names", nargs="+")
 
@@ -23,7 +22,7 @@ def in_use(eng: Engine) -> set[str]:
     return {str(v["Name"]) for r in eng.records() for v in r.get("volumes") or []}
 
 
-def handle(eng: Engine, a: argparse.Namespace) -> int:
+def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine.volumes import VolumeStore
 
     store = VolumeStore(eng.root)
