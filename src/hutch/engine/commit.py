@@ -155,7 +155,7 @@ def _named(eng: Engine, repo: str | None) -> Image | None:
 def _forget_layer(eng: Engine, diff_ids: list[str]) -> None:
     """Drop the new top layer's blob and snapshot after a failed commit (unless another
     image has the same layer)."""
-    import shutil
+    from hutch.util.tree import remove_tree
 
     top = chain_ids(diff_ids)[-1].removeprefix("sha256:")
     digest = diff_ids[-1]
@@ -163,4 +163,4 @@ def _forget_layer(eng: Engine, diff_ids: list[str]) -> None:
         if digest in image.diff_ids:
             return
     eng.images.content.delete(digest)
-    shutil.rmtree(os.path.join(eng.images.snapshots, top), ignore_errors=True)
+    remove_tree(os.path.join(eng.images.snapshots, top))

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 
 from hutch.engine.model import BUSY
 from hutch.errors import HutchError
 from hutch.image.reference import familiar
 from hutch.image.store import REF_NAME, chain_ids
+from hutch.util.tree import remove_tree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def _collect(eng: Engine, manifests: list[str], grace: float) -> int:
         path = os.path.join(store.snapshots, name)
         if name not in chains and os.lstat(path).st_mtime < cutoff:
             freed += tree_size(path)
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree(path)
     return freed
 
 

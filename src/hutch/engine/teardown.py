@@ -95,18 +95,18 @@ class Teardown:
 
     def _remove_dir(self) -> Record | None:
         """Remove the directory, the record last: the record as it was (None if there was none)."""
-        import shutil  # (with bz2 and lzma: only where a directory goes)
+        from hutch.util.tree import remove_tree
 
         record = self.records.load(self.layout.id)
         for name in _listdir(self.layout.dir):
             if name != os.path.basename(self.layout.record):
                 path = os.path.join(self.layout.dir, name)
                 if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
+                    remove_tree(path)
                 else:
                     _unlink(path)
         faults.point("engine.teardown.emptied")
-        shutil.rmtree(self.layout.dir, ignore_errors=True)
+        remove_tree(self.layout.dir)
         return record
 
     def remove_volumes(self, used: list[dict[str, Any]]) -> None:

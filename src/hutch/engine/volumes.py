@@ -18,7 +18,6 @@ import contextlib
 import errno
 import json
 import os
-import shutil
 import stat
 import tempfile
 
@@ -27,6 +26,7 @@ from hutch.engine.mounts import Mount, check_volume_name
 from hutch.errors import HutchError
 from hutch.util import atomic, timefmt
 from hutch.util.rooted import open_in_root
+from hutch.util.tree import remove_tree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class VolumeStore:
             atomic.write(os.path.join(vdir, "volume.json"), json.dumps(doc, indent=2).encode(), 0o666,
                          durable=True)
         except BaseException:
-            shutil.rmtree(vdir, ignore_errors=True)
+            remove_tree(vdir)
             raise
         return self.get(name), True
 
@@ -105,7 +105,7 @@ class VolumeStore:
             self.get(name)
             if name in in_use:
                 raise HutchError(f"remove {name}: volume is in use by a container")
-            shutil.rmtree(self._vdir(name), ignore_errors=True)
+            remove_tree(self._vdir(name))
 
     def prune(self, in_use: set[str], everything: bool = False) -> list[str]:
         """Remove the unused volumes: the anonymous ones, or all with ``everything`` (docker 23)."""
@@ -149,7 +149,7 @@ class VolumeStore:
                 used.append({"Name": doc["Name"], "Destination": r.target, "Anonymous": not r.source})
         except BaseException:
             for name in made:
-                shutil.rmtree(self._vdir(name), ignore_errors=True)
+                remove_tree(self._vdir(name))
             raise
         return mounts, used
 
@@ -158,7 +158,7 @@ class VolumeStore:
         for v in used:
             if v.get("Anonymous"):
                 with contextlib.suppress(HutchError, OSError):
-                    shutil.rmtree(self._vdir(str(v["Name"])), ignore_errors=True)
+                    remove_tree(self._vdir(str(v["Name"])))
 
 
 def copy_up(layers: list[str], target: str, data: str) -> None:

@@ -16,9 +16,9 @@ leaves no file there (hutch.image.content).
 from __future__ import annotations
 
 import os
-import shutil
 
 from hutch.image.store import chain_ids
+from hutch.util.tree import remove_tree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -88,5 +88,5 @@ class Additions:
                     store.content.delete(digest)
             for chain in self.chains:
                 if chain not in chains:
-                    shutil.rmtree(os.path.join(store.snapshots, chain), ignore_errors=True)
+                    remove_tree(os.path.join(store.snapshots, chain))
         self.blobs, self.chains = [], []

@@ -23,6 +23,7 @@ from hutch.image import reference
 from hutch.image.content import CHUNK, ContentStore, Counting, Hashing, sha256_of
 from hutch.util import arch, atomic, timefmt
 from hutch.util.ignoring import ignoring
+from hutch.util.tree import remove_tree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -276,7 +277,7 @@ class ImageStore:
             return self.add_image([(digest, size, LAYER, diff_id)], config, ref)
         except BaseException:
             if self._unreferenced(digest) and not had_snapshot:
-                _rmtree(os.path.dirname(self.snapshot_path([diff_id])), ignore_errors=True)
+                remove_tree(os.path.dirname(self.snapshot_path([diff_id])))
             raise
 
     def snapshot_path(self, diff_ids: list[str]) -> str:
@@ -347,16 +348,16 @@ class ImageStore:
             except OSError as err:  # another process unpacked the same layer meanwhile: use its
                 if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not os.path.isdir(fs):
                     raise
-                _rmtree(work, ignore_errors=True)
+                remove_tree(work)
         except HutchError as err:
-            _rmtree(work, ignore_errors=True)
+            remove_tree(work)
             with ignoring(OSError):
                 os.rmdir(top)
             if layer["digest"] in str(err):
                 raise
             raise HutchError(f"layer {layer['digest']}: {err}") from err
         except FileNotFoundError as err:
-            _rmtree(work, ignore_errors=True)
+            remove_tree(work)
             with ignoring(OSError):
                 os.rmdir(top)
             if err.filename == blob:
@@ -364,7 +365,7 @@ class ImageStore:
                     from err
             raise
         except BaseException:
-            _rmtree(work, ignore_errors=True)
+            remove_tree(work)
             with ignoring(OSError):
                 os.rmdir(top)
             raise
@@ -403,7 +404,3 @@ def _object(blob: bytes, digest: str) -> dict[str, Any]:
     return doc
 
 
-def _rmtree(path: str, ignore_errors: bool = False) -> None:
-    import shutil  # (with its compression modules: not on `run`'s path)
-
-    shutil.rmtree(path, ignore_errors=ignore_errors)

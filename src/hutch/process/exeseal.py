@@ -180,10 +180,10 @@ def make(seal: Seal) -> None:
 
 def remove(seal: Seal) -> None:
     """Unmount and delete ``seal`` (processes running from it keep their binary)."""
-    import shutil
+    from hutch.util.tree import remove_tree
 
     _unmount(seal.python)
-    shutil.rmtree(seal.dir, ignore_errors=True)
+    remove_tree(seal.dir)
 
 
 def _put(path: str, data: bytes) -> None:
