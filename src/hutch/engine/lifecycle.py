@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from hutch.engine.records import Record
     from hutch.engine.request import CreateRequest
+    from hutch.engine.volumes import VolumeStore
 
 class Started:
     """A container that `start` set going: its init's pid, and the attach socket if asked."""
@@ -38,6 +39,11 @@ class Started:
 
 class Lifecycle(Operations):
     # ---- create / start / run -----------------------------------------------------------
+
+    def _volume_store(self) -> VolumeStore:
+        from hutch.engine.volumes import VolumeStore  # (not small: only for containers with volumes)
+
+        return VolumeStore(self.root)
 
     def create(self, req: CreateRequest) -> Record:
         """`hutch create`: the record and the bundle, no process yet."""
@@ -52,12 +58,7 @@ class Lifecycle(Operations):
             if req.name is not None and any(r["name"] == req.name for r in self.store.all()):
                 raise HutchError(f'the container name "{req.name}" is already in use')
             # what only the image settles fails here, before anything is made but the volumes
-            store = None
-            if specgen.needs_volumes(req, image.config):
-                from hutch.engine.volumes import VolumeStore  # (not small: only for volumes)
-
-                store = VolumeStore(self.root)
-            config = specgen.generate(req, image.config, lay.merged, cid, lowers, store)
+            config = specgen.generate(req, image.config, lay.merged, cid, lowers, self._volume_store)
             config["linux"]["cgroupsPath"] = f"/hutch/{cid}"
             volumes = specgen.volumes_of(config)
             try:

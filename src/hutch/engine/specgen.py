@@ -24,6 +24,7 @@ from hutch.spec.defaults import MASKED_PATHS, READONLY_PATHS, _mounts
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from hutch.engine.mounts import Mount
@@ -37,11 +38,14 @@ CPU_PERIOD = 100000  # µs: --cpus is a CFS quota per 100 ms period, as docker's
 
 
 def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid: str,
-             layers: list[str] | None = None, volumes: VolumeStore | None = None) -> dict[str, Any]:
+             layers: list[str] | None = None,
+             volumes: Callable[[], VolumeStore] | None = None) -> dict[str, Any]:
     """config.json for container ``cid`` on ``rootfs``. ``layers`` (bottom first) are the
-    image's, for user names and the content of new volumes; ``volumes`` the engine's volume
-    store. Everything is checked before the one side effect, making the volumes it needs
-    (listed, as JSON, in the annotation ``io.github.hutch.volumes``)."""
+    image's, for user names and the content of new volumes; ``volumes`` gives the engine's
+    volume store, asked for only when the container has volumes (named, anonymous, or the
+    image's ``Volumes``: the volume store is not small to import). Everything is checked
+    before the one side effect, making the volumes it needs (listed, as JSON, in the
+    annotation ``io.github.hutch.volumes``)."""
     from hutch.engine import security, users
 
     cfg = image_config.get("config") or {}
@@ -98,10 +102,10 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
     if seccomp is not None:
         linux["seccomp"] = seccomp
     image_volumes = sorted((cfg.get("Volumes") or {}).keys())
-    if needs_volumes(req, image_config):
+    if image_volumes or any(m.kind == "volume" for m in req.mounts):
         if volumes is None:
             raise InvalidArgument("volumes need the engine's volume store")
-        placed, used = volumes.attach(req.mounts, image_volumes, layers or [])
+        placed, used = volumes().attach(req.mounts, image_volumes, layers or [])
     else:
         placed, used = [(m, m.source) for m in req.mounts], []
     user_mounts = [oci_mount(m, host_path) for m, host_path in placed]
@@ -199,13 +203,6 @@ def default_seccomp(caps: list[str]) -> dict[str, Any] | None:
     except OSError:
         return None
     return from_template(template, caps)
-
-
-def needs_volumes(req: CreateRequest, image_config: dict[str, Any]) -> bool:
-    """Whether the container has volumes (named, anonymous, or the image's ``Volumes``),
-    so ``generate`` needs the volume store."""
-    image_volumes = (image_config.get("config") or {}).get("Volumes")
-    return bool(image_volumes) or any(m.kind == "volume" for m in req.mounts)
 
 
 def volumes_of(config: dict[str, Any]) -> list[dict[str, Any]]:
