@@ -16,7 +16,8 @@ the real migration of the container's process finds the fast path.
 - :func:`start_here` lets the child write to the cgroup it already is in (its
   parent's), which moves nothing: the kernel takes the lock all the same. The engine's
   supervisor calls it when a `start` or `exec` request arrives, before the container's
-  cgroup exists, and it touches no cgroup's membership.
+  cgroup exists, and it touches no cgroup's membership; it then calls the runtime's
+  create and exec with ``warm=True``, so they start no child of their own.
 
 The child holds nothing, dies with its parent (PR_SET_PDEATHSIG: a `create` killed
 midway leaves nothing in the container's cgroup), exits by itself after :data:`LIFETIME`
@@ -42,14 +43,8 @@ INTERVAL = 0.004
 LIFETIME = 2.0
 
 
-#: the child of :func:`start_here` while it runs: :func:`start` then has nothing to add
-_here: list[int] = []
-
-
 def start(manager: Manager) -> int:
     """Fork the warm-up child into the container's cgroup; its pid (0 if none) goes to :func:`reap`."""
-    if _here:
-        return 0
     paths = [p for key, p in manager.paths.items() if "pids" not in key.split(",")]
     if not paths or not _unlimited_pids(paths[0]):
         return 0
@@ -72,10 +67,7 @@ def start_here() -> int:
     """Fork the warm-up child writing to the cgroup it is in already (a migration that
     moves nothing); its pid (0 if none) goes to :func:`reap`."""
     procs = own_procs_file()
-    pid = _fork(procs) if procs else 0
-    if pid:
-        _here.append(pid)
-    return pid
+    return _fork(procs) if procs else 0
 
 
 def own_procs_file() -> str:
@@ -129,8 +121,6 @@ def reap(pid: int, timeout: float = 2.0) -> None:
     """Kill and collect the warm-up child (bounded: a frozen one is left to die on thaw)."""
     if pid <= 0:
         return
-    if pid in _here:
-        _here.remove(pid)
     try:
         os.kill(pid, 9)
     except ProcessLookupError:

@@ -35,6 +35,7 @@ class CreateOptions:
         "pid_file",
         "preserve_fds",
         "stdio",
+        "warm",
     )
 
     def __init__(
@@ -46,6 +47,7 @@ class CreateOptions:
         preserve_fds: int = 0,
         console_fd: int = -1,
         stdio: tuple[int, int, int] | None = None,
+        warm: bool = False,
     ) -> None:
         self.pid_file = pid_file
         self.console_socket = console_socket
@@ -54,6 +56,9 @@ class CreateOptions:
         self.preserve_fds = preserve_fds
         self.console_fd = console_fd  # internal: `run` in the foreground owns the console
         self.stdio = stdio  # internal: the init's stdin/stdout/stderr when the engine runs us in-process
+        # internal: the caller (the engine's supervisor: hutch.cgroups.warmup.start_here) keeps
+        # the cgroup migration lock warm already, so no warm-up child of create's own
+        self.warm = warm
 
 
 def load_spec(bundle: str) -> Spec:
@@ -196,7 +201,7 @@ def create(
         cgroup.set_devices(plan["device_rules"])
         from hutch.cgroups import warmup as cgroup_warmup
 
-        warmup = cgroup_warmup.start(cgroup)
+        warmup = 0 if opts.warm else cgroup_warmup.start(cgroup)
         plan["cgroup_binds"] = _cgroup_binds(plan, cgroup)
         atomic.write(os.path.join(state_dir, "plan.json"), _encode_plan(plan))
 

@@ -52,17 +52,19 @@ def exec_process(
     sub_cgroups: Mapping[str, str] | None = None,
     debug: Callable[[str], None] | None = None,
     stdio: tuple[int, int, int] | None = None,
+    warm: bool = False,
 ) -> int:
     """Start ``proc`` in container ``cid``; return its pid once it has exec'd.
     ``sub_cgroups``: `--cgroup`'s (:func:`hutch.cgroups.subcgroup.parse`). ``debug``,
     with --debug, takes a line for each step, the children's too. ``stdio``: the
-    process's stdin/stdout/stderr (default: ours)."""
+    process's stdin/stdout/stderr (default: ours). ``warm``: the caller keeps the cgroup
+    migration lock warm already (see hutch.cgroups.warmup), so no warm-up child of our own."""
     state = store.load(cid)
     st = status(store.dir(cid), state)
     if st not in ("running", "created") and not (st == "paused" and ignore_paused):
         raise InvalidState("exec in", cid, st, "running", msg=_EXEC_REFUSED.get(st, ""))
     joiner: Callable[[int], None] | None = None
-    warm = 0
+    child = 0
     if state.get("cgroup"):
         from hutch.cgroups import Manager, subcgroup, warmup
 
@@ -75,15 +77,15 @@ def exec_process(
             subcgroup.join(cgroup, dirs, pid, init_pid)
 
         joiner = join
-        if st != "paused":  # as early as possible; see hutch.cgroups.warmup
-            warm = warmup.start(cgroup)
+        if st != "paused" and not warm:  # as early as possible; see hutch.cgroups.warmup
+            child = warmup.start(cgroup)
     elif sub_cgroups:
         raise CgroupError(f"container {cid!r} has no cgroup to join a sub-cgroup of")
     try:
         return _exec(store, cid, state, joiner, proc, console_fd, preserve_fds, debug, stdio)
     finally:
-        if warm:
-            warmup.reap(warm)
+        if child:
+            warmup.reap(child)
 
 
 def _exec(

@@ -61,7 +61,8 @@ class Exec(Session):
                 stdio = [r, out_w, err_w]
                 child = [fd for fd in stdio if fd != null]
             try:
-                pid = exec_process(store, self.cid, proc, theirs, stdio=(stdio[0], stdio[1], stdio[2]))
+                pid = exec_process(store, self.cid, proc, theirs, stdio=(stdio[0], stdio[1], stdio[2]),
+                                   warm=True)
             finally:
                 for fd in [*child, theirs]:
                     if fd >= 0:

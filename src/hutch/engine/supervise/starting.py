@@ -70,7 +70,8 @@ def start_in_process(self: Session, stdio: list[int], tty: bool) -> int:
     try:
         try:
             state = create(store, self.cid, self.cfg["bundle"],
-                           CreateOptions(console_fd=theirs, stdio=(stdio[0], stdio[1], stdio[2])), _warn)
+                           CreateOptions(console_fd=theirs, stdio=(stdio[0], stdio[1], stdio[2]), warm=True),
+                           _warn)
         finally:
             if theirs >= 0:
                 os.close(theirs)
