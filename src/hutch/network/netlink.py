@@ -41,7 +41,7 @@ NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 0x1, 0x4, 0x200, 0x400
 
 # link attributes
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER = 1, 3, 4, 10
-IFLA_LINKINFO, IFLA_NET_NS_FD = 18, 28
+IFLA_LINKINFO, IFLA_IFALIAS, IFLA_NET_NS_FD = 18, 20, 28
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA = 4, 5
 IFLA_BRPORT_MODE = 4  # hairpin
@@ -80,6 +80,18 @@ def _family(ip: str) -> int:
 
 def _ip(ip: str) -> bytes:
     return _socket.inet_pton(_family(ip), ip)
+
+
+def attrs_of(payload: bytes, at: int) -> dict[int, bytes]:
+    """The rtattrs of a message from offset ``at`` (after its fixed header): type -> payload."""
+    out: dict[int, bytes] = {}
+    while at + _RTATTR.size <= len(payload):
+        length, kind = _RTATTR.unpack_from(payload, at)
+        if length < _RTATTR.size:
+            break
+        out[kind & 0x3FFF] = payload[at + _RTATTR.size : at + length]  # (less NLA_F_NESTED and co.)
+        at += (length + 3) & ~3
+    return out
 
 
 def mac_bytes(mac: str) -> bytes:
@@ -145,18 +157,26 @@ class Netlink:
 
     # ---- links --------------------------------------------------------------------------
 
-    def index(self, name: str) -> int:
-        """The index of link ``name``; 0 if there is none."""
+    def link(self, name: str) -> tuple[int, dict[int, bytes]]:
+        """The index and attributes of link ``name``; (0, {}) if there is none."""
         try:
             answers = self._link(RTM_GETLINK, attrs=[_str(IFLA_IFNAME, name)])
         except OSError as err:
             if err.errno == errno.ENODEV:
-                return 0
+                return 0, {}
             raise
         for mtype, payload in answers:
             if mtype == RTM_NEWLINK:
-                return int(_IFINFOMSG.unpack_from(payload)[2])
-        return 0
+                return int(_IFINFOMSG.unpack_from(payload)[2]), attrs_of(payload, _IFINFOMSG.size)
+        return 0, {}
+
+    def index(self, name: str) -> int:
+        """The index of link ``name``; 0 if there is none."""
+        return self.link(name)[0]
+
+    def alias(self, name: str) -> str:
+        """The alias of link ``name`` (``ip link set NAME alias TEXT``; "" if none or no link)."""
+        return self.link(name)[1].get(IFLA_IFALIAS, b"").rstrip(b"\0").decode(errors="replace")
 
     def add_bridge(self, name: str, mtu: int = 0) -> int:
         """A new bridge ``name`` (EEXIST if there is one); its index."""
@@ -166,9 +186,9 @@ class Netlink:
         self._link(RTM_NEWLINK, attrs=attrs, flags=NLM_F_CREATE | NLM_F_EXCL)
         return self.index(name)
 
-    def add_veth(self, name: str, peer: str, peer_netns_fd: int = -1, mtu: int = 0) -> int:
-        """A new veth pair: ``name`` here and ``peer`` (in the namespace of ``peer_netns_fd``,
-        if given); the index of ``name``."""
+    def add_veth(self, name: str, peer: str, peer_netns_fd: int = -1, mtu: int = 0, alias: str = "") -> int:
+        """A new veth pair: ``name`` here (with ``alias``, if given) and ``peer`` (in the
+        namespace of ``peer_netns_fd``, if given); the index of ``name``."""
         peer_attrs = [_str(IFLA_IFNAME, peer)]
         if peer_netns_fd >= 0:
             peer_attrs.append(_u32(IFLA_NET_NS_FD, peer_netns_fd))
@@ -180,7 +200,10 @@ class Netlink:
         if mtu:
             attrs.append(_u32(IFLA_MTU, mtu))
         self._link(RTM_NEWLINK, attrs=attrs, flags=NLM_F_CREATE | NLM_F_EXCL)
-        return self.index(name)
+        index = self.index(name)
+        if alias:  # (a link's creation ignores IFLA_IFALIAS: a change of it sets it)
+            self._link(RTM_NEWLINK, index, [_attr(IFLA_IFALIAS, alias.encode())])
+        return index
 
     def set_up(self, index: int) -> None:
         self._link(RTM_NEWLINK, index, ifi_flags=IFF_UP, change=IFF_UP)
