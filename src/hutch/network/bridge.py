@@ -28,7 +28,8 @@ class Bridge:
 
     __slots__ = ("gateway", "internal", "mtu", "name", "subnet")
 
-    def __init__(self, name: str, subnet: Subnet, gateway: str, mtu: int = 0, internal: bool = False) -> None:
+    def __init__(self, name: str, subnet: Subnet, gateway: str, mtu: int = 0,
+                 internal: bool = False) -> None:
         if not 0 < len(name) <= IFNAMSIZ or "/" in name or name.strip() != name:
             raise ValueError(f"invalid bridge name {name!r}")
         self.name, self.subnet, self.gateway, self.mtu, self.internal = name, subnet, gateway, mtu, internal

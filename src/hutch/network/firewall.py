@@ -1,0 +1,164 @@
+"""The firewall of hutch's networks: one nftables table of its own, ``inet hutch``.
+
+Its rules never change once made; what changes are the elements of its sets and maps, each
+change one transaction (libnftables, in this process):
+
+- ``nat4`` holds the subnets of networks whose containers reach the outside: their packets
+  to anywhere else leave with the host's address (masquerade);
+- ``internal4`` holds the subnets of ``--internal`` networks: nothing is forwarded in or out;
+- ``subnets4`` holds every network's subnet;
+- ``tcp4``/``udp4`` map a published host port to a container's address and port, and
+  ``tcp4ip``/``udp4ip`` do the same for a port published on one host address only
+  (``-p 127.0.0.1:8080:80``). A packet to one of the host's own addresses (``fib daddr type
+  local``: the host's addresses, 127.0.0.1, and those of the bridges) is DNAT'ed by them, from
+  outside (prerouting) and from the host itself (output);
+- localhost and hairpin traffic (a container reaching a published port, its own included,
+  through the host) is masqueraded on its way to the container, so its answers come back
+  the same way; 127.0.0.1 needs ``route_localnet`` on the bridge, which `enable_forwarding`
+  sets with ``ip_forward`` (the host's sysctls, as docker sets them).
+
+Nothing outside the table is touched; `remove_table` removes it whole.
+"""
+
+from __future__ import annotations
+
+from hutch._sys import libnftables
+from hutch.errors import HutchError
+
+TABLE = "hutch"
+
+BASE = """\
+add table inet hutch
+add set inet hutch nat4 { type ipv4_addr; flags interval; }
+add set inet hutch internal4 { type ipv4_addr; flags interval; }
+add set inet hutch subnets4 { type ipv4_addr; flags interval; }
+add map inet hutch tcp4 { type inet_service : ipv4_addr . inet_service; }
+add map inet hutch udp4 { type inet_service : ipv4_addr . inet_service; }
+add map inet hutch tcp4ip { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
+add map inet hutch udp4ip { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
+add chain inet hutch publish
+add chain inet hutch prerouting { type nat hook prerouting priority dstnat; policy accept; }
+add chain inet hutch output { type nat hook output priority -100; policy accept; }
+add chain inet hutch postrouting { type nat hook postrouting priority srcnat; policy accept; }
+add chain inet hutch forward { type filter hook forward priority filter; policy accept; }
+flush chain inet hutch publish
+flush chain inet hutch prerouting
+flush chain inet hutch output
+flush chain inet hutch postrouting
+flush chain inet hutch forward
+add rule inet hutch publish meta nfproto ipv4 dnat ip to ip daddr . tcp dport map @tcp4ip
+add rule inet hutch publish meta nfproto ipv4 dnat ip to ip daddr . udp dport map @udp4ip
+add rule inet hutch publish meta nfproto ipv4 dnat ip to tcp dport map @tcp4
+add rule inet hutch publish meta nfproto ipv4 dnat ip to udp dport map @udp4
+add rule inet hutch prerouting fib daddr type local jump publish
+add rule inet hutch output fib daddr type local jump publish
+add rule inet hutch postrouting ip saddr @nat4 ip daddr != @subnets4 masquerade
+add rule inet hutch postrouting ip saddr 127.0.0.0/8 ip daddr @subnets4 masquerade
+add rule inet hutch postrouting ct status dnat ip saddr @subnets4 ip daddr @subnets4 masquerade
+add rule inet hutch forward ip saddr @internal4 ip daddr != @internal4 drop
+add rule inet hutch forward ip daddr @internal4 ip saddr != @internal4 drop
+"""
+
+
+class PortTaken(HutchError):
+    """A host port that another container publishes already."""
+
+
+def _run(commands: str) -> str:
+    rc, out, err = libnftables.run(commands)
+    if rc != 0:
+        raise HutchError(f"nftables: {err.strip().splitlines()[0] if err.strip() else 'failed'}")
+    return out
+
+
+def ensure_table() -> None:
+    """The table with its sets, maps, chains and rules (made again if someone flushed a chain;
+    the elements stay)."""
+    _run(BASE)
+
+
+def remove_table() -> None:
+    """The whole table goes (gone already is no error)."""
+    rc, _out, err = libnftables.run("delete table inet hutch")
+    if rc != 0 and not _gone(err):
+        raise HutchError(f"nftables: {err.strip()}")
+
+
+def add_network(subnet: str, internal: bool) -> None:
+    """A network's subnet in the sets (its containers reach out, or, internal, do not)."""
+    kind = "internal4" if internal else "nat4"
+    _run(f"add element inet hutch subnets4 {{ {subnet} }}\nadd element inet hutch {kind} {{ {subnet} }}\n")
+
+
+def remove_network(subnet: str) -> None:
+    """The subnet out of every set it is in."""
+    for name in ("subnets4", "nat4", "internal4"):
+        rc, _out, err = libnftables.run(f"delete element inet hutch {name} {{ {subnet} }}")
+        if rc != 0 and not _gone(err):
+            raise HutchError(f"nftables: {err.strip()}")
+
+
+class Port:
+    """One published port: host address ("" for all of them), host port, protocol, container
+    address and port."""
+
+    __slots__ = ("container_ip", "container_port", "host_ip", "host_port", "proto")
+
+    def __init__(self, host_ip: str, host_port: int, proto: str, container_ip: str,
+                 container_port: int) -> None:
+        self.host_ip, self.host_port, self.proto = host_ip, host_port, proto
+        self.container_ip, self.container_port = container_ip, container_port
+
+    def _map(self) -> str:
+        return f"{self.proto}4ip" if self.host_ip else f"{self.proto}4"
+
+    def _key(self) -> str:
+        return f"{self.host_ip} . {self.host_port}" if self.host_ip else str(self.host_port)
+
+    def element(self) -> str:
+        return f"{self._key()} : {self.container_ip} . {self.container_port}"
+
+
+def publish(ports: list[Port]) -> None:
+    """Map every port, all or none (one transaction). A host port another container
+    publishes already is PortTaken."""
+    if not ports:
+        return
+    rc, _out, err = libnftables.run("".join(f"create element inet hutch {p._map()} {{ {p.element()} }}\n"
+                                            for p in ports))
+    if rc != 0:
+        if "File exists" in err:
+            raise PortTaken(f"a port is already allocated: {err.strip().splitlines()[0]}")
+        raise HutchError(f"nftables: {err.strip().splitlines()[0] if err.strip() else 'failed'}")
+
+
+def unpublish(ports: list[Port]) -> None:
+    """Unmap the ports that still go to their container: nftables deletes a map's element by
+    its key alone, so each is looked at first (another container may have the host port by
+    now, and keeps it); what is gone is no error."""
+    for p in ports:
+        rc, out, err = libnftables.run(f"get element inet hutch {p._map()} {{ {p._key()} }}",
+                                       json_output=False)
+        if rc != 0:
+            if _gone(err):
+                continue
+            raise HutchError(f"nftables: {err.strip()}")
+        if f"{{ {p.element()} }}" not in out:
+            continue  # someone else's now
+        rc, _out, err = libnftables.run(f"delete element inet hutch {p._map()} {{ {p._key()} }}")
+        if rc != 0 and not _gone(err):
+            raise HutchError(f"nftables: {err.strip()}")
+
+
+def _gone(err: str) -> bool:
+    return "No such file or directory" in err or "element does not exist" in err
+
+
+def enable_forwarding(bridge: str) -> None:
+    """What the host must allow for a bridge network, as docker sets it: IPv4 forwarding,
+    and 127.0.0.1 routed to the bridge (a published port on localhost)."""
+    for path in ("/proc/sys/net/ipv4/ip_forward", f"/proc/sys/net/ipv4/conf/{bridge}/route_localnet"):
+        with open(path, "r+") as f:
+            if f.read().strip() != "1":
+                f.seek(0)
+                f.write("1\n")
