@@ -40,6 +40,16 @@ _NAME_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 _NAME_REST = _NAME_FIRST | frozenset("_.-")
 
 
+def predefined(name: str) -> dict[str, Any]:
+    """docker's ``host`` and ``none``: no object on disk, a fixed one to show (driver host, null)."""
+    import _sha256  # type: ignore[import-not-found]  # (hashlib's OpenSSL: ~4 ms to import)
+
+    return {"Name": name, "Id": str(_sha256.sha256(f"hutch-network-{name}".encode()).hexdigest()),
+            "Created": "0001-01-01T00:00:00Z", "Scope": "local", "Driver": "null" if name == "none" else name,
+            "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": {}, "Config": []},
+            "Internal": False, "Attachable": False, "Ingress": False, "Options": {}, "Labels": {}}
+
+
 class NetworkNotFound(HutchError):
     def __init__(self, name: str) -> None:
         super().__init__(f"network {name} not found")
@@ -101,8 +111,18 @@ class Networks:
         out.sort(key=lambda d: (str(d.get("Created", "")), str(d.get("Name", ""))))
         return out
 
+    def listed(self) -> list[dict[str, Any]]:
+        """What `network ls` shows: ``bridge`` (made now if need be), ``host``, ``none``, then
+        the others, oldest first."""
+        bridge = self.default()
+        return [bridge, predefined("host"), predefined("none"),
+                *(n for n in self.all() if n["Id"] != bridge["Id"])]
+
     def get(self, ref: str) -> dict[str, Any]:
-        """By name, id, or unique id prefix; ``bridge`` is made if it is not there yet."""
+        """By name, id, or unique id prefix; ``bridge`` is made if it is not there yet;
+        ``host`` and ``none`` are docker's predefined ones."""
+        if ref in ("host", "none"):
+            return predefined(ref)
         nets = self.all()
         for n in nets:
             if n["Name"] == ref or n["Id"] == ref:

@@ -71,6 +71,11 @@ VERBS: dict[str, tuple[str, str]] = {
     "volume rm": ("volumes.rm", "remove volumes"),
     "volume inspect": ("volumes.inspect", "volumes as JSON"),
     "volume prune": ("volumes.prune", "remove unused anonymous volumes (all unused with -a)"),
+    "network create": ("networks.create", "make a bridge network"),
+    "network ls": ("networks.ls", "list networks"),
+    "network inspect": ("networks.inspect", "networks as JSON"),
+    "network rm": ("networks.rm", "remove networks"),
+    "network prune": ("networks.prune", "remove the networks no container is on"),
     "pull": ("images.pull", "download an image from a registry"),
     "push": ("images.push", "upload an image to a registry"),
     "login": ("images.login", "log in to a registry"),
@@ -86,6 +91,8 @@ NOUNS: dict[str, tuple[str, str]] = {
                   "container: use `hutch container ls|rm|inspect|prune`"),
     "volume": ("volume commands: create, ls, rm, inspect, prune",
                "volume: use `hutch volume create|ls|rm|inspect|prune`"),
+    "network": ("network commands: create, ls, rm, inspect, prune",
+                "network: use `hutch network create|ls|rm|inspect|prune`"),
 }
 
 #: Other names of a verb.
@@ -94,6 +101,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "image ls": ("list",),
     "volume ls": ("list",),
     "volume rm": ("remove",),
+    "network ls": ("list",),
+    "network rm": ("remove",),
 }
 _ALIAS_OF = {f"{key.partition(' ')[0]} {alias}": key for key, names in ALIASES.items() for alias in names}
 

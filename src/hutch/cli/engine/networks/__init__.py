@@ -1,0 +1,1 @@
+"""`hutch network ...`: docker's network verbs (create, ls, inspect, rm, prune)."""

@@ -1,0 +1,33 @@
+"""`hutch network prune`: remove every network no container is on (not the predefined ones)."""
+
+from __future__ import annotations
+
+import sys
+
+from hutch.cli.engine.networks.rm import users
+from hutch.cli.engine.system.prune import confirm
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hutch.cli.pflag import Namespace, Parser
+    from hutch.engine.containers import Engine
+
+
+def flags(p: Parser) -> None:
+    p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
+
+
+def handle(eng: Engine, a: Namespace) -> int:
+    from hutch.network.store import PREDEFINED, Networks
+
+    if not confirm(a, "all custom networks not used by at least one container"):
+        return 0
+    store, on = Networks(eng.root), users(eng)
+    gone = []
+    for net in store.all():
+        if net["Name"] not in PREDEFINED and not on.get(net["Id"]):
+            store.remove(net["Id"], lambda nid: on.get(nid, []))
+            gone.append(net["Name"])
+    if gone:
+        sys.stdout.write("Deleted Networks:\n" + "".join(n + "\n" for n in gone))
+    return 0
