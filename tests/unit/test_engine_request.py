@@ -88,9 +88,12 @@ def test_network_and_ports() -> None:
     assert parse(network="host").network == Network("host")
     r = parse(network="host", publish=["8080:80"])
     assert r.ports == [] and r.warnings == ["Published ports are discarded when using host network mode"]
-    bad("--network 'bridge': only none and host are supported yet", network="bridge")
-    bad("--network 'container:x': only none and host are supported yet", network="container:x")
-    bad("publishing ports (-p) needs a bridge network", publish=["80"])
+    assert parse(network="bridge").network == Network("bridge", name="bridge")
+    r = parse(network="front", publish=["8080:80"])
+    assert r.network == Network("bridge", name="front") and r.ports == [PortBinding(80, "tcp", "", 8080)]
+    bad("--network 'container:x': container networks are not supported yet", network="container:x")
+    bad("--network '-x': invalid network name", network="-x")
+    bad("publishing ports (-p) needs a bridge network", publish=["80"], network="none")
     bad("invalid -p '99999'", publish=["99999"])
 
 

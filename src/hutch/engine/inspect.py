@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from hutch.engine.containers import Engine
+    from hutch.engine.records import Record
     from hutch.image.store import Image
 
 
@@ -110,12 +111,36 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
             "CpusetCpus": res.get("cpu", {}).get("cpus", ""),
             "PidsLimit": int(res.get("pids", {}).get("limit", 0)),
             "ReadonlyRootfs": bool(spec.get("root", {}).get("readonly", False)),
-            "NetworkMode": "none" if any(n.get("type") == "network"
-                                         for n in spec.get("linux", {}).get("namespaces", [])) else "host",
+            "NetworkMode": record.get("network") or ("none" if any(
+                n.get("type") == "network" for n in spec.get("linux", {}).get("namespaces", [])) else "host"),
+            "PortBindings": _port_bindings(record),
         },
+        "NetworkSettings": _network_settings(record),
         "GraphDriver": {"Name": "overlay", "Data": {"UpperDir": lay.upper, "WorkDir": lay.work,
                                                     "MergedDir": lay.merged}},
     }
+
+
+def _port_bindings(record: Record) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = {}
+    for b in record.get("port_bindings") or []:
+        out.setdefault(b["ContainerPort"], []).append({"HostIp": b.get("HostIp", ""),
+                                                        "HostPort": b.get("HostPort", "")})
+    return out
+
+
+def _network_settings(record: Record) -> dict[str, Any]:
+    """docker's NetworkSettings: the first network's address at the top, each by name below."""
+    places = record.get("networks") or {}
+    nets = {str(p.get("name", nid)): {"NetworkID": nid, "IPAddress": p.get("ip", ""),
+                                      "IPPrefixLen": p.get("prefix", 0), "Gateway": p.get("gateway", ""),
+                                      "MacAddress": p.get("mac", "")}
+            for nid, p in places.items()}
+    first = next(iter(nets.values()), {})
+    return {"SandboxKey": record.get("netns", ""), "Ports": dict(record.get("ports") or {}),
+            "IPAddress": first.get("IPAddress", ""), "IPPrefixLen": first.get("IPPrefixLen", 0),
+            "Gateway": first.get("Gateway", ""), "MacAddress": first.get("MacAddress", ""),
+            "Networks": nets}
 
 
 def _mount(m: dict[str, Any], volumes: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -50,6 +50,10 @@ class Lifecycle(Operations):
         from hutch.engine import specgen  # not loaded by the verbs that make no container
 
         runtime = find_runtime(self.runtime_name)
+        if req.network.mode == "bridge":  # it exists (docker's "bridge" is made on first use)
+            from hutch.network.store import Networks
+
+            Networks(self.root).get(req.network.name)
         image = self.images.get(req.image)
         lowers = self.images.snapshot_dirs(image)
         cid = os.urandom(32).hex()
@@ -60,6 +64,12 @@ class Lifecycle(Operations):
             # what only the image settles fails here, before anything is made but the volumes
             config = specgen.generate(req, image.config, lay.merged, cid, lowers, self._volume_store)
             config["linux"]["cgroupsPath"] = f"/hutch/{cid}"
+            if req.network.mode == "bridge":
+                from hutch.engine.netattach import netns_path
+
+                for ns in config["linux"]["namespaces"]:
+                    if ns["type"] == "network":
+                        ns["path"] = netns_path(self.runroot, cid)
             volumes = specgen.volumes_of(config)
             try:
                 lay.overlay(lowers).prepare()
@@ -71,6 +81,8 @@ class Lifecycle(Operations):
                     "image_id": image.id, "created": timefmt.now(), "args": config["process"]["args"],
                     "runtime": runtime, "lowers": lowers, "labels": specgen.labels(image.config, req),
                     "volumes": volumes,
+                    "network": req.network.name if req.network.mode == "bridge" else req.network.mode,
+                    "port_bindings": [b.docker() for b in req.ports],
                     "config": {"tty": req.tty, "stdin": req.stdin, "remove": req.remove,
                                "stop_signal": req.stop_signal or _image_stop_signal(image.config),
                                "stop_timeout": req.stop_timeout, "log_max_size": req.log.max_size,
@@ -103,6 +115,13 @@ class Lifecycle(Operations):
             lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
             lay.overlay(lowers).mount()
             _make_workdir(lay)
+            if record.get("network") not in (None, "none", "host"):
+                from hutch.engine import netattach
+
+                current = self.store.load(cid)
+                if current is None:
+                    raise ContainerNotFound(record["name"])
+                netattach.prepare(self.store, current, self.root, self.runroot, lay)
             from hutch.engine.client import terminal_size
 
             runtime = self.runtime(record)
@@ -220,8 +239,8 @@ def _etc_files(lay: Layout, config: dict[str, Any], network: str) -> None:
                 files[name] = ""
     else:
         files["hosts"] = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                          f"127.0.1.1\t{hostname}\n")
-        files["resolv.conf"] = ""  # no network, no name servers
+                          f"127.0.1.1\t{hostname}\n")  # (a bridge network's start writes its own)
+        files["resolv.conf"] = resolv_conf() if network == "bridge" else ""  # none: no name servers
     taken = {m.get("destination") for m in config.get("mounts", [])}
     init_etc = os.path.join(lay.init, "etc")  # docker's init layer: the mount points, below
     os.makedirs(init_etc, exist_ok=True)          # the container's own layer (not in a commit)
@@ -234,6 +253,27 @@ def _etc_files(lay: Layout, config: dict[str, Any], network: str) -> None:
         open(os.path.join(init_etc, name), "w").close()
         config["mounts"].append({"destination": f"/etc/{name}", "type": "bind", "source": path,
                                  "options": ["rbind", "rprivate"]})
+
+
+def resolv_conf(path: str = "/etc/resolv.conf") -> str:
+    """The host's resolv.conf for a container on a bridge network, as docker makes it: its
+    nameservers on the host's loopback (a stub resolver the container cannot reach) left out,
+    systemd-resolved's upstream list read instead of its stub, and Google's public servers
+    when no nameserver is left (docker's defaults)."""
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        lines = []
+    servers = [ln.split()[1] for ln in lines if ln.startswith("nameserver") and len(ln.split()) > 1]
+    if servers and all(s == "127.0.0.53" for s in servers) and path == "/etc/resolv.conf" \
+            and os.path.exists("/run/systemd/resolve/resolv.conf"):
+        return resolv_conf("/run/systemd/resolve/resolv.conf")
+    kept = [ln for ln in lines if not (ln.startswith("nameserver") and len(ln.split()) > 1
+                                        and (ln.split()[1].startswith("127.") or ln.split()[1] == "::1"))]
+    if not any(ln.startswith("nameserver") for ln in kept):
+        kept += ["nameserver 8.8.8.8", "nameserver 8.8.4.4"]
+    return "\n".join(kept) + "\n"
 
 
 def _make_workdir(lay: Layout) -> None:

@@ -49,6 +49,17 @@ if TYPE_CHECKING:
         log_max_size: int  # bytes, 0: no rotation
         log_max_file: int
 
+    class Attachment(TypedDict, total=False):
+        """A running container's place on one bridge network (hutch.engine.netattach)."""
+
+        name: str  # the network's name
+        link: str  # the host's end of its veth
+        ifname: str  # its end inside: eth0, eth1...
+        ip: str
+        mac: str
+        gateway: str
+        prefix: int
+
     class Record(TypedDict, total=False):
         id: str  # 64 hex digits
         name: str
@@ -60,7 +71,11 @@ if TYPE_CHECKING:
         lowers: list[str]  # the image's snapshot dirs, lowest first
         labels: dict[str, str]
         volumes: list[dict[str, object]]
-        ports: list[dict[str, object]]
+        network: str  # what --network said: none, host, or a bridge network's name
+        port_bindings: list[dict[str, str]]  # what -p asked for, as docker's PortBindings entries
+        netns: str  # while it runs on a bridge network: its network namespace's file
+        networks: dict[str, Attachment]  # network id -> its place there, while it runs
+        ports: dict[str, list[dict[str, str]]]  # "80/tcp" -> [{"HostIp", "HostPort"}], while it runs
         config: Settings
         state: State
 

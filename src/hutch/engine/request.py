@@ -39,19 +39,20 @@ RLIM_INFINITY = (1 << 64) - 1
 #: where --init's binary is mounted in the container, and the host's binaries it may be
 INIT_PATH = "/sbin/docker-init"
 INIT_BINARIES = ("/usr/bin/docker-init", "/usr/bin/catatonit")  # tini-static, podman's fallback
-#: the network modes a container may have today (issue 14 adds bridge networks)
+#: the network modes that are no network of hutch's (any other --network is a bridge network's name)
 NETWORK_MODES = ("none", "host")
 MIN_MEMORY = 6 << 20  # docker's
 
 
 class Network(Value):
     """The container's network: ``none`` (a namespace of its own with only lo), ``host``
-    (the host's), or ``container`` (another container's, named by ``container``)."""
+    (the host's), ``bridge`` (a bridge network: ``name``, docker's default ``bridge`` or a
+    user's), or ``container`` (another container's, named by ``container``)."""
 
-    __slots__ = ("container", "mode")
+    __slots__ = ("container", "mode", "name")
 
-    def __init__(self, mode: str = "none", container: str = "") -> None:
-        self.mode, self.container = mode, container
+    def __init__(self, mode: str = "none", container: str = "", name: str = "") -> None:
+        self.mode, self.container, self.name = mode, container, name
 
 
 class Resources(Value):
@@ -164,9 +165,9 @@ class CreateRequest(Value):
         if bindings and network == "host":
             warnings.append("Published ports are discarded when using host network mode")
             bindings = []
-        elif bindings:
-            raise HutchError("publishing ports (-p) needs a bridge network, which hutch does not have yet: "
-                             "use --network host")
+        elif bindings and network == "none":
+            raise HutchError("publishing ports (-p) needs a bridge network (--network bridge or a network's "
+                             "name)")
         log = parse_log(log_driver, log_opts)
         if stop_signal:
             from hutch.engine.operations import signal_number
@@ -265,10 +266,20 @@ def env_file(path: str) -> list[str]:
 
 
 def parse_network(mode: str) -> Network:
-    """--network: none or host (container:NAME and bridge networks are refused for now)."""
-    if mode not in NETWORK_MODES:
-        raise InvalidArgument(f"--network {mode!r}: only none and host are supported yet")
-    return Network(mode)
+    """--network: none, host, or a bridge network's name (``bridge``, docker's default, or one
+    of `hutch network create`'s: whether it exists is the create's to say). container:NAME is
+    refused for now."""
+    if mode in NETWORK_MODES:
+        return Network(mode)
+    if mode.startswith("container:"):
+        raise InvalidArgument(f"--network {mode!r}: container networks are not supported yet")
+    from hutch.network.store import check_name
+
+    try:
+        check_name(mode)
+    except HutchError as err:
+        raise InvalidArgument(f"--network {mode!r}: {err}") from None
+    return Network("bridge", name=mode)
 
 
 def parse_log(driver: str, items: Iterable[str]) -> LogConfig:

@@ -7,7 +7,8 @@ by `ps`. In order, each step idempotent:
        its command line, or with ``in_process`` (the supervisor, hutch's own runtime)
        by calling `hutch.container.delete` itself;
     2. the root: unmount the overlay;
-    3. the prepared resources (the network of the next issue): each one's ``release()``;
+    3. the prepared resources: each one's ``release()``, and the container's place on a bridge
+       network (hutch.engine.netattach: veth, namespace, address lease, published ports);
     4. with ``remove``: the directory and the record (under the records' lock), and with
        ``volumes`` the anonymous volumes; otherwise the record's end (``ended``).
 
@@ -64,6 +65,7 @@ class Teardown:
         faults.point("engine.teardown.unmounted")
         for resource in self.resources:
             resource.release()
+        self.release_network(keep_record=not remove)
         if not remove:
             return self.records.update(self.layout.id, ended) if ended is not None else None
         if held:
@@ -74,6 +76,14 @@ class Teardown:
         if volumes and gone:
             self.remove_volumes(gone.get("volumes") or [])
         return None
+
+    def release_network(self, keep_record: bool) -> None:
+        """Its place on a bridge network (hutch.engine.netattach), by what its record says."""
+        record = self.records.load(self.layout.id)
+        if record is not None and (record.get("networks") or record.get("netns") or record.get("ports")):
+            from hutch.engine import netattach  # (only for containers on a bridge network)
+
+            netattach.release(self.records, record, self.engine_root, keep_record=keep_record)
 
     def delete_runtime_state(self) -> None:
         if not (self.runtime and os.path.isdir(os.path.join(self.runtime_root, self.layout.id))):

@@ -132,6 +132,17 @@ def publish(ports: list[Port]) -> None:
         raise HutchError(f"nftables: {err.strip().splitlines()[0] if err.strip() else 'failed'}")
 
 
+def taken(port: Port) -> bool:
+    """Whether a container publishes ``port``'s host port (and address) already."""
+    rc, _out, err = libnftables.run(f"get element inet hutch {port._map()} {{ {port._key()} }}",
+                                    json_output=False)
+    if rc == 0:
+        return True
+    if _gone(err):
+        return False
+    raise HutchError(f"nftables: {err.strip()}")
+
+
 def unpublish(ports: list[Port]) -> None:
     """Unmap the ports that still go to their container: nftables deletes a map's element by
     its key alone, so each is looked at first (another container may have the host port by

@@ -42,8 +42,15 @@ def _ps_fields(r: Record, trunc: bool) -> dict[str, str]:
         "CreatedAt": r["created"], "RunningFor": ago(r["created"]), "Status": status_text(r),
         "State": r["state"]["status"], "Names": r["name"],
         "Labels": ",".join(f"{k}={v}" for k, v in sorted((r.get("labels") or {}).items())),
-        "Ports": "", "Mounts": "", "Size": "", "Networks": "",
+        "Ports": ports_text(r), "Mounts": "", "Size": "", "Networks": ",".join(
+            str(p.get("name", "")) for p in (r.get("networks") or {}).values()),
     }
+
+
+def ports_text(r: Record) -> str:
+    """docker's PORTS column: ``0.0.0.0:8080->80/tcp, 127.0.0.1:53->53/udp``."""
+    return ", ".join(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}->{private}"
+                     for private, binds in sorted((r.get("ports") or {}).items()) for b in binds)
 
 
 DEFAULT_PS = "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"

@@ -1,0 +1,123 @@
+"""Containers on bridge networks through `hutch` (`--network bridge|NAME`, `-p`), checked from
+"the host" and from other containers, and swept by `rm -f`.
+
+Every command runs in one ``unshare -n -m`` session of the test's own: its network namespace is
+"the host" (its bridges, veths, nftables table and sysctls are the test's), its private mount
+namespace holds the containers' namespace files, and the store's supervisor, started in it,
+lives there too. Traffic goes only between that namespace and the containers'."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import subprocess
+import tarfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.support.leaks import find_leaks
+
+pytestmark = pytest.mark.root
+
+HUTCH = REPO / ".venv" / "bin" / "hutch"
+
+SCRIPT = textwrap.dedent(r"""
+    set -u
+    H="$HUTCH --root $ROOT --runroot $RUNROOT"
+    R="$H run --pull never"
+    ERR="$ROOT.err"
+    say() { printf '%s=%s\n' "$1" "$2"; }
+    get() { python3 -c 'import sys, urllib.request
+    try:
+        print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode().strip())
+    except Exception as err:
+        print("ERR", err)' "$1"; }
+    ip link set lo up
+    # a host address other than 127.0.0.1: one end of a veth pair that goes nowhere
+    ip link add hutch-d0 type veth peer name hutch-d1 && ip addr add 10.202.0.1/24 dev hutch-d0
+    ip link set hutch-d0 up && ip link set hutch-d1 up
+    $H import "$TARBALL" hbox:1 >/dev/null
+    WEB='mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www'
+    $R -d --name web --network bridge -p 8080:80 -p 127.0.0.1:8081:80 hbox:1 sh -c "$WEB" >/dev/null
+    IP=$($H inspect web | python3 -c 'import json, sys
+    print(json.load(sys.stdin)[0]["NetworkSettings"]["IPAddress"])')
+    say ip "$IP"
+    sleep 0.3
+    say localhost "$(get http://127.0.0.1:8080/)"
+    say host_address "$(get http://10.202.0.1:8080/)"
+    say bound "$(get http://127.0.0.1:8081/)"
+    say bound_elsewhere "$(get http://10.202.0.1:8081/)"
+    say direct "$(get http://$IP/)"
+    say from_container "$($R --rm --network bridge hbox:1 wget -qO- http://$IP/ 2>&1)"
+    say hairpin "$($R --rm --network bridge hbox:1 wget -qO- http://10.202.0.1:8080/ 2>&1)"
+    say hosts "$($H exec web cat /etc/hosts | tail -1)"
+    say resolv "$($H exec web cat /etc/resolv.conf | grep -c '^nameserver 127' )"
+    say port "$($H port web | tr '\n' ';')"
+    say ps "$($H ps --format '{{.Ports}}')"
+    $H network create front >/dev/null
+    say front_ip "$($R --rm --network front hbox:1 ip -4 addr show eth0 | grep -o 'inet [0-9./]*')"
+    say front_default "$($R --rm --network front hbox:1 ip route | head -1)"
+    say none "$($R --rm hbox:1 ip -o link | grep -c -v ' lo:')"
+    $R -d --name twin --network bridge -p 8080:80 hbox:1 sleep 100 >/dev/null 2>$ERR
+    say conflict_rc "$?"
+    say conflict "$(cat $ERR)"
+    python3 -c 'import socket, time
+    s = socket.socket(); s.bind(("0.0.0.0", 8090)); s.listen(); time.sleep(10)' &
+    HOLDER=$!
+    sleep 0.3
+    $R --rm --network bridge -p 8090:80 hbox:1 true >/dev/null 2>$ERR
+    say held_rc "$?"
+    say held "$(cat $ERR)"
+    kill $HOLDER
+    rm -f $ERR
+    $R -d --network front --name f1 hbox:1 sleep 100 >/dev/null
+    say rm_front_in_use "$($H network rm front 2>&1)"
+    $H rm -f web twin f1 >/dev/null
+    say links "$(ip -o link | grep -c ' hutch[0-9a-f]\{10\}')"
+    say netns "$(ls $RUNROOT/netns | wc -l)"
+    say leases "$(cat $ROOT/networks/leases/*.json | tr -d '\n')"
+    say elements "$(nft list map inet hutch tcp4 | grep -c elements)"
+    say rm_front "$($H network rm front)"
+    $H network rm bridge >/dev/null
+    say ruleset "$(nft list ruleset | wc -l)"
+""")
+
+
+def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) -> None:
+    root, runroot = tmp_path / "store", f"/run/hutch-brtest-{secrets.token_hex(4)}"
+    tarball = tmp_path / "rootfs.tar"
+    with tarfile.open(tarball, "w") as t:
+        t.add(rootfs_template, arcname=".")
+    env = {"HUTCH": str(HUTCH), "ROOT": str(root), "RUNROOT": runroot, "TARBALL": str(tarball),
+           "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    try:
+        r = subprocess.run(["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", SCRIPT],
+                           capture_output=True, text=True, timeout=240, env=env, check=False)
+        out = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+        assert r.returncode == 0, (r.stderr, out)
+    finally:
+        leaks = find_leaks([], markers=[str(root)], clean=True)
+        shutil.rmtree(runroot, ignore_errors=True)
+    assert not leaks, leaks
+    ip = out["ip"]
+    assert ip.startswith("10.88.") and ip != "10.88.0.1"
+    for key in ("localhost", "host_address", "bound", "direct", "from_container", "hairpin"):
+        assert out[key] == "hello", (key, out)
+    assert "refused" in out["bound_elsewhere"], out
+    assert out["hosts"].startswith(f"{ip}\t") and out["resolv"] == "0"
+    assert out["port"] == "80/tcp -> 0.0.0.0:8080;80/tcp -> 127.0.0.1:8081;"
+    assert out["ps"] == "0.0.0.0:8080->80/tcp, 127.0.0.1:8081->80/tcp"
+    assert out["front_ip"].startswith("inet 10.89.") and out["front_default"].startswith("default via 10.89.")
+    assert out["none"] == "0"
+    assert out["conflict_rc"] == "125"
+    assert "Bind for 0.0.0.0:8080 failed: port is already allocated" in out["conflict"]
+    assert len(out["conflict"].strip().splitlines()) == 1
+    assert out["held_rc"] == "125"
+    assert "Bind for 0.0.0.0:8090 failed: port is already allocated" in out["held"]
+    assert "has active endpoints (f1)" in out["rm_front_in_use"]
+    assert (out["links"], out["netns"], out["elements"]) == ("0", "0", "0"), out
+    assert out["leases"] == "{}{}", out  # the two networks' leases files, empty
+    assert out["rm_front"] == "front" and out["ruleset"] == "0"
