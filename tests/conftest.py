@@ -40,6 +40,9 @@ RUNTIME = REPO / ".venv" / "bin" / "hutch-runtime"
 # Every public registry is blocked for the tests and what they run (hutch, podman, skopeo
 # read this variable): a short name pulled by mistake is a one-line error, never traffic.
 os.environ["CONTAINERS_REGISTRIES_CONF"] = str(REPO / "tests" / "data" / "registries.conf")
+# hutch refuses to make bridges, veths or firewall rules in the machine's own network namespace:
+# every networking test makes a namespace of its own (hutch.engine.netattach.SANDBOX_ONLY)
+os.environ["HUTCH_NETWORK_SANDBOX_ONLY"] = "1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -168,7 +168,8 @@ def test_bad_tarballs_leave_the_store_unchanged(hutch: Hutch, data: bytes, words
 @pytest.mark.parametrize(("args", "code", "words"), [
     (["--pull", "never", "nosuch:1", "true"], 125, "No such image: nosuch:1"),
     (["NotValid", "true"], 125, "invalid reference format"),
-    (["--network", "bridge", "hbox:1", "true"], 125, "--network 'bridge'"),
+    (["--network", "hutchnosuch", "hbox:1", "true"], 125, "network hutchnosuch not found"),
+    (["--network", "container:x", "hbox:1", "true"], 125, "container networks are not supported yet"),
     (["-u", "hutchnosuch", "hbox:1", "true"], 125, "invalid user 'hutchnosuch'"),
     (["--name", "bad/name", "hbox:1", "true"], 125, "invalid container name"),
 ])

@@ -8,9 +8,11 @@ lives there too. Traffic goes only between that namespace and the containers'.""
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import subprocess
+import sys
 import tarfile
 import textwrap
 from pathlib import Path
@@ -121,3 +123,21 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert (out["links"], out["netns"], out["elements"]) == ("0", "0", "0"), out
     assert out["leases"] == "{}{}", out  # the two networks' leases files, empty
     assert out["rm_front"] == "front" and out["ruleset"] == "0"
+
+
+def test_the_suite_never_makes_a_network_in_the_machines_namespace(tmp_path: Path) -> None:
+    """HUTCH_NETWORK_SANDBOX_ONLY (the suite sets it): `prepare` refuses the namespace of pid 1.
+    Tried in a namespace of the test's own, standing in for the machine's."""
+    code = textwrap.dedent("""
+        import os
+        from hutch.engine import netattach
+        from hutch.errors import HutchError
+        netattach._machines_netns = lambda: os.readlink("/proc/self/ns/net")  # "the machine's" is ours
+        try:
+            netattach.prepare(None, {"id": "x" * 64, "network": "bridge"}, "/none", "/none", None)
+        except HutchError as err:
+            print(err)
+    """)
+    r = subprocess.run(["unshare", "-n", sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**os.environ, "HUTCH_NETWORK_SANDBOX_ONLY": "1"}, timeout=30, check=False)
+    assert "refusing to make a bridge network in the machine's own network namespace" in r.stdout, r

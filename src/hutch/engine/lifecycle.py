@@ -121,7 +121,11 @@ class Lifecycle(Operations):
                 current = self.store.load(cid)
                 if current is None:
                     raise ContainerNotFound(record["name"])
-                netattach.prepare(self.store, current, self.root, self.runroot, lay)
+                try:
+                    netattach.prepare(self.store, current, self.root, self.runroot, lay)
+                except (HutchError, OSError) as err:  # (a failed start: `run --rm` removes it)
+                    raise StartFailed(125, str(err) if isinstance(err, HutchError)
+                                      else f"cannot join the network: {err.strerror or err}") from err
             from hutch.engine.client import terminal_size
 
             runtime = self.runtime(record)

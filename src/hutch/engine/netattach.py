@@ -29,6 +29,21 @@ if TYPE_CHECKING:
     from hutch.engine.records import Record, Records
 
 
+#: set (by the test suite), `prepare` refuses to touch the network namespace of pid 1: a test
+#: that forgot to make a namespace of its own fails instead of changing the machine's
+SANDBOX_ONLY = "HUTCH_NETWORK_SANDBOX_ONLY"
+
+
+def _machines_netns() -> str:
+    """The network namespace of pid 1 (of kthreadd, pid 2, where pid 1's is not to be read)."""
+    for pid in (1, 2):
+        try:
+            return os.readlink(f"/proc/{pid}/ns/net")
+        except OSError:
+            continue
+    return ""
+
+
 def netns_path(runroot: str, cid: str) -> str:
     return os.path.join(runroot, "netns", cid)
 
@@ -39,6 +54,9 @@ def prepare(records: Records, record: Record, engine_root: str, runroot: str, la
     from hutch.network.store import BRIDGE_NAME_OPTION, MTU_OPTION, Networks, subnet_of
 
     cid = record["id"]
+    if os.environ.get(SANDBOX_ONLY) and os.readlink("/proc/self/ns/net") == _machines_netns():
+        raise HutchError(f"refusing to make a bridge network in the machine's own network namespace "
+                         f"({SANDBOX_ONLY} is set)")
     release(records, record, engine_root)  # what a killed start left
     nets = Networks(engine_root)
     net = nets.get(str(record.get("network", "bridge")))
