@@ -77,6 +77,15 @@ SCRIPT = textwrap.dedent(r"""
     rm -f $ERR
     $R -d --network front --name f1 hbox:1 sleep 100 >/dev/null
     say rm_front_in_use "$($H network rm front 2>&1)"
+    # names: on a user network each container finds the others, those that start later too
+    say by_name "$($R --rm --network front hbox:1 ping -c 1 -W 2 f1 | head -1)"
+    F1_HOST=$($H exec f1 hostname)
+    say by_hostname "$($R --rm --network front hbox:1 ping -c 1 -W 2 $F1_HOST | grep -c '1 packets received')"
+    $R -d --network front --name f2 hbox:1 sleep 100 >/dev/null
+    say later "$($H exec f1 ping -c 1 -W 2 f2 | grep -c '1 packets received')"
+    say default_by_name "$($R --rm --network bridge hbox:1 ping -c 1 -W 1 web 2>&1 | head -1)"
+    $H rm -f f2 >/dev/null
+    say gone "$($H exec f1 grep -cw f2 /etc/hosts)"
     $H rm -f web twin f1 >/dev/null
     say links "$(ip -o link | grep -c ' hutch[0-9a-f]\{10\}')"
     say netns "$(ls $RUNROOT/netns | wc -l)"
@@ -120,6 +129,9 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert out["held_rc"] == "125"
     assert "Bind for 0.0.0.0:8090 failed: port is already allocated" in out["held"]
     assert "has active endpoints (f1)" in out["rm_front_in_use"]
+    assert out["by_name"].startswith("PING f1 (10.89."), out
+    assert (out["by_hostname"], out["later"], out["gone"]) == ("1", "1", "0"), out
+    assert "bad address" in out["default_by_name"], out  # docker's default bridge: no names
     assert (out["links"], out["netns"], out["elements"]) == ("0", "0", "0"), out
     assert out["leases"] == "{}{}", out  # the two networks' leases files, empty
     assert out["rm_front"] == "front" and out["ruleset"] == "0"
@@ -134,7 +146,7 @@ def test_the_suite_never_makes_a_network_in_the_machines_namespace(tmp_path: Pat
         from hutch.errors import HutchError
         netattach._machines_netns = lambda: os.readlink("/proc/self/ns/net")  # "the machine's" is ours
         try:
-            netattach.prepare(None, {"id": "x" * 64, "network": "bridge"}, "/none", "/none", None)
+            netattach.prepare(None, {"id": "x" * 64, "network": "bridge"}, "/none", "/none")
         except HutchError as err:
             print(err)
     """)

@@ -122,7 +122,7 @@ class Lifecycle(Operations):
                 if current is None:
                     raise ContainerNotFound(record["name"])
                 try:
-                    netattach.prepare(self.store, current, self.root, self.runroot, lay)
+                    netattach.prepare(self.store, current, self.root, self.runroot)
                 except (HutchError, OSError) as err:  # (a failed start: `run --rm` removes it)
                     raise StartFailed(125, str(err) if isinstance(err, HutchError)
                                       else f"cannot join the network: {err.strerror or err}") from err

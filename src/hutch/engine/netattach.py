@@ -6,7 +6,8 @@ leaves what `release` undoes: the plan in the record (the namespace's file, the 
 name); the address (hutch.network.ipam, leased to the container's id); the namespace
 (hutch.network.netns, a file under the runroot that config.json names, so every runtime joins
 it); the bridge and the veth (hutch.network.bridge); the firewall's elements for the network and
-the published ports (hutch.network.firewall); /etc/hosts with the container's address. Ports
+the published ports (hutch.network.firewall); /etc/hosts with its address and the names of
+the containers it shares a user network with (hutch.engine.nethosts). Ports
 asked for without a host port get a free one, as docker picks them; a host port that another
 process holds is docker's "port is already allocated" error.
 
@@ -24,7 +25,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from hutch.engine.layout import Layout
     from hutch.engine.model import Attachment
     from hutch.engine.records import Record, Records
 
@@ -48,7 +48,7 @@ def netns_path(runroot: str, cid: str) -> str:
     return os.path.join(runroot, "netns", cid)
 
 
-def prepare(records: Records, record: Record, engine_root: str, runroot: str, lay: Layout) -> Record:
+def prepare(records: Records, record: Record, engine_root: str, runroot: str) -> Record:
     """Join the container to its network (see the module's doc); the record as it is now."""
     from hutch.network import bridge, firewall, netns
     from hutch.network.store import BRIDGE_NAME_OPTION, MTU_OPTION, Networks, subnet_of
@@ -96,7 +96,9 @@ def prepare(records: Records, record: Record, engine_root: str, runroot: str, la
         except firewall.PortTaken:  # (another start took it since we looked)
             raise HutchError("Bind failed: port is already allocated") from None
         record = _update(records, cid, lambda r: r.update(ports=published))
-    _hosts(lay, ip)
+    from hutch.engine import nethosts
+
+    nethosts.refresh(records, engine_root)  # its /etc/hosts, and its name in the others'
     return record
 
 
@@ -127,6 +129,10 @@ def release(records: Records, record: Record, engine_root: str, *, keep_record: 
                 r.pop(key, None)
 
         records.update(record["id"], forget)
+    if any(p.get("name") != "bridge" for p in places.values()):
+        from hutch.engine import nethosts
+
+        nethosts.refresh(records, engine_root, leaving=record["id"])  # its name out of the others' hosts
 
 
 def _update(records: Records, cid: str, change: Any) -> Record:
@@ -184,23 +190,3 @@ def _published(record: Record) -> list[Any]:
             out.append(Port("" if host_ip in ("", "0.0.0.0") else host_ip, int(b["HostPort"]), proto, ip,
                             int(port)))
     return [p for p in out if p.container_ip]
-
-
-def _hosts(lay: Layout, ip: str) -> None:
-    """docker's /etc/hosts, with the container's address for its hostname, written in place
-    (the file is bind-mounted: its inode stays)."""
-    path = lay.etc_file("hosts")
-    try:
-        with open(lay.etc_file("hostname")) as f:
-            hostname = f.read().strip()
-    except OSError:
-        hostname = ""
-    text = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-            "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-            + (f"{ip}\t{hostname}\n" if hostname else ""))
-    try:
-        with open(path, "r+") as f:
-            f.write(text)
-            f.truncate()
-    except FileNotFoundError:
-        pass  # a mount of the user's is there
