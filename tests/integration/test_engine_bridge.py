@@ -86,6 +86,15 @@ SCRIPT = textwrap.dedent(r"""
     say default_by_name "$($R --rm --network bridge hbox:1 ping -c 1 -W 1 web 2>&1 | head -1)"
     $H rm -f f2 >/dev/null
     say gone "$($H exec f1 grep -cw f2 /etc/hosts)"
+    $R -d --network front --name f3 --network-alias db --ip 10.89.0.50 --mac-address 02:42:0a:59:00:99 \
+        --add-host gw:host-gateway --add-host ext:192.0.2.7 --dns 192.0.2.53 --dns-search example.test \
+        --dns-option ndots:2 hbox:1 sleep 100 >/dev/null
+    say alias "$($R --rm --network front hbox:1 ping -c 1 -W 2 db | head -1)"
+    say f3_mac "$($H exec f3 cat /sys/class/net/eth0/address)"
+    say f3_hosts "$($H exec f3 grep -E '[[:space:]](gw|ext)$' /etc/hosts | tr '\n\t' '; ')"
+    say f3_resolv "$($H exec f3 cat /etc/resolv.conf | tr '\n' ';')"
+    say none_hosts "$($R --rm --add-host ext:192.0.2.7 hbox:1 grep ext /etc/hosts | tr '\t' ' ')"
+    $H rm -f f3 >/dev/null
     $H rm -f web twin f1 >/dev/null
     say links "$(ip -o link | grep -c ' hutch[0-9a-f]\{10\}')"
     say netns "$(ls $RUNROOT/netns | wc -l)"
@@ -132,6 +141,11 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert out["by_name"].startswith("PING f1 (10.89."), out
     assert (out["by_hostname"], out["later"], out["gone"]) == ("1", "1", "0"), out
     assert "bad address" in out["default_by_name"], out  # docker's default bridge: no names
+    assert out["alias"].startswith("PING db (10.89.0.50)"), out  # --network-alias and --ip
+    assert out["f3_mac"] == "02:42:0a:59:00:99"
+    assert out["f3_hosts"] == "10.89.0.1 gw;192.0.2.7 ext;", out
+    assert out["f3_resolv"] == "nameserver 192.0.2.53;search example.test;options ndots:2;", out
+    assert out["none_hosts"] == "192.0.2.7 ext"
     assert (out["links"], out["netns"], out["elements"]) == ("0", "0", "0"), out
     assert out["leases"] == "{}{}", out  # the two networks' leases files, empty
     assert out["rm_front"] == "front" and out["ruleset"] == "0"

@@ -94,6 +94,19 @@ def test_network_and_ports() -> None:
     bad("--network 'container:x': container networks are not supported yet", network="container:x")
     bad("--network '-x': invalid network name", network="-x")
     bad("publishing ports (-p) needs a bridge network", publish=["80"], network="none")
+    n = parse(network="front", network_aliases=["db"], ip="10.89.0.9", mac_address="02:42:0a:59:00:09",
+              add_hosts=["gw:host-gateway"], dns=["192.0.2.53"], dns_search=["x.test"],
+              dns_options=["ndots:2"])
+    assert n.network.settings() == {"aliases": ["db"], "ip": "10.89.0.9", "mac": "02:42:0a:59:00:09",
+                                    "add_hosts": ["gw:host-gateway"], "dns": ["192.0.2.53"],
+                                    "dns_search": ["x.test"], "dns_options": ["ndots:2"]}
+    bad("--ip '10.89.0.999': not an IP address", network="front", ip="10.89.0.999")
+    bad("--mac-address 'nope'", network="front", mac_address="nope")
+    bad("need a bridge network, not none", ip="10.0.0.2")
+    bad("only supported for user-defined networks", network="bridge", network_aliases=["db"])
+    bad("--add-host 'nohost': use NAME:IP", add_hosts=["nohost"])
+    bad("--dns 'x': not an IP address", dns=["x"])
+    bad("conflicting options: dns and the network mode (host)", network="host", dns=["192.0.2.53"])
     bad("invalid -p '99999'", publish=["99999"])
 
 

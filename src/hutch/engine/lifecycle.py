@@ -74,7 +74,7 @@ class Lifecycle(Operations):
             try:
                 lay.overlay(lowers).prepare()
                 os.makedirs(lay.bundle)
-                _etc_files(lay, config, req.network.mode)
+                _etc_files(lay, config, req.network.mode, req.network.settings())
                 _write_json(lay.config, config, pretty=False)  # (~8 KiB: the C encoder's job)
                 record: Record = {
                     "id": cid, "name": req.name or f"hutch_{cid[:8]}", "image": req.image,
@@ -82,6 +82,7 @@ class Lifecycle(Operations):
                     "runtime": runtime, "lowers": lowers, "labels": specgen.labels(image.config, req),
                     "volumes": volumes,
                     "network": req.network.name if req.network.mode == "bridge" else req.network.mode,
+                    "network_settings": req.network.settings(),
                     "port_bindings": [b.docker() for b in req.ports],
                     "config": {"tty": req.tty, "stdin": req.stdin, "remove": req.remove,
                                "stop_signal": req.stop_signal or _image_stop_signal(image.config),
@@ -228,10 +229,12 @@ def _image_stop_signal(image_config: dict[str, Any]) -> str:
     return str((image_config.get("config") or {}).get("StopSignal") or "")
 
 
-def _etc_files(lay: Layout, config: dict[str, Any], network: str) -> None:
+def _etc_files(lay: Layout, config: dict[str, Any], network: str, settings: dict[str, Any]) -> None:
     """docker's /etc/hostname, /etc/hosts and /etc/resolv.conf: files of the container's own
     (CDIR/hostname...), bind-mounted over the image's, unless a mount of the user's is there.
-    With --network host, hosts and resolv.conf are copies of the host's."""
+    With --network host, hosts and resolv.conf are copies of the host's; --add-host lines go
+    to hosts (a bridge network's start writes it again, hutch.engine.nethosts), --dns,
+    --dns-search and --dns-option to resolv.conf."""
     hostname = str(config.get("hostname", ""))
     files = {"hostname": hostname + "\n"}
     if network == "host":
@@ -245,6 +248,9 @@ def _etc_files(lay: Layout, config: dict[str, Any], network: str) -> None:
         files["hosts"] = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                           f"127.0.1.1\t{hostname}\n")  # (a bridge network's start writes its own)
         files["resolv.conf"] = resolv_conf() if network == "bridge" else ""  # none: no name servers
+        files["hosts"] += "".join(f"{h.partition(':')[2]}\t{h.partition(':')[0]}\n"
+                                  for h in settings.get("add_hosts", []) if not h.endswith(":host-gateway"))
+    files["resolv.conf"] = _resolver_flags(files["resolv.conf"], settings)
     taken = {m.get("destination") for m in config.get("mounts", [])}
     init_etc = os.path.join(lay.init, "etc")  # docker's init layer: the mount points, below
     os.makedirs(init_etc, exist_ok=True)          # the container's own layer (not in a commit)
@@ -257,6 +263,25 @@ def _etc_files(lay: Layout, config: dict[str, Any], network: str) -> None:
         open(os.path.join(init_etc, name), "w").close()
         config["mounts"].append({"destination": f"/etc/{name}", "type": "bind", "source": path,
                                  "options": ["rbind", "rprivate"]})
+
+
+def _resolver_flags(text: str, settings: dict[str, Any]) -> str:
+    """resolv.conf with --dns (the nameservers), --dns-search (the search line) and --dns-option
+    (the options line) in place of what it had."""
+    dns, search, options = settings.get("dns") or [], settings.get("dns_search") or [], \
+        settings.get("dns_options") or []
+    if not (dns or search or options):
+        return text
+    lines = [ln for ln in text.splitlines()
+             if not (dns and ln.startswith("nameserver"))
+             and not (search and ln.startswith(("search", "domain")))
+             and not (options and ln.startswith("options"))]
+    lines += [f"nameserver {d}" for d in dns]
+    if search:
+        lines.append("search " + " ".join(search))
+    if options:
+        lines.append("options " + " ".join(options))
+    return "\n".join(lines) + "\n"
 
 
 def resolv_conf(path: str = "/etc/resolv.conf") -> str:

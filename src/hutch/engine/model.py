@@ -26,7 +26,7 @@ LIVE = frozenset({RUNNING, PAUSED})
 BUSY = frozenset({RUNNING, PAUSED, STARTING})
 
 if TYPE_CHECKING:
-    from typing import TypedDict
+    from typing import Any, TypedDict
 
     class State(TypedDict, total=False):
         status: str  # one of the constants above
@@ -72,6 +72,7 @@ if TYPE_CHECKING:
         labels: dict[str, str]
         volumes: list[dict[str, object]]
         network: str  # what --network said: none, host, or a bridge network's name
+        network_settings: dict[str, Any]  # --network-alias, --ip, --mac-address, --add-host, --dns...
         port_bindings: list[dict[str, str]]  # what -p asked for, as docker's PortBindings entries
         netns: str  # while it runs on a bridge network: its network namespace's file
         networks: dict[str, Attachment]  # network id -> its place there, while it runs

@@ -69,15 +69,19 @@ def prepare(records: Records, record: Record, engine_root: str, runroot: str) ->
 
     record = _update(records, cid, plan)
     subnet, gateway, ip_range = subnet_of(net)
+    wanted = record.get("network_settings") or {}
     ip = nets.leases.allocate(net["Id"], subnet, cid, gateway=gateway, ip_range=ip_range,
+                              ip=str(wanted.get("ip") or ""),
                               exists=lambda owner: records.load(owner) is not None)
+    mac = str(wanted.get("mac") or "") or bridge.mac_for(ip)
     br = bridge.Bridge(net["Options"][BRIDGE_NAME_OPTION], subnet, gateway,
                        int(net["Options"].get(MTU_OPTION, 0)), bool(net.get("Internal")))
     place: Attachment = {"name": net["Name"], "link": link, "ifname": "eth0", "ip": ip,
-                         "mac": bridge.mac_for(ip), "gateway": gateway, "prefix": subnet.prefix}
+                         "mac": mac, "gateway": gateway, "prefix": subnet.prefix}
     record = _update(records, cid, lambda r: r.update(networks={net["Id"]: place}))
     netns.create(path)
-    bridge.attach(br, path, link, bridge.link_alias(cid, net["Id"]), ip, default_route=not br.internal)
+    bridge.attach(br, path, link, bridge.link_alias(cid, net["Id"]), ip, mac=mac,
+                  default_route=not br.internal)
     firewall.ensure_table()
     firewall.add_network(str(subnet), br.internal)
     firewall.enable_forwarding(br.name)

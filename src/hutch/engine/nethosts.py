@@ -41,6 +41,9 @@ def refresh(records: Records, engine_root: str, leaving: str = "") -> None:
             mine = r.get("networks") or {}
             first = next(iter(mine.values()))
             lines = [BASE, *([f"{first['ip']}\t{' '.join(names[r['id']])}\n"] if first.get("ip") else [])]
+            for item in (r.get("network_settings") or {}).get("add_hosts") or []:
+                name, _, where = str(item).partition(":")
+                lines.append(f"{first.get('gateway', '') if where == 'host-gateway' else where}\t{name}\n")
             for other in members:
                 if other["id"] == r["id"]:
                     continue
@@ -57,7 +60,8 @@ def _layout(records: Records, r: Record) -> Layout:
 
 
 def _names(records: Records, r: Record) -> list[str]:
-    """The names a container answers to: its name, and its hostname (the short id by default)."""
+    """The names a container answers to: its name, its hostname (the short id by default), and
+    its --network-alias names."""
     names = [str(r["name"])]
     try:
         with open(_layout(records, r).etc_file("hostname")) as f:
@@ -66,7 +70,7 @@ def _names(records: Records, r: Record) -> list[str]:
         hostname = ""
     if hostname and hostname not in names:
         names.append(hostname)
-    return names
+    return names + [str(a) for a in (r.get("network_settings") or {}).get("aliases") or [] if a not in names]
 
 
 def _write(path: str, text: str) -> None:

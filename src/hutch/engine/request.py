@@ -47,12 +47,27 @@ MIN_MEMORY = 6 << 20  # docker's
 class Network(Value):
     """The container's network: ``none`` (a namespace of its own with only lo), ``host``
     (the host's), ``bridge`` (a bridge network: ``name``, docker's default ``bridge`` or a
-    user's), or ``container`` (another container's, named by ``container``)."""
+    user's), or ``container`` (another container's, named by ``container``); on a bridge
+    network its ``aliases`` (more names the others find it by), ``ip`` and ``mac`` ("": chosen);
+    ``add_hosts`` ("NAME:IP" lines for /etc/hosts; IP may be ``host-gateway``) and the
+    resolver's ``dns`` servers, ``dns_search`` domains and ``dns_options``."""
 
-    __slots__ = ("container", "mode", "name")
+    __slots__ = ("add_hosts", "aliases", "container", "dns", "dns_options", "dns_search", "ip", "mac", "mode",
+                 "name")
 
-    def __init__(self, mode: str = "none", container: str = "", name: str = "") -> None:
+    def __init__(self, mode: str = "none", container: str = "", name: str = "", *,
+                 aliases: Sequence[str] = (), ip: str = "", mac: str = "", add_hosts: Sequence[str] = (),
+                 dns: Sequence[str] = (), dns_search: Sequence[str] = (),
+                 dns_options: Sequence[str] = ()) -> None:
         self.mode, self.container, self.name = mode, container, name
+        self.aliases, self.ip, self.mac = list(aliases), ip, mac
+        self.add_hosts, self.dns = list(add_hosts), list(dns)
+        self.dns_search, self.dns_options = list(dns_search), list(dns_options)
+
+    def settings(self) -> dict[str, Any]:
+        """What the record keeps of it (hutch.engine.netattach and nethosts read it at start)."""
+        return {"aliases": self.aliases, "ip": self.ip, "mac": self.mac, "add_hosts": self.add_hosts,
+                "dns": self.dns, "dns_search": self.dns_search, "dns_options": self.dns_options}
 
 
 class Resources(Value):
@@ -151,7 +166,10 @@ class CreateRequest(Value):
               privileged: bool = False, security_opt: Iterable[str] = (), init: bool = False,
               labels: Mapping[str, str] | Iterable[str] = (), label_files: Iterable[str] = (),
               log_driver: str = "json-file", log_opts: Iterable[str] = (), stop_signal: str = "",
-              stop_timeout: int | None = None, read_only: bool = False) -> CreateRequest:
+              stop_timeout: int | None = None, read_only: bool = False,
+              network_aliases: Iterable[str] = (), ip: str = "", mac_address: str = "",
+              add_hosts: Iterable[str] = (), dns: Iterable[str] = (), dns_search: Iterable[str] = (),
+              dns_options: Iterable[str] = ()) -> CreateRequest:
         """The request from raw values, as `hutch run`'s flags spell them (docker-py's
         arguments are the same values). ``env`` and ``env_files`` entries are KEY=VALUE or
         a bare KEY: with ``host_env`` (the CLI's environment) a bare KEY takes its value
@@ -179,7 +197,8 @@ class CreateRequest(Value):
             check_name(name)
         if workdir and not workdir.startswith("/"):
             raise InvalidArgument(f"the working directory {workdir!r} is not an absolute path")
-        net = parse_network(network)
+        net = parse_network(network, aliases=network_aliases, ip=ip, mac=mac_address, add_hosts=add_hosts,
+                            dns=dns, dns_search=dns_search, dns_options=dns_options)
         caps = security.capabilities(security.DOCKER_CAPS, cap_add, cap_drop, privileged)
         sec = security.parse_security_opts(security_opt)
         seccomp, profile = "default", None
@@ -265,21 +284,64 @@ def env_file(path: str) -> list[str]:
     return out
 
 
-def parse_network(mode: str) -> Network:
+def parse_network(mode: str, *, aliases: Iterable[str] = (), ip: str = "", mac: str = "",
+                  add_hosts: Iterable[str] = (), dns: Iterable[str] = (), dns_search: Iterable[str] = (),
+                  dns_options: Iterable[str] = ()) -> Network:
     """--network: none, host, or a bridge network's name (``bridge``, docker's default, or one
-    of `hutch network create`'s: whether it exists is the create's to say). container:NAME is
-    refused for now."""
-    if mode in NETWORK_MODES:
-        return Network(mode)
+    of `hutch network create`'s: whether it exists is the create's to say), with the flags that
+    go with it. container:NAME is refused for now."""
+    import _socket
+
+    def address(flag: str, value: str, families: tuple[int, ...] = (_socket.AF_INET,)) -> str:
+        for family in families:
+            try:
+                _socket.inet_pton(family, value)
+                return value
+            except OSError:
+                continue
+        raise InvalidArgument(f"{flag} {value!r}: not an IP address")
+
+    aliases, add_hosts = list(aliases), list(add_hosts)
+    dns, dns_search, dns_options = list(dns), list(dns_search), list(dns_options)
+    for server in dns:
+        address("--dns", server, (_socket.AF_INET, _socket.AF_INET6))
+    for item in add_hosts:
+        name, sep, where = item.partition(":")
+        if not sep or not name or not where:
+            raise InvalidArgument(f"--add-host {item!r}: use NAME:IP")
+        if where != "host-gateway":
+            address("--add-host", where, (_socket.AF_INET, _socket.AF_INET6))
+    if mode == "host" and (dns or dns_search or dns_options):
+        raise InvalidArgument("conflicting options: dns and the network mode (host)")
     if mode.startswith("container:"):
         raise InvalidArgument(f"--network {mode!r}: container networks are not supported yet")
+    if mode in NETWORK_MODES:
+        if aliases or ip or mac:
+            raise InvalidArgument(f"--network-alias, --ip and --mac-address need a bridge network, "
+                                  f"not {mode}")
+        return Network(mode, add_hosts=add_hosts, dns=dns, dns_search=dns_search, dns_options=dns_options)
     from hutch.network.store import check_name
 
     try:
         check_name(mode)
     except HutchError as err:
         raise InvalidArgument(f"--network {mode!r}: {err}") from None
-    return Network("bridge", name=mode)
+    for alias in aliases:
+        check_name(alias)
+    if ip:
+        address("--ip", ip)
+    if mac:
+        from hutch.network.netlink import mac_bytes
+
+        try:
+            mac_bytes(mac)
+        except ValueError:
+            raise InvalidArgument(f"--mac-address {mac!r}: not a MAC address (as 02:42:ac:11:00:02)") \
+                from None
+    if aliases and mode == "bridge":
+        raise InvalidArgument("network-scoped aliases are only supported for user-defined networks")
+    return Network("bridge", name=mode, aliases=aliases, ip=ip, mac=mac, add_hosts=add_hosts, dns=dns,
+                   dns_search=dns_search, dns_options=dns_options)
 
 
 def parse_log(driver: str, items: Iterable[str]) -> LogConfig:

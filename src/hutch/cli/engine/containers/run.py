@@ -35,7 +35,17 @@ def run_flags(p: Parser) -> None:
     p.add_argument("-u", "--user", default="")
     p.add_argument("-h", "--hostname", default="")
     p.add_argument("--entrypoint", default=None)
-    p.add_argument("--network", "--net", default="none")
+    p.add_argument("--network", "--net", default="none",
+                   help="none (the default here), host, bridge, or a network of `hutch network create`")
+    p.add_argument("--network-alias", "--net-alias", action="append", default=[],
+                   help="another name the containers of its user network find it by")
+    p.add_argument("--ip", default="", help="its IPv4 address on its bridge network")
+    p.add_argument("--mac-address", default="", help="its MAC address on its bridge network")
+    p.add_argument("--add-host", action="append", default=[],
+                   help="NAME:IP (or NAME:host-gateway) in /etc/hosts")
+    p.add_argument("--dns", action="append", default=[], help="a nameserver (instead of the host's)")
+    p.add_argument("--dns-search", action="append", default=[], help="a search domain")
+    p.add_argument("--dns-option", "--dns-opt", action="append", default=[], help="a resolver option")
     p.add_argument("--read-only", action="store_true")
     p.add_argument("-v", "--volume", action="append", default=[], help="SRC:DST[:ro]")
     p.add_argument("--tmpfs", action="append", default=[], help="DST[:OPTIONS]")
@@ -92,7 +102,8 @@ def run_request(a: Namespace) -> CreateRequest:
         ulimits=a.ulimit, cap_add=a.cap_add, cap_drop=a.cap_drop, privileged=a.privileged,
         security_opt=a.security_opt, init=a.init, labels=a.label, label_files=a.label_file,
         log_driver=a.log_driver, log_opts=a.log_opt, stop_signal=a.stop_signal, stop_timeout=a.stop_timeout,
-        read_only=a.read_only)
+        read_only=a.read_only, network_aliases=a.network_alias, ip=a.ip, mac_address=a.mac_address,
+        add_hosts=a.add_host, dns=a.dns, dns_search=a.dns_search, dns_options=a.dns_option)
     for warning in req.warnings:
         sys.stderr.write(f"WARNING: {warning}\n")
     return req
