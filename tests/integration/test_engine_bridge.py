@@ -95,6 +95,12 @@ SCRIPT = textwrap.dedent(r"""
     say f3_resolv "$($H exec f3 cat /etc/resolv.conf | tr '\n' ';')"
     say none_hosts "$($R --rm --add-host ext:192.0.2.7 hbox:1 grep ext /etc/hosts | tr '\t' ' ')"
     $H rm -f f3 >/dev/null
+    $R -d --name pall --network bridge --expose 80 --expose 90-91/udp -P hbox:1 sh -c "$WEB" >/dev/null
+    say pall "$($H port pall | tr '\n' ';')"
+    PALL=$($H port pall 80/tcp | sed 's/.*://')
+    sleep 0.3
+    say pall_get "$(get http://127.0.0.1:$PALL/)"
+    $H rm -f pall >/dev/null
     $H rm -f web twin f1 >/dev/null
     say links "$(ip -o link | grep -c ' hutch[0-9a-f]\{10\}')"
     say netns "$(ls $RUNROOT/netns | wc -l)"
@@ -146,6 +152,10 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert out["f3_hosts"] == "10.89.0.1 gw;192.0.2.7 ext;", out
     assert out["f3_resolv"] == "nameserver 192.0.2.53;search example.test;options ndots:2;", out
     assert out["none_hosts"] == "192.0.2.7 ext"
+    pall = out["pall"].rstrip(";").split(";")
+    assert [p.split(" -> ")[0] for p in pall] == ["80/tcp", "90/udp", "91/udp"], out
+    assert all(p.split(" -> ")[1].startswith("0.0.0.0:") and int(p.rsplit(":", 1)[1]) > 1024 for p in pall)
+    assert out["pall_get"] == "hello"
     assert (out["links"], out["netns"], out["elements"]) == ("0", "0", "0"), out
     assert out["leases"] == "{}{}", out  # the two networks' leases files, empty
     assert out["rm_front"] == "front" and out["ruleset"] == "0"

@@ -83,7 +83,9 @@ class Lifecycle(Operations):
                     "volumes": volumes,
                     "network": req.network.name if req.network.mode == "bridge" else req.network.mode,
                     "network_settings": req.network.settings(),
-                    "port_bindings": [b.docker() for b in req.ports],
+                    "port_bindings": _bindings(req, image.config),
+                    "exposed": sorted({*req.expose,
+                                       *((image.config.get("config") or {}).get("ExposedPorts") or {})}),
                     "config": {"tty": req.tty, "stdin": req.stdin, "remove": req.remove,
                                "stop_signal": req.stop_signal or _image_stop_signal(image.config),
                                "stop_timeout": req.stop_timeout, "log_max_size": req.log.max_size,
@@ -263,6 +265,17 @@ def _etc_files(lay: Layout, config: dict[str, Any], network: str, settings: dict
         open(os.path.join(init_etc, name), "w").close()
         config["mounts"].append({"destination": f"/etc/{name}", "type": "bind", "source": path,
                                  "options": ["rbind", "rprivate"]})
+
+
+def _bindings(req: CreateRequest, image_config: dict[str, Any]) -> list[dict[str, str]]:
+    """-p's bindings, and with -P one on a free host port for every port the image or --expose
+    exposes that -p does not publish already (docker's PortBindings entries)."""
+    out = [b.docker() for b in req.ports]
+    if req.publish_all:
+        bound = {b["ContainerPort"] for b in out}
+        exposed = {*req.expose, *((image_config.get("config") or {}).get("ExposedPorts") or {})}
+        out += [{"ContainerPort": key, "HostIp": "", "HostPort": ""} for key in sorted(exposed - bound)]
+    return out
 
 
 def _resolver_flags(text: str, settings: dict[str, Any]) -> str:

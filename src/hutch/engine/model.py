@@ -73,7 +73,8 @@ if TYPE_CHECKING:
         volumes: list[dict[str, object]]
         network: str  # what --network said: none, host, or a bridge network's name
         network_settings: dict[str, Any]  # --network-alias, --ip, --mac-address, --add-host, --dns...
-        port_bindings: list[dict[str, str]]  # what -p asked for, as docker's PortBindings entries
+        port_bindings: list[dict[str, str]]  # what -p (and -P) asked for, as docker's PortBindings entries
+        exposed: list[str]  # the ports the image and --expose expose ("80/tcp")
         netns: str  # while it runs on a bridge network: its network namespace's file
         networks: dict[str, Attachment]  # network id -> its place there, while it runs
         ports: dict[str, list[dict[str, str]]]  # "80/tcp" -> [{"HostIp", "HostPort"}], while it runs

@@ -75,3 +75,13 @@ def parse(spec: str) -> list[PortBinding]:
         h_lo = h_hi = 0
     return [PortBinding(port, proto, ip, 0 if not h_lo else h_lo + i if h_hi > h_lo else h_lo)
             for i, port in enumerate(range(c_lo, c_hi + 1))]
+
+
+def parse_expose(spec: str) -> list[str]:
+    """One --expose value (PORT[-PORT][/PROTO]) as docker's ExposedPorts keys: ["80/tcp"]."""
+    text, _, proto = spec.partition("/")
+    proto = proto or "tcp"
+    if proto not in _PROTOCOLS:
+        raise InvalidArgument(f"invalid --expose {spec!r}: protocol {proto!r} is not tcp, udp or sctp")
+    lo, hi = _ports(text, "port", spec)
+    return [f"{p}/{proto}" for p in range(lo, hi + 1)]

@@ -114,8 +114,9 @@ class CreateRequest(Value):
     init to run as pid 1 ("" for none); ``warnings`` are for the user (the CLI prints them).
     """
 
-    __slots__ = ("capabilities", "command", "entrypoint", "env", "hostname", "image", "init_binary",
-                 "labels", "log", "mounts", "name", "network", "ports", "privileged", "read_only", "remove",
+    __slots__ = ("capabilities", "command", "entrypoint", "env", "expose", "hostname", "image", "init_binary",
+                 "labels", "log", "mounts", "name", "network", "ports", "privileged", "publish_all",
+                 "read_only", "remove",
                  "resources", "seccomp", "seccomp_profile", "security", "stdin", "stop_signal",
                  "stop_timeout", "tty", "ulimits", "user", "warnings", "workdir")
 
@@ -130,7 +131,7 @@ class CreateRequest(Value):
                  seccomp_profile: dict[str, Any] | None = None, init_binary: str = "",
                  labels: Mapping[str, str] | None = None, log: LogConfig | None = None,
                  stop_signal: str = "", stop_timeout: int | None = None, read_only: bool = False,
-                 warnings: Sequence[str] = ()) -> None:
+                 warnings: Sequence[str] = (), expose: Sequence[str] = (), publish_all: bool = False) -> None:
         self.image = image
         self.command: list[str] = list(command)
         self.entrypoint: list[str] | None = None if entrypoint is None else list(entrypoint)
@@ -139,6 +140,8 @@ class CreateRequest(Value):
         self.tty, self.stdin, self.remove = tty, stdin, remove
         self.network = network or Network()
         self.ports: list[PortBinding] = list(ports)
+        self.expose: list[str] = list(expose)  # docker's ExposedPorts keys ("80/tcp"), not the image's
+        self.publish_all = publish_all  # -P: every exposed port (the image's too) on a free host port
         self.resources = resources or Resources()
         self.mounts: list[Mount] = list(mounts)
         self.ulimits: list[Ulimit] = list(ulimits)
@@ -169,7 +172,8 @@ class CreateRequest(Value):
               stop_timeout: int | None = None, read_only: bool = False,
               network_aliases: Iterable[str] = (), ip: str = "", mac_address: str = "",
               add_hosts: Iterable[str] = (), dns: Iterable[str] = (), dns_search: Iterable[str] = (),
-              dns_options: Iterable[str] = ()) -> CreateRequest:
+              dns_options: Iterable[str] = (), expose: Iterable[str] = (),
+              publish_all: bool = False) -> CreateRequest:
         """The request from raw values, as `hutch run`'s flags spell them (docker-py's
         arguments are the same values). ``env`` and ``env_files`` entries are KEY=VALUE or
         a bare KEY: with ``host_env`` (the CLI's environment) a bare KEY takes its value
@@ -180,10 +184,11 @@ class CreateRequest(Value):
         label_map = parse_labels(labels, label_files)
         warnings = []
         bindings = [b for spec in publish for b in portflags.parse(spec)]
-        if bindings and network == "host":
+        exposed = [key for spec in expose for key in portflags.parse_expose(spec)]
+        if (bindings or publish_all) and network == "host":
             warnings.append("Published ports are discarded when using host network mode")
-            bindings = []
-        elif bindings and network == "none":
+            bindings, publish_all = [], False
+        elif (bindings or publish_all) and network == "none":
             raise HutchError("publishing ports (-p) needs a bridge network (--network bridge or a network's "
                              "name)")
         log = parse_log(log_driver, log_opts)
@@ -219,7 +224,7 @@ class CreateRequest(Value):
                    ulimits=parse_ulimits(ulimits), capabilities=caps, privileged=privileged,
                    security_opts=sec, seccomp=seccomp, seccomp_profile=profile, init_binary=init_binary,
                    labels=label_map, log=log, stop_signal=stop_signal, stop_timeout=stop_timeout,
-                   read_only=read_only, warnings=warnings)
+                   read_only=read_only, warnings=warnings, expose=exposed, publish_all=publish_all)
 
 
 # ---- the parts of `parse`, each for one flag or group --------------------------------------

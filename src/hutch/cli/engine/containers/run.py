@@ -65,6 +65,9 @@ def run_flags(p: Parser) -> None:
     p.add_argument("--log-opt", action="append", default=[], help="json-file: max-size=SIZE, max-file=N")
     p.add_argument("--log-driver", default="json-file", choices=["json-file"])
     p.add_argument("-p", "--publish", action="append", default=[], help="[IP:][HOSTPORT:]PORT[/PROTO]")
+    p.add_argument("-P", "--publish-all", action="store_true",
+                   help="publish every exposed port (the image's and --expose's) on a free host port")
+    p.add_argument("--expose", action="append", default=[], help="PORT[-PORT][/PROTO] to expose")
     p.add_argument("--runtime", dest="run_runtime", default=None,
                    help="the OCI runtime for this container (as the global --runtime)")
     p.add_argument("--env-file", action="append", default=[], help="KEY=VAL lines")
@@ -103,7 +106,8 @@ def run_request(a: Namespace) -> CreateRequest:
         security_opt=a.security_opt, init=a.init, labels=a.label, label_files=a.label_file,
         log_driver=a.log_driver, log_opts=a.log_opt, stop_signal=a.stop_signal, stop_timeout=a.stop_timeout,
         read_only=a.read_only, network_aliases=a.network_alias, ip=a.ip, mac_address=a.mac_address,
-        add_hosts=a.add_host, dns=a.dns, dns_search=a.dns_search, dns_options=a.dns_option)
+        add_hosts=a.add_host, dns=a.dns, dns_search=a.dns_search, dns_options=a.dns_option, expose=a.expose,
+        publish_all=a.publish_all)
     for warning in req.warnings:
         sys.stderr.write(f"WARNING: {warning}\n")
     return req
