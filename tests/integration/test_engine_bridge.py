@@ -101,6 +101,22 @@ SCRIPT = textwrap.dedent(r"""
     sleep 0.3
     say pall_get "$(get http://127.0.0.1:$PALL/)"
     $H rm -f pall >/dev/null
+    # connect and disconnect, running and across a restart
+    $H network create back2 >/dev/null
+    $R -d --name c1 --network front hbox:1 sleep 100 >/dev/null
+    $H network connect --alias svc back2 c1
+    say c1_links "$($H exec c1 ip -o link | grep -c 'eth[0-9]')"
+    say c1_eth1 "$($H exec c1 ip -o -4 addr show eth1 | grep -o 'inet 10.89.[0-9.]*')"
+    say by_alias2 "$($R --rm --network back2 hbox:1 ping -c 1 -W 2 svc | grep -c '1 packets received')"
+    say connect_twice "$($H network connect back2 c1 2>&1)"
+    $H network disconnect back2 c1
+    say c1_links_after "$($H exec c1 ip -o link | grep -c 'eth[0-9]')"
+    say disconnect_twice "$($H network disconnect back2 c1 2>&1)"
+    $H network connect back2 c1
+    $H stop -t 1 c1 >/dev/null && $H start c1 >/dev/null
+    say c1_after_restart "$($H exec c1 ip -o link | grep -c 'eth[0-9]')"
+    $H rm -f c1 >/dev/null
+    $H network rm back2 >/dev/null
     $H rm -f web twin f1 >/dev/null
     say links "$(ip -o link | grep -c ' hutch[0-9a-f]\{10\}')"
     say netns "$(ls $RUNROOT/netns | wc -l)"
@@ -152,6 +168,11 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert out["f3_hosts"] == "10.89.0.1 gw;192.0.2.7 ext;", out
     assert out["f3_resolv"] == "nameserver 192.0.2.53;search example.test;options ndots:2;", out
     assert out["none_hosts"] == "192.0.2.7 ext"
+    assert (out["c1_links"], out["by_alias2"], out["c1_links_after"], out["c1_after_restart"]) == \
+        ("2", "1", "1", "2"), out
+    assert out["c1_eth1"].startswith("inet 10.89."), out
+    assert "already exists in network back2" in out["connect_twice"], out
+    assert "is not connected to network back2" in out["disconnect_twice"], out
     pall = out["pall"].rstrip(";").split(";")
     assert [p.split(" -> ")[0] for p in pall] == ["80/tcp", "90/udp", "91/udp"], out
     assert all(p.split(" -> ")[1].startswith("0.0.0.0:") and int(p.rsplit(":", 1)[1]) > 1024 for p in pall)

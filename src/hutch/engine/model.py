@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         mac: str
         gateway: str
         prefix: int
+        aliases: list[str]  # --network-alias, `network connect --alias`: more names on this network
 
     class Record(TypedDict, total=False):
         id: str  # 64 hex digits
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
         volumes: list[dict[str, object]]
         network: str  # what --network said: none, host, or a bridge network's name
         network_settings: dict[str, Any]  # --network-alias, --ip, --mac-address, --add-host, --dns...
+        connected: list[dict[str, Any]]  # `network connect`'s networks: name, aliases, ip
         port_bindings: list[dict[str, str]]  # what -p (and -P) asked for, as docker's PortBindings entries
         exposed: list[str]  # the ports the image and --expose expose ("80/tcp")
         netns: str  # while it runs on a bridge network: its network namespace's file

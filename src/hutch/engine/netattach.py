@@ -48,10 +48,20 @@ def netns_path(runroot: str, cid: str) -> str:
     return os.path.join(runroot, "netns", cid)
 
 
+def wanted(record: Record) -> list[tuple[str, dict[str, Any]]]:
+    """The networks a container joins at start, first its own (--network), then those of
+    `network connect`: (name, settings: aliases, ip, mac)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    if record.get("network") not in (None, "", "none", "host"):  # ("": all disconnected)
+        out.append((str(record["network"]), dict(record.get("network_settings") or {})))
+    out += [(str(c["name"]), dict(c)) for c in record.get("connected") or []]
+    return out
+
+
 def prepare(records: Records, record: Record, engine_root: str, runroot: str) -> Record:
-    """Join the container to its network (see the module's doc); the record as it is now."""
-    from hutch.network import bridge, firewall, netns
-    from hutch.network.store import BRIDGE_NAME_OPTION, MTU_OPTION, Networks, subnet_of
+    """Join the container to its networks (see the module's doc); the record as it is now."""
+    from hutch.network import bridge, netns
+    from hutch.network.store import Networks
 
     cid = record["id"]
     if os.environ.get(SANDBOX_ONLY) and os.readlink("/proc/self/ns/net") == _machines_netns():
@@ -59,51 +69,146 @@ def prepare(records: Records, record: Record, engine_root: str, runroot: str) ->
                          f"({SANDBOX_ONLY} is set)")
     release(records, record, engine_root)  # what a killed start left
     nets = Networks(engine_root)
-    net = nets.get(str(record.get("network", "bridge")))
-    link = bridge.host_link_name(cid, net["Id"])
+    joins = [(nets.get(name), settings) for name, settings in wanted(record)]
     path = netns_path(runroot, cid)
 
     def plan(r: Record) -> None:
         r["netns"] = path
-        r["networks"] = {net["Id"]: {"name": net["Name"], "link": link, "ifname": "eth0"}}
+        r["networks"] = {net["Id"]: {"name": net["Name"], "link": bridge.host_link_name(cid, net["Id"]),
+                                     "ifname": f"eth{i}"} for i, (net, _s) in enumerate(joins)}
 
     record = _update(records, cid, plan)
-    subnet, gateway, ip_range = subnet_of(net)
-    wanted = record.get("network_settings") or {}
-    ip = nets.leases.allocate(net["Id"], subnet, cid, gateway=gateway, ip_range=ip_range,
-                              ip=str(wanted.get("ip") or ""),
-                              exists=lambda owner: records.load(owner) is not None)
-    mac = str(wanted.get("mac") or "") or bridge.mac_for(ip)
-    br = bridge.Bridge(net["Options"][BRIDGE_NAME_OPTION], subnet, gateway,
-                       int(net["Options"].get(MTU_OPTION, 0)), bool(net.get("Internal")))
-    place: Attachment = {"name": net["Name"], "link": link, "ifname": "eth0", "ip": ip,
-                         "mac": mac, "gateway": gateway, "prefix": subnet.prefix}
-    record = _update(records, cid, lambda r: r.update(networks={net["Id"]: place}))
     netns.create(path)
-    bridge.attach(br, path, link, bridge.link_alias(cid, net["Id"]), ip, mac=mac,
-                  default_route=not br.internal)
-    firewall.ensure_table()
-    firewall.add_network(str(subnet), br.internal)
-    firewall.enable_forwarding(br.name)
-    ports = _ports(record.get("port_bindings") or [], ip)
-    if ports:
-        published: dict[str, list[dict[str, str]]] = {}
-        for p in ports:
-            published.setdefault(f"{p.container_port}/{p.proto}", []).append(
-                {"HostIp": p.host_ip or "0.0.0.0", "HostPort": str(p.host_port)})
-        for p in ports:
-            if firewall.taken(p):
-                raise HutchError(f"Bind for {p.host_ip or '0.0.0.0'}:{p.host_port} failed: port is already "
-                                 "allocated")
-        try:
-            firewall.publish(ports)
-        except firewall.PortTaken:  # (another start took it since we looked)
-            raise HutchError("Bind failed: port is already allocated") from None
-        record = _update(records, cid, lambda r: r.update(ports=published))
+    for i, (net, settings) in enumerate(joins):
+        record = join(records, record, engine_root, net, settings, f"eth{i}", first=i == 0)
+    if joins:
+        record = _publish(records, record, next(iter((record.get("networks") or {}).values()))["ip"])
     from hutch.engine import nethosts
 
     nethosts.refresh(records, engine_root)  # its /etc/hosts, and its name in the others'
     return record
+
+
+def join(records: Records, record: Record, engine_root: str, net: dict[str, Any], settings: dict[str, Any],
+         ifname: str, first: bool) -> Record:
+    """One network: the lease, the veth as ``ifname`` (the default route through the first),
+    the firewall's elements; the record says each before it is made."""
+    from hutch.network import bridge, firewall
+    from hutch.network.store import BRIDGE_NAME_OPTION, MTU_OPTION, Networks, subnet_of
+
+    cid = record["id"]
+    link = bridge.host_link_name(cid, net["Id"])
+
+    def planned(r: Record) -> None:
+        r.setdefault("networks", {})[net["Id"]] = {"name": net["Name"], "link": link, "ifname": ifname}
+
+    record = _update(records, cid, planned)
+    subnet, gateway, ip_range = subnet_of(net)
+    ip = Networks(engine_root).leases.allocate(net["Id"], subnet, cid, gateway=gateway, ip_range=ip_range,
+                                               ip=str(settings.get("ip") or ""),
+                                               exists=lambda owner: records.load(owner) is not None)
+    mac = str(settings.get("mac") or "") or bridge.mac_for(ip)
+    br = bridge.Bridge(net["Options"][BRIDGE_NAME_OPTION], subnet, gateway,
+                       int(net["Options"].get(MTU_OPTION, 0)), bool(net.get("Internal")))
+    place: Attachment = {"name": net["Name"], "link": link, "ifname": ifname, "ip": ip, "mac": mac,
+                         "gateway": gateway, "prefix": subnet.prefix,
+                         "aliases": [str(a) for a in settings.get("aliases") or []]}
+    record = _update(records, cid, lambda r: r.setdefault("networks", {}).update({net["Id"]: place}))
+    bridge.attach(br, str(record["netns"]), link, bridge.link_alias(cid, net["Id"]), ip, ifname=ifname,
+                  mac=mac, default_route=first and not br.internal)
+    firewall.ensure_table()
+    firewall.add_network(str(subnet), br.internal)
+    firewall.enable_forwarding(br.name)
+    return record
+
+
+def connect(records: Records, record: Record, engine_root: str, ref: str, aliases: list[str],
+            ip: str = "") -> None:
+    """`network connect`: the container joins network ``ref`` at its next start, and now if it
+    runs (as eth1, eth2...)."""
+    from hutch.engine import model, nethosts
+    from hutch.network.store import Networks, check_name
+
+    net = Networks(engine_root).get(ref)
+    mode = record.get("network")
+    if mode in ("none", "host", None):
+        raise HutchError(f"container {record['name']} cannot be connected to network {net['Name']}: it has "
+                         f"the {mode or 'none'} network")
+    if net["Name"] in [mode, *(str(c["name"]) for c in record.get("connected") or [])]:
+        raise HutchError(f"endpoint with name {record['name']} already exists in network {net['Name']}")
+    for alias in aliases:
+        check_name(alias)
+    entry = {"name": net["Name"], "aliases": list(aliases), "ip": ip}
+    record = _update(records, record["id"], lambda r: r.setdefault("connected", []).append(entry))
+    if record["state"]["status"] in model.LIVE and record.get("netns"):
+        n = len(record.get("networks") or {})
+        try:
+            record = join(records, record, engine_root, net, entry, f"eth{n}", first=n == 0)
+        except BaseException:
+            leave(records, records.load(record["id"]) or record, engine_root, net["Id"])
+            _update(records, record["id"], lambda r: r.update(connected=[
+                c for c in r.get("connected") or [] if c["name"] != net["Name"]]))
+            raise
+        nethosts.refresh(records, engine_root)
+
+
+def disconnect(records: Records, record: Record, engine_root: str, ref: str) -> None:
+    """`network disconnect`: the container leaves network ``ref``, now if it runs, and for good."""
+    from hutch.engine import nethosts
+    from hutch.network import firewall
+    from hutch.network.store import Networks
+
+    net = Networks(engine_root).get(ref)
+    connected = [str(c["name"]) for c in record.get("connected") or []]
+    if net["Name"] == record.get("network"):
+        ports = _published(record)
+        if ports:
+            firewall.unpublish(ports)
+        record = _update(records, record["id"], lambda r: (r.update(network=""), r.pop("ports", None)))
+    elif net["Name"] in connected:
+        record = _update(records, record["id"], lambda r: r.update(connected=[
+            c for c in r.get("connected") or [] if c["name"] != net["Name"]]))
+    else:
+        raise HutchError(f"container {record['name']} is not connected to network {net['Name']}")
+    if net["Id"] in (record.get("networks") or {}):
+        leave(records, record, engine_root, net["Id"])
+        nethosts.refresh(records, engine_root)
+
+
+def _publish(records: Records, record: Record, ip: str) -> Record:
+    """-p's (and -P's) ports to ``ip``, the address on its first network."""
+    from hutch.network import firewall
+
+    ports = _ports(record.get("port_bindings") or [], ip)
+    if not ports:
+        return record
+    published: dict[str, list[dict[str, str]]] = {}
+    for p in ports:
+        published.setdefault(f"{p.container_port}/{p.proto}", []).append(
+            {"HostIp": p.host_ip or "0.0.0.0", "HostPort": str(p.host_port)})
+    for p in ports:
+        if firewall.taken(p):
+            raise HutchError(f"Bind for {p.host_ip or '0.0.0.0'}:{p.host_port} failed: port is already "
+                             "allocated")
+    try:
+        firewall.publish(ports)
+    except firewall.PortTaken:  # (another start took it since we looked)
+        raise HutchError("Bind failed: port is already allocated") from None
+    return _update(records, record["id"], lambda r: r.update(ports=published))
+
+
+def leave(records: Records, record: Record, engine_root: str, network_id: str) -> Record:
+    """One network of a running container (`network disconnect`): its veth, its lease."""
+    from hutch.network import bridge
+    from hutch.network.store import Networks
+
+    place = (record.get("networks") or {}).get(network_id)
+    if place is None:
+        return record
+    if place.get("link"):
+        bridge.detach(str(place["link"]))
+    Networks(engine_root).leases.release(network_id, record["id"])
+    return _update(records, record["id"], lambda r: (r.get("networks") or {}).pop(network_id, None))
 
 
 def release(records: Records, record: Record, engine_root: str, *, keep_record: bool = True) -> None:

@@ -70,7 +70,9 @@ def _names(records: Records, r: Record) -> list[str]:
         hostname = ""
     if hostname and hostname not in names:
         names.append(hostname)
-    return names + [str(a) for a in (r.get("network_settings") or {}).get("aliases") or [] if a not in names]
+    for place in (r.get("networks") or {}).values():
+        names += [str(a) for a in place.get("aliases") or [] if a not in names]
+    return names
 
 
 def _write(path: str, text: str) -> None:

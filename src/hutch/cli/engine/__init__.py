@@ -76,6 +76,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "network inspect": ("networks.inspect", "networks as JSON"),
     "network rm": ("networks.rm", "remove networks"),
     "network prune": ("networks.prune", "remove the networks no container is on"),
+    "network connect": ("networks.connect", "connect a container to a network"),
+    "network disconnect": ("networks.disconnect", "disconnect a container from a network"),
     "pull": ("images.pull", "download an image from a registry"),
     "push": ("images.push", "upload an image to a registry"),
     "login": ("images.login", "log in to a registry"),
@@ -91,8 +93,8 @@ NOUNS: dict[str, tuple[str, str]] = {
                   "container: use `hutch container ls|rm|inspect|prune`"),
     "volume": ("volume commands: create, ls, rm, inspect, prune",
                "volume: use `hutch volume create|ls|rm|inspect|prune`"),
-    "network": ("network commands: create, ls, rm, inspect, prune",
-                "network: use `hutch network create|ls|rm|inspect|prune`"),
+    "network": ("network commands: create, ls, rm, inspect, prune, connect, disconnect",
+                "network: use `hutch network create|ls|rm|inspect|prune|connect|disconnect`"),
 }
 
 #: Other names of a verb.
