@@ -198,3 +198,51 @@ def test_the_suite_never_makes_a_network_in_the_machines_namespace(tmp_path: Pat
     r = subprocess.run(["unshare", "-n", sys.executable, "-c", code], capture_output=True, text=True,
                        env={**os.environ, "HUTCH_NETWORK_SANDBOX_ONLY": "1"}, timeout=30, check=False)
     assert "refusing to make a bridge network in the machine's own network namespace" in r.stdout, r
+
+
+KILLS = textwrap.dedent(r"""
+    set -u
+    H="$HUTCH --root $ROOT --runroot $RUNROOT"
+    ip link set lo up
+    $H import "$TARBALL" hbox:1 >/dev/null
+    $H network create front >/dev/null
+    for point in planned netns leased joined published; do
+        point=engine.net.$point
+        HUTCH_RUNTIME_KILL_AT=$point $H run --pull never -d --name k --network front -p 8080:80 hbox:1 \
+            sleep 100 >/dev/null 2>&1
+        rc=$?
+        $H rm -f k >/dev/null
+        LEASES=$(cat $ROOT/networks/leases/*.json 2>/dev/null | tr -d ' \n')
+        printf '%s=%s,%s,%s,%s,%s\n' "$point" "$rc" "$(ip -o link | grep -c ' hutch[0-9a-f]\{10\}')" \
+            "$(ls $RUNROOT/netns 2>/dev/null | wc -l)" "${LEASES:-{\}}" \
+            "$(nft list map inet hutch tcp4 2>/dev/null | grep -c elements)"
+    done
+    $H run --pull never -d --name k --network front -p 8080:80 hbox:1 sleep 100 >/dev/null
+    printf 'after=%s\n' "$($H ps --format '{{.Ports}}')"
+    $H rm -f k >/dev/null
+    $H network rm front >/dev/null
+""")
+
+
+def test_a_killed_start_leaves_nothing_rm_does_not_sweep(tmp_path: Path, rootfs_template: Path) -> None:
+    """kill -9 of `hutch run` at each step of joining a network: `rm -f` sweeps the veth, the
+    namespace's file, the lease and the published port, and the next run works."""
+    root, runroot = tmp_path / "store", f"/run/hutch-brkill-{secrets.token_hex(4)}"
+    tarball = tmp_path / "rootfs.tar"
+    with tarfile.open(tarball, "w") as t:
+        t.add(rootfs_template, arcname=".")
+    env = {"HUTCH": str(HUTCH), "ROOT": str(root), "RUNROOT": runroot, "TARBALL": str(tarball),
+           "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    try:
+        r = subprocess.run(["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", KILLS],
+                           capture_output=True, text=True, timeout=240, env=env, check=False)
+        out = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+        assert r.returncode == 0, (r.stderr, out)
+    finally:
+        leaks = find_leaks([], markers=[str(root)], clean=True)
+        shutil.rmtree(runroot, ignore_errors=True)
+    assert not leaks, leaks
+    for point in ("engine.net.planned", "engine.net.netns", "engine.net.leased", "engine.net.joined",
+                  "engine.net.published"):
+        assert out[point] == "137,0,0,{},0", (point, out)  # killed; no link, netns, lease or port left
+    assert out["after"] == "0.0.0.0:8080->80/tcp"

@@ -112,7 +112,10 @@ class Lifecycle(Operations):
                 raise ContainerNotFound(record["name"])
             if current["state"]["status"] in model.LIVE:
                 raise HutchError(f"container {record['name']} is already running")
-            current["state"].update(status=model.STARTING)
+            from hutch.util.procstat import start_time
+
+            me = os.getpid()  # who starts it: a `rm -f` after it was killed waits for nobody
+            current["state"].update(status=model.STARTING, starter_pid=me, starter_start=start_time(me))
             self.store.save(current, durable=False)
         try:
             lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
@@ -201,7 +204,9 @@ class Lifecycle(Operations):
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> str:
         """docker rm [-f] [-v]: -v also removes the container's anonymous volumes."""
         record = self.find(ref)
-        if record["state"]["status"] in model.BUSY:
+        from hutch.engine.operations import starter_alive
+
+        if record["state"]["status"] in model.BUSY and starter_alive(record):
             if not force:
                 raise HutchError(f"cannot remove container {record['name']}: it is running "
                                  f"(stop it first, or use -f)")

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
         monitor_pid: int  # the monitor holding it, with its start time (pids are reused)
         monitor_start: int
         error: str  # why it ended, when the engine knows (docker's State.Error)
+        starter_pid: int  # the `start` that made it STARTING, with its start time
+        starter_start: int
 
     class Settings(TypedDict, total=False):
         tty: bool

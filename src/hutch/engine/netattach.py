@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 
+from hutch import faults
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
@@ -78,11 +79,14 @@ def prepare(records: Records, record: Record, engine_root: str, runroot: str) ->
                                      "ifname": f"eth{i}"} for i, (net, _s) in enumerate(joins)}
 
     record = _update(records, cid, plan)
+    faults.point("engine.net.planned")
     netns.create(path)
+    faults.point("engine.net.netns")
     for i, (net, settings) in enumerate(joins):
         record = join(records, record, engine_root, net, settings, f"eth{i}", first=i == 0)
     if joins:
         record = _publish(records, record, next(iter((record.get("networks") or {}).values()))["ip"])
+        faults.point("engine.net.published")
     from hutch.engine import nethosts
 
     nethosts.refresh(records, engine_root)  # its /etc/hosts, and its name in the others'
@@ -114,11 +118,13 @@ def join(records: Records, record: Record, engine_root: str, net: dict[str, Any]
                          "gateway": gateway, "prefix": subnet.prefix,
                          "aliases": [str(a) for a in settings.get("aliases") or []]}
     record = _update(records, cid, lambda r: r.setdefault("networks", {}).update({net["Id"]: place}))
+    faults.point("engine.net.leased")
     bridge.attach(br, str(record["netns"]), link, bridge.link_alias(cid, net["Id"]), ip, ifname=ifname,
                   mac=mac, default_route=first and not br.internal)
     firewall.ensure_table()
     firewall.add_network(str(subnet), br.internal)
     firewall.enable_forwarding(br.name)
+    faults.point("engine.net.joined")
     return record
 
 
@@ -190,11 +196,12 @@ def _publish(records: Records, record: Record, ip: str) -> Record:
         if firewall.taken(p):
             raise HutchError(f"Bind for {p.host_ip or '0.0.0.0'}:{p.host_port} failed: port is already "
                              "allocated")
+    record = _update(records, record["id"], lambda r: r.update(ports=published))  # (said first)
     try:
         firewall.publish(ports)
     except firewall.PortTaken:  # (another start took it since we looked)
         raise HutchError("Bind failed: port is already allocated") from None
-    return _update(records, record["id"], lambda r: r.update(ports=published))
+    return record
 
 
 def leave(records: Records, record: Record, engine_root: str, network_id: str) -> Record:

@@ -14,6 +14,19 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from hutch.engine.records import Record as _Record
+
+
+def starter_alive(record: _Record) -> bool:
+    """Whether the `start` that put the record in STARTING still runs, or the container is the
+    supervisor's already (a record from before the starter was written down counts as alive)."""
+    st = record["state"]
+    if "starter_pid" not in st or st.get("monitor_pid"):
+        return True
+    return alive(int(st.get("starter_pid", 0)), int(st.get("starter_start", 0)))
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     from typing import Any
 
     from hutch.engine.records import Record
@@ -41,9 +54,9 @@ class Operations(Registry):
         if st["status"] in model.LIVE:
             code = self._wait_live(record["id"], timeout)
         elif st["status"] == model.STARTING:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + (30 if timeout is None else min(30.0, timeout))
             while (r := self.store.load(record["id"])) and r["state"]["status"] == model.STARTING \
-                    and time.monotonic() < deadline:
+                    and time.monotonic() < deadline and starter_alive(r):
                 time.sleep(0.02)
             if r is not None and r["state"]["status"] != model.STARTING:
                 return self.wait(r, timeout)
