@@ -121,8 +121,7 @@ def join(records: Records, record: Record, engine_root: str, net: dict[str, Any]
     faults.point("engine.net.leased")
     bridge.attach(br, str(record["netns"]), link, bridge.link_alias(cid, net["Id"]), ip, ifname=ifname,
                   mac=mac, default_route=first and not br.internal)
-    firewall.ensure_table()
-    firewall.add_network(str(subnet), br.internal)
+    firewall.add_network(str(subnet), br.internal)  # (and the table, the first time)
     firewall.enable_forwarding(br.name)
     faults.point("engine.net.joined")
     return record
