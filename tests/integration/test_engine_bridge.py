@@ -83,6 +83,8 @@ SCRIPT = textwrap.dedent(r"""
     say by_hostname "$($R --rm --network front hbox:1 ping -c 1 -W 2 $F1_HOST | grep -c '1 packets received')"
     $R -d --network front --name f2 hbox:1 sleep 100 >/dev/null
     say later "$($H exec f1 ping -c 1 -W 2 f2 | grep -c '1 packets received')"
+    say with_runc "$($H --runtime runc run --rm --pull never --network front -p 8095:80 hbox:1 \
+        ping -c 1 -W 2 f1 | grep -c '1 packets received')"
     say default_by_name "$($R --rm --network bridge hbox:1 ping -c 1 -W 1 web 2>&1 | head -1)"
     $H rm -f f2 >/dev/null
     say gone "$($H exec f1 grep -cw f2 /etc/hosts)"
@@ -161,7 +163,7 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert "Bind for 0.0.0.0:8090 failed: port is already allocated" in out["held"]
     assert "has active endpoints (f1)" in out["rm_front_in_use"]
     assert out["by_name"].startswith("PING f1 (10.89."), out
-    assert (out["by_hostname"], out["later"], out["gone"]) == ("1", "1", "0"), out
+    assert (out["by_hostname"], out["later"], out["gone"], out["with_runc"]) == ("1", "1", "0", "1"), out
     assert "bad address" in out["default_by_name"], out  # docker's default bridge: no names
     assert out["alias"].startswith("PING db (10.89.0.50)"), out  # --network-alias and --ip
     assert out["f3_mac"] == "02:42:0a:59:00:99"
