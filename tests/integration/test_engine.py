@@ -169,7 +169,7 @@ def test_bad_tarballs_leave_the_store_unchanged(hutch: Hutch, data: bytes, words
     (["--pull", "never", "nosuch:1", "true"], 125, "No such image: nosuch:1"),
     (["NotValid", "true"], 125, "invalid reference format"),
     (["--network", "hutchnosuch", "hbox:1", "true"], 125, "network hutchnosuch not found"),
-    (["--network", "container:x", "hbox:1", "true"], 125, "container networks are not supported yet"),
+    (["--network", "container:hutchnosuch", "hbox:1", "true"], 125, "No such container: hutchnosuch"),
     (["-u", "hutchnosuch", "hbox:1", "true"], 125, "invalid user 'hutchnosuch'"),
     (["--name", "bad/name", "hbox:1", "true"], 125, "invalid container name"),
 ])

@@ -85,6 +85,15 @@ SCRIPT = textwrap.dedent(r"""
     say later "$($H exec f1 ping -c 1 -W 2 f2 | grep -c '1 packets received')"
     say with_runc "$($H --runtime runc run --rm --pull never --network front -p 8095:80 hbox:1 \
         ping -c 1 -W 2 f1 | grep -c '1 packets received')"
+    # another container's network: its address, its names, its hostname
+    say shared "$($R --rm --network container:f1 hbox:1 sh -c 'ip -o -4 addr show eth0; hostname' \
+        | grep -o 'inet [0-9.]*\|^[0-9a-f]\{12\}$' | tr '\n' ';')"
+    say shared_of "$($H exec f1 sh -c 'ip -o -4 addr show eth0; hostname' \
+        | grep -o 'inet [0-9.]*\|^[0-9a-f]\{12\}$' | tr '\n' ';')"
+    $H create --name idle hbox:1 true >/dev/null
+    $R --rm --network container:idle hbox:1 true 2>$ERR
+    say shared_idle "$? $(cat $ERR)"
+    $H rm idle >/dev/null
     say default_by_name "$($R --rm --network bridge hbox:1 ping -c 1 -W 1 web 2>&1 | head -1)"
     $H rm -f f2 >/dev/null
     say gone "$($H exec f1 grep -cw f2 /etc/hosts)"
@@ -164,6 +173,8 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert "has active endpoints (f1)" in out["rm_front_in_use"]
     assert out["by_name"].startswith("PING f1 (10.89."), out
     assert (out["by_hostname"], out["later"], out["gone"], out["with_runc"]) == ("1", "1", "0", "1"), out
+    assert out["shared"] == out["shared_of"] and out["shared"].startswith("inet 10.89."), out
+    assert out["shared_idle"] == "125 hutch: cannot join network of a non running container: idle", out
     assert "bad address" in out["default_by_name"], out  # docker's default bridge: no names
     assert out["alias"].startswith("PING db (10.89.0.50)"), out  # --network-alias and --ip
     assert out["f3_mac"] == "02:42:0a:59:00:99"

@@ -91,7 +91,11 @@ def test_network_and_ports() -> None:
     assert parse(network="bridge").network == Network("bridge", name="bridge")
     r = parse(network="front", publish=["8080:80"])
     assert r.network == Network("bridge", name="front") and r.ports == [PortBinding(80, "tcp", "", 8080)]
-    bad("--network 'container:x': container networks are not supported yet", network="container:x")
+    assert parse(network="container:web").network == Network("container", container="web")
+    bad("--network 'container:': name the container", network="container:")
+    bad("conflicting options: hostname and the network mode (container)", network="container:web",
+        hostname="h")
+    bad("conflicting options: port publishing", network="container:web", publish=["80"])
     bad("--network '-x': invalid network name", network="-x")
     bad("publishing ports (-p) needs a bridge network", publish=["80"], network="none")
     n = parse(network="front", network_aliases=["db"], ip="10.89.0.9", mac_address="02:42:0a:59:00:09",

@@ -54,6 +54,8 @@ class Lifecycle(Operations):
             from hutch.network.store import Networks
 
             Networks(self.root).get(req.network.name)
+        elif req.network.mode == "container":  # it exists (it must run when this one starts)
+            req.network.container = self.find(req.network.container)["id"]
         image = self.images.get(req.image)
         lowers = self.images.snapshot_dirs(image)
         cid = os.urandom(32).hex()
@@ -81,7 +83,9 @@ class Lifecycle(Operations):
                     "image_id": image.id, "created": timefmt.now(), "args": config["process"]["args"],
                     "runtime": runtime, "lowers": lowers, "labels": specgen.labels(image.config, req),
                     "volumes": volumes,
-                    "network": req.network.name if req.network.mode == "bridge" else req.network.mode,
+                    "network": req.network.name if req.network.mode == "bridge" else
+                    f"container:{req.network.container}" if req.network.mode == "container" else
+                    req.network.mode,
                     "network_settings": req.network.settings(),
                     "port_bindings": _bindings(req, image.config),
                     "exposed": sorted({*req.expose,
@@ -121,7 +125,9 @@ class Lifecycle(Operations):
             lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
             lay.overlay(lowers).mount()
             _make_workdir(lay)
-            if record.get("network") not in (None, "none", "host"):
+            if str(record.get("network", "")).startswith("container:"):
+                self._share_network(lay, str(record["network"]).partition(":")[2])
+            elif record.get("network") not in (None, "none", "host"):
                 from hutch.engine import netattach
 
                 current = self.store.load(cid)
@@ -168,6 +174,40 @@ class Lifecycle(Operations):
             code, _, msg = rest.partition(" ")
             raise StartFailed(int(code), msg)
         raise StartFailed(125, f"the supervisor failed (see {protocol.Paths(self.runroot).log})")
+
+    def _share_network(self, lay: Layout, other: str) -> None:
+        """--network container:X at start: X must run; config.json names its network namespace
+        (/proc/PID/ns/net of its init), and /etc/hosts, /etc/resolv.conf and /etc/hostname are
+        copies of X's, as docker shares them."""
+        from hutch.fastjson import dumps, loads
+
+        target = self.store.load(other)
+        if target is None or target["state"]["status"] not in model.LIVE or not target["state"].get("pid"):
+            name = target["name"] if target else other[:12]
+            raise StartFailed(125, f"cannot join network of a non running container: {name}")
+        with open(lay.config) as f:
+            config: Any = loads(f.read())
+        for ns in config["linux"]["namespaces"]:
+            if ns["type"] == "network":
+                ns["path"] = f"/proc/{target['state']['pid']}/ns/net"
+        theirs = self.layout(other)
+        try:
+            with open(theirs.etc_file("hostname")) as f:
+                config["hostname"] = f.read().strip() or config.get("hostname", "")
+        except FileNotFoundError:
+            pass
+        from hutch.util import atomic
+
+        atomic.write(lay.config, dumps(config).encode(), 0o666)
+        for name in ("hosts", "resolv.conf", "hostname"):
+            try:
+                with open(theirs.etc_file(name)) as f:
+                    text = f.read()
+                with open(lay.etc_file(name), "r+") as f:
+                    f.write(text)
+                    f.truncate()
+            except FileNotFoundError:
+                continue
 
     def run(self, req: CreateRequest, *, sig_proxy: bool = True) -> int:
         """`hutch run` attached: the container's exit status (`run -d` is create + start)."""

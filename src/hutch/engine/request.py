@@ -204,6 +204,10 @@ class CreateRequest(Value):
             raise InvalidArgument(f"the working directory {workdir!r} is not an absolute path")
         net = parse_network(network, aliases=network_aliases, ip=ip, mac=mac_address, add_hosts=add_hosts,
                             dns=dns, dns_search=dns_search, dns_options=dns_options)
+        if net.mode == "container" and hostname:
+            raise InvalidArgument("conflicting options: hostname and the network mode (container)")
+        if net.mode == "container" and (bindings or publish_all):
+            raise InvalidArgument("conflicting options: port publishing and the container network mode")
         caps = security.capabilities(security.DOCKER_CAPS, cap_add, cap_drop, privileged)
         sec = security.parse_security_opts(security_opt)
         seccomp, profile = "default", None
@@ -294,7 +298,7 @@ def parse_network(mode: str, *, aliases: Iterable[str] = (), ip: str = "", mac: 
                   dns_options: Iterable[str] = ()) -> Network:
     """--network: none, host, or a bridge network's name (``bridge``, docker's default, or one
     of `hutch network create`'s: whether it exists is the create's to say), with the flags that
-    go with it. container:NAME is refused for now."""
+    go with it; container:NAME shares another container's (whether it runs is the start's to say)."""
     import _socket
 
     def address(flag: str, value: str, families: tuple[int, ...] = (_socket.AF_INET,)) -> str:
@@ -319,7 +323,13 @@ def parse_network(mode: str, *, aliases: Iterable[str] = (), ip: str = "", mac: 
     if mode == "host" and (dns or dns_search or dns_options):
         raise InvalidArgument("conflicting options: dns and the network mode (host)")
     if mode.startswith("container:"):
-        raise InvalidArgument(f"--network {mode!r}: container networks are not supported yet")
+        other = mode.partition(":")[2]
+        if not other:
+            raise InvalidArgument(f"--network {mode!r}: name the container, as container:NAME")
+        if aliases or ip or mac or dns or dns_search or dns_options or add_hosts:
+            raise InvalidArgument("conflicting options: --network-alias, --ip, --mac-address, --dns* and "
+                                  "--add-host go with the other container's network (container mode)")
+        return Network("container", container=other)
     if mode in NETWORK_MODES:
         if aliases or ip or mac:
             raise InvalidArgument(f"--network-alias, --ip and --mac-address need a bridge network, "

@@ -55,7 +55,8 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
     if not cwd.startswith("/"):
         raise InvalidArgument(f"the working directory {cwd!r} is not an absolute path")
     namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "cgroup")]
-    if req.network.mode != "host":  # (a bridge network's: its path is the engine's, at create)
+    if req.network.mode != "host":  # (a bridge network's path is the engine's, at create; another
+        #                              container's, at start)
         namespaces.append({"type": "network"})
     caps = req.capabilities
     seccomp = req.seccomp_profile if req.seccomp == "profile" else \
