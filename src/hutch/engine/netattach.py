@@ -1,18 +1,23 @@
-"""A container's place on its bridge network: prepared by `start` before the runtime runs,
+"""A container's place on its bridge networks: prepared by `start` before the runtime runs,
 released in the one teardown (hutch.engine.teardown) whenever the container ends.
 
-`prepare`, in order, each step written down before it is made so that a kill -9 anywhere
-leaves what `release` undoes: the plan in the record (the namespace's file, the host's link
-name); the address (hutch.network.ipam, leased to the container's id); the namespace
-(hutch.network.netns, a file under the runroot that config.json names, so every runtime joins
-it); the bridge and the veth (hutch.network.bridge); the firewall's elements for the network and
-the published ports (hutch.network.firewall); /etc/hosts with its address and the names of
-the containers it shares a user network with (hutch.engine.nethosts). Ports
-asked for without a host port get a free one, as docker picks them; a host port that another
-process holds is docker's "port is already allocated" error.
+`prepare` writes each step down in the record before it makes it, so that a kill -9 anywhere
+(kill points ``engine.net.*``) leaves only what `release` undoes:
 
-`release` takes what is gone for done: it runs after every end, after a failed start, and at
-`rm -f` of a container whose supervisor was killed.
+1. the plan: the namespace's file, and per network the host's link name and eth0, eth1...;
+2. the namespace (hutch.network.netns, a file under the runroot that config.json names, so
+   every runtime joins it);
+3. per network (`join`): the address (hutch.network.ipam, leased to the container's id), the
+   veth (hutch.network.bridge), the firewall's elements (hutch.network.firewall);
+4. the published ports, to the address on the first network: a port asked for without a host
+   port gets a free one, as docker picks them; a host port another container or process holds
+   is docker's "port is already allocated";
+5. /etc/hosts: its address, and the names of the containers it shares a user network with
+   (hutch.engine.nethosts).
+
+`release` takes what is gone for done: it runs after every end, after a failed start, before
+a start (what a killed one left), and at `rm -f` of a container whose supervisor was killed.
+`connect` and `disconnect` change the networks of a running container one at a time.
 """
 
 from __future__ import annotations
