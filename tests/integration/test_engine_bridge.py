@@ -139,7 +139,10 @@ SCRIPT = textwrap.dedent(r"""
 """)
 
 
-def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) -> None:
+def _session(tmp_path: Path, rootfs_template: Path, script: str) -> dict[str, str]:
+    """Run ``script`` (sh) in a network and private mount namespace of its own, with HUTCH, ROOT,
+    RUNROOT (a store of its own) and TARBALL (the busybox rootfs) set; its ``KEY=VALUE`` lines.
+    Whatever it leaves (a process naming the store, the runroot) goes, and fails the test."""
     root, runroot = tmp_path / "store", f"/run/hutch-brtest-{secrets.token_hex(4)}"
     tarball = tmp_path / "rootfs.tar"
     with tarfile.open(tarball, "w") as t:
@@ -147,7 +150,7 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     env = {"HUTCH": str(HUTCH), "ROOT": str(root), "RUNROOT": runroot, "TARBALL": str(tarball),
            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     try:
-        r = subprocess.run(["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", SCRIPT],
+        r = subprocess.run(["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", script],
                            capture_output=True, text=True, timeout=240, env=env, check=False)
         out = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
         assert r.returncode == 0, (r.stderr, out)
@@ -155,6 +158,11 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
         leaks = find_leaks([], markers=[str(root)], clean=True)
         shutil.rmtree(runroot, ignore_errors=True)
     assert not leaks, leaks
+    return out
+
+
+def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) -> None:
+    out = _session(tmp_path, rootfs_template, SCRIPT)
     ip = out["ip"]
     assert ip.startswith("10.88.") and ip != "10.88.0.1"
     for key in ("localhost", "host_address", "bound", "direct", "from_container", "hairpin"):
@@ -240,21 +248,7 @@ KILLS = textwrap.dedent(r"""
 def test_a_killed_start_leaves_nothing_rm_does_not_sweep(tmp_path: Path, rootfs_template: Path) -> None:
     """kill -9 of `hutch run` at each step of joining a network: `rm -f` sweeps the veth, the
     namespace's file, the lease and the published port, and the next run works."""
-    root, runroot = tmp_path / "store", f"/run/hutch-brkill-{secrets.token_hex(4)}"
-    tarball = tmp_path / "rootfs.tar"
-    with tarfile.open(tarball, "w") as t:
-        t.add(rootfs_template, arcname=".")
-    env = {"HUTCH": str(HUTCH), "ROOT": str(root), "RUNROOT": runroot, "TARBALL": str(tarball),
-           "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-    try:
-        r = subprocess.run(["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", KILLS],
-                           capture_output=True, text=True, timeout=240, env=env, check=False)
-        out = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
-        assert r.returncode == 0, (r.stderr, out)
-    finally:
-        leaks = find_leaks([], markers=[str(root)], clean=True)
-        shutil.rmtree(runroot, ignore_errors=True)
-    assert not leaks, leaks
+    out = _session(tmp_path, rootfs_template, KILLS)
     for point in ("engine.net.planned", "engine.net.netns", "engine.net.leased", "engine.net.joined",
                   "engine.net.published"):
         assert out[point] == "137,0,0,{},0", (point, out)  # killed; no link, netns, lease or port left
