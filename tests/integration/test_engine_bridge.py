@@ -83,6 +83,9 @@ SCRIPT = textwrap.dedent(r"""
     say by_hostname "$($R --rm --network front hbox:1 ping -c 1 -W 2 $F1_HOST | grep -c '1 packets received')"
     $R -d --network front --name f2 hbox:1 sleep 100 >/dev/null
     say later "$($H exec f1 ping -c 1 -W 2 f2 | grep -c '1 packets received')"
+    say members "$($H network inspect front | python3 -c 'import json, sys
+    members = json.load(sys.stdin)[0]["Containers"].values()
+    print(",".join(sorted(c["Name"] + "@" + c["IPv4Address"] for c in members)))')"
     say with_runc "$($H --runtime runc run --rm --pull never --network front -p 8095:80 hbox:1 \
         ping -c 1 -W 2 f1 | grep -c '1 packets received')"
     # another container's network: its address, its names, its hostname
@@ -182,6 +185,7 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert out["by_name"].startswith("PING f1 (10.89."), out
     assert (out["by_hostname"], out["later"], out["gone"], out["with_runc"]) == ("1", "1", "0", "1"), out
     assert out["shared"] == out["shared_of"] and out["shared"].startswith("inet 10.89."), out
+    assert out["members"] == "f1@10.89.0.2/24,f2@10.89.0.3/24", out
     assert out["shared_idle"] == "125 hutch: cannot join network of a non running container: idle", out
     assert "bad address" in out["default_by_name"], out  # docker's default bridge: no names
     assert out["alias"].startswith("PING db (10.89.0.50)"), out  # --network-alias and --ip
