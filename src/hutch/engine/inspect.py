@@ -135,7 +135,7 @@ def _network_settings(record: Record) -> dict[str, Any]:
     places = record.get("networks") or {}
     nets = {str(p.get("name", nid)): {"NetworkID": nid, "IPAddress": p.get("ip", ""),
                                       "IPPrefixLen": p.get("prefix", 0), "Gateway": p.get("gateway", ""),
-                                      "MacAddress": p.get("mac", "")}
+                                      "MacAddress": p.get("mac", ""), "Aliases": list(p.get("aliases") or [])}
             for nid, p in places.items()}
     first = next(iter(nets.values()), {})
     return {"SandboxKey": record.get("netns", ""), "Ports": dict(record.get("ports") or {}),
