@@ -8,7 +8,8 @@ Each round runs, in alternating order, ``run --rm IMAGE true`` on the default br
 netavark, with runc) and, for scale, with ``--network none``. Both tools' bridges, veths,
 firewall rules and sysctls are made in the benchmark's own network namespace (``unshare -n -m``,
 entered by the script itself), never in the machine's; nothing leaves it. Prints medians, p90s
-and the ratios hutch/podman; asserts nothing. Stores and namespaces go at the end.
+and the ratios hutch/podman; asserts nothing. Stores and namespaces go at the end, and so does
+/run/netns, which podman makes, when it was not there before.
 """
 
 from __future__ import annotations
@@ -73,8 +74,18 @@ def main() -> int:
         return 1
     if os.environ.get(INSIDE) != "1":  # into a network and mount namespace of our own first
         env = {**os.environ, INSIDE: "1"}
-        return subprocess.run(["unshare", "-n", "-m", "--propagation", "private", sys.executable,
-                               __file__, *sys.argv[1:]], env=env, check=False).returncode
+        had_netns_dir = os.path.exists("/run/netns")
+        try:
+            return subprocess.run(["unshare", "-n", "-m", "--propagation", "private", sys.executable,
+                                   __file__, *sys.argv[1:]], env=env, check=False).returncode
+        finally:
+            # podman makes /run/netns for its namespaces' files (the directory is the host's
+            # even from our mount namespace): it goes again if it was not there and is empty
+            if not had_netns_dir:
+                try:
+                    os.rmdir("/run/netns")
+                except OSError:
+                    pass
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     workdir = Path(tempfile.mkdtemp(prefix="hutch-bench-net-"))
