@@ -245,15 +245,36 @@ KILLS = textwrap.dedent(r"""
     $H run --pull never -d --name k --network front -p 8080:80 hbox:1 sleep 100 >/dev/null
     printf 'after=%s\n' "$($H ps --format '{{.Ports}}')"
     $H rm -f k >/dev/null
+    # a killed supervisor: the container keeps its network (the keeper hands it over); both
+    # killed: `ps` finds it lost (255), and its network is swept with it
+    WEB='mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www'
+    $H run --pull never -d --name ks --network front -p 8081:80 hbox:1 sh -c "$WEB" >/dev/null
+    sleep 0.3
+    kill -9 $(cut -d' ' -f1 $RUNROOT/hutch-supervisor.pid)
+    sleep 1
+    printf 'handed_over=%s\n' "$(busybox wget -qO- http://127.0.0.1:8081/ 2>&1)"
+    kill -9 $(cut -d' ' -f1 $RUNROOT/hutch-keeper.pid) $(cut -d' ' -f1 $RUNROOT/hutch-supervisor.pid)
+    sleep 0.5
+    printf 'lost=%s\n' "$($H ps -a --format '{{.Names}} {{.Status}}' | grep '^ks ' | cut -c1-15)"
+    LEASES=$(cat $ROOT/networks/leases/*.json 2>/dev/null | tr -d ' \n')
+    printf 'swept=%s,%s,%s,%s\n' "$(ip -o link | grep -c ' hutch[0-9a-f]\{10\}')" \
+        "$(ls $RUNROOT/netns 2>/dev/null | wc -l)" "${LEASES:-{\}}" \
+        "$(nft list map inet hutch tcp4 2>/dev/null | grep -c elements)"
+    $H rm -f ks >/dev/null
     $H network rm front >/dev/null
 """)
 
 
 def test_a_killed_start_leaves_nothing_rm_does_not_sweep(tmp_path: Path, rootfs_template: Path) -> None:
     """kill -9 of `hutch run` at each step of joining a network: `rm -f` sweeps the veth, the
-    namespace's file, the lease and the published port, and the next run works."""
+    namespace's file, the lease and the published port, and the next run works. kill -9 of the
+    supervisor: the container keeps its network; of the supervisor and its keeper: `ps` finds
+    the container lost and sweeps its network."""
     out = _session(tmp_path, rootfs_template, KILLS)
     for point in ("engine.net.planned", "engine.net.netns", "engine.net.leased", "engine.net.joined",
                   "engine.net.published"):
         assert out[point] == "137,0,0,{},0", (point, out)  # killed; no link, netns, lease or port left
     assert out["after"] == "0.0.0.0:8080->80/tcp"
+    assert out["handed_over"] == "hello", out
+    assert out["lost"] == "ks Exited (255)", out
+    assert out["swept"] == "0,0,{},0", out
