@@ -115,6 +115,12 @@ SCRIPT = textwrap.dedent(r"""
     sleep 0.3
     say pall_get "$(get http://127.0.0.1:$PALL/)"
     $H rm -f pall >/dev/null
+    # concurrent runs get distinct addresses
+    for n in 1 2 3 4; do $R -d --name cc$n --network front hbox:1 sleep 100 >/dev/null & done
+    wait
+    say concurrent "$(for n in 1 2 3 4; do $H inspect cc$n | python3 -c 'import json, sys
+    print(json.load(sys.stdin)[0]["NetworkSettings"]["IPAddress"])'; done | sort -u | wc -l)"
+    $H rm -f cc1 cc2 cc3 cc4 >/dev/null
     # connect and disconnect, running and across a restart
     $H network create back2 >/dev/null
     $R -d --name c1 --network front hbox:1 sleep 100 >/dev/null
@@ -197,6 +203,7 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
         ("2", "1", "1", "2"), out
     assert out["c1_eth1"].startswith("inet 10.89."), out
     assert "already exists in network back2" in out["connect_twice"], out
+    assert out["concurrent"] == "4", out
     assert "is not connected to network back2" in out["disconnect_twice"], out
     pall = out["pall"].rstrip(";").split(";")
     assert [p.split(" -> ")[0] for p in pall] == ["80/tcp", "90/udp", "91/udp"], out
