@@ -156,8 +156,7 @@ def connect(records: Records, record: Record, engine_root: str, ref: str, aliase
             record = join(records, record, engine_root, net, entry, f"eth{n}", first=n == 0)
         except BaseException:
             leave(records, records.load(record["id"]) or record, engine_root, net["Id"])
-            _update(records, record["id"], lambda r: r.update(connected=[
-                c for c in r.get("connected") or [] if c["name"] != net["Name"]]))
+            _forget_connected(records, record["id"], net["Name"])
             raise
         nethosts.refresh(records, engine_root)
 
@@ -176,13 +175,22 @@ def disconnect(records: Records, record: Record, engine_root: str, ref: str) -> 
             firewall.unpublish(ports)
         record = _update(records, record["id"], lambda r: (r.update(network=""), r.pop("ports", None)))
     elif net["Name"] in connected:
-        record = _update(records, record["id"], lambda r: r.update(connected=[
-            c for c in r.get("connected") or [] if c["name"] != net["Name"]]))
+        record = _forget_connected(records, record["id"], net["Name"])
     else:
         raise HutchError(f"container {record['name']} is not connected to network {net['Name']}")
     if net["Id"] in (record.get("networks") or {}):
         leave(records, record, engine_root, net["Id"])
         nethosts.refresh(records, engine_root)
+
+
+def _forget_connected(records: Records, cid: str, name: str) -> Record:
+    return _update(records, cid, lambda r: r.update(connected=[
+        c for c in r.get("connected") or [] if c["name"] != name]))
+
+
+def has_network(record: Record) -> bool:
+    """Whether the record says the container holds a place on a network (`release` has work)."""
+    return bool(record.get("networks") or record.get("netns") or record.get("ports"))
 
 
 def _publish(records: Records, record: Record, ip: str) -> Record:
@@ -210,38 +218,32 @@ def _publish(records: Records, record: Record, ip: str) -> Record:
 
 def leave(records: Records, record: Record, engine_root: str, network_id: str) -> Record:
     """One network of a running container (`network disconnect`): its veth, its lease."""
-    from hutch.network import bridge
     from hutch.network.store import Networks
 
     place = (record.get("networks") or {}).get(network_id)
     if place is None:
         return record
-    if place.get("link"):
-        bridge.detach(str(place["link"]))
-    Networks(engine_root).leases.release(network_id, record["id"])
+    _undo(place, network_id, record["id"], Networks(engine_root))
     return _update(records, record["id"], lambda r: (r.get("networks") or {}).pop(network_id, None))
 
 
 def release(records: Records, record: Record, engine_root: str, *, keep_record: bool = True) -> None:
     """Undo `prepare` by what the record says (all of it idempotent); with ``keep_record``,
     the record forgets it too."""
-    if not (record.get("networks") or record.get("netns") or record.get("ports")):
+    if not has_network(record):
         return
-    from hutch.network import bridge, firewall, netns
+    from hutch.network import firewall, netns
     from hutch.network.store import Networks
 
     ports = _published(record)
     if ports:
         firewall.unpublish(ports)
     places = record.get("networks") or {}
-    for place in places.values():
-        if place.get("link"):
-            bridge.detach(str(place["link"]))
+    nets = Networks(engine_root)
+    for nid, place in places.items():
+        _undo(place, nid, record["id"], nets)
     if record.get("netns"):
         netns.remove(str(record["netns"]))
-    leases = Networks(engine_root).leases
-    for nid in places:
-        leases.release(nid, record["id"])
     if keep_record:
 
         def forget(r: Record) -> None:
@@ -253,6 +255,15 @@ def release(records: Records, record: Record, engine_root: str, *, keep_record: 
         from hutch.engine import nethosts
 
         nethosts.refresh(records, engine_root, leaving=record["id"])  # its name out of the others' hosts
+
+
+def _undo(place: Attachment, network_id: str, cid: str, nets: Any) -> None:
+    """One network's veth and lease go (what is gone already is no error)."""
+    from hutch.network import bridge
+
+    if place.get("link"):
+        bridge.detach(str(place["link"]))
+    nets.leases.release(network_id, cid)
 
 
 def _update(records: Records, cid: str, change: Any) -> Record:

@@ -81,7 +81,7 @@ class Teardown:
         """Its place on a bridge network (hutch.engine.netattach), by what its record says."""
         record = self.records.load(self.layout.id)
         if record is not None and (record.get("networks") or record.get("netns") or record.get("ports")):
-            from hutch.engine import netattach  # (only for containers on a bridge network)
+            from hutch.engine import netattach  # (netattach.has_network, inlined: imported only then)
 
             netattach.release(self.records, record, self.engine_root, keep_record=keep_record)
 

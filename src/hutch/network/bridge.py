@@ -52,7 +52,8 @@ def ensure_bridge(nl: Netlink, br: Bridge) -> int:
 
 
 def remove_bridge(nl: Netlink, name: str) -> None:
-    """The bridge and its address go (its ports first: a container's end of each goes too)."""
+    """Link ``name`` goes, if it is there: a bridge with its address (a container's end of each
+    of its ports too), or a veth with its peer."""
     index = nl.index(name)
     if index:
         nl.delete(index)
@@ -63,9 +64,9 @@ def host_link_name(cid: str, network_id: str) -> str:
     are 15 characters at most), from both ids, so a container on two networks has two. The
     link's alias says whose it is (:func:`link_alias`): a name taken by another container's
     link is an error, never a link deleted."""
-    import _sha256  # type: ignore[import-not-found]  # (hashlib's OpenSSL: ~4 ms to import)
+    from hutch.image.content import sha256_of
 
-    return "hutch" + str(_sha256.sha256(f"{cid}/{network_id}".encode()).hexdigest())[:10]
+    return "hutch" + sha256_of(f"{cid}/{network_id}".encode())[7:17]
 
 
 def link_alias(cid: str, network_id: str) -> str:
@@ -118,10 +119,4 @@ def attach(br: Bridge, netns_path: str, host_name: str, alias: str, ip: str, *,
 def detach(host_name: str) -> None:
     """Delete the container's veth pair by its host end (gone already is no error)."""
     with Netlink() as nl:
-        try:
-            index = nl.index(host_name)
-            if index:
-                nl.delete(index)
-        except OSError as err:
-            if err.errno != errno.ENODEV:
-                raise
+        remove_bridge(nl, host_name)

@@ -42,9 +42,9 @@ _NAME_REST = _NAME_FIRST | frozenset("_.-")
 
 def predefined(name: str) -> dict[str, Any]:
     """docker's ``host`` and ``none``: no object on disk, a fixed one to show (driver host, null)."""
-    import _sha256  # type: ignore[import-not-found]  # (hashlib's OpenSSL: ~4 ms to import)
+    from hutch.image.content import sha256_of
 
-    return {"Name": name, "Id": str(_sha256.sha256(f"hutch-network-{name}".encode()).hexdigest()),
+    return {"Name": name, "Id": sha256_of(f"hutch-network-{name}".encode())[7:],
             "Created": "0001-01-01T00:00:00Z", "Scope": "local", "Driver": "null" if name == "none" else name,
             "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": {}, "Config": []},
             "Internal": False, "Attachable": False, "Ingress": False, "Options": {}, "Labels": {}}
