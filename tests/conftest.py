@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import sandbox
 from tests.support import unique_id as new_id
 from tests.support.bundles import Bundle
 from tests.support.bundles import rootfs_template as build_rootfs_template
@@ -40,9 +41,11 @@ RUNTIME = REPO / ".venv" / "bin" / "hutch-runtime"
 # Every public registry is blocked for the tests and what they run (hutch, podman, skopeo
 # read this variable): a short name pulled by mistake is a one-line error, never traffic.
 os.environ["CONTAINERS_REGISTRIES_CONF"] = str(REPO / "tests" / "data" / "registries.conf")
-# hutch refuses to make bridges, veths or firewall rules in the machine's own network namespace:
-# every networking test makes a namespace of its own (hutch.engine.netattach.SANDBOX_ONLY)
+# hutch refuses to make bridges, veths or firewall rules in the machine's own network namespace
+# (hutch.engine.netattach.SANDBOX_ONLY); the session runs in namespaces of its own, made here,
+# before any test (tests/support/sandbox.py): the default network is a bridge, as docker's
 os.environ["HUTCH_NETWORK_SANDBOX_ONLY"] = "1"
+sandbox.enter()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

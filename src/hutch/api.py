@@ -164,7 +164,7 @@ class Containers:
 
     def create(self, image: str, command: str | Iterable[str] | None = None, *, name: str | None = None,
                entrypoint: str | None = None, environment: Mapping[str, str] | Iterable[str] | None = None,
-               working_dir: str = "", user: str = "", hostname: str = "", network: str = "none",
+               working_dir: str = "", user: str = "", hostname: str = "", network: str = "bridge",
                read_only: bool = False, mem_limit: str | int = "", cpus: str | float = "",
                pids_limit: int = 0, volumes: Iterable[str] | None = None, tty: bool = False,
                stdin_open: bool = False,

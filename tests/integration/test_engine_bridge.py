@@ -62,7 +62,14 @@ SCRIPT = textwrap.dedent(r"""
     $H network create front >/dev/null
     say front_ip "$($R --rm --network front hbox:1 ip -4 addr show eth0 | grep -o 'inet [0-9./]*')"
     say front_default "$($R --rm --network front hbox:1 ip route | head -1)"
-    say none "$($R --rm hbox:1 ip -o link | grep -c -v ' lo:')"
+    say none "$($R --rm --network none hbox:1 ip -o link | grep -c -v ' lo:')"
+    # no --network: the default bridge, as docker's
+    say default_ip "$($R --rm hbox:1 ip -4 addr show eth0 | grep -o 'inet [0-9./]*')"
+    say default_route "$($R --rm hbox:1 ip route | head -1)"
+    $R --name dflt hbox:1 true
+    say default_mode "$($H inspect dflt | python3 -c 'import json, sys
+    print(json.load(sys.stdin)[0]["HostConfig"]["NetworkMode"])')"
+    $H rm dflt >/dev/null
     $R -d --name twin --network bridge -p 8080:80 hbox:1 sleep 100 >/dev/null 2>$ERR
     say conflict_rc "$?"
     say conflict "$(cat $ERR)"
@@ -182,6 +189,9 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert out["ps"] == "0.0.0.0:8080->80/tcp, 127.0.0.1:8081->80/tcp"
     assert out["front_ip"].startswith("inet 10.89.") and out["front_default"].startswith("default via 10.89.")
     assert out["none"] == "0"
+    assert out["default_ip"].startswith("inet 10.88.") and out["default_ip"].endswith("/16"), out
+    assert out["default_route"].startswith("default via 10.88.0.1 dev eth0"), out
+    assert out["default_mode"] == "bridge", out
     assert out["conflict_rc"] == "125"
     assert "Bind for 0.0.0.0:8080 failed: port is already allocated" in out["conflict"]
     assert len(out["conflict"].strip().splitlines()) == 1
@@ -221,7 +231,7 @@ def test_the_suite_never_makes_a_network_in_the_machines_namespace(tmp_path: Pat
         import os
         from hutch.engine import netattach
         from hutch.errors import HutchError
-        netattach._machines_netns = lambda: os.readlink("/proc/self/ns/net")  # "the machine's" is ours
+        netattach.machines_netns = lambda: os.readlink("/proc/self/ns/net")  # "the machine's" is ours
         try:
             netattach.prepare(None, {"id": "x" * 64, "network": "bridge"}, "/none", "/none")
         except HutchError as err:

@@ -356,7 +356,7 @@ def test_window_size_changes_reach_the_terminal(hutch: Hutch) -> None:  # noqa: 
 ])
 def test_bad_publish_values(hutch: Hutch, spec: str, words: str) -> None:  # noqa: F811
     _import(hutch)
-    r = hutch("run", "--rm", "-p", spec, "hbox:1", "true", check=False)
+    r = hutch("run", "--rm", "--network", "none", "-p", spec, "hbox:1", "true", check=False)
     assert r.returncode == 125 and words in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
     assert hutch("ps", "-a", "-q").stdout == ""
     r = hutch("run", "--rm", "--network", "host", "-p", "127.0.0.1:8080:80/udp", "hbox:1", "true",
@@ -417,8 +417,11 @@ def test_hostname_read_only_network_and_name_flags(hutch: Hutch) -> None:  # noq
     host_net = os.readlink("/proc/self/ns/net")
     r = hutch("run", "--rm", "--network", "host", "hbox:1", "readlink", "/proc/self/ns/net")
     assert r.stdout.strip() == host_net
-    r = hutch("run", "--rm", "hbox:1", "sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net")
+    links = "readlink /proc/self/ns/net; ls /sys/class/net"
+    r = hutch("run", "--rm", "--network", "none", "hbox:1", "sh", "-c", links)
     assert r.stdout.split()[0] != host_net and r.stdout.split()[1:] == ["lo"]
+    r = hutch("run", "--rm", "hbox:1", "sh", "-c", links)  # the default network: a bridge
+    assert r.stdout.split()[0] != host_net and r.stdout.split()[1:] == ["eth0", "lo"]
     # a working directory the image lacks is made, as docker does; a symlink cannot lead it out
     assert hutch("run", "--rm", "-w", "/made/here", "hbox:1", "pwd").stdout == "/made/here\n"
     hutch("run", "--name", "lnk", "hbox:1", "ln", "-s", "/", "/up")

@@ -33,7 +33,8 @@ def test_defaults() -> None:
     assert r.image == "img:1" and r.command == [] and r.entrypoint is None and r.env == {}
     assert (r.workdir, r.user, r.hostname, r.name) == ("", "", "", None)
     assert not (r.tty or r.stdin or r.remove or r.privileged or r.read_only)
-    assert r.network == Network("none") and r.ports == [] and r.mounts == [] and r.ulimits == []
+    assert r.network == Network("bridge", name="bridge")
+    assert r.ports == [] and r.mounts == [] and r.ulimits == []
     assert r.resources == Resources()
     assert r.capabilities == list(DOCKER_CAPS)
     assert (r.seccomp, r.seccomp_profile, r.init_binary) == ("default", None, "")
@@ -106,7 +107,8 @@ def test_network_and_ports() -> None:
                                     "dns_search": ["x.test"], "dns_options": ["ndots:2"]}
     bad("--ip '10.89.0.999': not an IP address", network="front", ip="10.89.0.999")
     bad("--mac-address 'nope'", network="front", mac_address="nope")
-    bad("need a bridge network, not none", ip="10.0.0.2")
+    bad("need a bridge network, not none", network="none", ip="10.0.0.2")
+    bad("user specified IP address is supported on user defined networks only", ip="10.88.0.9")
     bad("only supported for user-defined networks", network="bridge", network_aliases=["db"])
     bad("--add-host 'nohost': use NAME:IP", add_hosts=["nohost"])
     bad("--dns 'x': not an IP address", dns=["x"])

@@ -7,6 +7,11 @@ connector multicasts every exit with the status wait(2) would have returned. Lis
 needs CAP_NET_ADMIN in the initial user namespace and a process in the initial PID
 namespace (else EPERM), so callers treat it as an optional source.
 
+The connector's kernel socket exists only in the initial network namespace: a netlink socket
+made in any other is refused (ECONNREFUSED). A supervisor in a network namespace of its own
+(``ip netns exec``, a test session's sandbox) makes its socket in the initial one, where it
+may (root); the socket stays there, while the process goes back at once.
+
     nlmsghdr (16) | cn_msg: idx, val, seq, ack (u32 each), len, flags (u16) | proc_event
     proc_event: what (u32), cpu (u32), timestamp_ns (u64), then for PROC_EVENT_EXIT:
                 pid, tgid, exit_code, exit_signal, parent_pid, parent_tgid (u32 each)
@@ -38,14 +43,19 @@ class ExitEvents:
     of each process (thread-group leader) that exited, ``status`` as waitpid returns it."""
 
     def __init__(self) -> None:
-        self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC,
-                                   NETLINK_CONNECTOR)
         try:
-            self._sock.bind((0, CN_IDX_PROC))
+            self._listen(_socket())
+        except ConnectionRefusedError:  # not the initial network namespace
+            self._listen(_socket_in_initial_netns())
+
+    def _listen(self, sock: socket.socket) -> None:
+        self._sock = sock
+        try:
+            sock.bind((0, CN_IDX_PROC))
             self._control(PROC_CN_MCAST_LISTEN)
-            self._sock.setblocking(False)
+            sock.setblocking(False)
         except BaseException:
-            self._sock.close()
+            sock.close()
             raise
 
     def _control(self, op: int) -> None:
@@ -71,6 +81,39 @@ class ExitEvents:
 
     def close(self) -> None:
         self._sock.close()
+
+
+def _socket() -> socket.socket:
+    return socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC, NETLINK_CONNECTOR)
+
+
+def _socket_in_initial_netns() -> socket.socket:
+    """A connector socket made in pid 1's network namespace (this thread goes there and back)."""
+    from hutch._sys import consts as C
+    from hutch._sys import ns as _ns
+
+    back = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        initial = _open_initial_netns()
+        try:
+            _ns.setns(initial, C.CLONE_NEWNET)
+        finally:
+            os.close(initial)
+        try:
+            return _socket()
+        finally:
+            _ns.setns(back, C.CLONE_NEWNET)
+    finally:
+        os.close(back)
+
+
+def _open_initial_netns() -> int:
+    """pid 1's network namespace, or kthreadd's (pid 2: always the initial one), where pid 1's
+    may not be opened (a sandboxed pid 1)."""
+    try:
+        return os.open("/proc/1/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    except PermissionError:
+        return os.open("/proc/2/ns/net", os.O_RDONLY | os.O_CLOEXEC)
 
 
 def parse(data: bytes) -> list[tuple[int, int]]:

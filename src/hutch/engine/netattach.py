@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 SANDBOX_ONLY = "HUTCH_NETWORK_SANDBOX_ONLY"
 
 
-def _machines_netns() -> str:
+def machines_netns() -> str:
     """The network namespace of pid 1 (of kthreadd, pid 2, where pid 1's is not to be read)."""
     for pid in (1, 2):
         try:
@@ -70,7 +70,7 @@ def prepare(records: Records, record: Record, engine_root: str, runroot: str) ->
     from hutch.network.store import Networks
 
     cid = record["id"]
-    if os.environ.get(SANDBOX_ONLY) and os.readlink("/proc/self/ns/net") == _machines_netns():
+    if os.environ.get(SANDBOX_ONLY) and os.readlink("/proc/self/ns/net") == machines_netns():
         raise HutchError(f"refusing to make a bridge network in the machine's own network namespace "
                          f"({SANDBOX_ONLY} is set)")
     release(records, record, engine_root)  # what a killed start left

@@ -161,7 +161,7 @@ class CreateRequest(Value):
               entrypoint: str | Iterable[str] | None = None, env: Iterable[str] = (),
               env_files: Iterable[str] = (), host_env: Mapping[str, str] | None = None,
               workdir: str = "", user: str = "", hostname: str = "", name: str | None = None,
-              tty: bool = False, stdin: bool = False, remove: bool = False, network: str = "none",
+              tty: bool = False, stdin: bool = False, remove: bool = False, network: str = "bridge",
               publish: Iterable[str] = (), memory: str | int = "", memory_swap: str | int = "",
               cpus: str | float = "", cpu_shares: int = 0, cpuset_cpus: str = "", pids_limit: int = 0,
               volumes: Iterable[str] = (), mounts: Iterable[str] = (), tmpfs: Iterable[str] = (),
@@ -355,6 +355,8 @@ def parse_network(mode: str, *, aliases: Iterable[str] = (), ip: str = "", mac: 
                 from None
     if aliases and mode == "bridge":
         raise InvalidArgument("network-scoped aliases are only supported for user-defined networks")
+    if ip and mode == "bridge":
+        raise InvalidArgument("user specified IP address is supported on user defined networks only")
     return Network("bridge", name=mode, aliases=aliases, ip=ip, mac=mac, add_hosts=add_hosts, dns=dns,
                    dns_search=dns_search, dns_options=dns_options)
 

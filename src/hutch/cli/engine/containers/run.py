@@ -35,8 +35,8 @@ def run_flags(p: Parser) -> None:
     p.add_argument("-u", "--user", default="")
     p.add_argument("-h", "--hostname", default="")
     p.add_argument("--entrypoint", default=None)
-    p.add_argument("--network", "--net", default="none",
-                   help="none (the default here), host, bridge, or a network of `hutch network create`")
+    p.add_argument("--network", "--net", default="bridge",
+                   help="bridge (the default), none, host, container:NAME, or a user network's name")
     p.add_argument("--network-alias", "--net-alias", action="append", default=[],
                    help="another name the containers of its user network find it by")
     p.add_argument("--ip", default="", help="its IPv4 address on its bridge network")
