@@ -137,21 +137,22 @@ class Leases:
 
     def allocate(self, network: str, subnet: Subnet, owner: str, *, gateway: str = "",
                  ip: str = "", ip_range: Subnet | None = None,
-                 exists: Callable[[str], bool] | None = None) -> str:
+                 exists: Callable[[str], bool] | None = None, name: str = "") -> str:
         """An address of ``subnet`` (within ``ip_range`` if given; ``ip`` if asked for) leased to
         ``owner``. When none is free, the leases of owners for which ``exists`` says False are
-        dropped first."""
+        dropped first. ``name``: the network's, for the errors (default: ``network``)."""
+        label = name or network
         with filelock.locked(self.dir):
             leases = self._load(network)
             if ip:
                 ip = canonical(ip)
                 if ip not in subnet:
-                    raise HutchError(f"the address {ip} is not in network {network}'s subnet {subnet}")
+                    raise HutchError(f"the address {ip} is not in network {label}'s subnet {subnet}")
                 if ip == gateway or not subnet.hosts()[0] <= to_int(ip) <= subnet.hosts()[1]:
-                    raise HutchError(f"the address {ip} is reserved in network {network}")
+                    raise HutchError(f"the address {ip} is reserved in network {label}")
                 holder = leases.get(ip)
                 if holder is not None and holder != owner and (exists is None or exists(holder)):
-                    raise HutchError(f"the address {ip} is already in use in network {network}")
+                    raise HutchError(f"the address {ip} is already in use in network {label}")
                 leases[ip] = owner
                 self._save(network, leases)
                 return ip
@@ -160,7 +161,7 @@ class Leases:
                 leases = {a: o for a, o in leases.items() if exists(o)}
                 got = _first_free(subnet, ip_range, gateway, leases)
             if got is None:
-                raise HutchError(f"no address left in network {network} ({ip_range or subnet})")
+                raise HutchError(f"no address left in network {label} ({ip_range or subnet})")
             leases[got] = owner
             self._save(network, leases)
             return got

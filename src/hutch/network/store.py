@@ -339,6 +339,18 @@ def subnet6_of(net: Mapping[str, Any]) -> tuple[Subnet, str, Subnet | None] | No
     return None
 
 
+def check_addresses(net: Mapping[str, Any], ip: str = "", ip6: str = "") -> None:
+    """--ip and --ip6 of a container on ``net``: each an address of the network's subnet of its
+    family (checked at create, as docker does, so a wrong one leaves no container behind)."""
+    for flag, want, got in (("--ip", ip, subnet_of(net)), ("--ip6", ip6, subnet6_of(net))):
+        if not want:
+            continue
+        if got is None:
+            raise HutchError(f"{flag} {want}: network {net['Name']} has no IPv6 (it was made without --ipv6)")
+        if want not in got[0]:
+            raise HutchError(f"{flag} {want}: the address is not in network {net['Name']}'s subnet {got[0]}")
+
+
 def _gateway_and_range(net: Subnet, gateway: str, ip_range: str) -> tuple[str, Subnet | None]:
     """--gateway (default: the subnet's first address) and --ip-range, checked against ``net``."""
     if gateway and gateway not in net:
