@@ -67,7 +67,8 @@ def check_name(name: str) -> str:
 
 
 def host_routes() -> list[Subnet]:
-    """The IPv4 routes of this network namespace (/proc/net/route), as subnets."""
+    """The IPv4 and IPv6 routes of this network namespace (/proc/net/route, /proc/net/ipv6_route),
+    as subnets."""
     import _socket
     import struct
 
@@ -85,6 +86,20 @@ def host_routes() -> list[Subnet]:
         prefix = bin(int(fields[7], 16)).count("1")
         if prefix:  # (the default route overlaps everything)
             out.append(Subnet(f"{dest}/{prefix}"))
+    try:
+        with open("/proc/net/ipv6_route") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out  # (no IPv6 in this kernel)
+    for line in lines:  # destination (32 hex digits), its prefix length (hex), ...
+        fields = line.split()
+        if len(fields) < 2 or len(fields[0]) != 32 or not int(fields[1], 16):
+            continue
+        prefix = int(fields[1], 16)
+        dest = _socket.inet_ntop(_socket.AF_INET6, bytes.fromhex(fields[0]))
+        if not dest.startswith(("fe80:", "ff")):  # (link-local and multicast: every link has them)
+            net = int(fields[0], 16) & ~((1 << (128 - prefix)) - 1)
+            out.append(Subnet(f"{_socket.inet_ntop(_socket.AF_INET6, net.to_bytes(16, 'big'))}/{prefix}"))
     return out
 
 
