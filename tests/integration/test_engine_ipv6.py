@@ -36,6 +36,8 @@ doc = json.load(sys.stdin)[0]
 for key in sys.argv[1].split("."):
     doc = doc[key]
 print(json.dumps(doc) if isinstance(doc, (dict, list, bool)) else doc)' "$1"; }
+nleases() { python3 -c 'import json, sys
+print(sum(len(json.load(open(f))) for f in sys.argv[1:]))' $ROOT/networks/leases/*.json; }
 ip link set lo up
 # a global IPv6 address of the host's: one end of a veth pair that goes nowhere
 ip link add hutch-d0 type veth peer name hutch-d1 && ip addr add 2001:db8:202::1/64 dev hutch-d0 nodad
@@ -136,10 +138,16 @@ say no_v6_net "$? $(cat $ERR)"
 say left "$($H ps -a --format '{{.Names}}' | grep -c 'v6out\|v6no\|v6four')"
 rm -f $ERR
 
-# kill -9 of the run at the lease, of the container, and rm -f: no IPv6 lease left
-HUTCH_RUNTIME_KILL_AT=engine.net.leased $R -d --name v6k --network v6a hbox:1 sleep 100 >/dev/null 2>&1
-say killed_rc "$?"
-$H rm -f v6k >/dev/null
+# kill -9 of the run at each step of joining, then rm -f; kill -9 of the container: no IPv6
+# lease, link or published port left
+for point in planned netns leased joined published; do
+    HUTCH_RUNTIME_KILL_AT=engine.net.$point $R -d --name v6k --network v6a -p 8085:80 hbox:1 \
+        sleep 100 >/dev/null 2>&1
+    rc=$?
+    $H rm -f v6k >/dev/null
+    say "killed_$point" "$rc,$(nleases),$(nft list map inet hutch tcp6 | grep -c '8085 : '),\
+$(ip -o link | grep -c ' hutch[0-9a-f]\{10\}')"
+done
 $R -d --name v6k --network v6a hbox:1 sleep 100 >/dev/null
 kill -9 "$($H inspect v6k | field State.Pid)"
 sleep 1
@@ -198,7 +206,9 @@ def test_ipv6_on_user_networks(tmp_path: Path, rootfs_template: Path) -> None:
     assert out["not_v6"].startswith("125 ") and "--ip6 'junk'" in out["not_v6"], out
     assert out["no_v6_net"].startswith("125 ") and "has no IPv6" in out["no_v6_net"], out
     assert out["left"] == "0", out
-    assert out["killed_rc"] == "137", out
+    for point in ("planned", "netns", "leased", "joined", "published"):
+        # killed; the leases (IPv4 and IPv6) and links of v6one, v6two and v6three only, no port
+        assert out[f"killed_{point}"] == "137,6,0,3", (point, out)
     assert out["after_kill9"] == "", out
     assert out["leases"] == "{}" * 3, out  # v6a, v6i, v6b: empty (front4 never had a lease)
     assert (out["links"], out["elements6_after"], out["ruleset"]) == ("0", "0", "0"), out
