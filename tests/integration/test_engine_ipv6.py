@@ -136,6 +136,16 @@ $H network create front4 >/dev/null
 $R -d --name v6four --network front4 --ip6 fd00:1::5 hbox:1 sleep 100 >/dev/null 2>$ERR
 say no_v6_net "$? $(cat $ERR)"
 say left "$($H ps -a --format '{{.Names}}' | grep -c 'v6out\|v6no\|v6four')"
+$H network create --ipv6 --subnet fd00:79::/64 --subnet fd00:80::/64 v6two_subnets >/dev/null 2>$ERR
+say two_v6 "$? $(cat $ERR)"
+# on a network without IPv6: the IPv6 fields empty, as docker's
+$R -d --name v6four --network front4 hbox:1 sleep 100 >/dev/null
+say v4_only "$($H inspect v6four | python3 -c 'import json, sys
+ns = json.load(sys.stdin)[0]["NetworkSettings"]
+print([ns[k] for k in ("GlobalIPv6Address", "GlobalIPv6PrefixLen", "IPv6Gateway")],
+      [ns["Networks"]["front4"][k] for k in ("GlobalIPv6Address", "GlobalIPv6PrefixLen", "IPv6Gateway")])')"
+say v4_only_addr "$($H exec v6four ip -6 -o addr show scope global | wc -l)"
+$H rm -f v6four >/dev/null
 rm -f $ERR
 
 # kill -9 of the run at each step of joining, then rm -f; kill -9 of the container: no IPv6
@@ -206,9 +216,11 @@ def test_ipv6_on_user_networks(tmp_path: Path, rootfs_template: Path) -> None:
     assert out["not_v6"].startswith("125 ") and "--ip6 'junk'" in out["not_v6"], out
     assert out["no_v6_net"].startswith("125 ") and "has no IPv6" in out["no_v6_net"], out
     assert out["left"] == "0", out
+    assert out["two_v6"] == "1 hutch: network create: --subnet at most once per family (IPv4, IPv6)", out
+    assert out["v4_only"] == "['', 0, ''] ['', 0, '']" and out["v4_only_addr"] == "0", out
     for point in ("planned", "netns", "leased", "joined", "published"):
         # killed; the leases (IPv4 and IPv6) and links of v6one, v6two and v6three only, no port
         assert out[f"killed_{point}"] == "137,6,0,3", (point, out)
     assert out["after_kill9"] == "", out
-    assert out["leases"] == "{}" * 3, out  # v6a, v6i, v6b: empty (front4 never had a lease)
+    assert out["leases"] == "{}" * 4, out  # v6a, v6i, v6b, front4: empty
     assert (out["links"], out["elements6_after"], out["ruleset"]) == ("0", "0", "0"), out
