@@ -155,11 +155,13 @@ SCRIPT = textwrap.dedent(r"""
 """)
 
 
-def _session(tmp_path: Path, rootfs_template: Path, script: str) -> dict[str, str]:
+def _session(tmp_path: Path, rootfs_template: Path, script: str, *, runroot_prefix: str = "hutch-brtest",
+             ) -> dict[str, str]:
     """Run ``script`` (sh) in a network and private mount namespace of its own, with HUTCH, ROOT,
-    RUNROOT (a store of its own) and TARBALL (the busybox rootfs) set; its ``KEY=VALUE`` lines.
-    Whatever it leaves (a process naming the store, the runroot) goes, and fails the test."""
-    root, runroot = tmp_path / "store", f"/run/hutch-brtest-{secrets.token_hex(4)}"
+    RUNROOT (a store of its own, /run/``runroot_prefix``-...) and TARBALL (the busybox rootfs)
+    set; its ``KEY=VALUE`` lines. Whatever it leaves (a process naming the store, the runroot)
+    goes, and fails the test."""
+    root, runroot = tmp_path / "store", f"/run/{runroot_prefix}-{secrets.token_hex(4)}"
     tarball = tmp_path / "rootfs.tar"
     with tarfile.open(tarball, "w") as t:
         t.add(rootfs_template, arcname=".")

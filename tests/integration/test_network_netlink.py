@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
 SCRIPT = textwrap.dedent("""
     import json, os, subprocess, time
-    from hutch.network.netlink import Netlink, open_in
+    from hutch.network.netlink import IFA_F_NODAD, Netlink, open_in
 
     me = os.readlink("/proc/self/ns/net")
     box = subprocess.Popen(["unshare", "-n", "sleep", "60"])
@@ -41,6 +41,7 @@ SCRIPT = textwrap.dedent("""
         except FileExistsError:
             pass
         nl.add_address(br, "10.99.0.1", 24)
+        nl.add_address(br, "fd00:99::1", 64, IFA_F_NODAD)
         nl.set_up(br)
         fd = os.open(NS, os.O_RDONLY)
         host = nl.add_veth("hutch-v0", "hutch-p0", fd)
@@ -53,15 +54,19 @@ SCRIPT = textwrap.dedent("""
         c.set_name(i, "eth0")
         c.set_address(i, "02:42:0a:63:00:02")
         c.add_address(i, "10.99.0.2", 24)
+        c.add_address(i, "fd00:99::2", 64, IFA_F_NODAD)
         c.set_up(i)
         c.set_up(c.index("lo"))
         c.add_route("10.99.0.1")
+        c.add_route("fd00:99::1")
     assert Netlink().index("eth0") == 0  # the socket was made there; this process never moved
     ping = subprocess.run(["busybox", "ping", "-c", "1", "-W", "2", "10.99.0.2"], capture_output=True)
+    ping6 = subprocess.run(["busybox", "ping", "-6", "-c", "1", "-W", "2", "fd00:99::2"], capture_output=True)
     out = {"veth": ip("link", "show", "hutch-v0")[0],
            "eth0": ip("addr", "show", "eth0", netns=True)[0],
            "routes": ip("route", netns=True),
-           "ping": ping.returncode}
+           "routes6": ip("-6", "route", "show", "default", netns=True),
+           "ping": ping.returncode, "ping6": ping6.returncode}
     with Netlink() as nl:
         nl.delete(nl.index("hutch-v0"))
         nl.delete(999999)  # gone already: no error
@@ -86,4 +91,9 @@ def test_a_bridge_and_a_veth_into_another_namespace() -> None:
     assert inet == [("10.99.0.2", 24)]
     assert {"dst": "default", "gateway": "10.99.0.1"}.items() <= out["routes"][0].items()
     assert out["ping"] == 0
+    inet6 = [(a["local"], a["prefixlen"], a.get("nodad")) for a in eth0["addr_info"]
+             if a["family"] == "inet6" and a["scope"] == "global"]
+    assert inet6 == [("fd00:99::2", 64, True)]  # usable at once: no duplicate address detection
+    assert {"dst": "default", "gateway": "fd00:99::1"}.items() <= out["routes6"][0].items()
+    assert out["ping6"] == 0
     assert out["after"] == ["lo"]  # deleting the host's end took the peer with it

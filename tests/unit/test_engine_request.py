@@ -101,12 +101,17 @@ def test_network_and_ports() -> None:
     bad("publishing ports (-p) needs a bridge network", publish=["80"], network="none")
     n = parse(network="front", network_aliases=["db"], ip="10.89.0.9", mac_address="02:42:0a:59:00:09",
               add_hosts=["gw:host-gateway"], dns=["192.0.2.53"], dns_search=["x.test"],
-              dns_options=["ndots:2"])
-    assert n.network.settings() == {"aliases": ["db"], "ip": "10.89.0.9", "mac": "02:42:0a:59:00:09",
+              dns_options=["ndots:2"], ip6="fd00:89::9")
+    assert n.network.settings() == {"aliases": ["db"], "ip": "10.89.0.9", "ip6": "fd00:89::9",
+                                    "mac": "02:42:0a:59:00:09",
                                     "add_hosts": ["gw:host-gateway"], "dns": ["192.0.2.53"],
                                     "dns_search": ["x.test"], "dns_options": ["ndots:2"]}
     bad("--ip '10.89.0.999': not an IP address", network="front", ip="10.89.0.999")
     bad("--mac-address 'nope'", network="front", mac_address="nope")
+    bad("--ip6 '10.89.0.9': not an IP address", network="front", ip6="10.89.0.9")  # (an IPv4 one)
+    bad("--ip6 'fd00::zz': not an IP address", network="front", ip6="fd00::zz")
+    bad("--ip, --ip6 and --mac-address need a bridge network, not host", network="host", ip6="fd00::2")
+    bad("conflicting options: --network-alias, --ip*", network="container:web", ip6="fd00::2")
     bad("need a bridge network, not none", network="none", ip="10.0.0.2")
     bad("user specified IP address is supported on user defined networks only", ip="10.88.0.9")
     bad("only supported for user-defined networks", network="bridge", network_aliases=["db"])

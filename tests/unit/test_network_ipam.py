@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hutch.errors import HutchError
-from hutch.network.ipam import Leases, Subnet
+from hutch.network.ipam import Leases, Subnet, canonical, ula_subnet
 
 
 def test_subnets() -> None:
@@ -63,3 +63,42 @@ def test_two_processes_never_share_an_address(tmp_path: Path) -> None:
     assert all(p.returncode == 0 for p in procs)
     assert len(got) == 80 and len(set(got)) == 80
     assert len(Leases(str(tmp_path)).leased("n")) == 80
+
+
+def test_ipv6_subnets_and_the_ula_of_a_network() -> None:
+    s = Subnet("fd00:77::/64")
+    assert (str(s), s.nth(1), s.prefix) == ("fd00:77::/64", "fd00:77::1", 64)
+    assert "fd00:77::ffff:1" in s and "fd00:78::1" not in s and "10.0.0.1" not in s
+    assert not s.overlaps(Subnet("10.0.0.0/8")) and s.overlaps(Subnet("fd00::/16"))
+    with pytest.raises(HutchError, match=r"host bits set \(the network is fd00:77::/64\)"):
+        Subnet("fd00:77::1/64")
+    assert canonical("FD00:0077:0000::0002") == "fd00:77::2" and canonical("10.1.2.3") == "10.1.2.3"
+    nid = "4c73bf035d6ed2812f21f8139438925739bf258ab1f74b813e794bf24ee1e406"
+    assert str(ula_subnet(nid)) == "fd4c:73bf:35d:6ed2::/64"  # fd, 40 bits of global id, 16 of subnet id
+    assert str(ula_subnet("00" * 32)) == "fd00::/64"
+    assert ula_subnet(nid) != ula_subnet("5" + nid[1:])
+    for bad in ("short", "zz" * 32):
+        with pytest.raises(HutchError, match="invalid network id"):
+            ula_subnet(bad)
+
+
+def test_ipv6_leases_beside_the_ipv4_ones(tmp_path: Path) -> None:
+    leases = Leases(str(tmp_path))
+    v4, v6 = Subnet("10.99.0.0/24"), Subnet("fd00:99::/64")
+    assert leases.allocate("n", v4, "c1", gateway="10.99.0.1") == "10.99.0.2"
+    assert leases.allocate("n", v6, "c1", gateway="fd00:99::1") == "fd00:99::2"  # ::1 the gateway
+    assert leases.allocate("n", v6, "c2", gateway="fd00:99::1") == "fd00:99::3"
+    # asked for in another spelling: one text per address, so the lease is found
+    assert leases.allocate("n", v6, "c3", gateway="fd00:99::1", ip="FD00:99:0::0050") == "fd00:99::50"
+    with pytest.raises(HutchError, match="already in use in network front"):
+        leases.allocate("n", v6, "c4", gateway="fd00:99::1", ip="fd00:99::50", name="front")
+    with pytest.raises(HutchError, match="reserved"):
+        leases.allocate("n", v6, "c4", gateway="fd00:99::1", ip="fd00:99::1")
+    with pytest.raises(HutchError, match=r"not in network n's subnet fd00:99::/64"):
+        leases.allocate("n", v6, "c4", gateway="fd00:99::1", ip="fd00:98::5")
+    ranged = leases.allocate("n", v6, "c5", gateway="fd00:99::1", ip_range=Subnet("fd00:99::8:0/112"))
+    assert ranged == "fd00:99::8:0"
+    assert leases.leased("n") == {"10.99.0.2": "c1", "fd00:99::2": "c1", "fd00:99::3": "c2",
+                                  "fd00:99::50": "c3", "fd00:99::8:0": "c5"}
+    leases.release("n", "c1")  # both families at once (the teardown's one call)
+    assert sorted(leases.leased("n")) == ["fd00:99::3", "fd00:99::50", "fd00:99::8:0"]

@@ -31,3 +31,25 @@ def test_the_module_imports_nothing_heavy() -> None:
     out = subprocess.run([sys.executable, "-I", "-c", "import sys, hutch.network.netlink\n"
                           "print(' '.join(sys.modules))"], capture_output=True, text=True, check=True)
     assert not {"socket", "enum", "re", "ipaddress", "pyroute2", "subprocess"} & set(out.stdout.split())
+
+
+def test_an_ipv6_address_with_its_flags() -> None:
+    sent: list[bytes] = []
+
+    class Sock:
+        def bind(self, _addr: object) -> None:
+            pass
+
+        def send(self, data: bytes) -> None:
+            sent.append(data)
+
+        def recv(self, _n: int) -> bytes:  # the kernel's acknowledgement: error 0
+            return struct.pack("=IHHII", 36, netlink.NLMSG_ERROR, 0, 1, 0) + struct.pack("=i", 0) + bytes(16)
+
+    nl = netlink.Netlink(Sock())  # type: ignore[arg-type]
+    nl.add_address(7, "fd00::2", 64, netlink.IFA_F_NODAD)
+    body = sent[0][16:]
+    assert struct.unpack_from("=BBBBi", body) == (10, 64, netlink.IFA_F_NODAD, 0, 7)  # AF_INET6
+    attrs = netlink.attrs_of(body, 8)
+    assert attrs[netlink.IFA_LOCAL] == attrs[netlink.IFA_ADDRESS] == bytes.fromhex("fd00" + "00" * 13 + "02")
+    assert attrs[netlink.IFA_FLAGS] == struct.pack("=I", netlink.IFA_F_NODAD)

@@ -76,3 +76,45 @@ def test_remove(nets: Networks) -> None:
                        ("bridge", "network bridge not found")):
         with pytest.raises(HutchError, match=words):
             nets.remove(ref, lambda nid: [])
+
+
+def test_create_with_ipv6(nets: Networks) -> None:
+    a = nets.create("a", ipv6=True)
+    ula = store.ula_subnet(a["Id"])
+    assert a["EnableIPv6"] is True and str(ula).startswith("fd") and str(ula).endswith("::/64")
+    assert a["IPAM"]["Config"] == [{"Subnet": "10.89.1.0/24", "Gateway": "10.89.1.1"},
+                                   {"Subnet": str(ula), "Gateway": ula.nth(1)}]
+    assert str(store.subnet_of(a)[0]) == "10.89.1.0/24"
+    six = store.subnet6_of(a)
+    assert six is not None and (str(six[0]), six[1], six[2]) == (str(ula), ula.nth(1), None)
+    assert nets.create("b")["EnableIPv6"] is False and store.subnet6_of(nets.get("b")) is None
+    assert nets.get("bridge")["EnableIPv6"] is False and len(nets.get("bridge")["IPAM"]["Config"]) == 1
+    # given per family, as the CLI passes --subnet twice; an IPv6 one in `subnet` counts as IPv6
+    c = nets.create("c", ipv6=True, subnet="10.50.0.0/24", subnet6="fd00:50::/64", gateway6="fd00:50::FE",
+                    ip_range6="fd00:50::100/120")
+    assert c["IPAM"]["Config"][1] == {"Subnet": "fd00:50::/64", "Gateway": "fd00:50::fe",
+                                      "IPRange": "fd00:50::100/120"}
+    d = nets.create("d", ipv6=True, subnet="fd00:51::/64")
+    assert d["IPAM"]["Config"][0]["Subnet"].startswith("10.89.") and \
+        d["IPAM"]["Config"][1]["Subnet"] == "fd00:51::/64"
+    store.check_addresses(c, "10.50.0.9", "fd00:50::9")
+    for kwargs, words in (
+        ({"subnet": "fd00:60::/64"}, r"IPv6 --subnet, --gateway or --ip-range \(fd00:60::/64\) needs --ipv6"),
+        ({"subnet6": "fd00:60::/64"}, "needs --ipv6"),
+        ({"ipv6": True, "subnet6": "fd00:50:0:0:1::/80"}, r"overlaps .*\(network c, fd00:50::/64\)"),
+        ({"ipv6": True, "subnet6": "fd00:60::/64", "gateway6": "fd00:61::1"}, "matching subnet for gateway"),
+        ({"ipv6": True, "subnet6": "fd00:60::/64", "ip_range6": "10.1.0.0/24"}, "matching subnet for range"),
+        ({"ipv6": True, "gateway6": "fd00:60::1"}, "needs an IPv6 --subnet"),
+        ({"ipv6": True, "subnet6": "fd00:60::/127"}, "a /126 at most"),
+        ({"ipv6": True, "subnet6": "10.60.0.0/24"}, "invalid IPv6 subnet"),
+    ):
+        with pytest.raises(HutchError, match=words):
+            nets.create("e", **kwargs)  # type: ignore[arg-type]
+    assert [n["Name"] for n in nets.all()] == ["a", "b", "bridge", "c", "d"]
+    for ip, ip6, words in (("10.51.0.9", "", r"--ip 10.51.0.9: the address is not in network c's subnet"),
+                           ("", "fd00:51::9", r"--ip6 fd00:51::9: the address is not in network c's subnet"),
+                           ("", "junk", "not in network c's subnet")):
+        with pytest.raises(HutchError, match=words):
+            store.check_addresses(c, ip, ip6)
+    with pytest.raises(HutchError, match="network b has no IPv6"):
+        store.check_addresses(nets.get("b"), "", "fd00::2")

@@ -131,16 +131,21 @@ def _port_bindings(record: Record) -> dict[str, list[dict[str, str]]]:
 
 
 def _network_settings(record: Record) -> dict[str, Any]:
-    """docker's NetworkSettings: the first network's address at the top, each by name below."""
+    """docker's NetworkSettings: the first network's addresses at the top, each by name below
+    (the IPv6 ones "" and 0 on a network without IPv6)."""
     places = record.get("networks") or {}
     nets = {str(p.get("name", nid)): {"NetworkID": nid, "IPAddress": p.get("ip", ""),
                                       "IPPrefixLen": p.get("prefix", 0), "Gateway": p.get("gateway", ""),
+                                      "GlobalIPv6Address": p.get("ip6", ""),
+                                      "GlobalIPv6PrefixLen": p.get("prefix6", 0),
+                                      "IPv6Gateway": p.get("gateway6", ""),
                                       "MacAddress": p.get("mac", ""), "Aliases": list(p.get("aliases") or [])}
             for nid, p in places.items()}
     first = next(iter(nets.values()), {})
     return {"SandboxKey": record.get("netns", ""), "Ports": dict(record.get("ports") or {}),
-            "IPAddress": first.get("IPAddress", ""), "IPPrefixLen": first.get("IPPrefixLen", 0),
-            "Gateway": first.get("Gateway", ""), "MacAddress": first.get("MacAddress", ""),
+            **{key: first.get(key, default) for key, default in (
+                ("IPAddress", ""), ("IPPrefixLen", 0), ("Gateway", ""), ("GlobalIPv6Address", ""),
+                ("GlobalIPv6PrefixLen", 0), ("IPv6Gateway", ""), ("MacAddress", ""))},
             "Networks": nets}
 
 

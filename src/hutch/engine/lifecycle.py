@@ -50,10 +50,10 @@ class Lifecycle(Operations):
         from hutch.engine import specgen  # not loaded by the verbs that make no container
 
         runtime = find_runtime(self.runtime_name)
-        if req.network.mode == "bridge":  # it exists (docker's "bridge" is made on first use)
-            from hutch.network.store import Networks
+        if req.network.mode == "bridge":  # it exists (docker's "bridge" is made on first use), and
+            from hutch.network.store import Networks, check_addresses  # has --ip's and --ip6's subnets
 
-            Networks(self.root).get(req.network.name)
+            check_addresses(Networks(self.root).get(req.network.name), req.network.ip, req.network.ip6)
         elif req.network.mode == "container":  # it exists (it must run when this one starts)
             req.network.container = self.find(req.network.container)["id"]
         image = self.images.get(req.image)

@@ -61,6 +61,9 @@ if TYPE_CHECKING:
         mac: str
         gateway: str
         prefix: int
+        ip6: str  # on a network with IPv6 (--ipv6): its IPv6 address, gateway and prefix length
+        gateway6: str
+        prefix6: int
         aliases: list[str]  # --network-alias, `network connect --alias`: more names on this network
 
     class Record(TypedDict, total=False):

@@ -7,9 +7,11 @@ released in the one teardown (hutch.engine.teardown) whenever the container ends
 1. the plan: the namespace's file, and per network the host's link name and eth0, eth1...;
 2. the namespace (hutch.network.netns, a file under the runroot that config.json names, so
    every runtime joins it);
-3. per network (`join`): the address (hutch.network.ipam, leased to the container's id), the
-   veth (hutch.network.bridge), the firewall's elements (hutch.network.firewall);
-4. the published ports, to the address on the first network: a port asked for without a host
+3. per network (`join`): the address (hutch.network.ipam, leased to the container's id; and an
+   IPv6 one on a network with IPv6), the veth (hutch.network.bridge), the firewall's elements
+   (hutch.network.firewall);
+4. the published ports, to the address on the first network (a port on all the host's addresses
+   to its IPv6 address there too, if it has one): a port asked for without a host
    port gets a free one, as docker picks them; a host port another container or process holds
    is docker's "port is already allocated";
 5. /etc/hosts: its address, and the names of the containers it shares a user network with
@@ -90,7 +92,8 @@ def prepare(records: Records, record: Record, engine_root: str, runroot: str) ->
     for i, (net, settings) in enumerate(joins):
         record = join(records, record, engine_root, net, settings, f"eth{i}", first=i == 0)
     if joins:
-        record = _publish(records, record, next(iter((record.get("networks") or {}).values()))["ip"])
+        first = next(iter((record.get("networks") or {}).values()))
+        record = _publish(records, record, first["ip"], str(first.get("ip6") or ""))
         faults.point("engine.net.published")
     from hutch.engine import nethosts
 
@@ -103,7 +106,14 @@ def join(records: Records, record: Record, engine_root: str, net: dict[str, Any]
     """One network: the lease, the veth as ``ifname`` (the default route through the first),
     the firewall's elements; the record says each before it is made."""
     from hutch.network import bridge, firewall
-    from hutch.network.store import BRIDGE_NAME_OPTION, MTU_OPTION, Networks, subnet_of
+    from hutch.network.store import (
+        BRIDGE_NAME_OPTION,
+        MTU_OPTION,
+        Networks,
+        check_addresses,
+        subnet6_of,
+        subnet_of,
+    )
 
     cid = record["id"]
     link = bridge.host_link_name(cid, net["Id"])
@@ -113,33 +123,50 @@ def join(records: Records, record: Record, engine_root: str, net: dict[str, Any]
 
     record = _update(records, cid, planned)
     subnet, gateway, ip_range = subnet_of(net)
-    ip = Networks(engine_root).leases.allocate(net["Id"], subnet, cid, gateway=gateway, ip_range=ip_range,
-                                               ip=str(settings.get("ip") or ""),
-                                               exists=lambda owner: records.load(owner) is not None)
+    v6 = subnet6_of(net)
+    want6 = str(settings.get("ip6") or "")
+    check_addresses(net, str(settings.get("ip") or ""), want6)
+    leases = Networks(engine_root).leases
+
+    def exists(owner: str) -> bool:
+        return records.load(owner) is not None
+
+    ip = leases.allocate(net["Id"], subnet, cid, gateway=gateway, ip_range=ip_range,
+                         ip=str(settings.get("ip") or ""), exists=exists, name=net["Name"])
+    ip6 = ""
+    if v6 is not None:  # (the same file, the same lock, the same release: the teardown's)
+        ip6 = leases.allocate(net["Id"], v6[0], cid, gateway=v6[1], ip_range=v6[2], ip=want6, exists=exists,
+                              name=net["Name"])
     mac = str(settings.get("mac") or "") or bridge.mac_for(ip)
     br = bridge.Bridge(net["Options"][BRIDGE_NAME_OPTION], subnet, gateway,
-                       int(net["Options"].get(MTU_OPTION, 0)), bool(net.get("Internal")))
+                       int(net["Options"].get(MTU_OPTION, 0)), bool(net.get("Internal")),
+                       subnet6=v6[0] if v6 else None, gateway6=v6[1] if v6 else "")
     place: Attachment = {"name": net["Name"], "link": link, "ifname": ifname, "ip": ip, "mac": mac,
                          "gateway": gateway, "prefix": subnet.prefix,
                          "aliases": [str(a) for a in settings.get("aliases") or []]}
+    if v6 is not None:
+        place["ip6"], place["gateway6"], place["prefix6"] = ip6, v6[1], v6[0].prefix
     record = _update(records, cid, lambda r: r.setdefault("networks", {}).update({net["Id"]: place}))
     faults.point("engine.net.leased")
     bridge.attach(br, str(record["netns"]), link, bridge.link_alias(cid, net["Id"]), ip, ifname=ifname,
-                  mac=mac, default_route=first and not br.internal)
+                  mac=mac, default_route=first and not br.internal, ip6=ip6)
     firewall.add_network(str(subnet), br.internal)  # (and the table, the first time)
-    firewall.enable_forwarding(br.name)
+    if v6 is not None:
+        firewall.add_network(str(v6[0]), br.internal)
+    firewall.enable_forwarding(br.name, ipv6=v6 is not None)
     faults.point("engine.net.joined")
     return record
 
 
 def connect(records: Records, record: Record, engine_root: str, ref: str, aliases: list[str],
-            ip: str = "") -> None:
+            ip: str = "", ip6: str = "") -> None:
     """`network connect`: the container joins network ``ref`` at its next start, and now if it
     runs (as eth1, eth2...)."""
     from hutch.engine import model, nethosts
-    from hutch.network.store import Networks, check_name
+    from hutch.network.store import Networks, check_addresses, check_name
 
     net = Networks(engine_root).get(ref)
+    check_addresses(net, ip, ip6)
     mode = record.get("network")
     if mode in ("none", "host", None):
         raise HutchError(f"container {record['name']} cannot be connected to network {net['Name']}: it has "
@@ -148,7 +175,7 @@ def connect(records: Records, record: Record, engine_root: str, ref: str, aliase
         raise HutchError(f"endpoint with name {record['name']} already exists in network {net['Name']}")
     for alias in aliases:
         check_name(alias)
-    entry = {"name": net["Name"], "aliases": list(aliases), "ip": ip}
+    entry = {"name": net["Name"], "aliases": list(aliases), "ip": ip, "ip6": ip6}
     record = _update(records, record["id"], lambda r: r.setdefault("connected", []).append(entry))
     if record["state"]["status"] in model.LIVE and record.get("netns"):
         n = len(record.get("networks") or {})
@@ -193,8 +220,9 @@ def has_network(record: Record) -> bool:
     return bool(record.get("networks") or record.get("netns") or record.get("ports"))
 
 
-def _publish(records: Records, record: Record, ip: str) -> Record:
-    """-p's (and -P's) ports to ``ip``, the address on its first network."""
+def _publish(records: Records, record: Record, ip: str, ip6: str = "") -> Record:
+    """-p's (and -P's) ports to ``ip``, the address on its first network (and those on all the
+    host's addresses to ``ip6`` too, its IPv6 address there, if it has one)."""
     from hutch.network import firewall
 
     ports = _ports(record.get("port_bindings") or [], ip)
@@ -210,7 +238,7 @@ def _publish(records: Records, record: Record, ip: str) -> Record:
                              "allocated")
     record = _update(records, record["id"], lambda r: r.update(ports=published))  # (said first)
     try:
-        firewall.publish(ports)
+        firewall.publish([*ports, *_v6(ports, ip6)])
     except firewall.PortTaken:  # (another start took it since we looked)
         raise HutchError("Bind failed: port is already allocated") from None
     return record
@@ -308,11 +336,21 @@ def _check_free(host_ip: str, port: int, proto: str) -> int:
         s.close()
 
 
+def _v6(ports: list[Any], ip6: str) -> list[Any]:
+    """The ports published on all the host's addresses, to ``ip6`` ("": none)."""
+    from hutch.network.firewall import Port
+
+    if not ip6:
+        return []
+    return [Port("", p.host_port, p.proto, ip6, p.container_port) for p in ports if not p.host_ip]
+
+
 def _published(record: Record) -> list[Any]:
     from hutch.network.firewall import Port
 
     places = list((record.get("networks") or {}).values())
     ip = str(places[0].get("ip", "")) if places else ""
+    ip6 = str(places[0].get("ip6", "")) if places else ""
     out = []
     for private, binds in (record.get("ports") or {}).items():
         port, _, proto = private.partition("/")
@@ -320,4 +358,5 @@ def _published(record: Record) -> list[Any]:
             host_ip = b.get("HostIp", "")
             out.append(Port("" if host_ip in ("", "0.0.0.0") else host_ip, int(b["HostPort"]), proto, ip,
                             int(port)))
-    return [p for p in out if p.container_ip]
+    mine = [p for p in out if p.container_ip]
+    return [*mine, *_v6(mine, ip6)]

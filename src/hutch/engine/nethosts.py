@@ -7,7 +7,8 @@ is the only resident one, and goes with the last container), nothing listens on 
 the container's, and a container's own resolver needs nothing new: every libc and busybox read
 /etc/hosts first. Other names go to the nameservers of its resolv.conf, the host's. What docker
 users see is the same: on a network of `hutch network create` a container finds the others by
-name, by hostname (its short id) and by alias, also those that start later; on the default
+name, by hostname (its short id) and by alias, also those that start later, by their IPv4 and
+(on a network of ``--ipv6``) IPv6 addresses; on the default
 ``bridge`` network names do not resolve (docker's legacy default), only addresses.
 
 A file is rewritten in place (it is bind-mounted: its inode must stay): the new text over the
@@ -40,7 +41,8 @@ def refresh(records: Records, engine_root: str, leaving: str = "") -> None:
         for r in members:
             mine = r.get("networks") or {}
             first = next(iter(mine.values()))
-            lines = [BASE, *([f"{first['ip']}\t{' '.join(names[r['id']])}\n"] if first.get("ip") else [])]
+            lines = [BASE, *(f"{first[key]}\t{' '.join(names[r['id']])}\n"
+                             for key in ("ip", "ip6") if first.get(key))]
             for item in (r.get("network_settings") or {}).get("add_hosts") or []:
                 name, _, where = str(item).partition(":")
                 lines.append(f"{first.get('gateway', '') if where == 'host-gateway' else where}\t{name}\n")
@@ -48,8 +50,9 @@ def refresh(records: Records, engine_root: str, leaving: str = "") -> None:
                 if other["id"] == r["id"]:
                     continue
                 for nid, place in (other.get("networks") or {}).items():
-                    if nid in mine and place.get("name") != "bridge" and place.get("ip"):
-                        lines.append(f"{place['ip']}\t{' '.join(names[other['id']])}\n")
+                    if nid in mine and place.get("name") != "bridge":
+                        lines += [f"{place[key]}\t{' '.join(names[other['id']])}\n"
+                                  for key in ("ip", "ip6") if place.get(key)]
             _write(_layout(records, r).etc_file("hosts"), "".join(lines))
 
 

@@ -48,26 +48,28 @@ class Network(Value):
     """The container's network: ``none`` (a namespace of its own with only lo), ``host``
     (the host's), ``bridge`` (a bridge network: ``name``, docker's default ``bridge`` or a
     user's), or ``container`` (another container's, named by ``container``); on a bridge
-    network its ``aliases`` (more names the others find it by), ``ip`` and ``mac`` ("": chosen);
+    network its ``aliases`` (more names the others find it by), ``ip``, ``ip6`` (on a network
+    with IPv6) and ``mac`` ("": chosen);
     ``add_hosts`` ("NAME:IP" lines for /etc/hosts; IP may be ``host-gateway``) and the
     resolver's ``dns`` servers, ``dns_search`` domains and ``dns_options``."""
 
-    __slots__ = ("add_hosts", "aliases", "container", "dns", "dns_options", "dns_search", "ip", "mac", "mode",
-                 "name")
+    __slots__ = ("add_hosts", "aliases", "container", "dns", "dns_options", "dns_search", "ip", "ip6", "mac",
+                 "mode", "name")
 
     def __init__(self, mode: str = "none", container: str = "", name: str = "", *,
                  aliases: Sequence[str] = (), ip: str = "", mac: str = "", add_hosts: Sequence[str] = (),
                  dns: Sequence[str] = (), dns_search: Sequence[str] = (),
-                 dns_options: Sequence[str] = ()) -> None:
+                 dns_options: Sequence[str] = (), ip6: str = "") -> None:
         self.mode, self.container, self.name = mode, container, name
-        self.aliases, self.ip, self.mac = list(aliases), ip, mac
+        self.aliases, self.ip, self.ip6, self.mac = list(aliases), ip, ip6, mac
         self.add_hosts, self.dns = list(add_hosts), list(dns)
         self.dns_search, self.dns_options = list(dns_search), list(dns_options)
 
     def settings(self) -> dict[str, Any]:
         """What the record keeps of it (hutch.engine.netattach and nethosts read it at start)."""
-        return {"aliases": self.aliases, "ip": self.ip, "mac": self.mac, "add_hosts": self.add_hosts,
-                "dns": self.dns, "dns_search": self.dns_search, "dns_options": self.dns_options}
+        return {"aliases": self.aliases, "ip": self.ip, "ip6": self.ip6, "mac": self.mac,
+                "add_hosts": self.add_hosts, "dns": self.dns, "dns_search": self.dns_search,
+                "dns_options": self.dns_options}
 
 
 class Resources(Value):
@@ -170,7 +172,7 @@ class CreateRequest(Value):
               labels: Mapping[str, str] | Iterable[str] = (), label_files: Iterable[str] = (),
               log_driver: str = "json-file", log_opts: Iterable[str] = (), stop_signal: str = "",
               stop_timeout: int | None = None, read_only: bool = False,
-              network_aliases: Iterable[str] = (), ip: str = "", mac_address: str = "",
+              network_aliases: Iterable[str] = (), ip: str = "", ip6: str = "", mac_address: str = "",
               add_hosts: Iterable[str] = (), dns: Iterable[str] = (), dns_search: Iterable[str] = (),
               dns_options: Iterable[str] = (), expose: Iterable[str] = (),
               publish_all: bool = False) -> CreateRequest:
@@ -203,7 +205,7 @@ class CreateRequest(Value):
         if workdir and not workdir.startswith("/"):
             raise InvalidArgument(f"the working directory {workdir!r} is not an absolute path")
         net = parse_network(network, aliases=network_aliases, ip=ip, mac=mac_address, add_hosts=add_hosts,
-                            dns=dns, dns_search=dns_search, dns_options=dns_options)
+                            dns=dns, dns_search=dns_search, dns_options=dns_options, ip6=ip6)
         if net.mode == "container" and hostname:
             raise InvalidArgument("conflicting options: hostname and the network mode (container)")
         if net.mode == "container" and (bindings or publish_all):
@@ -295,7 +297,7 @@ def env_file(path: str) -> list[str]:
 
 def parse_network(mode: str, *, aliases: Iterable[str] = (), ip: str = "", mac: str = "",
                   add_hosts: Iterable[str] = (), dns: Iterable[str] = (), dns_search: Iterable[str] = (),
-                  dns_options: Iterable[str] = ()) -> Network:
+                  dns_options: Iterable[str] = (), ip6: str = "") -> Network:
     """--network: none, host, or a bridge network's name (``bridge``, docker's default, or one
     of `hutch network create`'s: whether it exists is the create's to say), with the flags that
     go with it; container:NAME shares another container's (whether it runs is the start's to say)."""
@@ -326,13 +328,13 @@ def parse_network(mode: str, *, aliases: Iterable[str] = (), ip: str = "", mac: 
         other = mode.partition(":")[2]
         if not other:
             raise InvalidArgument(f"--network {mode!r}: name the container, as container:NAME")
-        if aliases or ip or mac or dns or dns_search or dns_options or add_hosts:
-            raise InvalidArgument("conflicting options: --network-alias, --ip, --mac-address, --dns* and "
+        if aliases or ip or ip6 or mac or dns or dns_search or dns_options or add_hosts:
+            raise InvalidArgument("conflicting options: --network-alias, --ip*, --mac-address, --dns* and "
                                   "--add-host go with the other container's network (container mode)")
         return Network("container", container=other)
     if mode in NETWORK_MODES:
-        if aliases or ip or mac:
-            raise InvalidArgument(f"--network-alias, --ip and --mac-address need a bridge network, "
+        if aliases or ip or ip6 or mac:
+            raise InvalidArgument(f"--network-alias, --ip, --ip6 and --mac-address need a bridge network, "
                                   f"not {mode}")
         return Network(mode, add_hosts=add_hosts, dns=dns, dns_search=dns_search, dns_options=dns_options)
     from hutch.network.store import check_name
@@ -345,6 +347,8 @@ def parse_network(mode: str, *, aliases: Iterable[str] = (), ip: str = "", mac: 
         check_name(alias)
     if ip:
         address("--ip", ip)
+    if ip6:
+        address("--ip6", ip6, (_socket.AF_INET6,))
     if mac:
         from hutch.network.netlink import mac_bytes
 
@@ -355,10 +359,10 @@ def parse_network(mode: str, *, aliases: Iterable[str] = (), ip: str = "", mac: 
                 from None
     if aliases and mode == "bridge":
         raise InvalidArgument("network-scoped aliases are only supported for user-defined networks")
-    if ip and mode == "bridge":
+    if (ip or ip6) and mode == "bridge":
         raise InvalidArgument("user specified IP address is supported on user defined networks only")
     return Network("bridge", name=mode, aliases=aliases, ip=ip, mac=mac, add_hosts=add_hosts, dns=dns,
-                   dns_search=dns_search, dns_options=dns_options)
+                   dns_search=dns_search, dns_options=dns_options, ip6=ip6)
 
 
 def parse_log(driver: str, items: Iterable[str]) -> LogConfig:

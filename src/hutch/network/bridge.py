@@ -3,6 +3,9 @@ gateway's address on it; a container joins it by a veth pair, the host's end a p
 bridge (hairpin on, so a container reaches its own published ports through the host) and the
 other end ``eth0`` in the container's namespace, with its address, a MAC address made from it
 (docker's 02:42:...), and a default route through the gateway (none on an internal network).
+A network with IPv6 has a second gateway address on the bridge and a second address and default
+route in the container, added with IFA_F_NODAD: no duplicate address detection (the addresses
+are leased, so unique), which would leave them unusable ("tentative") for a second or more.
 
 What is the firewall's (NAT, published ports, isolation) is `hutch.network.firewall`'s; which
 address a container gets is `hutch.network.ipam`'s. Everything here is undone by `detach` (the
@@ -17,22 +20,24 @@ import errno
 import os
 
 from hutch.network.ipam import Subnet, to_int
-from hutch.network.netlink import Netlink, open_in
+from hutch.network.netlink import IFA_F_NODAD, Netlink, open_in
 
 #: the longest name a link may have (IFNAMSIZ less its NUL)
 IFNAMSIZ = 15
 
 
 class Bridge:
-    """One network's bridge: its link name, subnet, gateway and MTU."""
+    """One network's bridge: its link name, subnet, gateway and MTU; its IPv6 subnet and gateway
+    (None and "": IPv4 only)."""
 
-    __slots__ = ("gateway", "internal", "mtu", "name", "subnet")
+    __slots__ = ("gateway", "gateway6", "internal", "mtu", "name", "subnet", "subnet6")
 
     def __init__(self, name: str, subnet: Subnet, gateway: str, mtu: int = 0,
-                 internal: bool = False) -> None:
+                 internal: bool = False, subnet6: Subnet | None = None, gateway6: str = "") -> None:
         if not 0 < len(name) <= IFNAMSIZ or "/" in name or name.strip() != name:
             raise ValueError(f"invalid bridge name {name!r}")
         self.name, self.subnet, self.gateway, self.mtu, self.internal = name, subnet, gateway, mtu, internal
+        self.subnet6, self.gateway6 = subnet6, gateway6
 
 
 def ensure_bridge(nl: Netlink, br: Bridge) -> int:
@@ -47,6 +52,11 @@ def ensure_bridge(nl: Netlink, br: Bridge) -> int:
         nl.add_address(index, br.gateway, br.subnet.prefix)
     except FileExistsError:
         pass
+    if br.subnet6 is not None:
+        try:
+            nl.add_address(index, br.gateway6, br.subnet6.prefix, IFA_F_NODAD)
+        except FileExistsError:
+            pass
     nl.set_up(index)
     return index
 
@@ -80,8 +90,9 @@ def mac_for(ip: str) -> str:
 
 
 def attach(br: Bridge, netns_path: str, host_name: str, alias: str, ip: str, *,
-           ifname: str = "eth0", mac: str = "", default_route: bool = True) -> None:
-    """Join the container's namespace at ``netns_path`` to the bridge as ``ifname`` with ``ip``;
+           ifname: str = "eth0", mac: str = "", default_route: bool = True, ip6: str = "") -> None:
+    """Join the container's namespace at ``netns_path`` to the bridge as ``ifname`` with ``ip``
+    (and ``ip6``, on a bridge with IPv6);
     the host's end is ``host_name``, its alias ``alias`` (:func:`link_alias`). A failure midway
     leaves what was made for `detach` (the host's end carries it all)."""
     with Netlink() as nl:
@@ -107,13 +118,16 @@ def attach(br: Bridge, netns_path: str, host_name: str, alias: str, ip: str, *,
         elif mac:
             c.set_address(inner, mac)
         c.add_address(inner, ip, br.subnet.prefix)
+        if ip6 and br.subnet6 is not None:
+            c.add_address(inner, ip6, br.subnet6.prefix, IFA_F_NODAD)
         c.set_up(inner)
         c.set_up(c.index("lo"))
         if default_route and not br.internal:
-            try:
-                c.add_route(br.gateway)
-            except FileExistsError:  # a second network: the first one's default route stays
-                pass
+            for gateway in (br.gateway, *((br.gateway6,) if ip6 and br.subnet6 is not None else ())):
+                try:
+                    c.add_route(gateway)
+                except FileExistsError:  # a second network: the first one's default route stays
+                    pass
 
 
 def detach(host_name: str) -> None:

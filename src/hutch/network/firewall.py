@@ -15,7 +15,13 @@ change one transaction (libnftables, in this process):
 - localhost and hairpin traffic (a container reaching a published port, its own included,
   through the host) is masqueraded on its way to the container, so its answers come back
   the same way; 127.0.0.1 needs ``route_localnet`` on the bridge, which `enable_forwarding`
-  sets with ``ip_forward`` (the host's sysctls, as docker sets them).
+  sets with ``ip_forward`` (the host's sysctls, as docker sets them);
+- IPv6 (networks of ``--ipv6``) has the same in ``nat6``, ``internal6``, ``subnets6`` and
+  ``tcp6``/``udp6``: a port published on all the host's addresses (no host address given) is
+  DNAT'ed from the host's IPv6 addresses too, to the container's IPv6 address, but not from
+  ::1: IPv6 has no ``route_localnet``, a packet from ::1 never leaves ``lo``, so ::1 is left to
+  answer "refused" rather than DNAT'ed into a black hole. ``enable_forwarding`` sets
+  ``net.ipv6.conf.all.forwarding`` for them.
 
 Nothing outside the table is touched; `remove_table` removes it whole.
 """
@@ -36,6 +42,11 @@ add map inet hutch tcp4 { type inet_service : ipv4_addr . inet_service; }
 add map inet hutch udp4 { type inet_service : ipv4_addr . inet_service; }
 add map inet hutch tcp4ip { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
 add map inet hutch udp4ip { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
+add set inet hutch nat6 { type ipv6_addr; flags interval; }
+add set inet hutch internal6 { type ipv6_addr; flags interval; }
+add set inet hutch subnets6 { type ipv6_addr; flags interval; }
+add map inet hutch tcp6 { type inet_service : ipv6_addr . inet_service; }
+add map inet hutch udp6 { type inet_service : ipv6_addr . inet_service; }
 add chain inet hutch publish
 add chain inet hutch prerouting { type nat hook prerouting priority dstnat; policy accept; }
 add chain inet hutch output { type nat hook output priority -100; policy accept; }
@@ -50,13 +61,19 @@ add rule inet hutch publish meta nfproto ipv4 dnat ip to ip daddr . tcp dport ma
 add rule inet hutch publish meta nfproto ipv4 dnat ip to ip daddr . udp dport map @udp4ip
 add rule inet hutch publish meta nfproto ipv4 dnat ip to tcp dport map @tcp4
 add rule inet hutch publish meta nfproto ipv4 dnat ip to udp dport map @udp4
+add rule inet hutch publish meta nfproto ipv6 ip6 daddr != ::1 dnat ip6 to tcp dport map @tcp6
+add rule inet hutch publish meta nfproto ipv6 ip6 daddr != ::1 dnat ip6 to udp dport map @udp6
 add rule inet hutch prerouting fib daddr type local jump publish
 add rule inet hutch output fib daddr type local jump publish
 add rule inet hutch postrouting ip saddr @nat4 ip daddr != @subnets4 masquerade
 add rule inet hutch postrouting ip saddr 127.0.0.0/8 ip daddr @subnets4 masquerade
 add rule inet hutch postrouting ct status dnat ip saddr @subnets4 ip daddr @subnets4 masquerade
+add rule inet hutch postrouting ip6 saddr @nat6 ip6 daddr != @subnets6 masquerade
+add rule inet hutch postrouting ct status dnat ip6 saddr @subnets6 ip6 daddr @subnets6 masquerade
 add rule inet hutch forward ip saddr @internal4 ip daddr != @internal4 drop
 add rule inet hutch forward ip daddr @internal4 ip saddr != @internal4 drop
+add rule inet hutch forward ip6 saddr @internal6 ip6 daddr != @internal6 drop
+add rule inet hutch forward ip6 daddr @internal6 ip6 saddr != @internal6 drop
 """
 
 
@@ -88,8 +105,10 @@ def add_network(subnet: str, internal: bool) -> None:
     """A network's subnet in the sets (its containers reach out, or, internal, do not); the
     table is made first if it is not there (the common case, a table already made, costs one
     small transaction instead of the whole table's ~10 ms)."""
-    kind = "internal4" if internal else "nat4"
-    batch = f"add element inet hutch subnets4 {{ {subnet} }}\nadd element inet hutch {kind} {{ {subnet} }}\n"
+    v = _version(subnet)
+    kind = f"internal{v}" if internal else f"nat{v}"
+    batch = (f"add element inet hutch subnets{v} {{ {subnet} }}\n"
+             f"add element inet hutch {kind} {{ {subnet} }}\n")
     rc, _out, err = libnftables.run(batch)
     if rc != 0 and _gone(err):
         ensure_table()
@@ -100,15 +119,22 @@ def add_network(subnet: str, internal: bool) -> None:
 
 def remove_network(subnet: str) -> None:
     """The subnet out of every set it is in."""
-    for name in ("subnets4", "nat4", "internal4"):
+    v = _version(subnet)
+    for name in (f"subnets{v}", f"nat{v}", f"internal{v}"):
         rc, _out, err = libnftables.run(f"delete element inet hutch {name} {{ {subnet} }}")
         if rc != 0 and not _gone(err):
             raise HutchError(f"nftables: {err.strip()}")
 
 
+def _version(subnet: str) -> str:
+    """The IP version of an address or subnet, as the sets' names end: "4" or "6"."""
+    return "6" if ":" in subnet else "4"
+
+
 class Port:
     """One published port: host address ("" for all of them), host port, protocol, container
-    address and port."""
+    address and port (an IPv6 container address: the port on the host's IPv6 addresses, which
+    takes no host address)."""
 
     __slots__ = ("container_ip", "container_port", "host_ip", "host_port", "proto")
 
@@ -118,6 +144,8 @@ class Port:
         self.container_ip, self.container_port = container_ip, container_port
 
     def _map(self) -> str:
+        if ":" in self.container_ip:
+            return f"{self.proto}6"
         return f"{self.proto}4ip" if self.host_ip else f"{self.proto}4"
 
     def _key(self) -> str:
@@ -173,10 +201,15 @@ def _gone(err: str) -> bool:
     return "No such file or directory" in err or "element does not exist" in err
 
 
-def enable_forwarding(bridge: str) -> None:
+def enable_forwarding(bridge: str, ipv6: bool = False) -> None:
     """What the host must allow for a bridge network, as docker sets it: IPv4 forwarding,
-    and 127.0.0.1 routed to the bridge (a published port on localhost)."""
-    for path in ("/proc/sys/net/ipv4/ip_forward", f"/proc/sys/net/ipv4/conf/{bridge}/route_localnet"):
+    and 127.0.0.1 routed to the bridge (a published port on localhost); with ``ipv6``, IPv6
+    forwarding too (for all links: IPv6 has no per-link switch that routes between them). These
+    are the sysctls of the network namespace hutch runs in (the tests': one of their own)."""
+    paths = ["/proc/sys/net/ipv4/ip_forward", f"/proc/sys/net/ipv4/conf/{bridge}/route_localnet"]
+    if ipv6:
+        paths.append("/proc/sys/net/ipv6/conf/all/forwarding")
+    for path in paths:
         with open(path, "r+") as f:
             if f.read().strip() != "1":
                 f.seek(0)

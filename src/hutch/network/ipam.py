@@ -1,6 +1,7 @@
 """Addresses for containers: subnets, and leases kept on disk under one lock.
 
-A network's leases are one JSON file, ``<dir>/<network>.json``: ``{"ip": "container id"}``.
+A network's leases are one JSON file, ``<dir>/<network>.json``: ``{"ip": "container id"}``, its
+IPv4 and IPv6 addresses alike (an IPv6 one as inet_ntop writes it).
 Every change happens under the directory's flock and is written atomically (`util.atomic`),
 so two `hutch run`s at once never get one address, and a killed `hutch` leaves the file as
 it was before or after its change. Leases are released in the container's teardown; those of
@@ -91,6 +92,22 @@ def to_text(n: int, family: int) -> str:
     return _socket.inet_ntop(family, n.to_bytes(16 if family == _socket.AF_INET6 else 4, "big"))
 
 
+def canonical(ip: str) -> str:
+    """``ip`` as inet_ntop writes it (``fd00:0::02`` -> ``fd00::2``): one text per address, so a
+    lease is found by the address whichever way it was spelled."""
+    return to_text(to_int(ip), _socket.AF_INET6 if ":" in ip else _socket.AF_INET)
+
+
+def ula_subnet(network_id: str) -> Subnet:
+    """The unique-local /64 (RFC 4193) of a network with IPv6 and no subnet given, as docker 27
+    and podman pick one: ``fd``, a 40-bit global id and a 16-bit subnet id, here the first 56
+    bits of the network's id (random hex), so two networks get two prefixes."""
+    digits = network_id[:14].lower()
+    if len(digits) != 14 or any(c not in "0123456789abcdef" for c in digits):
+        raise HutchError(f"invalid network id {network_id!r}")
+    return Subnet(f"fd{digits[:2]}:{digits[2:6]}:{digits[6:10]}:{digits[10:14]}::/64")
+
+
 class Leases:
     """The leases of the networks whose files are in ``directory``."""
 
@@ -120,20 +137,22 @@ class Leases:
 
     def allocate(self, network: str, subnet: Subnet, owner: str, *, gateway: str = "",
                  ip: str = "", ip_range: Subnet | None = None,
-                 exists: Callable[[str], bool] | None = None) -> str:
+                 exists: Callable[[str], bool] | None = None, name: str = "") -> str:
         """An address of ``subnet`` (within ``ip_range`` if given; ``ip`` if asked for) leased to
         ``owner``. When none is free, the leases of owners for which ``exists`` says False are
-        dropped first."""
+        dropped first. ``name``: the network's, for the errors (default: ``network``)."""
+        label = name or network
         with filelock.locked(self.dir):
             leases = self._load(network)
             if ip:
+                ip = canonical(ip)
                 if ip not in subnet:
-                    raise HutchError(f"the address {ip} is not in network {network}'s subnet {subnet}")
+                    raise HutchError(f"the address {ip} is not in network {label}'s subnet {subnet}")
                 if ip == gateway or not subnet.hosts()[0] <= to_int(ip) <= subnet.hosts()[1]:
-                    raise HutchError(f"the address {ip} is reserved in network {network}")
+                    raise HutchError(f"the address {ip} is reserved in network {label}")
                 holder = leases.get(ip)
                 if holder is not None and holder != owner and (exists is None or exists(holder)):
-                    raise HutchError(f"the address {ip} is already in use in network {network}")
+                    raise HutchError(f"the address {ip} is already in use in network {label}")
                 leases[ip] = owner
                 self._save(network, leases)
                 return ip
@@ -142,7 +161,7 @@ class Leases:
                 leases = {a: o for a, o in leases.items() if exists(o)}
                 got = _first_free(subnet, ip_range, gateway, leases)
             if got is None:
-                raise HutchError(f"no address left in network {network} ({ip_range or subnet})")
+                raise HutchError(f"no address left in network {label} ({ip_range or subnet})")
             leases[got] = owner
             self._save(network, leases)
             return got
@@ -169,7 +188,7 @@ def _first_free(subnet: Subnet, ip_range: Subnet | None, gateway: str,
     low, high = subnet.hosts()
     if ip_range is not None:
         low, high = max(low, ip_range.network), min(high, ip_range.last)
-    taken = {to_int(a) for a in leases}
+    taken = {to_int(a) for a in leases if (":" in a) == (subnet.family == _socket.AF_INET6)}
     if gateway:
         taken.add(to_int(gateway))
     n = low

@@ -49,7 +49,8 @@ VETH_INFO_PEER = 1
 IFF_UP = 0x1
 
 # address and route attributes
-IFA_ADDRESS, IFA_LOCAL = 1, 2
+IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
+IFA_F_NODAD = 0x02  # no duplicate address detection: an IPv6 address usable at once, not "tentative"
 RTA_DST, RTA_OIF, RTA_GATEWAY = 1, 4, 5
 RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST = 254, 3, 0, 1
 
@@ -237,14 +238,18 @@ class Netlink:
 
     # ---- addresses and routes -----------------------------------------------------------
 
-    def add_address(self, index: int, ip: str, prefixlen: int) -> None:
+    def add_address(self, index: int, ip: str, prefixlen: int, flags: int = 0) -> None:
+        """``ip``/``prefixlen`` on link ``index`` (IPv4 or IPv6), with IFA_F_* ``flags`` (as
+        IFA_F_NODAD: an IPv6 address skips the ~1 s of duplicate address detection)."""
         raw = _ip(ip)
-        body = _IFADDRMSG.pack(_family(ip), prefixlen, 0, RT_SCOPE_UNIVERSE, index)
-        self.request(RTM_NEWADDR, body + _attr(IFA_LOCAL, raw) + _attr(IFA_ADDRESS, raw),
+        body = _IFADDRMSG.pack(_family(ip), prefixlen, flags & 0xFF, RT_SCOPE_UNIVERSE, index)
+        extra = _u32(IFA_FLAGS, flags) if flags else b""  # (the 8-bit field above holds the older ones)
+        self.request(RTM_NEWADDR, body + _attr(IFA_LOCAL, raw) + _attr(IFA_ADDRESS, raw) + extra,
                      NLM_F_CREATE | NLM_F_EXCL)
 
     def add_route(self, gateway: str, dst: str = "", dst_len: int = 0, oif: int = 0) -> None:
-        """A route to ``dst``/``dst_len`` (default: the default route) via ``gateway``."""
+        """A route to ``dst``/``dst_len`` (default: the default route) via ``gateway``, of the
+        gateway's family (an IPv6 default route is ``::/0``)."""
         family = _family(gateway)
         body = _RTMSG.pack(family, dst_len, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE,
                            RTN_UNICAST, 0) + _attr(RTA_GATEWAY, _ip(gateway))

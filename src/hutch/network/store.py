@@ -9,7 +9,10 @@ docker's predefined networks: the last two are no objects of their own, and ``br
 on first use. A new network gets the first free /24 of 10.89.0.0/16 (podman's pool), else of
 the private ranges after it, that overlaps no other network and no route of the host, and the
 first unused bridge name ``hutch1``, ``hutch2``...; ``--subnet``, ``--gateway``,
-``--ip-range`` and ``-o com.docker.network.bridge.name=`` say otherwise.
+``--ip-range`` and ``-o com.docker.network.bridge.name=`` say otherwise. With ``--ipv6`` it
+has an IPv6 subnet too (``EnableIPv6``, a second IPAM config): a unique-local /64 made from its
+id, as docker 27 and podman make one, unless an IPv6 ``--subnet`` says which. ``bridge`` is
+IPv4 only, as docker's is by default.
 
 A network's bridge and firewall elements are made when its first container starts
 (hutch.network.bridge, hutch.network.firewall) and removed with the network.
@@ -22,7 +25,7 @@ import os
 from hutch import filelock
 from hutch.errors import HutchError
 from hutch.fastjson import dumps_pretty, loads
-from hutch.network.ipam import Leases, Subnet
+from hutch.network.ipam import Leases, Subnet, canonical, ula_subnet
 from hutch.util import atomic, timefmt
 
 TYPE_CHECKING = False
@@ -36,6 +39,7 @@ DEFAULT_SUBNET = "10.88.0.0/16"
 PREDEFINED = ("bridge", "host", "none")
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 MTU_OPTION = "com.docker.network.driver.mtu"
+_AF_INET6 = 10  # (socket.AF_INET6, without importing socket for it)
 _NAME_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _NAME_REST = _NAME_FIRST | frozenset("_.-")
 
@@ -63,7 +67,8 @@ def check_name(name: str) -> str:
 
 
 def host_routes() -> list[Subnet]:
-    """The IPv4 routes of this network namespace (/proc/net/route), as subnets."""
+    """The IPv4 and IPv6 routes of this network namespace (/proc/net/route, /proc/net/ipv6_route),
+    as subnets."""
     import _socket
     import struct
 
@@ -81,6 +86,20 @@ def host_routes() -> list[Subnet]:
         prefix = bin(int(fields[7], 16)).count("1")
         if prefix:  # (the default route overlaps everything)
             out.append(Subnet(f"{dest}/{prefix}"))
+    try:
+        with open("/proc/net/ipv6_route") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out  # (no IPv6 in this kernel)
+    for line in lines:  # destination (32 hex digits), its prefix length (hex), ...
+        fields = line.split()
+        if len(fields) < 2 or len(fields[0]) != 32 or not int(fields[1], 16):
+            continue
+        prefix = int(fields[1], 16)
+        dest = _socket.inet_ntop(_socket.AF_INET6, bytes.fromhex(fields[0]))
+        if not dest.startswith(("fe80:", "ff")):  # (link-local and multicast: every link has them)
+            net = int(fields[0], 16) & ~((1 << (128 - prefix)) - 1)
+            out.append(Subnet(f"{_socket.inet_ntop(_socket.AF_INET6, net.to_bytes(16, 'big'))}/{prefix}"))
     return out
 
 
@@ -150,14 +169,28 @@ class Networks:
     def create(self, name: str, *, subnet: str = "", gateway: str = "", ip_range: str = "",
                internal: bool = False, bridge: str = "", mtu: int = 0,
                labels: Mapping[str, str] | None = None, options: Mapping[str, str] | None = None,
-               driver: str = "bridge", ipv6: bool = False) -> dict[str, Any]:
+               driver: str = "bridge", ipv6: bool = False, subnet6: str = "", gateway6: str = "",
+               ip_range6: str = "") -> dict[str, Any]:
+        """A bridge network: IPv4 (``subnet``, ``gateway``, ``ip_range``; a free /24 if no subnet
+        is given) and, with ``ipv6``, IPv6 too (``subnet6``... : a unique-local /64 from the
+        network's id if none is given). An IPv6 ``subnet`` (``gateway``, ``ip_range``) counts as
+        ``subnet6`` (...), as docker takes ``--subnet`` of either family."""
         check_name(name)
         if name in PREDEFINED:
             raise HutchError(f"{name} is a pre-defined network and cannot be created")
         if driver != "bridge":
             raise HutchError(f"network create: driver {driver!r} is not supported (only bridge)")
-        if ipv6:
-            raise HutchError("network create: --ipv6 is not supported yet")
+        if ":" in subnet:
+            if subnet6:
+                raise HutchError("network create: two IPv6 subnets (one per family)")
+            subnet, subnet6 = "", subnet
+        if ":" in gateway:
+            gateway, gateway6 = "", gateway6 or gateway
+        if ":" in ip_range:
+            ip_range, ip_range6 = "", ip_range6 or ip_range
+        if (subnet6 or gateway6 or ip_range6) and not ipv6:
+            raise HutchError(f"network create: an IPv6 --subnet, --gateway or --ip-range "
+                             f"({subnet6 or gateway6 or ip_range6}) needs --ipv6 (IPv6 is not enabled)")
         opts = dict(options or {})
         bridge = bridge or opts.pop(BRIDGE_NAME_OPTION, "")
         if MTU_OPTION in opts or "mtu" in opts:
@@ -172,22 +205,29 @@ class Networks:
             if any(n["Name"] == name for n in nets):
                 raise HutchError(f"network with name {name} already exists")
             if subnet:
-                net = Subnet(subnet)
-                if ":" in subnet:
-                    raise HutchError("network create: IPv6 subnets are not supported yet")
-                clash = self._taken(net, nets)
-                if clash:
-                    raise HutchError(f"invalid pool request: Pool overlaps with other one on this address "
-                                     f"space ({clash})")
+                net = self._given(subnet, nets)
             elif gateway or ip_range:
                 raise HutchError("network create: --gateway and --ip-range need --subnet")
             else:
                 net = self._free_subnet(nets)
-            if gateway and gateway not in net:
-                raise HutchError(f"no matching subnet for gateway {gateway}")
-            rng = Subnet(ip_range) if ip_range else None
-            if rng is not None and not (net.network <= rng.network and rng.last <= net.last):
-                raise HutchError(f"no matching subnet for range {ip_range}")
+            gateway, rng = _gateway_and_range(net, gateway, ip_range)
+            v6: tuple[Subnet, str, Subnet | None] | None = None
+            nid = os.urandom(32).hex()
+            if ipv6:
+                if subnet6:
+                    net6 = self._given(subnet6, nets)
+                    if net6.family != _AF_INET6:
+                        raise HutchError(f"invalid IPv6 subnet {subnet6!r}")
+                elif gateway6 or ip_range6:
+                    raise HutchError("network create: an IPv6 --gateway or --ip-range needs an IPv6 --subnet")
+                else:
+                    while self._taken(ula_subnet(nid), nets):  # (a clash of 56 random bits: another id)
+                        nid = os.urandom(32).hex()
+                    net6 = ula_subnet(nid)
+                if net6.prefix > 126:
+                    raise HutchError(f"invalid IPv6 subnet {net6}: a /126 at most (room for a gateway and "
+                                     "a container)")
+                v6 = (net6, *_gateway_and_range(net6, gateway6, ip_range6))
             used = {n["Options"].get(BRIDGE_NAME_OPTION, "") for n in nets}
             if bridge:
                 from hutch.network.bridge import IFNAMSIZ
@@ -198,21 +238,34 @@ class Networks:
                     raise HutchError(f"invalid bridge name {bridge!r}: at most {IFNAMSIZ} characters")
             else:
                 bridge = next(f"hutch{i}" for i in range(1, 10000) if f"hutch{i}" not in used)
-            return self._write(name, net, gateway or net.nth(1), rng, internal, bridge, mtu,
-                               dict(labels or {}))
+            return self._write(name, net, gateway, rng, internal, bridge, mtu, dict(labels or {}),
+                               v6=v6, nid=nid)
+
+    def _given(self, cidr: str, nets: list[dict[str, Any]]) -> Subnet:
+        """A subnet of --subnet, if no other network (or route of the host) has it."""
+        net = Subnet(cidr)
+        clash = self._taken(net, nets)
+        if clash:
+            raise HutchError(f"invalid pool request: Pool overlaps with other one on this address "
+                             f"space ({clash})")
+        return net
 
     def _write(self, name: str, subnet: Subnet, gateway: str, ip_range: Subnet | None, internal: bool,
-               bridge: str, mtu: int, labels: dict[str, str]) -> dict[str, Any]:
-        nid = os.urandom(32).hex()
-        ipam: dict[str, str] = {"Subnet": str(subnet), "Gateway": gateway}
-        if ip_range is not None:
-            ipam["IPRange"] = str(ip_range)
+               bridge: str, mtu: int, labels: dict[str, str], *,
+               v6: tuple[Subnet, str, Subnet | None] | None = None, nid: str = "") -> dict[str, Any]:
+        nid = nid or os.urandom(32).hex()
+        configs = []
+        for net, gw, rng in ((subnet, gateway, ip_range), *((v6,) if v6 else ())):
+            ipam: dict[str, str] = {"Subnet": str(net), "Gateway": gw}
+            if rng is not None:
+                ipam["IPRange"] = str(rng)
+            configs.append(ipam)
         options = {BRIDGE_NAME_OPTION: bridge}
         if mtu:
             options[MTU_OPTION] = str(mtu)
         doc: dict[str, Any] = {
             "Name": name, "Id": nid, "Created": timefmt.now(), "Scope": "local", "Driver": "bridge",
-            "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": {}, "Config": [ipam]},
+            "EnableIPv6": v6 is not None, "IPAM": {"Driver": "default", "Options": {}, "Config": configs},
             "Internal": internal, "Attachable": False, "Ingress": False, "Options": options,
             "Labels": labels,
         }
@@ -285,7 +338,41 @@ def release_kernel(net: Mapping[str, Any]) -> None:
 
 
 def subnet_of(net: Mapping[str, Any]) -> tuple[Subnet, str, Subnet | None]:
-    """A network's subnet, gateway and IP range."""
+    """A network's (IPv4) subnet, gateway and IP range."""
     cfg = net["IPAM"]["Config"][0]
     return Subnet(cfg["Subnet"]), str(cfg["Gateway"]), Subnet(cfg["IPRange"]) if cfg.get("IPRange") else None
+
+
+def subnet6_of(net: Mapping[str, Any]) -> tuple[Subnet, str, Subnet | None] | None:
+    """A network's IPv6 subnet, gateway and IP range; None for a network without IPv6."""
+    if not net.get("EnableIPv6"):
+        return None
+    for cfg in net["IPAM"]["Config"]:
+        if ":" in cfg["Subnet"]:
+            return (Subnet(cfg["Subnet"]), str(cfg["Gateway"]),
+                    Subnet(cfg["IPRange"]) if cfg.get("IPRange") else None)
+    return None
+
+
+def check_addresses(net: Mapping[str, Any], ip: str = "", ip6: str = "") -> None:
+    """--ip and --ip6 of a container on ``net``: each an address of the network's subnet of its
+    family (checked at create, as docker does, so a wrong one leaves no container behind)."""
+    for flag, want, got in (("--ip", ip, subnet_of(net)), ("--ip6", ip6, subnet6_of(net))):
+        if not want:
+            continue
+        if got is None:
+            raise HutchError(f"{flag} {want}: network {net['Name']} has no IPv6 (it was made without --ipv6)")
+        if want not in got[0]:
+            raise HutchError(f"{flag} {want}: the address is not in network {net['Name']}'s subnet {got[0]}")
+
+
+def _gateway_and_range(net: Subnet, gateway: str, ip_range: str) -> tuple[str, Subnet | None]:
+    """--gateway (default: the subnet's first address) and --ip-range, checked against ``net``."""
+    if gateway and gateway not in net:
+        raise HutchError(f"no matching subnet for gateway {gateway}")
+    rng = Subnet(ip_range) if ip_range else None
+    if rng is not None and not (rng.family == net.family and net.network <= rng.network
+                                and rng.last <= net.last):
+        raise HutchError(f"no matching subnet for range {ip_range}")
+    return (canonical(gateway) if gateway else net.nth(1)), rng
 

@@ -40,6 +40,7 @@ def run_flags(p: Parser) -> None:
     p.add_argument("--network-alias", "--net-alias", action="append", default=[],
                    help="another name the containers of its user network find it by")
     p.add_argument("--ip", default="", help="its IPv4 address on its bridge network")
+    p.add_argument("--ip6", default="", help="its IPv6 address on its bridge network (one of --ipv6)")
     p.add_argument("--mac-address", default="", help="its MAC address on its bridge network")
     p.add_argument("--add-host", action="append", default=[],
                    help="NAME:IP (or NAME:host-gateway) in /etc/hosts")
@@ -105,7 +106,7 @@ def run_request(a: Namespace) -> CreateRequest:
         ulimits=a.ulimit, cap_add=a.cap_add, cap_drop=a.cap_drop, privileged=a.privileged,
         security_opt=a.security_opt, init=a.init, labels=a.label, label_files=a.label_file,
         log_driver=a.log_driver, log_opts=a.log_opt, stop_signal=a.stop_signal, stop_timeout=a.stop_timeout,
-        read_only=a.read_only, network_aliases=a.network_alias, ip=a.ip, mac_address=a.mac_address,
+        read_only=a.read_only, network_aliases=a.network_alias, ip=a.ip, ip6=a.ip6, mac_address=a.mac_address,
         add_hosts=a.add_host, dns=a.dns, dns_search=a.dns_search, dns_options=a.dns_option, expose=a.expose,
         publish_all=a.publish_all)
     for warning in req.warnings:

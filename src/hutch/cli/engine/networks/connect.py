@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 def flags(p: Parser) -> None:
     p.add_argument("--alias", action="append", default=[], help="another name on this network")
     p.add_argument("--ip", default="", help="its IPv4 address on this network")
+    p.add_argument("--ip6", default="", help="its IPv6 address on this network (one of --ipv6)")
     p.add_argument("network")
     p.add_argument("container")
 
@@ -18,5 +19,5 @@ def flags(p: Parser) -> None:
 def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import netattach
 
-    netattach.connect(eng.store, eng.find(a.container), eng.root, a.network, a.alias, a.ip)
+    netattach.connect(eng.store, eng.find(a.container), eng.root, a.network, a.alias, a.ip, a.ip6)
     return 0

@@ -1,5 +1,5 @@
 """`hutch network inspect`: networks as JSON, with their running containers (docker's
-``Containers``: name, MAC and IPv4 address of each)."""
+``Containers``: name, MAC, IPv4 and IPv6 address of each)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def handle(eng: Engine, a: Namespace) -> int:
         net = dict(store.get(ref))
         net["Containers"] = {
             r["id"]: {"Name": r["name"], "MacAddress": place.get("mac", ""),
-                      "IPv4Address": f"{place.get('ip', '')}/{place.get('prefix', 0)}", "IPv6Address": ""}
+                      "IPv4Address": f"{place.get('ip', '')}/{place.get('prefix', 0)}",
+                      "IPv6Address": f"{place['ip6']}/{place.get('prefix6', 0)}" if place.get("ip6") else ""}
             for r in records for nid, place in (r.get("networks") or {}).items() if nid == net["Id"]}
         return net
 
