@@ -122,6 +122,34 @@ SCRIPT = textwrap.dedent(r"""
     sleep 0.3
     say pall_get "$(get http://127.0.0.1:$PALL/)"
     $H rm -f pall >/dev/null
+    # UDP: datagrams to a published port, on 127.0.0.1 and on a host address, reach the container
+    # (busybox has no UDP server: the host's python, chrooted into from the container's namespaces)
+    $R -d --name u1 -p 8053:53/udp -v /:/host:ro hbox:1 chroot /host /usr/bin/python3 -c 'import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 53))
+    for _ in range(2):
+        print(s.recvfrom(100)[0].decode(), end=";", flush=True)' >/dev/null
+    sleep 0.5
+    python3 -c 'import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"on-localhost", ("127.0.0.1", 8053)); s.sendto(b"on-host-address", ("10.202.0.1", 8053))'
+    sleep 0.3
+    say udp "$($H logs u1)"
+    $H rm -f u1 >/dev/null
+    # "the internet": a namespace of its own joined by a veth; a container on the default network
+    # reaches it, masqueraded behind the host's address on that link
+    unshare -n sleep 60 &
+    OUTSIDE=$!
+    sleep 0.1
+    ip link add hutch-o0 type veth peer name hutch-o1 netns $OUTSIDE
+    ip addr add 10.203.0.1/24 dev hutch-o0 && ip link set hutch-o0 up
+    nsenter -t $OUTSIDE -n sh -c 'ip addr add 10.203.0.2/24 dev hutch-o1 && ip link set hutch-o1 up'
+    nsenter -t $OUTSIDE -n python3 -c 'import socket
+    s = socket.socket(); s.bind(("10.203.0.2", 7000)); s.listen()
+    c, peer = s.accept(); c.sendall(peer[0].encode()); c.close()' &
+    SERVER=$!
+    sleep 0.3
+    say outside "$($R --rm hbox:1 nc 10.203.0.2 7000 </dev/null)"
+    kill $SERVER $OUTSIDE 2>/dev/null
     # concurrent runs get distinct addresses
     for n in 1 2 3 4; do $R -d --name cc$n --network front hbox:1 sleep 100 >/dev/null & done
     wait
@@ -219,6 +247,8 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert "is not connected to network back2" in out["disconnect_twice"], out
     pall = out["pall"].rstrip(";").split(";")
     assert [p.split(" -> ")[0] for p in pall] == ["80/tcp", "90/udp", "91/udp"], out
+    assert out["udp"] == "on-localhost;on-host-address;", out
+    assert out["outside"] == "10.203.0.1", out  # masqueraded
     assert all(p.split(" -> ")[1].startswith("0.0.0.0:") and int(p.rsplit(":", 1)[1]) > 1024 for p in pall)
     assert out["pall_get"] == "hello"
     assert (out["links"], out["netns"], out["elements"]) == ("0", "0", "0"), out
