@@ -4,7 +4,7 @@ one run, in a network namespace and a private mount namespace of the benchmark's
     sudo .venv/bin/python benchmarks/network.py [--rounds 20]
 
 Each round runs, in alternating order, ``run --rm IMAGE true`` on the default bridge network
-(hutch: ``--network bridge``, bridge hutch0; podman: its default ``podman`` network through
+(hutch: no ``--network``, its default bridge hutch0; podman: its default ``podman`` network through
 netavark, with runc) and, for scale, with ``--network none``. Both tools' bridges, veths,
 firewall rules and sysctls are made in the benchmark's own network namespace (``unshare -n -m``,
 entered by the script itself), never in the machine's; nothing leaves it. Prints medians, p90s
@@ -37,7 +37,7 @@ INSIDE = "HUTCH_BENCH_NETNS"
 
 class HutchBridge(Hutch):
     def run_rm(self) -> float:
-        return self.timed("run", "--rm", "--network", "bridge", IMAGE, "true")
+        return self.timed("run", "--rm", IMAGE, "true")
 
 
 class PodmanBridge(Podman):
