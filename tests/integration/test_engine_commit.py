@@ -430,6 +430,66 @@ def test_cp_into_a_running_container(hutch: Hutch) -> None:  # noqa: F811
             proc.wait()
 
 
+def _overlays_of(root: Path) -> list[str]:
+    """This process's mounts that name the store (an overlay left behind by cp would)."""
+    with open("/proc/self/mountinfo") as f:
+        return [line for line in f if str(root) in line]
+
+
+def test_cp_goes_through_mounts(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    """As docker's cp: the container's files as it sees them, its mounts included: its own
+    /etc/hostname and /etc/hosts, a bind, a named volume and (running) a tmpfs, in and out,
+    running and stopped; a read-only bind refuses; a stopped container's mounts are made in a
+    mount namespace of cp's own, and none is left, not even after a kill -9 mid-copy."""
+    _import(hutch)
+    bind = tmp_path / "bind"
+    bind.mkdir()
+    (bind / "f").write_text("on the host\n")
+    (tmp_path / "in").write_text("copied in\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    hutch("run", "-d", "--name", "vc", "-h", "vchost", "-v", f"{bind}:/data", "-v", "cpvol:/vol",
+          "--tmpfs", "/t", "hbox:1", "sleep", "1000")
+    hutch("cp", "vc:/etc/hostname", str(out / "hostname"))
+    hutch("cp", "vc:/etc/hosts", str(out / "hosts"))
+    assert (out / "hostname").read_text() == "vchost\n"
+    assert "vchost" in (out / "hosts").read_text()
+    hutch("cp", "vc:/data/f", str(out / "f"))
+    assert (out / "f").read_text() == "on the host\n"
+    hutch("cp", str(tmp_path / "in"), "vc:/data/")  # into the bind: the host's directory has it
+    hutch("cp", str(tmp_path / "in"), "vc:/vol/")
+    hutch("cp", str(tmp_path / "in"), "vc:/t/")
+    assert (bind / "in").read_text() == "copied in\n"
+    assert hutch("exec", "vc", "cat", "/vol/in", "/t/in").stdout == "copied in\n" * 2
+    upper = _upper(hutch, "vc")
+    assert not (upper / "data").exists() or not (upper / "data" / "in").exists()  # not under the mount
+    hutch("stop", "-t", "0", "vc")
+    # stopped: the binds and volumes, and its /etc files, mounted for the copy alone
+    hutch("cp", "vc:/vol/in", str(out / "from-volume"))
+    hutch("cp", "vc:/etc/hostname", str(out / "hostname2"))
+    assert (out / "from-volume").read_text() == "copied in\n"
+    assert (out / "hostname2").read_text() == "vchost\n"
+    (tmp_path / "in2").write_text("while stopped\n")
+    hutch("cp", str(tmp_path / "in2"), "vc:/data/")
+    assert (bind / "in2").read_text() == "while stopped\n"
+    assert not _overlays_of(hutch.root)
+    # a kill -9 mid-copy (the mounts made) leaves no mount, and the container starts
+    argv = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "cp", "vc:/vol/in",
+            str(out / "killed")]
+    r = subprocess.run(argv, env={**os.environ, "HUTCH_RUNTIME_KILL_AT": "engine.cp.mounted"},
+                       capture_output=True, timeout=60, check=False)
+    assert r.returncode == -9 and not _overlays_of(hutch.root)
+    hutch("start", "vc")
+    assert hutch("exec", "vc", "cat", "/data/in2").stdout == "while stopped\n"
+    hutch("rm", "-f", "vc")
+    # a read-only bind is not written through
+    hutch("create", "--name", "ro", "-v", f"{bind}:/data:ro", "hbox:1", "true")
+    r = hutch("cp", str(tmp_path / "in"), "ro:/data/other", check=False)
+    assert r.returncode == 1 and "Read-only file system" in r.stderr and not (bind / "other").exists()
+    hutch("rm", "ro")
+    hutch("volume", "rm", "cpvol")
+
+
 def _one_file_tar(name: str, data: bytes) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as t:

@@ -23,9 +23,18 @@ docker's rules (docs "docker container cp"):
   source's uid/gid. (docker itself keeps the source's ids without -a, and with -a chowns to
   the container's --user: docker/cli#6870 reports the gap between its docs and its code.)
 
-A stopped container's overlayfs root is mounted for the copy and unmounted after (under a
-per-container lock); a running container's mounted root is used as it is. Volumes and
-tmpfs mounts of a running container are not visible there (docker copies into them).
+The container's files as its processes see them, mounts included (docker copies through
+them): `cp web:/etc/hosts .` reads the container's own hosts file, `cp f web:/data/` writes
+into the volume mounted at /data, not into the layer under it.
+- A running (or paused) container: its init's root, ``/proc/PID/root``. A walk from that fd
+  crosses the mounts of the container's mount namespace (volumes, binds, tmpfs, its /etc
+  files), not the host's. The fd is checked to be the container's root (the same inode as
+  its overlay's root), so a pid reused since cannot lend another process's root.
+- A stopped (or created) container: this process moves to a mount namespace of its own
+  (`_private_mounts`; the CLI is single-threaded) and mounts there the container's overlay
+  and its bind mounts as config.json lists them (volumes, binds, its /etc files; a tmpfs has
+  nothing in it when nothing runs), under a per-container lock. Nothing of it reaches the
+  host, and a kill -9 leaves no mount behind: the namespace goes with the process.
 """
 
 from __future__ import annotations
@@ -37,7 +46,10 @@ import posixpath
 import stat
 import tarfile
 
-from hutch import filelock
+from hutch import faults, filelock
+from hutch._sys import consts as C
+from hutch._sys import mount as _mount
+from hutch._sys import ns as _ns
 from hutch._sys.consts import O_PATH
 from hutch.engine.model import LIVE
 from hutch.errors import HutchError
@@ -99,32 +111,110 @@ class _Side:
 
 @contextlib.contextmanager
 def container_root(eng: Engine, ref: str) -> Iterator[tuple[int, str]]:
-    """An O_PATH fd of the container's root (mounted for the block when it is not running),
-    and a name for messages."""
+    """An O_PATH fd of the container's root as its processes see it, mounts included (see the
+    module's doc), and a name for messages."""
     from hutch.engine.commit import lowers
 
     record = eng.find(ref)
     lay = eng.layout(record["id"])
-    merged = lay.merged
     where = f"container {record['name']}"
-    if record["state"]["status"] in LIVE and os.path.ismount(merged):
-        fd = os.open(merged, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    if record["state"]["status"] in LIVE:
+        fd = _live_root(int(record["state"].get("pid") or 0), lay.merged)
+        if fd < 0:
+            raise CopyError(f"{where} is not running any more (or not yet): try again")
         try:
             yield fd, where
         finally:
             os.close(fd)
         return
     with filelock.locked(lay.dir, "cp.lock"):
+        _private_mounts()
         root = lay.overlay(lowers(eng, record))
         root.mount()
         try:
-            fd = os.open(merged, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            fd = os.open(lay.merged, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
+                _bind_mounts(fd, lay.config)
+                faults.point("engine.cp.mounted")
                 yield fd, where
             finally:
                 os.close(fd)
         finally:
-            root.unmount()
+            _mount.umount2(lay.merged, C.MNT_DETACH)  # (the binds on it too)
+
+
+def _live_root(pid: int, merged: str) -> int:
+    """An O_PATH fd of ``/proc/PID/root`` if it is the root of the overlay at ``merged``, else -1."""
+    if pid <= 0:
+        return -1
+    try:
+        fd = os.open(f"/proc/{pid}/root", O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return -1
+    try:
+        st, ours = os.fstat(fd), os.stat(merged)
+    except OSError:
+        os.close(fd)
+        return -1
+    if (st.st_dev, st.st_ino) != (ours.st_dev, ours.st_ino):
+        os.close(fd)
+        return -1
+    return fd
+
+
+def _private_mounts() -> None:
+    """This process into a mount namespace of its own, where no mount propagates to the host."""
+    try:
+        _ns.unshare(C.CLONE_NEWNS)
+    except OSError as err:  # EINVAL: threads share this process's filesystem context
+        raise CopyError(f"cannot copy from a stopped container here ({err.strerror or err})") from err
+    _mount.mount(None, "/", None, C.MS_REC | C.MS_SLAVE)
+
+
+def _bind_mounts(root: int, config: str) -> None:
+    """config.json's bind mounts on the container's root (the fd ``root``), as the runtime makes
+    them at start: the destination resolved inside the root (made if missing: a directory, or
+    an empty file for a file's bind), the source the host's, read-only where it says so."""
+    from hutch.fastjson import loads
+
+    try:
+        with open(config, "rb") as f:
+            mounts = loads(f.read()).get("mounts") or []
+    except (OSError, ValueError):
+        return  # (a container whose config.json is gone: its layers alone)
+    for m in mounts:
+        options = m.get("options") or []
+        if m.get("type") != "bind" and "bind" not in options and "rbind" not in options:
+            continue
+        dest, source = str(m.get("destination", "")), str(m.get("source", ""))
+        if dest.split("/")[1:2] in (["proc"], ["sys"], ["dev"]) or not os.path.exists(source):
+            continue
+        try:
+            target = open_in_root(root, dest, O_PATH)
+        except FileNotFoundError:
+            target = _make_mountpoint(root, dest, os.path.isdir(source))
+        try:
+            _mount.mount(source, fdpath(target), None, C.MS_BIND | C.MS_REC)
+        finally:
+            os.close(target)
+        if "ro" in options:  # (on the bind's own top, looked up again: the fd above is under it)
+            top = open_in_root(root, dest, O_PATH)
+            try:
+                _mount.mount(None, fdpath(top), None, C.MS_BIND | C.MS_REMOUNT | C.MS_RDONLY)
+            finally:
+                os.close(top)
+
+
+def _make_mountpoint(root: int, dest: str, is_dir: bool) -> int:
+    if is_dir:
+        return mkdir_all(root, dest)
+    parent, _, base = dest.strip("/").rpartition("/")
+    pfd = mkdir_all(root, parent)
+    try:
+        os.close(os.open(base, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=pfd))
+        return open_in_root(pfd, base, O_PATH)
+    finally:
+        os.close(pfd)
 
 
 def cp(eng: Engine, src: str, dest: str, archive: bool = False, follow: bool = False,
