@@ -179,7 +179,7 @@ def _bind_mounts(root: int, config: str) -> None:
 
     try:
         with open(config, "rb") as f:
-            spec: dict[str, Any] = loads(f.read())
+            spec: Any = loads(f.read())
         mounts: list[dict[str, Any]] = spec.get("mounts") or []
     except (OSError, ValueError):
         return  # (a container whose config.json is gone: its layers alone)
