@@ -341,6 +341,15 @@ def test_exit_codes_as_docker(hutch: Hutch) -> None:
     assert hutch("run", "--rm", "hbox:1", "/etc/passwd", check=False).returncode == 126
     assert hutch("run", "--rm", "hbox:1", "sh", "-c", "exit 1", check=False).returncode == 1
     assert hutch("run", "--rm", "hbox:1", "false", check=False).returncode == 1
+    # a process that could not be run: the container stays Created, with the status and the
+    # error (docker's State), already when `run -d` returns
+    r = hutch("run", "-d", "--name", "nocmd", "hbox:1", "nosuchcmd", check=False)
+    assert r.returncode == 127 and len(r.stderr.splitlines()) == 1, r
+    assert hutch("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout == "nocmd Created\n"
+    [doc] = json.loads(hutch("inspect", "nocmd").stdout)
+    assert doc["State"]["Status"] == "created" and doc["State"]["ExitCode"] == 127
+    assert "executable file not found" in doc["State"]["Error"]
+    hutch("rm", "nocmd")
 
 
 def test_a_full_disk_during_unpack_leaves_the_store_unchanged(hutch: Hutch, tmp_path: Path) -> None:

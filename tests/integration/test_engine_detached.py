@@ -183,6 +183,8 @@ def test_pause_unpause_rename_port_ps_format(hutch: Hutch) -> None:  # noqa: F81
     time.sleep(0.5)
     assert len(hutch("logs", "p").stdout.splitlines()) == n  # frozen
     assert "already paused" in hutch("pause", "p", check=False).stderr
+    r = hutch("exec", "p", "true", check=False)
+    assert "container p is paused, unpause the container first" in r.stderr, r  # docker's words
     hutch("unpause", "p")
     _until(lambda: len(hutch("logs", "p").stdout.splitlines()) > n, what="ticks after unpause")
     hutch("run", "-d", "--name", "frozen", "hbox:1", "sleep", "1000")

@@ -326,7 +326,7 @@ def test_mount_flag(hutch: Hutch, tmp_path: Path) -> None:
     ("type=bind,src=/tmp,dst=/x,bind-propagation=weird", "bind-propagation 'weird'"),
     ("type=bind,src=/tmp,dst=/x,colour=blue", "unexpected key 'colour'"),
     ("type=bind,src=/tmp,dst=/x,readonly=maybe", "takes true or false"),
-    ("type=volume,dst=relative", "must be an absolute path"),
+    ("type=volume,dst=relative", "the mount path 'relative' must be absolute"),
 ])
 def test_bad_mount(hutch: Hutch, spec: str, words: str) -> None:
     _import(hutch)
@@ -435,7 +435,7 @@ def test_volume_copy_is_safe(hutch: Hutch, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("volume", "words"), [
     ("bad name!:/x", "invalid volume name"),
     ("x:/y", "invalid volume name"),
-    ("hutch-v:/", "not /"),
+    ("hutch-v:/", "the destination can't be '/'"),
     ("hutch-v:/x:rx", "mode 'rx'"),
     ("hutch-v:/x:ro,rw", "conflicting modes"),
     ("/tmp:/x:nocopy", "nocopy is for volumes"),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,6 +73,25 @@ def test_volume_specs() -> None:
     for bad in ("a:/x", "-x:/y", "n:rel", "n:/", "n:/x:bad", "a:b:c:d", ":/x"):
         with pytest.raises(InvalidArgument):
             mounts.parse_volume(bad)
+    with pytest.raises(InvalidArgument, match="the mount path 'relative' must be absolute"):
+        mounts.parse_volume("/h:relative")  # (the destination named, not /)
+    with pytest.raises(InvalidArgument, match="the destination can't be '/'"):
+        mounts.parse_volume("/h:/")
+    with pytest.raises(InvalidArgument, match="the mount path 'rel' must be absolute"):
+        mounts.parse_tmpfs("rel:size=1m")
+
+
+def test_relative_host_paths(tmp_path: Any, monkeypatch: Any) -> None:
+    """docker 23+ and podman: -v ./dir:/x (and ../dir, .) is a host path relative to here; a bare
+    name stays a volume's."""
+    (tmp_path / "dir").mkdir()
+    monkeypatch.chdir(tmp_path / "dir")
+    r = mounts.parse_volume("./:/x:ro")
+    assert (r.kind, r.source, r.readonly) == ("bind", str(tmp_path / "dir"), True)
+    assert mounts.parse_volume("../dir:/x").source == str(tmp_path / "dir")
+    assert mounts.parse_volume(".:/x").source == str(tmp_path / "dir")
+    assert mounts.parse_mount("type=bind,src=.,dst=/x").source == str(tmp_path / "dir")
+    assert mounts.parse_volume("dir:/x").kind == "volume"
 
 
 def test_mount_specs() -> None:

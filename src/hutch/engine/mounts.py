@@ -50,9 +50,12 @@ class Mount(Value):
         self.recursive = recursive
 
 
-def _target(spec: str, dst: str) -> str:
-    if not dst.startswith("/") or os.path.normpath(dst) == "/":
-        raise InvalidArgument(f"invalid volume {spec!r}: the destination must be an absolute path, not /")
+def _target(spec: str, dst: str, what: str = "volume") -> str:
+    """The destination, normalized: absolute, and not / itself (docker's two messages)."""
+    if not dst.startswith("/"):
+        raise InvalidArgument(f"invalid {what} {spec!r}: the mount path {dst!r} must be absolute")
+    if os.path.normpath(dst) == "/":
+        raise InvalidArgument(f"invalid {what} {spec!r}: the destination can't be '/'")
     return os.path.normpath(dst)
 
 
@@ -89,6 +92,8 @@ def parse_volume(spec: str) -> Mount:
     if len(props) > 1 or ("ro" in opts and "rw" in opts):
         raise InvalidArgument(f"invalid volume {spec!r}: conflicting modes {mode!r}")
     target = _target(spec, dst)
+    if src.startswith("."):  # ./dir, ../dir: a host path relative to here, as docker 23+ and podman
+        src = os.path.abspath(src)
     if src.startswith("/"):
         if "nocopy" in opts:
             raise InvalidArgument(f"invalid volume {spec!r}: nocopy is for volumes, not host paths")
@@ -152,7 +157,7 @@ def parse_mount(spec: str) -> Mount:
             raise InvalidArgument(f"invalid --mount {spec!r}: unexpected key {key!r}")
     if not target:
         raise InvalidArgument(f"invalid --mount {spec!r}: target is required")
-    target = _target(spec, target)
+    target = _target(spec, target, "--mount")
     if propagation and kind != "bind":
         raise InvalidArgument(f"invalid --mount {spec!r}: bind-propagation is only for type=bind")
     if (size or mode) and kind != "tmpfs":
@@ -173,6 +178,8 @@ def parse_mount(spec: str) -> Mount:
         return Mount("tmpfs", "", target, readonly=readonly,
                        tmpfs_options=[*options, *(["ro"] if readonly else [])])
     if kind == "bind":
+        if source.startswith("."):  # relative to here, as docker 23+
+            source = os.path.abspath(source)
         if not source.startswith("/"):
             raise InvalidArgument(f"invalid --mount {spec!r}: a bind source must be an absolute path")
         if not os.path.exists(source):
@@ -186,9 +193,8 @@ def parse_mount(spec: str) -> Mount:
 
 def parse_tmpfs(spec: str) -> Mount:
     dst, _, options = spec.partition(":")
-    if not dst.startswith("/") or os.path.normpath(dst) == "/":
-        raise InvalidArgument(f"invalid --tmpfs {spec!r}: the destination must be an absolute path, not /")
-    return Mount("tmpfs", "", os.path.normpath(dst), tmpfs_options=[o for o in options.split(",") if o])
+    target = _target(spec, dst, "--tmpfs")
+    return Mount("tmpfs", "", target, tmpfs_options=[o for o in options.split(",") if o])
 
 
 def requests(volumes: list[str], mounts: list[str], tmpfs: list[str]) -> list[Mount]:

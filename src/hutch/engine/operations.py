@@ -186,6 +186,8 @@ class Operations(Registry):
              capture: bool = False, input: bytes | None = None) -> tuple[int, bytes]:
         """Run ``args`` in the running container: its exit status (docker's 126/127 when it
         cannot be run), and with ``capture`` its stdout and stderr together."""
+        if record["state"]["status"] == model.PAUSED:
+            raise HutchError(f"container {record['name']} is paused, unpause the container first")  # docker's
         if record["state"]["status"] != model.RUNNING:
             raise HutchError(f"container {record['name']} is not running")
         if not args:

@@ -199,14 +199,16 @@ class Loop:
         except (Failed, OSError) as err:
             code = err.code if isinstance(err, Failed) else 125
             text = str(err).splitlines()[0] if str(err) else "cannot start"
-            with ignoring(OSError):
-                protocol.send(fd, protocol.STATUS, f"error {code} {text}".encode())
-            os.close(fd)
             if session.listener is not None:
                 session.listener.close()
                 session.listener = None
             session._reap_stray_output()
-            session.finish(code, False, str(err))
+            try:  # the record says Created again before the `start` hears of it (as docker's)
+                session.finish(code, False, str(err), started=False)
+            finally:
+                with ignoring(OSError):
+                    protocol.send(fd, protocol.STATUS, f"error {code} {text}".encode())
+                os.close(fd)
             return
         session.running(pid)
         if not want_attach:  # `start`, `run -d`: the record says running once they return

@@ -340,15 +340,19 @@ class Session:
             os.close(self.stdin_fd)
             self.stdin_fd = -1
 
-    def finish(self, code: int, oom: bool, error: str = "") -> None:
-        """The container's teardown: record the end (or, for --rm, remove it all)."""
+    def finish(self, code: int, oom: bool, error: str = "", *, started: bool = True) -> None:
+        """The container's teardown: record the end (or, for --rm, remove it all). A container
+        that never ``started`` (its process could not be run) is left Created with the exit
+        status and the error, as docker leaves it."""
         if self.log is not None:
             self.log.close()
         from hutch.engine.teardown import Teardown
 
         def ended(r: dict[str, Any]) -> None:
-            r["state"].update(status=model.EXITED, exit_code=code, oom_killed=oom, pid=0, monitor_pid=0,
-                              monitor_start=0, paused=False, finished_at=timefmt.now(), error=error)
+            r["state"].update(status=model.EXITED if started else model.CREATED, exit_code=code,
+                              oom_killed=oom, pid=0, monitor_pid=0, monitor_start=0, paused=False,
+                              finished_at=timefmt.now() if started else r["state"].get("finished_at", ""),
+                              error=error)
 
         remove = bool(self.cfg.get("remove"))  # --rm: the container and its anonymous volumes
         try:
