@@ -12,13 +12,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
 import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.test_engine import Hutch, _import, hutch  # noqa: F401
+from tests.integration.test_engine import HUTCH, Hutch, _import, hutch  # noqa: F401
 
 pytestmark = pytest.mark.root
 
@@ -504,3 +505,14 @@ def test_passwd_symlinked_out_of_the_image(hutch: Hutch, tmp_path: Path) -> None
     os.unlink(layer / "etc" / "passwd")
     os.mknod(layer / "etc" / "passwd", 0o20000 | 0o600, 0)
     assert read_image_file([str(low), str(layer)], "/etc/passwd") is None
+
+
+def test_relative_bind_source(hutch: Hutch, tmp_path: Path) -> None:
+    """-v ./dir:/data (docker 23+, podman): the host's directory relative to where hutch runs."""
+    _import(hutch)
+    (tmp_path / "here").mkdir()
+    (tmp_path / "here" / "f").write_text("relative\n")
+    argv = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "run", "--rm",
+            "-v", "./here:/data:ro", "hbox:1", "cat", "/data/f"]
+    r = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 0 and r.stdout == "relative\n", r
