@@ -268,6 +268,20 @@ def test_tag_history_inspect(hutch: Hutch) -> None:
     assert same["Id"] == image_id
     r = hutch("inspect", "nothing-here", check=False)
     assert r.returncode == 1 and "No such object: nothing-here" in r.stderr
+    # --type: one kind only; without, networks and volumes too (docker's order)
+    hutch("network", "create", "inspnet")
+    hutch("volume", "create", "inspvol")
+    [net] = json.loads(hutch("inspect", "inspnet").stdout)
+    [vol] = json.loads(hutch("inspect", "--type", "volume", "inspvol").stdout)
+    assert net["Name"] == "inspnet" and net["Driver"] == "bridge" and vol["Name"] == "inspvol"
+    [img] = json.loads(hutch("inspect", "--type", "image", "hbox:1").stdout)
+    assert img["Id"] == image_id
+    r = hutch("inspect", "--type", "container", "hbox:1", "inspnet", check=False)
+    assert r.returncode == 1 and r.stdout == "[]\n" and r.stderr.count("No such object") == 2, r
+    r = hutch("inspect", "--type", "pod", "x", check=False)
+    assert r.returncode == 1 and '"pod" is not a valid value for --type' in r.stderr
+    hutch("network", "rm", "inspnet")
+    hutch("volume", "rm", "inspvol")
     r = hutch("tag", "nosuch:1", "x:1", check=False)
     assert r.returncode == 1 and "No such image: nosuch:1" in r.stderr
 

@@ -122,6 +122,20 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def network(eng: Engine, ref: str) -> dict[str, Any]:
+    """docker's network document: the network's object with the containers on it now
+    (``Containers``: name, MAC, IPv4 and IPv6 address of each)."""
+    from hutch.network.store import Networks
+
+    net = dict(Networks(eng.root).get(ref))
+    net["Containers"] = {
+        r["id"]: {"Name": r["name"], "MacAddress": place.get("mac", ""),
+                  "IPv4Address": f"{place.get('ip', '')}/{place.get('prefix', 0)}",
+                  "IPv6Address": f"{place['ip6']}/{place.get('prefix6', 0)}" if place.get("ip6") else ""}
+        for r in eng.records() for nid, place in (r.get("networks") or {}).items() if nid == net["Id"]}
+    return net
+
+
 def _port_bindings(record: Record) -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {}
     for b in record.get("port_bindings") or []:
