@@ -1,6 +1,6 @@
-"""docker's --format templates and --filter keys on real containers and networks: `hutch ps
---format` (hutch.cli.gotemplate on docker's ContainerContext) and `hutch network ls
---filter/--format`.
+"""docker's --format templates and --filter keys on real containers, networks and volumes: `hutch
+ps --format` (hutch.cli.gotemplate on docker's ContainerContext), `hutch network ls` and `hutch
+volume ls` with --filter and --format.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def test_ps_format(hutch: Hutch) -> None:  # noqa: F811
     table = ps("--format", "table {{.Names}}\t{{.State}}\t{{.Label \"tier\"}}").splitlines()
     assert table[0] == "NAMES     STATE     "  # (docker's header stops at .Label: a map has no methods)
     assert table[1:] == ["done      exited    back", "web       running   front"]
-    assert ps("--format", "table {{.ID}}\t{{.CreatedAt}}").splitlines()[0] == "CONTAINER ID   CREATED AT"
+    created = ps("--format", "table {{.ID}}\t{{.CreatedAt}}").splitlines()
+    assert created[0] == "CONTAINER ID   CREATED AT" and created[1].endswith(" +0000 UTC")  # (Go's time)
     default = ps().splitlines()
     assert default[0].startswith("CONTAINER ID   IMAGE     COMMAND")
     assert default[0].endswith("PORTS     NAMES")
@@ -136,3 +137,38 @@ def test_network_ls_filter_and_format(tmp_path: Path, rootfs_template: Path) -> 
     assert out["bad_field"] == ('1 hutch: template parsing error: template: :1:2: executing "" at <.Nope>: '
                                 "can't evaluate field Nope in type *network.networkContext;"), out
     assert out["dangling_after"] == "prod;dev;quiet;", out
+
+
+def test_volume_ls_filter_and_format(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("volume", "create", "--label", "env=prod", "--label", "team=a", "data-prod")
+    hutch("volume", "create", "--label", "env=dev", "data-dev")
+    hutch("volume", "create", "loose")
+    hutch("run", "--name", "user", "-v", "data-prod:/d", "hbox:1", "true")  # (stopped: still a user)
+
+    def names(*args: str) -> list[str]:
+        return hutch("volume", "ls", *args, "--format", "{{.Name}}").stdout.split()
+
+    assert names() == ["data-dev", "data-prod", "loose"]
+    assert names("-f", "dangling=true") == ["data-dev", "loose"]
+    assert names("-f", "dangling=false") == ["data-prod"]
+    assert names("-f", "name=data") == ["data-dev", "data-prod"]
+    assert names("-f", "label=env", "-f", "label=team=a") == ["data-prod"]
+    assert names("-f", "driver=local", "-f", "label=env=dev") == ["data-dev"]
+    assert names("-f", "driver=other") == []
+    assert hutch("volume", "ls", "-q", "-f", "name=loose").stdout == "loose\n"
+    assert hutch("volume", "ls").stdout.splitlines()[0] == "DRIVER    VOLUME NAME"
+    table = hutch("volume", "ls", "--format", "table {{.Name}}\t{{.Links}}\t{{.Labels}}").stdout
+    assert table.splitlines() == ["VOLUME NAME   LINKS     LABELS", "data-dev      0         env=dev",
+                                  "data-prod     1         env=prod,team=a", "loose         0         "]
+    assert hutch("volume", "ls", "-f", "name=prod", "--format", '{{.Label "team"}} {{.Mountpoint}}').stdout \
+        == f"a {hutch.root}/volumes/data-prod/_data\n"
+    doc = json.loads(hutch("volume", "ls", "-f", "name=loose", "--format", "json").stdout)
+    assert (doc["Name"], doc["Driver"], doc["Scope"], doc["Labels"]) == ("loose", "local", "local", "")
+    r = hutch("volume", "ls", "-f", "color=red", check=False)
+    assert (r.returncode, r.stderr) == (1, "hutch: invalid filter 'color'\n")
+    r = hutch("volume", "ls", "-f", "dangling=maybe", check=False)
+    assert (r.returncode, r.stderr) == (1, "hutch: invalid filter 'dangling=[maybe]'\n")
+    hutch("rm", "user")
+    assert names("-f", "dangling=true") == ["data-dev", "data-prod", "loose"]
+    hutch("volume", "rm", "data-prod", "data-dev", "loose")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from hutch.cli.fmt import ago, duration, since
+from hutch.cli.fmt import ago, duration, go_time, since
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ def _ps_fields(r: Record, trunc: bool) -> dict[str, str]:
     return {
         "ID": r["id"][:12] if trunc else r["id"], "Image": r["image"],
         "Command": f'"{command[:20]}"' if trunc else f'"{command}"',
-        "CreatedAt": r["created"], "RunningFor": ago(r["created"]), "Status": status_text(r),
+        "CreatedAt": go_time(r["created"], seconds=True), "RunningFor": ago(r["created"]),
+        "Status": status_text(r),
         "State": r["state"]["status"], "Names": r["name"],
         "Labels": ",".join(f"{k}={v}" for k, v in sorted((r.get("labels") or {}).items())),
         "Ports": ports_text(r), "Mounts": ",".join(_ellipsis(n, 15) if trunc else n for n in volumes),
