@@ -387,6 +387,18 @@ class _Mark(_Node):
         return "{{" + self.word + "}}"
 
 
+class _Call(_Node):
+    """``{{template "name" pipeline}}`` (and a ``block``'s call)."""
+
+    __slots__ = ("name", "pipe", "quoted")
+
+    def __init__(self, pos: int, name: str, quoted: str, pipe: _Pipe | None) -> None:
+        self.pos, self.name, self.quoted, self.pipe = pos, name, quoted, pipe
+
+    def __str__(self) -> str:
+        return "{{template " + self.quoted + (f" {self.pipe}" if self.pipe else "") + "}}"
+
+
 _BOOLK, _NUMK, _STRK, _NILK, _DOTK = range(5)
 
 # ---- parsing -------------------------------------------------------------------------------
@@ -442,6 +454,7 @@ class _Parser:
         self.vars = ["$"]
         self.range_depth = 0
         self.funcs: Mapping[str, object] = FUNCS
+        self.defs: dict[str, list[_Node]] = {}  # {{define}} and {{block}} bodies
 
     # (Go's errors name the line of the last token read)
     def error(self, msg: str, pos: int | None = None) -> TemplateError:
@@ -492,11 +505,52 @@ class _Parser:
     def parse(self) -> list[_Node]:
         out: list[_Node] = []
         while self.peek().typ != _EOF:
+            if self.peek().typ == _LDELIM:  # {{define}}: at the top level only
+                save = self.i
+                self.next()
+                tok = self.next_non_space()
+                if tok.typ == _KEYWORD and tok.val == "define":
+                    self.definition()
+                    continue
+                self.i = save
             node = self.text_or_action()
             if isinstance(node, _Mark) and node.word in ("end", "else"):
                 raise self.error(f"unexpected {node}")
             out.append(node)
         return out
+
+    def template_name(self, context: str) -> _Tok:
+        tok = self.next_non_space()
+        if tok.typ not in (_STRING, _RAW):
+            raise self.unexpected(tok, context)
+        return tok
+
+    def define(self, name: str, body: list[_Node]) -> None:
+        """Go's associate: a body of nothing but spaces does not replace a template."""
+        if name in self.defs and all(isinstance(n, _Text) and not n.text.strip() for n in body):
+            return
+        self.defs[name] = body
+
+    def sub_list(self, context: str) -> list[_Node]:
+        """A define's or block's body: a template of its own (its own variables)."""
+        saved, self.vars, depth, self.range_depth = self.vars, ["$"], self.range_depth, 0
+        body, end = self.item_list()
+        self.vars, self.range_depth = saved, depth
+        if end.word != "end":
+            raise self.error(f"unexpected {end} in {context}")
+        return body
+
+    def definition(self) -> None:
+        context = "define clause"
+        name = self.template_name(context)
+        self.expect(_RDELIM, context)
+        self.define(self.string(name), self.sub_list(context))
+
+    def string(self, tok: _Tok) -> str:
+        try:
+            return unquote(tok.val)
+        except (ValueError, IndexError):
+            raise self.error("invalid syntax") from None
 
     def text_or_action(self) -> _Node:
         tok = self.next_non_space()
@@ -533,7 +587,18 @@ class _Parser:
                     raise self.error(f"{{{{{word}}}}} outside {{{{range}}}}")
                 self.expect(_RDELIM, word)
                 return _Mark(tok.pos, word)
-            raise self.error(f"unexpected <{word}> in command")  # define, template, block: unsupported
+            if word in ("template", "block"):
+                context = f"{word} clause"
+                name = self.template_name(context)
+                pipe = None
+                if word == "block":
+                    pipe = self.pipeline(context, _RDELIM)
+                    self.define(self.string(name), self.sub_list(context))
+                elif self.next_non_space().typ != _RDELIM:
+                    self.i -= 1
+                    pipe = self.pipeline(context, _RDELIM)
+                return _Call(name.pos, self.string(name), name.val, pipe)
+            raise self.error(f"unexpected <{word}> in command")  # (a define not at the top level)
         self.i -= 1
         tok = self.peek()
         return _Action(tok.pos, self.pipeline("command", _RDELIM))
@@ -673,15 +738,17 @@ class _Parser:
     def number(self, text: str, char: bool) -> int | float:
         if char:
             try:
-                s = unquote('"' + text[1:-1].replace('"', '\\"') + '"') if text[1:-1] != '"' else '"'
+                s = unquote(text)
             except (ValueError, IndexError):
-                raise self.error(f"malformed character constant: {text}") from None
-            if len(s) != 1:
+                s = ""
+            if len(s) != 1 or text == "'\\\"'":  # (Go: no \" in a character)
                 raise self.error(f"malformed character constant: {text}")
             return ord(s)
         clean = text.replace("_", "")
         try:
             if clean.lower().startswith(("0x", "-0x", "+0x", "0o", "-0o", "+0o", "0b", "-0b", "+0b")):
+                if "p" in clean.lower():  # a hexadecimal float: 0x1p4
+                    return float.fromhex(clean)
                 return int(clean, 0)
             if any(c in clean for c in ".eE"):
                 return float(clean)
@@ -809,8 +876,17 @@ def sprint_value(v: object) -> str:
     return str(v)
 
 
+def _niladic(fn: object) -> bool:
+    code = getattr(fn, "__code__", None)
+    return code is not None and code.co_argcount - (1 if hasattr(fn, "__self__") else 0) == 0
+
+
 def _plain(v: object) -> object:
-    """A value as encoding/json sees it: dicts sorted by key, objects as their fields, no methods."""
+    """A value as encoding/json sees it: dicts sorted by key, objects as their fields, no methods
+    (a `Struct`'s methods without arguments are its fields, as docker's MarshalJSON has them)."""
+    if isinstance(v, Struct):
+        return {str(k): _plain(v[k]() if callable(v[k]) else v[k]) for k in sorted(v)
+                if not callable(v[k]) or _niladic(v[k])}
     if isinstance(v, dict):
         return {str(k): _plain(v[k]) for k in sorted(v, key=_sort_key) if not callable(v[k])}
     if isinstance(v, (list, tuple)):
@@ -861,103 +937,148 @@ def go_json(v: object) -> str:
 # ---- printf ------------------------------------------------------------------------------
 
 
-def _bad(verb: str, v: object) -> str:
+def _go_syntax(v: object) -> str:
+    """fmt's %#v (Go syntax) for template values."""
+    if v is None or v is MISSING:
+        return "<nil>"
+    if isinstance(v, str):
+        return go_quote(v)
+    if isinstance(v, (list, tuple)):
+        return type_name(v) + "{" + ", ".join(_go_syntax(e) for e in v) + "}"
+    if isinstance(v, dict) and not isinstance(v, Struct):
+        return type_name(v) + "{" + ", ".join(f"{_go_syntax(k)}:{_go_syntax(v[k])}"
+                                             for k in sorted(v, key=_sort_key)) + "}"
+    return sprint_value(v)
+
+
+def _bad(verb: str, v: object, flags: str = "", width: int | None = None, prec: int | None = None) -> str:
     if v is None or v is MISSING:
         return f"%!{verb}(<nil>)"
-    return f"%!{verb}({type_name(v)}={sprint_value(v)})"
+    return f"%!{verb}({type_name(v)}={_fmt_one('v', v, flags, width, prec)})"
 
 
-def _pad(s: str, width: int | None, minus: bool, zero: bool = False) -> str:
+def _pad(s: str, width: int | None, flags: str, number: bool = False) -> str:
+    """Pad to ``width`` as fmt does: ``-`` on the right, ``0`` with zeros (after a number's sign)."""
     if width is None or len(s) >= width:
         return s
-    if minus:
+    if "-" in flags:
         return s.ljust(width)
-    if zero:
-        sign = s[0] if s[:1] in ("-", "+") else ""
+    if "0" in flags:
+        sign = s[0] if number and s[:1] in ("-", "+", " ") else ""
         return sign + s[len(sign):].rjust(width - len(sign), "0")
     return s.rjust(width)
 
 
+def _quote(s: str, flags: str) -> str:
+    """%q of a string: Go-quoted; ``+`` ASCII only; ``#`` backquoted when it can be."""
+    if "#" in flags and "`" not in s and "\ufeff" not in s and \
+            all(c == "\t" or c.isprintable() for c in s):
+        return f"`{s}`"
+    q = go_quote(s)
+    if "+" in flags:
+        q = "".join(c if c.isascii() else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+                    for c in q)
+    return q
+
+
+def _hex_float(v: float, upper: bool, sharp: bool = False) -> str:
+    """%x of a float64: ``0x1.8p+00``."""
+    if v != v or v in (float("inf"), float("-inf")):
+        return go_float(v)
+    text = v.hex()  # -0x1.8000000000000p+0
+    sign = "-" if text.startswith("-") else ""
+    mant, _, exp = text.lstrip("-")[2:].partition("p")
+    mant = mant.rstrip("0")
+    mant = mant if sharp else mant.rstrip(".")
+    e = int(exp)
+    out = f"{sign}0x{mant}p{'-' if e < 0 else '+'}{abs(e):02d}"
+    return out.upper() if upper else out
+
+
 def _fmt_one(verb: str, v: object, flags: str, width: int | None, prec: int | None) -> str:
-    minus, zero = "-" in flags, "0" in flags and "-" not in flags
+    """One verb on one value, as fmt prints it (an unfit pair: ``%!d(string=x)``)."""
     if isinstance(v, (list, tuple)) and verb not in "vT":
         return "[" + " ".join(_fmt_one(verb, e, flags, width, prec) for e in v) + "]"
     if verb == "T":
-        return _pad(type_name(v), width, minus)
+        return _pad(type_name(v), width, flags)
     if verb == "v":
-        if "#" in flags and isinstance(v, str):
-            return _pad(go_quote(v), width, minus)
+        if "#" in flags:
+            return _pad(_go_syntax(v), width, flags)
         if isinstance(v, float) and prec is not None:
             return _fmt_one("g", v, flags, width, prec)
         if isinstance(v, int) and not isinstance(v, bool):
             return _fmt_one("d", v, flags, width, prec)
-        return _pad(sprint_value(v), width, minus)
+        if isinstance(v, str) and prec is not None:
+            v = v[:prec]
+        return _pad(sprint_value(v), width, flags)
     if verb == "s":
-        if not isinstance(v, str):
-            if isinstance(v, dict):
-                return _pad(sprint_value(v), width, minus)
-            return _bad(verb, v)
-        return _pad(v[:prec] if prec is not None else v, width, minus)
+        if isinstance(v, str):
+            return _pad(v[:prec] if prec is not None else v, width, flags)
+        if isinstance(v, dict):
+            return _pad(sprint_value(v), width, flags)
+        return _bad(verb, v, flags, width, prec)
     if verb == "q":
-        if isinstance(v, bool) or not isinstance(v, (str, int)):
-            return _bad(verb, v)
-        if isinstance(v, int):
+        if isinstance(v, str):
+            return _pad(_quote(v[:prec] if prec is not None else v, flags), width, flags)
+        if isinstance(v, int) and not isinstance(v, bool):
             c = chr(v)
-            text = "'" + ("\\'" if c == "'" else go_quote(c)[1:-1].replace('\\"', '"')) + "'"
-        else:
-            text = go_quote(v)
-        return _pad(text, width, minus)
+            body = "\\'" if c == "'" else '"' if c == '"' else _quote(c, flags.replace("#", ""))[1:-1]
+            return _pad(f"'{body}'", width, flags)
+        return _bad(verb, v, flags, width, prec)
     if verb == "t":
-        return _pad(("true" if v else "false"), width, minus) if isinstance(v, bool) else _bad(verb, v)
+        if isinstance(v, bool):
+            return _pad("true" if v else "false", width, flags)
+        return _bad(verb, v, flags, width, prec)
+    if verb in "xX" and isinstance(v, str):
+        data = v.encode()[:prec] if prec is not None else v.encode()
+        hexes = [f"{b:02x}" for b in data]
+        lead = "0x" if "#" in flags else ""
+        text = " ".join(lead + h for h in hexes) if " " in flags else lead + "".join(hexes)
+        return _pad(text.upper() if verb == "X" else text, width, flags)
+    if verb in "xX" and isinstance(v, float):
+        return _pad(_hex_float(v, verb == "X", "#" in flags), width, flags, number=True)
     if verb in "dboxXcUO":
-        if isinstance(v, str) and verb in "xX":
-            text = v.encode().hex(" ") if " " in flags else v.encode().hex()
-            return _pad(text.upper() if verb == "X" else text, width, minus)
         if isinstance(v, bool) or not isinstance(v, int):
-            return _bad(verb, v)
+            return _bad(verb, v, flags, width, prec)
         if verb == "c":
-            return _pad(chr(v), width, minus)
+            return _pad(chr(v), width, flags)
         if verb == "U":
-            return _pad(f"U+{v:04X}", width, minus)
-        sign = "+" if "+" in flags else " " if " " in flags else ""
-        spec = {"d": "d", "b": "b", "o": "o", "O": "o", "x": "x", "X": "X"}[verb]
-        text = format(v, sign + spec)
-        if "#" in flags and verb in "xX":
-            lead = text[0] if text[0] in "+- " else ""
-            text = lead + ("0x" if verb == "x" else "0X") + text[len(lead):]
-        elif "#" in flags and verb == "o" and v:
-            text = ("-" if v < 0 else sign) + "0" + format(abs(v), "o")
-        elif verb == "O":
-            text = ("-" if v < 0 else sign) + "0o" + format(abs(v), "o")
+            text = f"U+{v:04X}" + (f" '{chr(v)}'" if "#" in flags and chr(v).isprintable() else "")
+            return _pad(text, width, flags)
+        digits = format(abs(v), {"d": "d", "b": "b", "o": "o", "O": "o", "x": "x", "X": "X"}[verb])
         if prec is not None:
-            neg = text[:1] in "-+ " and text[:1] != ""
-            body = text[1:] if neg else text
-            text = (text[0] if neg else "") + body.rjust(prec, "0")
-            zero = False
-        return _pad(text, width, minus, zero)
+            digits = "" if prec == 0 and v == 0 else digits.rjust(prec, "0")
+            flags = flags.replace("0", "")
+        if "#" in flags or verb == "O":
+            lead = {"x": "0x", "X": "0X", "b": "0b", "O": "0o", "o": "0"}.get(verb, "")
+            digits = digits if lead == "0" and digits.startswith("0") else lead + digits
+        sign = "-" if v < 0 else "+" if "+" in flags else " " if " " in flags else ""
+        return _pad(sign + digits, width, flags, number=True)
     if verb in "eEfFgG":
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or isinstance(v, int):
-            return _bad(verb, v)
+        if not isinstance(v, float):
+            return _bad(verb, v, flags, width, prec)
         sign = "+" if "+" in flags else " " if " " in flags else ""
+        if v != v or v in (float("inf"), float("-inf")):
+            text = go_float(v)
+            text = sign + text if sign and text == "NaN" else text if sign or text != "+Inf" else "+Inf"
+            return _pad(text, width, flags.replace("0", ""))
         if verb in "gG" and prec is None:
             text = go_float(v)
-            if verb == "G":
-                text = text.upper()
+            text = text.upper() if verb == "G" else text
             if sign and not text.startswith("-"):
                 text = sign + text
         else:
             text = format(v, f"{sign}.{6 if prec is None else prec}{verb}")
-            if v != v or v in (float("inf"), float("-inf")):
-                text = go_float(v)
-        return _pad(text, width, minus, zero)
-    return _bad(verb, v)
+        return _pad(text, width, flags, number=True)
+    return _bad(verb, v, flags, width, prec)
 
 
 def sprintf(fmt: str, *args: object) -> str:
     """fmt.Sprintf for the verbs templates use (v s q d x X o O b c U e E f F g G t T), with
-    flags ``-+# 0``, width and precision (``*`` too), and Go's ``%!d(string=x)`` complaints."""
+    flags ``-+# 0``, width and precision (``*`` too), argument indexes (``%[2]d``), and Go's
+    complaints (``%!d(string=x)``, ``%!d(MISSING)``, ``%!(EXTRA int=2)``)."""
     out: list[str] = []
-    i, n, argi = 0, len(fmt), 0
+    i, n, argi, reordered = 0, len(fmt), 0, False
     while i < n:
         j = fmt.find("%", i)
         if j < 0:
@@ -970,6 +1091,7 @@ def sprintf(fmt: str, *args: object) -> str:
             flags += fmt[i]
             i += 1
         width = prec = None
+        good = True
         for part in ("width", "prec"):
             if part == "prec":
                 if i < n and fmt[i] == ".":
@@ -977,6 +1099,15 @@ def sprintf(fmt: str, *args: object) -> str:
                     prec = 0
                 else:
                     break
+            if i < n and fmt[i] == "[":  # an argument index: %[2]d, %[1]*d
+                end = fmt.find("]", i)
+                index = fmt[i + 1:end] if end > 0 else ""
+                reordered = True
+                if index.isdigit() and 1 <= int(index) <= len(args):
+                    argi = int(index) - 1
+                else:
+                    good = False
+                i = end + 1 if end > 0 else n
             if i < n and fmt[i] == "*":
                 i += 1
                 val = args[argi] if argi < len(args) else None
@@ -999,6 +1130,15 @@ def sprintf(fmt: str, *args: object) -> str:
                     width = int(fmt[start:i])
                 else:
                     prec = int(fmt[start:i])
+        if i < n and fmt[i] == "[":
+            end = fmt.find("]", i)
+            index = fmt[i + 1:end] if end > 0 else ""
+            reordered = True
+            if index.isdigit() and 1 <= int(index) <= len(args):
+                argi = int(index) - 1
+            else:
+                good = False
+            i = end + 1 if end > 0 else n
         if i >= n:
             out.append("%!(NOVERB)")
             break
@@ -1006,13 +1146,14 @@ def sprintf(fmt: str, *args: object) -> str:
         i += 1
         if verb == "%":
             out.append("%")
-            continue
-        if argi >= len(args):
+        elif not good:
+            out.append(f"%!{verb}(BADINDEX)")
+        elif argi >= len(args):
             out.append(f"%!{verb}(MISSING)")
-            continue
-        out.append(_fmt_one(verb, args[argi], flags, width, prec))
-        argi += 1
-    if argi < len(args):
+        else:
+            out.append(_fmt_one(verb, args[argi], flags, width, prec))
+            argi += 1
+    if not reordered and argi < len(args):
         extra = ", ".join("<nil>" if a is None else f"{type_name(a)}={sprint_value(a)}" for a in args[argi:])
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)
@@ -1139,10 +1280,13 @@ def _slice(item: object, *indexes: object) -> object:
     return out.decode(errors="replace") if isinstance(out, bytes) else list(out)
 
 
-def _call(fn: object, *args: object) -> object:
+def _call(name: str, fn: object, *args: object) -> object:
     if not callable(fn):
-        raise _GoError(f"non-function {sprint_value(fn)} of type {type_name(fn)}")
-    return fn(*args)
+        raise _GoError(f"non-function {name} of type {type_name(fn)}")
+    try:
+        return fn(*args)
+    except (HutchError, ValueError, TypeError, LookupError) as err:
+        raise _GoError(str(err)) from None
 
 
 def _eval_args(args: tuple[object, ...]) -> str:
@@ -1156,18 +1300,17 @@ def _html(*args: object) -> str:
 
 
 def _js(*args: object) -> str:
+    """template.JSEscapeString: quotes, ``\\``, ``<>&=`` and control characters as escapes."""
     out = []
     for c in _eval_args(args):
         if c in "\\'\"":
             out.append("\\" + c)
-        elif c in "<>&=":
+        elif c in "<>&=" or c < " ":
             out.append(f"\\u{ord(c):04X}")
-        elif c.isprintable():
+        elif c.isascii() or c.isprintable():
             out.append(c)
-        elif ord(c) < 0x80:
-            out.append(f"\\u{ord(c):04X}")
         else:
-            out.append(c)
+            out.append(f"\\u{ord(c):04X}")
     return "".join(out)
 
 
@@ -1188,6 +1331,17 @@ def _title(s: str) -> str:
     for c in s:
         out.append(c.upper() if not _alnum(prev) else c)
         prev = c
+    return "".join(out)
+
+
+def _case(s: str, upper: bool) -> str:
+    """strings.ToUpper/ToLower: one rune for one (Go keeps ß; İ lowers to i)."""
+    if s.isascii():
+        return s.upper() if upper else s.lower()
+    out = []
+    for c in s:
+        m = c.upper() if upper else c.lower()
+        out.append(m if len(m) == 1 else c if upper else m[0])
     return "".join(out)
 
 
@@ -1244,8 +1398,8 @@ FUNCS: dict[str, _Func] = {
     "split": _Func(_split, "string", "string"),
     "join": _Func(lambda elems, sep: sep.join(elems), "[]string", "string"),
     "title": _Func(_title, "string"),
-    "lower": _Func(lambda s: s.lower(), "string"),
-    "upper": _Func(lambda s: s.upper(), "string"),
+    "lower": _Func(lambda s: _case(s, False), "string"),
+    "upper": _Func(lambda s: _case(s, True), "string"),
     "pad": _Func(_pad_space, "string", "int", "int"),
     "truncate": _Func(_truncate, "string", "int"),
 }
@@ -1260,6 +1414,9 @@ HEADER_FUNCS: dict[str, _Func] = {
 }
 
 # ---- execution ---------------------------------------------------------------------------
+
+
+_MAX_DEPTH = 100  # (Go's is 100000; Python's stack is shallower)
 
 
 class _Break(Exception):
@@ -1288,6 +1445,8 @@ class _Exec:
         self.vars: list[list[Any]] = [["$", data]]
         self.out: list[str] = []
         self.node: _Node = _Text(0, "")
+        self.name = tmpl.name  # (the template being run: a {{define}}'s name inside it)
+        self.depth = 0
 
     def at(self, node: _Node) -> None:
         self.node = node
@@ -1296,7 +1455,8 @@ class _Exec:
         node, text, name = self.node, self.tmpl.text, self.tmpl.name
         line = text.count("\n", 0, node.pos) + 1
         col = node.pos - (text.rfind("\n", 0, node.pos) + 1)
-        return TemplateError(f"template: {name}:{line}:{col}: executing {go_quote(name)} at <{node}>: {msg}")
+        where = f"template: {name}:{line}:{col}: executing {go_quote(self.name)}"
+        return TemplateError(f"{where} at <{node}>: {msg}")
 
     # ---- walking ----
 
@@ -1320,8 +1480,27 @@ class _Exec:
                     else:
                         self.walk(dot, node.orelse)
                 del self.vars[mark:]
+            elif isinstance(node, _Call):
+                self.call_template(dot, node)
             elif isinstance(node, _Mark):
                 raise _Break() if node.word == "break" else _Continue()
+
+    def call_template(self, dot: object, node: _Call) -> None:
+        """A defined template on the pipeline's value: no variables but its own ``$``."""
+        body = self.tmpl.defs.get(node.name)
+        if body is None:
+            raise self.error(f"template {go_quote(node.name)} not defined")
+        if self.depth >= _MAX_DEPTH:
+            raise self.error(f"exceeded maximum template depth ({_MAX_DEPTH})")
+        value = self.pipeline(dot, node.pipe, declare=False) if node.pipe else MISSING
+        saved = self.vars, self.name
+        self.vars, self.name = [["$", value]], node.name
+        self.depth += 1
+        try:
+            self.walk(value, body)
+        finally:
+            self.depth -= 1
+            self.vars, self.name = saved
 
     def printable(self, node: _Action, v: object) -> str:
         if v is None or v is MISSING:
@@ -1535,6 +1714,8 @@ class _Exec:
                 argv.append(self.check_type(given[k], param, self.arg(dot, given[k])))
             else:
                 argv.append(self.check_type(None, param, final))
+        if name == "call":  # (Go names the callee by its node)
+            argv.insert(0, str(given[0]) if given else "")
         try:
             return func.fn(*argv)
         except _GoError as err:
@@ -1577,6 +1758,7 @@ class Template:
         parser = _Parser(text, name)
         parser.funcs = self.funcs
         self.root = parser.parse()
+        self.defs = parser.defs
 
     def execute(self, data: object, strict: bool = False, funcs: Mapping[str, _Func] | None = None,
                 partial: list[str] | None = None) -> str:
