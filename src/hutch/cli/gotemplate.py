@@ -937,6 +937,11 @@ def go_json(v: object) -> str:
 # ---- printf ------------------------------------------------------------------------------
 
 
+def _rune(v: int) -> str:
+    """A rune as Go prints it: U+FFFD for what is no Unicode scalar value."""
+    return chr(v) if 0 <= v <= 0x10FFFF and not 0xD800 <= v < 0xE000 else "\ufffd"
+
+
 def _go_syntax(v: object) -> str:
     """fmt's %#v (Go syntax) for template values."""
     if v is None or v is MISSING:
@@ -981,30 +986,53 @@ def _quote(s: str, flags: str) -> str:
     return q
 
 
-def _hex_float(v: float, upper: bool, sharp: bool = False) -> str:
-    """%x of a float64: ``0x1.8p+00``."""
+def _hex_float(v: float, upper: bool, sharp: bool = False, prec: int | None = None) -> str:
+    """%x of a float64: ``0x1.8p+00`` (``prec`` hexadecimal digits after the point, rounded)."""
     if v != v or v in (float("inf"), float("-inf")):
         return go_float(v)
     text = v.hex()  # -0x1.8000000000000p+0
     sign = "-" if text.startswith("-") else ""
     mant, _, exp = text.lstrip("-")[2:].partition("p")
-    mant = mant.rstrip("0")
-    mant = mant if sharp else mant.rstrip(".")
+    lead, _, frac = mant.partition(".")
     e = int(exp)
+    if prec is not None and prec < 13 and lead != "0":
+        bits = 52 - 4 * prec
+        q, r = divmod((1 << 52) | int(frac or "0", 16), 1 << bits)  # (rounded to even, lead included)
+        half = 1 << (bits - 1)
+        if r > half or (r == half and q & 1):
+            q += 1
+        if q >> (4 * prec) == 2:  # (carried: 2.000 is 1.000 times 2)
+            q, e = q >> 1, e + 1
+        frac = f"{q & ((1 << (4 * prec)) - 1):0{prec}x}" if prec else ""
+    elif prec is not None:
+        frac = frac.ljust(prec, "0")
+    else:
+        frac = frac.rstrip("0").ljust(4 if sharp and not upper else 0, "0")  # (as Go's %#x, %#X)
+    mant = lead + ("." + frac if frac or sharp else "")
     out = f"{sign}0x{mant}p{'-' if e < 0 else '+'}{abs(e):02d}"
     return out.upper() if upper else out
 
 
 def _fmt_one(verb: str, v: object, flags: str, width: int | None, prec: int | None) -> str:
     """One verb on one value, as fmt prints it (an unfit pair: ``%!d(string=x)``)."""
-    if isinstance(v, (list, tuple)) and verb not in "vT":
+    if isinstance(v, (list, tuple)) and verb != "T" and "V" not in flags:
         return "[" + " ".join(_fmt_one(verb, e, flags, width, prec) for e in v) + "]"
+    if isinstance(v, dict) and verb == "v" and "V" not in flags and not isinstance(v, Struct):
+        pairs = ((_fmt_one(verb, k, flags, width, prec), _fmt_one(verb, v[k], flags, width, prec))
+                 for k in sorted(v, key=_sort_key))
+        return "map[" + " ".join(f"{k}:{e}" for k, e in pairs) + "]"
     if verb == "T":
-        return _pad(type_name(v), width, flags)
+        return _pad(type_name(v) if v is None else type_name(v)[:prec], width, flags)
     if verb == "v":
-        if "#" in flags:
+        if "V" in flags:  # (%#v: sprintf's mark for Go's sharpV)
+            if isinstance(v, (list, tuple)):
+                return type_name(v) + "{" + ", ".join(_fmt_one(verb, e, flags, width, prec) for e in v) + "}"
+            if isinstance(v, str):
+                return _pad(go_quote(v[:prec] if prec is not None else v), width, flags)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return _fmt_one("d" if isinstance(v, int) else "g", v, flags.replace("V", ""), width, prec)
             return _pad(_go_syntax(v), width, flags)
-        if isinstance(v, float) and prec is not None:
+        if isinstance(v, float):
             return _fmt_one("g", v, flags, width, prec)
         if isinstance(v, int) and not isinstance(v, bool):
             return _fmt_one("d", v, flags, width, prec)
@@ -1021,7 +1049,7 @@ def _fmt_one(verb: str, v: object, flags: str, width: int | None, prec: int | No
         if isinstance(v, str):
             return _pad(_quote(v[:prec] if prec is not None else v, flags), width, flags)
         if isinstance(v, int) and not isinstance(v, bool):
-            c = chr(v)
+            c = _rune(v)
             body = "\\'" if c == "'" else '"' if c == '"' else _quote(c, flags.replace("#", ""))[1:-1]
             return _pad(f"'{body}'", width, flags)
         return _bad(verb, v, flags, width, prec)
@@ -1032,43 +1060,63 @@ def _fmt_one(verb: str, v: object, flags: str, width: int | None, prec: int | No
     if verb in "xX" and isinstance(v, str):
         data = v.encode()[:prec] if prec is not None else v.encode()
         hexes = [f"{b:02x}" for b in data]
-        lead = "0x" if "#" in flags else ""
+        lead = "0x" if "#" in flags and data else ""
         text = " ".join(lead + h for h in hexes) if " " in flags else lead + "".join(hexes)
         return _pad(text.upper() if verb == "X" else text, width, flags)
+    if verb == "b" and isinstance(v, float):  # (Go: the mantissa and a binary exponent)
+        mant, _, exp = v.hex().lstrip("-")[2:].partition("p")
+        lead, _, frac = mant.partition(".")
+        m, e = (int(lead) << 52) | int(frac or "0", 16), int(exp) - 52
+        sign = "-" if v < 0 or str(v)[0] == "-" else "+" if "+" in flags else " " if " " in flags else ""
+        return _pad(f"{sign}{m}p{'-' if e < 0 else '+'}{abs(e)}", width, flags, number=True)
     if verb in "xX" and isinstance(v, float):
-        return _pad(_hex_float(v, verb == "X", "#" in flags), width, flags, number=True)
+        sign = "+" if "+" in flags and v >= 0 else " " if " " in flags and v >= 0 else ""
+        text = _hex_float(v, verb == "X", "#" in flags, prec)
+        return _pad(sign + text, width, flags, number=True)
     if verb in "dboxXcUO":
         if isinstance(v, bool) or not isinstance(v, int):
             return _bad(verb, v, flags, width, prec)
         if verb == "c":
-            return _pad(chr(v), width, flags)
+            return _pad(_rune(v), width, flags)
         if verb == "U":
-            text = f"U+{v:04X}" + (f" '{chr(v)}'" if "#" in flags and chr(v).isprintable() else "")
+            text = f"U+{v & 0xFFFFFFFFFFFFFFFF:0{max(prec or 0, 4)}X}"
+            flags = flags.replace("0", "")  # (Go pads %U with spaces)
+            if "#" in flags and _rune(v) != "\ufffd" and _rune(v).isprintable():
+                text += f" '{_rune(v)}'"
             return _pad(text, width, flags)
         digits = format(abs(v), {"d": "d", "b": "b", "o": "o", "O": "o", "x": "x", "X": "X"}[verb])
         if prec is not None:
-            digits = "" if prec == 0 and v == 0 else digits.rjust(prec, "0")
+            if prec == 0 and v == 0:  # (Go: nothing but the padding)
+                return " " * (width or 0)
+            digits = digits.rjust(prec, "0")
             flags = flags.replace("0", "")
+        sign = "-" if v < 0 else "+" if "+" in flags else " " if " " in flags else ""
+        if width and "0" in flags and "-" not in flags:  # (Go: the digits fill the width; then prefix, sign)
+            digits = digits.rjust(width - len(sign), "0")
         if "#" in flags or verb == "O":
             lead = {"x": "0x", "X": "0X", "b": "0b", "O": "0o", "o": "0"}.get(verb, "")
             digits = digits if lead == "0" and digits.startswith("0") else lead + digits
-        sign = "-" if v < 0 else "+" if "+" in flags else " " if " " in flags else ""
         return _pad(sign + digits, width, flags, number=True)
     if verb in "eEfFgG":
         if not isinstance(v, float):
             return _bad(verb, v, flags, width, prec)
         sign = "+" if "+" in flags else " " if " " in flags else ""
         if v != v or v in (float("inf"), float("-inf")):
-            text = go_float(v)
-            text = sign + text if sign and text == "NaN" else text if sign or text != "+Inf" else "+Inf"
-            return _pad(text, width, flags.replace("0", ""))
-        if verb in "gG" and prec is None:
+            text = go_float(v)  # (+Inf, -Inf, NaN: padded with spaces)
+            return _pad(sign + text if text == "NaN" else text, width, flags.replace("0", ""))
+        if verb in "gG" and prec is None and "#" in flags:  # (Go: the shortest, to 6 digits at least)
+            mant, mark, power = go_float(v).partition("e")
+            mant = mant if "." in mant else mant + "."
+            count = sum(c.isdigit() for c in mant.lstrip("-0."))
+            text = sign * (not mant.startswith("-")) + mant + "0" * max(0, 6 - max(count, 1)) + mark + power
+            text = text.upper() if verb == "G" else text
+        elif verb in "gG" and prec is None:
             text = go_float(v)
             text = text.upper() if verb == "G" else text
             if sign and not text.startswith("-"):
                 text = sign + text
-        else:
-            text = format(v, f"{sign}.{6 if prec is None else prec}{verb}")
+        else:  # (# keeps the point and the zeros: Python's # is Go's)
+            text = format(v, f"{sign}{'#' if '#' in flags else ''}.{6 if prec is None else prec}{verb}")
         return _pad(text, width, flags, number=True)
     return _bad(verb, v, flags, width, prec)
 
@@ -1151,6 +1199,8 @@ def sprintf(fmt: str, *args: object) -> str:
         elif argi >= len(args):
             out.append(f"%!{verb}(MISSING)")
         else:
+            if verb == "v":  # (Go: %#v is Go syntax, %+v field names: neither is a flag of the value)
+                flags = flags.replace("#", "V").replace("+", "")
             out.append(_fmt_one(verb, args[argi], flags, width, prec))
             argi += 1
     if not reordered and argi < len(args):
@@ -1406,7 +1456,6 @@ FUNCS: dict[str, _Func] = {
 
 #: docker's HeaderFunctions: what the header row is rendered with (the header stays whole).
 HEADER_FUNCS: dict[str, _Func] = {
-    **FUNCS,
     "json": _Func(_first, "string"), "split": _Func(_first, "string", "string"),
     "join": _Func(_first, "string", "string"), "title": _Func(_first, "string"),
     "lower": _Func(_first, "string"), "upper": _Func(_first, "string"),
@@ -1513,6 +1562,8 @@ class _Exec:
     def walk_range(self, dot: object, node: _Control) -> None:
         pipe = node.pipe
         val = self.pipeline(dot, pipe, declare=False)
+        if isinstance(val, Struct):
+            raise self.error(f"range can't iterate over {sprint_value(val)}")
         if isinstance(val, dict):
             items: list[tuple[object, object]] = [(k, val[k]) for k in sorted(val, key=_sort_key)]
         elif isinstance(val, (list, tuple)):
@@ -1718,7 +1769,7 @@ class _Exec:
             argv.insert(0, str(given[0]) if given else "")
         try:
             return func.fn(*argv)
-        except _GoError as err:
+        except Exception as err:
             self.at(cmd)
             raise self.error(f"error calling {name}: {err}") from None
 

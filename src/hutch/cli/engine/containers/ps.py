@@ -88,6 +88,8 @@ def handle(eng: Engine, a: Namespace) -> int:
     elif not a.all:
         records = [r for r in records if r["state"]["status"] in ("running", "paused")]
     if a.quiet:
+        if a.format:
+            sys.stderr.write("WARNING: Ignoring custom format, because both --format and --quiet are set.\n")
         for r in records:
             print(r["id"] if a.no_trunc else r["id"][:12])
         return 0
