@@ -55,7 +55,7 @@ _NOFINAL: Any = object()  # (no value piped in)
 # token types
 _TEXT, _LDELIM, _RDELIM, _SPACE, _FIELD, _VAR, _IDENT, _KEYWORD, _DOT = range(9)
 _STRING, _RAW, _CHARC, _NUMBER, _BOOL, _NIL, _PIPE, _DECLARE, _ASSIGN = range(9, 18)
-_LPAREN, _RPAREN, _CHAR, _EOF = range(18, 22)
+_LPAREN, _RPAREN, _CHAR, _EOF, _ERROR = range(18, 23)
 _KEYWORDS = frozenset({"block", "break", "continue", "define", "else", "end", "if", "range",
                        "template", "with"})
 _SPACES = " \t\r\n"
@@ -70,7 +70,9 @@ class _Tok:
     def __str__(self) -> str:  # Go's item.String()
         if self.typ == _EOF:
             return "EOF"
-        if self.typ in (_KEYWORD, _NIL):
+        if self.typ == _ERROR:
+            return self.val
+        if self.typ in (_KEYWORD, _NIL, _DOT):  # (Go's keyword items)
             return f"<{self.val}>"
         if len(self.val) > 10:
             return go_quote(self.val[:10]) + "..."
@@ -89,10 +91,9 @@ class _Lexer:
     def __init__(self, text: str) -> None:
         self.text = text
         self.toks: list[_Tok] = []
-        self.err: tuple[str, int] | None = None
-
     def fail(self, msg: str, pos: int) -> None:
-        self.err = (msg, pos)
+        """The lexer stops at an error: a token the parser meets in its turn (Go lexes lazily)."""
+        self.toks.append(_Tok(_ERROR, msg, pos))
 
     def right_delim(self, p: int) -> tuple[bool, bool]:
         """(at the right delimiter, with a trim marker)"""
@@ -237,7 +238,7 @@ class _Lexer:
             elif c == q:
                 return p
 
-    def number(self, start: int) -> int:
+    def number(self, start: int, complex_part: bool = False) -> int:
         t, n, p = self.text, len(self.text), start
         if t[p] in "+-":
             p += 1
@@ -264,6 +265,14 @@ class _Lexer:
         if p < n and _alnum(t[p]):
             self.fail(f"bad number syntax: {go_quote(t[start:p + 1])}", start)
             return -1
+        if p < n and t[p] in "+-" and not complex_part:  # (Go: 1+2i, a complex number)
+            end = self.number(p, complex_part=True)
+            if end < 0:
+                return -1
+            if t[end - 1] != "i":
+                self.fail(f"bad number syntax: {go_quote(t[start:end])}", start)
+                return -1
+            return end
         return p
 
 
@@ -448,7 +457,7 @@ class _Parser:
         self.text, self.name = text, name
         lexer = _Lexer(text)
         self.toks = lexer.run()
-        self.lex_err = lexer.err
+        self.action_line = 0  # (the line of the action being parsed, for errors in it)
         self.i = 0
         self.last = self.toks[0]
         self.vars = ["$"]
@@ -460,19 +469,11 @@ class _Parser:
     def error(self, msg: str, pos: int | None = None) -> TemplateError:
         if pos is None:
             pos = self.last.pos
-        line = self.text.count("\n", 0, pos) + 1
+        line = self.line(pos)
         return TemplateError(f"template: {self.name}:{line}: {msg}")
 
     def next(self) -> _Tok:
         tok = self.toks[self.i]
-        if tok.typ == _EOF and self.lex_err:
-            msg, pos = self.lex_err
-            starts = [t.pos for t in self.toks if t.typ == _LDELIM]
-            line = self.text.count("\n", 0, starts[-1]) + 1 if starts else 0
-            if line and line != self.text.count("\n", 0, pos) + 1:
-                where = f" started at {self.name}:{line}"
-                msg += where if msg.endswith(" action") else " in action" + where
-            raise self.error(msg, pos)
         self.i += 1
         self.last = tok
         return tok
@@ -493,7 +494,16 @@ class _Parser:
         self.i -= 1
         return tok
 
+    def line(self, pos: int) -> int:
+        return self.text.count("\n", 0, pos) + 1
+
     def unexpected(self, tok: _Tok, context: str) -> TemplateError:
+        if tok.typ == _ERROR:  # (the lexer's error, where the action it is in began if elsewhere)
+            msg = tok.val
+            if self.action_line and self.action_line != self.line(tok.pos):
+                where = f" started at {self.name}:{self.action_line}"
+                msg += where if msg.endswith(" action") else " in action" + where
+            return self.error(msg, tok.pos)
         return self.error(f"unexpected {tok} in {context}")
 
     def expect(self, typ: int, context: str) -> _Tok:
@@ -557,7 +567,11 @@ class _Parser:
         if tok.typ == _TEXT:
             return _Text(tok.pos, tok.val)
         if tok.typ == _LDELIM:
-            return self.action()
+            self.action_line = self.line(tok.pos)
+            try:
+                return self.action()
+            finally:
+                self.action_line = 0
         raise self.unexpected(tok, "input")
 
     def item_list(self) -> tuple[list[_Node], _Mark]:
@@ -635,10 +649,7 @@ class _Parser:
                 pipe.assign = nxt.typ == _ASSIGN
                 self.next_non_space()
                 pipe.decl.append(v.val)
-                if not pipe.assign:
-                    self.vars.append(v.val)
-                elif v.val not in self.vars:
-                    raise self.error(f"undefined variable {go_quote(v.val)}")
+                self.vars.append(v.val)  # (as Go: an = to no variable fails when it runs)
                 break
             if nxt.typ == _CHAR and nxt.val == ",":
                 self.next_non_space()
@@ -739,9 +750,11 @@ class _Parser:
         if char:
             try:
                 s = unquote(text)
+                if not s or text == "'\\\"'":  # (Go: no \" in a character)
+                    raise ValueError("invalid syntax")
             except (ValueError, IndexError):
-                s = ""
-            if len(s) != 1 or text == "'\\\"'":  # (Go: no \" in a character)
+                raise self.error("invalid syntax") from None
+            if len(s) != 1:
                 raise self.error(f"malformed character constant: {text}")
             return ord(s)
         clean = text.replace("_", "")
@@ -867,7 +880,7 @@ def sprint_value(v: object) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + " ".join(sprint_value(e) for e in v) + "]"
     if isinstance(v, Struct):
-        return "&{" + " ".join(sprint_value(e) for e in v.values() if not callable(e)) + "}"
+        return ""  # (what docker prints for its formatter's contexts)
     if isinstance(v, dict):
         return "map[" + " ".join(f"{sprint_value(k)}:{sprint_value(v[k])}"
                                  for k in sorted(v, key=_sort_key)) + "]"
@@ -1279,8 +1292,8 @@ def _len(v: object) -> int:
         raise _GoError(f"len of type {v.go_type.lstrip('*')}")
     if isinstance(v, (list, tuple, dict)):
         return len(v)
-    if v is None or v is MISSING:
-        raise _GoError("len of nil pointer")
+    if v is None or v is MISSING:  # (Go's len panics on the zero Value an untyped nil is)
+        raise _GoError("reflect: call of reflect.Value.Type on zero Value")
     raise _GoError(f"len of type {type_name(v)}")
 
 
@@ -1293,6 +1306,8 @@ def _index_int(i: object, cap: int, what: str = "index") -> int:
 
 
 def _index(item: object, *indexes: object) -> object:
+    if item is None or item is MISSING:
+        raise _GoError("index of untyped nil")
     for i in indexes:
         if isinstance(item, (list, tuple, str)):
             seq = item.encode() if isinstance(item, str) else item
@@ -1300,6 +1315,8 @@ def _index(item: object, *indexes: object) -> object:
             if k == len(seq):
                 raise _GoError(f"index out of range: {k}")
             item = seq[k]
+        elif isinstance(item, Struct):
+            raise _GoError(f"can't index item of type {item.go_type.lstrip('*')}")
         elif isinstance(item, dict):
             if i in item:
                 item = item[i]
@@ -1320,7 +1337,9 @@ def _slice(item: object, *indexes: object) -> object:
             raise _GoError("slice of untyped nil")
         raise _GoError(f"can't slice item of type {type_name(item)}")
     seq = item.encode() if isinstance(item, str) else item
-    if len(indexes) > 3 or (len(indexes) == 3 and isinstance(item, str)):
+    if len(indexes) == 3 and isinstance(item, str):
+        raise _GoError("cannot 3-index slice a string")
+    if len(indexes) > 3:
         raise _GoError(f"too many slice indexes: {len(indexes)}")
     idx = [_index_int(i, len(seq)) for i in indexes[:2]]
     lo, hi = (idx + [0, len(seq)][len(idx):])[:2]
@@ -1340,7 +1359,10 @@ def _call(name: str, fn: object, *args: object) -> object:
 
 
 def _eval_args(args: tuple[object, ...]) -> str:
-    return args[0] if len(args) == 1 and isinstance(args[0], str) else sprint(*args)
+    """html, js and urlquery's text: fmt.Sprint, a nil printed as ``<no value>``."""
+    if len(args) == 1 and isinstance(args[0], str):
+        return args[0]
+    return sprint(*("<no value>" if a is None or a is MISSING else a for a in args))
 
 
 def _html(*args: object) -> str:
