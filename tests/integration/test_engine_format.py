@@ -48,6 +48,20 @@ def test_ps_format(hutch: Hutch) -> None:  # noqa: F811
     assert doc[1]["Labels"] == "com.example=yes,tier=front" and doc[1]["Command"] == '"sleep 1000"'
     assert json.loads(ps("--format", "{{json .Names}}").splitlines()[0]) == "done"
 
+    # --filter: docker's keys (status lists stopped containers without -a)
+    def names(*args: str) -> str:
+        return hutch("ps", *args, "--format", "{{.Names}}").stdout
+
+    assert names("-f", "status=exited") == "done\n" and names("-f", "status=running") == "web\n"
+    assert names("-a", "-f", "label=tier") == "done\nweb\n"  # (newest first)
+    assert names("-a", "-f", "label=tier=back") == "done\n"
+    assert names("-a", "-f", "name=^/we") == "web\n" and names("-a", "-f", f"id={cid[:5]}") == "web\n"
+    assert names("-a", "-f", "volume=webdata") == "web\n" and names("-a", "-f", "volume=/data") == "web\n"
+    assert names("-a", "-f", "exited=0") == "done\n" and names("-a", "-f", "ancestor=hbox:1") == "done\nweb\n"
+    assert names("-a", "-f", "before=done") == "web\n" and names("-a", "-f", "since=web") == "done\n"
+    r = hutch("ps", "-f", "colour=red", check=False)
+    assert (r.returncode, r.stdout, r.stderr) == (1, "", "hutch: invalid filter 'colour'\n")
+
     # errors: docker's words, nothing printed but the one line, exit 1
     r = hutch("ps", "-a", "--format", "{{.Nope}}", check=False)
     assert (r.returncode, r.stdout) == (1, "")

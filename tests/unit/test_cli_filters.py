@@ -76,3 +76,72 @@ def test_go_time() -> None:
     assert go_time("2026-12-07T21:24:10.5Z", seconds=True) == "2026-12-07 21:24:10 +0000 UTC"
     assert go_time("2026-12-07T21:24:10+01:00") == "2026-12-07 21:24:10 +0100 +0100"
     assert go_time("yesterday") == "yesterday"
+
+
+def _rec(name: str, status: str, exit_code: int = 0, **extra: object) -> dict[str, object]:
+    started = "" if status == "created" else "2026-01-01T00:00:00Z"
+    state = {"status": status, "exit_code": exit_code, "started_at": started}
+    return {"id": f"{name:x<64}", "name": name, "image_id": "sha256:img", "labels": {}, "state": state,
+            **extra}
+
+
+RECORDS = [  # newest first, as the engine lists them
+    _rec("web", "running", labels={"tier": "front"}, volumes=[{"Name": "data", "Destination": "/d"}],
+         network="app", networks={"f00d" + "0" * 60: {"name": "app"}}, exposed=["80/tcp"],
+         ports={"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}),
+    _rec("job", "exited", 3, labels={"tier": "back"}, network="none"),
+    _rec("new", "created", network="none"),
+    _rec("old", "exited", 0, image_id="sha256:other", network="bridge"),
+]
+
+
+@pytest.mark.parametrize(("pairs", "want", "stopped_too"), [
+    ([("name", "web")], ["web"], False),
+    ([("name", "^/[jn]")], ["job", "new"], False),
+    ([("id", "jobx")], ["job"], False),
+    ([("label", "tier")], ["web", "job"], False),
+    ([("label", "tier=back")], ["job"], False),
+    ([("status", "exited")], ["job", "old"], True),
+    ([("status", "created"), ("status", "running")], ["web", "new"], True),
+    ([("exited", "3")], ["job"], False),
+    ([("exited", "0")], ["old"], False),
+    ([("ancestor", "box")], ["web", "job", "new"], False),
+    ([("ancestor", "nosuch")], [], False),
+    ([("before", "job")], ["new", "old"], False),
+    ([("since", "new")], ["web", "job"], False),
+    ([("volume", "data")], ["web"], False),
+    ([("volume", "/d")], ["web"], False),
+    ([("network", "app")], ["web"], False),
+    ([("network", "f00d")], ["web"], False),
+    ([("network", "none")], ["job", "new"], False),
+    ([("publish", "8080")], ["web"], False),
+    ([("publish", "80")], [], False),
+    ([("expose", "80/tcp")], ["web"], False),
+    ([("expose", "70-90")], ["web"], False),
+    ([("health", "none"), ("isolation", "default"), ("is-task", "false")], ["web", "job", "new", "old"],
+     False),
+    ([("health", "healthy")], [], False),
+    ([("is-task", "true")], [], False),
+])
+def test_ps_filters(pairs: list[tuple[str, str]], want: list[str], stopped_too: bool) -> None:
+    from hutch.cli.engine.containers.psfilter import select
+
+    out, by_status = select(RECORDS, pairs, lambda ref: "sha256:img" if ref == "box" else None)
+    assert [r["name"] for r in out] == want and by_status == stopped_too
+
+
+@pytest.mark.parametrize(("pairs", "message"), [
+    ([("color", "red")], "invalid filter 'color'"),
+    ([("status", "up")], "invalid filter 'status=up'"),
+    ([("exited", "x")], "invalid filter 'exited=x': strconv.Atoi: parsing \"x\": invalid syntax"),
+    ([("is-task", "maybe")], "invalid filter 'is-task=maybe'"),
+    ([("health", "fine")], "unrecognized filter value for health: fine"),
+    ([("before", "nosuch")], "No such container: nosuch"),
+    ([("publish", "1:2")], "filter for 'publish' should not contain ':': 1:2"),
+])
+def test_ps_filter_errors(pairs: list[tuple[str, str]], message: str) -> None:
+    from hutch.cli.engine.containers.psfilter import select
+
+    with pytest.raises(HutchError) as err:
+        select(RECORDS, pairs, lambda ref: None)
+    assert str(err.value) == message

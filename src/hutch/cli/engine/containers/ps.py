@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from hutch.cli.fmt import ago, duration, go_time, since
+from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,12 +16,17 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
+    from hutch.cli.filters import parse
+
     p.add_argument("-a", "--all", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("-l", "--latest", action="store_true")
     p.add_argument("-n", "--last", type=int, default=-1)
     p.add_argument("--format", default="")
+    p.add_argument("-f", "--filter", action="append", type=parse, metavar="filter",
+                   help="id, name, label, status, exited, ancestor, before, since, volume, network, "
+                        "publish, expose, health, isolation, is-task")
 
 
 def status_text(r: Record) -> str:
@@ -79,13 +85,25 @@ def context(r: Record, trunc: bool) -> Struct:
     return Struct("*formatter.ContainerContext", {**_ps_fields(r, trunc), "Label": label})
 
 
+def _image_id(eng: Engine, ref: str) -> str | None:
+    try:
+        return eng.images.get(ref).id
+    except HutchError:
+        return None  # (docker: a warning in its log, and no container has that ancestor)
+
+
 def handle(eng: Engine, a: Namespace) -> int:
-    records = eng.records()
+    records, stopped_too = eng.records(), a.all
+    if a.filter:
+        from hutch.cli.engine.containers.psfilter import select
+
+        records, by_status = select(records, a.filter, lambda ref: _image_id(eng, ref))
+        stopped_too = stopped_too or by_status
     if a.latest:
         records = records[:1]
     elif a.last >= 0:
         records = records[:a.last]
-    elif not a.all:
+    elif not stopped_too:
         records = [r for r in records if r["state"]["status"] in ("running", "paused")]
     if a.quiet:
         if a.format:
