@@ -15,16 +15,20 @@ if TYPE_CHECKING:
     from hutch.engine.records import Record
 
 
-def flags(p: Parser) -> None:
-    from hutch.cli.filters import parse
+def _filter(raw: str) -> tuple[str, str]:
+    from hutch.cli.filters import parse  # (only when a --filter is given)
 
+    return parse(raw)
+
+
+def flags(p: Parser) -> None:
     p.add_argument("-a", "--all", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("-l", "--latest", action="store_true")
     p.add_argument("-n", "--last", type=int, default=-1)
     p.add_argument("--format", default="")
-    p.add_argument("-f", "--filter", action="append", type=parse, metavar="filter",
+    p.add_argument("-f", "--filter", action="append", type=_filter, metavar="filter",
                    help="id, name, label, status, exited, ancestor, before, since, volume, network, "
                         "publish, expose, health, isolation, is-task")
 

@@ -13,11 +13,15 @@ if TYPE_CHECKING:
     from hutch.engine.containers import Engine
 
 
-def flags(p: Parser) -> None:
-    from hutch.cli.filters import parse
+def _filter(raw: str) -> tuple[str, str]:
+    from hutch.cli.filters import parse  # (only when a --filter is given)
 
+    return parse(raw)
+
+
+def flags(p: Parser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="only the volume names")
-    p.add_argument("-f", "--filter", action="append", type=parse, metavar="filter",
+    p.add_argument("-f", "--filter", action="append", type=_filter, metavar="filter",
                    help="dangling (true or false), driver, label (key or key=value), name")
     p.add_argument("--format", default="", help="table, json or a Go template")
 
