@@ -27,7 +27,7 @@ def flags(p: Parser) -> None:
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("-l", "--latest", action="store_true")
     p.add_argument("-n", "--last", type=int, default=-1)
-    p.add_argument("--format", default="")
+    p.add_argument("--format", default="", help="table, json or a Go template")
     p.add_argument("-f", "--filter", action="append", type=_filter, metavar="filter",
                    help="id, name, label, status, exited, ancestor, before, since, volume, network, "
                         "publish, expose, health, isolation, is-task")
