@@ -58,7 +58,7 @@ def _ps_fields(r: Record, trunc: bool) -> dict[str, str]:
         "State": r["state"]["status"], "Names": r["name"],
         "Labels": ",".join(f"{k}={v}" for k, v in sorted((r.get("labels") or {}).items())),
         "Ports": ports_text(r), "Mounts": ",".join(_ellipsis(n, 15) if trunc else n for n in volumes),
-        "LocalVolumes": str(len(volumes)), "Size": "", "Networks": ",".join(
+        "LocalVolumes": str(len(volumes)), "Size": "0B", "Networks": ",".join(
             str(p.get("name", "")) for p in (r.get("networks") or {}).values()),
     }
 
