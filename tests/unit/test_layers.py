@@ -25,7 +25,8 @@ The two sides (every module must be on one; a new package is added here first):
   package ``hutch`` itself (its ``__init__`` is the Python API's facade: ``hutch.Client``
   loads ``hutch.api`` on first use; its body imports only ``hutch._version``, so a
   runtime module's parent package loads no engine code), and hutch's command line: ``cli/engine/``
-  with its flag parser ``cli/pflag.py``.
+  with its flag parser ``cli/pflag.py``, its ``--format`` templates ``cli/gotemplate/`` and its
+  ``--filter`` keys ``cli/filters.py``.
 - shared, below both: ``_version``, ``filelock``, ``util``, ``pathrs``, the package
   ``cli`` (an empty ``__init__``), ``cli/fmt.py``.
 
@@ -51,7 +52,7 @@ RUNTIME = ("hutch._sys", "hutch.spec", "hutch.specconv", "hutch.process", "hutch
            "hutch.fastjson", "hutch.cli.main", "hutch.cli.args", "hutch.cli.log", "hutch.cli.help",
            "hutch.cli.version", "hutch.cli.runtime")
 ENGINE = ("hutch.engine", "hutch.image", "hutch.snapshot", "hutch.network", "hutch.build", "hutch.api",
-          "hutch.cli.engine", "hutch.cli.pflag")
+          "hutch.cli.engine", "hutch.cli.pflag", "hutch.cli.gotemplate", "hutch.cli.filters")
 SHARED = ("hutch._version", "hutch.filelock", "hutch.util", "hutch.pathrs", "hutch.cli.fmt")
 EXACT = {"hutch": "engine", "hutch.cli": "shared"}
 
@@ -70,7 +71,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("engine", ("hutch.engine",)),
     ("build", ("hutch.build",)),
     ("Python API", ("hutch.api",)),
-    ("engine CLI", ("hutch.cli.engine", "hutch.cli.pflag")),
+    ("engine CLI", ("hutch.cli.engine", "hutch.cli.pflag", "hutch.cli.gotemplate", "hutch.cli.filters")),
 ]
 EXACT_LAYER = {"hutch": "Python API", "hutch.cli": "leaves"}
 

@@ -63,3 +63,26 @@ def since(rfc3339: str) -> float:
     except ValueError:
         return 0.0
     return max(0.0, (time.time_ns() - then) / 1e9)
+
+
+def go_time(rfc3339: str, seconds: bool = False) -> str:
+    """Go's time.Time.String() of an RFC 3339 time, as docker's CreatedAt columns show it:
+    ``2026-12-07 21:24:10.494801642 +0000 UTC`` (``seconds``: without the fraction, as
+    `ps`, which has the Unix seconds only). A text that is no such time is returned as it is."""
+    date, sep, rest = rfc3339.partition("T")
+    if not sep or len(date) != 10 or len(rest) < 9:
+        return rfc3339
+    clock, rest = rest[:8], rest[8:]
+    frac = ""
+    if rest.startswith("."):
+        end = 1
+        while end < len(rest) and rest[end].isdigit():
+            end += 1
+        frac, rest = rest[:end].rstrip("0").rstrip("."), rest[end:]
+    if rest in ("Z", "+00:00", "-00:00"):
+        zone = "+0000 UTC"
+    elif len(rest) == 6 and rest[0] in "+-" and rest[3] == ":":
+        zone = f"{rest[:3]}{rest[4:]} {rest[:3]}{rest[4:]}"
+    else:
+        return rfc3339
+    return f"{date} {clock}{'' if seconds else frac} {zone}"

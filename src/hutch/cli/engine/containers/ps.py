@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
-from hutch.cli.fmt import ago, duration, since, table
+from hutch.cli.fmt import ago, duration, go_time, since
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from hutch.cli.gotemplate import Struct
     from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
     from hutch.engine.records import Record
+
+
+def _filter(raw: str) -> tuple[str, str]:
+    from hutch.cli.filters import parse  # (only when a --filter is given)
+
+    return parse(raw)
 
 
 def flags(p: Parser) -> None:
@@ -21,7 +27,10 @@ def flags(p: Parser) -> None:
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("-l", "--latest", action="store_true")
     p.add_argument("-n", "--last", type=int, default=-1)
-    p.add_argument("--format", default="")
+    p.add_argument("--format", default="", help="table, json or a Go template")
+    p.add_argument("-f", "--filter", action="append", type=_filter, metavar="filter",
+                   help="id, name, label, status, exited, ancestor, before, since, volume, network, "
+                        "publish, expose, health, isolation, is-task")
 
 
 def status_text(r: Record) -> str:
@@ -34,15 +43,22 @@ def status_text(r: Record) -> str:
     return str(st["status"]).capitalize()
 
 
+def _ellipsis(s: str, n: int) -> str:
+    return s if len(s) <= n else s[:n - 1] + "…"
+
+
 def _ps_fields(r: Record, trunc: bool) -> dict[str, str]:
     command = " ".join(r.get("args", []))
+    volumes = [str(v.get("Name", "")) for v in r.get("volumes") or []]
     return {
         "ID": r["id"][:12] if trunc else r["id"], "Image": r["image"],
         "Command": f'"{command[:20]}"' if trunc else f'"{command}"',
-        "CreatedAt": r["created"], "RunningFor": ago(r["created"]), "Status": status_text(r),
+        "CreatedAt": go_time(r["created"], seconds=True), "RunningFor": ago(r["created"]),
+        "Status": status_text(r),
         "State": r["state"]["status"], "Names": r["name"],
         "Labels": ",".join(f"{k}={v}" for k, v in sorted((r.get("labels") or {}).items())),
-        "Ports": ports_text(r), "Mounts": "", "Size": "", "Networks": ",".join(
+        "Ports": ports_text(r), "Mounts": ",".join(_ellipsis(n, 15) if trunc else n for n in volumes),
+        "LocalVolumes": str(len(volumes)), "Size": "0B", "Networks": ",".join(
             str(p.get("name", "")) for p in (r.get("networks") or {}).values()),
     }
 
@@ -53,53 +69,56 @@ def ports_text(r: Record) -> str:
                      for private, binds in sorted((r.get("ports") or {}).items()) for b in binds)
 
 
-DEFAULT_PS = "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
-_HEADERS = {"ID": "CONTAINER ID", "CreatedAt": "CREATED AT", "RunningFor": "CREATED"}
+DEFAULT_PS = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+#: docker's ContainerContext header (cli/command/formatter/container.go)
+HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
+           "RunningFor": "CREATED", "Ports": "PORTS", "State": "STATE", "Status": "STATUS", "Size": "SIZE",
+           "Names": "NAMES", "Labels": "LABELS", "Mounts": "MOUNTS", "LocalVolumes": "LOCAL VOLUMES",
+           "Networks": "NETWORKS"}
 
 
-def render(template: str, fields: dict[str, str]) -> str:
-    """A Go-template subset, as docker's --format: {{.Field}}, {{json .}}, {{json .Field}}."""
-    import re
+def context(r: Record, trunc: bool) -> Struct:
+    """What a --format template sees of a container: docker's ContainerContext, ``.Label "k"`` too."""
+    from hutch.cli.gotemplate import Struct
 
-    def one(m: re.Match[str]) -> str:
-        expr = m.group(1).strip()
-        if expr == "json .":
-            return json.dumps(fields)
-        if expr.startswith("json ."):
-            return json.dumps(fields.get(expr[6:], ""))
-        if expr.startswith(".") and expr[1:] in fields:
-            return fields[expr[1:]]
-        raise HutchError(f"template: can't evaluate {{{{{expr}}}}} (fields: {', '.join(fields)})")
+    labels = r.get("labels") or {}
 
-    return re.sub(r"\{\{(.*?)\}\}", one, template.replace("\\t", "\t").replace("\\n", "\n"))
+    def label(name: str) -> str:
+        return str(labels.get(name, ""))
+
+    return Struct("*formatter.ContainerContext", {**_ps_fields(r, trunc), "Label": label})
+
+
+def _image_id(eng: Engine, ref: str) -> str | None:
+    try:
+        return eng.images.get(ref).id
+    except HutchError:
+        return None  # (docker: a warning in its log, and no container has that ancestor)
 
 
 def handle(eng: Engine, a: Namespace) -> int:
-    records = eng.records()
+    records, stopped_too = eng.records(), a.all
+    if a.filter:
+        from hutch.cli.engine.containers.psfilter import select
+
+        records, by_status = select(records, a.filter, lambda ref: _image_id(eng, ref))
+        stopped_too = stopped_too or by_status
     if a.latest:
         records = records[:1]
     elif a.last >= 0:
         records = records[:a.last]
-    elif not a.all:
+    elif not stopped_too:
         records = [r for r in records if r["state"]["status"] in ("running", "paused")]
     if a.quiet:
+        if a.format:
+            sys.stderr.write("WARNING: Ignoring custom format, because both --format and --quiet are set.\n")
         for r in records:
             print(r["id"] if a.no_trunc else r["id"][:12])
         return 0
-    fmt = a.format
-    if fmt == "json":
-        fmt = "{{json .}}"
-    if fmt and not fmt.startswith("table"):
-        for r in records:
-            print(render(fmt, _ps_fields(r, not a.no_trunc)))
-        return 0
-    template = fmt[5:].strip() if fmt else DEFAULT_PS
-    import re
+    from hutch.cli import gotemplate
 
-    names = re.findall(r"\{\{\s*\.(\w+)\s*\}\}", template)
-    rows = [[_HEADERS.get(n, re.sub(r"(?<=[a-z])(?=[A-Z])", " ", n).upper()) for n in names]]
-    for r in records:
-        f = _ps_fields(r, not a.no_trunc)
-        rows.append([f.get(n, "") for n in names])
-    sys.stdout.write(table(rows))
+    fmt = a.format or DEFAULT_PS
+    if fmt == "table":
+        fmt = DEFAULT_PS
+    sys.stdout.write(gotemplate.write(fmt, (context(r, not a.no_trunc) for r in records), HEADERS))
     return 0

@@ -1,0 +1,86 @@
+"""docker's ``--filter key=value`` (the CLI's FilterOpt and the daemon's filters.Args).
+
+``-f`` may be given many times: the values of one key form a set, and a key matches when any
+of its values does (``label`` excepted: each of its values must). ``name`` and ``id`` match as
+docker matches them, the whole text or a regular expression found anywhere in it (so a part of
+a name or id matches); ``label`` is ``key`` or ``key=value``.
+"""
+
+from __future__ import annotations
+
+from hutch.errors import HutchError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+
+def parse(raw: str) -> tuple[str, str]:
+    """One ``--filter`` word (pflag's ``type``): docker lower-cases the key and trims both."""
+    if "=" not in raw:
+        raise ValueError("bad format of filter (expected name=value)")
+    key, _, value = raw.partition("=")
+    return key.strip().lower(), value.strip()
+
+
+class Filters:
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self.fields: dict[str, list[str]] = {}
+        for key, value in pairs:
+            values = self.fields.setdefault(key, [])
+            if value not in values:
+                values.append(value)
+
+    def validate(self, accepted: Iterable[str]) -> Filters:
+        """docker's Args.Validate: an unknown key is ``invalid filter 'x'``."""
+        ok = set(accepted)
+        for key in self.fields:
+            if key not in ok:
+                raise HutchError(f"invalid filter '{key}'")
+        return self
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.fields
+
+    def get(self, key: str) -> list[str]:
+        return self.fields.get(key, [])
+
+    def exact(self, key: str, source: str) -> bool:
+        """True when ``key`` is not filtered on, or one of its values is ``source``."""
+        return key not in self.fields or source in self.fields[key]
+
+    def match(self, key: str, source: str) -> bool:
+        """docker's Args.Match: a value equal to ``source`` or a regular expression found in it."""
+        if self.exact(key, source):
+            return True
+        import re
+
+        for pattern in self.fields[key]:
+            try:
+                if re.search(pattern, source):
+                    return True
+            except re.error:
+                continue
+        return False
+
+    def labels(self, key: str, labels: Mapping[str, str]) -> bool:
+        """docker's Args.MatchKVList: every ``k`` or ``k=v`` value is among ``labels``."""
+        for value in self.fields.get(key, []):
+            k, eq, v = value.partition("=")
+            if k not in labels or (eq and labels[k] != v):
+                return False
+        return True
+
+    def boolean(self, key: str) -> bool | None:
+        """A ``true``/``false`` key given once (``dangling``): None when not given."""
+        values = self.fields.get(key, [])
+        if not values:
+            return None
+        if len(values) > 1:
+            raise HutchError(f'got more than one value for filter key "{key}"')
+        if values[0] in ("1", "true"):
+            return True
+        if values[0] in ("0", "false"):
+            return False
+        raise HutchError(f"invalid value for filter '{key}', "
+                         'must be "true" (or "1"), or "false" (or "0")')
