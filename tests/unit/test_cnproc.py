@@ -76,3 +76,36 @@ def test_parse_ignores_other_events_and_threads() -> None:
 
     data = msg(0x1, 5, 5, 0) + msg(cnproc.PROC_EVENT_EXIT, 6, 5, 0) + msg(cnproc.PROC_EVENT_EXIT, 9, 9, 256)
     assert cnproc.parse(data) == [(9, 256)]
+
+
+def test_from_a_network_namespace_of_its_own() -> None:
+    """The connector lives in the initial network namespace only: a process in another one
+    (this test session, tests/support/sandbox.py; a supervisor under `ip netns exec`) has its
+    socket made there, and still hears of exits; its own namespace is unchanged after."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    before = os.readlink("/proc/self/ns/net")
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            from hutch._sys import consts as C
+            from hutch._sys import ns as _ns
+
+            _ns.unshare(C.CLONE_NEWNET)  # (surely not the initial one now)
+            ev = cnproc.ExitEvents()
+            ours = os.readlink("/proc/self/ns/net")
+            child = os.fork()
+            if child == 0:
+                os._exit(5)
+            status = _wait_for(ev, child)
+            os.waitpid(child, 0)
+            ok = os.WEXITSTATUS(status) == 5 and os.readlink("/proc/self/ns/net") == ours
+            os.write(w, b"ok" if ok else b"no")
+        finally:
+            os._exit(0)
+    os.close(w)
+    got = os.read(r, 2)
+    os.waitpid(pid, 0)
+    os.close(r)
+    assert got == b"ok" and os.readlink("/proc/self/ns/net") == before
