@@ -345,7 +345,7 @@ def test_load_refuses_a_tampered_archive(hutch: Hutch, tmp_path: Path) -> None:
     assert "hbox" not in other("images").stdout
     missing = tmp_path / "nothing.tar"
     r = other("load", "-i", str(missing), check=False)
-    assert r.returncode == 1 and r.stderr == f"hutch: open {missing}: no such file or directory\n", r
+    assert r.returncode == 1 and r.stderr == f"Error: open {missing}: no such file or directory\n", r
 
 
 def test_exit_codes_as_docker(hutch: Hutch) -> None:

@@ -232,7 +232,7 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert (out["by_hostname"], out["later"], out["gone"], out["with_runc"]) == ("1", "1", "0", "1"), out
     assert out["shared"] == out["shared_of"] and out["shared"].startswith("inet 10.89."), out
     assert out["members"] == "f1@10.89.0.2/24,f2@10.89.0.3/24", out
-    assert out["shared_idle"] == "125 hutch: cannot join network of a non running container: idle", out
+    assert out["shared_idle"] == "125 Error: cannot join network of a non running container: idle", out
     assert "bad address" in out["default_by_name"], out  # docker's default bridge: no names
     assert out["alias"].startswith("PING db (10.89.0.50)"), out  # --network-alias and --ip
     assert out["f3_mac"] == "02:42:0a:59:00:99"

@@ -60,16 +60,16 @@ def test_ps_format(hutch: Hutch) -> None:  # noqa: F811
     assert names("-a", "-f", "exited=0") == "done\n" and names("-a", "-f", "ancestor=hbox:1") == "done\nweb\n"
     assert names("-a", "-f", "before=done") == "web\n" and names("-a", "-f", "since=web") == "done\n"
     r = hutch("ps", "-f", "colour=red", check=False)
-    assert (r.returncode, r.stdout, r.stderr) == (1, "", "hutch: invalid filter 'colour'\n")
+    assert (r.returncode, r.stdout, r.stderr) == (1, "", "Error: invalid filter 'colour'\n")
 
     # errors: docker's words, nothing printed but the one line, exit 1
     r = hutch("ps", "-a", "--format", "{{.Nope}}", check=False)
     assert (r.returncode, r.stdout) == (1, "")
-    assert r.stderr == 'hutch: template parsing error: template: :1:2: executing "" at <.Nope>: ' \
+    assert r.stderr == 'Error: template parsing error: template: :1:2: executing "" at <.Nope>: ' \
                        "can't evaluate field Nope in type *formatter.ContainerContext\n"
     r = hutch("ps", "-a", "--format", "{{.Names}", check=False)
     assert (r.returncode, r.stdout) == (1, "")
-    assert r.stderr == "hutch: template parsing error: template: :1: bad character U+007D '}'\n"
+    assert r.stderr == "Error: template parsing error: template: :1: bad character U+007D '}'\n"
     r = hutch("ps", "-a", "--format", "{{.Label}}", check=False)
     assert "wrong number of args for Label: want 1 got 0" in r.stderr and r.stdout == ""
     hutch("rm", "-f", "web", "done")
@@ -144,11 +144,11 @@ def test_network_ls_filter_and_format(tmp_path: Path, rootfs_template: Path) -> 
     assert out["created"].endswith(" +0000 UTC;") and out["created"][4] == "-" and out["created"][10] == " "
     assert (out["quiet"], out["quiet_full"]) == ("13;", "65;")
     assert out["default_head"] == "NETWORK ID     NAME      DRIVER    SCOPE;"
-    assert out["bogus"] == "1 hutch: invalid filter 'bogus';", out
-    assert out["bad_type"] == "1 hutch: invalid filter: 'type'='other';", out
-    assert out["no_value"].startswith('1 hutch: invalid argument "nokey" for "-f, --filter" flag: '
+    assert out["bogus"] == "1 Error: invalid filter 'bogus';", out
+    assert out["bad_type"] == "1 Error: invalid filter: 'type'='other';", out
+    assert out["no_value"].startswith('1 Error: invalid argument "nokey" for "-f, --filter" flag: '
                                       "bad format of filter (expected name=value)"), out
-    assert out["bad_field"] == ('1 hutch: template parsing error: template: :1:2: executing "" at <.Nope>: '
+    assert out["bad_field"] == ('1 Error: template parsing error: template: :1:2: executing "" at <.Nope>: '
                                 "can't evaluate field Nope in type *network.networkContext;"), out
     assert out["dangling_after"] == "prod;dev;quiet;", out
 
@@ -180,9 +180,9 @@ def test_volume_ls_filter_and_format(hutch: Hutch) -> None:  # noqa: F811
     doc = json.loads(hutch("volume", "ls", "-f", "name=loose", "--format", "json").stdout)
     assert (doc["Name"], doc["Driver"], doc["Scope"], doc["Labels"]) == ("loose", "local", "local", "")
     r = hutch("volume", "ls", "-f", "color=red", check=False)
-    assert (r.returncode, r.stderr) == (1, "hutch: invalid filter 'color'\n")
+    assert (r.returncode, r.stderr) == (1, "Error: invalid filter 'color'\n")
     r = hutch("volume", "ls", "-f", "dangling=maybe", check=False)
-    assert (r.returncode, r.stderr) == (1, "hutch: invalid filter 'dangling=[maybe]'\n")
+    assert (r.returncode, r.stderr) == (1, "Error: invalid filter 'dangling=[maybe]'\n")
     hutch("rm", "user")
     assert names("-f", "dangling=true") == ["data-dev", "data-prod", "loose"]
     hutch("volume", "rm", "data-prod", "data-dev", "loose")

@@ -258,17 +258,17 @@ def test_missing_and_bad_files_are_one_line(hutch: Hutch, tmp_path: Path) -> Non
     missing, junk = tmp_path / "missing.tar", tmp_path / "junk.bin"
     junk.write_bytes(b"this is not a tar archive\n" * 40)
     cases = [
-        (["import", str(missing)], f"hutch: open {missing}: no such file or directory\n"),
-        (["import", str(tmp_path)], f"hutch: open {tmp_path}: is a directory\n"),
-        (["load", "-i", str(missing)], f"hutch: open {missing}: no such file or directory\n"),
-        (["load", "-i", str(junk)], f"hutch: load {junk}: not a tar archive\n"),
-        (["load"], "hutch: requested load from stdin, but stdin is empty\n"),
+        (["import", str(missing)], f"Error: open {missing}: no such file or directory\n"),
+        (["import", str(tmp_path)], f"Error: open {tmp_path}: is a directory\n"),
+        (["load", "-i", str(missing)], f"Error: open {missing}: no such file or directory\n"),
+        (["load", "-i", str(junk)], f"Error: load {junk}: not a tar archive\n"),
+        (["load"], "Error: requested load from stdin, but stdin is empty\n"),
     ]
     for args, want in cases:
         r = hutch(*args, check=False, input=b"")
         assert (r.returncode, r.stderr, r.stdout) == (1, want, ""), (args, r)
     r = hutch("load", check=False, input=junk.read_bytes())
-    assert (r.returncode, r.stderr) == (1, "hutch: load standard input: not a tar archive\n"), r
+    assert (r.returncode, r.stderr) == (1, "Error: load standard input: not a tar archive\n"), r
 
 
 # ---- a failed load leaves nothing --------------------------------------------------------
@@ -433,6 +433,6 @@ def test_save_to_stdout_and_load_from_stdin(hutch: Hutch, tmp_path: Path) -> Non
         os.close(sub)
         os.close(main)
     assert r.returncode == 1 and r.stderr == (
-        b"hutch: cowardly refusing to save to a terminal. Use the -o flag or redirect\n")
+        b"Error: cowardly refusing to save to a terminal. Use the -o flag or redirect\n")
     r2 = hutch("save", "nosuch:1", check=False)
     assert r2.returncode == 1 and r2.stdout == "" and "No such image: nosuch:1" in r2.stderr

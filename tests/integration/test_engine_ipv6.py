@@ -207,16 +207,16 @@ def test_ipv6_on_user_networks(tmp_path: Path, rootfs_template: Path) -> None:
     assert out["given_next"] == "inet6 fd00:77::1/64", out  # (::fe is the gateway; ::1 is free)
     assert out["connected"] == "inet6 fd00:77::77/64", out
     assert out["connected_ping"] == "PING v6two (fd00:77::77): 56 data bytes", out
-    assert out["no_ipv6"].startswith("1 hutch: network create: an IPv6 --subnet"), out
+    assert out["no_ipv6"].startswith("1 Error: network create: an IPv6 --subnet"), out
     assert "needs --ipv6" in out["no_ipv6"], out
     assert (out["no_ipv6_lines"], out["no_ipv6_left"]) == ("1", "0"), out
     assert out["outside_subnet"] == \
-        f"125 hutch: --ip6 fd00:dead::5: the address is not in network v6a's subnet {ula}/64", out
+        f"125 Error: --ip6 fd00:dead::5: the address is not in network v6a's subnet {ula}/64", out
     assert out["outside_subnet_lines"] == "1", out
     assert out["not_v6"].startswith("125 ") and "--ip6 'junk'" in out["not_v6"], out
     assert out["no_v6_net"].startswith("125 ") and "has no IPv6" in out["no_v6_net"], out
     assert out["left"] == "0", out
-    assert out["two_v6"] == "1 hutch: network create: --subnet at most once per family (IPv4, IPv6)", out
+    assert out["two_v6"] == "1 Error: network create: --subnet at most once per family (IPv4, IPv6)", out
     assert out["v4_only"] == "['', 0, ''] ['', 0, '']" and out["v4_only_addr"] == "0", out
     for point in ("planned", "netns", "leased", "joined", "published"):
         # killed; the leases (IPv4 and IPv6) and links of v6one, v6two and v6three only, no port

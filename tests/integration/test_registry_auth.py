@@ -153,7 +153,7 @@ def test_basic_auth_login_pull_logout(hutch: Hutch, auth_registry: Registry, on_
     host = auth_registry.host
     # without credentials: denied, in one line, nothing stored
     err = one_line(hutch("pull", on_auth, check=False))
-    assert err.startswith(f"hutch: pull access denied for {host}/{REPO_NAME}"), err
+    assert err.startswith(f"Error: pull access denied for {host}/{REPO_NAME}"), err
     assert hutch.blobs() == [] and hutch.images() == []
     # a wrong password: refused, nothing written
     r = hutch("login", "-u", USER, "--password-stdin", host, input="wrong\n", check=False)
@@ -570,7 +570,7 @@ def test_bearer_no_anonymous(hutch: Hutch, busybox: OciImage, registry: Registry
     with Registry(token=TokenServer(anonymous=None)) as reg:
         _put(reg, busybox)
         err = one_line(hutch("pull", f"{reg.host}/{REPO_NAME}:1", check=False))
-        assert err.startswith(f"hutch: pull access denied for {reg.host}/{REPO_NAME}"), err
+        assert err.startswith(f"Error: pull access denied for {reg.host}/{REPO_NAME}"), err
         assert hutch.blobs() == [] and hutch.images() == []
         hutch.registries_conf.write_text(
             f'[[registry]]\nlocation = "{registry.host}"\n[[registry.mirror]]\nlocation = "{reg.host}"\n')

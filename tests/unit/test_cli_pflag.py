@@ -136,4 +136,4 @@ def test_the_command_line_says_it_in_one_line() -> None:
                           "raise SystemExit(main(['run', '--pid', 'host', 'img']))"],
                          capture_output=True, text=True, check=False)
     assert out.returncode == 125
-    assert out.stderr == "hutch: unknown flag: --pid (see 'hutch run --help')\n"
+    assert out.stderr == "Error: unknown flag: --pid (see 'hutch run --help')\n"

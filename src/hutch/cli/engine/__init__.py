@@ -238,14 +238,14 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return dispatch(a)
     except UsageError as err:
-        sys.stderr.write(f"hutch: {err}\n")
+        sys.stderr.write(f"Error: {err}\n")
         return err.code
     except HutchError as err:
-        sys.stderr.write(f"hutch: {err}\n")
+        sys.stderr.write(f"Error: {err}\n")
         return 1
     except OSError as err:  # what no verb turned into a message of its own: one line still
         where = f": {err.filename}" if err.filename else ""
-        sys.stderr.write(f"hutch: {(err.strerror or str(err)).lower()}{where}\n")
+        sys.stderr.write(f"Error: {(err.strerror or str(err)).lower()}{where}\n")
         return 1
     except KeyboardInterrupt:
         return 130

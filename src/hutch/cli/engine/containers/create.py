@@ -23,6 +23,6 @@ def handle(eng: Engine, a: Namespace) -> int:
         image_for(eng, a)
         print(eng.create(run_request(a))["id"])
     except HutchError as err:
-        sys.stderr.write(f"hutch: {err}\n")
+        sys.stderr.write(f"Error: {err}\n")
         return 125
     return 0

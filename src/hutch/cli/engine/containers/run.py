@@ -155,8 +155,8 @@ def handle(eng: Engine, a: Namespace) -> int:
             return 0
         return eng.run(run_request(a), sig_proxy=a.sig_proxy == "true")
     except StartFailed as err:
-        sys.stderr.write(f"hutch: {err}\n")
+        sys.stderr.write(f"Error: {err}\n")
         return err.code
     except HutchError as err:
-        sys.stderr.write(f"hutch: {err}\n")
+        sys.stderr.write(f"Error: {err}\n")
         return 125
