@@ -9,6 +9,9 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
+    from hutch.cli.engine.inspecting import flags as inspect_flags
+
+    inspect_flags(p)
     p.add_argument("objects", nargs="+")
 
 
@@ -17,4 +20,4 @@ def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import inspect
 
     return print_documents(a.objects, lambda ref: inspect.container(eng, eng.find(ref)),
-                           lambda _ref, err: f"Error: {err}")
+                           lambda _ref, err: f"Error: {err}", a.format)

@@ -17,6 +17,9 @@ KINDS = ("container", "image", "network", "volume")
 
 
 def flags(p: Parser) -> None:
+    from hutch.cli.engine.inspecting import flags as inspect_flags
+
+    inspect_flags(p)
     p.add_argument("--type", default="", help="only this kind of object: container, image, network or volume")
     p.add_argument("objects", nargs="+")
 
@@ -49,4 +52,4 @@ def handle(eng: Engine, a: Namespace) -> int:
                 continue
         raise HutchError(f"No such object: {ref}")
 
-    return print_documents(a.objects, document, lambda ref, _err: f"Error: No such object: {ref}")
+    return print_documents(a.objects, document, lambda ref, _err: f"Error: No such object: {ref}", a.format)
