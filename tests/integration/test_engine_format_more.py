@@ -59,3 +59,62 @@ def test_inspect_format(hutch: Hutch) -> None:  # noqa: F811
     assert [d["Name"] for d in doc] == ["/web", "/done"]
     hutch("rm", "-f", "web", "done")
     hutch("volume", "rm", "fmdata")
+
+
+def test_images_format_and_filter(hutch: Hutch) -> None:  # noqa: F811
+    base = _import(hutch)
+    hutch("tag", "hbox:1", "team/app:2")
+    tarball = str(hutch.tarball)  # type: ignore[attr-defined]
+    labelled = hutch("import", "-c", "LABEL tier=base", tarball, "lab:1").stdout.strip()
+    hutch("run", "--name", "c", "--network", "none", "lab:1", "sh", "-c", "echo made > /made")
+    dangling = hutch("commit", "c").stdout.strip()
+
+    def images(*args: str) -> list[str]:
+        return hutch("images", *args, "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+
+    assert images() == ["<none>:<none>", "lab:1", "hbox:1", "team/app:2"]  # (newest first)
+    assert images("-a") == images()
+    assert images("-f", "reference=team/*") == ["team/app:2"]
+    assert images("-f", "reference=*") == ["lab:1", "hbox:1"]  # (Go's path.Match: * stops at /)
+    assert images("-f", "reference=*box:1", "-f", "reference=lab") == ["lab:1", "hbox:1"]
+    assert images("hbox") == ["hbox:1"] and images("team/app:2") == ["team/app:2"] and images("nope") == []
+    # (the committed image keeps the labels of the one its container ran)
+    assert images("-f", "label=tier") == ["<none>:<none>", "lab:1"] == images("-f", "label=tier=base")
+    assert images("-f", "label!=tier") == ["hbox:1", "team/app:2"]
+    assert images("-f", "label=tier=other") == []
+    assert images("-f", "dangling=true") == ["<none>:<none>"]
+    assert images("-f", "dangling=false") == ["lab:1", "hbox:1", "team/app:2"]
+    assert images("-f", "before=lab:1") == ["hbox:1", "team/app:2"]
+    assert images("-f", "since=hbox:1") == ["<none>:<none>", "lab:1"]
+    assert images("-f", "until=1h") == [] and images("-f", "until=2099-01-01") == images()
+    # the row a filter picks is the image a container runs: the committed file is inside it
+    picked = hutch("images", "-q", "--no-trunc", "-f", "dangling=true").stdout.split()
+    assert picked == [dangling]
+    assert hutch("run", "--rm", "--network", "none", picked[0], "cat", "/made").stdout == "made\n"
+    # docker's imageContext: fields, table headers, json
+    row = hutch("images", "--format", "{{.ID}}|{{.Digest}}|{{.Containers}}|{{.Size}}", "hbox:1").stdout
+    assert row == f"{base[7:19]}|<none>|N/A|{row.split('|')[3]}"
+    assert row.split("|")[3].strip().endswith("B")
+    table = hutch("images", "--format", "table {{.Repository}}\t{{.Tag}}\t{{.CreatedAt}}", "lab").stdout
+    head, line = table.splitlines()
+    assert head == "REPOSITORY   TAG       CREATED AT" and line.startswith("lab          1         ")
+    assert line.endswith(" +0000 UTC")
+    assert hutch("images").stdout.splitlines()[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED",
+                                                              "SIZE"]
+    doc = json.loads(hutch("images", "--format", "json", "lab").stdout)
+    assert sorted(doc) == ["Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository",
+                           "SharedSize", "Size", "Tag", "UniqueSize", "VirtualSize"]
+    assert (doc["ID"], doc["Repository"], doc["Tag"]) == (labelled[7:19], "lab", "1")
+    assert hutch("images", "--digests", "hbox").stdout.splitlines()[0].split() == \
+        ["REPOSITORY", "TAG", "DIGEST", "IMAGE", "ID", "CREATED", "SIZE"]
+    # docker's errors
+    for args, err in [(["-f", "colour=red"], "invalid filter 'colour'"),
+                      (["-f", "dangling=maybe"], "invalid filter 'dangling=[maybe]'"),
+                      (["-f", "before=nosuch"], "No such image: nosuch"),
+                      (["-f", "until=soon"], 'failed to parse value as time or duration: "soon"'),
+                      (["--format", "{{.Nope}}"],
+                       "can't evaluate field Nope in type *formatter.imageContext")]:
+        r = hutch("images", *args, check=False)
+        assert (r.returncode, r.stdout) == (1, ""), args
+        assert r.stderr.startswith("hutch: ") and r.stderr.endswith(err + "\n"), r.stderr
+    hutch("rm", "c")
