@@ -118,3 +118,59 @@ def test_images_format_and_filter(hutch: Hutch) -> None:  # noqa: F811
         assert (r.returncode, r.stdout) == (1, ""), args
         assert r.stderr.startswith("hutch: ") and r.stderr.endswith(err + "\n"), r.stderr
     hutch("rm", "c")
+
+
+def test_history_format(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "--name", "c", "--network", "none", "hbox:1", "sh", "-c", "head -c 5000 /dev/zero > /blob")
+    top = hutch("commit", "-m", "the\tblob", "-c", "CMD [\"cat\", \"/blob\"]", "c", "hist:1").stdout.strip()
+    lines = hutch("history", "--format", "{{.ID}}|{{.Size}}|{{.Comment}}|{{.CreatedBy}}",
+                  "hist:1").stdout.splitlines()
+    assert lines[0].startswith(f"{top[7:19]}|") and lines[-1].startswith("<missing>|")
+    # the layer the container wrote is the top entry's: its size is the 5000 bytes (and the tar's)
+    size = lines[0].split("|")[1]
+    assert size.endswith("kB") and float(size[:-2]) >= 5.0, size
+    assert hutch("history", "-H=false", "--format", "{{.Size}}", "hist:1").stdout.split()[0].isdigit()
+    assert hutch("run", "--rm", "--network", "none", "hist:1").stdout == "\0" * 5000
+    missing = ["<missing>"] * (len(lines) - 1)
+    assert hutch("history", "-q", "hist:1").stdout.splitlines() == [top[7:19], *missing]
+    assert hutch("history", "-q", "--no-trunc", "hist:1").stdout.splitlines()[0] == top
+    head = hutch("history", "hist:1").stdout.splitlines()[0]
+    assert head.split() == ["IMAGE", "CREATED", "CREATED", "BY", "SIZE", "COMMENT"]
+    head = hutch("history", "--human=false", "hist:1").stdout.splitlines()
+    assert head[0].split()[:3] == ["IMAGE", "CREATED", "AT"] and head[1].split()[1].endswith("Z")
+    doc = json.loads(hutch("history", "--format", "json", "hist:1").stdout.splitlines()[0])
+    assert sorted(doc) == ["Comment", "CreatedAt", "CreatedBy", "CreatedSince", "ID", "Size"]
+    r = hutch("history", "--format", "{{.Nope}}", "hist:1", check=False)
+    assert r.returncode == 1
+    assert r.stderr.endswith("can't evaluate field Nope in type *image.historyContext\n")
+    hutch("rm", "c")
+
+
+def test_stats_format(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    cid = hutch("run", "-d", "--name", "busy", "--network", "none", "-m", "64m", "hbox:1",
+                "sh", "-c", "sleep 1000 & sleep 1000 & wait").stdout.strip()
+    out = hutch("stats", "--no-stream", "--format",
+                "{{.Container}}|{{.Name}}|{{.ID}}|{{.PIDs}}|{{.MemUsage}}", "busy").stdout
+    container, name, ident, pids, mem = out.strip().split("|")
+    assert (container, name, ident) == ("busy", "busy", cid[:12])
+    # from inside: the shell and its two sleeps are the container's processes
+    inside = hutch("exec", "busy", "sh", "-c", "ls -d /proc/[0-9]* | wc -l").stdout.strip()
+    assert int(pids) >= 3 and int(inside) >= 3
+    assert mem.endswith(" / 64MiB"), mem
+    table = hutch("stats", "--no-stream", "--format", "table {{.Name}}\t{{.CPUPerc}}\t{{.BlockIO}}").stdout
+    head, row = table.splitlines()
+    assert head == "NAME      CPU %     BLOCK I/O"
+    assert row.split()[0] == "busy" and row.split()[1].endswith("%")
+    default = hutch("stats", "--no-stream").stdout.splitlines()
+    assert default[0].split()[:4] == ["CONTAINER", "ID", "NAME", "CPU"]
+    assert hutch("stats", "--no-stream", "--no-trunc", "--format", "{{.ID}} {{.Container}}").stdout == \
+        f"{cid} {cid[:12]}\n"
+    doc = json.loads(hutch("stats", "--no-stream", "--format", "json").stdout)
+    assert sorted(doc) == ["BlockIO", "CPUPerc", "Container", "ID", "MemPerc", "MemUsage", "Name", "NetIO",
+                           "PIDs"]
+    r = hutch("stats", "--no-stream", "--format", "{{.Nope}}", check=False)
+    assert r.returncode == 1
+    assert r.stderr.endswith("can't evaluate field Nope in type *container.statsContext\n")
+    hutch("rm", "-f", "busy")

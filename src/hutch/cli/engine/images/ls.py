@@ -103,10 +103,10 @@ def handle(eng: Engine, a: Namespace) -> int:
         from hutch.cli.engine.images.lsfilter import select
 
         images, patterns = select(images, pairs, eng.images.get, time.time_ns())
-    fmt = a.format
-    if a.quiet:
+    fmt = a.format or "table"
+    if fmt == "table" and a.quiet:  # (docker: -q is a table's; a template of one's own wins)
         fmt = "{{.ID}}"
-    elif not fmt or fmt == "table":
+    elif fmt == "table":
         fmt = DEFAULT_DIGEST if a.digests else DEFAULT
     elif fmt.startswith("table") and a.digests and "{{.Digest}}" not in fmt:
         fmt += "\t{{.Digest}}"
