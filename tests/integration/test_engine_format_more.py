@@ -174,3 +174,75 @@ def test_stats_format(hutch: Hutch) -> None:  # noqa: F811
     assert r.returncode == 1
     assert r.stderr.endswith("can't evaluate field Nope in type *container.statsContext\n")
     hutch("rm", "-f", "busy")
+
+
+def test_prune_filters(hutch: Hutch) -> None:  # noqa: F811
+    """docker's prune --filter: until (created before a time or a duration ago), label, label!."""
+    import time
+
+    _import(hutch)
+
+    def run(name: str, *labels: str) -> str:
+        args = [a for k in labels for a in ("--label", k)]
+        return hutch("run", "--name", name, "--network", "none", *args, "hbox:1", "sh", "-c",
+                     f"echo {name} > /who").stdout
+
+    run("old", "keep=yes")
+    time.sleep(0.1)
+    cut = f"{time.time():.3f}"
+    time.sleep(0.1)
+    run("mid", "tier=db")
+    run("new")
+
+    def names() -> list[str]:
+        return sorted(hutch("ps", "-a", "--format", "{{.Names}}").stdout.split())
+
+    out = hutch("container", "prune", "-f", "--filter", f"until={cut}", "--filter", "label!=keep").stdout
+    assert "Deleted Containers" not in out and names() == ["mid", "new", "old"]
+    out = hutch("container", "prune", "-f", "--filter", "until=1h").stdout  # (none is an hour old)
+    assert names() == ["mid", "new", "old"] and "Deleted Containers" not in out
+    out = hutch("container", "prune", "-f", "--filter", "label=tier=db").stdout
+    assert names() == ["new", "old"] and out.startswith("Deleted Containers:\n")
+    hutch("container", "prune", "-f", "--filter", "until=2099-01-01T00:00:00Z", "--filter", "label!=keep")
+    assert names() == ["old"]
+    # what the filter kept is the container it was: its file is still inside it
+    assert hutch("cp", "old:/who", "-").returncode == 0
+    hutch("start", "-a", "old")
+    r = hutch("container", "prune", "-f", "--filter", "until=soon", check=False)
+    assert (r.returncode, r.stderr) == (1, 'hutch: failed to parse value as time or duration: "soon"\n')
+    r = hutch("container", "prune", "-f", "--filter", "name=x", check=False)
+    assert (r.returncode, r.stderr) == (1, "hutch: invalid filter 'name'\n")
+    assert names() == ["old"]
+
+    # images: the committed (dangling) ones, by label and time
+    hutch("commit", "-c", "LABEL kind=scratch", "old")
+    hutch("commit", "old")
+    dangling = ["images", "-q", "-f", "dangling=true"]
+    assert len(hutch(*dangling).stdout.split()) == 2
+    hutch("image", "prune", "-f", "--filter", "until=1h")
+    assert len(hutch(*dangling).stdout.split()) == 2
+    out = hutch("image", "prune", "-f", "--filter", "label=kind=scratch").stdout
+    assert out.startswith("Deleted Images:\n") and len(hutch(*dangling).stdout.split()) == 1
+    hutch("image", "prune", "-f", "--filter", "label!=kind")
+    assert hutch(*dangling).stdout == ""
+    r = hutch("image", "prune", "-f", "--filter", "reference=x", check=False)
+    assert (r.returncode, r.stderr) == (1, "hutch: invalid filter 'reference'\n")
+
+    # volumes: by label (docker's volume prune takes no until)
+    for name, label in (("v1", "env=dev"), ("v2", "env=prod"), ("v3", "other=1")):
+        hutch("volume", "create", "--label", label, name)
+    out = hutch("volume", "prune", "-f", "--filter", "all=true", "--filter", "label=env=dev").stdout
+    assert out == "Deleted Volumes:\nv1\nTotal reclaimed volumes: 1\n"
+    hutch("volume", "prune", "-f", "-a", "--filter", "label!=env")
+    assert hutch("volume", "ls", "-q").stdout.split() == ["v2"]
+    r = hutch("volume", "prune", "-f", "--filter", "until=1h", check=False)
+    assert (r.returncode, r.stderr) == (1, "hutch: invalid filter 'until'\n")
+    hutch("volume", "rm", "v2")
+
+    # networks: by label and time
+    hutch("network", "create", "--label", "a=b", "n1")
+    hutch("network", "create", "n2")
+    assert hutch("network", "prune", "-f", "--filter", "until=1h").stdout == ""
+    assert hutch("network", "prune", "-f", "--filter", "label=a=b").stdout == "Deleted Networks:\nn1\n"
+    assert hutch("network", "prune", "-f", "--filter", "until=2099-01-01").stdout == "Deleted Networks:\nn2\n"
+    hutch("rm", "old")

@@ -180,3 +180,16 @@ def test_prune_until_and_label_not() -> None:
     f = Filters([("label!", "keep"), ("label!", "tier=db")])
     assert not_labels(f, {"a": "b", "tier": "web"})
     assert not not_labels(f, {"keep": ""}) and not not_labels(f, {"tier": "db"})
+
+
+def test_prune_filter_predicate() -> None:
+    """docker's prune filters: until compares the creation time; label and label! the labels."""
+    from hutch.cli.filters import prune_filter
+
+    now = 1796626688 * 10**9  # 2026-12-07T06:58:08Z
+    wanted = prune_filter([("until", "1h"), ("label!", "keep")], ("until", "label", "label!"), now)
+    assert wanted({}, "2026-12-07T05:00:00Z") and not wanted({}, "2026-12-07T06:30:00Z")
+    assert not wanted({"keep": "1"}, "2026-12-07T05:00:00Z") and not wanted({}, "not a time")
+    assert prune_filter([("label", "a=b")], ("label",), now)({"a": "b"}, "")
+    with pytest.raises(HutchError, match="invalid filter 'until'"):
+        prune_filter([("until", "1h")], ("label",), now)

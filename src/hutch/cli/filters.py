@@ -12,7 +12,7 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 
 def parse(raw: str) -> tuple[str, str]:
@@ -143,3 +143,25 @@ def not_labels(f: Filters, labels: Mapping[str, str]) -> bool:
         if k in labels and (not eq or labels[k] == v):
             return False
     return True
+
+
+def prune_filter(pairs: Iterable[tuple[str, str]], accepted: Iterable[str],
+                 now_ns: int) -> Callable[[Mapping[str, str], str], bool]:
+    """docker's prune ``--filter`` (daemon/prune.go): ``until`` (created before a time or a
+    duration ago), ``label`` (each ``k``/``k=v`` holds), ``label!`` (none holds). The predicate
+    takes an object's labels and RFC 3339 creation time: True when it may be pruned."""
+    from hutch.util.timefmt import parse_ns
+
+    f = Filters(pairs).validate(accepted)
+    until = until_ns(f, now_ns)
+
+    def wanted(labels: Mapping[str, str], created: str) -> bool:
+        if until is not None:
+            try:
+                if parse_ns(created) >= until:
+                    return False
+            except ValueError:
+                return False
+        return f.labels("label", labels) and not_labels(f, labels)
+
+    return wanted
