@@ -246,3 +246,27 @@ def test_prune_filters(hutch: Hutch) -> None:  # noqa: F811
     assert hutch("network", "prune", "-f", "--filter", "label=a=b").stdout == "Deleted Networks:\nn1\n"
     assert hutch("network", "prune", "-f", "--filter", "until=2099-01-01").stdout == "Deleted Networks:\nn2\n"
     hutch("rm", "old")
+
+
+def test_ps_size(hutch: Hutch) -> None:  # noqa: F811
+    """docker's ps -s: the writable layer's size and the virtual size (with the image's)."""
+    _import(hutch)
+    image = hutch("images", "--format", "{{.Size}}", "hbox:1").stdout.strip()
+    hutch("run", "--name", "writer", "--network", "none", "hbox:1", "sh", "-c",
+          "head -c 5000 /dev/zero > /blob; wc -c < /blob")
+    hutch("run", "--name", "quiet", "--network", "none", "hbox:1", "true")
+    # from inside: what the container wrote is what its writable layer holds
+    assert hutch("start", "-a", "writer").stdout == "5000\n"
+    rows = hutch("ps", "-a", "-s").stdout.splitlines()
+    assert rows[0].split()[-2:] == ["NAMES", "SIZE"]
+    sizes = dict(line.split(" ", 1) for line in
+                 hutch("ps", "-a", "--format", "{{.Names}} {{.Size}}").stdout.splitlines())
+    assert sizes.keys() == {"writer", "quiet"}, sizes
+    wrote = sizes["writer"].split(" ")[0]
+    assert wrote.endswith("kB") and 5.0 <= float(wrote[:-2]) < 6.0, sizes
+    assert sizes["writer"] == f"{wrote} (virtual {sizes['writer'].split()[-1][:-1]})"
+    assert sizes["quiet"].endswith(")") and float(image[:-2]) > 0
+    assert [line.endswith("   " + sizes[line.split()[-4]]) for line in rows[1:]] == [True, True], rows
+    doc = json.loads(hutch("ps", "-a", "-f", "name=writer", "--format", "json").stdout)
+    assert doc["Size"] == "0B"  # (docker: no size was asked for: its zero)
+    hutch("rm", "writer", "quiet")
