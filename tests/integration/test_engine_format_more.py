@@ -245,6 +245,11 @@ def test_prune_filters(hutch: Hutch) -> None:  # noqa: F811
     assert hutch("network", "prune", "-f", "--filter", "until=1h").stdout == ""
     assert hutch("network", "prune", "-f", "--filter", "label=a=b").stdout == "Deleted Networks:\nn1\n"
     assert hutch("network", "prune", "-f", "--filter", "until=2099-01-01").stdout == "Deleted Networks:\nn2\n"
+
+    # system prune: the same keys for its containers and images
+    run("gone", "x=1")
+    out = hutch("system", "prune", "-f", "--filter", "label=x=1").stdout
+    assert out.startswith("Deleted Containers:\n") and names() == ["old"]
     hutch("rm", "old")
 
 
