@@ -36,6 +36,8 @@ def test_inspect_format(hutch: Hutch) -> None:  # noqa: F811
     volumes = "{{range .Mounts}}{{if .Name}}{{.Name}}:{{.Destination}}{{end}}{{end}}"
     assert fmt(["inspect"], volumes, "web") == "fmdata:/data\n"
     assert json.loads(fmt(["inspect"], "{{json .Config.Labels}}", "web")) == {"tier": "front"}
+    assert fmt(["inspect"], "{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}} {{.Platform}}", "web") == \
+        "0 no linux\n"
     # a missing key of one of the document's maps: <no value>; of a struct: docker's error (its
     # typed run fails, and the run on the raw map has missingkey=error)
     assert fmt(["inspect"], "{{.Config.Labels.nope}}|{{index .Config.Labels \"nope\"}}|", "web") == \

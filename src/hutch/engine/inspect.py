@@ -78,7 +78,13 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
            for key, name in (("ResolvConfPath", "resolv.conf"), ("HostnamePath", "hostname"),
                              ("HostsPath", "hosts"))},
         "Name": "/" + record["name"],
+        "RestartCount": 0,  # (hutch has no restart policies: docker's "no")
         "Driver": "overlay",
+        "Platform": "linux",
+        "MountLabel": spec.get("linux", {}).get("mountLabel", ""),
+        "ProcessLabel": process.get("selinuxLabel", ""),
+        "AppArmorProfile": process.get("apparmorProfile", ""),
+        "ExecIDs": None,
         "Config": {
             "Hostname": spec.get("hostname", ""),
             "User": f"{user.get('uid', 0)}:{user.get('gid', 0)}",
@@ -102,6 +108,7 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
         "HostConfig": {
             "Runtime": record.get("runtime", ""),
             "AutoRemove": bool(cfg.get("remove", False)),
+            "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
             "LogConfig": {"Type": "json-file", "Config": {
                 **({"max-size": str(cfg["log_max_size"])} if cfg.get("log_max_size") else {}),
                 **({"max-file": str(cfg["log_max_file"])} if cfg.get("log_max_file", 1) > 1 else {})}},
