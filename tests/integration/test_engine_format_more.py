@@ -274,6 +274,11 @@ def test_ps_size(hutch: Hutch) -> None:  # noqa: F811
     assert sizes["writer"] == f"{wrote} (virtual {sizes['writer'].split()[-1][:-1]})"
     assert sizes["quiet"].endswith(")") and float(image[:-2]) > 0
     assert [line.endswith("   " + sizes[line.split()[-4]]) for line in rows[1:]] == [True, True], rows
+    both = hutch("inspect", "-s", "-f", "{{.SizeRw}} {{.SizeRootFs}}", "writer").stdout
+    rw, rootfs = map(int, both.split())
+    assert 5000 <= rw < 6000 and rootfs > rw
+    doc = json.loads(hutch("container", "inspect", "--size", "writer").stdout)[0]
+    assert (doc["SizeRw"], doc["SizeRootFs"]) == (rw, rootfs)
     doc = json.loads(hutch("ps", "-a", "-f", "name=writer", "--format", "json").stdout)
     assert doc["Size"] == "0B"  # (docker: no size was asked for: its zero)
     hutch("rm", "writer", "quiet")

@@ -82,14 +82,10 @@ def size_text(eng: Engine, r: Record) -> str:
     """docker's SIZE: the writable layer's size, and with the image's, the virtual size
     (``2B (virtual 4.2MB)``)."""
     from hutch.cli.fmt import size
-    from hutch.engine.prune import tree_size
+    from hutch.engine.inspect import sizes
 
-    rw = tree_size(eng.layout(r["id"]).upper)
-    try:
-        image = eng.images.get(str(r.get("image_id") or r["image"])).size
-    except HutchError:
-        image = 0
-    return f"{size(rw)} (virtual {size(rw + image)})" if rw + image > 0 else size(rw)
+    rw, rootfs = sizes(eng, r)
+    return f"{size(rw)} (virtual {size(rootfs)})" if rootfs > 0 else size(rw)
 
 
 def context(r: Record, trunc: bool, size: str = "0B") -> Struct:
