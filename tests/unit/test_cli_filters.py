@@ -145,3 +145,51 @@ def test_ps_filter_errors(pairs: list[tuple[str, str]], message: str) -> None:
     with pytest.raises(HutchError) as err:
         select(RECORDS, pairs, lambda ref: None)
     assert str(err.value) == message
+
+
+@pytest.mark.parametrize(("pattern", "name", "ok"), [
+    ("busybox", "busybox", True), ("busy*", "busybox", True), ("*", "team/app", False),
+    ("*/*", "team/app", True), ("team/ap?", "team/app", True), ("[a-c]ox", "box", True),
+    ("[^a-c]ox", "box", False), ("b\\*x", "b*x", True), ("b\\*x", "box", False), ("*:1", "hbox:1", True),
+])
+def test_path_match_is_gos(pattern: str, name: str, ok: bool) -> None:
+    """docker's reference= filter: Go's path.Match (* and ? stop at /)."""
+    from hutch.cli.filters import path_match
+
+    assert path_match(pattern, name) is ok
+
+
+def test_path_match_bad_pattern() -> None:
+    from hutch.cli.filters import path_match
+
+    with pytest.raises(HutchError, match="syntax error in pattern"):
+        path_match("[abc", "a")
+
+
+def test_prune_until_and_label_not() -> None:
+    from hutch.cli.filters import Filters, not_labels, until_ns
+
+    now = 1_000_000 * 10**9
+    assert until_ns(Filters([]), now) is None
+    assert until_ns(Filters([("until", "10m")]), now) == now - 600 * 10**9
+    assert until_ns(Filters([("until", "1700000000")]), now) == 1700000000 * 10**9
+    with pytest.raises(HutchError, match="more than one until filter specified"):
+        until_ns(Filters([("until", "1m"), ("until", "2m")]), now)
+    with pytest.raises(HutchError, match='failed to parse value as time or duration: "x"'):
+        until_ns(Filters([("until", "x")]), now)
+    f = Filters([("label!", "keep"), ("label!", "tier=db")])
+    assert not_labels(f, {"a": "b", "tier": "web"})
+    assert not not_labels(f, {"keep": ""}) and not not_labels(f, {"tier": "db"})
+
+
+def test_prune_filter_predicate() -> None:
+    """docker's prune filters: until compares the creation time; label and label! the labels."""
+    from hutch.cli.filters import prune_filter
+
+    now = 1796626688 * 10**9  # 2026-12-07T06:58:08Z
+    wanted = prune_filter([("until", "1h"), ("label!", "keep")], ("until", "label", "label!"), now)
+    assert wanted({}, "2026-12-07T05:00:00Z") and not wanted({}, "2026-12-07T06:30:00Z")
+    assert not wanted({"keep": "1"}, "2026-12-07T05:00:00Z") and not wanted({}, "not a time")
+    assert prune_filter([("label", "a=b")], ("label",), now)({"a": "b"}, "")
+    with pytest.raises(HutchError, match="invalid filter 'until'"):
+        prune_filter([("until", "1h")], ("label",), now)

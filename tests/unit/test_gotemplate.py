@@ -241,3 +241,13 @@ def test_import_is_light() -> None:
     mods = set(subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
                               check=True).stdout.split())
     assert not mods & {"re", "json", "typing", "enum", "collections", "functools", "inspect"}
+
+
+def test_gomap_missing_key_is_no_value_when_strict() -> None:
+    """docker's inspect: a missing key of a typed struct's map prints <no value>; of the rest, an error."""
+    from hutch.cli.gotemplate import GoMap, TemplateError, render
+
+    doc = {"Config": {"Labels": GoMap({"a": "b"})}}
+    assert render("{{.Config.Labels.a}}|{{.Config.Labels.z}}", doc) == "b|<no value>"
+    with pytest.raises(TemplateError, match='map has no entry for key "Nope"'):
+        render("{{.Config.Nope}}", doc)

@@ -48,3 +48,39 @@ def test_since() -> None:
     assert since("garbage") == 0.0
     assert since(timefmt.format_ns(time.time_ns() + 10**12)) == 0.0  # in the future
     assert 59 < since(timefmt.format_ns(time.time_ns() - 60 * 10**9)) < 70
+
+
+@pytest.mark.parametrize(("text", "ns"), [
+    ("0", 0), ("10m", 600 * 10**9), ("1h30m", 5400 * 10**9), ("1.5h", 5400 * 10**9), ("-2s", -2 * 10**9),
+    ("300ms", 300_000_000), ("1us", 1000), ("2h0m1s", 7201 * 10**9),
+])
+def test_go_duration(text: str, ns: int) -> None:
+    assert timefmt.go_duration_ns(text) == ns
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("", "invalid duration"), ("10", "missing unit"), ("5x", 'unknown unit "x"'), ("h", "invalid duration"),
+])
+def test_go_duration_errors(text: str, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        timefmt.go_duration_ns(text)
+
+
+def test_timestamp_forms_docker_takes() -> None:
+    """docker's GetTimestamp: a duration before now, RFC 3339 or a part of it, Unix seconds."""
+    now = 1796626688 * 10**9
+    utc = calendar.timegm((2026, 12, 7, 10, 20, 0)) * 10**9
+    local = time.localtime().tm_gmtoff * 10**9
+    assert timefmt.timestamp_ns("10m", now) == now - 600 * 10**9
+    assert timefmt.timestamp_ns("2026-12-07T10:20:00Z", now) == utc
+    assert timefmt.timestamp_ns("2026-12-07T10:20:00+01:00", now) == utc - 3600 * 10**9
+    assert timefmt.timestamp_ns("2026-12-07T10:20:00.5Z", now) == utc + 500_000_000
+    assert timefmt.timestamp_ns("2026-12-07T10:20", now) == utc - local
+    assert timefmt.timestamp_ns("2026-12-07T10", now) == utc - 1200 * 10**9 - local
+    assert timefmt.timestamp_ns("2026-12-07", now) == utc - 37200 * 10**9 - local
+    assert timefmt.timestamp_ns("1700000000", now) == 1700000000 * 10**9
+    assert timefmt.timestamp_ns("1700000000.25", now) == 1700000000_250_000_000
+    with pytest.raises(ValueError, match='failed to parse value as time or duration: "soon"'):
+        timefmt.timestamp_ns("soon", now)
+    with pytest.raises(ValueError, match="2026-13-01"):
+        timefmt.timestamp_ns("2026-13-01", now)

@@ -12,7 +12,7 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 
 def parse(raw: str) -> tuple[str, str]:
@@ -84,3 +84,84 @@ class Filters:
             return False
         raise HutchError(f"invalid value for filter '{key}', "
                          'must be "true" (or "1"), or "false" (or "0")')
+
+
+def path_match(pattern: str, name: str) -> bool:
+    """Go's path.Match, as docker's ``reference=`` filter uses it: ``*`` and ``?`` stop at
+    ``/``, ``[a-z]`` and ``[^a-z]`` classes, ``\\`` escapes. HutchError for a bad pattern."""
+    import re
+
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "\\":
+            i += 1
+            if i == len(pattern):
+                raise HutchError("syntax error in pattern")
+            out.append(re.escape(pattern[i]))
+        elif c == "[":
+            end = pattern.find("]", i + 2 if pattern[i + 1:i + 2] == "^" else i + 1)
+            if end < 0:
+                raise HutchError("syntax error in pattern")
+            body = pattern[i + 1:end]
+            neg = body.startswith("^")
+            body = body[1:] if neg else body
+            if not body:
+                raise HutchError("syntax error in pattern")
+            out.append("[" + ("^/" if neg else "") + body.replace("\\", "\\\\") + "]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.fullmatch("".join(out), name) is not None
+
+
+def until_ns(f: Filters, now_ns: int) -> int | None:
+    """The ``until`` of prune filters (docker's getUntilFromPruneFilters): one value, a time
+    or a duration before now; None when not given."""
+    values = f.get("until")
+    if not values:
+        return None
+    if len(values) > 1:
+        raise HutchError("more than one until filter specified")
+    from hutch.util.timefmt import timestamp_ns
+
+    try:
+        return timestamp_ns(values[0], now_ns)
+    except ValueError as err:
+        raise HutchError(str(err)) from None
+
+
+def not_labels(f: Filters, labels: Mapping[str, str]) -> bool:
+    """docker's ``label!=k`` / ``label!=k=v`` of prune filters: True when none of them holds."""
+    for value in f.get("label!"):
+        k, eq, v = value.partition("=")
+        if k in labels and (not eq or labels[k] == v):
+            return False
+    return True
+
+
+def prune_filter(pairs: Iterable[tuple[str, str]], accepted: Iterable[str],
+                 now_ns: int) -> Callable[[Mapping[str, str], str], bool]:
+    """docker's prune ``--filter`` (daemon/prune.go): ``until`` (created before a time or a
+    duration ago), ``label`` (each ``k``/``k=v`` holds), ``label!`` (none holds). The predicate
+    takes an object's labels and RFC 3339 creation time: True when it may be pruned."""
+    from hutch.util.timefmt import parse_ns
+
+    f = Filters(pairs).validate(accepted)
+    until = until_ns(f, now_ns)
+
+    def wanted(labels: Mapping[str, str], created: str) -> bool:
+        if until is not None:
+            try:
+                if parse_ns(created) >= until:
+                    return False
+            except ValueError:
+                return False
+        return f.labels("label", labels) and not_labels(f, labels)
+
+    return wanted

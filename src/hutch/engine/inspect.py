@@ -36,8 +36,9 @@ def image(img: Image) -> dict[str, Any]:
     }
 
 
-def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
-    """The record, and the OCI config it ran with, in docker's shape."""
+def container(eng: Engine, record: dict[str, Any], size: bool = False) -> dict[str, Any]:
+    """The record, and the OCI config it ran with, in docker's shape (``size``: with docker's
+    SizeRw and SizeRootFs)."""
     lay = eng.layout(record["id"])
     try:
         with open(lay.config) as f:
@@ -54,6 +55,7 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
     except HutchError:
         image_cfg = {}  # the image was removed since
     volumes = {str(v["Destination"]): v for v in record.get("volumes") or []}
+    sized = dict(zip(("SizeRw", "SizeRootFs"), sizes(eng, record), strict=True)) if size else {}
     return {
         "Id": record["id"],
         "Created": record["created"],
@@ -78,7 +80,14 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
            for key, name in (("ResolvConfPath", "resolv.conf"), ("HostnamePath", "hostname"),
                              ("HostsPath", "hosts"))},
         "Name": "/" + record["name"],
+        "RestartCount": 0,  # (hutch has no restart policies: docker's "no")
         "Driver": "overlay",
+        "Platform": "linux",
+        "MountLabel": spec.get("linux", {}).get("mountLabel", ""),
+        "ProcessLabel": process.get("selinuxLabel", ""),
+        "AppArmorProfile": process.get("apparmorProfile", ""),
+        "ExecIDs": None,
+        **sized,
         "Config": {
             "Hostname": spec.get("hostname", ""),
             "User": f"{user.get('uid', 0)}:{user.get('gid', 0)}",
@@ -102,6 +111,7 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
         "HostConfig": {
             "Runtime": record.get("runtime", ""),
             "AutoRemove": bool(cfg.get("remove", False)),
+            "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
             "LogConfig": {"Type": "json-file", "Config": {
                 **({"max-size": str(cfg["log_max_size"])} if cfg.get("log_max_size") else {}),
                 **({"max-file": str(cfg["log_max_file"])} if cfg.get("log_max_file", 1) > 1 else {})}},
@@ -120,6 +130,19 @@ def container(eng: Engine, record: dict[str, Any]) -> dict[str, Any]:
         "GraphDriver": {"Name": "overlay", "Data": {"UpperDir": lay.upper, "WorkDir": lay.work,
                                                     "MergedDir": lay.merged}},
     }
+
+
+def sizes(eng: Engine, record: Record) -> tuple[int, int]:
+    """docker's SizeRw and SizeRootFs of a container: its writable layer's bytes, and those
+    with its image's."""
+    from hutch.engine.prune import tree_size
+
+    rw = tree_size(eng.layout(record["id"]).upper)
+    try:
+        image_size = eng.images.get(str(record.get("image_id") or record["image"])).size
+    except HutchError:
+        image_size = 0
+    return rw, rw + image_size
 
 
 def network(eng: Engine, ref: str) -> dict[str, Any]:

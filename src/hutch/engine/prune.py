@@ -22,9 +22,13 @@ from hutch.util.tree import remove_tree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from hutch.engine.containers import Engine
+
+    #: a prune filter: (labels, RFC 3339 creation time) -> whether the object may go
+    Wanted = Callable[[Mapping[str, str], str], bool]
 
 GRACE = 60.0
 INGEST_KEEP = 24 * 3600.0
@@ -46,11 +50,14 @@ def tree_size(path: str) -> int:
     return total
 
 
-def containers(eng: Engine) -> tuple[list[str], int]:
-    """Remove every container that is not running; (their ids, bytes reclaimed)."""
+def containers(eng: Engine, wanted: Wanted | None = None) -> tuple[list[str], int]:
+    """Remove every container that is not running (and that ``wanted`` keeps: its labels and
+    creation time); (their ids, bytes reclaimed)."""
     ids, freed = [], 0
     for record in eng.records():
         if record["state"]["status"] in BUSY:
+            continue
+        if wanted is not None and not wanted(record.get("labels") or {}, str(record.get("created", ""))):
             continue
         size = tree_size(eng.layout(record["id"]).upper)
         try:
@@ -62,9 +69,11 @@ def containers(eng: Engine) -> tuple[list[str], int]:
     return ids, freed
 
 
-def images(eng: Engine, everything: bool = False, grace: float = GRACE) -> tuple[list[str], int]:
-    """Remove dangling images (``everything``: all images no container uses), then the
-    blobs and snapshots nothing needs; (the lines docker prints, bytes reclaimed)."""
+def images(eng: Engine, everything: bool = False, grace: float = GRACE,
+           wanted: Wanted | None = None) -> tuple[list[str], int]:
+    """Remove dangling images (``everything``: all images no container uses; ``wanted``: only
+    those it keeps, by their config's labels and creation time), then the blobs and snapshots
+    nothing needs; (the lines docker prints, bytes reclaimed)."""
     store = eng.images
     used = {r.get("image_id") for r in eng.records()}
     lines: list[str] = []
@@ -76,7 +85,8 @@ def images(eng: Engine, everything: bool = False, grace: float = GRACE) -> tuple
         for m in index["manifests"]:
             name = m.get("annotations", {}).get(REF_NAME)
             config = _config_digest(eng, m["digest"])
-            if config not in used and (everything or m["digest"] not in tagged):
+            if config not in used and (everything or m["digest"] not in tagged) and \
+                    (wanted is None or _wanted(eng, config, wanted)):
                 gone.append((m, name, config))
             else:
                 keep.append(m)
@@ -90,6 +100,14 @@ def images(eng: Engine, everything: bool = False, grace: float = GRACE) -> tuple
         lines += [f"deleted: {c}" for c in dict.fromkeys(c for _, _, c in gone) if c and c not in kept]
         freed = _collect(eng, [m["digest"] for m in keep], grace)
     return lines, freed
+
+
+def _wanted(eng: Engine, config: str, wanted: Wanted) -> bool:
+    try:
+        doc = json.loads(eng.images.content.read(config))
+    except (HutchError, ValueError):
+        return False
+    return wanted((doc.get("config") or {}).get("Labels") or {}, str(doc.get("created", "")))
 
 
 def _config_digest(eng: Engine, manifest_digest: str) -> str:

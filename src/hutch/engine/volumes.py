@@ -30,6 +30,7 @@ from hutch.util.tree import remove_tree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from typing import Any
 
 ANONYMOUS = "com.docker.volume.anonymous"
@@ -107,11 +108,15 @@ class VolumeStore:
                 raise HutchError(f"remove {name}: volume is in use by a container")
             remove_tree(self._vdir(name))
 
-    def prune(self, in_use: set[str], everything: bool = False) -> list[str]:
-        """Remove the unused volumes: the anonymous ones, or all with ``everything`` (docker 23)."""
+    def prune(self, in_use: set[str], everything: bool = False,
+              wanted: Callable[[Mapping[str, str], str], bool] | None = None) -> list[str]:
+        """Remove the unused volumes: the anonymous ones, or all with ``everything`` (docker 23);
+        with ``wanted``, only those it keeps (by their labels and creation time)."""
         gone = []
         for v in self.all():
             if v["Name"] in in_use or not (everything or ANONYMOUS in v.get("Labels", {})):
+                continue
+            if wanted is not None and not wanted(v.get("Labels") or {}, str(v.get("CreatedAt", ""))):
                 continue
             with contextlib.suppress(HutchError):
                 self.remove(v["Name"], in_use)

@@ -65,3 +65,79 @@ def _days_from_civil(y: int, m: int, d: int) -> int:
     doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
     return era * 146097 + doe - 719468
+
+
+_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": _NS, "m": 60 * _NS,
+          "h": 3600 * _NS}
+
+
+def go_duration_ns(text: str) -> int:
+    """Go's time.ParseDuration: ``10m``, ``1h30m``, ``1.5h``, ``-2s``, ``300ms`` (``0`` alone);
+    nanoseconds. ValueError if it is not one."""
+    s = text
+    sign = -1 if s[:1] == "-" else 1
+    s = s[1:] if s[:1] in "+-" else s
+    if s == "0":
+        return 0
+    if not s:
+        raise ValueError(f'time: invalid duration "{text}"')
+    total = 0.0
+    while s:
+        i = 0
+        while i < len(s) and (s[i].isdigit() or s[i] == "."):
+            i += 1
+        number, s = s[:i], s[i:]
+        if not number or number == "." or number.count(".") > 1:
+            raise ValueError(f'time: invalid duration "{text}"')
+        j = 0
+        while j < len(s) and not (s[j].isdigit() or s[j] == "."):
+            j += 1
+        unit, s = s[:j], s[j:]
+        if not unit:
+            raise ValueError(f'time: missing unit in duration "{text}"')
+        if unit not in _UNITS:
+            raise ValueError(f'time: unknown unit "{unit}" in duration "{text}"')
+        total += float(number) * _UNITS[unit]
+    return sign * int(total)
+
+
+def _local_offset() -> int:
+    return time.localtime().tm_gmtoff
+
+
+def timestamp_ns(value: str, now_ns: int) -> int:
+    """docker's GetTimestamp (api/types/time), the times its ``--since``/``--until`` and
+    ``--filter until=`` take, as nanoseconds since the epoch: a Go duration before ``now_ns``
+    (``10m``, ``1h30m``), an RFC 3339 time or a part of one (``2026-12-07``,
+    ``2026-12-07T10``, ``2026-12-07T10:20``, with or without a zone; without one it is local
+    time), or Unix seconds (``1700000000``, ``1700000000.5``). ValueError in docker's words."""
+    if value != "0":
+        try:
+            return now_ns - go_duration_ns(value)
+        except ValueError:
+            pass
+    in_location = not any(c in value for c in "zZ+") and value.count("-") != 3
+    text = value
+    if "T" in value and "." not in value:
+        date, _, clock = value.partition("T")
+        zone = ""
+        for k in range(len(clock)):
+            if clock[k] in "zZ+-":
+                clock, zone = clock[:k], clock[k:]
+                break
+        parts = clock.split(":")
+        if 1 <= len(parts) <= 2:
+            clock = ":".join(parts + ["00"] * (3 - len(parts)))
+        text = f"{date}T{clock}{zone}"
+    elif "T" not in value and len(value) >= 10 and value[4:5] == "-":
+        text = f"{value[:10]}T00:00:00{value[10:]}"
+    try:
+        ns = parse_ns(text)
+    except ValueError:
+        if "-" in value:
+            raise ValueError(f'parsing time "{value}": not a time docker reads') from None
+        secs, dot, frac = value.partition(".")
+        if not secs.isdigit() or (dot and not frac.isdigit()):
+            raise ValueError(f'failed to parse value as time or duration: "{value}"') from None
+        return int(secs) * _NS + int(frac[:9].ljust(9, "0") if frac else 0)
+    return ns - _local_offset() * _NS if in_location else ns

@@ -34,6 +34,7 @@ from hutch.cli.gotemplate.funcs import FUNCS, HEADER_FUNCS
 from hutch.cli.gotemplate.printf import sprint, sprintf
 from hutch.cli.gotemplate.values import (
     MISSING,
+    GoMap,
     Struct,
     TemplateError,
     go_float,
@@ -44,7 +45,25 @@ from hutch.cli.gotemplate.values import (
 )
 
 __all__ = [
-    "FUNCS", "HEADER_FUNCS", "MISSING", "Struct", "Template", "TemplateError", "execute", "go_float",
-    "go_json", "go_quote", "header", "parse", "prepare", "render", "sprint", "sprint_value", "sprintf",
-    "tabwrite", "type_name", "write",
+    "FUNCS",
+    "HEADER_FUNCS",
+    "MISSING",
+    "GoMap",
+    "Struct",
+    "Template",
+    "TemplateError",
+    "execute",
+    "go_float",
+    "go_json",
+    "go_quote",
+    "header",
+    "parse",
+    "prepare",
+    "render",
+    "sprint",
+    "sprint_value",
+    "sprintf",
+    "tabwrite",
+    "type_name",
+    "write",
 ]

@@ -26,6 +26,7 @@ from hutch.cli.gotemplate.parser import Parser
 from hutch.cli.gotemplate.values import (
     MISSING,
     FuncError,
+    GoMap,
     Struct,
     TemplateError,
     go_quote,
@@ -277,7 +278,7 @@ class _Exec:
                 raise self.error(f"can't evaluate field {name} in type {recv.go_type}")
             if has_args:
                 raise self.error(f"{name} is not a method but has arguments")
-            if self.strict:
+            if self.strict and not isinstance(recv, GoMap):
                 raise self.error(f"map has no entry for key {go_quote(name)}")
             return MISSING
         if not isinstance(recv, (str, int, float, list, tuple)) and not name.startswith("_") \

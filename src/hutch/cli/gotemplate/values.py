@@ -47,6 +47,11 @@ class Struct(dict):  # type: ignore[type-arg]
         self.go_type = go_type
 
 
+class GoMap(dict):  # type: ignore[type-arg]
+    """A dict that stands for a Go map field of a typed struct (docker's ``Config.Labels`` in an
+    inspect document): a missing key is ``<no value>`` even where the data's other missing keys
+    are errors (docker runs inspect templates on its typed structs, whose maps are maps)."""
+
 
 
 def go_quote(s: str) -> str:

@@ -9,6 +9,10 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
+    from hutch.cli.engine.inspecting import flags as inspect_flags
+
+    inspect_flags(p)
+    p.add_argument("-s", "--size", action="store_true", help="with SizeRw and SizeRootFs (containers)")
     p.add_argument("objects", nargs="+")
 
 
@@ -16,5 +20,5 @@ def handle(eng: Engine, a: Namespace) -> int:
     from hutch.cli.engine.inspecting import print_documents
     from hutch.engine import inspect
 
-    return print_documents(a.objects, lambda ref: inspect.container(eng, eng.find(ref)),
-                           lambda _ref, err: f"Error: {err}")
+    return print_documents(a.objects, lambda ref: inspect.container(eng, eng.find(ref), a.size),
+                           lambda _ref, err: f"Error: {err}", a.format)

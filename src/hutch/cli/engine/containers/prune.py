@@ -1,8 +1,8 @@
-"""`hutch container prune`: remove all stopped containers."""
+"""`hutch container prune`: remove all stopped containers (--filter until=, label=, label!=)."""
 
 from __future__ import annotations
 
-from hutch.cli.engine.system.prune import confirm, print_prune, prune_flags
+from hutch.cli.engine.system.prune import confirm, print_prune, prune_flags, wanted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,8 +17,9 @@ def flags(p: Parser) -> None:
 def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import prune
 
+    keep = wanted(a, ("until", "label", "label!"))
     if not confirm(a, "all stopped containers"):
         return 0
-    ids, freed = prune.containers(eng)
+    ids, freed = prune.containers(eng, keep)
     print_prune(ids, [], freed)
     return 0

@@ -27,6 +27,7 @@ def flags(p: Parser) -> None:
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("-l", "--latest", action="store_true")
     p.add_argument("-n", "--last", type=int, default=-1)
+    p.add_argument("-s", "--size", action="store_true", help="the size of each container's writable layer")
     p.add_argument("--format", default="", help="table, json or a Go template")
     p.add_argument("-f", "--filter", action="append", type=_filter, metavar="filter",
                    help="id, name, label, status, exited, ancestor, before, since, volume, network, "
@@ -47,7 +48,7 @@ def _ellipsis(s: str, n: int) -> str:
     return s if len(s) <= n else s[:n - 1] + "…"
 
 
-def _ps_fields(r: Record, trunc: bool) -> dict[str, str]:
+def _ps_fields(r: Record, trunc: bool, size: str = "0B") -> dict[str, str]:
     command = " ".join(r.get("args", []))
     volumes = [str(v.get("Name", "")) for v in r.get("volumes") or []]
     return {
@@ -58,7 +59,7 @@ def _ps_fields(r: Record, trunc: bool) -> dict[str, str]:
         "State": r["state"]["status"], "Names": r["name"],
         "Labels": ",".join(f"{k}={v}" for k, v in sorted((r.get("labels") or {}).items())),
         "Ports": ports_text(r), "Mounts": ",".join(_ellipsis(n, 15) if trunc else n for n in volumes),
-        "LocalVolumes": str(len(volumes)), "Size": "0B", "Networks": ",".join(
+        "LocalVolumes": str(len(volumes)), "Size": size, "Networks": ",".join(
             str(p.get("name", "")) for p in (r.get("networks") or {}).values()),
     }
 
@@ -77,8 +78,19 @@ HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "Create
            "Networks": "NETWORKS"}
 
 
-def context(r: Record, trunc: bool) -> Struct:
-    """What a --format template sees of a container: docker's ContainerContext, ``.Label "k"`` too."""
+def size_text(eng: Engine, r: Record) -> str:
+    """docker's SIZE: the writable layer's size, and with the image's, the virtual size
+    (``2B (virtual 4.2MB)``)."""
+    from hutch.cli.fmt import size
+    from hutch.engine.inspect import sizes
+
+    rw, rootfs = sizes(eng, r)
+    return f"{size(rw)} (virtual {size(rootfs)})" if rootfs > 0 else size(rw)
+
+
+def context(r: Record, trunc: bool, size: str = "0B") -> Struct:
+    """What a --format template sees of a container: docker's ContainerContext, ``.Label "k"`` too;
+    ``size``: its SIZE when it was asked for (docker's 0B when not)."""
     from hutch.cli.gotemplate import Struct
 
     labels = r.get("labels") or {}
@@ -86,7 +98,7 @@ def context(r: Record, trunc: bool) -> Struct:
     def label(name: str) -> str:
         return str(labels.get(name, ""))
 
-    return Struct("*formatter.ContainerContext", {**_ps_fields(r, trunc), "Label": label})
+    return Struct("*formatter.ContainerContext", {**_ps_fields(r, trunc, size), "Label": label})
 
 
 def _image_id(eng: Engine, ref: str) -> str | None:
@@ -120,5 +132,9 @@ def handle(eng: Engine, a: Namespace) -> int:
     fmt = a.format or DEFAULT_PS
     if fmt == "table":
         fmt = DEFAULT_PS
-    sys.stdout.write(gotemplate.write(fmt, (context(r, not a.no_trunc) for r in records), HEADERS))
+    if a.size and fmt == DEFAULT_PS:
+        fmt += "\t{{.Size}}"
+    sized = a.size or ".Size" in fmt  # (docker asks its daemon for sizes when the format shows them)
+    rows = (context(r, not a.no_trunc, size_text(eng, r) if sized else "0B") for r in records)
+    sys.stdout.write(gotemplate.write(fmt, rows, HEADERS))
     return 0

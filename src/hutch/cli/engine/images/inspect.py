@@ -9,6 +9,9 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
+    from hutch.cli.engine.inspecting import flags as inspect_flags
+
+    inspect_flags(p)
     p.add_argument("images", nargs="+")
 
 
@@ -17,4 +20,4 @@ def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import inspect
 
     return print_documents(a.images, lambda ref: inspect.image(eng.images.get(ref)),
-                           lambda ref, _err: f"Error: No such object: {ref}")
+                           lambda ref, _err: f"Error: No such object: {ref}", a.format)

@@ -1,8 +1,9 @@
-"""`hutch image prune`: remove dangling (with -a: unused) images."""
+"""`hutch image prune`: remove dangling (with -a: unused) images (--filter until=, label=, label!=,
+dangling=)."""
 
 from __future__ import annotations
 
-from hutch.cli.engine.system.prune import confirm, print_prune, prune_flags
+from hutch.cli.engine.system.prune import confirm, print_prune, prune_flags, wanted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -11,16 +12,22 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
-    prune_flags(p, all_flag=True)
+    prune_flags(p, all_flag=True, keys="until, label, label!, dangling (false: as -a)")
 
 
 def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import prune
 
+    keep = wanted(a, ("dangling", "until", "label", "label!"))
+    if a.filter:
+        from hutch.cli.filters import Filters
+
+        dangling = Filters(a.filter).boolean("dangling")
+        a.all = a.all or dangling is False  # (docker's CLI: -a is dangling=false)
     what = "all images without at least one container associated to them" if a.all \
         else "all dangling images"
     if not confirm(a, what):
         return 0
-    images, freed = prune.images(eng, everything=a.all)
+    images, freed = prune.images(eng, everything=a.all, wanted=keep)
     print_prune([], images, freed)
     return 0

@@ -10,6 +10,9 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
+    from hutch.cli.engine.inspecting import flags as inspect_flags
+
+    inspect_flags(p)
     p.add_argument("networks", nargs="+")
 
 
@@ -18,4 +21,4 @@ def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import inspect
 
     return print_documents(a.networks, lambda ref: inspect.network(eng, ref),
-                           lambda _ref, err: f"Error: {err}")
+                           lambda _ref, err: f"Error: {err}", a.format)

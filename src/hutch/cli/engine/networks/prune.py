@@ -1,11 +1,12 @@
-"""`hutch network prune`: remove every network no container is on (not the predefined ones)."""
+"""`hutch network prune`: remove every network no container is on (not the predefined ones;
+--filter until=, label=, label!=)."""
 
 from __future__ import annotations
 
 import sys
 
 from hutch.cli.engine.networks.rm import users
-from hutch.cli.engine.system.prune import confirm
+from hutch.cli.engine.system.prune import _filter, confirm, wanted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,17 +16,20 @@ if TYPE_CHECKING:
 
 def flags(p: Parser) -> None:
     p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
+    p.add_argument("--filter", action="append", type=_filter, metavar="filter", help="until, label, label!")
 
 
 def handle(eng: Engine, a: Namespace) -> int:
     from hutch.network.store import PREDEFINED, Networks
 
+    keep = wanted(a, ("until", "label", "label!"))
     if not confirm(a, "all custom networks not used by at least one container"):
         return 0
     store, on = Networks(eng.root), users(eng)
     gone = []
     for net in store.all():
-        if net["Name"] not in PREDEFINED and not on.get(net["Id"]):
+        if net["Name"] not in PREDEFINED and not on.get(net["Id"]) and \
+                (keep is None or keep(net.get("Labels") or {}, str(net.get("Created", "")))):
             store.remove(net["Id"], lambda nid: on.get(nid, []))
             gone.append(net["Name"])
     if gone:

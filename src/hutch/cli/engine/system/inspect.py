@@ -17,6 +17,10 @@ KINDS = ("container", "image", "network", "volume")
 
 
 def flags(p: Parser) -> None:
+    from hutch.cli.engine.inspecting import flags as inspect_flags
+
+    inspect_flags(p)
+    p.add_argument("-s", "--size", action="store_true", help="with SizeRw and SizeRootFs (containers)")
     p.add_argument("--type", default="", help="only this kind of object: container, image, network or volume")
     p.add_argument("objects", nargs="+")
 
@@ -34,7 +38,7 @@ def handle(eng: Engine, a: Namespace) -> int:
         return VolumeStore(eng.root).get(ref)
 
     finders: dict[str, Callable[[str], Any]] = {
-        "container": lambda ref: inspect.container(eng, eng.find(ref)),
+        "container": lambda ref: inspect.container(eng, eng.find(ref), a.size),
         "image": lambda ref: inspect.image(eng.images.get(ref)),
         "network": lambda ref: inspect.network(eng, ref),
         "volume": volume,
@@ -49,4 +53,4 @@ def handle(eng: Engine, a: Namespace) -> int:
                 continue
         raise HutchError(f"No such object: {ref}")
 
-    return print_documents(a.objects, document, lambda ref, _err: f"Error: No such object: {ref}")
+    return print_documents(a.objects, document, lambda ref, _err: f"Error: No such object: {ref}", a.format)

@@ -7,19 +7,39 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
     from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
 
-def prune_flags(p: Parser, all_flag: bool = False) -> None:
+def _filter(raw: str) -> tuple[str, str]:
+    from hutch.cli.filters import parse  # (only when a --filter is given)
+
+    return parse(raw)
+
+
+def prune_flags(p: Parser, all_flag: bool = False, keys: str = "until, label, label!") -> None:
     p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
     if all_flag:
         p.add_argument("-a", "--all", action="store_true",
                        help="all images no container uses, not just dangling ones")
+    p.add_argument("--filter", action="append", type=_filter, metavar="filter", help=keys)
+
+
+def wanted(a: Namespace, accepted: Iterable[str]) -> Callable[[Mapping[str, str], str], bool] | None:
+    """The prune filter of ``--filter`` (docker's keys ``accepted``), None without one."""
+    if not a.filter:
+        return None
+    import time
+
+    from hutch.cli.filters import prune_filter
+
+    return prune_filter(a.filter, accepted, time.time_ns())
 
 
 def flags(p: Parser) -> None:
-    prune_flags(p, all_flag=True)
+    prune_flags(p, all_flag=True, keys="until, label, label!")
 
 
 def confirm(a: Namespace, what: str) -> bool:
@@ -47,9 +67,10 @@ def handle(eng: Engine, a: Namespace) -> int:
 
     what = ("all stopped containers\n  - all images without at least one container associated to them"
             if a.all else "all stopped containers\n  - all dangling images")
+    keep = wanted(a, ("until", "label", "label!"))
     if not confirm(a, what):
         return 0
-    containers, freed = prune.containers(eng)
-    images, freed_images = prune.images(eng, everything=a.all)
+    containers, freed = prune.containers(eng, keep)
+    images, freed_images = prune.images(eng, everything=a.all, wanted=keep)
     print_prune(containers, images, freed + freed_images)
     return 0

@@ -9,6 +9,9 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
+    from hutch.cli.engine.inspecting import flags as inspect_flags
+
+    inspect_flags(p)
     p.add_argument("names", nargs="+")
 
 
@@ -17,4 +20,4 @@ def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine.volumes import VolumeStore
 
     store = VolumeStore(eng.root)
-    return print_documents(a.names, store.get, lambda _ref, err: f"Error: {err}")
+    return print_documents(a.names, store.get, lambda _ref, err: f"Error: {err}", a.format)
