@@ -44,11 +44,11 @@ def test_inspect_format(hutch: Hutch) -> None:  # noqa: F811
         "<no value>||\n"
     r = hutch("inspect", "-f", "{{.Nope}}", "web", check=False)
     assert (r.returncode, r.stdout) == (1, "\n")
-    assert r.stderr == 'hutch: template parsing error: template: :1:2: executing "" at <.Nope>: ' \
+    assert r.stderr == 'Error: template parsing error: template: :1:2: executing "" at <.Nope>: ' \
                        'map has no entry for key "Nope"\n'
     r = hutch("inspect", "-f", "{{.State.Status", "web", check=False)
     assert (r.returncode, r.stdout) == (64, "")  # (docker's status for a template that does not parse)
-    assert r.stderr == "hutch: template parsing error: template: :1: unclosed action\n"
+    assert r.stderr == "Error: template parsing error: template: :1: unclosed action\n"
     # a missing object: its error line, the others still printed
     r = hutch("inspect", "-f", "{{.Name}}", "web", "nosuch", check=False)
     assert (r.returncode, r.stdout, r.stderr) == (1, "/web\n", "Error: No such object: nosuch\n")
@@ -118,7 +118,7 @@ def test_images_format_and_filter(hutch: Hutch) -> None:  # noqa: F811
                        "can't evaluate field Nope in type *formatter.imageContext")]:
         r = hutch("images", *args, check=False)
         assert (r.returncode, r.stdout) == (1, ""), args
-        assert r.stderr.startswith("hutch: ") and r.stderr.endswith(err + "\n"), r.stderr
+        assert r.stderr.startswith("Error: ") and r.stderr.endswith(err + "\n"), r.stderr
     hutch("rm", "c")
 
 
@@ -211,9 +211,9 @@ def test_prune_filters(hutch: Hutch) -> None:  # noqa: F811
     assert hutch("cp", "old:/who", "-").returncode == 0
     hutch("start", "-a", "old")
     r = hutch("container", "prune", "-f", "--filter", "until=soon", check=False)
-    assert (r.returncode, r.stderr) == (1, 'hutch: failed to parse value as time or duration: "soon"\n')
+    assert (r.returncode, r.stderr) == (1, 'Error: failed to parse value as time or duration: "soon"\n')
     r = hutch("container", "prune", "-f", "--filter", "name=x", check=False)
-    assert (r.returncode, r.stderr) == (1, "hutch: invalid filter 'name'\n")
+    assert (r.returncode, r.stderr) == (1, "Error: invalid filter 'name'\n")
     assert names() == ["old"]
 
     # images: the committed (dangling) ones, by label and time
@@ -228,7 +228,7 @@ def test_prune_filters(hutch: Hutch) -> None:  # noqa: F811
     hutch("image", "prune", "-f", "--filter", "label!=kind")
     assert hutch(*dangling).stdout == ""
     r = hutch("image", "prune", "-f", "--filter", "reference=x", check=False)
-    assert (r.returncode, r.stderr) == (1, "hutch: invalid filter 'reference'\n")
+    assert (r.returncode, r.stderr) == (1, "Error: invalid filter 'reference'\n")
 
     # volumes: by label (docker's volume prune takes no until)
     for name, label in (("v1", "env=dev"), ("v2", "env=prod"), ("v3", "other=1")):
@@ -238,7 +238,7 @@ def test_prune_filters(hutch: Hutch) -> None:  # noqa: F811
     hutch("volume", "prune", "-f", "-a", "--filter", "label!=env")
     assert hutch("volume", "ls", "-q").stdout.split() == ["v2"]
     r = hutch("volume", "prune", "-f", "--filter", "until=1h", check=False)
-    assert (r.returncode, r.stderr) == (1, "hutch: invalid filter 'until'\n")
+    assert (r.returncode, r.stderr) == (1, "Error: invalid filter 'until'\n")
     hutch("volume", "rm", "v2")
 
     # networks: by label and time

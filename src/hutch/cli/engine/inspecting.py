@@ -65,7 +65,7 @@ def print_documents(refs: Iterable[str], document: Callable[[str], Any],
         try:
             tmpl = gotemplate.parse(fmt)
         except gotemplate.TemplateError as err:
-            sys.stderr.write(f"hutch: {err}\n")
+            sys.stderr.write(f"Error: {err}\n")
             return TEMPLATE_PARSE_STATUS
     docs, lines, code = [], [], 0
     for ref in refs:
@@ -81,7 +81,7 @@ def print_documents(refs: Iterable[str], document: Callable[[str], Any],
         try:
             lines.append(gotemplate.execute(tmpl, _typed(json.loads(json.dumps(doc)))) + "\n")
         except gotemplate.TemplateError as err:
-            sys.stderr.write(f"hutch: {err}\n")
+            sys.stderr.write(f"Error: {err}\n")
             code = 1
     if tmpl is not None:
         sys.stdout.write("".join(lines) or "\n")
