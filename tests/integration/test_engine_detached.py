@@ -251,6 +251,30 @@ def test_signals_reach_the_container_from_a_foreground_run(hutch: Hutch) -> None
     assert p.returncode == 42 and out == b"got-int\n"
 
 
+def test_logs_since_until_details(hutch: Hutch) -> None:  # noqa: F811
+    """docker's --since/--until (its time forms: RFC 3339, Unix seconds, a duration ago) and
+    --details (the log's attributes, none here: a space), on a container's real log."""
+    _import(hutch)
+    hutch("run", "--name", "lg", "hbox:1", "sh", "-c", "echo one; sleep 1.1; echo two; sleep 1.1; echo three")
+    stamped = hutch("logs", "-t", "lg").stdout.splitlines()
+    times = [line.split(" ", 1)[0] for line in stamped]
+    assert [line.split(" ", 1)[1] for line in stamped] == ["one", "two", "three"]
+    assert hutch("logs", "--since", times[1], "lg").stdout == "two\nthree\n"
+    assert hutch("logs", "--until", times[1], "lg").stdout == "one\ntwo\n"
+    assert hutch("logs", "--since", times[1], "--until", times[1], "lg").stdout == "two\n"
+    from hutch.util.timefmt import parse_ns
+
+    ns = parse_ns(times[2])
+    unix = f"{ns // 10**9}.{ns % 10**9:09d}"  # (docker's SECONDS.NANOSECONDS)
+    assert hutch("logs", "--since", unix, "lg").stdout == "three\n"
+    assert hutch("logs", "--since", "1h", "lg").stdout == "one\ntwo\nthree\n"
+    assert hutch("logs", "--until", "1h", "lg").stdout == ""
+    assert hutch("logs", "--details", "--tail", "1", "lg").stdout == " three\n"
+    r = hutch("logs", "--since", "soon", "lg", check=False)
+    want = 'Error: invalid value for --since: failed to parse value as time or duration: "soon"\n'
+    assert r.returncode == 1 and r.stderr == want, r
+
+
 def test_log_rotation(hutch: Hutch) -> None:  # noqa: F811
     _import(hutch)
     cid = hutch("run", "--name", "l", "--log-opt", "max-size=2k", "--log-opt", "max-file=3", "hbox:1", "sh",
