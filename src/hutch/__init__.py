@@ -2,23 +2,33 @@
 
 This module deliberately imports nothing: the runtime's path to exec imports
 ``hutch.*`` submodules, and every import here would be paid on that path. It is the
-Python API's facade (``hutch.Client``), so the runtime's modules never import it; they
-take the versions from the leaf ``hutch._version``, which ``hutch.__version__`` reads too.
+Python API's facade (``hutch.from_env()``, ``hutch.Client``, docker-py's names), so the
+runtime's modules never import it; they take the versions from the leaf ``hutch._version``,
+which ``hutch.__version__`` reads too. ``hutch.errors`` and ``hutch.types`` are submodules,
+loaded on first use as docker-py's ``docker.errors`` and ``docker.types``.
 """
 
 _VERSIONS = frozenset({"__version__", "OCI_VERSION"})
-_API = frozenset({"Client", "Container", "ContainerError", "ContainerNotFound", "ExecResult", "HutchError"})
+_API = frozenset({"Client", "Container", "DockerClient", "ExecResult", "from_env"})
+#: docker-py's error names at the top (docker.errors' are also hutch.errors')
+_ERRORS = frozenset({"APIError", "BuildError", "ContainerError", "ContainerNotFound", "DockerException",
+                     "HutchError", "ImageNotFound", "InvalidArgument", "NotFound"})
+_SUBMODULES = frozenset({"errors", "types"})
 
 
 def __getattr__(name: str) -> object:
-    """``hutch.__version__``, ``hutch.Client`` and the rest of the Python API (`hutch.api`),
+    """``hutch.__version__``, ``hutch.from_env`` and the rest of the Python API (`hutch.api`),
     loaded on first use."""
+    import importlib
+
     if name in _VERSIONS:
-        from hutch import _version
-
-        return getattr(_version, name)
+        return getattr(importlib.import_module("hutch._version"), name)
     if name in _API:
-        from hutch import api
-
-        return getattr(api, name)
+        return getattr(importlib.import_module("hutch.api"), name)
+    if name == "ContainerNotFound":
+        return importlib.import_module("hutch.engine.registry").ContainerNotFound
+    if name in _ERRORS:
+        return getattr(importlib.import_module("hutch.errors"), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"hutch.{name}")
     raise AttributeError(f"module 'hutch' has no attribute {name!r}")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 
 from hutch import filelock
-from hutch.errors import HutchError
+from hutch.errors import HutchError, NotFound
 from hutch.fastjson import dumps_pretty, loads
 from hutch.network.ipam import Leases, Subnet, canonical, ula_subnet
 from hutch.util import atomic, timefmt
@@ -54,7 +54,7 @@ def predefined(name: str) -> dict[str, Any]:
             "Internal": False, "Attachable": False, "Ingress": False, "Options": {}, "Labels": {}}
 
 
-class NetworkNotFound(HutchError):
+class NetworkNotFound(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f"network {name} not found")
 
