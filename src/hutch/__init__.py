@@ -18,17 +18,30 @@ _SUBMODULES = frozenset({"errors", "types"})
 
 def __getattr__(name: str) -> object:
     """``hutch.__version__``, ``hutch.from_env`` and the rest of the Python API (`hutch.api`),
-    loaded on first use."""
-    import importlib
-
+    loaded on first use. (Nothing is imported for other names: ``from hutch import x`` asks
+    here first for submodules not yet loaded.)"""
     if name in _VERSIONS:
-        return getattr(importlib.import_module("hutch._version"), name)
+        from hutch import _version
+
+        return getattr(_version, name)
     if name in _API:
-        return getattr(importlib.import_module("hutch.api"), name)
+        from hutch import api
+
+        return getattr(api, name)
     if name == "ContainerNotFound":
-        return importlib.import_module("hutch.engine.registry").ContainerNotFound
+        from hutch.engine import registry
+
+        return registry.ContainerNotFound
     if name in _ERRORS:
-        return getattr(importlib.import_module("hutch.errors"), name)
-    if name in _SUBMODULES:
-        return importlib.import_module(f"hutch.{name}")
+        from hutch import errors
+
+        return getattr(errors, name)
+    if name == "errors":  # (``import`` of the submodule: ``from hutch import`` would ask here again)
+        import hutch.errors as errors_module
+
+        return errors_module
+    if name == "types":
+        import hutch.types as types_module
+
+        return types_module
     raise AttributeError(f"module 'hutch' has no attribute {name!r}")
