@@ -4,8 +4,8 @@ This module deliberately imports nothing: the runtime's path to exec imports
 ``hutch.*`` submodules, and every import here would be paid on that path. It is the
 Python API's facade (``hutch.from_env()``, ``hutch.Client``, docker-py's names), so the
 runtime's modules never import it; they take the versions from the leaf ``hutch._version``,
-which ``hutch.__version__`` reads too. ``hutch.errors`` and ``hutch.types`` are submodules,
-loaded on first use as docker-py's ``docker.errors`` and ``docker.types``.
+which ``hutch.__version__`` reads too. ``hutch.errors`` and ``hutch.types`` (hutch.api.types)
+are loaded on first use, as docker-py's ``docker.errors`` and ``docker.types``.
 """
 
 _VERSIONS = frozenset({"__version__", "OCI_VERSION"})
@@ -41,7 +41,7 @@ def __getattr__(name: str) -> object:
 
         return errors_module
     if name == "types":
-        import hutch.types as types_module
+        import hutch.api.types as types_module
 
         return types_module
     raise AttributeError(f"module 'hutch' has no attribute {name!r}")

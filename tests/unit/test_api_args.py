@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 import hutch
-from hutch import apiargs
+from hutch.api import args as apiargs
+from hutch.api.types import LogConfig, Mount, Ulimit
 from hutch.engine.request import CreateRequest
 from hutch.errors import APIError, HutchError, InvalidArgument, NotFound, NotImplementedByHutch
-from hutch.types import LogConfig, Mount, Ulimit
 
 
 def request(**kw: object) -> CreateRequest:
@@ -71,13 +71,15 @@ def test_scalars_and_lists() -> None:
                   cap_drop=["CHOWN"], labels={"a": "1"}, dns=["1.1.1.1"], dns_search=["x.test"],
                   extra_hosts={"db": "10.0.0.2"}, stop_signal="SIGTERM", security_opt=["no-new-privileges"])
     assert req.command == ["sh", "-c", "echo a b"] and req.entrypoint == ["/bin/env", "-i"]
-    assert req.env == {"A": "1"} and (req.workdir, req.user, req.hostname, req.name) == ("/tmp", "1:2", "h", "n1")
+    assert req.env == {"A": "1"}
+    assert (req.workdir, req.user, req.hostname, req.name) == ("/tmp", "1:2", "h", "n1")
     assert req.tty and req.stdin and req.remove and req.read_only
     r = req.resources
     assert (r.memory, r.memory_swap, r.cpus, r.cpu_shares, r.cpuset_cpus, r.pids_limit) == \
         (64 << 20, 128 << 20, 0.5, 512, "0", 50)
     assert "CAP_NET_ADMIN" in req.capabilities and "CAP_CHOWN" not in req.capabilities
-    assert req.labels == {"a": "1"} and req.network.dns == ["1.1.1.1"] and req.network.dns_search == ["x.test"]
+    assert req.labels == {"a": "1"} and req.network.dns == ["1.1.1.1"]
+    assert req.network.dns_search == ["x.test"]
     assert req.network.add_hosts == ["db:10.0.0.2"] and req.stop_signal == "SIGTERM"
     assert request(labels=["solo", "k=v"]).labels == {"solo": "", "k": "v"}
     assert request(extra_hosts=["db:10.0.0.3"]).network.add_hosts == ["db:10.0.0.3"]

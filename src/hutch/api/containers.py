@@ -1,30 +1,13 @@
-"""hutch from Python: images and containers over the same core as the `hutch` command.
-
-Shaped like docker's Python SDK (docker-py 7), so code written for it runs with
-``import hutch as docker`` and only the client's creation changed::
-
-    import hutch as docker
-
-    client = docker.from_env(root="/var/lib/hutch")        # docker.from_env()
-    client.images.import_tarball("rootfs.tar", "box:1")
-    print(client.containers.run("box:1", ["echo", "hello"], remove=True))   # b'hello\\n'
-    c = client.containers.run("box:1", "sleep 60", detach=True, mem_limit="64m", ports={"80/tcp": 8080})
-    print(c.exec_run("cat /etc/hostname"))               # ExecResult(exit_code=0, output=b'...')
-    c.remove(force=True)
-
-Everything goes through `hutch.engine` — the same records, monitor and OCI runtime as
-the CLI — so containers made here show up in `hutch ps`, and the other way round. The
-errors are docker-py's (`hutch.errors.NotFound`, `APIError`, `ContainerError`, ...), all of
-them `HutchError`s.
-"""
+"""docker-py's containers collection and Container model over hutch's engine: create/run with
+docker-py's keyword arguments (hutch.api.args), and the container's methods."""
 
 from __future__ import annotations
 
-import os
-
-from hutch.engine.containers import DEFAULT_ROOT, DEFAULT_RUNROOT, ContainerNotFound, Engine
+from hutch.api import streams
+from hutch.api.images import Image
 from hutch.engine.model import LIVE, PAUSED
-from hutch.errors import APIError, Conflict, ContainerError, HutchError, NotFound, NotImplementedByHutch
+from hutch.engine.registry import ContainerNotFound
+from hutch.errors import APIError, Conflict, ContainerError, NotImplementedByHutch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,13 +15,11 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import IO, Any, NamedTuple
 
-    from hutch.api_resources import Image
+    from hutch.api.images import Images
+    from hutch.engine.containers import Engine
     from hutch.engine.records import Record
 else:
     from typing import NamedTuple
-
-__all__ = ["Client", "Container", "ContainerError", "ContainerNotFound", "DockerClient", "ExecResult",
-           "HutchError", "from_env"]
 
 
 class ExecResult(NamedTuple):
@@ -46,99 +27,23 @@ class ExecResult(NamedTuple):
     output: Any
 
 
-class Client:
-    """An engine store (``root``), its runtime state (``runroot``), and an OCI runtime
-    (hutch-runtime by default, or ``runtime="runc"`` or a path). docker-py's DockerClient."""
-
-    def __init__(self, root: str = DEFAULT_ROOT, runroot: str = DEFAULT_RUNROOT,
-                 runtime: str | None = None) -> None:
-        from hutch.api_resources import Images, Networks, Volumes
-
-        if runtime is None and not _beside_hutch():
-            runtime = _venv_runtime()
-        self.engine = Engine(root, runroot, runtime)
-        self.images = Images(self)
-        self.containers = Containers(self)
-        self.volumes = Volumes(self)
-        self.networks = Networks(self)
-
-    @classmethod
-    def from_env(cls, *, root: str | None = None, runroot: str | None = None, runtime: str | None = None,
-                 environment: Mapping[str, str] | None = None, **_docker_args: Any) -> Client:
-        """docker.from_env(): the store from HUTCH_ROOT, HUTCH_RUNROOT and HUTCH_RUNTIME (or the
-        arguments); docker-py's connection arguments (version, timeout, tls...) are ignored."""
-        env = os.environ if environment is None else environment
-        return cls(root or env.get("HUTCH_ROOT") or DEFAULT_ROOT,
-                   runroot or env.get("HUTCH_RUNROOT") or DEFAULT_RUNROOT,
-                   runtime or env.get("HUTCH_RUNTIME") or None)
-
-    def ping(self) -> bool:
-        """True: there is no daemon to reach, the store is here."""
-        return True
-
-    def version(self) -> dict[str, Any]:
-        """docker's /version keys (a minimal set)."""
-        from hutch import _version
-        from hutch.util.arch import goarch
-
-        return {"Platform": {"Name": "hutch"}, "Version": _version.__version__, "ApiVersion": "1.43",
-                "MinAPIVersion": "1.24", "Os": "linux", "Arch": goarch(), "KernelVersion": os.uname().release,
-                "Components": [{"Name": "Engine", "Version": _version.__version__, "Details": {}}]}
-
-    def info(self) -> dict[str, Any]:
-        """docker's /info keys (a minimal set)."""
-        from hutch import _version
-
-        records = self.engine.records()
-        states = [r["state"] for r in records]
-        paused = sum(1 for s in states if s.get("paused"))
-        running = sum(1 for s in states if s["status"] in LIVE) - paused
-        return {"ID": "", "Name": os.uname().nodename, "ServerVersion": _version.__version__,
-                "Containers": len(records), "ContainersRunning": running, "ContainersPaused": paused,
-                "ContainersStopped": len(records) - running - paused,
-                "Images": len(self.engine.images.images()), "Driver": "overlay2",
-                "DockerRootDir": self.engine.root, "OSType": "linux", "OperatingSystem": _os_name(),
-                "Architecture": os.uname().machine, "KernelVersion": os.uname().release,
-                "NCPU": os.cpu_count() or 1,
-                "MemTotal": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
-                "CgroupVersion": "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
-                "LoggingDriver": "json-file"}
-
-    def close(self) -> None:
-        """Nothing to release (there is no daemon); for symmetry with docker-py."""
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-
-DockerClient = Client
-
-
-def from_env(**kwargs: Any) -> Client:
-    """docker.from_env(): see `Client.from_env`."""
-    return Client.from_env(**kwargs)
-
 
 class Containers:
-    def __init__(self, client: Client) -> None:
-        self.client = self._client = client
-        self._engine = client.engine
+    def __init__(self, engine: Engine, images: Images) -> None:
+        self._engine, self._images = engine, images
 
     def create(self, image: str | Image, command: str | Iterable[str] | None = None,
                **kwargs: Any) -> Container:
         """docker-py's create: a container, not started (`hutch create`); docker-py's keyword
         arguments (hutch.apiargs), pulling a missing image."""
-        from hutch import apiargs
+        from hutch.api import args as apiargs
 
         apiargs.check_kwargs("create", kwargs)
         return self._create(image, command, kwargs)
 
     def _create(self, image: str | Image, command: str | Iterable[str] | None, kwargs: dict[str, Any],
                 platform: str | None = None) -> Container:
-        from hutch import apiargs
+        from hutch.api import args as apiargs
         from hutch.engine.request import CreateRequest
         from hutch.image.store import ImageNotFound
 
@@ -149,9 +54,9 @@ class Containers:
         try:
             self._engine.images.get(ref)
         except ImageNotFound:  # docker-py's run and create pull a missing image
-            self._client.images.pull(ref, platform=platform)
+            self._images.pull(ref, platform=platform)
         req = CreateRequest.parse(ref, **args)
-        return Container(self._client, self._engine.create(req))
+        return Container(self._engine, self._images, self._engine.create(req))
 
     def run(self, image: str | Image, command: str | Iterable[str] | None = None, stdout: bool = True,
             stderr: bool = False, remove: bool = False, **kwargs: Any) -> Any:
@@ -159,7 +64,7 @@ class Containers:
         return its output (``stdout``, ``stderr``: which streams) as bytes, raising
         `ContainerError` (with its stderr) if it exited non-zero. ``remove`` removes it then;
         ``auto_remove`` is docker's --rm."""
-        from hutch import apiargs
+        from hutch.api import args as apiargs
 
         apiargs.check_kwargs("run", kwargs, apiargs.RUN_ONLY)
         detach = bool(kwargs.pop("detach", False))
@@ -187,7 +92,7 @@ class Containers:
 
     def get(self, container_id: str) -> Container:
         """By name, id or unique id prefix; raises `hutch.errors.NotFound`."""
-        return Container(self._client, self._engine.find(container_id))
+        return Container(self._engine, self._images, self._engine.find(container_id))
 
     def list(self, all: bool = False, before: str | None = None, filters: Mapping[str, Any] | None = None,
              limit: int = -1, since: str | None = None, sparse: bool = False,
@@ -198,7 +103,7 @@ class Containers:
         if limit > 0 or filters:
             all = True
         out = [r for r in records if (all or r["state"]["status"] in LIVE) and _matches(r, filters or {})]
-        return [Container(self._client, r) for r in (out[:limit] if limit > 0 else out)]
+        return [Container(self._engine, self._images, r) for r in (out[:limit] if limit > 0 else out)]
 
     def prune(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Remove every stopped container: {"ContainersDeleted": [...], "SpaceReclaimed": N}."""
@@ -241,9 +146,8 @@ class Container:
     """One container. Its attributes are as of the last `reload` (done by the methods that
     change it). As a context manager it is removed at the end of the block (force)."""
 
-    def __init__(self, client: Client, record: Record) -> None:
-        self.client = self._client = client
-        self._engine = client.engine
+    def __init__(self, engine: Engine, images: Images, record: Record) -> None:
+        self._engine, self._images = engine, images
         self._record = record
 
     def __repr__(self) -> str:
@@ -287,7 +191,7 @@ class Container:
         from hutch.image.store import ImageNotFound
 
         try:
-            return self._client.images.get(str(self._record.get("image_id") or self._record["image"]))
+            return self._images.get(str(self._record.get("image_id") or self._record["image"]))
         except ImageNotFound:
             return None
 
@@ -352,14 +256,14 @@ class Container:
         from hutch.engine import jsonlog
 
         want = {name for name, on in (("stdout", stdout), ("stderr", stderr)) if on}
-        lo, hi = _epoch(since), _epoch(until)
+        lo, hi = streams.epoch(since), streams.epoch(until)
 
         def chunk(entry: tuple[str, str, str]) -> bytes | None:
             kind, stamp, text = entry
             if kind not in want:
                 return None
             if lo is not None or hi is not None:
-                at = _epoch(stamp)
+                at = streams.epoch(stamp)
                 if at is not None and ((lo is not None and at < lo) or (hi is not None and at >= hi)):
                     return None
             return ((stamp + " ") if timestamps else "").encode() + text.encode()
@@ -394,14 +298,17 @@ class Container:
 
     def top(self, ps_args: str | None = None) -> dict[str, Any]:
         """docker's: {"Titles": ps's columns, "Processes": [[a row's values], ...]}."""
+        import json
         import subprocess
-
-        from hutch.cli.engine.containers.top import container_pids
 
         self.reload()
         if self._record["state"]["status"] not in LIVE:
             raise Conflict(f"container {self.name} is not running")
-        pids = set(container_pids(self._engine, self._record))
+        got = self._engine.runtime(self._record).call("ps", "--format", "json", self.id)
+        if got.returncode != 0:
+            raise APIError(f"cannot list the processes of {self.name}: "
+                           f"{got.stderr.decode(errors='replace').strip()}")
+        pids = {int(p) for p in json.loads(got.stdout or b"[]")}
         args = (ps_args or "-ef").split()
         r = subprocess.run(["ps", *args], capture_output=True, text=True, check=False)
         lines = r.stdout.splitlines()
@@ -417,14 +324,15 @@ class Container:
         """docker's stats JSON (cpu_stats, precpu_stats, memory_stats, pids_stats, blkio_stats),
         from the runtime's cgroup figures as `hutch stats` reads them: with ``stream`` (docker-py's
         default) a generator, one a second (dicts with ``decode``, else JSON bytes); else one dict."""
-        first = _stats_sample(self._engine, self.reload()._record)
+        first = streams.stats_sample(self._engine, self.reload()._record)
         if not stream:
             if not one_shot:
                 import time
 
                 time.sleep(0.5)
-                return _stats_doc(self._record, _stats_sample(self._engine, self._record), first)
-            return _stats_doc(self._record, first, None)
+                now = streams.stats_sample(self._engine, self._record)
+                return streams.stats_doc(self._record, now, first)
+            return streams.stats_doc(self._record, first, None)
         return self._stats_stream(first, bool(decode))
 
     def _stats_stream(self, before: dict[str, Any] | None, decode: bool) -> Iterator[Any]:
@@ -433,8 +341,8 @@ class Container:
 
         while True:
             time.sleep(1)
-            now = _stats_sample(self._engine, self._record)
-            doc = _stats_doc(self._record, now, before)
+            now = streams.stats_sample(self._engine, self._record)
+            doc = streams.stats_doc(self._record, now, before)
             yield doc if decode else json.dumps(doc).encode()
             before = now
 
@@ -444,9 +352,9 @@ class Container:
         import subprocess
 
         self.reload()
-        r = _cli(self._engine, ["cp", "-", f"{self.id}:{path}"],
+        r = streams.cli(self._engine, ["cp", "-", f"{self.id}:{path}"],
                  stdin=data if isinstance(data, bytes) else data.read(), stdout=subprocess.DEVNULL)
-        _cli_check(r, f"put_archive {path}")
+        streams.cli_check(r, f"put_archive {path}")
         return True
 
     def get_archive(self, path: str, chunk_size: int | None = 2 << 20,
@@ -463,18 +371,17 @@ class Container:
 
         self.reload()
         spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115  (the generator closes it)
-        r = _cli(self._engine, ["cp", f"{self.id}:{path}", "-"], stdout=spool)
-        _cli_check(r, f"get_archive {path}")
+        r = streams.cli(self._engine, ["cp", f"{self.id}:{path}", "-"], stdout=spool)
+        streams.cli_check(r, f"get_archive {path}")
         spool.seek(0)
-        stat = _tar_stat(spool)
+        stat = streams.tar_stat(spool)
         spool.seek(0)
-        return _chunks(spool, chunk_size or (2 << 20)), stat
+        return streams.chunks(spool, chunk_size or (2 << 20)), stat
 
     def commit(self, repository: str | None = None, tag: str | None = None, message: str = "",
                author: str = "", pause: bool = True, changes: str | Iterable[str] | None = None,
                conf: Mapping[str, Any] | None = None) -> Image:
         """docker-py's: a new image of the container's filesystem (`hutch commit`)."""
-        from hutch.api_resources import Image
         from hutch.engine import commit
 
         if conf:
@@ -483,7 +390,7 @@ class Container:
         change_list = [changes] if isinstance(changes, str) else list(changes or [])
         img = commit.commit(self._engine, self.id, repo, message=message or "", author=author or "",
                             changes=change_list, pause_it=pause)
-        return Image(self._client, img)
+        return Image(self._engine, img)
 
     def exec_run(self, cmd: str | Iterable[str], stdout: bool = True, stderr: bool = True,
                  stdin: bool = False, tty: bool = False, privileged: bool = False, user: str = "",
@@ -494,7 +401,7 @@ class Container:
         """docker-py's exec_run: ExecResult(exit_code, output): output bytes (stdout and stderr
         as asked), a (stdout, stderr) pair with ``demux``, a generator of chunks with ``stream``
         (exit_code None then, as docker-py's); ``input`` (hutch's) is fed to its stdin."""
-        from hutch import apiargs
+        from hutch.api import args as apiargs
 
         if socket:
             raise NotImplementedByHutch("exec_run: socket is not supported by hutch")
@@ -514,7 +421,7 @@ class Container:
             run(None)
             return ExecResult(None, b"")
         if stream:
-            return ExecResult(None, _streamed(run, want, demux))
+            return ExecResult(None, streams.streamed(run, want, demux))
         out, err = bytearray(), bytearray()
 
         def keep(kind: int, data: bytes) -> None:
@@ -542,174 +449,3 @@ class Container:
                  _tb: TracebackType | None) -> None:
         self.remove(force=True, missing_ok=True)
 
-
-def _streamed(run: Any, want: dict[int, bool], demux: bool) -> Iterator[Any]:
-    """exec output as it comes: the exec in a thread, its chunks through a queue."""
-    import queue
-    import threading
-
-    q: queue.Queue[tuple[int, bytes] | None] = queue.Queue()
-
-    def work() -> None:
-        try:
-            run(lambda kind, data: q.put((kind, data)))
-        finally:
-            q.put(None)
-
-    threading.Thread(target=work, daemon=True).start()
-    while (item := q.get()) is not None:
-        kind, data = item
-        if want.get(kind):
-            yield ((data, None) if kind == 1 else (None, data)) if demux else data
-
-
-def _epoch(value: Any) -> float | None:
-    """docker-py's since/until (a datetime, or seconds) or a log line's RFC 3339 time, as seconds."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    import datetime
-
-    if isinstance(value, datetime.datetime):
-        return value.timestamp()
-    text = str(value).replace("Z", "+00:00")
-    head, dot, frac = text.partition(".")
-    if dot:
-        digits = "".join(c for c in frac if c.isdigit())
-        text = f"{head}.{digits[:6]}{frac[len(digits):]}"
-    try:
-        return datetime.datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
-
-
-def _stats_sample(eng: Engine, record: Record) -> dict[str, Any] | None:
-    import json
-    import time
-
-    if record["state"]["status"] not in LIVE:
-        return None
-    r = eng.runtime(record).call("events", "--stats", record["id"])
-    try:
-        data: dict[str, Any] = json.loads(r.stdout.splitlines()[0]).get("data") or {}
-    except (ValueError, IndexError):
-        return None
-    data["_at"] = time.time()
-    with open("/proc/stat") as f:  # docker's system_cpu_usage: all CPUs' time, in ns
-        fields = f.readline().split()[1:8]
-    data["_system"] = sum(int(x) for x in fields) * (1_000_000_000 // os.sysconf("SC_CLK_TCK"))
-    return data
-
-
-def _stats_doc(record: Record, now: dict[str, Any] | None, before: dict[str, Any] | None) -> dict[str, Any]:
-    from hutch.util import timefmt
-
-    def cpu(d: dict[str, Any] | None) -> dict[str, Any]:
-        if not d:
-            return {"cpu_usage": {"total_usage": 0}, "system_cpu_usage": 0, "online_cpus": 0}
-        u = (d.get("cpu") or {}).get("usage") or {}
-        return {"cpu_usage": {"total_usage": int(u.get("total", 0)),
-                              "usage_in_kernelmode": int(u.get("kernel", 0)),
-                              "usage_in_usermode": int(u.get("user", 0))},
-                "system_cpu_usage": int(d["_system"]), "online_cpus": os.cpu_count() or 1,
-                "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
-
-    mem = (now or {}).get("memory") or {}
-    usage = (mem.get("usage") or {})
-    host = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    limit = int(usage.get("limit", 0))
-    blkio = [{"major": int(e.get("major", 0)), "minor": int(e.get("minor", 0)), "op": str(e.get("op", "")),
-              "value": int(e.get("value", 0))}
-             for e in ((now or {}).get("blkio") or {}).get("ioServiceBytesRecursive") or []]
-    return {"read": timefmt.now() if now else "0001-01-01T00:00:00Z",
-            "preread": timefmt.now() if before else "0001-01-01T00:00:00Z",
-            "id": record["id"], "name": "/" + str(record["name"]),
-            "pids_stats": {"current": int(((now or {}).get("pids") or {}).get("current", 0))} if now else {},
-            "cpu_stats": cpu(now), "precpu_stats": cpu(before),
-            "memory_stats": {"usage": int(usage.get("usage", 0)), "max_usage": int(usage.get("max", 0)),
-                             "limit": limit if 0 < limit < host else host,
-                             "stats": dict(mem.get("stats") or {})} if now else {},
-            "blkio_stats": {"io_service_bytes_recursive": blkio if now else None},
-            "networks": {}}
-
-
-def _cli(eng: Engine, argv: list[str], *, stdin: bytes | None = None, stdout: Any = None) -> Any:
-    """`hutch ARGV...` on this store, in a fresh interpreter (-I: nothing from the environment)."""
-    import subprocess
-    import sys
-
-    code = "import sys; from hutch.cli.engine import main; sys.exit(main(sys.argv[1:]))"
-    glob = ["--root", eng.root, "--runroot", eng.runroot]
-    if eng.runtime_name:
-        glob += ["--runtime", eng.runtime_name]
-    return subprocess.run([sys.executable, "-I", "-c", code, *glob, *argv], input=stdin, stdout=stdout,
-                          stderr=subprocess.PIPE, check=False)
-
-
-def _cli_check(r: Any, what: str) -> None:
-    if r.returncode == 0:
-        return
-    msg = r.stderr.decode(errors="replace").strip().splitlines()
-    text = (msg[-1] if msg else f"exit status {r.returncode}").removeprefix("Error: ")
-    text = text.removeprefix("Error response from daemon: ")
-    if "No such container" in text or "Could not find the file" in text or "no such file" in text:
-        raise NotFound(f"{what}: {text}")
-    raise APIError(f"{what}: {text}")
-
-
-def _tar_stat(f: IO[bytes]) -> dict[str, Any]:
-    """docker's X-Docker-Container-Path-Stat of a tar's first entry (mode: Go's FileMode bits)."""
-    import tarfile
-
-    with tarfile.open(fileobj=f, mode="r|") as tar:
-        ti = tar.next()
-    if ti is None:
-        return {}
-    mode = ti.mode & 0o777
-    if ti.isdir():
-        mode |= 1 << 31
-    elif ti.issym():
-        mode |= 1 << 27
-    return {"name": ti.name.rstrip("/").rpartition("/")[2] or ti.name, "size": ti.size, "mode": mode,
-            "mtime": _rfc3339(ti.mtime), "linkTarget": ti.linkname}
-
-
-def _rfc3339(t: float) -> str:
-    import datetime
-
-    return datetime.datetime.fromtimestamp(t, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _chunks(f: IO[bytes], size: int) -> Iterator[bytes]:
-    try:
-        while chunk := f.read(size):
-            yield chunk
-    finally:
-        f.close()
-
-
-def _os_name() -> str:
-    try:
-        with open("/etc/os-release") as f:
-            for line in f:
-                if line.startswith("PRETTY_NAME="):
-                    return line.partition("=")[2].strip().strip('"')
-    except OSError:
-        pass
-    return "Linux"
-
-
-def _beside_hutch() -> bool:
-    import sys
-
-    return os.access(os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), "hutch-runtime"), os.X_OK)
-
-
-def _venv_runtime() -> str | None:
-    """From a Python program (argv[0] is not `hutch`): the hutch-runtime of this interpreter's
-    environment, if there is one (else find_runtime looks on PATH)."""
-    import sys
-
-    candidate = os.path.join(os.path.dirname(sys.executable), "hutch-runtime")
-    return candidate if os.access(candidate, os.X_OK) else None
