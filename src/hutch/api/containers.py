@@ -38,7 +38,7 @@ class Containers:
         arguments (hutch.apiargs), pulling a missing image."""
         from hutch.api import args as apiargs
 
-        apiargs.check_kwargs("create", kwargs)
+        apiargs.check_kwargs("create", kwargs, frozenset({"detach"}))  # (docker-py's create takes it too)
         return self._create(image, command, kwargs)
 
     def _create(self, image: str | Image, command: str | Iterable[str] | None, kwargs: dict[str, Any],
@@ -69,8 +69,8 @@ class Containers:
         apiargs.check_kwargs("run", kwargs, apiargs.RUN_ONLY)
         detach = bool(kwargs.pop("detach", False))
         platform = kwargs.pop("platform", None)
-        if detach and remove:
-            raise APIError("the 'remove' and 'detach' arguments are incompatible (use auto_remove)")
+        if detach and remove:  # docker-py (API >= 1.25): the engine removes it when it exits
+            kwargs["auto_remove"], remove = True, False
         container = self._create(image, command, kwargs, platform)
         try:
             container.start()
