@@ -168,6 +168,13 @@ def test_detached_container_methods(client: docker.Client) -> None:
         with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as t:
             assert "tmp/put.txt" in t.getnames()
         assert [x.id for x in client.containers.list(all=True, filters={"status": "exited"})] == [c.id]
+        # diff: docker's kinds (0 changed, 1 added, 2 deleted); the container's own files only
+        c.start()
+        c.exec_run("sh -c 'rm /bin/true; mkdir -p /new/sub; echo x > /new/sub/f; echo y >> /etc/group'")
+        c.stop()
+        changes = {d["Path"]: d["Kind"] for d in c.diff()}
+        assert {"/tmp": 0, "/tmp/put.txt": 1, "/bin": 0, "/bin/true": 2, "/new": 1, "/new/sub": 1,
+                "/new/sub/f": 1, "/etc": 0, "/etc/group": 0}.items() <= changes.items(), changes
         # commit: an image with the file
         img = c.commit("apdp/committed", "v1", message="api", changes=["ENV C=1"])
         assert img.tags == ["apdp/committed:v1"]

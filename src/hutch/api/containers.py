@@ -392,6 +392,12 @@ class Container:
                             changes=change_list, pause_it=pause)
         return Image(self._engine, img)
 
+    def diff(self) -> list[dict[str, Any]]:
+        """docker's: its changes to the image's files, [{"Path", "Kind": 0 changed, 1 added, 2 deleted}]."""
+        from hutch.engine.changes import changes
+
+        return changes(self._engine, self.id)
+
     def exec_run(self, cmd: str | Iterable[str], stdout: bool = True, stderr: bool = True,
                  stdin: bool = False, tty: bool = False, privileged: bool = False, user: str = "",
                  detach: bool = False,
