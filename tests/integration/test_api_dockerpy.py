@@ -154,6 +154,13 @@ def test_detached_container_methods(client: docker.Client) -> None:
             assert member is not None and member.read() == b"put by the api\n"
         with pytest.raises(docker.errors.NotFound):
             c.get_archive("/nosuch")
+        # the engine's refusals are docker's answers: APIError, 409 for a conflict, 400 for a bad value
+        with pytest.raises(docker.errors.APIError) as conflict:
+            client.containers.create("box:1", "true", name="apdp-web")
+        assert conflict.value.status_code == 409 and "apdp-web" in str(conflict.value)
+        with pytest.raises(docker.errors.APIError) as bad:
+            client.containers.create("box:1", "true", mem_limit="lots")
+        assert bad.value.status_code == 400 and isinstance(bad.value, docker.HutchError)
         # list filters, limit
         assert [x.id for x in client.containers.list(filters={"label": "tier=web"})] == [c.id]
         assert client.containers.list(filters={"label": "tier=db"}) == []
@@ -163,6 +170,9 @@ def test_detached_container_methods(client: docker.Client) -> None:
         # wait, stop; the archive of a stopped container (its own mount namespace, in hutch cp)
         c.stop()
         assert c.wait() == {"StatusCode": 137, "Error": None} and c.status == "exited"
+        with pytest.raises(docker.errors.APIError) as stopped:
+            c.exec_run("true")
+        assert stopped.value.status_code == 409
         chunks, stat = c.get_archive("/tmp")
         assert stat["name"] == "tmp" and stat["mode"] & (1 << 31)
         with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as t:

@@ -4,6 +4,7 @@ docker-py's keyword arguments (hutch.api.args), and the container's methods."""
 from __future__ import annotations
 
 from hutch.api import streams
+from hutch.api.answers import answered
 from hutch.api.images import Image
 from hutch.engine.model import LIVE, PAUSED
 from hutch.engine.registry import ContainerNotFound
@@ -55,8 +56,9 @@ class Containers:
             self._engine.images.get(ref)
         except ImageNotFound:  # docker-py's run and create pull a missing image
             self._images.pull(ref, platform=platform)
-        req = CreateRequest.parse(ref, **args)
-        return Container(self._engine, self._images, self._engine.create(req))
+        with answered():
+            req = CreateRequest.parse(ref, **args)
+            return Container(self._engine, self._images, self._engine.create(req))
 
     def run(self, image: str | Image, command: str | Iterable[str] | None = None, stdout: bool = True,
             stderr: bool = False, remove: bool = False, **kwargs: Any) -> Any:
@@ -212,7 +214,8 @@ class Container:
         return self
 
     def start(self) -> None:
-        self._engine.start(self._record)
+        with answered():
+            self._engine.start(self._record)
         self.reload()
 
     def wait(self, timeout: float | None = None, condition: str = "not-running") -> dict[str, Any]:
@@ -226,26 +229,32 @@ class Container:
         return {"StatusCode": code, "Error": None}
 
     def stop(self, timeout: int | None = None) -> None:
-        self._engine.stop(self.reload()._record, timeout)
+        with answered():
+            self._engine.stop(self.reload()._record, timeout)
         self.reload()
 
     def kill(self, signal: str | int = "KILL") -> None:
-        self._engine.kill(self.reload()._record, str(signal))
+        with answered():
+            self._engine.kill(self.reload()._record, str(signal))
 
     def restart(self, timeout: int | None = None) -> None:
-        self._engine.restart(self.reload()._record, timeout)
+        with answered():
+            self._engine.restart(self.reload()._record, timeout)
         self.reload()
 
     def pause(self) -> None:
-        self._engine.pause(self.reload()._record)
+        with answered():
+            self._engine.pause(self.reload()._record)
         self.reload()
 
     def unpause(self) -> None:
-        self._engine.unpause(self.reload()._record)
+        with answered():
+            self._engine.unpause(self.reload()._record)
         self.reload()
 
     def rename(self, name: str) -> None:
-        self._engine.rename(self._record, name)
+        with answered():
+            self._engine.rename(self._record, name)
         self.reload()
 
     def logs(self, stdout: bool = True, stderr: bool = True, stream: bool = False, timestamps: bool = False,
@@ -388,8 +397,9 @@ class Container:
             raise NotImplementedByHutch("commit: conf is not supported by hutch (use changes)")
         repo = f"{repository}:{tag}" if repository and tag else repository
         change_list = [changes] if isinstance(changes, str) else list(changes or [])
-        img = commit.commit(self._engine, self.id, repo, message=message or "", author=author or "",
-                            changes=change_list, pause_it=pause)
+        with answered():
+            img = commit.commit(self._engine, self.id, repo, message=message or "", author=author or "",
+                                changes=change_list, pause_it=pause)
         return Image(self._engine, img)
 
     def diff(self) -> list[dict[str, Any]]:
@@ -419,8 +429,9 @@ class Container:
         want = {1: stdout, 2: stderr}
 
         def run(sink: Any) -> int:
-            code, _ = self._engine.exec(record, args, env=env, workdir=workdir or "", user=user, tty=tty,
-                                        detach=detach, capture=not detach, input=input, sink=sink)
+            with answered():
+                code, _ = self._engine.exec(record, args, env=env, workdir=workdir or "", user=user, tty=tty,
+                                            detach=detach, capture=not detach, input=input, sink=sink)
             return code
 
         if detach:
@@ -443,7 +454,8 @@ class Container:
                missing_ok: bool = False) -> None:
         """docker-py's: ``v`` removes its anonymous volumes too; ``force`` a running one."""
         try:
-            self._engine.remove(self.id, force, volumes=v)
+            with answered():
+                self._engine.remove(self.id, force, volumes=v)
         except ContainerNotFound:
             if not missing_ok:
                 raise

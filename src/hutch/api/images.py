@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from hutch.api.answers import answered
 from hutch.errors import NotImplementedByHutch
 
 TYPE_CHECKING = False
@@ -215,7 +216,8 @@ class Images:
         delete the image once it has none, refusing as docker does when a container uses it."""
         from hutch.engine.rmi import remove_image
 
-        remove_image(self._engine, image, force)
+        with answered():
+            remove_image(self._engine, image, force)
 
     def prune(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         from hutch.engine import prune

@@ -3,6 +3,7 @@ hutch.engine.netattach."""
 
 from __future__ import annotations
 
+from hutch.api.answers import answered
 from hutch.api.containers import Container
 from hutch.errors import APIError, Conflict, NotImplementedByHutch
 
@@ -56,8 +57,9 @@ class Network:
 
         eng = self._engine
         record = eng.find(container if isinstance(container, str) else container.id)
-        netattach.connect(eng.store, record, eng.root, self.id, list(aliases or []), ipv4_address or "",
-                          ipv6_address or "")
+        with answered():
+            netattach.connect(eng.store, record, eng.root, self.id, list(aliases or []), ipv4_address or "",
+                              ipv6_address or "")
 
     def disconnect(self, container: str | Container, force: bool = False) -> None:
         from hutch.engine import netattach
@@ -75,7 +77,8 @@ class Network:
         from hutch.network.store import Networks as Store
 
         users = _network_users(self._engine)
-        Store(self._engine.root).remove(self.id, lambda nid: users.get(nid, []))
+        with answered():
+            Store(self._engine.root).remove(self.id, lambda nid: users.get(nid, []))
 
 
 def _network_users(engine: Engine) -> dict[str, list[str]]:
@@ -115,12 +118,12 @@ class Networks:
                 raise APIError("networks.create: one IPAM pool per address family")
             fam.update(subnet=subnet, gateway=str(pool.get("Gateway") or pool.get("gateway") or ""),
                        ip_range=str(pool.get("IPRange") or pool.get("iprange") or ""))
-        net = self._store().create(name, subnet=v4.get("subnet", ""), gateway=v4.get("gateway", ""),
-                                   ip_range=v4.get("ip_range", ""), internal=internal,
-                                   labels=dict(labels or {}),
-                                   options=dict(options or {}), ipv6=enable_ipv6 or bool(v6),
-                                   subnet6=v6.get("subnet", ""), gateway6=v6.get("gateway", ""),
-                                   ip_range6=v6.get("ip_range", ""))
+        with answered():
+            net = self._store().create(name, subnet=v4.get("subnet", ""), gateway=v4.get("gateway", ""),
+                                       ip_range=v4.get("ip_range", ""), internal=internal,
+                                       labels=dict(labels or {}), options=dict(options or {}),
+                                       ipv6=enable_ipv6 or bool(v6), subnet6=v6.get("subnet", ""),
+                                       gateway6=v6.get("gateway", ""), ip_range6=v6.get("ip_range", ""))
         return Network(self._engine, self._images, net)
 
     def get(self, network_id: str, **_kwargs: Any) -> Network:

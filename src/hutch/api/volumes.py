@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hutch.api.answers import answered
 from hutch.errors import NotImplementedByHutch
 
 TYPE_CHECKING = False
@@ -43,7 +44,8 @@ class Volume:
         from hutch.engine.volumes import VolumeNotFound, VolumeStore
 
         try:
-            VolumeStore(self._engine.root).remove(self.id, _volumes_in_use(self._engine))
+            with answered():
+                VolumeStore(self._engine.root).remove(self.id, _volumes_in_use(self._engine))
         except VolumeNotFound:
             if not force:
                 raise
@@ -66,7 +68,8 @@ class Volumes:
                None = None, labels: Mapping[str, str] | None = None) -> Volume:
         if driver not in (None, "local") or driver_opts:
             raise NotImplementedByHutch("volumes.create: only the local driver, without options")
-        doc, _ = self._store().create(name or "", dict(labels or {}))
+        with answered():
+            doc, _ = self._store().create(name or "", dict(labels or {}))
         return self.get(str(doc["Name"]))
 
     def get(self, volume_id: str) -> Volume:
