@@ -283,3 +283,15 @@ def test_system(client: docker.Client) -> None:
     assert info["Containers"] == 1 and info["ContainersStopped"] == 1 and info["Images"] == 1
     assert info["DockerRootDir"] == client.engine.root and info["NCPU"] >= 1
     c.remove()
+
+
+def test_exec_run_streams_with_runc(client: docker.Client) -> None:
+    """exec_run's demux and stream through another OCI runtime's CLI (runc exec), as through
+    hutch's own (the other tests)."""
+    if not shutil.which("runc"):
+        pytest.skip("runc is not installed")
+    other = docker.from_env(root=client.engine.root, runroot=client.engine.runroot, runtime="runc")
+    with other.containers.run("box:1", "sleep 100", detach=True, network_mode="none") as c:
+        assert c.exec_run("sh -c 'echo o; echo e >&2; exit 2'", demux=True) == (2, (b"o\n", b"e\n"))
+        assert b"".join(c.exec_run("sh -c 'echo a; echo b'", stream=True).output) == b"a\nb\n"
+        assert c.exec_run("sh -c 'echo o; echo e >&2'", stdout=False).output == b"e\n"
