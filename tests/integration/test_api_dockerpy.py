@@ -253,8 +253,8 @@ def test_volumes_and_networks(client: docker.Client) -> None:
     assert client.volumes.prune(filters={"all": True})["VolumesDeleted"] == ["apdp-unused"]
 
     net = client.networks.create("apdp-net", driver="bridge", labels={"n": "1"},
-                                 ipam={"Driver": "default", "Config": [{"Subnet": "10.77.0.0/24",
-                                                                         "Gateway": "10.77.0.1"}]})
+                                 ipam=docker.types.IPAMConfig(pool_configs=[
+                                     docker.types.IPAMPool(subnet="10.77.0.0/24", gateway="10.77.0.1")]))
     assert net.name == "apdp-net" and client.networks.get("apdp-net").id == net.id
     assert "apdp-net" in [n.name for n in client.networks.list()]
     assert [n.name for n in client.networks.list(names=["apdp-net"])] == ["apdp-net"]

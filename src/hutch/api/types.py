@@ -1,5 +1,5 @@
 """docker-py's ``docker.types`` helpers that `containers.run/create` take (as dicts, which is
-what docker-py's are): `Mount`, `Ulimit`, `LogConfig`."""
+what docker-py's are): `Mount`, `Ulimit`, `LogConfig`, `IPAMPool`, `IPAMConfig`."""
 
 from __future__ import annotations
 
@@ -33,3 +33,19 @@ class LogConfig(dict):  # type: ignore[type-arg]
     def __init__(self, type: str = "json-file", config: dict[str, str] | None = None) -> None:
         super().__init__(Type=type, Config=dict(config or {}))
 
+
+
+class IPAMPool(dict):  # type: ignore[type-arg]
+    """docker.types.IPAMPool(subnet, iprange, gateway, aux_addresses)."""
+
+    def __init__(self, subnet: str | None = None, iprange: str | None = None, gateway: str | None = None,
+                 aux_addresses: dict[str, str] | None = None) -> None:
+        super().__init__(Subnet=subnet, IPRange=iprange, Gateway=gateway, AuxiliaryAddresses=aux_addresses)
+
+
+class IPAMConfig(dict):  # type: ignore[type-arg]
+    """docker.types.IPAMConfig(driver="default", pool_configs=[IPAMPool...], options)."""
+
+    def __init__(self, driver: str = "default", pool_configs: list[IPAMPool] | None = None,
+                 options: dict[str, str] | None = None) -> None:
+        super().__init__(Driver=driver, Config=list(pool_configs or []), Options=dict(options or {}))
