@@ -139,13 +139,7 @@ def test_detached_container_methods(client: docker.Client) -> None:
         one = next(c.stats(decode=True))
         assert one["id"] == c.id
         # put_archive / get_archive on the running container
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as t:
-            data = b"put by the api\n"
-            ti = tarfile.TarInfo("put.txt")
-            ti.size = len(data)
-            t.addfile(ti, io.BytesIO(data))
-        assert c.put_archive("/tmp", buf.getvalue()) is True
+        assert c.put_archive("/tmp", _tar("put.txt", b"put by the api\n")) is True
         assert c.exec_run("cat /tmp/put.txt").output == b"put by the api\n"
         chunks, stat = c.get_archive("/tmp/put.txt")
         assert stat["name"] == "put.txt" and stat["size"] == 15
@@ -178,6 +172,7 @@ def test_detached_container_methods(client: docker.Client) -> None:
         with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as t:
             assert "tmp/put.txt" in t.getnames()
         assert [x.id for x in client.containers.list(all=True, filters={"status": "exited"})] == [c.id]
+        assert c.put_archive("/", _tar("while-stopped.txt", b"put while stopped\n")) is True
         # diff: docker's kinds (0 changed, 1 added, 2 deleted); the container's own files only
         c.start()
         c.exec_run("sh -c 'rm /bin/true; mkdir -p /new/sub; echo x > /new/sub/f; echo y >> /etc/group'")
@@ -188,10 +183,30 @@ def test_detached_container_methods(client: docker.Client) -> None:
         # commit: an image with the file
         img = c.commit("apdp/committed", "v1", message="api", changes=["ENV C=1"])
         assert img.tags == ["apdp/committed:v1"]
-        assert client.containers.run(img, "sh -c 'cat /tmp/put.txt; echo $C'", remove=True) == \
-            b"put by the api\n1\n"
+        assert client.containers.run(img, "sh -c 'cat /tmp/put.txt /while-stopped.txt; echo $C'",
+                                     remove=True) == b"put by the api\nput while stopped\n1\n"
         client.images.remove("apdp/committed:v1")
     assert client.containers.list(all=True) == []
+
+
+def _tar(name: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        ti = tarfile.TarInfo(name)
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_logs_streamed_and_followed(client: docker.Client) -> None:
+    """docker-py's logs(stream=True): a generator of chunks that follows the log while the
+    container runs (follow defaults to stream), or stops at the end with follow=False."""
+    c = client.containers.run("box:1", "sh -c 'echo a; sleep 1; echo b >&2; sleep 0.3; echo c'", detach=True)
+    with c:
+        chunks = list(c.logs(stream=True))
+        assert b"".join(chunks) == b"a\nb\nc\n" and len(chunks) >= 2
+        assert b"".join(c.logs(stream=True, follow=False, stderr=False)) == b"a\nc\n"
+        assert c.wait()["StatusCode"] == 0
 
 
 def test_auto_remove_prune_and_remove_v(client: docker.Client) -> None:
