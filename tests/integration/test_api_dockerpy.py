@@ -56,6 +56,16 @@ def test_run_output_and_container_error(client: docker.Client) -> None:
     assert e.stderr == b"bad\n"
     assert isinstance(e, docker.errors.DockerException) and isinstance(e, docker.HutchError)
     assert client.containers.list(all=True) == []
+    # auto_remove in the foreground: its output and status, and the container gone
+    assert client.containers.run("box:1", "sh -c 'sleep 0.3; echo bye'", auto_remove=True) == b"bye\n"
+    with pytest.raises(docker.errors.ContainerError) as gone:
+        client.containers.run("box:1", "sh -c 'echo no >&2; exit 5'", auto_remove=True)
+    assert gone.value.exit_status == 5 and gone.value.stderr == b"no\n"
+    assert b"".join(client.containers.run("box:1", "echo s", stream=True, remove=True)) == b"s\n"
+    deadline = time.monotonic() + 10
+    while client.containers.list(all=True) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.containers.list(all=True) == []
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         client.containers.run("box:1", "true", colour="red")
     with pytest.raises(docker.errors.NotFound):

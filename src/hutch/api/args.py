@@ -47,7 +47,7 @@ UNSUPPORTED = frozenset({
     "volume_driver", "volumes_from", "runtime", "networking_config",
 })
 #: what docker-py's ``run`` takes besides create's
-RUN_ONLY = frozenset({"detach", "remove", "stdout", "stderr", "platform"})
+RUN_ONLY = frozenset({"detach", "remove", "stdout", "stderr", "platform", "stream"})
 
 
 def check_kwargs(function: str, kwargs: Mapping[str, Any], extra: frozenset[str] = frozenset()) -> None:

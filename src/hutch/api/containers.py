@@ -63,16 +63,20 @@ class Containers:
     def run(self, image: str | Image, command: str | Iterable[str] | None = None, stdout: bool = True,
             stderr: bool = False, remove: bool = False, **kwargs: Any) -> Any:
         """docker-py's run: with ``detach``, the running `Container`; else wait for it and
-        return its output (``stdout``, ``stderr``: which streams) as bytes, raising
-        `ContainerError` (with its stderr) if it exited non-zero. ``remove`` removes it then;
-        ``auto_remove`` is docker's --rm."""
+        return its output (``stdout``, ``stderr``: which streams) as bytes (a generator of chunks
+        with ``stream``), raising `ContainerError` (with its stderr) if it exited non-zero.
+        ``remove`` (and ``auto_remove``, docker's --rm) removes it then; with ``detach``,
+        ``auto_remove`` has the engine remove it when it exits."""
         from hutch.api import args as apiargs
 
         apiargs.check_kwargs("run", kwargs, apiargs.RUN_ONLY)
         detach = bool(kwargs.pop("detach", False))
+        stream = bool(kwargs.pop("stream", False))
         platform = kwargs.pop("platform", None)
         if detach and remove:  # docker-py (API >= 1.25): the engine removes it when it exits
             kwargs["auto_remove"], remove = True, False
+        elif not detach and kwargs.get("auto_remove"):  # removed here once its status and logs are read:
+            kwargs["auto_remove"], remove = False, True  # the engine's --rm could lose its exit status
         container = self._create(image, command, kwargs, platform)
         try:
             container.start()
@@ -82,9 +86,12 @@ class Containers:
         if detach:
             return container
         try:
+            out = container.logs(stdout=stdout, stderr=stderr, stream=True, follow=True) \
+                if stdout or stderr else None
             code = container.wait()["StatusCode"]
-            out = container.logs(stdout=stdout, stderr=stderr) if stdout or stderr else None
-            err = container.logs(stdout=False, stderr=True) if code else None
+            err = None if code == 0 else container.logs(stdout=False, stderr=True)
+            if out is not None and not stream:
+                out = b"".join(out)
         finally:
             if remove:
                 container.remove(force=True, missing_ok=True)
@@ -294,7 +301,10 @@ class Container:
         if follower is None:
             return
         while True:
-            running = self._engine.is_running(self.reload()._record)
+            try:
+                running = self._engine.is_running(self.reload()._record)
+            except ContainerNotFound:  # removed (auto_remove): what is left of the open log
+                running = False
             for entry in follower.new():
                 if (c := chunk(entry)) is not None:
                     yield c
