@@ -232,6 +232,8 @@ def test_auto_remove_prune_and_remove_v(client: docker.Client) -> None:
     b.start()
     anon = [v.name for v in client.volumes.list()]
     assert len(anon) == 1
+    assert client.containers.list(since=a.id) == [b] and client.containers.list(before=b.name) == [a]
+    assert client.containers.list(limit=1) == [b] and client.containers.list() == [b]
     got = client.containers.prune()
     assert got["ContainersDeleted"] == [a.id] and got["SpaceReclaimed"] >= 0
     assert [x.id for x in client.containers.list()] == [b.id]

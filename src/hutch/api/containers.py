@@ -107,8 +107,14 @@ class Containers:
              limit: int = -1, since: str | None = None, sparse: bool = False,
              ignore_removed: bool = False) -> list[Container]:
         """docker-py's list: the running ones (``all``: every one), newest first; ``filters``
-        status, label (KEY or KEY=VALUE), name, id, ancestor; ``limit`` the newest N (all of them)."""
-        records = self._engine.records()
+        status, label (KEY or KEY=VALUE), name, id, ancestor, exited; ``limit`` the newest N (all of
+        them); ``since``/``before`` a container: those made after/before it."""
+        records = self._engine.records()  # (newest first)
+        if since or before:  # docker's: created after ``since``, before ``before`` (any state)
+            ids = [r["id"] for r in records]
+            lo = ids.index(self._engine.find(since)["id"]) if since else len(ids)
+            hi = ids.index(self._engine.find(before)["id"]) + 1 if before else 0
+            records, all = records[hi:lo], True
         if limit > 0 or filters:
             all = True
         out = [r for r in records if (all or r["state"]["status"] in LIVE) and _matches(r, filters or {})]
