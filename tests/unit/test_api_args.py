@@ -129,3 +129,21 @@ def test_errors_are_docker_py_and_hutch_ones() -> None:
     assert (ce.exit_status, ce.command, ce.image, ce.stderr) == (3, "false", "box:1", b"bad\n")
     assert isinstance(ce, hutch.DockerException) and "returned non-zero exit status 3: bad" in str(ce)
     assert hutch.from_env is hutch.api.from_env and hutch.DockerClient is hutch.Client
+
+
+def test_engine_refusals_are_docker_answers() -> None:
+    """An engine error that is not already docker's becomes an APIError with the status docker's
+    daemon answers with (409 conflict, 400 bad value, 500 else), message and cause kept."""
+    from hutch.api.answers import answered
+
+    cases = [(HutchError('the container name "x" is already in use'), 409),
+             (HutchError("container x is not running"), 409),
+             (InvalidArgument("invalid --memory 'lots'"), 400), (HutchError("disk on fire"), 500)]
+    for err, status in cases:
+        with pytest.raises(APIError) as got, answered():
+            raise err
+        assert got.value.status_code == status and str(got.value) == str(err) and got.value.__cause__ is err
+    with pytest.raises(NotFound), answered():
+        raise NotFound("No such container: x")  # already docker's: as it is
+    with pytest.raises(hutch.errors.ContainerError), answered():
+        raise hutch.errors.ContainerError(None, 1, "false", "box:1", b"")
