@@ -48,6 +48,16 @@ class Image:
         return [reference.familiar(n) for n in self._image.names]
 
     @property
+    def repo_digests(self) -> list[str]:
+        """hutch's: the digests registries gave it (attrs["RepoDigests"])."""
+        return list(self._image.repo_digests)
+
+    @property
+    def manifest_digest(self) -> str:
+        """hutch's: its manifest's digest in the store."""
+        return self._image.manifest_digest
+
+    @property
     def labels(self) -> dict[str, str]:
         return dict((self._image.config.get("config") or {}).get("Labels") or {})
 
