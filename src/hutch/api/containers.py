@@ -291,8 +291,13 @@ class Container:
             return ((stamp + " ") if timestamps else "").encode() + text.encode()
 
         path = self._engine.log_path(self._record)
-        follower = jsonlog.Follower(path) if stream and follow is not False else None
-        entries = list(jsonlog.read(path))
+        follower = None
+        if stream and follow is not False:  # the rotated files, then the current one, followed
+            follower = jsonlog.Follower(path, at_end=False)
+            entries = [e for name in jsonlog.files(path)[:-1] for e in jsonlog.read_file(name)]
+            entries += follower.new()
+        else:
+            entries = list(jsonlog.read(path))
         n = -1 if tail == "all" else int(tail)
         picked = [c for c in map(chunk, entries) if c is not None]
         picked = picked[-n:] if n > 0 else [] if n == 0 else picked
