@@ -83,7 +83,7 @@ def test_create_kwargs_seen_from_inside(client: docker.Client, tmp_path: Path) -
     script = ("id -u; id -g; pwd; hostname; echo $A; cat /data/f; touch /data/x 2>/dev/null || echo ro-data; "
               "touch /rw/x && echo rw-ok; touch /x 2>/dev/null || echo ro-root; "
               "grep -c ' /run tmpfs ' /proc/mounts; grep ' /run ' /proc/mounts; ulimit -n; "
-              "grep -c db /etc/hosts; grep nameserver /etc/resolv.conf; "
+              "grep -cw 10.1.2.3 /etc/hosts; grep nameserver /etc/resolv.conf; "
               "grep CapEff /proc/self/status; cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max "
               "2>/dev/null; cat /m/f; ip -o link 2>/dev/null | grep -c -v ' lo:' || true")
     out = client.containers.run(
@@ -112,7 +112,8 @@ def test_create_kwargs_seen_from_inside(client: docker.Client, tmp_path: Path) -
 
 
 def test_detached_container_methods(client: docker.Client) -> None:
-    c = client.containers.run("box:1", ["sh", "-c", "echo one; echo two >&2; sleep 1000"], detach=True,
+    c = client.containers.run("box:1", ["sh", "-c", "echo one; sleep 0.2; echo two >&2; sleep 1000"],
+                              detach=True,
                               name="apdp-web", labels=["tier=web", "solo"],
                               ports={"80/tcp": 18080, "81/tcp": ("127.0.0.1", None)},
                               mem_limit="64m", nano_cpus=500_000_000, stop_signal="SIGKILL")
@@ -137,8 +138,8 @@ def test_detached_container_methods(client: docker.Client) -> None:
                           user="7").output == b"y /tmp 7\n"
         streamed = c.exec_run("sh -c 'echo a; sleep 0.2; echo b'", stream=True)
         assert streamed.exit_code is None and b"".join(streamed.output) == b"a\nb\n"
-        assert c.exec_run("cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes "
-                          "2>/dev/null").output.split()[0] == b"67108864"
+        mem = "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null"
+        assert c.exec_run(["sh", "-c", mem]).output.split()[0] == b"67108864"
         # top, stats
         top = c.top()
         assert "PID" in top["Titles"] and any("sleep 1000" in " ".join(p) for p in top["Processes"])
