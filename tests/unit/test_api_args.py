@@ -82,6 +82,7 @@ def test_scalars_and_lists() -> None:
     assert req.network.dns_search == ["x.test"]
     assert req.network.add_hosts == ["db:10.0.0.2"] and req.stop_signal == "SIGTERM"
     assert request(labels=["solo", "k=v"]).labels == {"solo": "", "k": "v"}
+    assert request(environment={"E": None, "F": 1}).env == {"E": "", "F": "1"}
     assert request(extra_hosts=["db:10.0.0.3"]).network.add_hosts == ["db:10.0.0.3"]
     assert request(privileged=True).privileged
 

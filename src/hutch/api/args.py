@@ -141,8 +141,8 @@ def split_command(value: str | Iterable[str]) -> list[str]:
 
 
 def environment(value: Mapping[str, Any] | Iterable[str]) -> list[str]:
-    if isinstance(value, dict):
-        return [f"{k}={v}" for k, v in value.items()]
+    if isinstance(value, dict):  # (None: the bare name, as docker-py's format_environment)
+        return [str(k) if v is None else f"{k}={v}" for k, v in value.items()]
     return _strings("environment", value)
 
 
