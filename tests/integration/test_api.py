@@ -66,11 +66,11 @@ def test_detached_exec_logs_stop_and_cleanup(client: hutch.Client) -> None:
         r = c.exec_run(["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
                         "/sys/fs/cgroup/memory.max 2>/dev/null; exit 4"])
         assert r.exit_code == 4 and r.output.split()[0] in (b"67108864",)
-        assert c.exec_run("cat", stdin=b"piped\n") == hutch.ExecResult(0, b"piped\n")
+        assert c.exec_run("cat", stdin=True, input=b"piped\n") == hutch.ExecResult(0, b"piped\n")
         assert c.logs() == b"started\n"
         assert c.attrs["State"]["Running"] is True
         c.stop(timeout=0)
-        assert c.status == "exited" and c.exit_code == 137 and c.wait() == 137
+        assert c.status == "exited" and c.exit_code == 137 and c.wait()["StatusCode"] == 137
         c.start()
         assert c.status == "running"
     with pytest.raises(hutch.ContainerNotFound):

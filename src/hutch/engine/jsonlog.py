@@ -106,25 +106,32 @@ def parse(line: bytes) -> tuple[str, str, str] | None:
 
 def read(path: str) -> Iterator[tuple[str, str, str]]:
     for name in files(path):
-        try:
-            with open(name, "rb") as f:
-                for line in f:
-                    entry = parse(line)
-                    if entry is not None:
-                        yield entry
-        except FileNotFoundError:  # rotated away while we read
-            continue
+        yield from read_file(name)
+
+
+def read_file(name: str) -> Iterator[tuple[str, str, str]]:
+    """The entries of one of the log's files."""
+    try:
+        with open(name, "rb") as f:
+            for line in f:
+                entry = parse(line)
+                if entry is not None:
+                    yield entry
+    except FileNotFoundError:  # rotated away while we read
+        return
 
 
 class Follower:
-    """New entries of a growing log (`logs -f`), across rotation: from the end it has now."""
+    """New entries of a growing log (`logs -f`), across rotation: from the end it has now
+    (``at_end``), or from the start of its current file (what is in it comes first: nothing
+    written between a read and the follow is then seen twice or lost)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, at_end: bool = True) -> None:
         self.path = path
         self._f: Any = None
         self._ino = 0
         self._buf = b""
-        self._open(at_end=True)
+        self._open(at_end=at_end)
 
     def _open(self, at_end: bool) -> None:
         try:

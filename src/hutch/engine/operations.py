@@ -14,6 +14,8 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from hutch.engine.records import Record as _Record
 
 
@@ -183,9 +185,11 @@ class Operations(Registry):
 
     def exec(self, record: Record, args: list[str], *, tty: bool = False, stdin: bool = False,
              detach: bool = False, env: list[str] | None = None, user: str = "", workdir: str = "",
-             capture: bool = False, input: bytes | None = None) -> tuple[int, bytes]:
+             capture: bool = False, input: bytes | None = None,
+             sink: Callable[[int, bytes], None] | None = None) -> tuple[int, bytes]:
         """Run ``args`` in the running container: its exit status (docker's 126/127 when it
-        cannot be run), and with ``capture`` its stdout and stderr together."""
+        cannot be run), and with ``capture`` its stdout and stderr together, or (with ``sink``)
+        each chunk given to ``sink(1 or 2, data)`` as it comes, for stdout or stderr."""
         if record["state"]["status"] == model.PAUSED:
             raise HutchError(f"container {record['name']} is paused, unpause the container first")  # docker's
         if record["state"]["status"] != model.RUNNING:
@@ -209,7 +213,7 @@ class Operations(Registry):
                    "stdin": stdin or input is not None, "detach": detach,
                    "uid": u["uid"] if u else None, "gid": u["gid"] if u else None,
                    "additional_gids": (u.get("additionalGids") or []) if u else []}
-            return self._exec_supervised(req, capture=capture, input=input)
+            return self._exec_supervised(req, capture=capture, input=input, sink=sink)
         log = lay.exec_log(os.urandom(4).hex())
         argv = ["exec"]
         if tty:
@@ -231,7 +235,12 @@ class Operations(Registry):
         try:
             r = subprocess.run(runtime.argv(*argv, record["id"], *args, log=log), check=False, input=input,
                                stdin=None if stdin or tty or input is not None else devnull, stdout=out,
-                               stderr=subprocess.STDOUT if capture else out)
+                               stderr=subprocess.PIPE if capture and sink else
+                               subprocess.STDOUT if capture else out)
+            if capture and sink:
+                sink(1, r.stdout or b"")
+                sink(2, r.stderr or b"")
+                return (failure_code(log, r.returncode) if r.returncode else 0), b""
             return (failure_code(log, r.returncode) if r.returncode else 0), r.stdout or b""
         finally:
             try:
@@ -239,8 +248,8 @@ class Operations(Registry):
             except FileNotFoundError:
                 pass
 
-    def _exec_supervised(self, req: dict[str, Any], *, capture: bool,
-                         input: bytes | None) -> tuple[int, bytes]:
+    def _exec_supervised(self, req: dict[str, Any], *, capture: bool, input: bytes | None,
+                         sink: Callable[[int, bytes], None] | None = None) -> tuple[int, bytes]:
         """exec through the supervisor (hutch's own runtime, in-process there)."""
         from hutch.engine import attach
         from hutch.engine.supervise import protocol
@@ -254,6 +263,9 @@ class Operations(Registry):
             if word == "error":
                 code, _, msg = rest.partition(" ")
                 text = f"exec failed: {msg}\n".encode()
+                if sink is not None:
+                    sink(2, text)
+                    return int(code), b""
                 if not capture:
                     os.write(2, text)
                 return int(code), text if capture else b""
@@ -273,7 +285,9 @@ class Operations(Registry):
                 kind, payload = got
                 if kind == attach.EXIT:
                     return int(payload or b"0"), bytes(out)
-                if capture:
+                if sink is not None:
+                    sink(1 if kind == attach.STDOUT else 2, payload)
+                elif capture:
                     out += payload
                 else:
                     os.write(1 if kind == attach.STDOUT else 2, payload)

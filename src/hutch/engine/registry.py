@@ -20,7 +20,7 @@ from hutch.engine.records import Records, alive
 from hutch.engine.runtime_client import Runtime, find_runtime
 from hutch.engine.supervise.protocol import keeper_alive
 from hutch.engine.teardown import Teardown, orphans
-from hutch.errors import HutchError
+from hutch.errors import HutchError, NotFound
 from hutch.image.store import ImageStore
 from hutch.util import timefmt
 
@@ -35,7 +35,7 @@ DEFAULT_RUNROOT = "/run/hutch-engine"
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
-class ContainerNotFound(HutchError):
+class ContainerNotFound(NotFound):
     def __init__(self, ref: str) -> None:
         super().__init__(f"No such container: {ref}")
 

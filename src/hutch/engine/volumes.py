@@ -23,7 +23,7 @@ import tempfile
 
 from hutch import filelock
 from hutch.engine.mounts import Mount, check_volume_name
-from hutch.errors import HutchError
+from hutch.errors import Conflict, HutchError, NotFound
 from hutch.util import atomic, timefmt
 from hutch.util.rooted import open_in_root
 from hutch.util.tree import remove_tree
@@ -37,7 +37,7 @@ ANONYMOUS = "com.docker.volume.anonymous"
 _MAX_DEPTH = 128
 
 
-class VolumeNotFound(HutchError):
+class VolumeNotFound(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f"No such volume: {name}")
 
@@ -105,7 +105,7 @@ class VolumeStore:
         with filelock.locked(self.dir):
             self.get(name)
             if name in in_use:
-                raise HutchError(f"remove {name}: volume is in use by a container")
+                raise Conflict(f"remove {name}: volume is in use by a container")
             remove_tree(self._vdir(name))
 
     def prune(self, in_use: set[str], everything: bool = False,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import errno
 import os
 
-from hutch import filelock
+from hutch import errors, filelock
 from hutch.errors import HutchError
 from hutch.fastjson import loads
 from hutch.image import reference
@@ -38,7 +38,7 @@ LAYER = "application/vnd.oci.image.layer.v1.tar"
 LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
-class ImageNotFound(HutchError):
+class ImageNotFound(errors.ImageNotFound):
     def __init__(self, ref: str) -> None:
         super().__init__(f"No such image: {ref}")
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 
 from hutch import filelock
-from hutch.errors import HutchError
+from hutch.errors import Conflict, HutchError, NotFound
 from hutch.fastjson import dumps_pretty, loads
 from hutch.network.ipam import Leases, Subnet, canonical, ula_subnet
 from hutch.util import atomic, timefmt
@@ -54,7 +54,7 @@ def predefined(name: str) -> dict[str, Any]:
             "Internal": False, "Attachable": False, "Ingress": False, "Options": {}, "Labels": {}}
 
 
-class NetworkNotFound(HutchError):
+class NetworkNotFound(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f"network {name} not found")
 
@@ -285,7 +285,7 @@ class Networks:
                 raise NetworkNotFound(ref)
             users = in_use(net["Id"])
             if users:
-                raise HutchError(f"error while removing network: network {net['Name']} id {net['Id']} has "
+                raise Conflict(f"error while removing network: network {net['Name']} id {net['Id']} has "
                                  f"active endpoints ({', '.join(users)})")
             release_kernel(net)
             self.leases.forget(net["Id"])

@@ -1,0 +1,118 @@
+"""docker-py's DockerClient: `Client` (its collections over one engine store), `from_env`,
+ping, version and info."""
+
+from __future__ import annotations
+
+import os
+
+from hutch.api.containers import Containers
+from hutch.api.images import Images
+from hutch.api.networks import Networks
+from hutch.api.volumes import Volumes
+from hutch.engine.containers import DEFAULT_ROOT, DEFAULT_RUNROOT, Engine
+from hutch.engine.model import LIVE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+
+class Client:
+    """An engine store (``root``), its runtime state (``runroot``), and an OCI runtime
+    (hutch-runtime by default, or ``runtime="runc"`` or a path). docker-py's DockerClient."""
+
+    def __init__(self, root: str = DEFAULT_ROOT, runroot: str = DEFAULT_RUNROOT,
+                 runtime: str | None = None) -> None:
+        if runtime is None and not _beside_hutch():
+            runtime = _venv_runtime()
+        self.engine = Engine(root, runroot, runtime)
+        self.images = Images(self.engine)
+        self.containers = Containers(self.engine, self.images)
+        self.volumes = Volumes(self.engine)
+        self.networks = Networks(self.engine, self.images)
+
+    @classmethod
+    def from_env(cls, *, root: str | None = None, runroot: str | None = None, runtime: str | None = None,
+                 environment: Mapping[str, str] | None = None, **_docker_args: Any) -> Client:
+        """docker.from_env(): the store from HUTCH_ROOT, HUTCH_RUNROOT and HUTCH_RUNTIME (or the
+        arguments); docker-py's connection arguments (version, timeout, tls...) are ignored."""
+        env = os.environ if environment is None else environment
+        return cls(root or env.get("HUTCH_ROOT") or DEFAULT_ROOT,
+                   runroot or env.get("HUTCH_RUNROOT") or DEFAULT_RUNROOT,
+                   runtime or env.get("HUTCH_RUNTIME") or None)
+
+    def ping(self) -> bool:
+        """True: there is no daemon to reach, the store is here."""
+        return True
+
+    def version(self) -> dict[str, Any]:
+        """docker's /version keys (a minimal set)."""
+        from hutch import _version
+        from hutch.util.arch import goarch
+
+        return {"Platform": {"Name": "hutch"}, "Version": _version.__version__, "ApiVersion": "1.43",
+                "MinAPIVersion": "1.24", "Os": "linux", "Arch": goarch(), "KernelVersion": os.uname().release,
+                "Components": [{"Name": "Engine", "Version": _version.__version__, "Details": {}}]}
+
+    def info(self) -> dict[str, Any]:
+        """docker's /info keys (a minimal set)."""
+        from hutch import _version
+
+        records = self.engine.records()
+        states = [r["state"] for r in records]
+        paused = sum(1 for s in states if s.get("paused"))
+        running = sum(1 for s in states if s["status"] in LIVE) - paused
+        return {"ID": "", "Name": os.uname().nodename, "ServerVersion": _version.__version__,
+                "Containers": len(records), "ContainersRunning": running, "ContainersPaused": paused,
+                "ContainersStopped": len(records) - running - paused,
+                "Images": len(self.engine.images.images()), "Driver": "overlay2",
+                "DockerRootDir": self.engine.root, "OSType": "linux", "OperatingSystem": _os_name(),
+                "Architecture": os.uname().machine, "KernelVersion": os.uname().release,
+                "NCPU": os.cpu_count() or 1,
+                "MemTotal": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+                "CgroupVersion": "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
+                "LoggingDriver": "json-file"}
+
+    def close(self) -> None:
+        """Nothing to release (there is no daemon); for symmetry with docker-py."""
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+DockerClient = Client
+
+
+def from_env(**kwargs: Any) -> Client:
+    """docker.from_env(): see `Client.from_env`."""
+    return Client.from_env(**kwargs)
+
+
+def _os_name() -> str:
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    return line.partition("=")[2].strip().strip('"')
+    except OSError:
+        pass
+    return "Linux"
+
+
+def _beside_hutch() -> bool:
+    import sys
+
+    return os.access(os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), "hutch-runtime"), os.X_OK)
+
+
+def _venv_runtime() -> str | None:
+    """From a Python program (argv[0] is not `hutch`): the hutch-runtime of this interpreter's
+    environment, if there is one (else find_runtime looks on PATH)."""
+    import sys
+
+    candidate = os.path.join(os.path.dirname(sys.executable), "hutch-runtime")
+    return candidate if os.access(candidate, os.X_OK) else None
