@@ -70,13 +70,17 @@ def handle(eng: Engine, a: Namespace) -> int:
         out.flush()
         return True
 
-    entries = list(jsonlog.read(path))
+    if a.follow:  # the current file through the follower itself: no line between read and follow lost
+        follower = jsonlog.Follower(path, at_end=False)
+        entries = [e for name in jsonlog.files(path) if name != path for e in jsonlog.read_file(name)]
+        entries += follower.new()
+    else:
+        entries = list(jsonlog.read(path))
     for entry in entries[-tail:] if tail > 0 else [] if tail == 0 else entries:
         if not show(*entry):
             return 0
     if not a.follow:
         return 0
-    follower = jsonlog.Follower(path)
     while True:
         running = eng.is_running(record)
         for entry in follower.new():
