@@ -63,10 +63,17 @@ class Operations(Registry):
             if r is not None and r["state"]["status"] != model.STARTING:
                 return self.wait(r, timeout)
         final = self.store.load(record["id"])
-        if final is None:  # --rm removed it
+        if final is None:  # --rm removed it: its status if we heard it, else docker's "No such container"
             if code is not None:
                 return code
-            return int(st.get("exit_code", 0)) if st["status"] == model.EXITED else 0
+            if st["status"] == model.EXITED:
+                return int(st.get("exit_code", 0))
+            from hutch.engine.exits import recall
+
+            kept = recall(self.root, record["id"])
+            if kept is None:
+                raise ContainerNotFound(record["name"])
+            return kept
         final = self._reconcile(final)
         return int(final["state"].get("exit_code", 0))
 

@@ -359,6 +359,11 @@ class Session:
             Teardown(self.records, self.cid, self.cfg["runtime"], self.cfg["runtime_root"],
                      self.cfg["engine_root"], in_process=in_process(self.cfg["runtime"]))(
                 remove=remove, volumes=remove, ended=ended)
+            if remove:  # for a `wait` that comes after the removal (hutch.engine.exits)
+                from hutch.engine.exits import remember
+
+                with ignoring(OSError):
+                    remember(self.cfg["engine_root"], self.cid, code)
         finally:
             self.tell(code)
 
