@@ -22,8 +22,11 @@ from hutch.engine.runtime_client import find_runtime
 from hutch.errors import HutchError
 from hutch.util import timefmt
 
+DETACH_KEYS = b"\x10\x11"  # Ctrl-P Ctrl-Q, docker's
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from hutch.engine.records import Record
@@ -56,6 +59,7 @@ class Lifecycle(Operations):
             check_addresses(Networks(self.root).get(req.network.name), req.network.ip, req.network.ip6)
         elif req.network.mode == "container":  # it exists (it must run when this one starts)
             req.network.container = self.find(req.network.container)["id"]
+        self._resolve_others(req)
         image = self.images.get(req.image)
         lowers = self.images.snapshot_dirs(image)
         cid = os.urandom(32).hex()
@@ -65,7 +69,12 @@ class Lifecycle(Operations):
                 raise HutchError(f'the container name "{req.name}" is already in use')
             # what only the image settles fails here, before anything is made but the volumes
             config = specgen.generate(req, image.config, lay.merged, cid, lowers, self._volume_store)
-            config["linux"]["cgroupsPath"] = f"/hutch/{cid}"
+            cgroup = f"{req.host.cgroup_parent or '/hutch'}/{cid}"
+            config["linux"]["cgroupsPath"] = cgroup
+            if req.host.ipc == "shareable":  # a tmpfs of the engine's (at start), to be joined
+                for m in config["mounts"]:
+                    if m["destination"] == "/dev/shm":
+                        m.update(type="bind", source=lay.shm, options=["rbind", "nosuid", "noexec", "nodev"])
             if req.network.mode == "bridge":
                 from hutch.engine.netattach import netns_path
 
@@ -93,7 +102,8 @@ class Lifecycle(Operations):
                     "config": {"tty": req.tty, "stdin": req.stdin, "remove": req.remove,
                                "stop_signal": req.stop_signal or _image_stop_signal(image.config),
                                "stop_timeout": req.stop_timeout, "log_max_size": req.log.max_size,
-                               "log_max_file": req.log.max_file},
+                               "log_max_file": req.log.max_file, "cgroup": cgroup,
+                               **req.host.settings()},
                     "state": {"status": model.CREATED, "exit_code": 0, "started_at": "", "finished_at": "",
                               "pid": 0, "oom_killed": False, "paused": False},
                 }
@@ -124,7 +134,11 @@ class Lifecycle(Operations):
         try:
             lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
             lay.overlay(lowers).mount()
+            if cfg.get("ipc") == "shareable":
+                _mount_shm(lay.shm, int(cfg.get("shm_size") or 0))
             _make_workdir(lay)
+            if any(str(cfg.get(k, "")).startswith("container:") for k in ("ipc", "pid")):
+                self._join_namespaces(lay, cfg)
             if str(record.get("network", "")).startswith("container:"):
                 self._share_network(lay, str(record["network"]).partition(":")[2])
             elif record.get("network") not in (None, "none", "host"):
@@ -148,7 +162,8 @@ class Lifecycle(Operations):
                 "log_max_file": cfg.get("log_max_file", 1), "tty": cfg.get("tty", False),
                 "tty_size": terminal_size() if attach and cfg.get("tty") else None,
                 "stdin": cfg.get("stdin", False), "remove": cfg.get("remove", False),
-                "wait_attach": attach, "cgroup": f"/hutch/{cid}", "engine_root": self.root,
+                "wait_attach": attach, "cgroup": cfg.get("cgroup") or f"/hutch/{cid}",
+                "engine_root": self.root,
             })
         except BaseException:
             self.teardown(cid, "")(ended=lambda r: r["state"].update(status=model.CREATED))
@@ -174,6 +189,75 @@ class Lifecycle(Operations):
             code, _, msg = rest.partition(" ")
             raise StartFailed(int(code), msg)
         raise StartFailed(125, f"the supervisor failed (see {protocol.Paths(self.runroot).log})")
+
+    def _resolve_others(self, req: CreateRequest) -> None:
+        """The containers that --ipc/--pid container:X and --volumes-from name: they exist
+        (X by its id from now on; an IPC namespace only if X's is shareable, as docker's), and
+        --volumes-from's mounts (binds and volumes, not tmpfs) are added to ``req``'s where it
+        has none of its own (mode ro or rw, else each as X has it)."""
+        from hutch.engine.mounts import Mount
+
+        for kind in ("ipc", "pid"):
+            mode = str(getattr(req.host, kind))
+            if mode.startswith("container:"):
+                other = self.find(mode.partition(":")[2])
+                theirs = str(other.get("config", {}).get("ipc", "private"))
+                if kind == "ipc" and theirs not in ("shareable", "host"):
+                    raise HutchError("non-shareable IPC (hint: use IpcMode:shareable for the donor "
+                                     "container)")
+                setattr(req.host, kind, f"container:{other['id']}")
+        taken = {m.target for m in req.mounts}
+        for ref, mode in req.host.volumes_from:
+            other = self.find(ref)
+            try:
+                with open(self.layout(other["id"]).config) as f:
+                    from hutch.fastjson import loads
+
+                    theirs_cfg: Any = loads(f.read())
+            except OSError as err:
+                raise HutchError(f"--volumes-from {ref}: {err.strerror or err}") from err
+            vols = {str(v["Destination"]): str(v["Name"]) for v in other.get("volumes") or []}
+            for m in theirs_cfg.get("mounts", []):
+                dest = str(m.get("destination", ""))
+                if m.get("type") != "bind" or dest in taken or dest in _NOT_VOLUMES:
+                    continue
+                opts = m.get("options") or []
+                ro = mode == "ro" or (not mode and "ro" in opts)
+                if dest in vols:
+                    req.mounts.append(Mount("volume", vols[dest], dest, readonly=ro, nocopy=True))
+                else:
+                    req.mounts.append(Mount("bind", str(m["source"]), dest, readonly=ro,
+                                            recursive="rbind" in opts))
+                taken.add(dest)
+
+    def _join_namespaces(self, lay: Layout, cfg: dict[str, Any]) -> None:
+        """--ipc/--pid container:X at start: X must run; config.json names its namespaces
+        (/proc/PID/ns/ipc, pid of its init), and /dev/shm is X's (--ipc)."""
+        from hutch.fastjson import dumps, loads
+        from hutch.util import atomic
+
+        with open(lay.config) as f:
+            config: Any = loads(f.read())
+        for kind, word in (("ipc", "IPC"), ("pid", "PID")):
+            mode = str(cfg.get(kind, ""))
+            if not mode.startswith("container:"):
+                continue
+            other = mode.partition(":")[2]
+            target = self.store.load(other)
+            if target is None or target["state"]["status"] not in model.LIVE or \
+                    not target["state"].get("pid"):
+                name = target["name"] if target else other[:12]
+                raise StartFailed(125, f"cannot join {word} of a non running container: {name}")
+            pid = target["state"]["pid"]
+            for ns in config["linux"]["namespaces"]:
+                if ns["type"] == kind:
+                    ns["path"] = f"/proc/{pid}/ns/{kind}"
+            if kind == "ipc":
+                for m in config["mounts"]:
+                    if m["destination"] == "/dev/shm":
+                        m.update(type="bind", source=self.layout(other).shm,
+                                 options=["rbind", "nosuid", "noexec", "nodev"])
+        atomic.write(lay.config, dumps(config).encode(), 0o666)
 
     def _share_network(self, lay: Layout, other: str) -> None:
         """--network container:X at start: X must run; config.json names its network namespace
@@ -209,24 +293,34 @@ class Lifecycle(Operations):
             except FileNotFoundError:
                 continue
 
-    def run(self, req: CreateRequest, *, sig_proxy: bool = True) -> int:
-        """`hutch run` attached: the container's exit status (`run -d` is create + start)."""
+    def run(self, req: CreateRequest, *, sig_proxy: bool = True, streams: frozenset[str] | None = None,
+            detach_keys: bytes = DETACH_KEYS, created: Callable[[str], None] | None = None) -> int:
+        """`hutch run` attached: the container's exit status (`run -d` is create + start);
+        ``streams`` the ones -a attaches (None: all), ``created`` called with the id once
+        the container exists (--cidfile). Detached by ``detach_keys``: 0, the container runs on."""
         record = self.create(req)
         try:
+            if created is not None:
+                created(record["id"])
             started = self.start(record, attach=True)
-        except StartFailed:
-            if req.remove:
+        except HutchError:
+            if req.remove or created is not None:
                 self._remove_created(record)
             raise
-        return self.attached(started, stdin=req.stdin, tty=req.tty, sig_proxy=sig_proxy)
+        return self.attached(started, stdin=req.stdin, tty=req.tty, sig_proxy=sig_proxy, streams=streams,
+                             detach_keys=detach_keys)
 
-    def attached(self, started: Started, *, stdin: bool, tty: bool, sig_proxy: bool = True) -> int:
-        from hutch.engine.client import pump
+    def attached(self, started: Started, *, stdin: bool, tty: bool, sig_proxy: bool = True,
+                 streams: frozenset[str] | None = None, detach_keys: bytes = DETACH_KEYS) -> int:
+        from hutch.engine.client import DETACHED, pump
 
         try:
-            code = pump(started.sock, stdin=stdin, tty=tty, pid=started.pid, sig_proxy=sig_proxy)
+            code = pump(started.sock, stdin=stdin, tty=tty, pid=started.pid, sig_proxy=sig_proxy,
+                        streams=streams, detach_keys=detach_keys)
         finally:
             started.sock.close()
+        if code == DETACHED:
+            return 0
         if code is None:  # the supervisor went away: what did it record?
             code = self.wait(started.record)
         return code
@@ -270,6 +364,27 @@ class StartFailed(HutchError):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+def _mount_shm(path: str, size: int) -> None:
+    """--ipc shareable's /dev/shm: a tmpfs of the engine's, which --ipc container:X binds too
+    (docker's way: the mount of another container's namespace cannot be bound)."""
+    from hutch._sys.consts import MS_NODEV, MS_NOEXEC, MS_NOSUID
+    from hutch._sys.mount import mount
+
+    with open("/proc/self/mountinfo") as f:
+        if any(line.split()[4] == path for line in f):
+            return
+    os.makedirs(path, exist_ok=True)
+    try:
+        mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"mode=1777,size={size or 64 << 20}")
+    except OSError as err:
+        raise HutchError(f"cannot mount the container's /dev/shm: {err.strerror}") from err
+
+
+#: the mounts of every container, not --volumes-from's to take
+_NOT_VOLUMES = frozenset(("/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup",
+                          "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/sbin/docker-init"))
 
 
 def _image_stop_signal(image_config: dict[str, Any]) -> str:
