@@ -376,3 +376,42 @@ def test_help_describes_the_flags(hutch: Hutch) -> None:
                  "--volumes-from", "--attach", "--detach-keys", "--platform"):
         line = next(li for li in out.splitlines() if flag in li)
         assert len(line.split(flag, 1)[1].strip()) > 8, line
+
+
+def test_oom_score_adj_below_the_current_one(hutch: Hutch) -> None:
+    """Lowering the score needs CAP_SYS_RESOURCE: where the host has none (these VMs) the
+    runtime's one line, exit 126 (docker's for "permission denied"), as runc's."""
+    _import(hutch)
+    from hutch.engine.specgen import _has_sys_resource
+
+    r = hutch("run", "--rm", "--network", "none", "--oom-score-adj", "-500", "hbox:1", "cat",
+              "/proc/self/oom_score_adj", check=False)
+    if _has_sys_resource():
+        assert r.stdout.strip() == "-500", r
+        return
+    assert r.returncode == 126 and r.stderr == \
+        "hutch: write /proc/self/oom_score_adj (-500): permission denied\n", r
+    assert hutch("ps", "-a", "-q").stdout == ""
+
+
+def test_inspect_shows_the_host_flags(hutch: Hutch) -> None:
+    """docker's HostConfig names for what was asked (its defaults: IpcMode private, ShmSize 64m)."""
+    _import(hutch)
+    cid = hutch("create", "--network", "none", "hbox:1", "true").stdout.strip()
+    hc = json.loads(hutch("inspect", cid).stdout)[0]["HostConfig"]
+    assert (hc["IpcMode"], hc["ShmSize"], hc["PidMode"]) == ("private", 64 << 20, "")
+    cid2 = hutch("create", "--network", "none", "--ipc", "shareable", "--pid", "host", "--shm-size", "1m",
+                 "--device", "/dev/null:/dev/n:r", "--sysctl", "net.core.somaxconn=7",
+                 "--domainname", "d.org",
+                 "--cpu-quota", "20000", "--memory-reservation", "8m", "--oom-score-adj", "9",
+                 "--group-add", "42", "hbox:1", "true").stdout.strip()
+    doc = json.loads(hutch("inspect", cid2).stdout)[0]
+    hc = doc["HostConfig"]
+    assert (hc["IpcMode"], hc["PidMode"], hc["ShmSize"]) == ("shareable", "host", 1 << 20)
+    assert hc["Devices"] == [{"PathOnHost": "/dev/null", "PathInContainer": "/dev/n",
+                              "CgroupPermissions": "r"}]
+    assert hc["Sysctls"] == {"net.core.somaxconn": "7"} and doc["Config"]["Domainname"] == "d.org"
+    assert (hc["CpuQuota"], hc["NanoCpus"], hc["MemoryReservation"]) == (20000, 0, 8 << 20)
+    assert hc["OomScoreAdj"] == 9
+    assert hc["GroupAdd"] == ["42"] and not any(m["Destination"] == "/dev/shm" for m in doc["Mounts"])
+    hutch("rm", cid, cid2)

@@ -86,7 +86,10 @@ class HostOptions(Value):
     def settings(self) -> dict[str, object]:
         """What the record keeps for inspect and for the start (the modes that name others)."""
         return {"ipc": self.ipc, "pid": self.pid, "uts": self.uts, "cgroupns": self.cgroupns,
-                "userns": self.userns, "shm_size": self.shm_size, "cgroup_parent": self.cgroup_parent}
+                "userns": self.userns, "shm_size": self.shm_size, "cgroup_parent": self.cgroup_parent,
+                "group_add": self.group_add,
+                "devices": [{"PathOnHost": d.host, "PathInContainer": d.path, "CgroupPermissions": d.perms}
+                            for d in self.devices]}
 
 
 def parse(*, devices: Iterable[str] = (), shm_size: str | int = "",

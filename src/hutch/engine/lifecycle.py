@@ -103,6 +103,7 @@ class Lifecycle(Operations):
                                "stop_signal": req.stop_signal or _image_stop_signal(image.config),
                                "stop_timeout": req.stop_timeout, "log_max_size": req.log.max_size,
                                "log_max_file": req.log.max_file, "cgroup": cgroup,
+                               "nano_cpus": round((req.resources.cpus or 0) * 1e9),
                                **req.host.settings()},
                     "state": {"status": model.CREATED, "exit_code": 0, "started_at": "", "finished_at": "",
                               "pid": 0, "oom_killed": False, "paused": False},
