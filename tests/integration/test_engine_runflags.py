@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_engine import HUTCH, Hutch, _import, hutch  # noqa: F401
+from tests.integration.test_engine import HUTCH, Hutch, _import, clean_up, hutch  # noqa: F401
 from tests.integration.test_engine_flags import _bad
 
 pytestmark = pytest.mark.root
@@ -415,3 +417,38 @@ def test_inspect_shows_the_host_flags(hutch: Hutch) -> None:
     assert hc["OomScoreAdj"] == 9
     assert hc["GroupAdd"] == ["42"] and not any(m["Destination"] == "/dev/shm" for m in doc["Mounts"])
     hutch("rm", cid, cid2)
+
+
+# ---- --uidmap / --gidmap (podman's) --------------------------------------------------------
+
+
+def test_uidmap(hutch: Hutch) -> None:
+    """A user namespace with the mappings; the image's layers idmapped (no chown): its root
+    owns / and /etc and may write there; what it writes is the mapped uid's on the host. The
+    store must be reachable by the mapped root (pytest's tmp dirs are 0700: a clear error)."""
+    _import(hutch)
+    args = ["--network", "none", "--uidmap", "0:100000:65536", "hbox:1"]
+    r = hutch("run", "--rm", *args, "true", check=False)
+    assert r.returncode == 125 and "is not searchable by others (chmod o+x" in r.stderr, r
+    assert hutch("ps", "-a", "-q").stdout == ""
+    top = Path(tempfile.mkdtemp(prefix="hutch-rf-uidmap-", dir="/tmp"))
+    os.chmod(top, 0o711)
+    h = Hutch(top / "store", f"/run/hutch-rf-uidmap-{os.getpid()}")
+    try:
+        h("import", str(hutch.tarball), "hbox:1")  # type: ignore[attr-defined]
+        h("run", "--name", "rf-map", *args, "sh", "-c",
+          "cat /proc/self/uid_map /proc/self/gid_map; stat -c %u:%g / /etc/passwd; echo x >> /etc/passwd; "
+          "touch /made; id -u")
+        cid = json.loads(h("inspect", "rf-map").stdout)[0]["Id"]
+        out = h("logs", "rf-map").stdout.split()
+        assert out == ["0", "100000", "65536", "0", "100000", "65536", "0:0", "0:0", "0"], out
+        upper = h.root / "containers" / cid / "upper"
+        assert (os.stat(upper / "made").st_uid, os.stat(upper / "etc/passwd").st_uid) == (100000, 100000)
+        h("rm", "rf-map")
+        with open("/proc/self/mountinfo") as f:
+            assert str(top) not in f.read()
+    finally:
+        clean_up(h, top, h.runroot)
+        shutil.rmtree(top, ignore_errors=True)
+    _bad(hutch, ["--userns", "host", "--uidmap", "0:1:1", "hbox:1", "true"], "use one or the other")
+    _bad(hutch, ["--uidmap", "0:100000", "hbox:1", "true"], 'for "--uidmap" flag')

@@ -88,6 +88,8 @@ class HostOptions(Value):
         return {"ipc": self.ipc, "pid": self.pid, "uts": self.uts, "cgroupns": self.cgroupns,
                 "userns": self.userns, "shm_size": self.shm_size, "cgroup_parent": self.cgroup_parent,
                 "group_add": self.group_add,
+                "uidmap": [[m.container, m.host, m.size] for m in self.uidmap],
+                "gidmap": [[m.container, m.host, m.size] for m in self.gidmap],
                 "devices": [{"PathOnHost": d.host, "PathInContainer": d.path, "CgroupPermissions": d.perms}
                             for d in self.devices]}
 

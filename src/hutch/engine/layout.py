@@ -94,6 +94,11 @@ class Layout:
         return self._at("attach")
 
     @property
+    def idmap(self) -> str:
+        """--uidmap's image layers, each idmapped, mounted here while it runs."""
+        return self._at("idmap")
+
+    @property
     def shm(self) -> str:
         """--ipc shareable's /dev/shm: a tmpfs mounted here while it runs (others join it)."""
         return self._at("shm")

@@ -134,7 +134,10 @@ class Lifecycle(Operations):
             self.store.save(current, durable=False)
         try:
             lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
-            lay.overlay(lowers).mount()
+            if cfg.get("uidmap"):
+                _mount_idmapped(lay, lowers, cfg["uidmap"], cfg.get("gidmap") or cfg["uidmap"])
+            else:
+                lay.overlay(lowers).mount()
             if cfg.get("ipc") == "shareable":
                 _mount_shm(lay.shm, int(cfg.get("shm_size") or 0))
             _make_workdir(lay)
@@ -365,6 +368,37 @@ class StartFailed(HutchError):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+def _mount_idmapped(lay: Layout, lowers: list[str], uidmap: list[list[int]], gidmap: list[list[int]]) -> None:
+    """--uidmap/--gidmap's root: the overlay of the image's layers (and the init layer) idmapped
+    (hutch.snapshot.idmapped), its upper and work directories the mapped root's."""
+    from hutch.snapshot import idmapped
+    from hutch.snapshot.overlay import Overlay
+
+    if lay.overlay(lowers).mounted():
+        return
+    path = os.path.dirname(lay.merged)
+    while path != "/":  # the mapped root (nobody's on the host) must reach its root
+        if not os.stat(path).st_mode & 0o001:
+            raise HutchError(f"--uidmap: the container's root is out of the mapped root's reach: {path} "
+                             f"is not searchable by others (chmod o+x, as for podman's storage)")
+        path = os.path.dirname(path)
+    idmapped.unmount_layers(lay.idmap)  # (a previous start's, if its teardown was cut short)
+    try:
+        nsfd = idmapped.userns_fd(uidmap, gidmap)
+        try:
+            mapped = idmapped.mount_layers([*lowers, lay.init], lay.idmap, nsfd)
+        finally:
+            os.close(nsfd)
+        uid = next((h for c, h, _n in uidmap if c == 0), 0)
+        gid = next((h for c, h, _n in gidmap if c == 0), 0)
+        for d in (lay.upper, lay.work):
+            os.chown(d, uid, gid)
+    except OSError as err:
+        idmapped.unmount_layers(lay.idmap)
+        raise HutchError(f"cannot map the image's layers for --uidmap: {err.strerror or err}") from err
+    Overlay(mapped, lay.upper, lay.work, lay.merged, "").mount()
 
 
 def _mount_shm(path: str, size: int) -> None:

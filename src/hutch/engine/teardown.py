@@ -65,6 +65,10 @@ class Teardown:
         from hutch.snapshot.overlay import unmount
 
         unmount(self.layout.shm)  # (--ipc shareable's /dev/shm; nothing for the others)
+        if os.path.isdir(self.layout.idmap):  # (--uidmap's idmapped layers)
+            from hutch.snapshot.idmapped import unmount_layers
+
+            unmount_layers(self.layout.idmap)
         faults.point("engine.teardown.unmounted")
         for resource in self.resources:
             resource.release()
