@@ -115,6 +115,13 @@ def test_ipc_and_pid_of_another_container(hutch: Hutch) -> None:
                check=False)
     assert r2.returncode == 125 and "cannot join PID of a non running container: rf-donor" in r2.stderr
     hutch("rm", "-f", "rf-donor", "rf-private")
+    # a donor with the host's IPC namespace: the joiner has the host's /dev/shm too
+    hutch("run", "-d", "--name", "rf-hostipc", "--network", "none", "--ipc", "host", "hbox:1", "sleep",
+          "1000")
+    r = hutch("run", "--rm", "--network", "none", "--ipc", "container:rf-hostipc", "hbox:1", "sh", "-c",
+              "readlink /proc/self/ns/ipc; ls -di /dev/shm")
+    assert r.stdout.split()[:2] == [_ns("ipc"), str(os.stat("/dev/shm").st_ino)], r.stdout
+    hutch("rm", "-f", "rf-hostipc")
 
 
 @pytest.mark.parametrize(("args", "words"), [

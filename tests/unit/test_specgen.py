@@ -154,11 +154,15 @@ def test_host_flags_in_the_config() -> None:
         {"containerID": 0, "hostID": 100000, "size": 65536}]
 
 
-def test_resources_in_the_config() -> None:
+def test_resources_in_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(specgen, "swap_limit_supported", lambda: True)
     res = gen(memory="64m", memory_reservation="32m", cpu_period=50000, cpu_quota=20000,
               blkio_weight=500)["linux"]["resources"]
     assert res["memory"] == {"limit": 64 << 20, "swap": 128 << 20, "reservation": 32 << 20}
     assert res["cpu"] == {"period": 50000, "quota": 20000} and res["blockIO"] == {"weight": 500}
+    monkeypatch.setattr(specgen, "swap_limit_supported", lambda: False)
+    assert gen(memory="64m")["linux"]["resources"]["memory"] == {"limit": 64 << 20}  # docker: no SwapLimit
+    assert gen(memory="64m", memory_swap="-1")["linux"]["resources"]["memory"]["swap"] == -1
 
 
 def test_group_add_and_home(tmp_path: Any) -> None:

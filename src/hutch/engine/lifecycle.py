@@ -256,11 +256,11 @@ class Lifecycle(Operations):
             for ns in config["linux"]["namespaces"]:
                 if ns["type"] == kind:
                     ns["path"] = f"/proc/{pid}/ns/{kind}"
-            if kind == "ipc":
+            if kind == "ipc":  # (X's /dev/shm: its own tmpfs, or with --ipc host the host's)
+                shm = "/dev/shm" if target.get("config", {}).get("ipc") == "host" else self.layout(other).shm
                 for m in config["mounts"]:
                     if m["destination"] == "/dev/shm":
-                        m.update(type="bind", source=self.layout(other).shm,
-                                 options=["rbind", "nosuid", "noexec", "nodev"])
+                        m.update(type="bind", source=shm, options=["rbind", "nosuid", "noexec", "nodev"])
         atomic.write(lay.config, dumps(config).encode(), 0o666)
 
     def _share_network(self, lay: Layout, other: str) -> None:

@@ -430,10 +430,10 @@ def _size(value: str | int, flag: str) -> int | None:
 def parse_resources(memory: str | int, memory_swap: str | int, cpus: str | float, cpu_shares: int,
                     cpuset_cpus: str, pids_limit: int, *, memory_reservation: str | int = "",
                     cpu_period: int = 0, cpu_quota: int = 0, blkio_weight: int = 0) -> Resources:
-    """-m/--memory-swap (sizes; swap -1 is unlimited; -m alone gives twice as much memory+swap,
-    as docker's daemon), --memory-reservation, --cpus, --cpu-period/--cpu-quota, --cpu-shares,
-    --cpuset-cpus, --pids-limit (-1 or 0: unlimited), --blkio-weight, checked as docker checks
-    them."""
+    """-m/--memory-swap (sizes; swap -1 is unlimited; for -m alone the spec generator gives
+    twice as much memory+swap, as docker's daemon), --memory-reservation, --cpus,
+    --cpu-period/--cpu-quota, --cpu-shares, --cpuset-cpus, --pids-limit (-1 or 0: unlimited),
+    --blkio-weight, checked as docker checks them."""
     limit = _size(memory, "memory")
     swap = None
     if limit is not None:
@@ -443,8 +443,6 @@ def parse_resources(memory: str | int, memory_swap: str | int, cpus: str | float
             swap = -1 if memory_swap in ("-1", -1) else _size(memory_swap, "memory-swap")
             if swap is not None and swap != -1 and swap < limit:
                 raise InvalidArgument("--memory-swap must be at least --memory (it is memory plus swap)")
-        else:
-            swap = 2 * limit
     elif memory_swap not in ("", 0):
         raise InvalidArgument("--memory-swap needs --memory")
     reservation = _size(memory_reservation, "memory-reservation")

@@ -16,6 +16,8 @@ image's /etc/passwd and /etc/group), and an anonymous volume for each of the ima
 
 from __future__ import annotations
 
+import os
+
 from hutch._version import OCI_VERSION
 from hutch.engine.request import INIT_PATH
 from hutch.errors import InvalidArgument
@@ -208,6 +210,8 @@ def resources(r: Resources) -> dict[str, Any]:
         memory["limit"] = r.memory
         if r.memory_swap is not None:
             memory["swap"] = r.memory_swap
+        elif swap_limit_supported():  # docker's daemon: -m alone, twice as much memory+swap
+            memory["swap"] = 2 * r.memory
     if r.memory_reservation is not None:
         memory["reservation"] = r.memory_reservation
     if memory:
@@ -230,6 +234,21 @@ def resources(r: Resources) -> dict[str, Any]:
     if r.blkio_weight:
         res["blockIO"] = {"weight": r.blkio_weight}
     return res
+
+
+def swap_limit_supported() -> bool:
+    """Whether this host's memory cgroup can limit swap (docker's SwapLimit): cgroup v1's
+    memory.memsw files, or v2's memory.swap.max (in our own cgroup; the root has none)."""
+    if os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"):
+        return True
+    try:
+        with open("/proc/self/cgroup") as f:
+            path = next((line.split(":", 2)[2].strip() for line in f if line.startswith("0::")), None)
+    except OSError:
+        return False
+    if path is None or not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return False
+    return path == "/" or os.path.exists(f"/sys/fs/cgroup{path.rstrip('/')}/memory.swap.max")
 
 
 def rlimits(ulimits: list[Ulimit], nofile: int) -> list[dict[str, Any]]:
