@@ -85,6 +85,8 @@ def test_host_namespaces(hutch: Hutch) -> None:
     host = hutch("run", "--rm", "--network", "none", "--ipc", "host", "--pid", "host", "--uts", "host",
                  "--cgroupns", "host", "hbox:1", "sh", "-c", script).stdout.split()
     assert host == [_ns("ipc"), _ns("pid"), _ns("uts"), _ns("cgroup"), socket.gethostname()], host
+    r = hutch("run", "--rm", "--network", "none", "--uts", "host", "hbox:1", "cat", "/etc/hostname")
+    assert r.stdout == socket.gethostname() + "\n"
     # --pid host: the host's processes are seen (this test's own among them)
     r = hutch("run", "--rm", "--network", "none", "--pid", "host", "hbox:1", "cat",
               f"/proc/{os.getpid()}/comm")

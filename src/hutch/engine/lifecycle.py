@@ -433,6 +433,10 @@ def _etc_files(lay: Layout, config: dict[str, Any], network: str, settings: dict
     to hosts (a bridge network's start writes it again, hutch.engine.nethosts), --dns,
     --dns-search and --dns-option to resolv.conf."""
     hostname = str(config.get("hostname", ""))
+    if not hostname:  # --uts host: no name of its own, the host's
+        import _socket
+
+        hostname = _socket.gethostname()
     files = {"hostname": hostname + "\n"}
     if network == "host":
         for name in ("hosts", "resolv.conf"):
