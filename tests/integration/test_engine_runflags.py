@@ -60,6 +60,15 @@ def test_environment_as_docker_gives_it(hutch: Hutch) -> None:
     assert env["HOME"] == "/mine", env
     env = _env(hutch("run", "--rm", "--network", "none", "-u", "4242", "hbox:1", "env").stdout)
     assert env["HOME"] == "/", env
+    # exec: the container's environment; HOME that of exec's user
+    hutch("run", "-d", "--name", "rf-env", "--network", "none", "-u", "user", "hbox:1", "sleep", "100")
+    env = _env(hutch("exec", "rf-env", "env").stdout)
+    assert env["HOME"] == "/home/user" and len(env["HOSTNAME"]) == 12 and "TERM" not in env, env
+    env = _env(hutch("exec", "-u", "root", "rf-env", "env").stdout)
+    assert env["HOME"] == "/root", env
+    env = _env(hutch("exec", "-u", "root", "-e", "HOME=/x", "rf-env", "env").stdout)
+    assert env["HOME"] == "/x", env
+    hutch("rm", "-f", "rf-env")
     r = hutch("run", "--rm", "--network", "host", "hbox:1", "sh", "-c", "echo $HOSTNAME; hostname")
     assert r.stdout.split() == [socket.gethostname()] * 2, r.stdout
 
