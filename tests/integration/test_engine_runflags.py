@@ -89,8 +89,12 @@ def test_memory_alone_gives_twice_as_much_memory_and_swap(hutch: Hutch) -> None:
 def test_host_namespaces(hutch: Hutch) -> None:
     _import(hutch)
     script = "for n in ipc pid uts cgroup; do readlink /proc/self/ns/$n; done; hostname"
-    own = hutch("run", "--rm", "--network", "none", "hbox:1", "sh", "-c", script).stdout.split()
+    own = hutch("run", "--rm", "--network", "none", "--cgroupns", "private", "hbox:1", "sh", "-c",
+                script).stdout.split()
     assert not set(own[:4]) & {_ns(n) for n in ("ipc", "pid", "uts", "cgroup")}, own
+    # docker's default cgroup namespace: the container's own on cgroup v2, the host's on v1
+    default = hutch("run", "--rm", "--network", "none", "hbox:1", "readlink", "/proc/self/ns/cgroup").stdout
+    assert (default.strip() == _ns("cgroup")) == V1, default
     host = hutch("run", "--rm", "--network", "none", "--ipc", "host", "--pid", "host", "--uts", "host",
                  "--cgroupns", "host", "hbox:1", "sh", "-c", script).stdout.split()
     assert host == [_ns("ipc"), _ns("pid"), _ns("uts"), _ns("cgroup"), socket.gethostname()], host

@@ -60,7 +60,8 @@ class IDMap(Value):
 class HostOptions(Value):
     """The host-side flags, typed. Namespace modes as docker spells them: ``ipc`` private
     (docker's daemon default), shareable, host, none or container:X; ``pid`` and ``uts`` ""
-    (own) or host (pid: or container:X); ``cgroupns`` private or host; ``userns`` "" or host,
+    (own) or host (pid: or container:X); ``cgroupns`` private or host (`parse`'s default is
+    docker's: private on cgroup v2, host on v1); ``userns`` "" or host,
     with ``uidmap``/``gidmap`` a user namespace of its own. ``volumes_from`` are
     (container, "rw" | "ro" | "") pairs."""
 
@@ -112,7 +113,7 @@ def parse(*, devices: Iterable[str] = (), shm_size: str | int = "",
         raise InvalidArgument("--uts: invalid UTS mode")
     if uts == "host" and hostname:
         raise InvalidArgument("conflicting options: hostname and the UTS mode")
-    cgroupns = cgroupns or "private"
+    cgroupns = cgroupns or default_cgroupns()
     if cgroupns not in CGROUPNS_MODES:
         raise InvalidArgument("--cgroupns: invalid CGROUP mode")
     if userns not in ("", "host"):
@@ -132,6 +133,12 @@ def parse(*, devices: Iterable[str] = (), shm_size: str | int = "",
         domainname=domainname, ipc=ipc, pid=pid, uts=uts, cgroupns=cgroupns, userns=userns, uidmap=uids,
         gidmap=gids, cgroup_parent=parse_cgroup_parent(cgroup_parent), oom_score_adj=oom_score_adj,
         oom_kill_disable=oom_kill_disable, volumes_from=[parse_volumes_from(v) for v in volumes_from])
+
+
+def default_cgroupns() -> str:
+    """docker's daemon default: a cgroup namespace of its own on a cgroup v2 host, the host's
+    on a v1 (or hybrid) one (there the container's own cgroup dirs are bound in)."""
+    return "private" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "host"
 
 
 def _container_mode(mode: str) -> bool:

@@ -4,9 +4,11 @@ image's config.
 
 What docker gives a container by default, as the runtime-spec spells it: docker's 14
 default capabilities, no_new_privs off (docker's default), runc's masked and read-only
-paths and mounts, new pid/ipc/uts/mount/cgroup namespaces, a network namespace of its
-own unless ``--network host``, and the seccomp profile podman would use (Debian's
-containers-common template) when the host has it.
+paths and mounts, new pid/ipc/uts/mount namespaces (unless --pid/--ipc/--uts say host), a
+cgroup namespace as --cgroupns says (docker's default: private on cgroup v2, host on v1), a
+network namespace of its own unless ``--network host``, a user namespace with --uidmap,
+and the seccomp profile podman would use (Debian's containers-common template) when the
+host has it.
 
 What only the image settles is settled here: the command (docker's ENTRYPOINT + CMD rule),
 the environment over the image's, the working directory, the user (looked up in the
