@@ -196,6 +196,10 @@ def test_device(hutch: Hutch) -> None:
     assert r.stdout.split() == ["1:3", "wrote", "read", "refused"], r.stdout
     r = hutch("run", "--rm", "--network", "none", "hbox:1", "sh", "-c", "ls /dev/rfloop 2>/dev/null; true")
     assert r.stdout == ""
+    if os.path.exists("/dev/net/tun"):  # a directory: the nodes below it (docker's)
+        r = hutch("run", "--rm", "--network", "none", "--device", "/dev/net:/dev/rfnet", "hbox:1", "stat",
+                  "-c", "%n %t:%T", "/dev/rfnet/tun")
+        assert r.stdout.split() == ["/dev/rfnet/tun", "a:c8"], r.stdout
 
 
 @pytest.mark.parametrize(("value", "words"), [

@@ -254,6 +254,10 @@ def test_devices() -> None:
     bad("invalid device specification", devices=["/a:/b:r:w"])
     bad('adding custom device "/nosuch"', devices=["/nosuch"])
     bad("not a device node", devices=["/etc/hostname:/x"])
+    if os.path.exists("/dev/net/tun"):  # a directory: its nodes, below CONTAINER (docker's)
+        d = parse(devices=["/dev/net:/dev/n:r"]).host.devices
+        assert [(x.host, x.path, x.perms, x.major, x.minor) for x in d] == [
+            ("/dev/net/tun", "/dev/n/tun", "r", 10, 200)]
 
 
 def test_shm_size_and_sysctls() -> None:

@@ -128,7 +128,7 @@ def parse(*, devices: Iterable[str] = (), shm_size: str | int = "",
     if oom_score_adj is not None and not OOM_SCORE_RANGE[0] <= oom_score_adj <= OOM_SCORE_RANGE[1]:
         raise InvalidArgument(f"Invalid value {oom_score_adj}, range for oom score adj is [-1000, 1000]")
     return HostOptions(
-        devices=[parse_device(d, privileged) for d in devices], shm_size=parse_shm_size(shm_size),
+        devices=[dev for d in devices for dev in parse_devices(d)], shm_size=parse_shm_size(shm_size),
         sysctls=parse_sysctls(sysctls, network, ipc), group_add=[parse_group(g) for g in group_add],
         domainname=domainname, ipc=ipc, pid=pid, uts=uts, cgroupns=cgroupns, userns=userns, uidmap=uids,
         gidmap=gids, cgroup_parent=parse_cgroup_parent(cgroup_parent), oom_score_adj=oom_score_adj,
@@ -145,10 +145,30 @@ def _container_mode(mode: str) -> bool:
     return mode.startswith("container:") and bool(mode.partition(":")[2])
 
 
-def parse_device(spec: str, privileged: bool = False) -> Device:
-    """--device HOST[:CONTAINER][:PERMS] (docker/cli parseDevice/validateDevice): PERMS a
-    combination of r, w and m (default rwm), CONTAINER the host's path by default; the host's
-    node is looked at now."""
+def parse_devices(spec: str) -> list[Device]:
+    """One --device HOST[:CONTAINER][:PERMS] (docker/cli parseDevice/validateDevice): PERMS a
+    combination of r, w and m (default rwm), CONTAINER the host's path by default; HOST a
+    node, or (as docker) a directory whose nodes go below CONTAINER. The host's nodes are
+    looked at now."""
+    host, path, perms = _split_device(spec)
+    if not os.path.isdir(host):
+        return [_device(host, path, perms)]
+    out = []
+    for top, dirs, files in os.walk(host):
+        dirs.sort()
+        for name in sorted(files):
+            node = os.path.join(top, name)
+            if stat.S_ISCHR(os.lstat(node).st_mode) or stat.S_ISBLK(os.lstat(node).st_mode):
+                out.append(_device(node, os.path.join(path, os.path.relpath(node, host)), perms))
+    return out
+
+
+def parse_device(spec: str) -> Device:
+    """One --device of a node."""
+    return _device(*_split_device(spec))
+
+
+def _split_device(spec: str) -> tuple[str, str, str]:
     parts = spec.split(":")
     if len(parts) > 3:
         raise _flag_error(spec, "--device", f"invalid device specification: {spec}")
@@ -165,6 +185,10 @@ def parse_device(spec: str, privileged: bool = False) -> Device:
         raise _flag_error(spec, "--device", f"bad format for path: {spec}")
     if not _valid_perms(perms):
         raise _flag_error(spec, "--device", f"bad mode specified: {perms}")
+    return host, os.path.normpath(path), perms
+
+
+def _device(host: str, path: str, perms: str) -> Device:
     try:
         st = os.stat(host)
     except OSError as err:
@@ -177,7 +201,7 @@ def parse_device(spec: str, privileged: bool = False) -> Device:
     else:
         raise InvalidArgument(f"error gathering device information while adding custom device \"{host}\": "
                               f"not a device node")
-    return Device(host, os.path.normpath(path), perms, kind, os.major(st.st_rdev), os.minor(st.st_rdev),
+    return Device(host, path, perms, kind, os.major(st.st_rdev), os.minor(st.st_rdev),
                   stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
 
 
