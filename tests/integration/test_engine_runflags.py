@@ -336,7 +336,7 @@ def test_attach_streams(hutch: Hutch) -> None:
 # ---- the detach keys ----------------------------------------------------------------------
 
 
-def _typed(*chunks: bytes, pause: float = 1.5) -> str:
+def _typed(*chunks: bytes, pause: float = 2.0) -> str:
     """A shell command that types ``chunks``, ``pause`` seconds apart (script's input)."""
     def octal(chunk: bytes) -> str:
         return "".join("\\" + format(b, "03o") for b in chunk)

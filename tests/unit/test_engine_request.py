@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from hutch.engine import request
+from hutch.engine.limits import Resources
 from hutch.engine.mounts import Mount
 from hutch.engine.ports import PortBinding
-from hutch.engine.request import CreateRequest, LogConfig, Network, Resources, Ulimit
+from hutch.engine.request import CreateRequest, LogConfig, Network, Ulimit
 from hutch.engine.security import DOCKER_CAPS
 from hutch.errors import HutchError
 

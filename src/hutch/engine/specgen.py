@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from hutch.engine.limits import Resources
     from hutch.engine.mounts import Mount
-    from hutch.engine.request import CreateRequest, Resources, Ulimit
+    from hutch.engine.request import CreateRequest, Ulimit
     from hutch.engine.volumes import VolumeStore
 
 DOCKER_NOFILE = 1048576
