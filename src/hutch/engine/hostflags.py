@@ -100,8 +100,7 @@ def parse(*, devices: Iterable[str] = (), shm_size: str | int = "",
           domainname: str = "", ipc: str = "", pid: str = "", uts: str = "",
           cgroupns: str = "", userns: str = "", uidmap: Iterable[str] = (), gidmap: Iterable[str] = (),
           cgroup_parent: str = "", oom_score_adj: int | None = None, oom_kill_disable: bool = False,
-          volumes_from: Iterable[str] = (), network: str = "", hostname: str = "",
-          privileged: bool = False) -> HostOptions:
+          volumes_from: Iterable[str] = (), network: str = "", hostname: str = "") -> HostOptions:
     """The options from the raw values (``network`` and ``hostname`` for the checks that
     involve them), each checked as docker checks it."""
     ipc = ipc or "private"

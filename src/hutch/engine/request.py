@@ -222,8 +222,7 @@ class CreateRequest(Value):
                                domainname=domainname, ipc=ipc, pid=pid, uts=uts, cgroupns=cgroupns,
                                userns=userns, uidmap=uidmap, gidmap=gidmap, cgroup_parent=cgroup_parent,
                                oom_score_adj=oom_score_adj, oom_kill_disable=oom_kill_disable,
-                               volumes_from=volumes_from, network=network, hostname=hostname,
-                               privileged=privileged)
+                               volumes_from=volumes_from, network=network, hostname=hostname)
         res = parse_resources(memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids_limit,
                               memory_reservation=memory_reservation, cpu_period=cpu_period,
                               cpu_quota=cpu_quota, blkio_weight=blkio_weight)
