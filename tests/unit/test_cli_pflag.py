@@ -91,8 +91,8 @@ def test_run_stops_at_the_image() -> None:
     assert _run("-dit", "img").detach
     b = _run("--", "img", "-x")
     assert (b.image, b.args) == ("img", ["-x"])
-    with pytest.raises(UsageError, match="unknown flag: --pid"):  # argparse took it for --pids-limit
-        _run("--pid", "host", "img")
+    with pytest.raises(UsageError, match="unknown flag: --pids"):  # argparse took it for --pids-limit
+        _run("--pids", "5", "img")
     with pytest.raises(UsageError, match='"hutch run" requires at least 1 argument'):
         _run("--rm")
 
@@ -133,7 +133,7 @@ def test_the_engine_command_line() -> None:
 
 def test_the_command_line_says_it_in_one_line() -> None:
     out = subprocess.run([sys.executable, "-I", "-c", "from hutch.cli.engine import main; "
-                          "raise SystemExit(main(['run', '--pid', 'host', 'img']))"],
+                          "raise SystemExit(main(['run', '--pids', '5', 'img']))"],
                          capture_output=True, text=True, check=False)
     assert out.returncode == 125
-    assert out.stderr == "Error: unknown flag: --pid (see 'hutch run --help')\n"
+    assert out.stderr == "Error: unknown flag: --pids (see 'hutch run --help')\n"

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from hutch.engine import request
+from hutch.engine.limits import Resources
 from hutch.engine.mounts import Mount
 from hutch.engine.ports import PortBinding
-from hutch.engine.request import CreateRequest, LogConfig, Network, Resources, Ulimit
+from hutch.engine.request import CreateRequest, LogConfig, Network, Ulimit
 from hutch.engine.security import DOCKER_CAPS
 from hutch.errors import HutchError
 
@@ -134,7 +135,8 @@ def test_resources() -> None:
     assert r.resources == Resources(memory=64 << 20, memory_swap=128 << 20, cpus=0.5, cpu_shares=512,
                                     cpuset_cpus="0", pids_limit=10)
     assert parse(memory="1g", memory_swap="-1").resources.memory_swap == -1
-    assert parse(memory=64 << 20, cpus=1.0).resources == Resources(memory=64 << 20, cpus=1.0)  # the API's
+    # the API's (-m alone: the spec generator gives twice as much memory+swap, as docker's daemon)
+    assert parse(memory=64 << 20, cpus=1.0).resources == Resources(memory=64 << 20, cpus=1.0)
     assert parse(pids_limit=-5).resources.pids_limit == -1
     assert parse(pids_limit=0).resources.pids_limit is None
 
@@ -228,3 +230,93 @@ def test_log() -> None:
 
 def test_repr_names_the_fields() -> None:
     assert repr(Ulimit("RLIMIT_CORE", 1, 2)) == "Ulimit(hard=2, kind='RLIMIT_CORE', soft=1)"
+
+
+# ---- the host-side flags (hutch.engine.hostflags) ------------------------------------------
+
+
+def test_host_defaults_are_dockers() -> None:
+    h = parse().host
+    v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")  # docker: cgroupns private on v2, host on v1
+    assert (h.ipc, h.pid, h.uts, h.cgroupns, h.userns) == ("private", "", "", "private" if v2 else "host", "")
+    assert h.shm_size == 64 << 20 and h.devices == [] and h.sysctls == {} and h.oom_score_adj is None
+
+
+def test_devices() -> None:
+    d = parse(devices=["/dev/null"]).host.devices[0]
+    assert (d.host, d.path, d.perms, d.kind, d.major, d.minor) == ("/dev/null", "/dev/null", "rwm", "c", 1, 3)
+    d = parse(devices=["/dev/null:r"]).host.devices[0]
+    assert (d.path, d.perms) == ("/dev/null", "r")
+    d = parse(devices=["/dev/null:/dev/x:mw"]).host.devices[0]
+    assert (d.path, d.perms) == ("/dev/x", "mw")
+    bad('invalid argument "/dev/null:x" for "--device" flag: bad format for path: /dev/null:x',
+        devices=["/dev/null:x"])
+    bad("bad mode specified: rwq", devices=["/dev/null:/x:rwq"])
+    bad("invalid device specification", devices=["/a:/b:r:w"])
+    bad('adding custom device "/nosuch"', devices=["/nosuch"])
+    bad("not a device node", devices=["/etc/hostname:/x"])
+    if os.path.exists("/dev/net/tun"):  # a directory: its nodes, below CONTAINER (docker's)
+        d = parse(devices=["/dev/net:/dev/n:r"]).host.devices
+        assert [(x.host, x.path, x.perms, x.major, x.minor) for x in d] == [
+            ("/dev/net/tun", "/dev/n/tun", "r", 10, 200)]
+
+
+def test_shm_size_and_sysctls() -> None:
+    assert parse(shm_size="1g").host.shm_size == 1 << 30
+    assert parse(shm_size=4096).host.shm_size == 4096  # the API's bytes
+    bad('invalid argument "x" for "--shm-size" flag', shm_size="x")
+    s = parse(sysctls=["net.core.somaxconn=1024", "kernel.shmmax=1", "fs.mqueue.msg_max=9"]).host.sysctls
+    assert s == {"net.core.somaxconn": "1024", "kernel.shmmax": "1", "fs.mqueue.msg_max": "9"}
+    assert parse(sysctls={"net.ipv4.ip_forward": "1"}).host.sysctls == {"net.ipv4.ip_forward": "1"}
+    bad("sysctl 'kernel.pid_max=5' is not allowed", sysctls=["kernel.pid_max=5"])
+    bad("sysctl 'net.x' is not allowed", sysctls=["net.x"])
+    bad('sysctl "net.core.somaxconn" not allowed in host network namespace', network="host",
+        sysctls=["net.core.somaxconn=1"])
+    bad('sysctl "kernel.shmmax" not allowed in host ipc namespace', ipc="host", sysctls=["kernel.shmmax=1"])
+
+
+def test_namespace_modes() -> None:
+    h = parse(ipc="container:db", pid="host", uts="host", cgroupns="host", userns="host").host
+    assert (h.ipc, h.pid, h.uts, h.cgroupns, h.userns) == ("container:db", "host", "host", "host", "host")
+    for kw, words in (({"ipc": "x"}, "--ipc: invalid IPC mode"), ({"ipc": "container:"}, "invalid IPC mode"),
+                      ({"pid": "private"}, "--pid: invalid PID mode"),
+                      ({"uts": "x"}, "--uts: invalid UTS mode"),
+                      ({"cgroupns": "x"}, "--cgroupns: invalid CGROUP mode"),
+                      ({"userns": "keep-id"}, "--userns: invalid USER mode"),
+                      ({"uts": "host", "hostname": "h"}, "conflicting options: hostname and the UTS mode")):
+        bad(words, **kw)
+
+
+def test_idmaps() -> None:
+    h = parse(uidmap=["0:100000:65536"]).host
+    assert [(m.container, m.host, m.size) for m in h.uidmap] == [(0, 100000, 65536)]
+    assert h.gidmap == h.uidmap  # podman's: the uid map for the gids too
+    bad('invalid argument "0:1" for "--uidmap" flag', uidmap=["0:1"])
+    bad("within 32 bits", gidmap=["0:1:0"])
+
+
+def test_host_resources() -> None:
+    r = parse(memory="64m", memory_reservation="32m", cpu_period=50000, cpu_quota=25000,
+              blkio_weight=300).resources
+    assert (r.memory_reservation, r.cpu_period, r.cpu_quota, r.blkio_weight) == (32 << 20, 50000, 25000, 300)
+    assert r.memory_swap is None  # -m alone: the spec generator's to settle
+    assert parse(memory="64m", memory_swap="64m").resources.memory_swap == 64 << 20
+    h = parse(oom_score_adj=-500, oom_kill_disable=True, cgroup_parent="batch/jobs").host
+    assert (h.oom_score_adj, h.oom_kill_disable, h.cgroup_parent) == (-500, True, "/batch/jobs")
+    bad("range for oom score adj is [-1000, 1000]", oom_score_adj=-1001)
+    bad("Minimum memory reservation allowed is 6MB", memory_reservation="1m")
+    bad("Minimum memory limit can not be less than memory reservation limit", memory="8m",
+        memory_reservation="16m")
+    bad("CPU cfs period can not be less than 1ms", cpu_period=999)
+    bad("CPU cfs quota can not be less than 1ms", cpu_quota=999)
+    bad("Conflicting options: Nano CPUs and CPU Quota", cpus="1", cpu_quota=5000)
+    bad("Range of blkio weight is from 10 to 1000", blkio_weight=1001)
+    bad("invalid --cgroup-parent", cgroup_parent="../x")
+
+
+def test_group_add_and_volumes_from() -> None:
+    h = parse(group_add=["audio", "42"], volumes_from=["db", "web:ro"], domainname="example.org").host
+    assert h.group_add == ["audio", "42"] and h.volumes_from == [("db", ""), ("web", "ro")]
+    assert h.domainname == "example.org"
+    bad("invalid mode: rx", volumes_from=["db:rx"])
+    bad("invalid --group-add", group_add=["a:b"])

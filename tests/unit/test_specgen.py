@@ -27,7 +27,8 @@ def test_defaults() -> None:
     c = gen()
     p = c["process"]
     assert p["args"] == ["/bin/sh"] and p["cwd"] == "/srv" and not p["terminal"]
-    assert p["env"] == ["PATH=/img", "A=image", "BARE="]
+    # docker's: PATH, HOSTNAME, the image's, then HOME (the passwd entry's; / without one)
+    assert p["env"] == ["PATH=/img", f"HOSTNAME={CID[:12]}", "A=image", "BARE=", "HOME=/"]
     assert p["user"]["uid"] == 0 and p["user"]["gid"] == 0
     assert p["capabilities"]["bounding"] == list(DOCKER_CAPS) and not p["noNewPrivileges"]
     assert p["rlimits"][0]["type"] == "RLIMIT_NOFILE"
@@ -44,7 +45,7 @@ def test_process_fields() -> None:
             tty=True, read_only=True)
     p = c["process"]
     assert p["args"] == ["echo", "hi"] and p["cwd"] == "/w" and p["terminal"]
-    assert p["env"] == ["PATH=/img", "A=flag", "BARE=", "NEW=1"]
+    assert p["env"] == ["PATH=/img", "HOSTNAME=h", "TERM=xterm", "A=flag", "BARE=", "NEW=1", "HOME=/"]
     assert (p["user"]["uid"], p["user"]["gid"]) == (7, 8)
     assert c["hostname"] == "h" and c["root"]["readonly"]
     assert gen({"config": {"Cmd": ["x"]}})["process"]["env"][0].startswith("PATH=/usr/local/sbin")  # default
@@ -121,3 +122,58 @@ def test_mounts_without_volumes(tmp_path: Any) -> None:
 def test_labels() -> None:
     req = CreateRequest.parse("img", labels=["x=2"])
     assert specgen.labels(IMAGE, req) == {"from": "image", "x": "2"}
+
+
+def test_host_flags_in_the_config() -> None:
+    """--ipc/--pid/--uts/--cgroupns host drop the namespace; --shm-size sizes /dev/shm (docker's
+    64m by default), --ipc host binds the host's; --device, --sysctl, --domainname,
+    --oom-score-adj, --uidmap as the runtime-spec spells them."""
+    kinds = [n["type"] for n in gen(cgroupns="private")["linux"]["namespaces"]]
+    assert kinds == ["pid", "ipc", "uts", "mount", "cgroup", "network"]
+    c = gen(ipc="host", pid="host", uts="host", cgroupns="host")
+    assert [n["type"] for n in c["linux"]["namespaces"]] == ["mount", "network"]
+    assert "hostname" not in c  # the host's own
+    shm = next(m for m in c["mounts"] if m["destination"] == "/dev/shm")
+    assert shm["type"] == "bind" and shm["source"] == "/dev/shm"
+    shm = next(m for m in gen()["mounts"] if m["destination"] == "/dev/shm")
+    assert f"size={64 << 20}" in shm["options"]
+    shm = next(m for m in gen(shm_size="1m")["mounts"] if m["destination"] == "/dev/shm")
+    assert f"size={1 << 20}" in shm["options"]
+    assert not any(m["destination"] == "/dev/shm" for m in gen(ipc="none")["mounts"])
+    c = gen(devices=["/dev/null:/dev/n:r"], sysctls=["net.core.somaxconn=9"], domainname="ex.org",
+            oom_score_adj=300, oom_kill_disable=True, uidmap=["0:100000:65536"])
+    assert c["linux"]["devices"][-1] == {"path": "/dev/n", "type": "c", "major": 1, "minor": 3,
+                                         "fileMode": 0o666, "uid": 0, "gid": 0}
+    assert c["linux"]["resources"]["devices"][-1] == {"allow": True, "type": "c", "major": 1, "minor": 3,
+                                                      "access": "r"}
+    assert c["linux"]["sysctl"] == {"net.core.somaxconn": "9"} and c["domainname"] == "ex.org"
+    assert c["process"]["oomScoreAdj"] == 300
+    assert c["linux"]["resources"]["memory"] == {"disableOOMKiller": True}
+    assert {"type": "user"} in c["linux"]["namespaces"]
+    assert c["linux"]["uidMappings"] == c["linux"]["gidMappings"] == [
+        {"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+def test_resources_in_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(specgen, "swap_limit_supported", lambda: True)
+    res = gen(memory="64m", memory_reservation="32m", cpu_period=50000, cpu_quota=20000,
+              blkio_weight=500)["linux"]["resources"]
+    assert res["memory"] == {"limit": 64 << 20, "swap": 128 << 20, "reservation": 32 << 20}
+    assert res["cpu"] == {"period": 50000, "quota": 20000} and res["blockIO"] == {"weight": 500}
+    monkeypatch.setattr(specgen, "swap_limit_supported", lambda: False)
+    assert gen(memory="64m")["linux"]["resources"]["memory"] == {"limit": 64 << 20}  # docker: no SwapLimit
+    assert gen(memory="64m", memory_swap="-1")["linux"]["resources"]["memory"]["swap"] == -1
+
+
+def test_group_add_and_home(tmp_path: Any) -> None:
+    layer = tmp_path / "layer"
+    (layer / "etc").mkdir(parents=True)
+    (layer / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\nu:x:5:5::/home/u:/bin/sh\n")
+    (layer / "etc/group").write_text("root:x:0:\naudio:x:29:\n")
+    c = specgen.generate(CreateRequest.parse("img", group_add=["audio", "77"], user="u"), IMAGE, "/r", CID,
+                         [str(layer)], None)
+    assert c["process"]["user"]["additionalGids"] == [5, 29, 77]
+    assert "HOME=/home/u" in c["process"]["env"]
+    with pytest.raises(HutchError, match="Unable to find group nosuch"):
+        specgen.generate(CreateRequest.parse("img", group_add=["nosuch"]), IMAGE, "/r", CID, [str(layer)],
+                         None)

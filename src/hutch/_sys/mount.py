@@ -1,4 +1,4 @@
-"""mount(2) and friends: mount, umount2, pivot_root, mount_setattr."""
+"""mount(2) and friends: mount, umount2, pivot_root, mount_setattr, open_tree, move_mount."""
 
 from __future__ import annotations
 
@@ -37,10 +37,18 @@ AT_EMPTY_PATH = 0x1000
 AT_RECURSIVE = 0x8000
 
 
+OPEN_TREE_CLONE = 1
+OPEN_TREE_CLOEXEC = 0o2000000
+MOVE_MOUNT_F_EMPTY_PATH = 0x4
+MOUNT_ATTR_IDMAP = 0x00100000
+AT_FDCWD = -100
+
+
 def mount_setattr(
-    dirfd: int, path: str, flags: int, attr_set: int, attr_clr: int = 0, propagation: int = 0
+    dirfd: int, path: str, flags: int, attr_set: int, attr_clr: int = 0, propagation: int = 0,
+    userns_fd: int = 0,
 ) -> None:
-    attr = _MountAttr(attr_set, attr_clr, propagation, 0)
+    attr = _MountAttr(attr_set, attr_clr, propagation, userns_fd)
     raw_syscall(
         NR["mount_setattr"],
         ctypes.c_int(dirfd),
@@ -50,3 +58,13 @@ def mount_setattr(
         ctypes.c_size_t(ctypes.sizeof(attr)),
         path=path,
     )
+
+
+def open_tree(dirfd: int, path: str, flags: int) -> int:
+    """A mount (with OPEN_TREE_CLONE: a detached copy of it) as an fd."""
+    return raw_syscall(NR["open_tree"], ctypes.c_int(dirfd), b(path), ctypes.c_uint(flags), path=path)
+
+
+def move_mount(from_fd: int, from_path: str, to_fd: int, to_path: str, flags: int) -> None:
+    raw_syscall(NR["move_mount"], ctypes.c_int(from_fd), b(from_path), ctypes.c_int(to_fd), b(to_path),
+                ctypes.c_uint(flags), path=to_path)

@@ -5,7 +5,10 @@ Output frames go to our stdout and stderr; our stdin goes to the container with 
 (its end closes the container's stdin, as docker's StdinOnce); with ``-t`` our terminal is
 in raw mode (so ^C reaches the container through its pty) and window size changes are
 sent on. Without a terminal, the signals a user sends to `hutch` (SIGINT, SIGTERM...) are
-passed to the container's init, as docker's ``--sig-proxy`` does.
+passed to the container's init, as docker's ``--sig-proxy`` does. ``-a`` picks the streams
+attached. With ``-it``, the detach keys (Ctrl-P Ctrl-Q unless ``--detach-keys``) typed in a
+row detach the client and leave the container running (docker's escape proxy: the keys of a
+sequence not completed go on to the container).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
     from hutch.process.console import Winch
 
+DETACHED = -1  # what `pump` returns when the user typed the detach keys
 PROXIED = (sig.SIGINT, sig.SIGTERM, sig.SIGHUP, sig.SIGQUIT, sig.SIGUSR1, sig.SIGUSR2)
 
 
@@ -48,9 +52,40 @@ def _write_all(fd: int, data: bytes) -> None:
             return
 
 
-def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool = True) -> int | None:
-    """Copy until the monitor sends the exit status (returned), or None if it went away."""
+class EscapeProxy:
+    """Finds the detach keys in what is typed: `feed` gives what goes on to the container,
+    and sets ``detached`` once the whole sequence was typed (its bytes are not sent)."""
+
+    def __init__(self, keys: bytes) -> None:
+        self.keys, self.held, self.detached = keys, b"", False
+
+    def feed(self, data: bytes) -> bytes:
+        out = bytearray()
+        for byte in data:
+            if byte == self.keys[len(self.held)]:
+                self.held += bytes((byte,))
+                if self.held == self.keys:
+                    self.detached, self.held = True, b""
+                    return bytes(out)
+                continue
+            out += self.held  # (not the sequence: what was held goes on)
+            self.held = b""
+            if byte == self.keys[0]:
+                self.held = bytes((byte,))
+            else:
+                out.append(byte)
+        return bytes(out)
+
+
+def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool = True,
+         streams: frozenset[str] | None = None, detach_keys: bytes = b"\x10\x11") -> int | None:
+    """Copy until the monitor sends the exit status (returned), or None if it went away, or
+    `DETACHED`. ``streams``: the ones attached (None: stdout, stderr, and stdin if ``stdin``)."""
     fd = sock.fileno()
+    stdin = stdin and (streams is None or "stdin" in streams)
+    out_ok = streams is None or "stdout" in streams
+    err_ok = streams is None or "stderr" in streams
+    escape = EscapeProxy(detach_keys) if tty and stdin else None
     saved: list[Any] | None = None
     winch: Winch | None = None
     if tty:  # (the terminal's modules are loaded only then)
@@ -103,13 +138,24 @@ def pump(sock: socket, *, stdin: bool, tty: bool, pid: int = 0, sig_proxy: bool 
                         return None
                     for kind, payload in frames.feed(data):
                         if kind == attach.STDOUT:
-                            _write_all(1, payload)
+                            if out_ok:
+                                _write_all(1, payload)
                         elif kind == attach.STDERR:
-                            _write_all(2, payload)
+                            if err_ok:
+                                _write_all(2, payload)
                         elif kind == attach.EXIT:
                             return int(payload or b"0")
                 elif ready == 0:
                     data = os.read(0, 65536)
+                    if escape is not None and data:
+                        data = escape.feed(data)
+                        if escape.detached:
+                            if data:
+                                with ignoring(OSError):
+                                    sock.sendall(attach.frame(attach.STDIN, data))
+                            return DETACHED
+                        if not data:
+                            continue
                     with ignoring(OSError):
                         sock.sendall(attach.frame(attach.STDIN if data else attach.CLOSE_STDIN, data))
                     if not data:

@@ -90,6 +90,7 @@ def container(eng: Engine, record: dict[str, Any], size: bool = False) -> dict[s
         **sized,
         "Config": {
             "Hostname": spec.get("hostname", ""),
+            "Domainname": spec.get("domainname", ""),
             "User": f"{user.get('uid', 0)}:{user.get('gid', 0)}",
             "Env": process.get("env", []),
             "Cmd": record.get("args", []),
@@ -105,9 +106,8 @@ def container(eng: Engine, record: dict[str, Any], size: bool = False) -> dict[s
             "Volumes": {**dict(image_cfg.get("Volumes") or {}),
                         **{d: {} for d, v in volumes.items() if v.get("Anonymous")}} or None,
         },
-        "Mounts": [_mount(m, volumes) for m in spec.get("mounts", []) if m.get("type") == "bind"
-                   or m.get("destination") not in ("/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue",
-                                                   "/sys", "/sys/fs/cgroup")],
+        "Mounts": [_mount(m, volumes) for m in spec.get("mounts", []) if m.get("destination") not in _OWN
+                   and (m.get("type") == "bind" or m.get("destination") not in _DEFAULT)],
         "HostConfig": {
             "Runtime": record.get("runtime", ""),
             "AutoRemove": bool(cfg.get("remove", False)),
@@ -117,7 +117,6 @@ def container(eng: Engine, record: dict[str, Any], size: bool = False) -> dict[s
                 **({"max-file": str(cfg["log_max_file"])} if cfg.get("log_max_file", 1) > 1 else {})}},
             "Memory": int(res.get("memory", {}).get("limit", 0)),
             "MemorySwap": int(res.get("memory", {}).get("swap", 0)),
-            "NanoCpus": int(res.get("cpu", {}).get("quota", 0)) * 10000,
             "CpuShares": int(res.get("cpu", {}).get("shares", 0)),
             "CpusetCpus": res.get("cpu", {}).get("cpus", ""),
             "PidsLimit": int(res.get("pids", {}).get("limit", 0)),
@@ -125,6 +124,7 @@ def container(eng: Engine, record: dict[str, Any], size: bool = False) -> dict[s
             "NetworkMode": record.get("network") or ("none" if any(
                 n.get("type") == "network" for n in spec.get("linux", {}).get("namespaces", [])) else "host"),
             "PortBindings": _port_bindings(record),
+            **_host_flags(cfg, spec),
         },
         "NetworkSettings": _network_settings(record),
         "GraphDriver": {"Name": "overlay", "Data": {"UpperDir": lay.upper, "WorkDir": lay.work,
@@ -157,6 +157,38 @@ def network(eng: Engine, ref: str) -> dict[str, Any]:
                   "IPv6Address": f"{place['ip6']}/{place.get('prefix6', 0)}" if place.get("ip6") else ""}
         for r in eng.records() for nid, place in (r.get("networks") or {}).items() if nid == net["Id"]}
     return net
+
+
+#: the mounts of every container (not in Mounts), and those of its own even as binds
+_DEFAULT = ("/proc", "/dev", "/dev/pts", "/dev/mqueue", "/sys", "/sys/fs/cgroup")
+_OWN = ("/dev/shm",)
+
+
+def _host_flags(cfg: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """HostConfig's fields for the host-side flags (hutch.engine.hostflags), docker's names."""
+    linux = spec.get("linux", {})
+    res = linux.get("resources", {})
+    cpu = res.get("cpu", {})
+    nano = cfg.get("nano_cpus")
+    return {
+        "IpcMode": cfg.get("ipc", "private"),
+        "PidMode": cfg.get("pid", ""),
+        "UTSMode": cfg.get("uts", ""),
+        "UsernsMode": cfg.get("userns", ""),
+        "CgroupnsMode": cfg.get("cgroupns", "private"),
+        "CgroupParent": cfg.get("cgroup_parent", ""),
+        "ShmSize": int(cfg.get("shm_size") or 64 << 20),
+        "Sysctls": dict(linux.get("sysctl") or {}) or None,
+        "Devices": list(cfg.get("devices") or []),
+        "GroupAdd": list(cfg.get("group_add") or []) or None,
+        "OomScoreAdj": int(spec.get("process", {}).get("oomScoreAdj", 0)),
+        "OomKillDisable": bool(res.get("memory", {}).get("disableOOMKiller", False)),
+        "MemoryReservation": int(res.get("memory", {}).get("reservation", 0)),
+        "NanoCpus": int(nano) if nano is not None else int(cpu.get("quota", 0)) * 10000,
+        "CpuPeriod": int(cpu.get("period", 0)) if nano == 0 else 0,
+        "CpuQuota": int(cpu.get("quota", 0)) if nano == 0 else 0,
+        "BlkioWeight": int(res.get("blockIO", {}).get("weight", 0)),
+    }
 
 
 def _port_bindings(record: Record) -> dict[str, list[dict[str, str]]]:

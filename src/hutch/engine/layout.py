@@ -93,6 +93,16 @@ class Layout:
     def attach(self) -> str:
         return self._at("attach")
 
+    @property
+    def idmap(self) -> str:
+        """--uidmap's image layers, each idmapped, mounted here while it runs."""
+        return self._at("idmap")
+
+    @property
+    def shm(self) -> str:
+        """--ipc shareable's /dev/shm: a tmpfs mounted here while it runs (others join it)."""
+        return self._at("shm")
+
     def etc_file(self, name: str) -> str:
         """The container's own /etc/NAME (hostname, hosts, resolv.conf)."""
         return self._at(name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from hutch import faults
-from hutch.engine import model
+from hutch.engine import model, sharing
 from hutch.engine.layout import Layout
 from hutch.engine.operations import Operations, _suppress_not_running
 from hutch.engine.registry import ContainerNotFound
@@ -22,8 +22,11 @@ from hutch.engine.runtime_client import find_runtime
 from hutch.errors import HutchError
 from hutch.util import timefmt
 
+DETACH_KEYS = b"\x10\x11"  # Ctrl-P Ctrl-Q, docker's
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from hutch.engine.records import Record
@@ -56,6 +59,7 @@ class Lifecycle(Operations):
             check_addresses(Networks(self.root).get(req.network.name), req.network.ip, req.network.ip6)
         elif req.network.mode == "container":  # it exists (it must run when this one starts)
             req.network.container = self.find(req.network.container)["id"]
+        sharing.resolve_others(self, req)
         image = self.images.get(req.image)
         lowers = self.images.snapshot_dirs(image)
         cid = os.urandom(32).hex()
@@ -65,7 +69,12 @@ class Lifecycle(Operations):
                 raise HutchError(f'the container name "{req.name}" is already in use')
             # what only the image settles fails here, before anything is made but the volumes
             config = specgen.generate(req, image.config, lay.merged, cid, lowers, self._volume_store)
-            config["linux"]["cgroupsPath"] = f"/hutch/{cid}"
+            cgroup = f"{req.host.cgroup_parent or '/hutch'}/{cid}"
+            config["linux"]["cgroupsPath"] = cgroup
+            if req.host.ipc == "shareable":  # a tmpfs of the engine's (at start), to be joined
+                for m in config["mounts"]:
+                    if m["destination"] == "/dev/shm":
+                        m.update(type="bind", source=lay.shm, options=["rbind", "nosuid", "noexec", "nodev"])
             if req.network.mode == "bridge":
                 from hutch.engine.netattach import netns_path
 
@@ -93,7 +102,9 @@ class Lifecycle(Operations):
                     "config": {"tty": req.tty, "stdin": req.stdin, "remove": req.remove,
                                "stop_signal": req.stop_signal or _image_stop_signal(image.config),
                                "stop_timeout": req.stop_timeout, "log_max_size": req.log.max_size,
-                               "log_max_file": req.log.max_file},
+                               "log_max_file": req.log.max_file, "cgroup": cgroup,
+                               "nano_cpus": round((req.resources.cpus or 0) * 1e9),
+                               **req.host.settings()},
                     "state": {"status": model.CREATED, "exit_code": 0, "started_at": "", "finished_at": "",
                               "pid": 0, "oom_killed": False, "paused": False},
                 }
@@ -123,8 +134,18 @@ class Lifecycle(Operations):
             self.store.save(current, durable=False)
         try:
             lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
-            lay.overlay(lowers).mount()
+            if cfg.get("uidmap"):
+                sharing.mount_idmapped(lay, lowers, cfg["uidmap"], cfg.get("gidmap") or cfg["uidmap"])
+            else:
+                lay.overlay(lowers).mount()
+            if cfg.get("ipc") == "shareable":
+                sharing.mount_shm(lay.shm, int(cfg.get("shm_size") or 0))
             _make_workdir(lay)
+            if any(str(cfg.get(k, "")).startswith("container:") for k in ("ipc", "pid")):
+                try:
+                    sharing.join_namespaces(self, lay, cfg)
+                except HutchError as err:  # (X is not running)
+                    raise StartFailed(125, str(err)) from err
             if str(record.get("network", "")).startswith("container:"):
                 self._share_network(lay, str(record["network"]).partition(":")[2])
             elif record.get("network") not in (None, "none", "host"):
@@ -148,7 +169,8 @@ class Lifecycle(Operations):
                 "log_max_file": cfg.get("log_max_file", 1), "tty": cfg.get("tty", False),
                 "tty_size": terminal_size() if attach and cfg.get("tty") else None,
                 "stdin": cfg.get("stdin", False), "remove": cfg.get("remove", False),
-                "wait_attach": attach, "cgroup": f"/hutch/{cid}", "engine_root": self.root,
+                "wait_attach": attach, "cgroup": cfg.get("cgroup") or f"/hutch/{cid}",
+                "engine_root": self.root,
             })
         except BaseException:
             self.teardown(cid, "")(ended=lambda r: r["state"].update(status=model.CREATED))
@@ -209,24 +231,34 @@ class Lifecycle(Operations):
             except FileNotFoundError:
                 continue
 
-    def run(self, req: CreateRequest, *, sig_proxy: bool = True) -> int:
-        """`hutch run` attached: the container's exit status (`run -d` is create + start)."""
+    def run(self, req: CreateRequest, *, sig_proxy: bool = True, streams: frozenset[str] | None = None,
+            detach_keys: bytes = DETACH_KEYS, created: Callable[[str], None] | None = None) -> int:
+        """`hutch run` attached: the container's exit status (`run -d` is create + start);
+        ``streams`` the ones -a attaches (None: all), ``created`` called with the id once
+        the container exists (--cidfile). Detached by ``detach_keys``: 0, the container runs on."""
         record = self.create(req)
         try:
+            if created is not None:
+                created(record["id"])
             started = self.start(record, attach=True)
-        except StartFailed:
-            if req.remove:
+        except HutchError:
+            if req.remove or created is not None:
                 self._remove_created(record)
             raise
-        return self.attached(started, stdin=req.stdin, tty=req.tty, sig_proxy=sig_proxy)
+        return self.attached(started, stdin=req.stdin, tty=req.tty, sig_proxy=sig_proxy, streams=streams,
+                             detach_keys=detach_keys)
 
-    def attached(self, started: Started, *, stdin: bool, tty: bool, sig_proxy: bool = True) -> int:
-        from hutch.engine.client import pump
+    def attached(self, started: Started, *, stdin: bool, tty: bool, sig_proxy: bool = True,
+                 streams: frozenset[str] | None = None, detach_keys: bytes = DETACH_KEYS) -> int:
+        from hutch.engine.client import DETACHED, pump
 
         try:
-            code = pump(started.sock, stdin=stdin, tty=tty, pid=started.pid, sig_proxy=sig_proxy)
+            code = pump(started.sock, stdin=stdin, tty=tty, pid=started.pid, sig_proxy=sig_proxy,
+                        streams=streams, detach_keys=detach_keys)
         finally:
             started.sock.close()
+        if code == DETACHED:
+            return 0
         if code is None:  # the supervisor went away: what did it record?
             code = self.wait(started.record)
         return code
@@ -283,6 +315,10 @@ def _etc_files(lay: Layout, config: dict[str, Any], network: str, settings: dict
     to hosts (a bridge network's start writes it again, hutch.engine.nethosts), --dns,
     --dns-search and --dns-option to resolv.conf."""
     hostname = str(config.get("hostname", ""))
+    if not hostname:  # --uts host: no name of its own, the host's
+        import _socket
+
+        hostname = _socket.gethostname()
     files = {"hostname": hostname + "\n"}
     if network == "host":
         for name in ("hosts", "resolv.conf"):

@@ -207,11 +207,14 @@ class Operations(Registry):
             raise HutchError("exec -d -t is not supported: detach without a terminal, or attach")
         lay = self.layout(record["id"])
         env = [e if "=" in e else f"{e}={os.environ.get(e, '')}" for e in env or []]
+        if tty:  # docker's: TERM=xterm with a terminal, unless -e says otherwise
+            env.insert(0, "TERM=xterm")
         u: dict[str, Any] | None = None
         if user:  # names as the container's own /etc/passwd and /etc/group have them (its root)
-            from hutch.engine.users import resolve
+            from hutch.engine.users import home, resolve
 
             u = dict(resolve(user, [lay.merged]))
+            env.insert(0, f"HOME={home(u['uid'], user, [lay.merged])}")  # that user's (as runc's)
         runtime = self.runtime(record)
         from hutch.engine.supervise.starting import in_process
 

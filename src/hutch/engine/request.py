@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 
+from hutch.engine import hostflags, security
 from hutch.engine import mounts as mountflags
-from hutch.engine import security
+from hutch.engine.limits import Resources, parse_resources
 from hutch.errors import HutchError, InvalidArgument
 from hutch.util.value import Value
 
@@ -41,7 +42,6 @@ INIT_PATH = "/sbin/docker-init"
 INIT_BINARIES = ("/usr/bin/docker-init", "/usr/bin/catatonit")  # tini-static, podman's fallback
 #: the network modes that are no network of hutch's (any other --network is a bridge network's name)
 NETWORK_MODES = ("none", "host")
-MIN_MEMORY = 6 << 20  # docker's
 
 
 class Network(Value):
@@ -72,21 +72,6 @@ class Network(Value):
                 "dns_options": self.dns_options}
 
 
-class Resources(Value):
-    """docker's resource flags, typed; None (or 0 for the shares) is "not set".
-    ``memory_swap`` is memory plus swap in bytes, -1 unlimited; ``cpus`` a number of CPUs
-    (a CFS quota); ``pids_limit`` -1 for unlimited."""
-
-    __slots__ = ("cpu_shares", "cpus", "cpuset_cpus", "memory", "memory_swap", "pids_limit")
-
-    def __init__(self, *, memory: int | None = None, memory_swap: int | None = None,
-                 cpus: float | None = None, cpu_shares: int = 0, cpuset_cpus: str = "",
-                 pids_limit: int | None = None) -> None:
-        self.memory, self.memory_swap = memory, memory_swap
-        self.cpus, self.cpu_shares, self.cpuset_cpus = cpus, cpu_shares, cpuset_cpus
-        self.pids_limit = pids_limit
-
-
 class Ulimit(Value):
     """One --ulimit: an RLIMIT_* type and its limits (RLIM_INFINITY for unlimited)."""
 
@@ -113,10 +98,12 @@ class CreateRequest(Value):
     Entrypoint; ``env`` is added over the image's; ``user`` is resolved against the image;
     ``capabilities`` is the container's whole set; ``seccomp`` is "default", "unconfined" or
     "profile" (then ``seccomp_profile`` is its linux.seccomp); ``init_binary`` is the host's
-    init to run as pid 1 ("" for none); ``warnings`` are for the user (the CLI prints them).
+    init to run as pid 1 ("" for none); ``warnings`` are for the user (the CLI prints them);
+    ``host`` the host-side flags (hutch.engine.hostflags: devices, namespaces...).
     """
 
-    __slots__ = ("capabilities", "command", "entrypoint", "env", "expose", "hostname", "image", "init_binary",
+    __slots__ = ("capabilities", "command", "entrypoint", "env", "expose", "host", "hostname", "image",
+                 "init_binary",
                  "labels", "log", "mounts", "name", "network", "ports", "privileged", "publish_all",
                  "read_only", "remove",
                  "resources", "seccomp", "seccomp_profile", "security", "stdin", "stop_signal",
@@ -133,8 +120,10 @@ class CreateRequest(Value):
                  seccomp_profile: dict[str, Any] | None = None, init_binary: str = "",
                  labels: Mapping[str, str] | None = None, log: LogConfig | None = None,
                  stop_signal: str = "", stop_timeout: int | None = None, read_only: bool = False,
-                 warnings: Sequence[str] = (), expose: Sequence[str] = (), publish_all: bool = False) -> None:
+                 warnings: Sequence[str] = (), expose: Sequence[str] = (), publish_all: bool = False,
+                 host: hostflags.HostOptions | None = None) -> None:
         self.image = image
+        self.host = host or hostflags.HostOptions()
         self.command: list[str] = list(command)
         self.entrypoint: list[str] | None = None if entrypoint is None else list(entrypoint)
         self.env: dict[str, str] = dict(env or {})
@@ -175,7 +164,13 @@ class CreateRequest(Value):
               network_aliases: Iterable[str] = (), ip: str = "", ip6: str = "", mac_address: str = "",
               add_hosts: Iterable[str] = (), dns: Iterable[str] = (), dns_search: Iterable[str] = (),
               dns_options: Iterable[str] = (), expose: Iterable[str] = (),
-              publish_all: bool = False) -> CreateRequest:
+              publish_all: bool = False, devices: Iterable[str] = (), shm_size: str | int = "",
+              sysctls: Iterable[str] | Mapping[str, str] = (), group_add: Iterable[str] = (),
+              domainname: str = "", ipc: str = "", pid: str = "", uts: str = "", cgroupns: str = "",
+              userns: str = "", uidmap: Iterable[str] = (), gidmap: Iterable[str] = (),
+              cgroup_parent: str = "", oom_score_adj: int | None = None, oom_kill_disable: bool = False,
+              memory_reservation: str | int = "", cpu_period: int = 0, cpu_quota: int = 0,
+              blkio_weight: int = 0, volumes_from: Iterable[str] = ()) -> CreateRequest:
         """The request from raw values, as `hutch run`'s flags spell them (docker-py's
         arguments are the same values). ``env`` and ``env_files`` entries are KEY=VALUE or
         a bare KEY: with ``host_env`` (the CLI's environment) a bare KEY takes its value
@@ -223,14 +218,22 @@ class CreateRequest(Value):
         requested = mountflags.requests(list(volumes), list(mounts), list(tmpfs))
         if init and any(m.target == INIT_PATH for m in requested):
             raise InvalidArgument(f"duplicate mount point: {INIT_PATH} (--init uses it)")
+        host = hostflags.parse(devices=devices, shm_size=shm_size, sysctls=sysctls, group_add=group_add,
+                               domainname=domainname, ipc=ipc, pid=pid, uts=uts, cgroupns=cgroupns,
+                               userns=userns, uidmap=uidmap, gidmap=gidmap, cgroup_parent=cgroup_parent,
+                               oom_score_adj=oom_score_adj, oom_kill_disable=oom_kill_disable,
+                               volumes_from=volumes_from, network=network, hostname=hostname)
+        res = parse_resources(memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids_limit,
+                              memory_reservation=memory_reservation, cpu_period=cpu_period,
+                              cpu_quota=cpu_quota, blkio_weight=blkio_weight)
         return cls(image, command=list(command), entrypoint=entry, env=environment, workdir=workdir,
                    user=user, hostname=hostname, name=name, tty=tty, stdin=stdin, remove=remove, network=net,
-                   ports=bindings, mounts=requested,
-                   resources=parse_resources(memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids_limit),
+                   ports=bindings, mounts=requested, resources=res,
                    ulimits=parse_ulimits(ulimits), capabilities=caps, privileged=privileged,
                    security_opts=sec, seccomp=seccomp, seccomp_profile=profile, init_binary=init_binary,
                    labels=label_map, log=log, stop_signal=stop_signal, stop_timeout=stop_timeout,
-                   read_only=read_only, warnings=warnings, expose=exposed, publish_all=publish_all)
+                   read_only=read_only, warnings=warnings, expose=exposed, publish_all=publish_all,
+                   host=host)
 
 
 # ---- the parts of `parse`, each for one flag or group --------------------------------------
@@ -393,41 +396,6 @@ def parse_log(driver: str, items: Iterable[str]) -> LogConfig:
     if files > 1 and size <= 0:
         raise HutchError("--log-opt max-file needs max-size")
     return LogConfig(driver, max(size, 0), files)
-
-
-def _size(value: str | int, flag: str) -> int | None:
-    from hutch.util.units import parse_ram
-
-    if isinstance(value, int):
-        return value or None
-    return parse_ram(value, flag) if value else None
-
-
-def parse_resources(memory: str | int, memory_swap: str | int, cpus: str | float, cpu_shares: int,
-                    cpuset_cpus: str, pids_limit: int) -> Resources:
-    """-m/--memory-swap (sizes; swap -1 is unlimited), --cpus, --cpu-shares, --cpuset-cpus,
-    --pids-limit (-1 or 0: unlimited), checked as docker checks them."""
-    limit = _size(memory, "memory")
-    swap = None
-    if limit is not None:
-        if limit < MIN_MEMORY:
-            raise InvalidArgument("--memory: the minimum allowed is 6MB")
-        if memory_swap not in ("", 0):
-            swap = -1 if memory_swap in ("-1", -1) else _size(memory_swap, "memory-swap")
-            if swap is not None and swap != -1 and swap < limit:
-                raise InvalidArgument("--memory-swap must be at least --memory (it is memory plus swap)")
-    elif memory_swap not in ("", 0):
-        raise InvalidArgument("--memory-swap needs --memory")
-    ncpus = None
-    if cpus not in ("", 0):
-        try:
-            ncpus = float(cpus)
-        except ValueError:
-            raise InvalidArgument(f"invalid value {cpus!r} for --cpus: not a number") from None
-        if not 0 < ncpus <= (os.cpu_count() or 1):
-            raise InvalidArgument(f"--cpus {cpus}: must be above 0 and at most {os.cpu_count()} here")
-    return Resources(memory=limit, memory_swap=swap, cpus=ncpus, cpu_shares=cpu_shares,
-                     cpuset_cpus=cpuset_cpus, pids_limit=(-1 if pids_limit < 0 else pids_limit) or None)
 
 
 def parse_ulimits(specs: Iterable[str]) -> list[Ulimit]:

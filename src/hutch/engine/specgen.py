@@ -4,9 +4,11 @@ image's config.
 
 What docker gives a container by default, as the runtime-spec spells it: docker's 14
 default capabilities, no_new_privs off (docker's default), runc's masked and read-only
-paths and mounts, new pid/ipc/uts/mount/cgroup namespaces, a network namespace of its
-own unless ``--network host``, and the seccomp profile podman would use (Debian's
-containers-common template) when the host has it.
+paths and mounts, new pid/ipc/uts/mount namespaces (unless --pid/--ipc/--uts say host), a
+cgroup namespace as --cgroupns says (docker's default: private on cgroup v2, host on v1), a
+network namespace of its own unless ``--network host``, a user namespace with --uidmap,
+and the seccomp profile podman would use (Debian's containers-common template) when the
+host has it.
 
 What only the image settles is settled here: the command (docker's ENTRYPOINT + CMD rule),
 the environment over the image's, the working directory, the user (looked up in the
@@ -15,6 +17,8 @@ image's /etc/passwd and /etc/group), and an anonymous volume for each of the ima
 """
 
 from __future__ import annotations
+
+import os
 
 from hutch._version import OCI_VERSION
 from hutch.engine.request import INIT_PATH
@@ -27,8 +31,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from hutch.engine.limits import Resources
     from hutch.engine.mounts import Mount
-    from hutch.engine.request import CreateRequest, Resources, Ulimit
+    from hutch.engine.request import CreateRequest, Ulimit
     from hutch.engine.volumes import VolumeStore
 
 DOCKER_NOFILE = 1048576
@@ -49,15 +54,33 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
     from hutch.engine import security, users
 
     cfg = image_config.get("config") or {}
-    env = environment(cfg.get("Env") or [], req.env)
+    host = req.host
     user = users.resolve(req.user or str(cfg.get("User") or ""), layers or [])
+    for group in host.group_add:
+        gid = users.group_id(group, layers or [])
+        if gid not in user["additionalGids"]:
+            user["additionalGids"].append(gid)
+    hostname = container_hostname(req, cid)
+    env = environment(cfg.get("Env") or [], req.env, hostname=hostname, tty=req.tty,
+                      home=users.home(user["uid"], req.user or str(cfg.get("User") or ""), layers or []))
     cwd = req.workdir or cfg.get("WorkingDir") or "/"
     if not cwd.startswith("/"):
         raise InvalidArgument(f"the working directory {cwd!r} is not an absolute path")
-    namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "cgroup")]
+    namespaces = []  # (container:X's paths are the start's, hutch.engine.lifecycle)
+    if host.pid != "host":
+        namespaces.append({"type": "pid"})
+    if host.ipc != "host":
+        namespaces.append({"type": "ipc"})
+    if host.uts != "host":
+        namespaces.append({"type": "uts"})
+    namespaces.append({"type": "mount"})
+    if host.cgroupns != "host":
+        namespaces.append({"type": "cgroup"})
     if req.network.mode != "host":  # (a bridge network's path is the engine's, at create; another
         #                              container's, at start)
         namespaces.append({"type": "network"})
+    if host.uidmap:
+        namespaces.append({"type": "user"})
     caps = req.capabilities
     seccomp = req.seccomp_profile if req.seccomp == "profile" else \
         default_seccomp(caps) if req.seccomp == "default" else None
@@ -66,6 +89,7 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
         for m in mounts:
             if m["destination"] == "/sys":
                 m.update(type="bind", source="/sys", options=["rbind", "nosuid", "noexec", "nodev", "ro"])
+    shm(mounts, host.ipc, host.shm_size)
     if req.privileged:  # /sys and the cgroups writable
         for m in mounts:
             if m["destination"] in ("/sys", "/sys/fs/cgroup"):
@@ -76,6 +100,8 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
                        "options": ["rbind", "ro", "nosuid", "nodev", "rprivate"]})
         args = [INIT_PATH, "--", *args]
     res = resources(req.resources)
+    if host.oom_kill_disable:
+        res.setdefault("memory", {})["disableOOMKiller"] = True
     sec = req.security
     process: dict[str, Any] = {
         "terminal": req.tty,
@@ -86,7 +112,7 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
         "capabilities": {k: list(caps) for k in ("bounding", "effective", "permitted")},
         "rlimits": rlimits(req.ulimits, nofile_limit()),
         "noNewPrivileges": sec.no_new_privileges,
-        "oomScoreAdj": 0,
+        "oomScoreAdj": host.oom_score_adj or 0,
     }
     if sec.apparmor and sec.apparmor != "unconfined":
         process["apparmorProfile"] = sec.apparmor
@@ -100,6 +126,20 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
     if req.privileged:
         res["devices"] = [{"allow": True, "access": "rwm"}]
         linux["devices"] = security.host_devices()
+    for dev in host.devices:
+        linux.setdefault("devices", [])
+        linux["devices"] = [d for d in linux["devices"] if d["path"] != dev.path]
+        linux["devices"].append({"path": dev.path, "type": dev.kind, "major": dev.major, "minor": dev.minor,
+                                 "fileMode": dev.mode, "uid": dev.uid, "gid": dev.gid})
+        res["devices"].append({"allow": True, "type": dev.kind, "major": dev.major, "minor": dev.minor,
+                               "access": dev.perms})
+    if host.sysctls:
+        linux["sysctl"] = dict(host.sysctls)
+    if host.uidmap:
+        linux["uidMappings"] = [{"containerID": m.container, "hostID": m.host, "size": m.size}
+                                for m in host.uidmap]
+        linux["gidMappings"] = [{"containerID": m.container, "hostID": m.host, "size": m.size}
+                                for m in host.gidmap]
     if seccomp is not None:
         linux["seccomp"] = seccomp
     image_volumes = sorted((cfg.get("Volumes") or {}).keys())
@@ -110,15 +150,48 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
     else:
         placed, used = [(m, m.source) for m in req.mounts], []
     user_mounts = [oci_mount(m, host_path) for m, host_path in placed]
-    return {
+    config: dict[str, Any] = {
         "ociVersion": OCI_VERSION,
         "process": process,
         "root": {"path": rootfs, "readonly": req.read_only},
-        "hostname": req.hostname or cid[:12],
+        "hostname": hostname,
         "mounts": mounts + user_mounts,
         "linux": linux,
         "annotations": {"io.github.hutch.container": cid, VOLUMES_ANNOTATION: dumps(used)},
     }
+    if host.uts == "host":  # the host's own name (no UTS namespace: nothing to set)
+        del config["hostname"]
+    elif host.domainname:
+        config["domainname"] = host.domainname
+    return config
+
+
+def container_hostname(req: CreateRequest, cid: str) -> str:
+    """-h's name; else with --network host or --uts host the host's (as docker), else the id's
+    first 12 digits."""
+    if req.hostname:
+        return req.hostname
+    if req.network.mode == "host" or req.host.uts == "host":
+        import _socket
+
+        return _socket.gethostname()
+    return cid[:12]
+
+
+def shm(mounts: list[dict[str, Any]], ipc: str, size: int) -> None:
+    """/dev/shm as --ipc and --shm-size say: a tmpfs of ``size`` bytes (private, shareable;
+    container:X binds X's at start), the host's (host), none (none)."""
+    for i, m in enumerate(mounts):
+        if m["destination"] != "/dev/shm":
+            continue
+        if ipc == "none":
+            del mounts[i]
+        elif ipc == "host":
+            mounts[i] = {"destination": "/dev/shm", "type": "bind", "source": "/dev/shm",
+                         "options": ["rbind", "nosuid", "noexec", "nodev"]}
+        else:
+            m["options"] = [o for o in m["options"] if not o.startswith("size=")] + [f"size={size}"]
+        return
 
 
 def oci_mount(m: Mount, host_path: str = "") -> dict[str, Any]:
@@ -131,16 +204,28 @@ def oci_mount(m: Mount, host_path: str = "") -> dict[str, Any]:
 
 
 def resources(r: Resources) -> dict[str, Any]:
-    """linux.resources: the device cgroup's deny-all (the runtime adds its defaults), memory
-    and swap, a CFS quota for ``cpus``, shares, cpuset, pids."""
+    """linux.resources: the device cgroup's deny-all (the runtime adds its defaults), memory,
+    swap and reservation, a CFS quota for ``cpus`` (or the period and quota given), shares,
+    cpuset, pids, the block I/O weight."""
     res: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
+    memory: dict[str, Any] = {}
     if r.memory is not None:
-        res["memory"] = {"limit": r.memory}
+        memory["limit"] = r.memory
         if r.memory_swap is not None:
-            res["memory"]["swap"] = r.memory_swap
+            memory["swap"] = r.memory_swap
+        elif swap_limit_supported():  # docker's daemon: -m alone, twice as much memory+swap
+            memory["swap"] = 2 * r.memory
+    if r.memory_reservation is not None:
+        memory["reservation"] = r.memory_reservation
+    if memory:
+        res["memory"] = memory
     cpu: dict[str, Any] = {}
     if r.cpus is not None:
         cpu.update(quota=round(r.cpus * CPU_PERIOD), period=CPU_PERIOD)
+    if r.cpu_period:
+        cpu["period"] = r.cpu_period
+    if r.cpu_quota:
+        cpu["quota"] = r.cpu_quota
     if r.cpu_shares:
         cpu["shares"] = r.cpu_shares
     if r.cpuset_cpus:
@@ -149,7 +234,24 @@ def resources(r: Resources) -> dict[str, Any]:
         res["cpu"] = cpu
     if r.pids_limit is not None:
         res["pids"] = {"limit": r.pids_limit}
+    if r.blkio_weight:
+        res["blockIO"] = {"weight": r.blkio_weight}
     return res
+
+
+def swap_limit_supported() -> bool:
+    """Whether this host's memory cgroup can limit swap (docker's SwapLimit): cgroup v1's
+    memory.memsw files, or v2's memory.swap.max (in our own cgroup; the root has none)."""
+    if os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"):
+        return True
+    try:
+        with open("/proc/self/cgroup") as f:
+            path = next((line.split(":", 2)[2].strip() for line in f if line.startswith("0::")), None)
+    except OSError:
+        return False
+    if path is None or not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return False
+    return path == "/" or os.path.exists(f"/sys/fs/cgroup{path.rstrip('/')}/memory.swap.max")
 
 
 def rlimits(ulimits: list[Ulimit], nofile: int) -> list[dict[str, Any]]:
@@ -166,15 +268,24 @@ def labels(image_config: dict[str, Any], req: CreateRequest) -> dict[str, str]:
     return {**{str(k): str(v) for k, v in base.items()}, **req.labels}
 
 
-def environment(image_env: list[str], env: dict[str, str]) -> list[str]:
-    """The image's Env (PATH defaulted) with the request's over it, in first-seen order."""
-    out: dict[str, str] = {} if any(e.startswith("PATH=") for e in image_env) else {"PATH": DEFAULT_PATH[5:]}
+def environment(image_env: list[str], env: dict[str, str], *, hostname: str = "", tty: bool = False,
+                home: str = "") -> list[str]:
+    """docker's: PATH (the image's, else the default), HOSTNAME, TERM=xterm with a terminal,
+    the image's Env with the request's over it, in first-seen order; then HOME (``home``: the
+    user's passwd entry's, else /) unless set, as runc adds it."""
+    out: dict[str, str] = {"PATH": DEFAULT_PATH[5:]}
+    if hostname:
+        out["HOSTNAME"] = hostname
+    if tty:
+        out["TERM"] = "xterm"
     for item in image_env:
         key, _, value = item.partition("=")
         if not key:
             raise InvalidArgument(f"invalid environment variable {item!r}")
         out[key] = value
     out.update(env)
+    if home and "HOME" not in out:
+        out["HOME"] = home
     return [f"{k}={v}" for k, v in out.items()]
 
 

@@ -6,7 +6,7 @@ by `ps`. In order, each step idempotent:
        (which also kills what is left of its processes and removes its cgroup), through
        its command line, or with ``in_process`` (the supervisor, hutch's own runtime)
        by calling `hutch.container.delete` itself;
-    2. the root: unmount the overlay;
+    2. the root: unmount the overlay (and a shareable /dev/shm);
     3. the prepared resources: each one's ``release()``, and the container's place on a bridge
        network (hutch.engine.netattach: veth, namespace, address lease, published ports);
     4. with ``remove``: the directory and the record (under the records' lock), and with
@@ -62,6 +62,13 @@ class Teardown:
         self.delete_runtime_state()
         faults.point("engine.teardown.deleted")
         self.layout.overlay([]).unmount()
+        from hutch.snapshot.overlay import unmount
+
+        unmount(self.layout.shm)  # (--ipc shareable's /dev/shm; nothing for the others)
+        if os.path.isdir(self.layout.idmap):  # (--uidmap's idmapped layers)
+            from hutch.snapshot.idmapped import unmount_layers
+
+            unmount_layers(self.layout.idmap)
         faults.point("engine.teardown.unmounted")
         for resource in self.resources:
             resource.release()

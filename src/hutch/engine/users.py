@@ -111,3 +111,24 @@ def resolve(spec: str, layers: list[str]) -> dict[str, Any]:
     # the primary group is among the additional ones too, as moby puts it since CVE-2022-36109
     # (a group with fewer rights than others must not be droppable by setgroups)
     return {"uid": uid, "gid": gid, "additionalGids": [gid, *(g for g in extra if g != gid)]}
+
+
+def group_id(group: str, layers: list[str]) -> int:
+    """--group-add's GROUP: a number as it is, a name looked up in the image's /etc/group."""
+    gid = _int(group)
+    if gid is not None:
+        return gid
+    for g in _entries(read_image_file(layers, "/etc/group")):
+        if len(g) >= 3 and g[0] == group and _int(g[2]) is not None:
+            return int(g[2])
+    raise InvalidArgument(f"Unable to find group {group}: no matching entries in group file")
+
+
+def home(uid: int, spec: str, layers: list[str]) -> str:
+    """The user's home directory (HOME, as runc sets it): the passwd entry's of the user named
+    in ``spec`` or else of ``uid``, "/" when there is none."""
+    name = (spec or "").partition(":")[0]
+    for e in _entries(read_image_file(layers, "/etc/passwd")):
+        if len(e) >= 6 and (e[0] == name if name and _int(name) is None else _int(e[2]) == uid):
+            return e[5] or "/"
+    return "/"

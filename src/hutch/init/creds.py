@@ -32,8 +32,12 @@ def set_oom_score_adj(pid: int, proc: ProcessPlan) -> None:
     """Written by the runtime into the first child, whose children inherit it: inside a
     user namespace the non-dumpable init cannot write its own /proc files."""
     if proc["oom_score_adj"] is not None:
-        with open(f"/proc/{pid}/oom_score_adj", "w") as f:
-            f.write(str(proc["oom_score_adj"]))
+        try:
+            with open(f"/proc/{pid}/oom_score_adj", "w") as f:
+                f.write(str(proc["oom_score_adj"]))
+        except OSError as err:  # (below the current value needs CAP_SYS_RESOURCE)
+            raise OSError(err.errno, f"write /proc/self/oom_score_adj ({proc['oom_score_adj']}): "
+                                     f"{(err.strerror or str(err)).lower()}") from None
 
 
 def set_no_new_privs(proc: ProcessPlan) -> None:

@@ -87,6 +87,8 @@ def start_in_process(self: Session, stdio: list[int], tty: bool) -> int:
             raise
     except (HutchError, OSError) as err:
         text = str(err) or type(err).__name__
+        if isinstance(err, OSError) and err.strerror:  # (no "[Errno N]")
+            text = f"{err.filename}: {err.strerror}" if err.filename else err.strerror
         raise Failed(failure_code(text), text) from err
     finally:
         if ours >= 0:

@@ -15,13 +15,16 @@ if TYPE_CHECKING:
 def flags(p: Parser) -> None:
     p.add_argument("--no-stdin", action="store_true")
     p.add_argument("--sig-proxy", default="true", choices=["true", "false"])
+    p.add_argument("--detach-keys", default=None, help="Override the key sequence for detaching a container")
     p.add_argument("container")
 
 
 def handle(eng: Engine, a: Namespace) -> int:
+    from hutch.cli.engine.containers.run import detach_keys
     from hutch.engine import attach
     from hutch.engine.containers import Started
 
+    keys = detach_keys(a.detach_keys)
     record = eng.find(a.container)
     if record["state"]["status"] not in ("running", "paused"):
         raise HutchError("you cannot attach to a stopped container, start it first")
@@ -32,4 +35,4 @@ def handle(eng: Engine, a: Namespace) -> int:
         raise HutchError(f"cannot attach to {a.container}: {err.strerror or err}") from err
     started = Started(record, int(record["state"].get("pid", 0)), sock)
     return eng.attached(started, stdin=not a.no_stdin and bool(cfg.get("stdin")), tty=bool(cfg.get("tty")),
-                        sig_proxy=a.sig_proxy == "true")
+                        sig_proxy=a.sig_proxy == "true", detach_keys=keys)

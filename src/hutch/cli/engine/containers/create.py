@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from hutch.cli.engine.containers.run import image_for, run_flags, run_request
+from hutch.cli.engine.containers.run import check_cidfile, image_for, run_flags, run_request, write_cidfile
 from hutch.errors import HutchError
+from hutch.util.ignoring import ignoring
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,8 +21,19 @@ def flags(p: Parser) -> None:
 
 def handle(eng: Engine, a: Namespace) -> int:
     try:
+        check_cidfile(a.cidfile)
+        req = run_request(a)  # (every flag checked before any pull)
         image_for(eng, a)
-        print(eng.create(run_request(a))["id"])
+        req.image = a.image
+        record = eng.create(req)
+        if a.cidfile:
+            try:
+                write_cidfile(a.cidfile, record["id"])
+            except HutchError:
+                with ignoring(HutchError):
+                    eng.remove(record["id"], force=True)
+                raise
+        print(record["id"])
     except HutchError as err:
         sys.stderr.write(f"Error: {err}\n")
         return 125

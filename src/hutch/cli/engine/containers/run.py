@@ -7,6 +7,7 @@ Errors are one line on stderr and exit status 125 for `run`'s own failures, as d
 
 from __future__ import annotations
 
+import os
 import sys
 
 from hutch.cli.engine.images import pull as images_pull
@@ -81,20 +82,54 @@ def run_flags(p: Parser) -> None:
     p.add_argument("-l", "--label", action="append", default=[], help="KEY=VAL")
     p.add_argument("--label-file", action="append", default=[])
     p.add_argument("--mount", action="append", default=[], help="type=bind|volume|tmpfs,src=,dst=,...")
+    p.add_argument("--device", action="append", default=[], help="Add a host device to the container")
+    p.add_argument("--shm-size", default="", help="Size of /dev/shm (default 64m)")
+    p.add_argument("--sysctl", action="append", default=[], help="Sysctl options")
+    p.add_argument("--group-add", action="append", default=[], help="Add additional groups to join")
+    p.add_argument("--domainname", default="", help="Container NIS domain name")
+    p.add_argument("--ipc", default="", help="IPC mode to use")
+    p.add_argument("--pid", default="", help="PID namespace to use")
+    p.add_argument("--uts", default="", help="UTS namespace to use")
+    p.add_argument("--cgroupns", default="", help="Cgroup namespace to use (host|private)")
+    p.add_argument("--userns", default="", help="User namespace to use")
+    p.add_argument("--uidmap", action="append", default=[],
+                   help="UID map for the user namespace (CONTAINER:HOST:SIZE)")
+    p.add_argument("--gidmap", action="append", default=[],
+                   help="GID map for the user namespace (CONTAINER:HOST:SIZE)")
+    p.add_argument("--cgroup-parent", default="", help="Optional parent cgroup for the container")
+    p.add_argument("--oom-score-adj", type=int, default=None,
+                   help="Tune host's OOM preferences (-1000 to 1000)")
+    p.add_argument("--oom-kill-disable", action="store_true", help="Disable OOM Killer")
+    p.add_argument("--memory-reservation", default="", help="Memory soft limit")
+    p.add_argument("--cpu-period", type=int, default=0,
+                   help="Limit CPU CFS (Completely Fair Scheduler) period")
+    p.add_argument("--cpu-quota", type=int, default=0, help="Limit CPU CFS (Completely Fair Scheduler) quota")
+    p.add_argument("--blkio-weight", type=int, default=0,
+                   help="Block IO (relative weight), between 10 and 1000, or 0 to disable")
+    p.add_argument("--cidfile", default="", help="Write the container ID to the file")
+    p.add_argument("--volumes-from", action="append", default=[],
+                   help="Mount volumes from the specified container(s)")
+    p.add_argument("-a", "--attach", action="append", default=[], type=_stream,
+                   help="Attach to STDIN, STDOUT or STDERR")
+    p.add_argument("--detach-keys", default=None, help="Override the key sequence for detaching a container")
     p.add_argument("--pull", default="missing", choices=["missing", "always", "never"],
                    help="pull the image: when it is missing (default), always, or never")
-    p.add_argument("--platform", default=None, help="the platform to pull (OS/ARCH[/VARIANT])")
+    p.add_argument("--platform", default=None, help="Set platform if server is multi-platform capable")
     p.add_argument("-q", "--quiet", action="store_true", help="no pull progress")
     registry_flags(p)
     p.add_argument("image")
     p.add_argument("args", nargs=REMAINDER)
 
 
+def _stream(value: str) -> str:
+    if value.lower() not in ("stdin", "stdout", "stderr"):
+        raise ValueError("valid streams are STDIN, STDOUT and STDERR")
+    return value.lower()
+
+
 def run_request(a: Namespace) -> CreateRequest:
     """`run`'s (and `create`'s) flags as the container's request, parsed and checked; its
     warnings on stderr."""
-    import os
-
     from hutch.engine.request import CreateRequest
 
     req = CreateRequest.parse(
@@ -108,7 +143,12 @@ def run_request(a: Namespace) -> CreateRequest:
         log_driver=a.log_driver, log_opts=a.log_opt, stop_signal=a.stop_signal, stop_timeout=a.stop_timeout,
         read_only=a.read_only, network_aliases=a.network_alias, ip=a.ip, ip6=a.ip6, mac_address=a.mac_address,
         add_hosts=a.add_host, dns=a.dns, dns_search=a.dns_search, dns_options=a.dns_option, expose=a.expose,
-        publish_all=a.publish_all)
+        publish_all=a.publish_all, devices=a.device, shm_size=a.shm_size, sysctls=a.sysctl,
+        group_add=a.group_add, domainname=a.domainname, ipc=a.ipc, pid=a.pid, uts=a.uts, cgroupns=a.cgroupns,
+        userns=a.userns, uidmap=a.uidmap, gidmap=a.gidmap, cgroup_parent=a.cgroup_parent,
+        oom_score_adj=a.oom_score_adj, oom_kill_disable=a.oom_kill_disable,
+        memory_reservation=a.memory_reservation, cpu_period=a.cpu_period, cpu_quota=a.cpu_quota,
+        blkio_weight=a.blkio_weight, volumes_from=a.volumes_from)
     for warning in req.warnings:
         sys.stderr.write(f"WARNING: {warning}\n")
     return req
@@ -124,7 +164,10 @@ def image_for(eng: Engine, a: Namespace) -> None:
         a.image = str(images_pull.pull_image(eng, a, a.image, sys.stderr, a.quiet).ref)
         return
     try:
+        asked = a.image
         a.image = images_pull.resolve_local(eng, a.image)
+        if a.platform:
+            check_platform(eng, asked, a.image, a.platform)
     except ImageNotFound:
         if a.pull == "never":
             raise
@@ -135,25 +178,92 @@ def image_for(eng: Engine, a: Namespace) -> None:
         a.image = str(images_pull.pull_image(eng, a, a.image, sys.stderr, a.quiet).ref)
 
 
+def check_platform(eng: Engine, asked: str, ref: str, wanted: str) -> None:
+    """--platform with an image the store has: its config's os/architecture(/variant) must be
+    the platform asked for (docker's error otherwise; a pull does not replace it)."""
+    config = eng.images.get(ref).config
+    os_, arch = str(config.get("os") or "linux"), str(config.get("architecture") or "")
+    variant = str(config.get("variant") or "")
+    w_os, _, rest = wanted.lower().partition("/")
+    w_arch, _, w_variant = rest.partition("/")
+    aliases = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}
+    w_arch = aliases.get(w_arch, w_arch)
+    if not w_os or (w_os, w_arch or arch) != (os_, aliases.get(arch, arch)) or \
+            (w_variant and variant and w_variant != variant):
+        actual = "/".join(p for p in (os_, arch, variant) if p)
+        raise HutchError(f"image with reference {asked} was found but does not match the specified "
+                         f"platform: wanted {wanted}, actual: {actual}")
+
+
+def write_cidfile(path: str, cid: str) -> None:
+    """--cidfile: the id in a new file (docker refuses one that exists)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        raise HutchError(f"container ID file found, make sure the other container isn't running or delete "
+                         f"{path}") from None
+    except OSError as err:
+        raise HutchError(f"failed to create the container ID file: {err.strerror or err}") from None
+    with os.fdopen(fd, "w") as f:
+        f.write(cid)
+
+
+def check_cidfile(path: str) -> None:
+    if path and os.path.exists(path):
+        raise HutchError(f"container ID file found, make sure the other container isn't running or delete "
+                         f"{path}")
+
+
+def detach_keys(spec: str | None) -> bytes:
+    """--detach-keys (docker's format: comma-separated a-z, ctrl-a..ctrl-z, ctrl-@, ctrl-[,
+    ctrl-\\, ctrl-], ctrl-^, ctrl-_) as the bytes the terminal sends; Ctrl-P Ctrl-Q when not given."""
+    if spec is None:
+        return b"\x10\x11"
+    out = bytearray()
+    for key in spec.split(","):
+        k = key.strip().lower()
+        if len(k) == 1 and k.isascii() and k.isprintable():
+            out.append(ord(k))
+        elif k.startswith("ctrl-") and len(k) == 6 and (k[5].isalpha() or k[5] in "@[\\]^_"):
+            out.append(ord(k[5].upper()) & 0x1F)
+        else:
+            raise HutchError(f"Invalid detach keys ({spec}) provided")
+    if not out:
+        raise HutchError(f"Invalid detach keys ({spec}) provided")
+    return bytes(out)
+
+
 def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine.containers import StartFailed
 
     try:
+        if a.detach and a.attach:
+            raise HutchError("conflicting options: cannot specify both --attach and --detach")
+        streams = frozenset(a.attach) if a.attach else None
+        keys = detach_keys(a.detach_keys)
+        if streams is not None and "stdin" in streams:
+            a.interactive = True  # (as podman: -a stdin keeps stdin open)
+        check_cidfile(a.cidfile)
+        req = run_request(a)  # (every flag checked before any pull)
         image_for(eng, a)
+        req.image = a.image
         if a.tty and a.interactive and not a.detach and not sys.stdin.isatty():
             raise HutchError("the input device is not a TTY (use -i without -t)")
         if a.detach:
-            record = eng.create(run_request(a))
+            record = eng.create(req)
             try:
+                if a.cidfile:
+                    write_cidfile(a.cidfile, record["id"])
                 eng.start(record)
-            except StartFailed:
-                if a.rm:
+            except (StartFailed, HutchError):
+                if a.rm or a.cidfile:
                     with ignoring(HutchError):  # the monitor may have removed it
                         eng.remove(record["id"], force=True)
                 raise
             print(record["id"])
             return 0
-        return eng.run(run_request(a), sig_proxy=a.sig_proxy == "true")
+        return eng.run(req, sig_proxy=a.sig_proxy == "true", streams=streams, detach_keys=keys,
+                       created=(lambda cid: write_cidfile(a.cidfile, cid)) if a.cidfile else None)
     except StartFailed as err:
         sys.stderr.write(f"Error: {err}\n")
         return err.code
