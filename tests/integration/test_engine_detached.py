@@ -57,9 +57,19 @@ def _comm(pid: int) -> str:
         return ""
 
 
+def _ppid(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return 0
+    return int(stat[stat.rindex(b")") + 2:].split()[1])
+
+
 def _monitors(root: Path) -> list[int]:
-    """Pids of the supervisor of this store (one for all its containers)."""
-    return [p for p in _processes(b"hutch-supervisor", root) if _comm(p) != "hutch-keeper"]
+    """Pids of the supervisor of this store (one for all its containers): not its forks that
+    have not exec'd yet (a container's init on its way, with the supervisor's command line)."""
+    found = [p for p in _processes(b"hutch-supervisor", root) if _comm(p) != "hutch-keeper"]
+    return [p for p in found if _ppid(p) not in found]
 
 
 def _keepers(root: Path) -> list[int]:
