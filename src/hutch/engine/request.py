@@ -113,13 +113,16 @@ class CreateRequest(Value):
     Entrypoint; ``env`` is added over the image's; ``user`` is resolved against the image;
     ``capabilities`` is the container's whole set; ``seccomp`` is "default", "unconfined" or
     "profile" (then ``seccomp_profile`` is its linux.seccomp); ``init_binary`` is the host's
-    init to run as pid 1 ("" for none); ``warnings`` are for the user (the CLI prints them).
+    init to run as pid 1 ("" for none); ``warnings`` are for the user (the CLI prints them);
+    ``restart`` is docker's RestartPolicy {Name, MaximumRetryCount} (hutch.engine.restartpolicy),
+    ``healthcheck`` the flags' Healthcheck (None: the image's; hutch.engine.healthcheck).
     """
 
-    __slots__ = ("capabilities", "command", "entrypoint", "env", "expose", "hostname", "image", "init_binary",
+    __slots__ = ("capabilities", "command", "entrypoint", "env", "expose", "healthcheck", "hostname", "image",
+                 "init_binary",
                  "labels", "log", "mounts", "name", "network", "ports", "privileged", "publish_all",
                  "read_only", "remove",
-                 "resources", "seccomp", "seccomp_profile", "security", "stdin", "stop_signal",
+                 "resources", "restart", "seccomp", "seccomp_profile", "security", "stdin", "stop_signal",
                  "stop_timeout", "tty", "ulimits", "user", "warnings", "workdir")
 
     def __init__(self, image: str, *, command: Sequence[str] = (), entrypoint: Sequence[str] | None = None,
@@ -133,7 +136,8 @@ class CreateRequest(Value):
                  seccomp_profile: dict[str, Any] | None = None, init_binary: str = "",
                  labels: Mapping[str, str] | None = None, log: LogConfig | None = None,
                  stop_signal: str = "", stop_timeout: int | None = None, read_only: bool = False,
-                 warnings: Sequence[str] = (), expose: Sequence[str] = (), publish_all: bool = False) -> None:
+                 warnings: Sequence[str] = (), expose: Sequence[str] = (), publish_all: bool = False,
+                 restart: dict[str, Any] | None = None, healthcheck: dict[str, Any] | None = None) -> None:
         self.image = image
         self.command: list[str] = list(command)
         self.entrypoint: list[str] | None = None if entrypoint is None else list(entrypoint)
@@ -157,6 +161,8 @@ class CreateRequest(Value):
         self.stop_signal, self.stop_timeout = stop_signal, stop_timeout
         self.read_only = read_only
         self.warnings: list[str] = list(warnings)
+        self.restart: dict[str, Any] = dict(restart or {"Name": "no", "MaximumRetryCount": 0})
+        self.healthcheck = healthcheck
 
     @classmethod
     def parse(cls, image: str, *, command: Iterable[str] = (),
@@ -175,7 +181,9 @@ class CreateRequest(Value):
               network_aliases: Iterable[str] = (), ip: str = "", ip6: str = "", mac_address: str = "",
               add_hosts: Iterable[str] = (), dns: Iterable[str] = (), dns_search: Iterable[str] = (),
               dns_options: Iterable[str] = (), expose: Iterable[str] = (),
-              publish_all: bool = False) -> CreateRequest:
+              publish_all: bool = False, restart: str = "no", health_cmd: str = "", health_interval: str = "",
+              health_timeout: str = "", health_start_period: str = "", health_retries: int = 0,
+              no_healthcheck: bool = False) -> CreateRequest:
         """The request from raw values, as `hutch run`'s flags spell them (docker-py's
         arguments are the same values). ``env`` and ``env_files`` entries are KEY=VALUE or
         a bare KEY: with ``host_env`` (the CLI's environment) a bare KEY takes its value
@@ -194,6 +202,13 @@ class CreateRequest(Value):
             raise HutchError("publishing ports (-p) needs a bridge network (--network bridge or a network's "
                              "name)")
         log = parse_log(log_driver, log_opts)
+        from hutch.engine import healthcheck, restartpolicy
+
+        policy = restartpolicy.parse(restart)
+        if remove and restartpolicy.is_set(policy):
+            raise InvalidArgument("Conflicting options: --restart and --rm")
+        check = healthcheck.from_flags(health_cmd, health_interval, health_timeout, health_start_period,
+                                       health_retries, no_healthcheck)
         if stop_signal:
             from hutch.engine.operations import signal_number
 
@@ -230,7 +245,8 @@ class CreateRequest(Value):
                    ulimits=parse_ulimits(ulimits), capabilities=caps, privileged=privileged,
                    security_opts=sec, seccomp=seccomp, seccomp_profile=profile, init_binary=init_binary,
                    labels=label_map, log=log, stop_signal=stop_signal, stop_timeout=stop_timeout,
-                   read_only=read_only, warnings=warnings, expose=exposed, publish_all=publish_all)
+                   read_only=read_only, warnings=warnings, expose=exposed, publish_all=publish_all,
+                   restart=policy, healthcheck=check)
 
 
 # ---- the parts of `parse`, each for one flag or group --------------------------------------

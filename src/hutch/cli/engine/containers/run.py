@@ -61,6 +61,15 @@ def run_flags(p: Parser) -> None:
     p.add_argument("-t", "--tty", action="store_true", help="allocate a pseudo-terminal")
     p.add_argument("--sig-proxy", default="true", choices=["true", "false"],
                    help="pass received signals to the container (without -t)")
+    p.add_argument("--restart", default="no", help="no, always, unless-stopped or on-failure[:N]")
+    p.add_argument("--health-cmd", default="", help="a command (run with /bin/sh -c) that checks its health")
+    p.add_argument("--health-interval", default="", help="time between checks (default 30s)")
+    p.add_argument("--health-timeout", default="", help="a check's longest run (default 30s)")
+    p.add_argument("--health-start-period", default="",
+                   help="time to start in, when failed checks do not count (default 0s)")
+    p.add_argument("--health-retries", type=int, default=0,
+                   help="failures in a row that make it unhealthy (default 3)")
+    p.add_argument("--no-healthcheck", action="store_true", help="no health check (not the image's)")
     p.add_argument("--stop-signal", default="")
     p.add_argument("--stop-timeout", type=int, default=None)
     p.add_argument("--log-opt", action="append", default=[], help="json-file: max-size=SIZE, max-file=N")
@@ -108,7 +117,10 @@ def run_request(a: Namespace) -> CreateRequest:
         log_driver=a.log_driver, log_opts=a.log_opt, stop_signal=a.stop_signal, stop_timeout=a.stop_timeout,
         read_only=a.read_only, network_aliases=a.network_alias, ip=a.ip, ip6=a.ip6, mac_address=a.mac_address,
         add_hosts=a.add_host, dns=a.dns, dns_search=a.dns_search, dns_options=a.dns_option, expose=a.expose,
-        publish_all=a.publish_all)
+        publish_all=a.publish_all, restart=a.restart, health_cmd=a.health_cmd,
+        health_interval=a.health_interval, health_timeout=a.health_timeout,
+        health_start_period=a.health_start_period, health_retries=a.health_retries,
+        no_healthcheck=a.no_healthcheck)
     for warning in req.warnings:
         sys.stderr.write(f"WARNING: {warning}\n")
     return req
