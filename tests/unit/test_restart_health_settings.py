@@ -102,3 +102,28 @@ def test_status_suffix() -> None:
     assert healthcheck.status_suffix({"Status": "starting"}) == " (health: starting)"
     assert healthcheck.status_suffix({"Status": "healthy"}) == " (healthy)"
     assert healthcheck.status_suffix(None) == ""
+
+
+@pytest.mark.parametrize("change, want", [
+    ("HEALTHCHECK CMD test -f /ok", {"Test": ["CMD-SHELL", "test -f /ok"]}),
+    ('HEALTHCHECK --interval=5s --retries=2 CMD ["/bin/check", "-q"]',
+     {"Test": ["CMD", "/bin/check", "-q"], "Interval": 5 * 10**9, "Retries": 2}),
+    ("HEALTHCHECK --timeout=1m --start-period=500ms CMD true",
+     {"Test": ["CMD-SHELL", "true"], "Timeout": 60 * 10**9, "StartPeriod": 5 * 10**8}),
+    ("HEALTHCHECK NONE", {"Test": ["NONE"]}),
+])
+def test_the_healthcheck_change(change: str, want: dict[str, object]) -> None:
+    from hutch.image.commit import apply_change
+
+    config: dict[str, object] = {}
+    apply_change(config, change)
+    assert config == {"Healthcheck": want}
+
+
+@pytest.mark.parametrize("change", ["HEALTHCHECK --every=5s CMD true", "HEALTHCHECK --interval=5 CMD true",
+                                    "HEALTHCHECK CMD", "HEALTHCHECK RUN true"])
+def test_bad_healthcheck_changes(change: str) -> None:
+    from hutch.image.commit import ChangeError, apply_change
+
+    with pytest.raises(ChangeError, match=r"HEALTHCHECK|--every|--interval"):
+        apply_change({}, change)

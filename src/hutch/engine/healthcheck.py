@@ -12,12 +12,14 @@ default (30 s, 30 s, 0 s, 3). Pure: `hutch run`'s path imports it.
 from __future__ import annotations
 
 from hutch.errors import InvalidArgument
+from hutch.util.duration import parse_duration
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 SECOND = 1_000_000_000
+__all__ = ["parse_duration"]  # (hutch.util.duration's, for the flags)
 DEFAULT_INTERVAL = 30 * SECOND
 DEFAULT_TIMEOUT = 30 * SECOND
 DEFAULT_START_PERIOD = 0
@@ -25,39 +27,6 @@ DEFAULT_RETRIES = 3
 MIN_DURATION = 1_000_000  # docker's: 1 ms
 MAX_OUTPUT = 4096  # bytes of a check's output kept (docker's maxOutputLen)
 MAX_LOG = 5  # results kept (docker's maxLogEntries)
-
-_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": SECOND, "m": 60 * SECOND,
-          "h": 3600 * SECOND}
-
-
-def parse_duration(text: str, flag: str) -> int:
-    """Go's ``time.ParseDuration`` ("1m30s", "0.5s", "200ms", "0"): nanoseconds."""
-    s = text.strip()
-    sign = 1
-    if s[:1] in "+-" and s:
-        sign, s = (-1 if s[0] == "-" else 1), s[1:]
-    if s == "0":
-        return 0
-    total = 0.0
-    i = 0
-    if not s:
-        raise InvalidArgument(f'invalid argument "{text}" for "{flag}" flag: time: invalid duration "{text}"')
-    while i < len(s):
-        j = i
-        while j < len(s) and (s[j].isdigit() or s[j] == "."):
-            j += 1
-        number = s[i:j]
-        k = j
-        while k < len(s) and not (s[k].isdigit() or s[k] == "."):
-            k += 1
-        unit = s[j:k]
-        if not number or number == "." or number.count(".") > 1 or unit not in _UNITS:
-            what = "missing unit in duration" if number and not unit else "invalid duration"
-            raise InvalidArgument(f'invalid argument "{text}" for "{flag}" flag: time: {what} "{text}"')
-        total += float(number) * _UNITS[unit]
-        i = k
-    return sign * round(total)
-
 
 def from_flags(cmd: str = "", interval: str = "", timeout: str = "", start_period: str = "",
                retries: int = 0, disable: bool = False) -> dict[str, Any] | None:

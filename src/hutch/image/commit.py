@@ -160,8 +160,8 @@ def _json_or_shell(rest: str) -> list[str]:
 def _healthcheck(change: str, rest: str) -> dict[str, Any]:
     """``HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--retries=N] CMD ...``
     or ``HEALTHCHECK NONE``: the image config's Healthcheck (durations in nanoseconds)."""
-    from hutch.engine.healthcheck import parse_duration
     from hutch.errors import HutchError
+    from hutch.util.duration import parse_duration
 
     words = rest.split(" ")
     check: dict[str, Any] = {}
