@@ -16,6 +16,7 @@ from hutch.util.duration import parse_duration
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 SECOND = 1_000_000_000
@@ -53,6 +54,22 @@ def from_flags(cmd: str = "", interval: str = "", timeout: str = "", start_perio
     return {"Test": ["CMD-SHELL", cmd] if cmd else [], "Interval": values["--health-interval"],
             "Timeout": values["--health-timeout"], "StartPeriod": values["--health-start-period"],
             "Retries": retries}
+
+
+def checked(check: Mapping[str, Any]) -> dict[str, Any]:
+    """A Healthcheck given whole (the Python API's), checked as the flags are."""
+    test = [str(t) for t in check.get("Test") or []]
+    if test and test[0] not in ("NONE", "CMD", "CMD-SHELL"):
+        raise InvalidArgument(f"healthcheck: Test must start with NONE, CMD or CMD-SHELL, not {test[0]!r}")
+    out: dict[str, Any] = {"Test": test}
+    for key in ("Interval", "Timeout", "StartPeriod", "Retries"):
+        value = int(check.get(key) or 0)
+        if value < 0:
+            raise InvalidArgument(f"healthcheck: {key} cannot be negative")
+        if key != "Retries" and 0 < value < MIN_DURATION:
+            raise InvalidArgument(f"{key} in Healthcheck cannot be less than 1ms")
+        out[key] = value
+    return out
 
 
 def merge(flags: dict[str, Any] | None, image: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -24,6 +24,8 @@ RESTARTING = "restarting"
 
 #: statuses in which a monitor holds the container
 LIVE = frozenset({RUNNING, PAUSED})
+#: statuses `ps` (and the API's list) shows without -a: docker's running ones
+LISTED = frozenset({RUNNING, PAUSED, RESTARTING})
 #: statuses in which `rm` needs -f
 BUSY = frozenset({RUNNING, PAUSED, STARTING})
 

@@ -207,8 +207,11 @@ class Operations(Registry):
         self.store.update(record["id"], mark)
 
     def update_restart(self, record: Record, policy: dict[str, Any]) -> None:
-        """docker update --restart: the policy its supervisor applies at the next exit."""
-        from hutch.engine.restartpolicy import is_set
+        """docker update --restart: the policy its supervisor applies at the next exit
+        ({"Name", "MaximumRetryCount"}, checked here)."""
+        from hutch.engine.restartpolicy import is_set, parse, text
+
+        policy = parse(text(policy))
 
         if is_set(policy) and record.get("config", {}).get("remove"):
             raise HutchError("Restart policy cannot be updated because AutoRemove is enabled for the "

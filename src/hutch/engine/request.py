@@ -183,7 +183,7 @@ class CreateRequest(Value):
               dns_options: Iterable[str] = (), expose: Iterable[str] = (),
               publish_all: bool = False, restart: str = "no", health_cmd: str = "", health_interval: str = "",
               health_timeout: str = "", health_start_period: str = "", health_retries: int = 0,
-              no_healthcheck: bool = False) -> CreateRequest:
+              no_healthcheck: bool = False, healthcheck: Mapping[str, Any] | None = None) -> CreateRequest:
         """The request from raw values, as `hutch run`'s flags spell them (docker-py's
         arguments are the same values). ``env`` and ``env_files`` entries are KEY=VALUE or
         a bare KEY: with ``host_env`` (the CLI's environment) a bare KEY takes its value
@@ -202,13 +202,15 @@ class CreateRequest(Value):
             raise HutchError("publishing ports (-p) needs a bridge network (--network bridge or a network's "
                              "name)")
         log = parse_log(log_driver, log_opts)
-        from hutch.engine import healthcheck, restartpolicy
+        from hutch.engine import healthcheck as health
+        from hutch.engine import restartpolicy
 
         policy = restartpolicy.parse(restart)
         if remove and restartpolicy.is_set(policy):
             raise InvalidArgument("Conflicting options: --restart and --rm")
-        check = healthcheck.from_flags(health_cmd, health_interval, health_timeout, health_start_period,
-                                       health_retries, no_healthcheck)
+        check = health.from_flags(health_cmd, health_interval, health_timeout, health_start_period,
+                                  health_retries, no_healthcheck) if healthcheck is None \
+            else health.checked(healthcheck)
         if stop_signal:
             from hutch.engine.operations import signal_number
 

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from hutch.errors import InvalidArgument
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 NAMES = ("no", "always", "unless-stopped", "on-failure")
 FIRST_DELAY = 0.1  # seconds: docker's defaultTimeout
 MAX_DELAY = 60.0  # docker's maxRestartTimeout
@@ -42,6 +46,12 @@ def parse(text: str) -> dict[str, object]:
         if retries < 0:
             raise InvalidArgument("invalid restart policy: maximum retry count cannot be negative")
     return {"Name": name, "MaximumRetryCount": retries}
+
+
+def text(policy: dict[str, Any]) -> str:
+    """A RestartPolicy as ``--restart`` spells it (``on-failure:3``)."""
+    name, count = str(policy.get("Name") or "no"), int(policy.get("MaximumRetryCount") or 0)
+    return f"{name}:{count}" if count else name
 
 
 def is_set(policy: dict[str, object] | None) -> bool:
