@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 import time
 
 import pytest
@@ -181,3 +182,38 @@ def test_restarts_survive_a_killed_supervisor(hutch: Hutch) -> None:  # noqa: F8
     _until(lambda: _runs(hutch, "w") > runs, timeout=30, what="a restart by the new supervisor")
     assert _monitors(hutch.root) and _monitors(hutch.root) != [sup]
     hutch("stop", "w")
+
+
+def test_restarts_with_runc(hutch: Hutch) -> None:  # noqa: F811
+    """Another OCI runtime's container (through its CLI) is restarted the same way."""
+    if not shutil.which("runc"):
+        pytest.skip("runc is not installed")
+    _import(hutch)
+    hutch("run", "-d", "--restart", "on-failure:2", "--name", "c", "hbox:1", "sh", "-c", "echo run; exit 9",
+          runtime="runc")
+    _until(lambda: _runs(hutch, "c") == 3 and _exited(hutch, "c"), what="three runs, then exited")
+    doc = _inspect(hutch, "c")
+    assert doc["RestartCount"] == 2 and doc["State"]["ExitCode"] == 9  # type: ignore[index]
+    assert doc["HostConfig"]["Runtime"].endswith("runc")  # type: ignore[index]
+
+
+def test_a_pending_restart_is_dropped_when_supervisor_and_keeper_die(hutch: Hutch) -> None:  # noqa: F811
+    """hutch has no daemon: with nobody left to make it (as after a reboot), a restart that was
+    waiting is not made; the container reads as exited."""
+    import os
+    import signal
+
+    from tests.integration.test_engine_detached import _keepers
+
+    _import(hutch)
+    hutch("run", "-d", "--restart", "always", "--name", "w", "hbox:1", "sh", "-c", "echo run")
+    _until(lambda: _runs(hutch, "w") >= 5, timeout=30, what="the waits to grow")
+    _until(lambda: _state(hutch, "w")["Status"] == "restarting", what="a wait")
+    [sup], [keeper] = _monitors(hutch.root), _keepers(hutch.root)
+    os.kill(keeper, signal.SIGSTOP)  # (so that it cannot hand over before it is killed)
+    _kill(sup)
+    _kill(keeper)
+    runs = _runs(hutch, "w")
+    assert _state(hutch, "w")["Status"] == "exited"
+    time.sleep(2.0)
+    assert _runs(hutch, "w") == runs and "Exited (0)" in hutch("ps", "-a").stdout
