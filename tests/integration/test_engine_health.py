@@ -46,6 +46,8 @@ def test_starting_healthy_unhealthy(hutch: Hutch) -> None:  # noqa: F811
     assert last["ExitCode"] == 0 and last["Output"] == "fine\n"  # what the check printed, inside
     assert last["Start"] <= last["End"]
     assert _ps_status(hutch, "c").startswith("Up ") and _ps_status(hutch, "c").endswith(" (healthy)")
+    assert hutch("ps", "--filter", "health=healthy", "--format", "{{.Names}}").stdout == "c\n"
+    assert hutch("ps", "--filter", "health=none", "-q").stdout == ""  # (docker's ps --filter health=)
     hutch("exec", "c", "rm", "/tmp/ok")
     _until(lambda: _health(hutch, "c")["Status"] == "unhealthy", what="unhealthy")
     h = _health(hutch, "c")

@@ -70,6 +70,14 @@ class Operations(Registry):
                 sock.close()
         return cancelled
 
+    def _started(self, record: Record) -> Record:
+        """The record once no `start` is under way (at most 30 s)."""
+        deadline = time.monotonic() + 30
+        while (r := self.store.load(record["id"])) and r["state"]["status"] == model.STARTING \
+                and time.monotonic() < deadline and starter_alive(r):
+            time.sleep(0.02)
+        return r or record
+
     def kill(self, record: Record, sig: str = "KILL") -> None:
         if record["state"]["status"] == model.RESTARTING and self.manually_stopped(record):
             return  # docker: a restarting container needs no signal, only its restart cancelled
@@ -159,8 +167,9 @@ class Operations(Registry):
 
     def stop(self, record: Record, timeout: int | None = None) -> None:
         """docker stop: the stop signal, then SIGKILL after ``timeout`` seconds."""
-        if record["state"]["status"] == model.RESTARTING:
-            self.manually_stopped(record)
+        if record["state"]["status"] in (model.RESTARTING, model.STARTING):
+            self.manually_stopped(record)  # (its restart policy's start, if one is under way, is
+            record = self._started(record)  # cancelled or is stopped here once it runs)
         if record["state"]["status"] not in model.LIVE:
             return
         cfg = record.get("config", {})
@@ -177,10 +186,14 @@ class Operations(Registry):
                 return
         except TimeoutError:
             pass
-        except HutchError:
+        except HutchError as err:
             if not self.is_running(record):
                 return
-            raise
+            try:  # it ended before the signal came (its runtime has no such container): its
+                self.wait(record, 5)  # supervisor is recording that
+            except TimeoutError:
+                raise err from None
+            return
         with _suppress_not_running(self, record):
             self.kill(record, "KILL")
         self.wait(record)
