@@ -7,6 +7,7 @@ the last 5 results are kept; ps says "(health: starting)", "(healthy)", "(unheal
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from typing import Any
 
@@ -94,6 +95,21 @@ def test_the_images_healthcheck_and_no_healthcheck(hutch: Hutch) -> None:  # noq
     assert _ps_status(hutch, "e").startswith("Up ") and "health" not in _ps_status(hutch, "e")
     for name in ("c", "d", "e"):
         hutch("rm", "-f", name)
+
+
+def test_health_checks_with_runc(hutch: Hutch) -> None:  # noqa: F811
+    """Another OCI runtime's container is checked through its CLI's exec."""
+    if not shutil.which("runc"):
+        pytest.skip("runc is not installed")
+    _import(hutch)
+    hutch("run", "-d", "--name", "c", *FAST, "--health-retries", "1",
+          "--health-cmd", "cat /tmp/ok && hostname",
+          "-h", "inside", "hbox:1", "sh", "-c", "echo fine > /tmp/ok; sleep 100", runtime="runc")
+    _until(lambda: _health(hutch, "c").get("Status") == "healthy", what="healthy")
+    assert _health(hutch, "c")["Log"][-1]["Output"] == "fine\ninside\n"
+    hutch("exec", "c", "rm", "/tmp/ok")
+    _until(lambda: _health(hutch, "c").get("Status") == "unhealthy", what="unhealthy")
+    hutch("rm", "-f", "c")
 
 
 @pytest.mark.parametrize("args, words", [

@@ -11,11 +11,13 @@ as docker's ``handleProbeResult`` does:
 - the last 5 results are kept, each check's output cut at 4096 bytes.
 
 No thread: the loop calls `tick` when `due` has come (`hutch.engine.supervise.server`).
-Only for hutch's own runtime (another runtime's containers are exec'd through its CLI).
+Another OCI runtime's container is checked through that runtime's ``exec`` command (its
+process, our child, is what a timeout kills).
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 
@@ -38,12 +40,31 @@ class Probe(Exec):
     """One check: an exec whose output is kept (not streamed) and whose end is reported."""
 
     def __init__(self, poller: Poller, runtime_root: str, cid: str, args: list[str],
-                 report: Callable[[Probe], None]) -> None:
+                 report: Callable[[Probe], None], cli: str = "") -> None:
         super().__init__(poller, runtime_root, {"id": cid, "args": args}, -1)
         self.report = report
+        self.cli = cli  # another runtime's path: exec'd through its command line
         self.output = bytearray()
         self.started_ns = time.time_ns()
         self.abandoned = False  # timed out: its end is no result
+
+    def start(self) -> int:
+        if not self.cli:
+            return super().start()
+        from hutch.engine.spawn import spawn
+        from hutch.engine.supervise.starting import failure_code
+
+        null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+        r, w = os.pipe2(os.O_CLOEXEC)
+        self.outputs = {r: "stdout"}  # (stdout and stderr together, as docker keeps them)
+        try:
+            return spawn([self.cli, "--root", self.cfg["runtime_root"], "exec", self.cid, *self.req["args"]],
+                         [null, w, w])
+        except OSError as err:
+            raise Failed(failure_code(str(err)), str(err)) from err
+        finally:
+            os.close(w)
+            os.close(null)
 
     def _output(self, stream: str, data: bytes) -> None:
         self.output += data[:max(0, healthcheck.MAX_OUTPUT - len(self.output))]
@@ -63,8 +84,9 @@ class Health:
     """The health checks of one running container."""
 
     def __init__(self, records: Records, cid: str, check: dict[str, Any], runtime_root: str,
-                 spawn: Callable[[Callable[[Poller], Probe]], Probe | None]) -> None:
+                 spawn: Callable[[Callable[[Poller], Probe]], Probe | None], cli: str = "") -> None:
         self.records, self.cid, self.runtime_root, self.spawn = records, cid, runtime_root, spawn
+        self.cli = cli
         self.argv = healthcheck.argv(check)
         self.interval, self.timeout, self.start_period, self.retries = healthcheck.settings(check)
         self.probe: Probe | None = None
@@ -90,7 +112,7 @@ class Health:
         started = time.time_ns()
         try:
             self.probe = self.spawn(lambda poller: Probe(poller, self.runtime_root, self.cid, self.argv,
-                                                         self.done))
+                                                         self.done, self.cli))
         except Failed as err:
             self.record(started, -1, str(err))
             self.due = now + self.interval

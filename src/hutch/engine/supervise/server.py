@@ -328,11 +328,13 @@ class Loop:
         from hutch.engine.supervise.starting import in_process
 
         check = session.cfg.get("healthcheck")
-        if healthcheck.enabled(check) and in_process(session.cfg["runtime"]):
+        if healthcheck.enabled(check):
             from hutch.engine.supervise.health import Health
 
+            runtime = session.cfg["runtime"]
             self.healths[session.cid] = Health(session.records, session.cid, dict(check or {}),
-                                               session.cfg["runtime_root"], self._probe)
+                                               session.cfg["runtime_root"], self._probe,
+                                               "" if in_process(runtime) else runtime)
 
     def _probe(self, make: Callable[[Poller], Probe]) -> Probe:
         """Start one health check (an exec, as `_exec`'s): raises Failed."""

@@ -398,8 +398,7 @@ class Session:
                                   started_at=timefmt.now(), finished_at="")
                 from hutch.engine import healthcheck
 
-                if healthcheck.enabled((r.get("config") or {}).get("healthcheck")) \
-                        and in_process(self.cfg["runtime"]):  # (checked with hutch's runtime only)
+                if healthcheck.enabled((r.get("config") or {}).get("healthcheck")):
                     log = (r["state"].get("health") or {}).get("Log") or []
                     r["state"]["health"] = {"Status": "starting", "FailingStreak": 0, "Log": log}
 
