@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from hutch.cli.engine.containers._each import each
 from hutch.errors import HutchError
 
 TYPE_CHECKING = False
@@ -20,21 +21,13 @@ def flags(p: Parser) -> None:
 
 def handle(eng: Engine, a: Namespace) -> int:
     if a.restart is None:
-        sys.stderr.write("hutch: you must provide one or more flags when using this command\n")
+        sys.stderr.write("Error: you must provide one or more flags when using this command\n")
         return 1
     from hutch.engine import restartpolicy
 
     try:
         policy = restartpolicy.parse(a.restart)
     except HutchError as err:
-        sys.stderr.write(f"hutch: {err}\n")
+        sys.stderr.write(f"Error: {err}\n")
         return 1
-    status = 0
-    for ref in a.containers:
-        try:
-            eng.update_restart(eng.find(ref), policy)
-            print(ref)
-        except HutchError as err:
-            sys.stderr.write(f"hutch: {err}\n")
-            status = 1
-    return status
+    return each(eng, a.containers, lambda r: eng.update_restart(r, policy))
