@@ -127,3 +127,21 @@ def test_bad_healthcheck_changes(change: str) -> None:
 
     with pytest.raises(ChangeError, match=r"HEALTHCHECK|--every|--interval"):
         apply_change({}, change)
+
+
+def test_the_apis_healthcheck() -> None:
+    """docker-py's healthcheck (docker.types.Healthcheck's keys) as docker's, checked as the flags."""
+    from hutch.api import args as apiargs
+
+    got = apiargs.healthcheck({"test": "curl -f localhost", "interval": 10**9, "retries": 2})
+    assert got == {"Test": ["CMD-SHELL", "curl -f localhost"], "Interval": 10**9, "Timeout": 0,
+                   "StartPeriod": 0, "Retries": 2}
+    assert apiargs.to_parse_args({"healthcheck": {"test": ["CMD", "true"]}})["healthcheck"]["Test"] == \
+        ["CMD", "true"]
+    req = CreateRequest.parse("img", healthcheck=got)
+    assert req.healthcheck == got
+    with pytest.raises(HutchError, match="Interval in Healthcheck cannot be less than 1ms"):
+        CreateRequest.parse("img", healthcheck={"Test": ["CMD", "true"], "Interval": 5})
+    with pytest.raises(HutchError, match="Test must start with NONE, CMD or CMD-SHELL"):
+        healthcheck.checked({"Test": ["RUN", "x"]})
+    assert restartpolicy.text({"Name": "on-failure", "MaximumRetryCount": 2}) == "on-failure:2"
