@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,3 +78,27 @@ def test_detached_exec_logs_stop_and_cleanup(client: hutch.Client) -> None:
         client.containers.get("api")  # the block removed it, running or not
     with pytest.raises(hutch.HutchError, match="blocked"):  # pulled: tests block docker.io
         client.containers.run("nosuch:1", ["true"])
+
+
+def test_restart_policy_and_healthcheck(client: hutch.Client) -> None:
+    """docker-py's restart_policy, healthcheck, Container.health and update(restart_policy=)."""
+    c = client.containers.run("box:1", ["sh", "-c", "echo run; exit 4"], detach=True,
+                              restart_policy={"Name": "on-failure", "MaximumRetryCount": 1})
+    deadline = time.monotonic() + 20
+    while c.reload().status != "exited" or c.logs().count(b"run") < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert c.attrs["RestartCount"] == 1 and c.exit_code == 4
+    c.update(restart_policy={"Name": "always"})
+    assert c.reload().attrs["HostConfig"]["RestartPolicy"] == {"Name": "always", "MaximumRetryCount": 0}
+    h = client.containers.run("box:1", ["sleep", "100"], detach=True,
+                              healthcheck={"test": "true", "interval": 200_000_000, "retries": 1})
+    assert h.health == "starting"
+    while h.reload().health != "healthy":
+        assert time.monotonic() < deadline + 20
+        time.sleep(0.1)
+    assert h.attrs["Config"]["Healthcheck"]["Test"] == ["CMD-SHELL", "true"]
+    with pytest.raises(hutch.HutchError, match="Conflicting options: --restart and --rm"):
+        client.containers.create("box:1", ["true"], auto_remove=True, restart_policy={"Name": "always"})
+    h.remove(force=True)
+    c.remove(force=True)

@@ -245,7 +245,7 @@ def test_auto_remove_prune_and_remove_v(client: docker.Client) -> None:
     v.remove(v=True)
     assert {x.name for x in client.volumes.list()} == before - {n for n in before if n not in anon}
     with pytest.raises(docker.errors.APIError) as err:
-        client.containers.run("box:1", "true", restart_policy={"Name": "always"})
+        client.containers.run("box:1", "true", sysctls={"net.ipv4.ip_forward": "1"})
     assert err.value.status_code == 501
 
 

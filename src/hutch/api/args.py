@@ -11,7 +11,9 @@ docker-py's forms (docker/models/containers.py, docker/utils/utils.py):
   key gets "", as in docker-py; KEY=VALUE is split, as --label); ``extra_hosts``: {"name": "ip"}
   or ["name:ip"];
 - ``ulimits``: [{"Name", "Soft", "Hard"}]; ``log_config``: {"Type", "Config"};
-  ``restart_policy``: {"Name", "MaximumRetryCount"}; ``nano_cpus``: CPUs x 1e9.
+  ``restart_policy``: {"Name", "MaximumRetryCount"}; ``nano_cpus``: CPUs x 1e9;
+- ``healthcheck``: {"test": [...] | "shell command", "interval", "timeout", "start_period" (ns),
+  "retries"} (docker.types.Healthcheck; its capitalised keys too) → docker's Healthcheck.
 
 A keyword docker-py does not have is a TypeError, worded as docker-py's; one it has that hutch
 cannot do is `NotImplementedByHutch` (docker's 501), never silently dropped.
@@ -33,12 +35,12 @@ SUPPORTED = frozenset({
     "memswap_limit", "nano_cpus", "cpu_shares", "cpuset_cpus", "pids_limit", "volumes", "mounts", "tmpfs",
     "ulimits", "cap_add", "cap_drop", "privileged", "security_opt", "init", "labels", "log_config",
     "stop_signal", "stop_timeout", "read_only", "mac_address", "extra_hosts", "dns", "dns_search", "dns_opt",
-    "restart_policy",
+    "restart_policy", "healthcheck",
     "cpus",  # hutch's own (docker's --cpus), kept from hutch's first API
 })
 #: docker-py's keywords that hutch's engine has nothing for (docker's RUN_*_KWARGS less the above)
 UNSUPPORTED = frozenset({
-    "domainname", "healthcheck", "use_config_proxy", "blkio_weight_device", "blkio_weight", "cgroup_parent",
+    "domainname", "use_config_proxy", "blkio_weight_device", "blkio_weight", "cgroup_parent",
     "cgroupns", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime",
     "cpuset_mems", "device_cgroup_rules", "device_read_bps", "device_read_iops", "device_write_bps",
     "device_write_iops", "devices", "device_requests", "group_add", "init_path", "ipc_mode", "isolation",
@@ -128,6 +130,19 @@ def to_parse_args(kw: Mapping[str, Any], restart_supported: bool = False) -> dic
             raise NotImplementedByHutch(f"restart_policy {policy!r}: restart policies are not implemented in "
                                         "this hutch engine")
         out["restart"] = policy
+    if kw.get("healthcheck"):
+        out["healthcheck"] = healthcheck(kw["healthcheck"])
+    return out
+
+
+def healthcheck(value: Mapping[str, Any]) -> dict[str, Any]:
+    """docker-py's healthcheck as docker's Healthcheck (checked by CreateRequest.parse): a
+    string ``test`` is a shell command (CMD-SHELL), as docker.types.Healthcheck makes it."""
+    test = value.get("test", value.get("Test")) or []
+    out: dict[str, Any] = {"Test": ["CMD-SHELL", test] if isinstance(test, str) else [str(t) for t in test]}
+    for key, name in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod"),
+                      ("retries", "Retries")):
+        out[name] = int(value.get(key, value.get(name)) or 0)
     return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hutch.api import streams
 from hutch.api.answers import answered
 from hutch.api.images import Image
-from hutch.engine.model import LIVE, PAUSED
+from hutch.engine.model import LISTED, LIVE, PAUSED
 from hutch.engine.registry import ContainerNotFound
 from hutch.errors import APIError, Conflict, ContainerError, NotImplementedByHutch
 
@@ -117,7 +117,7 @@ class Containers:
             records, all = records[hi:lo], True
         if limit > 0 or filters:
             all = True
-        out = [r for r in records if (all or r["state"]["status"] in LIVE) and _matches(r, filters or {})]
+        out = [r for r in records if (all or r["state"]["status"] in LISTED) and _matches(r, filters or {})]
         return [Container(self._engine, self._images, r) for r in (out[:limit] if limit > 0 else out)]
 
     def prune(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -197,6 +197,10 @@ class Container:
         return int(self._record["state"].get("exit_code", 0))
 
     @property
+    def health(self) -> str:  # docker-py's: its health check's status, "unknown" without one
+        return str((self._record["state"].get("health") or {}).get("Status") or "unknown")
+
+    @property
     def labels(self) -> dict[str, str]:
         return dict(self._record.get("labels") or {})
 
@@ -269,6 +273,12 @@ class Container:
         with answered():
             self._engine.rename(self._record, name)
         self.reload()
+
+    def update(self, *, restart_policy: Mapping[str, Any]) -> dict[str, Any]:
+        """docker-py's update: here its restart policy ({"Name", "MaximumRetryCount"})."""
+        with answered():
+            self._engine.update_restart(self.reload()._record, dict(restart_policy))
+        return {"Warnings": []}
 
     def logs(self, stdout: bool = True, stderr: bool = True, stream: bool = False, timestamps: bool = False,
              tail: str | int = "all", since: Any = None, follow: bool | None = None,

@@ -63,9 +63,9 @@ def container(eng: Engine, record: dict[str, Any], size: bool = False) -> dict[s
         "Args": (record.get("args") or [])[1:],
         "State": {
             "Status": st["status"],
-            "Running": st["status"] == RUNNING,
+            "Running": st["status"] in (RUNNING, "restarting"),  # (docker: both, while restarting)
             "Paused": bool(st.get("paused", False)),
-            "Restarting": False,
+            "Restarting": st["status"] == "restarting",
             "OOMKilled": bool(st.get("oom_killed", False)),
             "Dead": False,
             "Pid": int(st.get("pid", 0)),
@@ -73,14 +73,16 @@ def container(eng: Engine, record: dict[str, Any], size: bool = False) -> dict[s
             "Error": st.get("error", ""),
             "StartedAt": st.get("started_at", ""),
             "FinishedAt": st.get("finished_at", ""),
+            **({"Health": st["health"]} if st.get("health") and (cfg.get("healthcheck") or {}).get("Test")
+               not in (None, [], ["NONE"]) else {}),
         },
+        "RestartCount": int(st.get("restart_count", 0)),
         "Image": record["image_id"],
         "LogPath": eng.log_path(record),
         **{key: lay.etc_file(name) if os.path.exists(lay.etc_file(name)) else ""
            for key, name in (("ResolvConfPath", "resolv.conf"), ("HostnamePath", "hostname"),
                              ("HostsPath", "hosts"))},
         "Name": "/" + record["name"],
-        "RestartCount": 0,  # (hutch has no restart policies: docker's "no")
         "Driver": "overlay",
         "Platform": "linux",
         "MountLabel": spec.get("linux", {}).get("mountLabel", ""),
@@ -101,6 +103,7 @@ def container(eng: Engine, record: dict[str, Any], size: bool = False) -> dict[s
             "StopSignal": cfg.get("stop_signal") or "SIGTERM",
             **({"StopTimeout": cfg["stop_timeout"]} if cfg.get("stop_timeout") is not None else {}),
             "Labels": dict(record.get("labels") or {}),
+            **({"Healthcheck": cfg["healthcheck"]} if cfg.get("healthcheck") else {}),
             "ExposedPorts": {**dict(image_cfg.get("ExposedPorts") or {}),
                              **{k: {} for k in record.get("exposed") or []}},
             "Volumes": {**dict(image_cfg.get("Volumes") or {}),
@@ -111,7 +114,7 @@ def container(eng: Engine, record: dict[str, Any], size: bool = False) -> dict[s
         "HostConfig": {
             "Runtime": record.get("runtime", ""),
             "AutoRemove": bool(cfg.get("remove", False)),
-            "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+            "RestartPolicy": dict(cfg.get("restart") or {"Name": "no", "MaximumRetryCount": 0}),
             "LogConfig": {"Type": "json-file", "Config": {
                 **({"max-size": str(cfg["log_max_size"])} if cfg.get("log_max_size") else {}),
                 **({"max-file": str(cfg["log_max_file"])} if cfg.get("log_max_file", 1) > 1 else {})}},

@@ -104,6 +104,7 @@ class Lifecycle(Operations):
                                "stop_timeout": req.stop_timeout, "log_max_size": req.log.max_size,
                                "log_max_file": req.log.max_file, "cgroup": cgroup,
                                "nano_cpus": round((req.resources.cpus or 0) * 1e9),
+                               "restart": req.restart, "healthcheck": _healthcheck(req, image.config),
                                **req.host.settings()},
                     "state": {"status": model.CREATED, "exit_code": 0, "started_at": "", "finished_at": "",
                               "pid": 0, "oom_killed": False, "paused": False},
@@ -119,18 +120,52 @@ class Lifecycle(Operations):
     def start(self, record: Record, *, attach: bool = False) -> Started:
         """Mount the root and hand the container to the supervisor; return once it runs."""
         cid = record["id"]
+        lay = self.prepare_start(record, attach=attach)
+        from hutch.engine.supervise import protocol
+        from hutch.engine.supervise.connect import connect
+
+        sock = connect(self.root, self.runroot)
+        try:
+            protocol.request(sock.fileno(), {"op": "start", "dir": lay.dir, "attach": attach})
+            line = protocol.read_status(sock.fileno()) or ""
+        except OSError:
+            line = ""
+        word, _, rest = line.partition(" ")
+        if word == "ok":
+            final = self.store.load(cid) or record
+            if attach:
+                return Started(final, int(rest), sock)
+            sock.close()
+            return Started(final, int(rest))
+        sock.close()
+        if word == "error":
+            code, _, msg = rest.partition(" ")
+            raise StartFailed(int(code), msg)
+        raise StartFailed(125, f"the supervisor failed (see {protocol.Paths(self.runroot).log})")
+
+    def prepare_start(self, record: Record, *, attach: bool = False, restarting: bool = False) -> Layout:
+        """What a start does before the supervisor runs the container: the record says
+        starting, the root is mounted, the network joined, monitor.json written. The
+        user's start (`start`) and a restart policy's (the supervisor, ``restarting``: only
+        a container still waiting for it, else `RestartCancelled`) both come this way."""
+        cid = record["id"]
         lay = self.layout(cid)
         cfg = record.get("config", {})
         with self.locked():
             current = self.store.load(cid)
             if current is None:
                 raise ContainerNotFound(record["name"])
-            if current["state"]["status"] in model.LIVE:
+            st = current["state"]
+            if restarting and (st["status"] != model.RESTARTING or st.get("manually_stopped")):
+                raise RestartCancelled(record["name"])
+            if st["status"] in model.LIVE:
                 raise HutchError(f"container {record['name']} is already running")
             from hutch.util.procstat import start_time
 
             me = os.getpid()  # who starts it: a `rm -f` after it was killed waits for nobody
-            current["state"].update(status=model.STARTING, starter_pid=me, starter_start=start_time(me))
+            st.update(status=model.STARTING, starter_pid=me, starter_start=start_time(me))
+            if not restarting:  # the user's start: docker's restart count and back-off start over
+                st.update(restart_count=0, restart_delay=0.0, manually_stopped=False)
             self.store.save(current, durable=False)
         try:
             lowers = record.get("lowers") or self.images.snapshot_dirs(self.images.get(record["image_id"]))
@@ -171,31 +206,12 @@ class Lifecycle(Operations):
                 "stdin": cfg.get("stdin", False), "remove": cfg.get("remove", False),
                 "wait_attach": attach, "cgroup": cfg.get("cgroup") or f"/hutch/{cid}",
                 "engine_root": self.root,
+                "restart": cfg.get("restart") or {}, "healthcheck": cfg.get("healthcheck"),
             })
         except BaseException:
             self.teardown(cid, "")(ended=lambda r: r["state"].update(status=model.CREATED))
             raise
-        from hutch.engine.supervise import protocol
-        from hutch.engine.supervise.connect import connect
-
-        sock = connect(self.root, self.runroot)
-        try:
-            protocol.request(sock.fileno(), {"op": "start", "dir": lay.dir, "attach": attach})
-            line = protocol.read_status(sock.fileno()) or ""
-        except OSError:
-            line = ""
-        word, _, rest = line.partition(" ")
-        if word == "ok":
-            final = self.store.load(cid) or record
-            if attach:
-                return Started(final, int(rest), sock)
-            sock.close()
-            return Started(final, int(rest))
-        sock.close()
-        if word == "error":
-            code, _, msg = rest.partition(" ")
-            raise StartFailed(int(code), msg)
-        raise StartFailed(125, f"the supervisor failed (see {protocol.Paths(self.runroot).log})")
+        return lay
 
     def _share_network(self, lay: Layout, other: str) -> None:
         """--network container:X at start: X must run; config.json names its network namespace
@@ -278,6 +294,12 @@ class Lifecycle(Operations):
         record = self.find(ref)
         from hutch.engine.operations import starter_alive
 
+        if record["state"]["status"] == model.RESTARTING:
+            if not force:
+                raise HutchError(f"cannot remove container {record['name']}: container is restarting: "
+                                 f"stop the container before removing or force remove")
+            self.manually_stopped(record)  # its restart is cancelled
+
         if record["state"]["status"] in model.BUSY and starter_alive(record):
             if not force:
                 raise HutchError(f"cannot remove container {record['name']}: it is running "
@@ -296,12 +318,25 @@ class Lifecycle(Operations):
         return str(record["id"])
 
 
+class RestartCancelled(HutchError):
+    """A restart policy's start found the container stopped, removed or started meanwhile."""
+
+
 class StartFailed(HutchError):
     """The runtime could not start the container: docker's exit code with the message."""
 
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+def _healthcheck(req: CreateRequest, image_config: dict[str, Any]) -> dict[str, Any] | None:
+    """The container's health check: the flags', the image's HEALTHCHECK filling the rest."""
+    if req.healthcheck is None and not (image_config.get("config") or {}).get("Healthcheck"):
+        return None
+    from hutch.engine import healthcheck
+
+    return healthcheck.merge(req.healthcheck, (image_config.get("config") or {}).get("Healthcheck"))
 
 
 def _image_stop_signal(image_config: dict[str, Any]) -> str:

@@ -19,9 +19,13 @@ RUNNING = "running"
 PAUSED = "paused"
 #: the container ended; ``exit_code`` says how
 EXITED = "exited"
+#: it ended and its restart policy starts it again after a wait (the supervisor holds it)
+RESTARTING = "restarting"
 
 #: statuses in which a monitor holds the container
 LIVE = frozenset({RUNNING, PAUSED})
+#: statuses `ps` (and the API's list) shows without -a: docker's running ones
+LISTED = frozenset({RUNNING, PAUSED, RESTARTING})
 #: statuses in which `rm` needs -f
 BUSY = frozenset({RUNNING, PAUSED, STARTING})
 
@@ -41,6 +45,10 @@ if TYPE_CHECKING:
         error: str  # why it ended, when the engine knows (docker's State.Error)
         starter_pid: int  # the `start` that made it STARTING, with its start time
         starter_start: int
+        restart_count: int  # restarts its restart policy made since the user's last start
+        restart_delay: float  # the last wait before a restart, in seconds (docker's back-off)
+        manually_stopped: bool  # `stop`/`kill` by the user: no restart (docker's HasBeenManuallyStopped)
+        health: dict[str, Any]  # docker's State.Health {Status, FailingStreak, Log}
 
     class Settings(TypedDict, total=False):
         tty: bool
@@ -50,6 +58,8 @@ if TYPE_CHECKING:
         stop_timeout: int | None
         log_max_size: int  # bytes, 0: no rotation
         log_max_file: int
+        restart: dict[str, Any]  # docker's RestartPolicy {Name, MaximumRetryCount}
+        healthcheck: dict[str, Any] | None  # docker's Healthcheck, the image's merged in
 
     class Attachment(TypedDict, total=False):
         """A running container's place on one bridge network (hutch.engine.netattach)."""

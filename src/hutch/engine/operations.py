@@ -39,10 +39,52 @@ DEFAULT_STOP_TIMEOUT = 10
 class Operations(Registry):
     # ---- signals, stop, wait ------------------------------------------------------------
 
+    def manually_stopped(self, record: Record) -> bool:
+        """The user stops or kills the container: its restart policy does not start it again
+        (docker's HasBeenManuallyStopped). One waiting for its restart is stopped now (True)."""
+        cancelled = False
+
+        def mark(r: Record) -> None:
+            nonlocal cancelled
+            st = r["state"]
+            st["manually_stopped"] = True
+            if st["status"] == model.RESTARTING:
+                st.update(status=model.EXITED, monitor_pid=0, monitor_start=0)
+                cancelled = True
+
+        self.store.update(record["id"], mark)
+        if cancelled:  # its supervisor forgets the restart now (not when it was due)
+            from hutch.engine import attach
+            from hutch.engine.supervise import protocol
+
+            try:
+                sock = attach.connect(protocol.Paths(self.runroot).sock)
+            except OSError:
+                return cancelled
+            try:
+                protocol.request(sock.fileno(), {"op": "cancel", "id": record["id"]})
+                protocol.read_status(sock.fileno())
+            except OSError:
+                pass
+            finally:
+                sock.close()
+        return cancelled
+
+    def _started(self, record: Record) -> Record:
+        """The record once no `start` is under way (at most 30 s)."""
+        deadline = time.monotonic() + 30
+        while (r := self.store.load(record["id"])) and r["state"]["status"] == model.STARTING \
+                and time.monotonic() < deadline and starter_alive(r):
+            time.sleep(0.02)
+        return r or record
+
     def kill(self, record: Record, sig: str = "KILL") -> None:
+        if record["state"]["status"] == model.RESTARTING and self.manually_stopped(record):
+            return  # docker: a restarting container needs no signal, only its restart cancelled
         if record["state"]["status"] not in model.LIVE:
             raise HutchError(f"cannot kill container {record['name']}: it is not running")
         number = signal_number(sig)
+        self.manually_stopped(record)
         r = self.runtime(record).call("kill", record["id"], str(number))
         if r.returncode != 0 and self.is_running(record):
             raise HutchError(f"cannot kill container {record['name']}: "
@@ -132,6 +174,9 @@ class Operations(Registry):
 
     def stop(self, record: Record, timeout: int | None = None) -> None:
         """docker stop: the stop signal, then SIGKILL after ``timeout`` seconds."""
+        if record["state"]["status"] in (model.RESTARTING, model.STARTING):
+            self.manually_stopped(record)  # (its restart policy's start, if one is under way, is
+            record = self._started(record)  # cancelled or is stopped here once it runs)
         if record["state"]["status"] not in model.LIVE:
             return
         cfg = record.get("config", {})
@@ -148,10 +193,14 @@ class Operations(Registry):
                 return
         except TimeoutError:
             pass
-        except HutchError:
+        except HutchError as err:
             if not self.is_running(record):
                 return
-            raise
+            try:  # it ended before the signal came (its runtime has no such container): its
+                self.wait(record, 5)  # supervisor is recording that
+            except TimeoutError:
+                raise err from None
+            return
         with _suppress_not_running(self, record):
             self.kill(record, "KILL")
         self.wait(record)
@@ -176,6 +225,23 @@ class Operations(Registry):
             rec["state"].update(paused=paused, status=model.PAUSED if paused else model.RUNNING)
 
         self.store.update(record["id"], mark)
+
+    def update_restart(self, record: Record, policy: dict[str, Any]) -> None:
+        """docker update --restart: the policy its supervisor applies at the next exit
+        ({"Name", "MaximumRetryCount"}, checked here)."""
+        from hutch.engine.restartpolicy import is_set, parse, text
+
+        policy = parse(text(policy))
+
+        if is_set(policy) and record.get("config", {}).get("remove"):
+            raise HutchError("Restart policy cannot be updated because AutoRemove is enabled for the "
+                             "container")
+
+        def change(r: Record) -> None:
+            r.setdefault("config", {})["restart"] = dict(policy)
+
+        if self.store.update(record["id"], change) is None:
+            raise ContainerNotFound(record["name"])
 
     def rename(self, record: Record, new: str) -> None:
         check_name(new)

@@ -106,6 +106,14 @@ class Registry:
                                       finished_at=timefmt.now(), error="the container's monitor is gone")
 
             return self.teardown(record["id"], self.runtime(record).path)(ended=lost) or record
+        if st["status"] == model.RESTARTING and not alive(st.get("monitor_pid", 0),
+                                                          st.get("monitor_start", 0)) \
+                and not keeper_alive(self.runroot):  # nobody will restart it (hutch has no daemon)
+            def stopped(r: Record) -> None:
+                if r["state"]["status"] == model.RESTARTING:
+                    r["state"].update(status=model.EXITED, monitor_pid=0, monitor_start=0)
+
+            return self.store.update(record["id"], stopped) or record
         return record
 
     def runtime(self, record: Record | None = None) -> Runtime:

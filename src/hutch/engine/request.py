@@ -99,15 +99,16 @@ class CreateRequest(Value):
     ``capabilities`` is the container's whole set; ``seccomp`` is "default", "unconfined" or
     "profile" (then ``seccomp_profile`` is its linux.seccomp); ``init_binary`` is the host's
     init to run as pid 1 ("" for none); ``warnings`` are for the user (the CLI prints them);
-    ``host`` the host-side flags (hutch.engine.hostflags: devices, namespaces...).
+    ``host`` the host-side flags (hutch.engine.hostflags: devices, namespaces...);
+    ``restart`` is docker's RestartPolicy {Name, MaximumRetryCount} (hutch.engine.restartpolicy),
+    ``healthcheck`` the flags' Healthcheck (None: the image's; hutch.engine.healthcheck).
     """
 
-    __slots__ = ("capabilities", "command", "entrypoint", "env", "expose", "host", "hostname", "image",
-                 "init_binary",
-                 "labels", "log", "mounts", "name", "network", "ports", "privileged", "publish_all",
-                 "read_only", "remove",
-                 "resources", "seccomp", "seccomp_profile", "security", "stdin", "stop_signal",
-                 "stop_timeout", "tty", "ulimits", "user", "warnings", "workdir")
+    __slots__ = ("capabilities", "command", "entrypoint", "env", "expose", "healthcheck", "host", "hostname",
+                 "image", "init_binary", "labels", "log", "mounts", "name", "network", "ports", "privileged",
+                 "publish_all", "read_only", "remove", "resources", "restart", "seccomp", "seccomp_profile",
+                 "security", "stdin", "stop_signal", "stop_timeout", "tty", "ulimits", "user", "warnings",
+                 "workdir")
 
     def __init__(self, image: str, *, command: Sequence[str] = (), entrypoint: Sequence[str] | None = None,
                  env: Mapping[str, str] | None = None, workdir: str = "", user: str = "",
@@ -121,7 +122,8 @@ class CreateRequest(Value):
                  labels: Mapping[str, str] | None = None, log: LogConfig | None = None,
                  stop_signal: str = "", stop_timeout: int | None = None, read_only: bool = False,
                  warnings: Sequence[str] = (), expose: Sequence[str] = (), publish_all: bool = False,
-                 host: hostflags.HostOptions | None = None) -> None:
+                 host: hostflags.HostOptions | None = None, restart: dict[str, Any] | None = None,
+                 healthcheck: dict[str, Any] | None = None) -> None:
         self.image = image
         self.host = host or hostflags.HostOptions()
         self.command: list[str] = list(command)
@@ -146,6 +148,8 @@ class CreateRequest(Value):
         self.stop_signal, self.stop_timeout = stop_signal, stop_timeout
         self.read_only = read_only
         self.warnings: list[str] = list(warnings)
+        self.restart: dict[str, Any] = dict(restart or {"Name": "no", "MaximumRetryCount": 0})
+        self.healthcheck = healthcheck
 
     @classmethod
     def parse(cls, image: str, *, command: Iterable[str] = (),
@@ -170,7 +174,10 @@ class CreateRequest(Value):
               userns: str = "", uidmap: Iterable[str] = (), gidmap: Iterable[str] = (),
               cgroup_parent: str = "", oom_score_adj: int | None = None, oom_kill_disable: bool = False,
               memory_reservation: str | int = "", cpu_period: int = 0, cpu_quota: int = 0,
-              blkio_weight: int = 0, volumes_from: Iterable[str] = ()) -> CreateRequest:
+              blkio_weight: int = 0, volumes_from: Iterable[str] = (), restart: str = "no",
+              health_cmd: str = "", health_interval: str = "", health_timeout: str = "",
+              health_start_period: str = "", health_retries: int = 0, no_healthcheck: bool = False,
+              healthcheck: Mapping[str, Any] | None = None) -> CreateRequest:
         """The request from raw values, as `hutch run`'s flags spell them (docker-py's
         arguments are the same values). ``env`` and ``env_files`` entries are KEY=VALUE or
         a bare KEY: with ``host_env`` (the CLI's environment) a bare KEY takes its value
@@ -189,6 +196,15 @@ class CreateRequest(Value):
             raise HutchError("publishing ports (-p) needs a bridge network (--network bridge or a network's "
                              "name)")
         log = parse_log(log_driver, log_opts)
+        from hutch.engine import healthcheck as health
+        from hutch.engine import restartpolicy
+
+        policy = restartpolicy.parse(restart)
+        if remove and restartpolicy.is_set(policy):
+            raise InvalidArgument("Conflicting options: --restart and --rm")
+        check = health.from_flags(health_cmd, health_interval, health_timeout, health_start_period,
+                                  health_retries, no_healthcheck) if healthcheck is None \
+            else health.checked(healthcheck)
         if stop_signal:
             from hutch.engine.operations import signal_number
 
@@ -233,7 +249,7 @@ class CreateRequest(Value):
                    security_opts=sec, seccomp=seccomp, seccomp_profile=profile, init_binary=init_binary,
                    labels=label_map, log=log, stop_signal=stop_signal, stop_timeout=stop_timeout,
                    read_only=read_only, warnings=warnings, expose=exposed, publish_all=publish_all,
-                   host=host)
+                   host=host, restart=policy, healthcheck=check)
 
 
 # ---- the parts of `parse`, each for one flag or group --------------------------------------

@@ -141,7 +141,7 @@ def _add_empty(tar: tarfile.TarFile, name: str, mode: int, st: os.stat_result) -
 
 # ---- --change ---------------------------------------------------------------------------
 
-CHANGES = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "STOPSIGNAL", "USER",
+CHANGES = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "ONBUILD", "STOPSIGNAL", "USER",
            "VOLUME", "WORKDIR")
 
 
@@ -155,6 +155,35 @@ def _json_or_shell(rest: str) -> list[str]:
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return value
     return ["/bin/sh", "-c", rest]
+
+
+def _healthcheck(change: str, rest: str) -> dict[str, Any]:
+    """``HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--retries=N] CMD ...``
+    or ``HEALTHCHECK NONE``: the image config's Healthcheck (durations in nanoseconds)."""
+    from hutch.errors import HutchError
+    from hutch.util.duration import parse_duration
+
+    words = rest.split(" ")
+    check: dict[str, Any] = {}
+    while words and words[0].startswith("--"):
+        flag, _, value = words.pop(0).partition("=")
+        key = {"--interval": "Interval", "--timeout": "Timeout", "--start-period": "StartPeriod",
+               "--retries": "Retries"}.get(flag)
+        try:
+            if key is None:
+                raise ValueError(f"unknown flag {flag}")
+            check[key] = int(value) if key == "Retries" else parse_duration(value, flag)
+        except (ValueError, HutchError) as err:
+            raise ChangeError(f"--change {change!r}: {err}") from None
+    kind, _, command = " ".join(words).strip().partition(" ")
+    if kind.upper() == "NONE" and not command:
+        return {"Test": ["NONE"]}
+    if kind.upper() != "CMD" or not command.strip():
+        raise ChangeError(f"--change {change!r}: HEALTHCHECK needs CMD and a command, or NONE")
+    form = _json_or_shell(command.strip())
+    test = ["CMD", *form] if command.strip().startswith("[") and form[:2] != ["/bin/sh", "-c"] \
+        else ["CMD-SHELL", command.strip()]
+    return {"Test": test, **check}
 
 
 def _pairs(instr: str, rest: str) -> list[tuple[str, str]]:
@@ -210,6 +239,8 @@ def apply_change(config: dict[str, Any], change: str) -> None:
         for v in _json_or_shell(rest) if rest.startswith("[") else rest.split():
             volumes[v] = {}
         config["Volumes"] = volumes
+    elif instr == "HEALTHCHECK":
+        config["Healthcheck"] = _healthcheck(change, rest)
     elif instr == "ONBUILD":
         config["OnBuild"] = [*(config.get("OnBuild") or []), rest]
     else:

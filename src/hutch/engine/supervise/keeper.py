@@ -16,7 +16,9 @@ fds, passed with SCM_RIGHTS) and each that ends (DROP).
   with its fds and any exit status seen meanwhile (an "adopt" request); then it exits, and
   the new supervisor forks a keeper of its own. The adopted containers' records name the
   new supervisor; their logs resume from the pipes; their exit statuses come from the proc
-  connector (recorded as unknown, 255, where it is not allowed).
+  connector (recorded as unknown, 255, where it is not allowed). The containers waiting for
+  their restart policy's restart (PENDING, no fds) are handed over too: the new supervisor
+  restarts them after the wait their records say.
 """
 
 from __future__ import annotations
@@ -92,6 +94,13 @@ class Link:
         except OSError:
             pass  # it is gone: the loop forks another, which gets every container
 
+    def pending(self, cid: str) -> None:
+        """The container waits for its restart policy's restart."""
+        try:
+            os.write(self.chan, f"P{cid}".encode())
+        except OSError:
+            pass
+
     def drop(self, cid: str) -> None:
         try:
             os.write(self.chan, f"D{cid}".encode())
@@ -130,6 +139,7 @@ def keep(chan: int, root: str, runroot: str) -> int:  # pragma: no cover - runs 
     except OSError:
         pass
     held: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    pending: set[str] = set()  # waiting for a restart
     poller = select.poll()
     poller.register(chan, select.POLLIN)
     while True:
@@ -146,8 +156,12 @@ def keep(chan: int, root: str, runroot: str) -> int:  # pragma: no cover - runs 
         if data[:1] == b"A":
             doc: Any = loads(data[1:])
             held[str(doc["id"])] = (doc, fds)
+            pending.discard(str(doc["id"]))
+        elif data[:1] == b"P":
+            pending.add(data[1:].decode())
         elif data[:1] == b"D":
             _, gone = held.pop(data[1:].decode(), ({}, []))
+            pending.discard(data[1:].decode())
             fdpass.close_all(gone)
         elif data[:1] == b"S" and data[1:].decode() in held:
             doc, fds = held[data[1:].decode()]
@@ -158,13 +172,13 @@ def keep(chan: int, root: str, runroot: str) -> int:  # pragma: no cover - runs 
         else:
             fdpass.close_all(fds)
     os.close(chan)
-    if not held:
+    if not held and not pending:
         return 0  # the supervisor exited with no container left
-    return hand_over(list(held.values()), root, runroot)
+    return hand_over(list(held.values()), root, runroot, sorted(pending))
 
 
 def hand_over(held: list[tuple[dict[str, Any], list[int]]], root: str,
-              runroot: str) -> int:  # pragma: no cover
+              runroot: str, pending: list[str] | None = None) -> int:  # pragma: no cover
     """To a new supervisor (started if need be): every container, its fds and any exit seen."""
     import time
 
@@ -180,7 +194,7 @@ def hand_over(held: list[tuple[dict[str, Any], list[int]]], root: str,
         events = ExitEvents()
     except OSError:
         events = None
-    for start in range(0, len(held), MAX_FDS // 3):
+    for start in range(0, max(len(held), 1), MAX_FDS // 3):
         chunk = held[start:start + MAX_FDS // 3]
         for attempt in range(50):
             if events is not None:
@@ -189,7 +203,8 @@ def hand_over(held: list[tuple[dict[str, Any], list[int]]], root: str,
             for doc, _fds in chunk:
                 pid = int(doc["pid"])
                 docs.append({**doc, "status": exits.get(pid)})
-            payload = dumps({"op": "adopt", "containers": docs}).encode()
+            payload = dumps({"op": "adopt", "containers": docs,
+                             "restarts": (pending or []) if start == 0 else []}).encode()
             try:
                 sock = connect(root, runroot)
             except Exception:

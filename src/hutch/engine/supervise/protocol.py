@@ -14,6 +14,7 @@ connection goes on as an attach connection (output frames, then EXIT).
     {"op": "start", "dir": CDIR, "attach": bool}   start the container CDIR/monitor.json names
     {"op": "exec", "id": ID, "args": [...], ...}   run a process in it, streamed back
     {"op": "wait", "id": ID}                       STATUS when the container's teardown is done
+    {"op": "cancel", "id": ID}                     forget its pending restart (the user stopped it)
     {"op": "adopt", "containers": [...]}          a keeper's hand-over, with the fds
 """
 

@@ -26,9 +26,12 @@ from hutch.util.ignoring import ignoring
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Protocol
 
     from hutch.engine.supervise.adopt import Exits
+    from hutch.engine.supervise.health import Health, Probe
+    from hutch.engine.supervise.session import Poller
 
     class Handler(Protocol):
         def on_event(self, fd: int, ev: int) -> None: ...
@@ -108,6 +111,8 @@ class Loop:
         self.idle_since = time.monotonic()
         self.link = link or Link(root, runroot)
         self.exits: Exits | None = None  # exits of adopted containers (not our children)
+        self.restarts: dict[str, float] = {}  # container id -> when its restart policy starts it again
+        self.healths: dict[str, Health] = {}  # the health checks of running containers
 
     # ---- the keeper ---------------------------------------------------------------------
 
@@ -134,6 +139,10 @@ class Loop:
         if self.sessions:
             for session in self.sessions.values():
                 self.keep(session)
+        if self.restarts:
+            self.keeper()
+            for cid in self.restarts:
+                self.link.pending(cid)
 
     # ---- requests -----------------------------------------------------------------------
 
@@ -163,6 +172,13 @@ class Loop:
                     self._exec(fd, req)
             finally:
                 warmup.reap(warm, timeout=0)  # killed; the loop's stray reaper collects it
+        elif op == "cancel":  # the user stopped a container waiting for its restart
+            cid = str(req.get("id"))
+            if self.restarts.pop(cid, None) is not None:
+                self.link.drop(cid)
+            with ignoring(OSError):
+                protocol.send(fd, protocol.STATUS, b"ok")
+            os.close(fd)
         elif op == "wait":
             session = self.sessions.get(str(req.get("id")))
             if session is None:
@@ -175,6 +191,7 @@ class Loop:
             os.close(fd)
 
     def _start(self, fd: int, cdir: str, want_attach: bool) -> None:
+        """Start the container ``cdir``, answering on ``fd`` (-1: a restart policy's start)."""
         from hutch.engine.layout import Layout
         from hutch.fastjson import loads
 
@@ -183,16 +200,14 @@ class Loop:
             with open(Layout(os.path.dirname(cdir), os.path.basename(cdir)).monitor_settings) as f:
                 cfg: Any = loads(f.read())
         except (OSError, ValueError) as err:
-            with ignoring(OSError):
-                protocol.send(fd, protocol.STATUS, f"error 125 cannot read the settings: {err}".encode())
-            os.close(fd)
+            _answer(fd, f"error 125 cannot read the settings: {err}")
             return
         watch = _Watch(self)
         session = watch.owner = Session(watch, cdir, cfg)
         if cfg["id"] in self.sessions:
-            protocol.send(fd, protocol.STATUS, f"error 125 container {cfg['id']} is already running".encode())
-            os.close(fd)
+            _answer(fd, f"error 125 container {cfg['id']} is already running")
             return
+        self.restarts.pop(cfg["id"], None)
         try:
             session.listener = attach.listen(session.layout.attach)
             pid = session.start()
@@ -206,15 +221,16 @@ class Loop:
             try:  # the record says Created again before the `start` hears of it (as docker's)
                 session.finish(code, False, str(err), started=False)
             finally:
-                with ignoring(OSError):
-                    protocol.send(fd, protocol.STATUS, f"error {code} {text}".encode())
-                os.close(fd)
+                _answer(fd, f"error {code} {text}")
             return
         session.running(pid)
         if not want_attach:  # `start`, `run -d`: the record says running once they return
             session.mark_running()
         self.sessions[session.cid] = session
         self.keep(session)
+        self.check_health(session)
+        if fd < 0:
+            return
         with ignoring(OSError):
             protocol.send(fd, protocol.STATUS, f"ok {pid}".encode())
         if want_attach:  # an attached `run` starts pumping while the record is written
@@ -248,10 +264,91 @@ class Loop:
             if session is not None:
                 self.sessions[session.cid] = session
                 self.keep(session)
+                self.check_health(session)
         fdpass.close_all(fds[at:])
+        for cid in req.get("restarts", []):  # containers that were waiting for their restart
+            self.pending_restart(str(cid))
         with ignoring(OSError):
             protocol.send(fd, protocol.STATUS, b"ok")
         os.close(fd)
+
+    # ---- restart policies, health checks --------------------------------------------------
+
+    def pending_restart(self, cid: str) -> None:
+        """A container its restart policy starts again (after a hand-over: the wait its
+        record says, from now)."""
+        from hutch.engine.records import Records
+
+        record = Records(os.path.join(self.root, "containers")).load(cid)
+        if record is None or record["state"]["status"] != "restarting" or cid in self.sessions:
+            return
+        me = os.getpid()
+        from hutch.util.procstat import start_time
+
+        def held(r: dict[str, Any]) -> None:
+            if r["state"]["status"] == "restarting":
+                r["state"].update(monitor_pid=me, monitor_start=start_time(me))
+
+        Records(os.path.join(self.root, "containers")).update(cid, held)
+        self.schedule_restart(cid, float(record["state"].get("restart_delay", 0.1)))
+
+    def schedule_restart(self, cid: str, delay: float) -> None:
+        self.restarts[cid] = time.monotonic() + delay
+        self.link.pending(cid)
+
+    def _restart(self, cid: str) -> None:
+        """A restart policy's start: `start`'s path (the root, the network, monitor.json),
+        then the container run as any start runs it."""
+        from hutch.engine.containers import Engine
+        from hutch.engine.lifecycle import RestartCancelled
+        from hutch.errors import HutchError
+
+        self.link.drop(cid)
+        eng = Engine(self.root, self.runroot)
+        record = eng.store.load(cid)
+        if record is None:
+            return
+        try:
+            lay = eng.prepare_start(record, restarting=True)
+        except RestartCancelled:
+            return
+        except (HutchError, OSError) as err:
+            error = str(err)
+
+            def failed(r: dict[str, Any]) -> None:
+                r["state"].update(status="exited", monitor_pid=0, monitor_start=0, error=error)
+
+            eng.store.update(cid, failed)
+            return
+        self._start(-1, lay.dir, False)
+
+    def check_health(self, session: Session) -> None:
+        """Start the health checks of a container that has a Healthcheck."""
+        from hutch.engine import healthcheck
+        from hutch.engine.supervise.starting import in_process
+
+        check = session.cfg.get("healthcheck")
+        if healthcheck.enabled(check):
+            from hutch.engine.supervise.health import Health
+
+            runtime = session.cfg["runtime"]
+            self.healths[session.cid] = Health(session.records, session.cid, dict(check or {}),
+                                               session.cfg["runtime_root"], self._probe,
+                                               "" if in_process(runtime) else runtime)
+
+    def _probe(self, make: Callable[[Poller], Probe]) -> Probe:
+        """Start one health check (an exec, as `_exec`'s): raises Failed."""
+        watch = _Watch(self)
+        probe = make(watch)
+        watch.bind(probe)
+        try:
+            pid = probe.start()
+        except Failed:
+            probe._reap_stray_output()
+            raise
+        probe.running(pid)
+        self.execs.append(probe)
+        return probe
 
     def _exec(self, fd: int, req: dict[str, Any]) -> None:
         from hutch.engine.supervise.execs import Exec
@@ -282,12 +379,24 @@ class Loop:
             for s in [s for s in self.sessions.values() if s.done(now)]:
                 del self.sessions[s.cid]
                 self.link.drop(s.cid)
+                health = self.healths.pop(s.cid, None)
+                if health is not None:
+                    health.stop()
                 s.end()
+                if s.restart_in is not None:
+                    self.schedule_restart(s.cid, s.restart_in)
+            for cid in [c for c, due in self.restarts.items() if due <= now]:
+                del self.restarts[cid]
+                self._restart(cid)
+            for health in list(self.healths.values()):
+                if health.due <= now:
+                    health.tick(now)
             for ex in [e for e in self.execs if e.done(now)]:
                 self.execs.remove(ex)
                 ex.end()
             _reap_strays({s.pid for s in (*self.sessions.values(), *self.execs)})
-            busy = self.sessions or self.execs or set(self.handlers) - {self.link.chan, self.exits_fd()}
+            busy = self.sessions or self.execs or self.restarts or \
+                set(self.handlers) - {self.link.chan, self.exits_fd()}
             if busy:
                 self.idle_since = time.monotonic()
             elif time.monotonic() - self.idle_since >= self.linger and self._exit():
@@ -310,6 +419,8 @@ class Loop:
         now = time.monotonic()
         waits = [max(0.0, s.deadline - now) for s in (*self.sessions.values(), *self.execs)
                  if s.status is not None]
+        waits += [max(0.0, due - now)
+                  for due in (*self.restarts.values(), *(h.due for h in self.healths.values()))]
         if not busy:
             waits.append(max(0.0, self.idle_since + self.linger - now))
         return min([*waits, 5.0]) * 1000  # (stray orphans are reaped at least that often)
@@ -339,6 +450,15 @@ class Loop:
             return True
         finally:
             os.close(lock)
+
+
+def _answer(fd: int, line: str) -> None:
+    """A start's STATUS line to its client (none for a restart policy's start, ``fd`` -1)."""
+    if fd < 0:
+        return
+    with ignoring(OSError):
+        protocol.send(fd, protocol.STATUS, line.encode())
+    os.close(fd)
 
 
 def _reap_strays(ours: set[int]) -> None:

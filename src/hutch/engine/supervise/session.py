@@ -84,6 +84,8 @@ class Session:
         self.adopted: Callable[[int], int] | None = None
         #: told the container's id when its stdin is closed (the keeper holds a copy of it)
         self.on_stdin_closed: Callable[[str], None] | None = None
+        #: once it ended: the wait before its restart policy starts it again (None: it does not)
+        self.restart_in: float | None = None
 
     # ---- start --------------------------------------------------------------------------
 
@@ -185,6 +187,10 @@ class Session:
             else:
                 del self.outputs[fd]
             return
+        self._output(stream, data)
+
+    def _output(self, stream: str, data: bytes) -> None:
+        """What the container wrote: to the log and the attached clients."""
         if self.log is not None:
             self.log.write(stream, data)
         self._broadcast(attach.frame(attach.STDOUT if stream == "stdout" else attach.STDERR, data))
@@ -348,11 +354,13 @@ class Session:
             self.log.close()
         from hutch.engine.teardown import Teardown
 
+        me = os.getpid()
+        monitor = (me, start_time(me))
+
         def ended(r: dict[str, Any]) -> None:
-            r["state"].update(status=model.EXITED if started else model.CREATED, exit_code=code,
-                              oom_killed=oom, pid=0, monitor_pid=0, monitor_start=0, paused=False,
-                              finished_at=timefmt.now() if started else r["state"].get("finished_at", ""),
-                              error=error)
+            from hutch.engine.supervise.restarts import ended as end_of
+
+            self.restart_in = end_of(r, code, oom, error, monitor, started)
 
         remove = bool(self.cfg.get("remove"))  # --rm: the container and its anonymous volumes
         try:
@@ -393,5 +401,10 @@ class Session:
             if started:
                 r["state"].update(status=model.RUNNING, pid=pid, exit_code=0, oom_killed=False, error="",
                                   started_at=timefmt.now(), finished_at="")
+                from hutch.engine import healthcheck
+
+                if healthcheck.enabled((r.get("config") or {}).get("healthcheck")):
+                    log = (r["state"].get("health") or {}).get("Log") or []
+                    r["state"]["health"] = {"Status": "starting", "FailingStreak": 0, "Log": log}
 
         self.records.update(self.cid, running)

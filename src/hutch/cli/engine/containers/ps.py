@@ -38,9 +38,15 @@ def status_text(r: Record) -> str:
     st = r["state"]
     if st["status"] == "exited":
         return f"Exited ({st['exit_code']}) {ago(st['finished_at'])}"
+    if st["status"] == "restarting":  # docker's: the exit status, how long ago it ended
+        return f"Restarting ({st['exit_code']}) {ago(st['finished_at'])}"
     if st["status"] in ("running", "paused"):
         up = f"Up {duration(since(st['started_at']))}"
-        return up + " (Paused)" if st.get("paused") else up
+        if st.get("paused"):
+            return up + " (Paused)"
+        from hutch.engine.healthcheck import status_suffix
+
+        return up + status_suffix(st.get("health"))
     return str(st["status"]).capitalize()
 
 
@@ -120,7 +126,7 @@ def handle(eng: Engine, a: Namespace) -> int:
     elif a.last >= 0:
         records = records[:a.last]
     elif not stopped_too:
-        records = [r for r in records if r["state"]["status"] in ("running", "paused")]
+        records = [r for r in records if r["state"]["status"] in ("running", "paused", "restarting")]
     if a.quiet:
         if a.format:
             sys.stderr.write("WARNING: Ignoring custom format, because both --format and --quiet are set.\n")

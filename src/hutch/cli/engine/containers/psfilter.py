@@ -7,7 +7,8 @@ too), ``exited`` (an exit code, of a container that ran), ``ancestor`` (an image
 ``before`` and ``since`` (a container's name or id: those created before or after it),
 ``volume`` (a volume's name or a mount's destination), ``network`` (a network's name or id
 prefix), ``publish`` and ``expose`` (``PORT[/PROTO]`` or ``START-END[/PROTO]`` of a running
-container), ``health`` (hutch runs no health checks: every container is ``none``),
+container), ``health`` (its State.Health's status: starting, healthy, unhealthy; ``none``
+without a health check),
 ``isolation`` (``default``) and ``is-task`` (no container is a swarm task).
 """
 
@@ -107,7 +108,8 @@ def select(records: list[Record], pairs: list[tuple[str, str]],
             continue
         if exited and not (not running and st.get("started_at") and st.get("exit_code") in exited):
             continue
-        if not f.match("status", state(r)) or not f.exact("health", "none"):
+        health = str((st.get("health") or {}).get("Status") or "none")
+        if not f.match("status", state(r)) or not f.exact("health", health):
             continue
         if "volume" in f:
             mounted = {str(v.get(k, "")) for v in r.get("volumes") or [] for k in ("Name", "Destination")}

@@ -62,6 +62,15 @@ def run_flags(p: Parser) -> None:
     p.add_argument("-t", "--tty", action="store_true", help="allocate a pseudo-terminal")
     p.add_argument("--sig-proxy", default="true", choices=["true", "false"],
                    help="pass received signals to the container (without -t)")
+    p.add_argument("--restart", default="no", help="no, always, unless-stopped or on-failure[:N]")
+    p.add_argument("--health-cmd", default="", help="a command (run with /bin/sh -c) that checks its health")
+    p.add_argument("--health-interval", default="", help="time between checks (default 30s)")
+    p.add_argument("--health-timeout", default="", help="a check's longest run (default 30s)")
+    p.add_argument("--health-start-period", default="",
+                   help="time to start in, when failed checks do not count (default 0s)")
+    p.add_argument("--health-retries", type=int, default=0,
+                   help="failures in a row that make it unhealthy (default 3)")
+    p.add_argument("--no-healthcheck", action="store_true", help="no health check (not the image's)")
     p.add_argument("--stop-signal", default="")
     p.add_argument("--stop-timeout", type=int, default=None)
     p.add_argument("--log-opt", action="append", default=[], help="json-file: max-size=SIZE, max-file=N")
@@ -148,7 +157,10 @@ def run_request(a: Namespace) -> CreateRequest:
         userns=a.userns, uidmap=a.uidmap, gidmap=a.gidmap, cgroup_parent=a.cgroup_parent,
         oom_score_adj=a.oom_score_adj, oom_kill_disable=a.oom_kill_disable,
         memory_reservation=a.memory_reservation, cpu_period=a.cpu_period, cpu_quota=a.cpu_quota,
-        blkio_weight=a.blkio_weight, volumes_from=a.volumes_from)
+        blkio_weight=a.blkio_weight, volumes_from=a.volumes_from, restart=a.restart,
+        health_cmd=a.health_cmd, health_interval=a.health_interval, health_timeout=a.health_timeout,
+        health_start_period=a.health_start_period, health_retries=a.health_retries,
+        no_healthcheck=a.no_healthcheck)
     for warning in req.warnings:
         sys.stderr.write(f"WARNING: {warning}\n")
     return req
