@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from hutch import faults
-from hutch.engine import model
+from hutch.engine import events, model
 from hutch.engine.layout import Layout
 from hutch.engine.operations import Operations, _suppress_not_running
 from hutch.engine.registry import ContainerNotFound
@@ -103,6 +103,7 @@ class Lifecycle(Operations):
                 self.teardown(cid, "")(remove=True, volumes=True, held=True,
                                        record={"id": cid, "volumes": volumes})
                 raise
+        events.container(self.root, "create", record)
         return record
 
     def start(self, record: Record, *, attach: bool = False) -> Started:
@@ -165,6 +166,7 @@ class Lifecycle(Operations):
         word, _, rest = line.partition(" ")
         if word == "ok":
             final = self.store.load(cid) or record
+            events.container(self.root, "start", final)
             if attach:
                 return Started(final, int(rest), sock)
             sock.close()
@@ -238,6 +240,7 @@ class Lifecycle(Operations):
         self.stop(record, timeout)
         fresh = self.find(record["id"])
         self.start(fresh)
+        events.container(self.root, "restart", fresh)
 
     # ---- rm -----------------------------------------------------------------------------
 

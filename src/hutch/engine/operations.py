@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from hutch.engine import model
+from hutch.engine import events, model
 from hutch.engine.records import alive
 from hutch.engine.registry import ContainerNotFound, Registry, check_name
 from hutch.engine.runtime_client import failure_code
@@ -45,6 +45,7 @@ class Operations(Registry):
         if r.returncode != 0 and self.is_running(record):
             raise HutchError(f"cannot kill container {record['name']}: "
                              f"{r.stderr.decode(errors='replace').strip()}")
+        events.container(self.root, "kill", record, signal=number)
 
     def wait(self, record: Record, timeout: float | None = None) -> int:
         """Block until the container's supervisor has recorded its end; the exit status.
@@ -136,16 +137,19 @@ class Operations(Registry):
             if timeout != 0:
                 self.kill(record, sig)
                 self.wait(record, timeout if timeout > 0 else None)
+                events.container(self.root, "stop", record)
                 return
         except TimeoutError:
             pass
         except HutchError:
             if not self.is_running(record):
+                events.container(self.root, "stop", record)
                 return
             raise
         with _suppress_not_running(self, record):
             self.kill(record, "KILL")
         self.wait(record)
+        events.container(self.root, "stop", record)
 
     def pause(self, record: Record) -> None:
         self._freeze(record, "pause", True)
@@ -167,6 +171,7 @@ class Operations(Registry):
             rec["state"].update(paused=paused, status=model.PAUSED if paused else model.RUNNING)
 
         self.store.update(record["id"], mark)
+        events.container(self.root, "pause" if paused else "unpause", record)
 
     def rename(self, record: Record, new: str) -> None:
         check_name(new)
@@ -178,14 +183,26 @@ class Operations(Registry):
                 raise ContainerNotFound(record["name"])
             current["name"] = new
             self.store.save(current)
+        events.container(self.root, "rename", current, oldName=record["name"])
 
     # ---- exec ---------------------------------------------------------------------------
 
-    def exec(self, record: Record, args: list[str], *, tty: bool = False, stdin: bool = False,
-             detach: bool = False, env: list[str] | None = None, user: str = "", workdir: str = "",
-             capture: bool = False, input: bytes | None = None) -> tuple[int, bytes]:
+    def exec(self, record: Record, args: list[str], **kw: Any) -> tuple[int, bytes]:
         """Run ``args`` in the running container: its exit status (docker's 126/127 when it
-        cannot be run), and with ``capture`` its stdout and stderr together."""
+        cannot be run), and with ``capture`` its stdout and stderr together (the keywords are
+        :meth:`_exec`'s). The journal gets docker's exec_create, exec_start and exec_die."""
+        exec_id = os.urandom(32).hex()
+        attrs = {"execID": exec_id, "exec command": " ".join(args)}  # (docker's words, with the space)
+        events.container(self.root, "exec_create: " + " ".join(args), record, **attrs)
+        events.container(self.root, "exec_start: " + " ".join(args), record, **attrs)
+        code, out = self._exec(record, args, **kw)
+        if not kw.get("detach"):
+            events.container(self.root, "exec_die", record, execID=exec_id, exitCode=code)
+        return code, out
+
+    def _exec(self, record: Record, args: list[str], *, tty: bool = False, stdin: bool = False,
+              detach: bool = False, env: list[str] | None = None, user: str = "", workdir: str = "",
+              capture: bool = False, input: bytes | None = None) -> tuple[int, bytes]:
         if record["state"]["status"] != model.RUNNING:
             raise HutchError(f"container {record['name']} is not running")
         if not args:

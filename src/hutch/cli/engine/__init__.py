@@ -82,15 +82,24 @@ VERBS: dict[str, tuple[str, str]] = {
     "push": ("images.push", "upload an image to a registry"),
     "login": ("images.login", "log in to a registry"),
     "logout": ("images.logout", "log out from a registry"),
+    "version": ("system.version", "hutch's and its runtime's versions"),
+    "info": ("system.info", "system-wide information"),
+    "events": ("system.events", "the store's events, as they happen"),
+    "diff": ("containers.diff", "a container's changed files (A, C, D)"),
+    "export": ("containers.export", "a container's filesystem as a tar archive"),
+    "system info": ("system.info", "system-wide information"),
+    "system events": ("system.events", "the store's events, as they happen"),
+    "container diff": ("containers.diff", "a container's changed files (A, C, D)"),
+    "container export": ("containers.export", "a container's filesystem as a tar archive"),
 }
 
 #: docker's management commands: noun -> (its line in --help, the error without a verb).
 NOUNS: dict[str, tuple[str, str]] = {
     "image": ("image commands: ls, rm, inspect, prune, pull, push",
               "image: use `hutch image ls|rm|inspect|prune|pull|push`"),
-    "system": ("system commands: prune", "system: use `hutch system prune`"),
-    "container": ("container commands: ls, rm, inspect, prune",
-                  "container: use `hutch container ls|rm|inspect|prune`"),
+    "system": ("system commands: prune, info, events", "system: use `hutch system prune|info|events`"),
+    "container": ("container commands: ls, rm, inspect, prune, diff, export",
+                  "container: use `hutch container ls|rm|inspect|prune|diff|export`"),
     "volume": ("volume commands: create, ls, rm, inspect, prune",
                "volume: use `hutch volume create|ls|rm|inspect|prune`"),
     "network": ("network commands: create, ls, rm, inspect, prune, connect, disconnect",

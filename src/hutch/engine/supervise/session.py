@@ -350,6 +350,11 @@ class Session:
             r["state"].update(status=model.EXITED, exit_code=code, oom_killed=oom, pid=0, monitor_pid=0,
                               monitor_start=0, paused=False, finished_at=timefmt.now(), error=error)
 
+        from hutch.engine import events
+
+        record = self.records.load(self.cid)
+        if record is not None:  # (docker's die: its exit code, before --rm's destroy)
+            events.container(self.cfg["engine_root"], "die", record, exitCode=code)
         remove = bool(self.cfg.get("remove"))  # --rm: the container and its anonymous volumes
         try:
             Teardown(self.records, self.cid, self.cfg["runtime"], self.cfg["runtime_root"],

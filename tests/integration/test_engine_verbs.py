@@ -1,0 +1,158 @@
+"""The everyday verbs on real containers: version, info, events (the journal), diff, export,
+system df, update, exec's flags. docker's output shapes and exit codes are the reference
+(docs.docker.com/reference/cli/docker/*; the `hutch` fixture: a store of the test's own)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import tarfile
+import time
+
+import pytest
+
+from tests.integration.test_engine import HUTCH, Hutch, _import, hutch  # noqa: F401
+
+pytestmark = pytest.mark.root
+
+
+def test_version_sections_and_format(hutch: Hutch) -> None:  # noqa: F811
+    out = hutch("version").stdout
+    assert out.startswith("Client:\n Version:") and "\nServer: hutch Engine\n Engine:\n  Version:" in out
+    assert hutch("version", "--format", "{{.Client.Version}}").stdout.strip() == \
+        hutch("version", "-f", "{{.Server.Version}}").stdout.strip()
+    doc = json.loads(hutch("version", "--format", "{{json .}}").stdout)
+    assert doc["Client"]["Os"] == "linux" and doc["Server"]["Components"][0]["Name"] == "Engine"
+    r = hutch("version", "--format", "{{.Client.Nope}}", check=False)
+    assert r.returncode == 1 and "can't evaluate field Nope" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_info_counts_and_fields(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("create", "--network", "none", "--name", "vb-c1", "hbox:1", "true")
+    hutch("run", "-d", "--network", "none", "--name", "vb-r1", "hbox:1", "sleep", "30")
+    out = hutch("info").stdout
+    for want in (" Containers: 2\n  Running: 1\n  Paused: 0\n  Stopped: 1\n", " Images: 1\n",
+                 " Storage Driver: overlay2\n", " Cgroup Driver: cgroupfs\n",
+                 f" Docker Root Dir: {hutch.root}\n", f" CPUs: {os.cpu_count()}\n",
+                 f" Kernel Version: {os.uname().release}\n"):
+        assert want in out, out
+    cgv = "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1"
+    out = hutch("system", "info", "--format", "{{.CgroupVersion}} {{.ContainersRunning}}").stdout
+    assert out == f"{cgv} 1\n"
+    doc = json.loads(hutch("info", "-f", "{{json .}}").stdout)
+    assert doc["Driver"] == "overlay2" and doc["MemTotal"] > 0 and "hutch-runtime" in doc["Runtimes"]
+
+
+def _events(h: Hutch, *args: str) -> list[dict[str, object]]:
+    out = h("events", "--since", "0", "--until", str(time.time() + 0.5), "--format", "{{json .}}",
+            *args).stdout
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_events_journal_of_a_containers_life(hutch: Hutch) -> None:  # noqa: F811
+    """docker's sequence: create, start, die (exitCode), destroy; kill with its signal; the
+    text line ``TIME container ACTION ID (image=..., name=...)``."""
+    _import(hutch)
+    hutch("run", "--network", "none", "--name", "vb-e1", "hbox:1", "sh", "-c", "exit 3", check=False)
+    cid = json.loads(hutch("inspect", "vb-e1").stdout)[0]["Id"]
+    hutch("rm", "vb-e1")
+    hutch("run", "-d", "--network", "none", "--name", "vb-e2", "hbox:1", "sleep", "30")
+    hutch("pause", "vb-e2")
+    hutch("unpause", "vb-e2")
+    assert hutch("exec", "vb-e2", "sh", "-c", "exit 4", check=False).returncode == 4
+    hutch("kill", "vb-e2")
+    hutch("wait", "vb-e2")
+    evs = _events(hutch, "--filter", "container=vb-e1")
+    assert [e["Action"] for e in evs] == ["create", "start", "die", "destroy"], evs
+    assert all(e["Actor"]["ID"] == cid and e["Type"] == "container" for e in evs)  # type: ignore[index]
+    die = evs[2]
+    assert die["Actor"]["Attributes"]["exitCode"] == "3" and die["status"] == "die"  # type: ignore[index]
+    assert die["Actor"]["Attributes"]["image"] == "hbox:1"  # type: ignore[index]
+    actions = [e["Action"] for e in _events(hutch, "-f", "container=vb-e2")]
+    assert actions[:4] == ["create", "start", "pause", "unpause"], actions
+    assert "exec_create: sh -c exit 4" in actions and "exec_die" in actions
+    assert actions[-2:] == ["kill", "die"], actions
+    kill = _events(hutch, "-f", "event=kill")
+    assert [k["Actor"]["Attributes"]["signal"] for k in kill] == ["9"]  # type: ignore[index]
+    assert _events(hutch, "-f", "type=image", "-f", "event=start") == []
+    # docker's text line
+    text = hutch("events", "--since", "0", "--until", str(time.time()), "-f", "container=vb-e1",
+                 "-f", "event=die").stdout
+    stamp, kind, action, ident, rest = text.rstrip("\n").split(" ", 4)
+    assert (kind, action, ident) == ("container", "die", cid)
+    assert stamp[:4].isdigit() and stamp[19] == "." and len(stamp.split(".")[1]) in (10, 15)
+    assert rest == "(exitCode=3, image=hbox:1, name=vb-e1)", rest
+
+
+def test_events_follow_until_and_since_forms(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    follower = subprocess.Popen([str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot,
+                                 "events", "--filter", "type=container"], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        hutch("create", "--network", "none", "--name", "vb-f1", "hbox:1", "true")
+        assert follower.stdout is not None
+        line = follower.stdout.readline()
+        assert " container create " in line and "name=vb-f1" in line, line
+    finally:
+        follower.kill()
+        follower.wait()
+    assert [e["Action"] for e in _events(hutch, "--since", "10m")] == ["create"]
+    assert _events(hutch, "--since", str(time.time() + 60)) == []
+    r = hutch("events", "--since", "yesterday", check=False)
+    assert r.returncode == 1 and "failed to parse value as time or duration" in r.stderr
+    r = hutch("events", "--filter", "nope=1", "--until", "0", check=False)
+    assert r.returncode == 1 and "invalid filter 'nope'" in r.stderr
+
+
+def test_events_journal_is_bounded(hutch: Hutch) -> None:  # noqa: F811
+    """Past its size the journal is rotated to events.1, which `events` still reads."""
+    from hutch.engine import events
+
+    hutch.root.mkdir(parents=True, exist_ok=True)
+    with open(hutch.root / "events.jsonl", "wb") as f:
+        f.truncate(events.MAX_BYTES)  # (zeros: lines `events` skips)
+    events.emit(str(hutch.root), "volume", "create", "v1", {"driver": "local"})
+    assert (hutch.root / "events.jsonl.1").exists()
+    assert os.path.getsize(hutch.root / "events.jsonl") < 1000
+    assert [e["Actor"]["ID"] for e in _events(hutch, "-f", "type=volume")] == ["v1"]  # type: ignore[index]
+
+
+def test_diff_lists_added_changed_deleted(hutch: Hutch) -> None:  # noqa: F811
+    """docker diff's A/C/D lines, sorted; a removed image file is D (a whiteout)."""
+    _import(hutch)
+    hutch("run", "--network", "none", "--name", "vb-d1", "hbox:1", "sh", "-c",
+          "echo x > /etc/new; rm /bin/ls; mkdir -p /tmp/d/e; echo y > /tmp/d/e/f; echo z >> /etc/passwd")
+    out = hutch("diff", "vb-d1").stdout.splitlines()
+    for want in ("C /etc", "A /etc/new", "C /etc/passwd", "C /bin", "D /bin/ls", "A /tmp/d", "A /tmp/d/e/f"):
+        assert want in out, out
+    assert out == sorted(out, key=lambda s: s[2:])
+    assert hutch("container", "diff", "vb-d1").stdout.splitlines() == out
+    r = hutch("diff", "nosuch", check=False)
+    assert r.returncode == 1 and "No such container: nosuch" in r.stderr
+
+
+def test_export_stopped_and_running(hutch: Hutch, tmp_path: object) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("run", "--network", "none", "--name", "vb-x1", "hbox:1", "sh", "-c",
+          "echo mine > /mine; rm /bin/ls")
+    r = subprocess.run([str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "export", "vb-x1"],
+                       capture_output=True, check=True)
+    with tarfile.open(fileobj=io.BytesIO(r.stdout)) as t:
+        names = set(t.getnames())
+        member = t.extractfile("mine")
+        assert member is not None and member.read() == b"mine\n"
+    assert "bin/sh" in names and "bin/ls" not in names and "etc/hosts" in names
+    out = hutch.root.parent / "x.tar"
+    hutch("run", "-d", "--network", "none", "--name", "vb-x2", "hbox:1", "sh", "-c",
+          "echo live > /live; sleep 30")
+    time.sleep(0.5)
+    hutch("container", "export", "-o", str(out), "vb-x2")
+    with tarfile.open(out) as t:
+        assert "live" in t.getnames()
+    r2 = hutch("export", "nosuch", "-o", str(hutch.root.parent / "y.tar"), check=False)
+    assert r2.returncode == 1 and "No such container" in r2.stderr
+    assert not (hutch.root.parent / "y.tar").exists()
