@@ -156,3 +156,35 @@ def test_export_stopped_and_running(hutch: Hutch, tmp_path: object) -> None:  # 
     r2 = hutch("export", "nosuch", "-o", str(hutch.root.parent / "y.tar"), check=False)
     assert r2.returncode == 1 and "No such container" in r2.stderr
     assert not (hutch.root.parent / "y.tar").exists()
+
+
+def test_events_of_images_volumes_networks(hutch: Hutch) -> None:  # noqa: F811
+    """docker's types and actions: image import/tag/untag/delete/save/load, container commit,
+    volume create/destroy, network create/connect/disconnect/destroy."""
+    image_id = _import(hutch)
+    hutch("tag", "hbox:1", "other:2")
+    hutch("rmi", "other:2")
+    hutch("run", "--network", "none", "--name", "vb-m1", "hbox:1", "true")
+    hutch("commit", "vb-m1", "made:1")
+    archive = hutch.root.parent / "s.tar"
+    hutch("save", "-o", str(archive), "made:1")
+    hutch("rmi", "made:1")
+    hutch("load", "-i", str(archive))
+    hutch("volume", "create", "vb-vol")
+    hutch("volume", "rm", "vb-vol")
+    net_id = hutch("network", "create", "vb-net").stdout.strip()
+    hutch("create", "--name", "vb-n1", "--network", "vb-net", "hbox:1", "true")
+    hutch("network", "disconnect", "vb-net", "vb-n1")
+    hutch("network", "connect", "vb-net", "vb-n1")
+    hutch("rm", "vb-n1")
+    hutch("network", "rm", "vb-net")
+    imgs = [(e["Action"], e["Actor"]["ID"]) for e in _events(hutch, "--filter", "type=image")]  # type: ignore[index]
+    assert imgs[:3] == [("import", image_id), ("tag", image_id), ("untag", image_id)], imgs
+    assert [a for a, _ in imgs[3:]] == ["save", "untag", "delete", "load"], imgs
+    [commit] = _events(hutch, "-f", "event=commit")
+    assert commit["Actor"]["Attributes"]["name"] == "vb-m1"  # type: ignore[index]
+    vols = [(e["Action"], e["Actor"]["ID"]) for e in _events(hutch, "-f", "type=volume")]  # type: ignore[index]
+    assert vols == [("create", "vb-vol"), ("destroy", "vb-vol")]
+    nets = _events(hutch, "-f", "network=vb-net")
+    assert [e["Action"] for e in nets] == ["create", "disconnect", "connect", "destroy"], nets
+    assert {e["Actor"]["ID"] for e in nets} == {net_id}  # type: ignore[index]

@@ -84,3 +84,15 @@ def container(root: str, action: str, record: Mapping[str, object], **extra: obj
     attrs: dict[str, object] = dict(labels) if isinstance(labels, dict) else {}
     attrs.update(image=record.get("image", ""), name=record.get("name", ""), **extra)
     emit(root, CONTAINER, action, str(record.get("id", "")), attrs)
+
+
+def image(root: str, action: str, ident: str, name: str = "") -> None:
+    """An image's event, as docker logs them: the image (its id or reference) and a name."""
+    emit(root, IMAGE, action, ident, {"name": name or ident})
+
+
+def network(root: str, action: str, net: Mapping[str, object], container: str = "") -> None:
+    """A network's event: its id, name and type (and for connect, disconnect: the container)."""
+    attrs: dict[str, object] = {"container": container} if container else {}
+    attrs.update(name=net["Name"], type=net.get("Driver", "bridge"))
+    emit(root, NETWORK, action, str(net["Id"]), attrs)

@@ -16,6 +16,7 @@ docker's rules (daemon/images/image_delete.go), with hutch's store:
 
 from __future__ import annotations
 
+from hutch.engine import events
 from hutch.engine.model import BUSY
 from hutch.errors import HutchError
 from hutch.image import reference
@@ -49,6 +50,7 @@ def remove_image(eng: Engine, ref: str, force: bool = False) -> list[str]:
                                 f"container {users[0]['id'][:12]} is using its referenced image {short}")
         lines += [f"Untagged: {reference.familiar(n)}" for n in store.untag(reference.normalize(ref))]
         if any(i.manifest_digest == image.manifest_digest for i in store.images()):
+            events.image(eng.root, "untag", image.id)
             return lines  # it has names left
     else:
         if running:
@@ -65,10 +67,13 @@ def remove_image(eng: Engine, ref: str, force: bool = False) -> list[str]:
                 lines += [f"Untagged: {reference.familiar(n)}" for n in store.untag(name)]
             except ImageNotFound:  # a repo digest gone with the image's last tag
                 continue
+    if any(line.startswith("Untagged:") for line in lines):
+        events.image(eng.root, "untag", image.id)
     if users:  # docker keeps a used image, untagged, whatever -f says
         store.keep_untagged(image.manifest_digest)
     elif _drop(store, image.manifest_digest):
         lines.append(f"Deleted: {image.id}")
+        events.image(eng.root, "delete", image.id)
     return lines
 
 

@@ -42,5 +42,8 @@ def handle(eng: Engine, a: Namespace) -> int:
     finally:
         if src is not sys.stdin.buffer:
             src.close()
+    from hutch.engine import events
+
+    events.image(eng.root, "import", image.id)
     print(image.id)
     return 0

@@ -34,7 +34,10 @@ def handle(eng: Engine, a: Namespace) -> int:
             if not spool.tell():
                 raise HutchError("requested load from stdin, but stdin is empty")  # docker's words
             names = archive.load(eng.images, spool.name, "standard input")
+    from hutch.engine import events
+
     for n in names:
+        events.image(eng.root, "load", n if n.startswith("sha256:") else reference.familiar(n))
         print(f"Loaded image ID: {n}" if n.startswith("sha256:") else
               f"Loaded image: {reference.familiar(n)}")
     return 0

@@ -29,4 +29,8 @@ def handle(eng: Engine, a: Namespace) -> int:
         sys.stdout.flush()
         archive.save_to(eng.images, a.images, sys.stdout.buffer, a.format)
         sys.stdout.buffer.flush()
+    from hutch.engine import events
+
+    for ref in a.images:
+        events.image(eng.root, "save", eng.images.get(ref).id, ref)
     return 0

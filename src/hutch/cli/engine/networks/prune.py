@@ -18,6 +18,7 @@ def flags(p: Parser) -> None:
 
 
 def handle(eng: Engine, a: Namespace) -> int:
+    from hutch.engine import events
     from hutch.network.store import PREDEFINED, Networks
 
     if not confirm(a, "all custom networks not used by at least one container"):
@@ -27,6 +28,7 @@ def handle(eng: Engine, a: Namespace) -> int:
     for net in store.all():
         if net["Name"] not in PREDEFINED and not on.get(net["Id"]):
             store.remove(net["Id"], lambda nid: on.get(nid, []))
+            events.network(eng.root, "destroy", net)
             gone.append(net["Name"])
     if gone:
         sys.stdout.write("Deleted Networks:\n" + "".join(n + "\n" for n in gone))
