@@ -188,3 +188,30 @@ def test_events_of_images_volumes_networks(hutch: Hutch) -> None:  # noqa: F811
     nets = _events(hutch, "-f", "network=vb-net")
     assert [e["Action"] for e in nets] == ["create", "disconnect", "connect", "destroy"], nets
     assert {e["Actor"]["ID"] for e in nets} == {net_id}  # type: ignore[index]
+
+
+def test_system_df_summary_and_verbose(hutch: Hutch) -> None:  # noqa: F811
+    """docker's rows and arithmetic: a stopped container's 1 MB is reclaimable, a running one's
+    image is active; an unused volume is reclaimable."""
+    _import(hutch)
+    hutch("import", str(hutch.tarball), "spare:1")  # type: ignore[attr-defined]  (the same layer: shared)
+    hutch("run", "--network", "none", "--name", "vb-s1", "hbox:1", "sh", "-c",
+          "dd if=/dev/zero of=/big bs=1000 count=1000 2>/dev/null")
+    hutch("run", "-d", "--network", "none", "--name", "vb-s2", "-v", "vb-used:/data", "hbox:1", "sleep", "30")
+    hutch("volume", "create", "vb-spare")
+    out = hutch("system", "df").stdout.splitlines()
+    assert out[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+    rows = {line[:15].strip(): line[15:].split() for line in out[1:]}
+    assert rows["Images"][:2] == ["2", "1"] and rows["Containers"][:2] == ["2", "1"], out
+    assert rows["Containers"][2].endswith("MB") and rows["Containers"][3] == rows["Containers"][2]
+    assert rows["Containers"][4] in ("(99%)", "(100%)"), out
+    assert rows["Local Volumes"][:2] == ["2", "1"] and rows["Build Cache"] == ["0", "0", "0B", "0B"], out
+    doc = [json.loads(line) for line in hutch("system", "df", "--format", "json").stdout.splitlines()]
+    assert [d["Type"] for d in doc] == ["Images", "Containers", "Local Volumes", "Build Cache"]
+    text = hutch("system", "df", "-v").stdout
+    assert text.startswith("Images space usage:\n\nREPOSITORY   TAG")
+    for part in ("\nContainers space usage:\n", "\nLocal Volumes space usage:\n", "vb-spare",
+                 "\nBuild cache usage: 0B\n"):
+        assert part in text, text
+    line = next(ln for ln in text.splitlines() if ln.startswith("spare "))
+    assert line.split()[-1] == "0"  # no container uses spare:1

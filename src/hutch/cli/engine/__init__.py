@@ -89,6 +89,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "export": ("containers.export", "a container's filesystem as a tar archive"),
     "system info": ("system.info", "system-wide information"),
     "system events": ("system.events", "the store's events, as they happen"),
+    "system df": ("system.df", "disk usage of images, containers, volumes"),
     "container diff": ("containers.diff", "a container's changed files (A, C, D)"),
     "container export": ("containers.export", "a container's filesystem as a tar archive"),
 }
@@ -97,7 +98,7 @@ VERBS: dict[str, tuple[str, str]] = {
 NOUNS: dict[str, tuple[str, str]] = {
     "image": ("image commands: ls, rm, inspect, prune, pull, push",
               "image: use `hutch image ls|rm|inspect|prune|pull|push`"),
-    "system": ("system commands: prune, info, events", "system: use `hutch system prune|info|events`"),
+    "system": ("system commands: prune, info, events, df", "system: use `hutch system prune|info|events|df`"),
     "container": ("container commands: ls, rm, inspect, prune, diff, export",
                   "container: use `hutch container ls|rm|inspect|prune|diff|export`"),
     "volume": ("volume commands: create, ls, rm, inspect, prune",
