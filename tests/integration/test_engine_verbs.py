@@ -100,7 +100,7 @@ def test_events_follow_until_and_since_forms(hutch: Hutch) -> None:  # noqa: F81
     finally:
         follower.kill()
         follower.wait()
-    assert [e["Action"] for e in _events(hutch, "--since", "10m")] == ["create"]
+    assert [e["Action"] for e in _events(hutch, "--since", "10m")] == ["import", "create"]
     assert _events(hutch, "--since", str(time.time() + 60)) == []
     r = hutch("events", "--since", "yesterday", check=False)
     assert r.returncode == 1 and "failed to parse value as time or duration" in r.stderr
@@ -215,3 +215,55 @@ def test_system_df_summary_and_verbose(hutch: Hutch) -> None:  # noqa: F811
         assert part in text, text
     line = next(ln for ln in text.splitlines() if ln.startswith("spare "))
     assert line.split()[-1] == "0"  # no container uses spare:1
+
+
+_CG = ("for f in memory/memory.limit_in_bytes memory.max cpu/cpu.cfs_quota_us cpu.max cpu/cpu.shares "
+       "cpu.weight pids/pids.max pids.max; do [ -f /sys/fs/cgroup/$f ] && echo $f=$(cat /sys/fs/cgroup/$f); "
+       "done; true")
+
+
+def _cgroup(h: Hutch, name: str) -> dict[str, str]:
+    out = h("exec", name, "sh", "-c", _CG).stdout
+    return dict(line.split("=", 1) for line in out.splitlines())
+
+
+def test_update_a_running_containers_resources(hutch: Hutch) -> None:  # noqa: F811
+    """docker update: the cgroup changes now (read from inside), inspect shows the new values,
+    and the next start keeps them."""
+    _import(hutch)
+    hutch("run", "-d", "--network", "none", "--name", "vb-u1", "-m", "64m", "--pids-limit", "50", "hbox:1",
+          "sleep", "60")
+    out = hutch("update", "--memory", "96m", "--cpus", "0.5", "--pids-limit", "70", "vb-u1").stdout
+    assert out == "vb-u1\n"
+    got = _cgroup(hutch, "vb-u1")
+    assert (got.get("memory/memory.limit_in_bytes") or got.get("memory.max")) == str(96 << 20), got
+    assert got.get("cpu/cpu.cfs_quota_us", "50000") == "50000" and got.get("cpu.max", "50000 100000") == \
+        "50000 100000", got
+    assert (got.get("pids/pids.max") or got.get("pids.max")) == "70", got
+    hc = json.loads(hutch("inspect", "vb-u1").stdout)[0]["HostConfig"]
+    assert (hc["Memory"], hc["NanoCpus"], hc["PidsLimit"]) == (96 << 20, 500_000_000, 70), hc
+    hutch("container", "update", "--cpu-shares", "512", "--pids-limit", "-1", "vb-u1")
+    got = _cgroup(hutch, "vb-u1")
+    assert got.get("cpu/cpu.shares", "512") == "512"
+    assert (got.get("pids/pids.max") or got.get("pids.max")) == "max", got
+    hutch("stop", "-t", "0", "vb-u1")
+    hutch("update", "-m", "80m", "vb-u1")  # a stopped container: at its next start
+    hutch("start", "vb-u1")
+    got = _cgroup(hutch, "vb-u1")
+    assert (got.get("memory/memory.limit_in_bytes") or got.get("memory.max")) == str(80 << 20), got
+    assert [e["Action"] for e in _events(hutch, "-f", "event=update")] == ["update"] * 3
+
+
+def test_update_errors_are_dockers(hutch: Hutch) -> None:  # noqa: F811
+    _import(hutch)
+    hutch("create", "--network", "none", "--name", "vb-u2", "-m", "64m", "--memory-swap", "128m", "hbox:1",
+          "true")
+    r = hutch("update", "vb-u2", check=False)
+    assert r.returncode == 1 and "you must provide one or more flags when using this command" in r.stderr
+    r = hutch("update", "-m", "1m", "vb-u2", check=False)
+    assert r.returncode == 1 and "Minimum memory limit allowed is 6MB" in r.stderr, r.stderr
+    r = hutch("update", "-m", "256m", "vb-u2", check=False)
+    assert r.returncode == 1
+    assert "Memory limit should be smaller than already set memoryswap limit" in r.stderr
+    r = hutch("update", "-m", "100m", "vb-u2", "nosuch", check=False)
+    assert r.returncode == 1 and r.stdout == "vb-u2\n" and "No such container: nosuch" in r.stderr

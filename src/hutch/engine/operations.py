@@ -41,11 +41,11 @@ class Operations(Registry):
         if record["state"]["status"] not in model.LIVE:
             raise HutchError(f"cannot kill container {record['name']}: it is not running")
         number = signal_number(sig)
+        events.container(self.root, "kill", record, signal=number)  # (before its die, as docker's)
         r = self.runtime(record).call("kill", record["id"], str(number))
         if r.returncode != 0 and self.is_running(record):
             raise HutchError(f"cannot kill container {record['name']}: "
                              f"{r.stderr.decode(errors='replace').strip()}")
-        events.container(self.root, "kill", record, signal=number)
 
     def wait(self, record: Record, timeout: float | None = None) -> int:
         """Block until the container's supervisor has recorded its end; the exit status.

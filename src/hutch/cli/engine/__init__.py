@@ -86,12 +86,14 @@ VERBS: dict[str, tuple[str, str]] = {
     "info": ("system.info", "system-wide information"),
     "events": ("system.events", "the store's events, as they happen"),
     "diff": ("containers.diff", "a container's changed files (A, C, D)"),
+    "update": ("containers.update", "change containers' resources (memory, cpus, pids)"),
     "export": ("containers.export", "a container's filesystem as a tar archive"),
     "system info": ("system.info", "system-wide information"),
     "system events": ("system.events", "the store's events, as they happen"),
     "system df": ("system.df", "disk usage of images, containers, volumes"),
     "container diff": ("containers.diff", "a container's changed files (A, C, D)"),
     "container export": ("containers.export", "a container's filesystem as a tar archive"),
+    "container update": ("containers.update", "change containers' resources (memory, cpus, pids)"),
 }
 
 #: docker's management commands: noun -> (its line in --help, the error without a verb).
@@ -99,8 +101,8 @@ NOUNS: dict[str, tuple[str, str]] = {
     "image": ("image commands: ls, rm, inspect, prune, pull, push",
               "image: use `hutch image ls|rm|inspect|prune|pull|push`"),
     "system": ("system commands: prune, info, events, df", "system: use `hutch system prune|info|events|df`"),
-    "container": ("container commands: ls, rm, inspect, prune, diff, export",
-                  "container: use `hutch container ls|rm|inspect|prune|diff|export`"),
+    "container": ("container commands: ls, rm, inspect, prune, diff, export, update",
+                  "container: use `hutch container ls|rm|inspect|prune|diff|export|update`"),
     "volume": ("volume commands: create, ls, rm, inspect, prune",
                "volume: use `hutch volume create|ls|rm|inspect|prune`"),
     "network": ("network commands: create, ls, rm, inspect, prune, connect, disconnect",
