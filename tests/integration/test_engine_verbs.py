@@ -267,3 +267,28 @@ def test_update_errors_are_dockers(hutch: Hutch) -> None:  # noqa: F811
     assert "Memory limit should be smaller than already set memoryswap limit" in r.stderr
     r = hutch("update", "-m", "100m", "vb-u2", "nosuch", check=False)
     assert r.returncode == 1 and r.stdout == "vb-u2\n" and "No such container: nosuch" in r.stderr
+
+
+@pytest.mark.parametrize("runtime", [None, "runc"])
+def test_exec_privileged_and_env_file(hutch: Hutch, runtime: str | None) -> None:  # noqa: F811
+    """docker exec --privileged: every capability (CapEff read inside); --env-file's lines with
+    -e over them (hutch's own runtime in the supervisor, and runc through its CLI)."""
+    import shutil
+
+    if runtime and not shutil.which(runtime):
+        pytest.skip(f"{runtime} is not installed")
+    _import(hutch)
+    args = ("--runtime", runtime) if runtime else ()
+    hutch(*args, "run", "-d", "--network", "none", "--name", "vb-p1", "hbox:1", "sleep", "60")
+    with open("/proc/self/status") as f:  # (all that this process has: hutch's own)
+        every = next(line.split()[1] for line in f if line.startswith("CapBnd:"))
+    plain = hutch("exec", "vb-p1", "grep", "CapEff", "/proc/self/status").stdout.split()[1]
+    assert plain != every
+    priv = hutch("exec", "--privileged", "vb-p1", "grep", "CapEff", "/proc/self/status").stdout.split()[1]
+    assert priv == every, (priv, every)
+    envf = hutch.root.parent / "env.list"
+    envf.write_text("# a comment\nA=from-file\nB=file\n\n")
+    out = hutch("exec", "--env-file", str(envf), "-e", "B=flag", "vb-p1", "sh", "-c", "echo $A $B").stdout
+    assert out == "from-file flag\n"
+    r = hutch("exec", "--env-file", "/nonexistent", "vb-p1", "true", check=False)
+    assert r.returncode == 125 and "/nonexistent" in r.stderr

@@ -202,7 +202,8 @@ class Operations(Registry):
 
     def _exec(self, record: Record, args: list[str], *, tty: bool = False, stdin: bool = False,
               detach: bool = False, env: list[str] | None = None, user: str = "", workdir: str = "",
-              capture: bool = False, input: bytes | None = None) -> tuple[int, bytes]:
+              capture: bool = False, input: bytes | None = None,
+              privileged: bool = False) -> tuple[int, bytes]:
         if record["state"]["status"] != model.RUNNING:
             raise HutchError(f"container {record['name']} is not running")
         if not args:
@@ -222,7 +223,7 @@ class Operations(Registry):
         if in_process(runtime.path):
             req = {"op": "exec", "id": record["id"], "args": args, "env": env, "cwd": workdir, "tty": tty,
                    "stdin": stdin or input is not None, "detach": detach,
-                   "uid": u["uid"] if u else None, "gid": u["gid"] if u else None,
+                   "uid": u["uid"] if u else None, "gid": u["gid"] if u else None, "privileged": privileged,
                    "additional_gids": (u.get("additionalGids") or []) if u else []}
             return self._exec_supervised(req, capture=capture, input=input)
         log = lay.exec_log(os.urandom(4).hex())
@@ -239,6 +240,11 @@ class Operations(Registry):
                 argv += ["--additional-gids", str(g)]
         if workdir:
             argv += ["--cwd", workdir]
+        if privileged:  # docker's exec --privileged: every capability (that hutch itself holds)
+            from hutch.specconv.caps import own_bounding, to_names
+
+            for name in to_names(own_bounding()):
+                argv += ["--cap", name]
         import subprocess
 
         devnull = subprocess.DEVNULL
