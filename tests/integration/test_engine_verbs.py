@@ -292,3 +292,32 @@ def test_exec_privileged_and_env_file(hutch: Hutch, runtime: str | None) -> None
     assert out == "from-file flag\n"
     r = hutch("exec", "--env-file", "/nonexistent", "vb-p1", "true", check=False)
     assert r.returncode == 125 and "/nonexistent" in r.stderr
+
+
+def test_prune_filters_until_and_label(hutch: Hutch) -> None:  # noqa: F811
+    """docker's prune --filter: until= (docker's time forms) and label=, label!= (all must hold)."""
+    _import(hutch)
+    hutch("create", "--network", "none", "--name", "vb-old", "-l", "keep=no", "hbox:1", "true")
+    time.sleep(1.1)
+    between = str(time.time())
+    time.sleep(0.1)
+    hutch("create", "--network", "none", "--name", "vb-new", "-l", "keep=no", "hbox:1", "true")
+    hutch("create", "--network", "none", "--name", "vb-kept", "-l", "keep=yes", "hbox:1", "true")
+    out = hutch("container", "prune", "-f", "--filter", f"until={between}").stdout
+    assert out.startswith("Deleted Containers:\n") and len(out.split("\n\n")[0].splitlines()) == 2, out
+    names = set(hutch("ps", "-a", "--format", "{{.Names}}").stdout.split())
+    assert names == {"vb-new", "vb-kept"}
+    hutch("container", "prune", "-f", "--filter", "label!=keep=yes")
+    assert hutch("ps", "-a", "--format", "{{.Names}}").stdout.split() == ["vb-kept"]
+    hutch("rm", "vb-kept")
+    # images: -a with a label filter removes only the labelled one
+    hutch("import", "-c", "LABEL tier=front", str(hutch.tarball), "front:1")  # type: ignore[attr-defined]
+    hutch("import", "-c", "LABEL tier=back", str(hutch.tarball), "back:1")  # type: ignore[attr-defined]
+    out = hutch("image", "prune", "-a", "-f", "--filter", "label=tier=front").stdout
+    assert "untagged: front:1" in out and "back:1" not in out, out
+    repos = {line.split()[0] for line in hutch("images").stdout.splitlines()[1:]}
+    assert repos == {"hbox", "back"}
+    out = hutch("image", "prune", "-f", "--filter", "dangling=false", "--filter", "until=10m").stdout
+    assert out.startswith("Total")  # all newer than 10 minutes ago
+    r = hutch("image", "prune", "-f", "--filter", "nope=true", check=False)
+    assert r.returncode == 1 and "invalid filter 'nope'" in r.stderr

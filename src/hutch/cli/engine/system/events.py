@@ -19,6 +19,7 @@ import time
 
 from hutch.engine import events
 from hutch.errors import HutchError
+from hutch.util import timefmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,34 +38,6 @@ def flags(p: Parser) -> None:
     p.add_argument("--until", default="", help="stream events until this time")
     p.add_argument("-f", "--filter", action="append", default=[], help="filter output (key=value)")
     p.add_argument("--format", default="", help="format the output with a Go template")
-
-
-def timestamp(value: str, now: float | None = None) -> int:
-    """docker's GetTimestamp, in nanoseconds since the epoch."""
-    from hutch.util import timefmt
-    from hutch.util.units import parse_duration
-
-    current = time.time() if now is None else now
-    if value != "0":
-        try:
-            return int((current - parse_duration(value, "since")) * 1e9)
-        except HutchError:
-            pass
-    if "-" in value[1:] or ":" in value:  # (a leading - is a negative Unix time)
-        text = value
-        if len(text) == 10:  # a date alone
-            text += "T00:00:00"
-        elif len(text) == 16:  # no seconds
-            text += ":00"
-        try:
-            return timefmt.parse_ns(text)
-        except ValueError:
-            pass
-    secs, dot, frac = value.partition(".")
-    if secs.lstrip("-").isdigit() and (not dot or frac.isdigit()):
-        nanos = int((frac or "0")[:9].ljust(9, "0"))
-        return int(secs) * 1_000_000_000 + (-nanos if secs.startswith("-") else nanos)
-    raise HutchError(f"failed to parse value as time or duration: {value!r}")
 
 
 def parse_filters(given: list[str]) -> dict[str, set[str]]:
@@ -187,8 +160,8 @@ def handle(eng: Engine, a: Namespace) -> int:
 
     try:
         filters = parse_filters(a.filter)
-        start = timestamp(a.since) if a.since else time.time_ns()
-        until = timestamp(a.until) if a.until else None
+        start = timefmt.docker_timestamp(a.since) if a.since else time.time_ns()
+        until = timefmt.docker_timestamp(a.until) if a.until else None
     except HutchError as err:
         sys.stderr.write(f"Error: {err}\n")
         return 1
