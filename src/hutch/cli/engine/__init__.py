@@ -87,6 +87,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "events": ("system.events", "the store's events, as they happen"),
     "diff": ("containers.diff", "a container's changed files (A, C, D)"),
     "update": ("containers.update", "change containers' resources (memory, cpus, pids)"),
+    "completion": ("system.completion", "a shell completion script (bash, zsh, fish)"),
     "export": ("containers.export", "a container's filesystem as a tar archive"),
     "system info": ("system.info", "system-wide information"),
     "system events": ("system.events", "the store's events, as they happen"),
