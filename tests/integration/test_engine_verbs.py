@@ -321,3 +321,53 @@ def test_prune_filters_until_and_label(hutch: Hutch) -> None:  # noqa: F811
     assert out.startswith("Total")  # all newer than 10 minutes ago
     r = hutch("image", "prune", "-f", "--filter", "nope=true", check=False)
     assert r.returncode == 1 and "invalid filter 'nope'" in r.stderr
+
+
+def _on_a_terminal(h: Hutch, *args: str) -> tuple[int, str]:
+    """Run hutch with standard output and error on a pseudo-terminal; (status, what it showed)."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([str(HUTCH), "--root", str(h.root), "--runroot", h.runroot, *args],
+                             stdout=slave, stderr=slave, stdin=subprocess.DEVNULL)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+        return p.wait(timeout=60), b"".join(chunks).decode(errors="replace")
+    finally:
+        os.close(master)
+
+
+def test_import_load_save_show_progress_on_a_terminal(hutch: Hutch) -> None:  # noqa: F811
+    """As pull's: a line rewritten in place with the bar, bytes and rate; nothing when piped."""
+    big = hutch.root.parent / "big.tar"
+    with tarfile.open(big, "w") as t, tarfile.open(hutch.tarball) as small:  # type: ignore[attr-defined]
+        for m in small.getmembers():
+            t.addfile(m, small.extractfile(m) if m.isfile() else None)
+        blob = tarfile.TarInfo("blob")
+        blob.size = 8 << 20
+        t.addfile(blob, io.BytesIO(os.urandom(blob.size)))
+    code, shown = _on_a_terminal(hutch, "import", str(big), "big:1")
+    from hutch.image.registry.progress import human
+
+    size = human(os.path.getsize(big))
+    assert code == 0 and "\x1b[2KImporting [" in shown and f"=>]   {size}/{size}  " in shown, shown
+    archive = hutch.root.parent / "big-save.tar"
+    code, shown = _on_a_terminal(hutch, "save", "-o", str(archive), "big:1")
+    assert code == 0 and "\x1b[2KSaving " in shown and "MB/s" in shown, shown
+    hutch("rmi", "big:1")
+    code, shown = _on_a_terminal(hutch, "load", "-i", str(archive))
+    assert code == 0 and "\x1b[2KLoading [" in shown and "Loaded image: big:1" in shown, shown
+    piped = hutch("load", "-i", str(archive))  # not a terminal: docker's lines alone
+    assert piped.stdout == "Loaded image: big:1\n" and piped.stderr == ""
+    piped = hutch("save", "big:1")
+    assert piped.stderr == "" and len(piped.stdout) > 8 << 20
+    assert hutch("import", str(big), "big:2").stdout.startswith("sha256:")
