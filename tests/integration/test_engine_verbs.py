@@ -66,9 +66,9 @@ def test_events_journal_of_a_containers_life(hutch: Hutch) -> None:  # noqa: F81
     hutch("kill", "vb-e2")
     hutch("wait", "vb-e2")
     evs = _events(hutch, "--filter", "container=vb-e1")
-    assert [e["Action"] for e in evs] == ["create", "start", "die", "destroy"], evs
+    assert [e["Action"] for e in evs] == ["create", "attach", "start", "die", "destroy"], evs
     assert all(e["Actor"]["ID"] == cid and e["Type"] == "container" for e in evs)  # type: ignore[index]
-    die = evs[2]
+    die = evs[3]
     assert die["Actor"]["Attributes"]["exitCode"] == "3" and die["status"] == "die"  # type: ignore[index]
     assert die["Actor"]["Attributes"]["image"] == "hbox:1"  # type: ignore[index]
     actions = [e["Action"] for e in _events(hutch, "-f", "container=vb-e2")]

@@ -166,6 +166,8 @@ class Lifecycle(Operations):
         word, _, rest = line.partition(" ")
         if word == "ok":
             final = self.store.load(cid) or record
+            if attach:  # (docker's order for an attached run: create, attach, start)
+                events.container(self.root, "attach", final)
             events.container(self.root, "start", final)
             if attach:
                 return Started(final, int(rest), sock)

@@ -35,7 +35,7 @@ def handle(eng: Engine, a: Namespace) -> int:
         src = sys.stdin.buffer if a.file == "-" else open(a.file, "rb")  # noqa: SIM115
     except OSError as err:  # docker's words: "open missing.tar: no such file or directory"
         raise HutchError(f"open {a.file}: {os_reason(err)}") from err
-    from hutch.cli import meter
+    from hutch.cli.engine import meter
 
     m = meter.Meter(sys.stdout, "Importing", meter.file_size(src))  # (on a terminal only)
     try:

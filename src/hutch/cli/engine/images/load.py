@@ -23,7 +23,7 @@ def handle(eng: Engine, a: Namespace) -> int:
     import shutil
     import tempfile
 
-    from hutch.cli import meter
+    from hutch.cli.engine import meter
     from hutch.image import archive, reference
 
     m = meter.Meter(sys.stdout, "Loading", tty=None if not a.quiet else False)  # (on a terminal only)

@@ -19,7 +19,7 @@ def flags(p: Parser) -> None:
 
 
 def handle(eng: Engine, a: Namespace) -> int:
-    from hutch.cli import meter
+    from hutch.cli.engine import meter
     from hutch.image import archive
 
     m = meter.Meter(sys.stderr, "Saving")  # on a terminal (standard output may be the archive)
