@@ -193,8 +193,9 @@ class Operations(Registry):
         :meth:`_exec`'s). The journal gets docker's exec_create, exec_start and exec_die."""
         exec_id = os.urandom(32).hex()
         attrs = {"execID": exec_id, "exec command": " ".join(args)}  # (docker's words, with the space)
-        events.container(self.root, "exec_create: " + " ".join(args), record, **attrs)
-        events.container(self.root, "exec_start: " + " ".join(args), record, **attrs)
+        if record["state"]["status"] == model.RUNNING and args:  # (else _exec refuses it)
+            events.container(self.root, "exec_create: " + " ".join(args), record, **attrs)
+            events.container(self.root, "exec_start: " + " ".join(args), record, **attrs)
         code, out = self._exec(record, args, **kw)
         if not kw.get("detach"):
             events.container(self.root, "exec_die", record, execID=exec_id, exitCode=code)

@@ -113,6 +113,11 @@ def _fs_type(path: str) -> str:
 
 def text(d: dict[str, Any]) -> str:
     lines = [
+        "Client:",
+        f" Version:    {d['ServerVersion']}",
+        " Context:    default",
+        " Debug Mode: false",
+        "",
         "Server:",
         f" Containers: {d['Containers']}",
         f"  Running: {d['ContainersRunning']}",
