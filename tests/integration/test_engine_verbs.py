@@ -371,3 +371,14 @@ def test_import_load_save_show_progress_on_a_terminal(hutch: Hutch) -> None:  # 
     piped = hutch("save", "big:1")
     assert piped.stderr == "" and len(piped.stdout) > 8 << 20
     assert hutch("import", str(big), "big:2").stdout.startswith("sha256:")
+
+
+def test_rmi_force_by_name_deletes_an_image_only_stopped_containers_use(hutch: Hutch) -> None:  # noqa: F811
+    """docker's rmi -f NAME: untagged, and deleted when no running container uses it (a stopped
+    one is a soft conflict, daemon/images/image_delete.go); that container still starts."""
+    image_id = _import(hutch)
+    hutch("create", "--network", "none", "--name", "vb-r1", "hbox:1", "echo", "ran")
+    assert hutch("rmi", "-f", "hbox:1").stdout == f"Untagged: hbox:1\nDeleted: {image_id}\n"
+    assert hutch("images", "-q").stdout == ""
+    assert hutch("start", "-a", "vb-r1").stdout == "ran\n"
+    assert [e["Action"] for e in _events(hutch, "-f", "type=image")] == ["import", "untag", "delete"]

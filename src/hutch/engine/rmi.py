@@ -9,7 +9,8 @@ docker's rules (daemon/images/image_delete.go), with hutch's store:
 - By id: a running container's image is never deleted ("cannot be forced"); without
   ``-f``, an image with several names ("referenced in multiple repositories") or one a
   stopped container uses ("must be forced") is refused. Otherwise every name goes, and the
-  image too unless a container uses it.
+  image too unless a running container uses it (stopped containers keep their layers:
+  they still start, and prune keeps what they need).
 
 "Deleted" means gone from the index; `image prune` frees its blobs and snapshots.
 """
@@ -69,8 +70,8 @@ def remove_image(eng: Engine, ref: str, force: bool = False) -> list[str]:
                 continue
     if any(line.startswith("Untagged:") for line in lines):
         events.image(eng.root, "untag", image.id)
-    if users:  # docker keeps a used image, untagged, whatever -f says
-        store.keep_untagged(image.manifest_digest)
+    if running or (users and not force):  # docker keeps it, untagged, while a container runs it;
+        store.keep_untagged(image.manifest_digest)  # -f deletes one only stopped containers use
     elif _drop(store, image.manifest_digest):
         lines.append(f"Deleted: {image.id}")
         events.image(eng.root, "delete", image.id)
