@@ -382,3 +382,15 @@ def test_rmi_force_by_name_deletes_an_image_only_stopped_containers_use(hutch: H
     assert hutch("images", "-q").stdout == ""
     assert hutch("start", "-a", "vb-r1").stdout == "ran\n"
     assert [e["Action"] for e in _events(hutch, "-f", "type=image")] == ["import", "untag", "delete"]
+
+
+@pytest.mark.skipif(__import__("shutil").which("skopeo") is None, reason="skopeo is not installed")
+def test_events_of_pull_and_push(hutch: Hutch, fresh_registry: object) -> None:  # noqa: F811
+    """docker's image pull and push events: the reference as the actor."""
+    reg = fresh_registry.host  # type: ignore[attr-defined]
+    hutch("import", str(hutch.tarball), f"{reg}/vb/box:1")  # type: ignore[attr-defined]
+    hutch("push", f"{reg}/vb/box:1")
+    hutch("rmi", f"{reg}/vb/box:1")
+    hutch("pull", f"{reg}/vb/box:1")
+    evs = [(e["Action"], e["Actor"]["ID"]) for e in _events(hutch, "-f", "event=push", "-f", "event=pull")]
+    assert evs == [("push", f"{reg}/vb/box:1"), ("pull", f"{reg}/vb/box:1")], evs
