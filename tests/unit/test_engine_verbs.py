@@ -127,3 +127,29 @@ def test_prune_filters() -> None:
         Filters(["x=1"])
     with pytest.raises(HutchError, match="failed to parse value as time"):
         Filters(["until=soon"])
+
+
+def test_update_flags_to_resources() -> None:
+    """docker update's flags as a partial LinuxResources; docker's checks and words."""
+    from hutch.engine import update
+
+    assert update.parse(memory="96m", memory_swap="-1", cpus="0.5", cpu_shares="512", cpuset_cpus="0",
+                        pids_limit="0") == {
+        "memory": {"limit": 96 << 20, "swap": -1}, "cpu": {"quota": 50000, "period": 100000, "shares": 512,
+                                                          "cpus": "0"}, "pids": {"limit": -1}}
+    assert update.parse() == {}
+    with pytest.raises(HutchError, match="Minimum memory limit allowed is 6MB"):
+        update.parse(memory="1m")
+    with pytest.raises(HutchError, match=r"range of CPUs is from 0\.01"):
+        update.parse(cpus="1000")
+    with pytest.raises(HutchError, match='invalid argument "x" for "--pids-limit"'):
+        update.parse(pids_limit="x")
+    current = {"memory": {"limit": 64 << 20, "swap": 128 << 20}, "devices": [{"allow": False}]}
+    with pytest.raises(HutchError, match="Memory limit should be smaller than already set memoryswap"):
+        update.merged(current, {"memory": {"limit": 256 << 20}})
+    with pytest.raises(HutchError, match="Minimum memoryswap limit should be larger than memory limit"):
+        update.merged(current, {"memory": {"swap": 32 << 20}})
+    out = update.merged(current, {"memory": {"limit": 256 << 20, "swap": -1}, "pids": {"limit": 5}})
+    assert out == {"memory": {"limit": 256 << 20, "swap": -1}, "devices": [{"allow": False}],
+                   "pids": {"limit": 5}}
+    assert current["memory"] == {"limit": 64 << 20, "swap": 128 << 20}  # not changed in place
