@@ -213,6 +213,7 @@ def test_system_df_summary_and_verbose(hutch: Hutch) -> None:  # noqa: F811
     for part in ("\nContainers space usage:\n", "\nLocal Volumes space usage:\n", "vb-spare",
                  "\nBuild cache usage: 0B\n"):
         assert part in text, text
+    assert any(" Exited (0) " in ln and ln.endswith("vb-s1") for ln in text.splitlines()), text  # ps's STATUS
     line = next(ln for ln in text.splitlines() if ln.startswith("spare "))
     assert line.split()[-1] == "0"  # no container uses spare:1
 

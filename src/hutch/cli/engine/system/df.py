@@ -59,7 +59,8 @@ def summary(u: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
-def verbose(u: dict[str, Any]) -> str:
+def verbose(u: dict[str, Any], statuses: dict[str, str] | None = None) -> str:
+    """docker's -v tables (``statuses``: container id -> ps's STATUS, "Exited (0) 2 minutes ago")."""
     from hutch.cli.fmt import ago, table
     from hutch.image import reference
 
@@ -76,7 +77,7 @@ def verbose(u: dict[str, Any]) -> str:
     for c in u["Containers"]:
         command = c["Command"]
         rows.append([c["Id"][:12], c["Image"], f'"{command[:20]}"', str(c["Volumes"]), human(c["SizeRw"]),
-                     ago(c["Created"]), c["State"], c["Names"][0]])
+                     ago(c["Created"]), (statuses or {}).get(c["Id"], c["State"]), c["Names"][0]])
     out += [table(rows), "Local Volumes space usage:", ""]
     rows = [["VOLUME NAME", "LINKS", "SIZE"]]
     rows += [[v["Name"], str(v["UsageData"]["RefCount"]), human(v["UsageData"]["Size"])]
@@ -92,7 +93,9 @@ def handle(eng: Engine, a: Namespace) -> int:
 
     u = usage(eng)
     if a.verbose:
-        sys.stdout.write(verbose(u))
+        from hutch.cli.engine.containers.ps import status_text
+
+        sys.stdout.write(verbose(u, {r["id"]: status_text(r) for r in eng.records()}))
         return 0
     rows = summary(u)
     if a.format:
