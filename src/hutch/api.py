@@ -318,7 +318,7 @@ class Container:
 
     def exec_run(self, cmd: str | Iterable[str], *, environment: Mapping[str, str] | None = None,
                  workdir: str = "", user: str = "", stdin: bytes | None = None,
-                 detach: bool = False) -> ExecResult:
+                 detach: bool = False, privileged: bool = False) -> ExecResult:
         """Run ``cmd`` in the running container: its exit code and output (stdout and
         stderr together), as docker-py's exec_run."""
         import shlex
@@ -326,8 +326,31 @@ class Container:
         args = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
         env = [f"{k}={v}" for k, v in (environment or {}).items()]
         code, out = self._engine.exec(self.reload()._record, args, env=env, workdir=workdir, user=user,
-                                      detach=detach, capture=not detach, input=stdin)
+                                      detach=detach, capture=not detach, input=stdin, privileged=privileged)
         return ExecResult(code, out)
+
+    def diff(self) -> list[dict[str, Any]]:
+        """Its changed files, as docker-py's: ``{"Path": "/etc", "Kind": 0}`` (0 changed, 1
+        added, 2 deleted)."""
+        from hutch.engine.diff import changes
+
+        lay = self._engine.layout(self.id)
+        kinds = {"C": 0, "A": 1, "D": 2}
+        lowers = [lay.init, *reversed(self._record.get("lowers") or [])]
+        return [{"Path": path, "Kind": kinds[kind]} for kind, path in changes(lay.upper, lowers)]
+
+    def update(self, *, mem_limit: str | int = "", memswap_limit: str | int = "", nano_cpus: int = 0,
+               cpu_shares: int = 0, cpuset_cpus: str = "", pids_limit: int | None = None) -> dict[str, Any]:
+        """Change its resources, as docker-py's update (sizes as ``"96m"`` or bytes)."""
+        from hutch.engine import update
+
+        change = update.parse(memory=str(mem_limit or ""), memory_swap=str(memswap_limit or ""),
+                              cpus=str(nano_cpus / 1e9) if nano_cpus else "",
+                              cpu_shares=str(cpu_shares or ""), cpuset_cpus=cpuset_cpus,
+                              pids_limit="" if pids_limit is None else str(pids_limit))
+        update.apply(self._engine, self.reload()._record, change)
+        self.reload()
+        return {"Warnings": []}
 
     def remove(self, force: bool = False, missing_ok: bool = False) -> None:
         try:

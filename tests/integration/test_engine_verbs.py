@@ -10,9 +10,11 @@ import os
 import subprocess
 import tarfile
 import time
+from typing import Any
 
 import pytest
 
+from tests.integration.test_api import client  # noqa: F401
 from tests.integration.test_engine import HUTCH, Hutch, _import, hutch  # noqa: F401
 
 pytestmark = pytest.mark.root
@@ -395,3 +397,23 @@ def test_events_of_pull_and_push(hutch: Hutch, fresh_registry: object) -> None: 
     hutch("pull", f"{reg}/vb/box:1")
     evs = [(e["Action"], e["Actor"]["ID"]) for e in _events(hutch, "-f", "event=push", "-f", "event=pull")]
     assert evs == [("push", f"{reg}/vb/box:1"), ("pull", f"{reg}/vb/box:1")], evs
+
+
+def test_python_api_diff_update_privileged_exec(client: Any) -> None:  # noqa: F811
+    """docker-py's Container.diff() (Kind 0 changed, 1 added, 2 deleted), update() and
+    exec_run(privileged=True), from a real container."""
+    with client.containers.run("box:1", ["sh", "-c", "rm /bin/ls; echo x > /new; exec sleep 60"],
+                               detach=True, name="vb-api") as c:
+        time.sleep(0.5)
+        diff = c.diff()
+        assert {"Path": "/new", "Kind": 1} in diff and {"Path": "/bin/ls", "Kind": 2} in diff
+        assert {"Path": "/bin", "Kind": 0} in diff
+        assert c.update(mem_limit="96m", pids_limit=40) == {"Warnings": []}
+        assert c.attrs["HostConfig"]["Memory"] == 96 << 20 and c.attrs["HostConfig"]["PidsLimit"] == 40
+        out = c.exec_run("sh -c 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null'")
+        out = out.output
+        assert out.split()[0] == b"40"
+        with open("/proc/self/status") as f:
+            every = next(line.split()[1] for line in f if line.startswith("CapBnd:"))
+        priv = c.exec_run("grep CapEff /proc/self/status", privileged=True).output
+        assert priv.split()[1].decode() == every
