@@ -26,7 +26,7 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
     from types import TracebackType
     from typing import IO, Any, NamedTuple
 
@@ -62,6 +62,49 @@ class Client:
         self.engine = Engine(root, runroot, runtime)
         self.images = Images(self)
         self.containers = Containers(self)
+
+    def version(self) -> dict[str, Any]:
+        """docker-py's version(): the Client and Server document of `hutch version`."""
+        from hutch.engine.sysinfo import version
+
+        return version(self.engine)
+
+    def info(self) -> dict[str, Any]:
+        """docker-py's info(): `hutch info`'s document."""
+        from hutch.engine.sysinfo import info
+
+        return info(self.engine)
+
+    def df(self) -> dict[str, Any]:
+        """docker-py's df(): LayersSize, Images, Containers, Volumes, BuildCache."""
+        from hutch.engine.diskusage import usage
+
+        return usage(self.engine)
+
+    def events(self, since: float | None = None, until: float | None = None,
+               filters: Mapping[str, str | Iterable[str]] | None = None,
+               decode: bool = False) -> Iterator[Any]:
+        """docker-py's events(): the store's events (Unix seconds ``since``/``until``; without
+        ``until`` it follows the journal), as dicts with ``decode``, else JSON lines in bytes."""
+        import json
+        import time
+
+        from hutch.engine.eventstream import docker_message, parse_filters
+
+        given = [f"{k}={v}" for k, vs in (filters or {}).items()
+                 for v in ([vs] if isinstance(vs, str) else vs)]
+        wanted = parse_filters(given)
+        start = int(since * 1e9) if since is not None else time.time_ns()
+        end = int(until * 1e9) if until is not None else None
+
+        def gen() -> Iterator[Any]:
+            from hutch.engine.eventstream import stream
+
+            for ev in stream(self.engine.root, start, end, wanted):
+                msg = docker_message(ev)
+                yield msg if decode else json.dumps(msg).encode() + b"\n"
+
+        return gen()
 
     def close(self) -> None:
         """Nothing to release (there is no daemon); for symmetry with docker-py."""

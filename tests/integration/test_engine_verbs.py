@@ -417,3 +417,17 @@ def test_python_api_diff_update_privileged_exec(client: Any) -> None:  # noqa: F
             every = next(line.split()[1] for line in f if line.startswith("CapBnd:"))
         priv = c.exec_run("grep CapEff /proc/self/status", privileged=True).output
         assert priv.split()[1].decode() == every
+
+
+def test_python_api_version_info_df_events(client: Any) -> None:  # noqa: F811
+    """docker-py's version(), info(), df() and events(decode=True, filters=...)."""
+    since = time.time()
+    assert client.version()["Server"]["Components"][0]["Name"] == "Engine"
+    assert client.info()["Images"] == 1 and client.info()["Driver"] == "overlay2"
+    client.containers.create("box:1", ["true"], name="vb-api2")
+    df = client.df()
+    assert [c["Names"] for c in df["Containers"]] == [["vb-api2"]] and len(df["Images"]) == 1
+    evs = list(client.events(since=since, until=time.time(), filters={"type": "container"}, decode=True))
+    assert [(e["Action"], e["Actor"]["Attributes"]["name"]) for e in evs] == [("create", "vb-api2")]
+    raw = next(client.events(since=since, until=time.time()))
+    assert json.loads(raw)["status"] == "create"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hutch.cli.engine.system import _template, events, info
-from hutch.engine import diff
+from hutch.engine import diff, eventstream
 from hutch.engine import events as journal
 from hutch.errors import HutchError
 from hutch.util import timefmt
@@ -46,13 +46,14 @@ def test_events_time_garbage() -> None:
 def test_events_filters() -> None:
     ev = {"Type": "container", "Action": "exec_start: sh", "Actor": {"ID": "abcdef", "Attributes": {
         "name": "web", "image": "hbox:1", "tier": "front"}}}
-    f = events.parse_filters
-    assert events.matches(ev, f(["type=container", "event=exec_start"]))
-    assert events.matches(ev, f(["container=web"])) and events.matches(ev, f(["container=abc"]))
-    assert events.matches(ev, f(["container=nope", "container=web"]))  # one key: alternatives
-    assert not events.matches(ev, f(["container=web", "type=image"]))  # keys: all
-    assert events.matches(ev, f(["image=hbox:1", "label=tier=front", "label=tier"]))
-    assert not events.matches(ev, f(["label=tier=back"])) and not events.matches(ev, f(["volume=web"]))
+    f = eventstream.parse_filters
+    assert eventstream.matches(ev, f(["type=container", "event=exec_start"]))
+    assert eventstream.matches(ev, f(["container=web"])) and eventstream.matches(ev, f(["container=abc"]))
+    assert eventstream.matches(ev, f(["container=nope", "container=web"]))  # one key: alternatives
+    assert not eventstream.matches(ev, f(["container=web", "type=image"]))  # keys: all
+    assert eventstream.matches(ev, f(["image=hbox:1", "label=tier=front", "label=tier"]))
+    assert not eventstream.matches(ev, f(["label=tier=back"]))
+    assert not eventstream.matches(ev, f(["volume=web"]))
     with pytest.raises(HutchError, match="invalid filter 'bogus'"):
         f(["bogus=1"])
     with pytest.raises(HutchError, match="bad format of filter"):

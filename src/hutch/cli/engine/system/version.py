@@ -9,10 +9,7 @@ version is the interpreter's (``PythonVersion``, and ``GoVersion`` for the scrip
 
 from __future__ import annotations
 
-import os
 import sys
-
-from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,52 +21,6 @@ if TYPE_CHECKING:
 
 def flags(p: Parser) -> None:
     p.add_argument("-f", "--format", default="", help="format the output with a Go template")
-
-
-def runtime_version(path: str) -> tuple[str, str, str]:
-    """The OCI runtime's name, version and commit, from its ``--version`` (runc's lines)."""
-    import subprocess
-
-    try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10,
-                             check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        out = ""
-    name, version, commit = os.path.basename(path), "", ""
-    for line in out.splitlines():
-        head, _, rest = line.partition(" version ")
-        if rest and not version:
-            name, version = head.strip() or name, rest.strip()
-        elif line.startswith("commit:"):
-            commit = line.removeprefix("commit:").strip()
-    return name, version, commit
-
-
-def data(eng: Engine) -> dict[str, Any]:
-    from hutch._version import __version__
-    from hutch.cli.version import commit
-    from hutch.engine.runtime_client import find_runtime
-    from hutch.util.arch import goarch
-
-    python = sys.version.split()[0]
-    arch, git = goarch(), commit()[:7]
-    client = {"Version": __version__, "ApiVersion": "", "DefaultAPIVersion": "", "GitCommit": git,
-              "GoVersion": f"python{python}", "PythonVersion": python, "Os": "linux", "Arch": arch,
-              "BuildTime": "", "Context": "default"}
-    try:
-        rt_name, rt_version, rt_commit = runtime_version(find_runtime(eng.runtime_name))
-    except HutchError:  # (--runtime not found) no version to show
-        rt_name, rt_version, rt_commit = eng.runtime_name or "hutch-runtime", "", ""
-    engine = {"Name": "Engine", "Version": __version__,
-              "Details": {"GitCommit": git, "GoVersion": f"python{python}", "PythonVersion": python,
-                          "Os": "linux", "Arch": arch, "KernelVersion": os.uname().release,
-                          "Experimental": "false", "BuildTime": ""}}
-    runtime = {"Name": rt_name, "Version": rt_version, "Details": {"GitCommit": rt_commit}}
-    server = {"Platform": {"Name": "hutch Engine"}, "Components": [engine, runtime],
-              "Version": __version__, "ApiVersion": "", "MinAPIVersion": "", "GitCommit": git,
-              "GoVersion": f"python{python}", "PythonVersion": python, "Os": "linux", "Arch": arch,
-              "KernelVersion": os.uname().release, "Experimental": False, "BuildTime": ""}
-    return {"Client": client, "Server": server}
 
 
 def text(d: dict[str, Any]) -> str:
@@ -96,7 +47,10 @@ def text(d: dict[str, Any]) -> str:
 
 
 def handle(eng: Engine, a: Namespace) -> int:
-    d = data(eng)
+    from hutch.cli.version import commit
+    from hutch.engine.sysinfo import version
+
+    d = version(eng, commit())
     if a.format:
         from hutch.cli.engine.system._template import render  # TO BE REPLACED: hutch.cli.gotemplate
 
