@@ -44,7 +44,7 @@ def test_info_counts_and_fields(hutch: Hutch) -> None:  # noqa: F811
     cgv = "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1"
     out = hutch("system", "info", "--format", "{{.CgroupVersion}} {{.ContainersRunning}}").stdout
     assert out == f"{cgv} 1\n"
-    doc = json.loads(hutch("info", "-f", "{{json .}}").stdout)
+    doc = json.loads(hutch("info", "-f", "json").stdout)  # (docker's shorthand for {{json .}})
     assert doc["Driver"] == "overlay2" and doc["MemTotal"] > 0 and "hutch-runtime" in doc["Runtimes"]
 
 
@@ -230,12 +230,18 @@ def _cgroup(h: Hutch, name: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in out.splitlines())
 
 
-def test_update_a_running_containers_resources(hutch: Hutch) -> None:  # noqa: F811
+@pytest.mark.parametrize("runtime", [None, "runc"])
+def test_update_a_running_containers_resources(hutch: Hutch, runtime: str | None) -> None:  # noqa: F811
     """docker update: the cgroup changes now (read from inside), inspect shows the new values,
-    and the next start keeps them."""
+    and the next start keeps them (hutch's runtime, and runc's `update --resources -`)."""
+    import shutil
+
+    if runtime and not shutil.which(runtime):
+        pytest.skip(f"{runtime} is not installed")
     _import(hutch)
-    hutch("run", "-d", "--network", "none", "--name", "vb-u1", "-m", "64m", "--pids-limit", "50", "hbox:1",
-          "sleep", "60")
+    args = ("--runtime", runtime) if runtime else ()
+    hutch(*args, "run", "-d", "--network", "none", "--name", "vb-u1", "-m", "64m", "--pids-limit", "50",
+          "hbox:1", "sleep", "60")
     out = hutch("update", "--memory", "96m", "--cpus", "0.5", "--pids-limit", "70", "vb-u1").stdout
     assert out == "vb-u1\n"
     got = _cgroup(hutch, "vb-u1")

@@ -60,11 +60,12 @@ def handle(eng: Engine, a: Namespace) -> int:
     except HutchError as err:
         sys.stderr.write(f"Error: {err}\n")
         return 1
-    if a.format:
+    fmt = "{{json .}}" if a.format == "json" else a.format  # (docker's --format json)
+    if fmt:
         from hutch.cli.engine.system._template import render  # TO BE REPLACED: hutch.cli.gotemplate
     try:
         for ev in stream(eng.root, start, until, filters):
-            sys.stdout.write((render(a.format, docker_message(ev)) if a.format else line(ev)) + "\n")
+            sys.stdout.write((render(fmt, docker_message(ev)) if fmt else line(ev)) + "\n")
             sys.stdout.flush()
     except BrokenPipeError:
         pass

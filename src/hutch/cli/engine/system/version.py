@@ -54,7 +54,7 @@ def handle(eng: Engine, a: Namespace) -> int:
     if a.format:
         from hutch.cli.engine.system._template import render  # TO BE REPLACED: hutch.cli.gotemplate
 
-        sys.stdout.write(render(a.format, d) + "\n")
+        sys.stdout.write(render("{{json .}}" if a.format == "json" else a.format, d) + "\n")
     else:
         sys.stdout.write(text(d))
     return 0
