@@ -155,6 +155,8 @@ def test_export_stopped_and_running(hutch: Hutch, tmp_path: object) -> None:  # 
     hutch("container", "export", "-o", str(out), "vb-x2")
     with tarfile.open(out) as t:
         assert "live" in t.getnames()
+    code, shown = _on_a_terminal(hutch, "export", "vb-x1")  # docker's refusal
+    assert code == 1 and "cowardly refusing to save to a terminal. Use the -o flag or redirect" in shown
     r2 = hutch("export", "nosuch", "-o", str(hutch.root.parent / "y.tar"), check=False)
     assert r2.returncode == 1 and "No such container" in r2.stderr
     assert not (hutch.root.parent / "y.tar").exists()
