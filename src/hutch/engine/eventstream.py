@@ -71,13 +71,18 @@ def docker_message(ev: dict[str, Any]) -> dict[str, Any]:
 
 
 class Journal:
-    """Reads the journal from its start, then (``follow``) what is appended to it."""
+    """Reads the journal from its start (`history`), then what is appended to it (`more`)."""
 
     def __init__(self, root: str) -> None:
         self.path = events.path(root)
         self.fd = -1
         self.ino = 0
         self.buf = b""
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
     def _open(self) -> bool:
         try:
@@ -147,16 +152,19 @@ def stream(root: str, since: int, until: int | None, filters: dict[str, set[str]
             if ns >= since and matches(ev, filters):
                 yield ev
 
-    for ev in wanted(journal.history()):
-        if ev is None:
-            return
-        yield ev
-    while True:
-        last = until is not None and time.time_ns() > until  # (then one more read: what came up to it)
-        for ev in wanted(journal.more()):
+    try:
+        for ev in wanted(journal.history()):
             if ev is None:
                 return
             yield ev
-        if last:
-            return
-        time.sleep(poll)
+        while True:
+            last = until is not None and time.time_ns() > until  # (then one more read: what came up to it)
+            for ev in wanted(journal.more()):
+                if ev is None:
+                    return
+                yield ev
+            if last:
+                return
+            time.sleep(poll)
+    finally:
+        journal.close()
