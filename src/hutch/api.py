@@ -26,7 +26,7 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Mapping
     from types import TracebackType
     from typing import IO, Any, NamedTuple
 
@@ -62,49 +62,6 @@ class Client:
         self.engine = Engine(root, runroot, runtime)
         self.images = Images(self)
         self.containers = Containers(self)
-
-    def version(self) -> dict[str, Any]:
-        """docker-py's version(): the Client and Server document of `hutch version`."""
-        from hutch.engine.sysinfo import version
-
-        return version(self.engine)
-
-    def info(self) -> dict[str, Any]:
-        """docker-py's info(): `hutch info`'s document."""
-        from hutch.engine.sysinfo import info
-
-        return info(self.engine)
-
-    def df(self) -> dict[str, Any]:
-        """docker-py's df(): LayersSize, Images, Containers, Volumes, BuildCache."""
-        from hutch.engine.diskusage import usage
-
-        return usage(self.engine)
-
-    def events(self, since: float | None = None, until: float | None = None,
-               filters: Mapping[str, str | Iterable[str]] | None = None,
-               decode: bool = False) -> Iterator[Any]:
-        """docker-py's events(): the store's events (Unix seconds ``since``/``until``; without
-        ``until`` it follows the journal), as dicts with ``decode``, else JSON lines in bytes."""
-        import json
-        import time
-
-        from hutch.engine.eventstream import docker_message, parse_filters
-
-        given = [f"{k}={v}" for k, vs in (filters or {}).items()
-                 for v in ([vs] if isinstance(vs, str) else vs)]
-        wanted = parse_filters(given)
-        start = int(since * 1e9) if since is not None else time.time_ns()
-        end = int(until * 1e9) if until is not None else None
-
-        def gen() -> Iterator[Any]:
-            from hutch.engine.eventstream import stream
-
-            for ev in stream(self.engine.root, start, end, wanted):
-                msg = docker_message(ev)
-                yield msg if decode else json.dumps(msg).encode() + b"\n"
-
-        return gen()
 
     def close(self) -> None:
         """Nothing to release (there is no daemon); for symmetry with docker-py."""
@@ -361,7 +318,7 @@ class Container:
 
     def exec_run(self, cmd: str | Iterable[str], *, environment: Mapping[str, str] | None = None,
                  workdir: str = "", user: str = "", stdin: bytes | None = None,
-                 detach: bool = False, privileged: bool = False) -> ExecResult:
+                 detach: bool = False) -> ExecResult:
         """Run ``cmd`` in the running container: its exit code and output (stdout and
         stderr together), as docker-py's exec_run."""
         import shlex
@@ -369,31 +326,8 @@ class Container:
         args = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
         env = [f"{k}={v}" for k, v in (environment or {}).items()]
         code, out = self._engine.exec(self.reload()._record, args, env=env, workdir=workdir, user=user,
-                                      detach=detach, capture=not detach, input=stdin, privileged=privileged)
+                                      detach=detach, capture=not detach, input=stdin)
         return ExecResult(code, out)
-
-    def diff(self) -> list[dict[str, Any]]:
-        """Its changed files, as docker-py's: ``{"Path": "/etc", "Kind": 0}`` (0 changed, 1
-        added, 2 deleted)."""
-        from hutch.engine.diff import changes
-
-        lay = self._engine.layout(self.id)
-        kinds = {"C": 0, "A": 1, "D": 2}
-        lowers = [lay.init, *reversed(self._record.get("lowers") or [])]
-        return [{"Path": path, "Kind": kinds[kind]} for kind, path in changes(lay.upper, lowers)]
-
-    def update(self, *, mem_limit: str | int = "", memswap_limit: str | int = "", nano_cpus: int = 0,
-               cpu_shares: int = 0, cpuset_cpus: str = "", pids_limit: int | None = None) -> dict[str, Any]:
-        """Change its resources, as docker-py's update (sizes as ``"96m"`` or bytes)."""
-        from hutch.engine import update
-
-        change = update.parse(memory=str(mem_limit or ""), memory_swap=str(memswap_limit or ""),
-                              cpus=str(nano_cpus / 1e9) if nano_cpus else "",
-                              cpu_shares=str(cpu_shares or ""), cpuset_cpus=cpuset_cpus,
-                              pids_limit="" if pids_limit is None else str(pids_limit))
-        update.apply(self._engine, self.reload()._record, change)
-        self.reload()
-        return {"Warnings": []}
 
     def remove(self, force: bool = False, missing_ok: bool = False) -> None:
         try:

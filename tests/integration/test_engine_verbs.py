@@ -10,11 +10,9 @@ import os
 import subprocess
 import tarfile
 import time
-from typing import Any
 
 import pytest
 
-from tests.integration.test_api import client  # noqa: F401
 from tests.integration.test_engine import HUTCH, Hutch, _import, hutch  # noqa: F401
 
 pytestmark = pytest.mark.root
@@ -305,33 +303,6 @@ def test_exec_privileged_and_env_file(hutch: Hutch, runtime: str | None) -> None
     assert r.returncode == 125 and "/nonexistent" in r.stderr
 
 
-def test_prune_filters_until_and_label(hutch: Hutch) -> None:  # noqa: F811
-    """docker's prune --filter: until= (docker's time forms) and label=, label!= (all must hold)."""
-    _import(hutch)
-    hutch("create", "--network", "none", "--name", "vb-old", "-l", "keep=no", "hbox:1", "true")
-    time.sleep(1.1)
-    between = str(time.time())
-    time.sleep(0.1)
-    hutch("create", "--network", "none", "--name", "vb-new", "-l", "keep=no", "hbox:1", "true")
-    hutch("create", "--network", "none", "--name", "vb-kept", "-l", "keep=yes", "hbox:1", "true")
-    out = hutch("container", "prune", "-f", "--filter", f"until={between}").stdout
-    assert out.startswith("Deleted Containers:\n") and len(out.split("\n\n")[0].splitlines()) == 2, out
-    names = set(hutch("ps", "-a", "--format", "{{.Names}}").stdout.split())
-    assert names == {"vb-new", "vb-kept"}
-    hutch("container", "prune", "-f", "--filter", "label!=keep=yes")
-    assert hutch("ps", "-a", "--format", "{{.Names}}").stdout.split() == ["vb-kept"]
-    hutch("rm", "vb-kept")
-    # images: -a with a label filter removes only the labelled one
-    hutch("import", "-c", "LABEL tier=front", str(hutch.tarball), "front:1")  # type: ignore[attr-defined]
-    hutch("import", "-c", "LABEL tier=back", str(hutch.tarball), "back:1")  # type: ignore[attr-defined]
-    out = hutch("image", "prune", "-a", "-f", "--filter", "label=tier=front").stdout
-    assert "untagged: front:1" in out and "back:1" not in out, out
-    repos = {line.split()[0] for line in hutch("images").stdout.splitlines()[1:]}
-    assert repos == {"hbox", "back"}
-    out = hutch("image", "prune", "-f", "--filter", "dangling=false", "--filter", "until=10m").stdout
-    assert out.startswith("Total")  # all newer than 10 minutes ago
-    r = hutch("image", "prune", "-f", "--filter", "nope=true", check=False)
-    assert r.returncode == 1 and "invalid filter 'nope'" in r.stderr
 
 
 def _on_a_terminal(h: Hutch, *args: str) -> tuple[int, str]:
@@ -405,37 +376,3 @@ def test_events_of_pull_and_push(hutch: Hutch, fresh_registry: object) -> None: 
     hutch("pull", f"{reg}/vb/box:1")
     evs = [(e["Action"], e["Actor"]["ID"]) for e in _events(hutch, "-f", "event=push", "-f", "event=pull")]
     assert evs == [("push", f"{reg}/vb/box:1"), ("pull", f"{reg}/vb/box:1")], evs
-
-
-def test_python_api_diff_update_privileged_exec(client: Any) -> None:  # noqa: F811
-    """docker-py's Container.diff() (Kind 0 changed, 1 added, 2 deleted), update() and
-    exec_run(privileged=True), from a real container."""
-    with client.containers.run("box:1", ["sh", "-c", "rm /bin/ls; echo x > /new; exec sleep 60"],
-                               detach=True, name="vb-api") as c:
-        time.sleep(0.5)
-        diff = c.diff()
-        assert {"Path": "/new", "Kind": 1} in diff and {"Path": "/bin/ls", "Kind": 2} in diff
-        assert {"Path": "/bin", "Kind": 0} in diff
-        assert c.update(mem_limit="96m", pids_limit=40) == {"Warnings": []}
-        assert c.attrs["HostConfig"]["Memory"] == 96 << 20 and c.attrs["HostConfig"]["PidsLimit"] == 40
-        out = c.exec_run("sh -c 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null'")
-        out = out.output
-        assert out.split()[0] == b"40"
-        with open("/proc/self/status") as f:
-            every = next(line.split()[1] for line in f if line.startswith("CapBnd:"))
-        priv = c.exec_run("grep CapEff /proc/self/status", privileged=True).output
-        assert priv.split()[1].decode() == every
-
-
-def test_python_api_version_info_df_events(client: Any) -> None:  # noqa: F811
-    """docker-py's version(), info(), df() and events(decode=True, filters=...)."""
-    since = time.time()
-    assert client.version()["Server"]["Components"][0]["Name"] == "Engine"
-    assert client.info()["Images"] == 1 and client.info()["Driver"] == "overlay2"
-    client.containers.create("box:1", ["true"], name="vb-api2")
-    df = client.df()
-    assert [c["Names"] for c in df["Containers"]] == [["vb-api2"]] and len(df["Images"]) == 1
-    evs = list(client.events(since=since, until=time.time(), filters={"type": "container"}, decode=True))
-    assert [(e["Action"], e["Actor"]["Attributes"]["name"]) for e in evs] == [("create", "vb-api2")]
-    raw = next(client.events(since=since, until=time.time()))
-    assert json.loads(raw)["status"] == "create"

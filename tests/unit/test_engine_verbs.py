@@ -14,7 +14,6 @@ from hutch.cli.engine.system import _template, events, info
 from hutch.engine import diff, eventstream
 from hutch.engine import events as journal
 from hutch.errors import HutchError
-from hutch.util import timefmt
 
 
 def test_template_fields_json_and_errors() -> None:
@@ -35,12 +34,12 @@ def test_template_fields_json_and_errors() -> None:
 ])
 def test_events_time_forms_are_dockers(value: str, want: float) -> None:
     """docker's api/types/time.GetTimestamp: durations before now, Unix seconds, RFC 3339."""
-    assert timefmt.docker_timestamp(value, now=1000.0) == pytest.approx(want * 1e9, abs=1)
+    assert eventstream.timestamp(value, now=1000.0) == pytest.approx(want * 1e9, abs=1)
 
 
 def test_events_time_garbage() -> None:
     with pytest.raises(HutchError, match="failed to parse value as time or duration"):
-        timefmt.docker_timestamp("yesterday")
+        eventstream.timestamp("yesterday")
 
 
 def test_events_filters() -> None:
@@ -115,19 +114,6 @@ def test_info_sizes_as_docker() -> None:
     assert info.bytes_size(512) == "512B"
 
 
-def test_prune_filters() -> None:
-    from hutch.engine.prune import Filters
-
-    f = Filters(["until=2026-12-07T21:00:00Z", "label=a", "label!=b=2"])
-    assert f.match("2026-12-07T20:59:59Z", {"a": "1", "b": "3"})
-    assert not f.match("2026-12-07T21:00:00Z", {"a": "1"})  # not before until
-    assert not f.match("2026-12-07T20:00:00Z", {"b": "3"})  # no a
-    assert not f.match("2026-12-07T20:00:00Z", {"a": "", "b": "2"})  # b=2
-    assert Filters(["dangling=false"]).dangling is False
-    with pytest.raises(HutchError, match="invalid filter 'x'"):
-        Filters(["x=1"])
-    with pytest.raises(HutchError, match="failed to parse value as time"):
-        Filters(["until=soon"])
 
 
 def test_update_flags_to_resources() -> None:

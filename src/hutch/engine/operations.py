@@ -188,8 +188,8 @@ class Operations(Registry):
     # ---- exec ---------------------------------------------------------------------------
 
     def exec(self, record: Record, args: list[str], *, tty: bool = False, stdin: bool = False,
-             detach: bool = False, env: list[str] | None = None, user: str = "",
-             workdir: str = "", privileged: bool = False,
+             privileged: bool = False,  # docker's exec --privileged: every capability hutch holds
+             detach: bool = False, env: list[str] | None = None, user: str = "", workdir: str = "",
              capture: bool = False, input: bytes | None = None) -> tuple[int, bytes]:
         """Run ``args`` in the running container: its exit status (docker's 126/127 when it
         cannot be run), and with ``capture`` its stdout and stderr together."""
@@ -199,10 +199,6 @@ class Operations(Registry):
             raise HutchError("exec: no command given")
         if tty and detach:
             raise HutchError("exec -d -t is not supported: detach without a terminal, or attach")
-        exec_id = os.urandom(32).hex()  # the journal's exec_create, exec_start and exec_die (docker's)
-        attrs = {"execID": exec_id, "exec command": " ".join(args)}  # (docker's words, with the space)
-        events.container(self.root, "exec_create: " + " ".join(args), record, **attrs)
-        events.container(self.root, "exec_start: " + " ".join(args), record, **attrs)
         lay = self.layout(record["id"])
         env = [e if "=" in e else f"{e}={os.environ.get(e, '')}" for e in env or []]
         u: dict[str, Any] | None = None
@@ -215,11 +211,10 @@ class Operations(Registry):
 
         if in_process(runtime.path):
             req = {"op": "exec", "id": record["id"], "args": args, "env": env, "cwd": workdir, "tty": tty,
-                   "stdin": stdin or input is not None, "detach": detach,
-                   "uid": u["uid"] if u else None, "gid": u["gid"] if u else None, "privileged": privileged,
+                   "stdin": stdin or input is not None, "detach": detach, "privileged": privileged,
+                   "uid": u["uid"] if u else None, "gid": u["gid"] if u else None,
                    "additional_gids": (u.get("additionalGids") or []) if u else []}
-            return self._exec_died(record, exec_id, detach, self._exec_supervised(req, capture=capture,
-                                                                                  input=input))
+            return self._exec_supervised(req, capture=capture, input=input)
         log = lay.exec_log(os.urandom(4).hex())
         argv = ["exec"]
         if tty:
@@ -234,7 +229,7 @@ class Operations(Registry):
                 argv += ["--additional-gids", str(g)]
         if workdir:
             argv += ["--cwd", workdir]
-        if privileged:  # docker's exec --privileged: every capability (that hutch itself holds)
+        if privileged:
             from hutch.specconv.caps import own_bounding, to_names
 
             for name in to_names(own_bounding()):
@@ -247,20 +242,12 @@ class Operations(Registry):
             r = subprocess.run(runtime.argv(*argv, record["id"], *args, log=log), check=False, input=input,
                                stdin=None if stdin or tty or input is not None else devnull, stdout=out,
                                stderr=subprocess.STDOUT if capture else out)
-            code = failure_code(log, r.returncode) if r.returncode else 0
-            return self._exec_died(record, exec_id, detach, (code, r.stdout or b""))
+            return (failure_code(log, r.returncode) if r.returncode else 0), r.stdout or b""
         finally:
             try:
                 os.unlink(log)
             except FileNotFoundError:
                 pass
-
-    def _exec_died(self, record: Record, exec_id: str, detach: bool,
-                   result: tuple[int, bytes]) -> tuple[int, bytes]:
-        """``result``, once its exec_die is in the journal (a detached exec's end is unknown here)."""
-        if not detach:
-            events.container(self.root, "exec_die", record, execID=exec_id, exitCode=result[0])
-        return result
 
     def _exec_supervised(self, req: dict[str, Any], *, capture: bool,
                          input: bytes | None) -> tuple[int, bytes]:

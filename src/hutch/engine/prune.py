@@ -46,56 +46,11 @@ def tree_size(path: str) -> int:
     return total
 
 
-class Filters:
-    """docker's prune --filter: ``until=TIMESTAMP`` (made before it; docker's time forms),
-    ``label=KEY``, ``label=KEY=VALUE``, ``label!=KEY``, ``label!=KEY=VALUE``; all must hold.
-    For images also ``dangling=false`` (as -a) or ``true`` (the default)."""
-
-    def __init__(self, given: list[str] | None = None) -> None:
-        from hutch.util.timefmt import docker_timestamp
-
-        self.until: int | None = None
-        self.dangling: bool | None = None
-        self.labels: list[tuple[str, str | None, bool]] = []  # (key, value or None, negated)
-        for f in given or []:
-            key, eq, value = f.partition("=")
-            if not eq:
-                raise HutchError(f"bad format of filter (expected name=value): {f}")
-            if key == "until":
-                self.until = docker_timestamp(value)
-            elif key == "dangling" and value.lower() in ("true", "false", "1", "0"):
-                self.dangling = value.lower() in ("true", "1")
-            elif key in ("label", "label!"):
-                k, has, v = value.partition("=")
-                self.labels.append((k, v if has else None, key == "label!"))
-            else:
-                raise HutchError(f"invalid filter '{key.rstrip('!')}'")
-
-    def match(self, created: str, labels: dict[str, str] | None) -> bool:
-        if self.until is not None:
-            from hutch.util.timefmt import parse_ns
-
-            try:
-                if parse_ns(created) >= self.until:
-                    return False
-            except ValueError:
-                return False
-        have = labels or {}
-        for key, value, negated in self.labels:
-            hit = key in have and (value is None or have[key] == value)
-            if hit == negated:
-                return False
-        return True
-
-
-def containers(eng: Engine, filters: Filters | None = None) -> tuple[list[str], int]:
-    """Remove every container that is not running (and that ``filters`` match); (their ids,
-    bytes reclaimed)."""
+def containers(eng: Engine) -> tuple[list[str], int]:
+    """Remove every container that is not running; (their ids, bytes reclaimed)."""
     ids, freed = [], 0
     for record in eng.records():
         if record["state"]["status"] in BUSY:
-            continue
-        if filters is not None and not filters.match(str(record.get("created", "")), record.get("labels")):
             continue
         size = tree_size(eng.layout(record["id"]).upper)
         try:
@@ -107,13 +62,10 @@ def containers(eng: Engine, filters: Filters | None = None) -> tuple[list[str], 
     return ids, freed
 
 
-def images(eng: Engine, everything: bool = False, grace: float = GRACE,
-           filters: Filters | None = None) -> tuple[list[str], int]:
-    """Remove dangling images (``everything``: all images no container uses; those ``filters``
-    match), then the blobs and snapshots nothing needs; (the lines docker prints, bytes
-    reclaimed)."""
+def images(eng: Engine, everything: bool = False, grace: float = GRACE) -> tuple[list[str], int]:
+    """Remove dangling images (``everything``: all images no container uses), then the
+    blobs and snapshots nothing needs; (the lines docker prints, bytes reclaimed)."""
     store = eng.images
-    everything = everything or (filters is not None and filters.dangling is False)
     used = {r.get("image_id") for r in eng.records()}
     lines: list[str] = []
     with store.locked():
@@ -124,8 +76,7 @@ def images(eng: Engine, everything: bool = False, grace: float = GRACE,
         for m in index["manifests"]:
             name = m.get("annotations", {}).get(REF_NAME)
             config = _config_digest(eng, m["digest"])
-            if config not in used and (everything or m["digest"] not in tagged) \
-                    and (filters is None or _image_matches(eng, config, filters)):
+            if config not in used and (everything or m["digest"] not in tagged):
                 gone.append((m, name, config))
             else:
                 keep.append(m)
@@ -139,14 +90,6 @@ def images(eng: Engine, everything: bool = False, grace: float = GRACE,
         lines += [f"deleted: {c}" for c in dict.fromkeys(c for _, _, c in gone) if c and c not in kept]
         freed = _collect(eng, [m["digest"] for m in keep], grace)
     return lines, freed
-
-
-def _image_matches(eng: Engine, config_digest: str, filters: Filters) -> bool:
-    try:
-        config: Any = json.loads(eng.images.content.read(config_digest))
-    except (HutchError, ValueError):
-        return False
-    return filters.match(str(config.get("created", "")), (config.get("config") or {}).get("Labels"))
 
 
 def _config_digest(eng: Engine, manifest_digest: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from hutch.cli.pflag import REMAINDER, Namespace, Parser
@@ -36,8 +37,18 @@ def handle(eng: Engine, a: Namespace) -> int:
             from hutch.engine.request import env_file
 
             env = [*(e for f in a.env_file for e in env_file(f)), *a.env]
-        return eng.exec(record, args, tty=a.tty, stdin=a.interactive, detach=a.detach, env=env,
+        from hutch.engine import events  # docker's exec_create, exec_start and exec_die
+
+        exec_id = os.urandom(32).hex()
+        attrs = {"execID": exec_id, "exec command": " ".join(args)}  # (docker's words, with the space)
+        if record["state"]["status"] == "running" and args and not (a.tty and a.detach):  # (else refused)
+            events.container(eng.root, "exec_create: " + " ".join(args), record, **attrs)
+            events.container(eng.root, "exec_start: " + " ".join(args), record, **attrs)
+        code = eng.exec(record, args, tty=a.tty, stdin=a.interactive, detach=a.detach, env=env,
                         user=a.user, workdir=a.workdir, privileged=a.privileged)[0]
+        if not a.detach:  # (a detached exec's end is not known here)
+            events.container(eng.root, "exec_die", record, execID=exec_id, exitCode=code)
+        return code
     except HutchError as err:
         sys.stderr.write(f"Error: {err}\n")
         return 126 if "not running" in str(err) else 125

@@ -17,9 +17,8 @@ def flags(p: Parser) -> None:
 def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import prune
 
-    filters = prune.Filters(a.filter)
     if not confirm(a, "all stopped containers"):
         return 0
-    ids, freed = prune.containers(eng, filters)
+    ids, freed = prune.containers(eng)
     print_prune(ids, [], freed)
     return 0

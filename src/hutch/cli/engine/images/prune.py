@@ -19,9 +19,8 @@ def handle(eng: Engine, a: Namespace) -> int:
 
     what = "all images without at least one container associated to them" if a.all \
         else "all dangling images"
-    filters = prune.Filters(a.filter)
     if not confirm(a, what):
         return 0
-    images, freed = prune.images(eng, everything=a.all, filters=filters)
+    images, freed = prune.images(eng, everything=a.all)
     print_prune([], images, freed)
     return 0

@@ -17,7 +17,6 @@ import sys
 import time
 
 from hutch.errors import HutchError
-from hutch.util import timefmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,12 +50,12 @@ def line(ev: dict[str, Any]) -> str:
 
 
 def handle(eng: Engine, a: Namespace) -> int:
-    from hutch.engine.eventstream import docker_message, parse_filters, stream
+    from hutch.engine.eventstream import docker_message, parse_filters, stream, timestamp
 
     try:
         filters = parse_filters(a.filter)
-        start = timefmt.docker_timestamp(a.since) if a.since else time.time_ns()
-        until = timefmt.docker_timestamp(a.until) if a.until else None
+        start = timestamp(a.since) if a.since else time.time_ns()
+        until = timestamp(a.until) if a.until else None
     except HutchError as err:
         sys.stderr.write(f"Error: {err}\n")
         return 1

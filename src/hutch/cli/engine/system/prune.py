@@ -13,8 +13,6 @@ if TYPE_CHECKING:
 
 def prune_flags(p: Parser, all_flag: bool = False) -> None:
     p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
-    p.add_argument("--filter", action="append", default=[],
-                   help="until=TIMESTAMP, label=KEY[=VALUE], label!=KEY[=VALUE]")
     if all_flag:
         p.add_argument("-a", "--all", action="store_true",
                        help="all images no container uses, not just dangling ones")
@@ -49,10 +47,9 @@ def handle(eng: Engine, a: Namespace) -> int:
 
     what = ("all stopped containers\n  - all images without at least one container associated to them"
             if a.all else "all stopped containers\n  - all dangling images")
-    filters = prune.Filters(a.filter)
     if not confirm(a, what):
         return 0
-    containers, freed = prune.containers(eng, filters)
-    images, freed_images = prune.images(eng, everything=a.all, filters=filters)
+    containers, freed = prune.containers(eng)
+    images, freed_images = prune.images(eng, everything=a.all)
     print_prune(containers, images, freed + freed_images)
     return 0
