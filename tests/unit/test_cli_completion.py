@@ -32,7 +32,7 @@ def test_bash_completes_verbs_nouns_and_flags(capsys: pytest.CaptureFixture[str]
     assert {"ls", "prune", "rm", "list"} <= set(_complete(script, "hutch image "))
     assert {"--rm", "--runtime", "--read-only"} <= set(_complete(script, "hutch run --r"))
     assert "--rm" not in _complete(script, "hutch --root /tmp ps --")  # ps's flags, not run's
-    assert {"--filter", "--force"} <= set(_complete(script, "hutch container prune --f"))
+    assert {"--filter", "--format"} <= set(_complete(script, "hutch events --f"))
     assert set(_complete(script, "hutch --root /tmp events --s")) == {"--since"}
     assert set(_complete(script, "hutch exec --env-file e -")) >= {"--privileged", "-e"}
     assert "etc" in _complete(script, "hutch run -v e")  # a flag's value: files (cwd /)
