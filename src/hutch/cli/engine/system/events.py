@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
 
+
 def flags(p: Parser) -> None:
     p.add_argument("--since", default="", help="show events created since this time")
     p.add_argument("--until", default="", help="stream events until this time")
