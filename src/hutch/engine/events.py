@@ -4,7 +4,7 @@
      "image": ..., "exitCode": "0"}}, "scope": "local", "time": 1796677200, "timeNano": ...}
 
 The engine appends where an event happens (the CLI's verbs, the supervisor when a
-container ends); `hutch events` reads it (hutch.cli.engine.system.events). An append is
+container ends); `hutch events` reads it (hutch.engine.eventstream). An append is
 cheap and safe with many writers: one open with O_APPEND, one write of one line (kept under
 PIPE_BUF, so no two lines interleave), one close; no module is imported but the C JSON
 encoder. The file is bounded: a writer that finds it past MAX_BYTES renames it to
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 NAME = "events.jsonl"
-#: Past this size the journal becomes events.1 (which it replaces) and a new one starts.
+#: Past this size the journal becomes events.jsonl.1 (which it replaces) and a new one starts.
 MAX_BYTES = 4 << 20
 #: The longest line written: appends of at most this many bytes never interleave (PIPE_BUF).
 MAX_LINE = 4096
