@@ -126,7 +126,6 @@ def cli_check(r: Any, what: str) -> None:
         return
     msg = r.stderr.decode(errors="replace").strip().splitlines()
     text = (msg[-1] if msg else f"exit status {r.returncode}").removeprefix("Error: ")
-    text = text.removeprefix("Error response from daemon: ")
     if "No such container" in text or "Could not find the file" in text or "no such file" in text:
         raise NotFound(f"{what}: {text}")
     raise APIError(f"{what}: {text}")

@@ -344,15 +344,25 @@ def _info(name: str, st: os.stat_result) -> tarfile.TarInfo:
     return ti
 
 
-def _entries(fd: int, st: os.stat_result, top: str) -> Iterator[Entry]:
+def _entries(fd: int, st: os.stat_result, top: str, devices: bool = False) -> Iterator[Entry]:
     """The tree at the O_PATH fd ``fd`` as tar entries, the top one named ``top`` ("": only
-    what a directory holds)."""
+    what a directory holds); device nodes are entries with ``devices`` (export), else an error."""
     links: dict[tuple[int, int], str] = {}
-    yield from _entry(fd, None, st, top, links)
+    yield from _entry(fd, None, st, top, links, devices)
+
+
+def export(eng: Engine, ref: str, out: IO[bytes]) -> None:
+    """`hutch export`: the container's whole filesystem (its root as the runtime mounts it,
+    without volumes) as a tar stream, as docker's export; entry names are relative (``bin/sh``)."""
+    with container_root(eng, ref) as (croot, _where):
+        st = os.fstat(croot)
+        with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            for ti, data in _entries(croot, st, "", devices=True):
+                tar.addfile(ti, data)
 
 
 def _entry(fd: int, parent: int | None, st: os.stat_result, name: str,
-           links: dict[tuple[int, int], str]) -> Iterator[Entry]:
+           links: dict[tuple[int, int], str], devices: bool = False) -> Iterator[Entry]:
     """One object (``fd``: an O_PATH fd of it) and, for a directory, all below it."""
     mode = st.st_mode
     ti = _info(name, st)
@@ -369,7 +379,7 @@ def _entry(fd: int, parent: int | None, st: os.stat_result, name: str,
                     continue  # removed meanwhile (a running container)
                 try:
                     cst = os.fstat(cfd)
-                    yield from _entry(cfd, dfd, cst, f"{name}/{child}" if name else child, links)
+                    yield from _entry(cfd, dfd, cst, f"{name}/{child}" if name else child, links, devices)
                 finally:
                     os.close(cfd)
         finally:
@@ -390,6 +400,10 @@ def _entry(fd: int, parent: int | None, st: os.stat_result, name: str,
             yield ti, f
     elif stat.S_ISFIFO(mode):
         ti.type = tarfile.FIFOTYPE
+        yield ti, None
+    elif (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and devices:
+        ti.type = tarfile.CHRTYPE if stat.S_ISCHR(mode) else tarfile.BLKTYPE
+        ti.devmajor, ti.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
         yield ti, None
     elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         raise CopyError(f"{name}: hutch cp does not copy device nodes")

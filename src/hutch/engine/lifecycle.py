@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from hutch import faults
-from hutch.engine import model, sharing
+from hutch.engine import events, model, sharing
 from hutch.engine.layout import Layout
 from hutch.engine.operations import Operations, _suppress_not_running
 from hutch.engine.registry import ContainerNotFound
@@ -115,6 +115,7 @@ class Lifecycle(Operations):
                 self.teardown(cid, "")(remove=True, volumes=True, held=True,
                                        record={"id": cid, "volumes": volumes})
                 raise
+        events.container(self.root, "create", record)
         return record
 
     def start(self, record: Record, *, attach: bool = False) -> Started:
@@ -133,6 +134,9 @@ class Lifecycle(Operations):
         word, _, rest = line.partition(" ")
         if word == "ok":
             final = self.store.load(cid) or record
+            if attach:  # (docker's order for an attached run: create, attach, start)
+                events.container(self.root, "attach", final)
+            events.container(self.root, "start", final)
             if attach:
                 return Started(final, int(rest), sock)
             sock.close()
@@ -286,6 +290,7 @@ class Lifecycle(Operations):
         self.stop(record, timeout)
         fresh = self.find(record["id"])
         self.start(fresh)
+        events.container(self.root, "restart", fresh)
 
     # ---- rm -----------------------------------------------------------------------------
 

@@ -177,6 +177,7 @@ def connect(records: Records, record: Record, engine_root: str, ref: str, aliase
         check_name(alias)
     entry = {"name": net["Name"], "aliases": list(aliases), "ip": ip, "ip6": ip6}
     record = _update(records, record["id"], lambda r: r.setdefault("connected", []).append(entry))
+    _event(engine_root, "connect", net, record)
     if record["state"]["status"] in model.LIVE and record.get("netns"):
         n = len(record.get("networks") or {})
         try:
@@ -208,6 +209,13 @@ def disconnect(records: Records, record: Record, engine_root: str, ref: str) -> 
     if net["Id"] in (record.get("networks") or {}):
         leave(records, record, engine_root, net["Id"])
         nethosts.refresh(records, engine_root)
+    _event(engine_root, "disconnect", net, record)
+
+
+def _event(engine_root: str, action: str, net: dict[str, Any], record: Record) -> None:
+    from hutch.engine import events
+
+    events.network(engine_root, action, net, record["id"])
 
 
 def _forget_connected(records: Records, cid: str, name: str) -> Record:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from hutch.engine import model
+from hutch.engine import events, model
 from hutch.engine.records import alive
 from hutch.engine.registry import ContainerNotFound, Registry, check_name
 from hutch.engine.runtime_client import failure_code
@@ -85,6 +85,7 @@ class Operations(Registry):
             raise HutchError(f"cannot kill container {record['name']}: it is not running")
         number = signal_number(sig)
         self.manually_stopped(record)
+        events.container(self.root, "kill", record, signal=number)  # (before its die, as docker's)
         r = self.runtime(record).call("kill", record["id"], str(number))
         if r.returncode != 0 and self.is_running(record):
             raise HutchError(f"cannot kill container {record['name']}: "
@@ -190,11 +191,13 @@ class Operations(Registry):
             if timeout != 0:
                 self.kill(record, sig)
                 self.wait(record, timeout if timeout > 0 else None)
+                events.container(self.root, "stop", record)
                 return
         except TimeoutError:
             pass
         except HutchError as err:
             if not self.is_running(record):
+                events.container(self.root, "stop", record)
                 return
             try:  # it ended before the signal came (its runtime has no such container): its
                 self.wait(record, 5)  # supervisor is recording that
@@ -204,6 +207,7 @@ class Operations(Registry):
         with _suppress_not_running(self, record):
             self.kill(record, "KILL")
         self.wait(record)
+        events.container(self.root, "stop", record)
 
     def pause(self, record: Record) -> None:
         self._freeze(record, "pause", True)
@@ -225,6 +229,7 @@ class Operations(Registry):
             rec["state"].update(paused=paused, status=model.PAUSED if paused else model.RUNNING)
 
         self.store.update(record["id"], mark)
+        events.container(self.root, "pause" if paused else "unpause", record)
 
     def update_restart(self, record: Record, policy: dict[str, Any]) -> None:
         """docker update --restart: the policy its supervisor applies at the next exit
@@ -253,10 +258,12 @@ class Operations(Registry):
                 raise ContainerNotFound(record["name"])
             current["name"] = new
             self.store.save(current)
+        events.container(self.root, "rename", current, oldName=record["name"])
 
     # ---- exec ---------------------------------------------------------------------------
 
     def exec(self, record: Record, args: list[str], *, tty: bool = False, stdin: bool = False,
+             privileged: bool = False,  # docker's exec --privileged: every capability hutch holds
              detach: bool = False, env: list[str] | None = None, user: str = "", workdir: str = "",
              capture: bool = False, input: bytes | None = None,
              sink: Callable[[int, bytes], None] | None = None) -> tuple[int, bytes]:
@@ -286,7 +293,7 @@ class Operations(Registry):
 
         if in_process(runtime.path):
             req = {"op": "exec", "id": record["id"], "args": args, "env": env, "cwd": workdir, "tty": tty,
-                   "stdin": stdin or input is not None, "detach": detach,
+                   "stdin": stdin or input is not None, "detach": detach, "privileged": privileged,
                    "uid": u["uid"] if u else None, "gid": u["gid"] if u else None,
                    "additional_gids": (u.get("additionalGids") or []) if u else []}
             return self._exec_supervised(req, capture=capture, input=input, sink=sink)
@@ -304,6 +311,11 @@ class Operations(Registry):
                 argv += ["--additional-gids", str(g)]
         if workdir:
             argv += ["--cwd", workdir]
+        if privileged:
+            from hutch.specconv.caps import own_bounding, to_names
+
+            for name in to_names(own_bounding()):
+                argv += ["--cap", name]
         import subprocess
 
         devnull = subprocess.DEVNULL

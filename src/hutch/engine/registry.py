@@ -104,6 +104,9 @@ class Registry:
                 if r["state"]["status"] in model.LIVE:
                     r["state"].update(status=model.EXITED, exit_code=255, pid=0, monitor_pid=0, paused=False,
                                       finished_at=timefmt.now(), error="the container's monitor is gone")
+                    from hutch.engine import events  # (under the records' lock: one die, whoever sees it)
+
+                    events.container(self.root, "die", r, exitCode=255)
 
             return self.teardown(record["id"], self.runtime(record).path)(ended=lost) or record
         if st["status"] == model.RESTARTING and not alive(st.get("monitor_pid", 0),

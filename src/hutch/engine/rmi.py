@@ -9,13 +9,15 @@ docker's rules (daemon/images/image_delete.go), with hutch's store:
 - By id: a running container's image is never deleted ("cannot be forced"); without
   ``-f``, an image with several names ("referenced in multiple repositories") or one a
   stopped container uses ("must be forced") is refused. Otherwise every name goes, and the
-  image too unless a container uses it.
+  image too unless a running container uses it (stopped containers keep their layers:
+  they still start, and prune keeps what they need).
 
 "Deleted" means gone from the index; `image prune` frees its blobs and snapshots.
 """
 
 from __future__ import annotations
 
+from hutch.engine import events
 from hutch.engine.model import BUSY
 from hutch.errors import HutchError
 from hutch.image import reference
@@ -49,6 +51,7 @@ def remove_image(eng: Engine, ref: str, force: bool = False) -> list[str]:
                                 f"container {users[0]['id'][:12]} is using its referenced image {short}")
         lines += [f"Untagged: {reference.familiar(n)}" for n in store.untag(reference.normalize(ref))]
         if any(i.manifest_digest == image.manifest_digest for i in store.images()):
+            events.image(eng.root, "untag", image.id)
             return lines  # it has names left
     else:
         if running:
@@ -65,10 +68,13 @@ def remove_image(eng: Engine, ref: str, force: bool = False) -> list[str]:
                 lines += [f"Untagged: {reference.familiar(n)}" for n in store.untag(name)]
             except ImageNotFound:  # a repo digest gone with the image's last tag
                 continue
-    if users:  # docker keeps a used image, untagged, whatever -f says
-        store.keep_untagged(image.manifest_digest)
+    if any(line.startswith("Untagged:") for line in lines):
+        events.image(eng.root, "untag", image.id)
+    if running or (users and not force):  # docker keeps it, untagged, while a container runs it;
+        store.keep_untagged(image.manifest_digest)  # -f deletes one only stopped containers use
     elif _drop(store, image.manifest_digest):
         lines.append(f"Deleted: {image.id}")
+        events.image(eng.root, "delete", image.id)
     return lines
 
 

@@ -82,6 +82,10 @@ class Teardown:
                 gone = self._remove_dir() or record
         if volumes and gone:
             self.remove_volumes(gone.get("volumes") or [])
+        if gone and gone.get("name"):  # (a record, not the debris of a failed create)
+            from hutch.engine import events
+
+            events.container(self.engine_root, "destroy", gone)
         return None
 
     def release_network(self, keep_record: bool) -> None:

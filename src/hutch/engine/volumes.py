@@ -99,7 +99,13 @@ class VolumeStore:
         except BaseException:
             remove_tree(vdir)
             raise
+        self._event("create", name)
         return self.get(name), True
+
+    def _event(self, action: str, name: str) -> None:
+        from hutch.engine import events
+
+        events.emit(os.path.dirname(self.dir), events.VOLUME, action, name, {"driver": "local"})
 
     def remove(self, name: str, in_use: set[str]) -> None:
         with filelock.locked(self.dir):
@@ -107,6 +113,7 @@ class VolumeStore:
             if name in in_use:
                 raise Conflict(f"remove {name}: volume is in use by a container")
             remove_tree(self._vdir(name))
+        self._event("destroy", name)
 
     def prune(self, in_use: set[str], everything: bool = False,
               wanted: Callable[[Mapping[str, str], str], bool] | None = None) -> list[str]:
@@ -164,6 +171,7 @@ class VolumeStore:
             if v.get("Anonymous"):
                 with contextlib.suppress(HutchError, OSError):
                     remove_tree(self._vdir(str(v["Name"])))
+                    self._event("destroy", str(v["Name"]))
 
 
 def copy_up(layers: list[str], target: str, data: str) -> None:

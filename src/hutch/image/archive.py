@@ -31,6 +31,7 @@ from hutch.image.store import LAYER, REF_NAME, Image, ImageStore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import IO, Any
 
 
@@ -57,10 +58,12 @@ def _json(tar: tarfile.TarFile, name: str) -> Any:
         raise ArchiveError(f"{name} in the archive is not JSON: {err}") from err
 
 
-def load(store: ImageStore, path: str, name: str | None = None) -> list[str]:
+def load(store: ImageStore, path: str, name: str | None = None,
+         wrap: Callable[[IO[bytes]], Any] | None = None) -> list[str]:
     """Load every image in the archive at ``path`` (``name`` in messages, if not the
     path); the names (or ids) loaded. All or nothing: an archive that fails any check
-    leaves the store as it was (hutch.image.additions)."""
+    leaves the store as it was (hutch.image.additions). ``wrap``: what reads the file
+    (a progress meter's reader)."""
     name = name or path
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed by the with below
@@ -68,7 +71,7 @@ def load(store: ImageStore, path: str, name: str | None = None) -> list[str]:
         raise ArchiveError(f"open {name}: {os_reason(err)}") from err
     with f:
         try:
-            tar = tarfile.open(fileobj=f, mode="r:*")  # noqa: SIM115 - closed by the with below
+            tar = tarfile.open(fileobj=wrap(f) if wrap else f, mode="r:*")  # noqa: SIM115 - closed by the with below
             names = set(tar.getnames())
         except tarfile.TarError as err:
             raise ArchiveError(f"load {name}: not a tar archive") from err
@@ -210,14 +213,16 @@ def _blob(tar: tarfile.TarFile, digest: str) -> bytes:
     return data
 
 
-def save(store: ImageStore, refs: list[str], path: str, fmt: str = "docker-archive") -> None:
+def save(store: ImageStore, refs: list[str], path: str, fmt: str = "docker-archive",
+         wrap: Callable[[IO[bytes]], Any] | None = None) -> None:
     """Write the images ``refs`` to ``path`` as a docker-archive or an oci-archive (a
-    temporary file renamed into place: a failed save leaves no half archive)."""
+    temporary file renamed into place: a failed save leaves no half archive). ``wrap``:
+    what writes the file (a progress meter's writer)."""
     images = _to_save(store, refs, fmt)
     tmp = f"{path}.tmp-hutch"
     try:
         with open(tmp, "wb") as f:
-            _write(store, images, f, fmt)
+            _write(store, images, wrap(f) if wrap else f, fmt)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

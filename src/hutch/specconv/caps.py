@@ -72,3 +72,15 @@ def to_mask(names: list[str]) -> tuple[int, list[str]]:
 
 def to_names(mask: int) -> list[str]:
     return [name for i, name in enumerate(NAMES) if mask >> i & 1]
+
+
+def own_bounding() -> int:
+    """This process's bounding set (/proc/self/status CapBnd): all a child of it can hold."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapBnd:"):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return (1 << (last_cap() + 1)) - 1

@@ -99,6 +99,14 @@ class Exec(Session):
         if req.get("uid") is not None:
             proc["uid"], proc["gid"] = int(req["uid"]), int(req["gid"])
             proc["additional_gids"] = [int(g) for g in req.get("additional_gids") or []]
+        if req.get("privileged"):  # docker's exec --privileged: every capability (that hutch holds)
+            from hutch.specconv.caps import own_bounding
+
+            every = own_bounding()
+            old = proc.get("caps")
+            inheritable, ambient = (old["inheritable"], old["ambient"]) if old else (0, 0)
+            proc["caps"] = {"bounding": every, "effective": every, "permitted": every,
+                            "inheritable": inheritable, "ambient": ambient}
         return proc
 
     def attach_client(self) -> None:

@@ -362,6 +362,11 @@ class Session:
 
             self.restart_in = end_of(r, code, oom, error, monitor, started)
 
+        from hutch.engine import events
+
+        record = self.records.load(self.cid)
+        if record is not None:  # (docker's die: its exit code, before --rm's destroy)
+            events.container(self.cfg["engine_root"], "die", record, exitCode=code)
         remove = bool(self.cfg.get("remove"))  # --rm: the container and its anonymous volumes
         try:
             Teardown(self.records, self.cid, self.cfg["runtime"], self.cfg["runtime_root"],

@@ -33,6 +33,9 @@ def handle(eng: Engine, a: Namespace) -> int:
         sock = attach.connect(os.path.join(eng.dir, record["id"], "attach"))
     except OSError as err:
         raise HutchError(f"cannot attach to {a.container}: {err.strerror or err}") from err
+    from hutch.engine import events
+
+    events.container(eng.root, "attach", record)
     started = Started(record, int(record["state"].get("pid", 0)), sock)
     return eng.attached(started, stdin=not a.no_stdin and bool(cfg.get("stdin")), tty=bool(cfg.get("tty")),
                         sig_proxy=a.sig_proxy == "true", detach_keys=keys)

@@ -24,5 +24,9 @@ def handle(eng: Engine, a: Namespace) -> int:
 
     image = commit.commit(eng, a.container, a.repo, message=a.message, author=a.author, changes=a.change,
                           pause_it=a.pause)
+    from hutch.engine import events
+
+    record = eng.find(a.container)
+    events.container(eng.root, "commit", record, comment=a.message, imageID=image.id, imageRef=a.repo or "")
     print(image.id)
     return 0

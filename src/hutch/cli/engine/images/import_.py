@@ -35,12 +35,20 @@ def handle(eng: Engine, a: Namespace) -> int:
         src = sys.stdin.buffer if a.file == "-" else open(a.file, "rb")  # noqa: SIM115
     except OSError as err:  # docker's words: "open missing.tar: no such file or directory"
         raise HutchError(f"open {a.file}: {os_reason(err)}") from err
+    from hutch.cli.engine import meter
+
+    m = meter.Meter(sys.stdout, "Importing", meter.file_size(src))  # (on a terminal only)
     try:
-        image = eng.images.import_rootfs(src, a.ref, changes, comment=a.message)
+        source: Any = meter.Reader(src, m) if m.on else src
+        image = eng.images.import_rootfs(source, a.ref, changes, comment=a.message)
+        m.close()
     except OSError as err:
         raise HutchError(f"import {a.file}: {err.strerror or err}") from err
     finally:
         if src is not sys.stdin.buffer:
             src.close()
+    from hutch.engine import events
+
+    events.image(eng.root, "import", image.id)
     print(image.id)
     return 0

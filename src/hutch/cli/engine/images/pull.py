@@ -49,6 +49,9 @@ def pull_image(eng: Engine, a: Namespace, ref: str, out: TextIO, quiet: bool = F
     progress.message(f"Digest: {done.digest}")
     word = "Downloaded newer image" if done.fresh else "Image is up to date"
     progress.message(f"Status: {word} for {target.familiar()}")
+    from hutch.engine import events
+
+    events.image(eng.root, "pull", target.familiar(), done.ref.familiar().partition(":")[0])
     return done
 
 

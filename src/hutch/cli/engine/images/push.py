@@ -30,6 +30,9 @@ def handle(eng: Engine, a: Namespace) -> int:
         digest = push(eng.images, s, a.image, a.dest, Progress(sys.stdout, quiet=a.quiet), chunk=a.chunk_size)
     finally:
         s.close()
+    from hutch.engine import events
+
+    events.image(eng.root, "push", a.dest or a.image)
     if a.quiet:
         print(digest)
     return 0

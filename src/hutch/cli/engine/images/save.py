@@ -19,14 +19,23 @@ def flags(p: Parser) -> None:
 
 
 def handle(eng: Engine, a: Namespace) -> int:
+    from hutch.cli.engine import meter
     from hutch.image import archive
 
+    m = meter.Meter(sys.stderr, "Saving")  # on a terminal (standard output may be the archive)
     if a.output is not None:
-        archive.save(eng.images, a.images, a.output, a.format)
+        archive.save(eng.images, a.images, a.output, a.format,
+                     wrap=lambda f: meter.Writer(f, m) if m.on else f)
     elif sys.stdout.isatty():
         raise HutchError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
     else:
         sys.stdout.flush()
-        archive.save_to(eng.images, a.images, sys.stdout.buffer, a.format)
+        out = sys.stdout.buffer
+        archive.save_to(eng.images, a.images, meter.Writer(out, m) if m.on else out, a.format)  # type: ignore[arg-type]
         sys.stdout.buffer.flush()
+    m.close()
+    from hutch.engine import events
+
+    for ref in a.images:
+        events.image(eng.root, "save", eng.images.get(ref).id, ref)
     return 0

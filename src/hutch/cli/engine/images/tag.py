@@ -14,5 +14,10 @@ def flags(p: Parser) -> None:
 
 
 def handle(eng: Engine, a: Namespace) -> int:
-    eng.images.tag(a.target, eng.images.get(a.source).manifest_digest)
+    from hutch.engine import events
+    from hutch.image import reference
+
+    image = eng.images.get(a.source)
+    eng.images.tag(a.target, image.manifest_digest)
+    events.image(eng.root, "tag", image.id, reference.familiar(reference.normalize(a.target)))
     return 0

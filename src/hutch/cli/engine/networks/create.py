@@ -42,6 +42,9 @@ def handle(eng: Engine, a: Namespace) -> int:
     net = Networks(eng.root).create(a.name, subnet=subnet, gateway=gateway, ip_range=ip_range,
                                     internal=a.internal, options=options, labels=labels, driver=a.driver,
                                     ipv6=a.ipv6, subnet6=subnet6, gateway6=gateway6, ip_range6=ip_range6)
+    from hutch.engine import events
+
+    events.network(eng.root, "create", net)
     print(net["Id"])
     return 0
 

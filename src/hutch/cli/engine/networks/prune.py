@@ -20,6 +20,7 @@ def flags(p: Parser) -> None:
 
 
 def handle(eng: Engine, a: Namespace) -> int:
+    from hutch.engine import events
     from hutch.network.store import PREDEFINED, Networks
 
     keep = wanted(a, ("until", "label", "label!"))
@@ -31,6 +32,7 @@ def handle(eng: Engine, a: Namespace) -> int:
         if net["Name"] not in PREDEFINED and not on.get(net["Id"]) and \
                 (keep is None or keep(net.get("Labels") or {}, str(net.get("Created", "")))):
             store.remove(net["Id"], lambda nid: on.get(nid, []))
+            events.network(eng.root, "destroy", net)
             gone.append(net["Name"])
     if gone:
         sys.stdout.write("Deleted Networks:\n" + "".join(n + "\n" for n in gone))

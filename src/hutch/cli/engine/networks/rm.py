@@ -27,17 +27,19 @@ def users(eng: Engine) -> dict[str, list[str]]:
 
 
 def handle(eng: Engine, a: Namespace) -> int:
+    from hutch.engine import events
     from hutch.network.store import Networks
 
     store, on = Networks(eng.root), users(eng)
     code = 0
     for ref in a.networks:
         try:
-            store.remove(ref, lambda nid: on.get(nid, []))
+            net = store.remove(ref, lambda nid: on.get(nid, []))
+            events.network(eng.root, "destroy", net)
             print(ref)
         except HutchError as err:
             if a.force and "not found" in str(err):
                 continue
-            sys.stderr.write(f"Error response from daemon: {err}\n")
+            sys.stderr.write(f"Error: {err}\n")
             code = 1
     return code
