@@ -26,7 +26,7 @@ def test_version_sections_and_format(hutch: Hutch) -> None:  # noqa: F811
     doc = json.loads(hutch("version", "--format", "{{json .}}").stdout)
     assert doc["Client"]["Os"] == "linux" and doc["Server"]["Components"][0]["Name"] == "Engine"
     r = hutch("version", "--format", "{{.Client.Nope}}", check=False)
-    assert r.returncode == 1 and "can't evaluate field Nope" in r.stderr and r.stderr.count("\n") == 1
+    assert r.returncode == 1 and "<.Client.Nope>" in r.stderr and r.stderr.count("\n") == 1
 
 
 def test_info_counts_and_fields(hutch: Hutch) -> None:  # noqa: F811

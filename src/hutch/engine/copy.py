@@ -110,16 +110,22 @@ class _Side:
 
 
 @contextlib.contextmanager
-def container_root(eng: Engine, ref: str) -> Iterator[tuple[int, str]]:
+def container_root(eng: Engine, ref: str, *, mounts: bool = True) -> Iterator[tuple[int, str]]:
     """An O_PATH fd of the container's root as its processes see it, mounts included (see the
-    module's doc), and a name for messages."""
+    module's doc), and a name for messages; without ``mounts``, its root filesystem alone (its
+    overlay: what `export` writes, as docker's leaves volumes out)."""
     from hutch.engine.commit import lowers
 
     record = eng.find(ref)
     lay = eng.layout(record["id"])
     where = f"container {record['name']}"
     if record["state"]["status"] in LIVE:
-        fd = _live_root(int(record["state"].get("pid") or 0), lay.merged)
+        if mounts:
+            fd = _live_root(int(record["state"].get("pid") or 0), lay.merged)
+        elif os.path.ismount(lay.merged):
+            fd = os.open(lay.merged, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        else:
+            fd = -1
         if fd < 0:
             raise CopyError(f"{where} is not running any more (or not yet): try again")
         try:
@@ -134,7 +140,8 @@ def container_root(eng: Engine, ref: str) -> Iterator[tuple[int, str]]:
         try:
             fd = os.open(lay.merged, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
-                _bind_mounts(fd, lay.config)
+                if mounts:
+                    _bind_mounts(fd, lay.config)
                 faults.point("engine.cp.mounted")
                 yield fd, where
             finally:
@@ -354,7 +361,7 @@ def _entries(fd: int, st: os.stat_result, top: str, devices: bool = False) -> It
 def export(eng: Engine, ref: str, out: IO[bytes]) -> None:
     """`hutch export`: the container's whole filesystem (its root as the runtime mounts it,
     without volumes) as a tar stream, as docker's export; entry names are relative (``bin/sh``)."""
-    with container_root(eng, ref) as (croot, _where):
+    with container_root(eng, ref, mounts=False) as (croot, _where):
         st = os.fstat(croot)
         with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
             for ti, data in _entries(croot, st, "", devices=True):

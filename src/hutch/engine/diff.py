@@ -21,8 +21,23 @@ from hutch.image.commit import _is_opaque
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import Any
+
+    from hutch.engine.containers import Engine
 
 ADDED, CHANGED, DELETED = "A", "C", "D"
+#: docker's API numbers for them (docker-py's ``Container.diff``: {"Path", "Kind"})
+KINDS = {CHANGED: 0, ADDED: 1, DELETED: 2}
+
+
+def of_container(eng: Engine, record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, path) of the container's changes: its upper directory over its init layer and its
+    image's layers (the init layer, /etc/hosts' mount points and the like, counts as the image's)."""
+    from hutch.engine.commit import lowers
+
+    lay = eng.layout(record["id"])
+    layers = list(record.get("lowers") or lowers(eng, record))  # bottom first
+    return changes(lay.upper, [lay.init, *reversed(layers)])
 
 
 def changes(upper: str, lowers: list[str]) -> list[tuple[str, str]]:

@@ -23,37 +23,6 @@ FILTER_KEYS = ("type", "event", "container", "image", "volume", "network", "labe
 POLL = 0.1
 
 
-def timestamp(value: str, now: float | None = None) -> int:
-    """docker's api/types/time.GetTimestamp (--since, --until), in nanoseconds since the epoch:
-    a Go duration before now (``10m``), RFC 3339 (with or without a zone or seconds, or a date
-    alone), or Unix seconds with an optional fraction. HutchError if none. (main's
-    hutch.util.timefmt.timestamp_ns does the same and can replace it.)"""
-    from hutch.util.timefmt import parse_ns
-    from hutch.util.units import parse_duration
-
-    current = time.time() if now is None else now
-    if value != "0":
-        try:
-            return int((current - parse_duration(value, "since")) * 1e9)
-        except HutchError:
-            pass
-    if "-" in value[1:] or ":" in value:  # (a leading - is a negative Unix time)
-        text = value
-        if len(text) == 10:  # a date alone
-            text += "T00:00:00"
-        elif len(text) == 16:  # no seconds
-            text += ":00"
-        try:
-            return parse_ns(text)
-        except ValueError:
-            pass
-    secs, dot, frac = value.partition(".")
-    if secs.lstrip("-").isdigit() and (not dot or frac.isdigit()):
-        nanos = int((frac or "0")[:9].ljust(9, "0"))
-        return int(secs) * 1_000_000_000 + (-nanos if secs.startswith("-") else nanos)
-    raise HutchError(f"failed to parse value as time or duration: {value!r}")
-
-
 def parse_filters(given: list[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for f in given:

@@ -102,6 +102,11 @@ def apply(eng: Engine, record: Record, change: dict[str, dict[str, Any]]) -> Non
             raise HutchError(f"Cannot update container {record['id']}: {msg}")
     linux["resources"] = resources
     atomic.write(lay.config, json.dumps(config).encode(), 0o666)
+    cpu = change.get("cpu") or {}
+    if "quota" in cpu:  # (--cpus: inspect's NanoCpus says it from now on)
+        period = int(cpu.get("period") or resources.get("cpu", {}).get("period") or 0)
+        nano = round(int(cpu["quota"]) * 1e9 / period) if period and int(cpu["quota"]) > 0 else 0
+        eng.store.update(record["id"], lambda r: r.setdefault("config", {}).update(nano_cpus=nano))
     events.container(eng.root, "update", record)
 
 

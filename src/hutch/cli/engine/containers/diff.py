@@ -15,10 +15,8 @@ def flags(p: Parser) -> None:
 
 
 def handle(eng: Engine, a: Namespace) -> int:
-    from hutch.engine.diff import changes
+    from hutch.engine.diff import of_container
 
-    record = eng.find(a.container)
-    lay = eng.layout(record["id"])
-    lowers = [lay.init, *reversed(record.get("lowers") or [])]  # top first
-    sys.stdout.write("".join(f"{kind} {path}\n" for kind, path in changes(lay.upper, lowers)))
+    found = of_container(eng, eng.find(a.container))
+    sys.stdout.write("".join(f"{kind} {path}\n" for kind, path in found))
     return 0

@@ -99,7 +99,7 @@ def handle(eng: Engine, a: Namespace) -> int:
         return 0
     rows = summary(u)
     if a.format:
-        from hutch.cli.engine.system._template import render  # TO BE REPLACED: hutch.cli.gotemplate
+        from hutch.cli.gotemplate import render
 
         fmt = "{{json .}}" if a.format == "json" else a.format
         sys.stdout.write("".join(render(fmt, r) + "\n" for r in rows))

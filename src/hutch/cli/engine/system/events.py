@@ -51,18 +51,20 @@ def line(ev: dict[str, Any]) -> str:
 
 
 def handle(eng: Engine, a: Namespace) -> int:
-    from hutch.engine.eventstream import docker_message, parse_filters, stream, timestamp
+    from hutch.engine.eventstream import docker_message, parse_filters, stream
+    from hutch.util.timefmt import timestamp_ns
 
+    now = time.time_ns()
     try:
         filters = parse_filters(a.filter)
-        start = timestamp(a.since) if a.since else time.time_ns()
-        until = timestamp(a.until) if a.until else None
-    except HutchError as err:
+        start = timestamp_ns(a.since, now) if a.since else now
+        until = timestamp_ns(a.until, now) if a.until else None
+    except (HutchError, ValueError) as err:
         sys.stderr.write(f"Error: {err}\n")
         return 1
     fmt = "{{json .}}" if a.format == "json" else a.format  # (docker's --format json)
     if fmt:
-        from hutch.cli.engine.system._template import render  # TO BE REPLACED: hutch.cli.gotemplate
+        from hutch.cli.gotemplate import render
     try:
         for ev in stream(eng.root, start, until, filters):
             sys.stdout.write((render(fmt, docker_message(ev)) if fmt else line(ev)) + "\n")

@@ -73,7 +73,7 @@ def handle(eng: Engine, a: Namespace) -> int:
 
     d = info(eng)
     if a.format:
-        from hutch.cli.engine.system._template import render  # TO BE REPLACED: hutch.cli.gotemplate
+        from hutch.cli.gotemplate import render
 
         sys.stdout.write(render("{{json .}}" if a.format == "json" else a.format, d) + "\n")
     else:
