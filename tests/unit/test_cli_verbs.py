@@ -66,3 +66,17 @@ def test_ps_imports_no_other_verb() -> None:
     assert sorted(out.stdout.split()) == ["hutch.cli.engine", "hutch.cli.engine.containers",
                                           "hutch.cli.engine.containers.ps", "hutch.cli.fmt",
                                           "hutch.cli.pflag"]
+
+
+def test_every_flag_says_what_it_does() -> None:
+    """docker's --help: a one-line description for every flag of every verb."""
+    from hutch.cli.engine import NO_HELP_FLAG, VERBS, verb_module
+    from hutch.cli.pflag import Parser
+
+    bare = []
+    for key in VERBS:
+        p = Parser(f"hutch {key}", VERBS[key][1], add_help=key not in NO_HELP_FLAG)
+        verb_module(key).flags(p)
+        bare += [f"{key} {getattr(o, 'longs', o)}" for o in p.options
+                 if not o.help or "\n" in o.help]
+    assert not bare, bare

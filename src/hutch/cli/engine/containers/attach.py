@@ -13,8 +13,9 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
-    p.add_argument("--no-stdin", action="store_true")
-    p.add_argument("--sig-proxy", default="true", choices=["true", "false"])
+    p.add_argument("--no-stdin", action="store_true", help="Do not attach STDIN")
+    p.add_argument("--sig-proxy", default="true", choices=["true", "false"],
+                   help="Proxy all received signals to the process")
     p.add_argument("--detach-keys", default=None, help="Override the key sequence for detaching a container")
     p.add_argument("container")
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
-    p.add_argument("-s", "--signal", default="KILL")
+    p.add_argument("-s", "--signal", default="KILL", help="Signal to send to the container")
     p.add_argument("containers", nargs="+")
 
 

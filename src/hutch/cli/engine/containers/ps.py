@@ -22,11 +22,14 @@ def _filter(raw: str) -> tuple[str, str]:
 
 
 def flags(p: Parser) -> None:
-    p.add_argument("-a", "--all", action="store_true")
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.add_argument("--no-trunc", action="store_true")
-    p.add_argument("-l", "--latest", action="store_true")
-    p.add_argument("-n", "--last", type=int, default=-1)
+    p.add_argument("-a", "--all", action="store_true",
+                   help="Show all containers (default shows just running)")
+    p.add_argument("-q", "--quiet", action="store_true", help="Only display container IDs")
+    p.add_argument("--no-trunc", action="store_true", help="Don't truncate output")
+    p.add_argument("-l", "--latest", action="store_true",
+                   help="Show the latest created container (includes all states)")
+    p.add_argument("-n", "--last", type=int, default=-1,
+                   help="Show n last created containers (includes all states)")
     p.add_argument("-s", "--size", action="store_true", help="the size of each container's writable layer")
     p.add_argument("--format", default="", help="table, json or a Go template")
     p.add_argument("-f", "--filter", action="append", type=_filter, metavar="filter",

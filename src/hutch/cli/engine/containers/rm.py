@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
-    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="Force the removal of a running container (uses SIGKILL)")
     p.add_argument("-v", "--volumes", action="store_true", help="remove its anonymous volumes too")
     p.add_argument("containers", nargs="+")
 

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
-    p.add_argument("--no-stream", action="store_true")
-    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("--no-stream", action="store_true",
+                   help="Disable streaming stats and only pull the first result")
+    p.add_argument("-a", "--all", action="store_true",
+                   help="Show all containers (default shows just running)")
     p.add_argument("--no-trunc", action="store_true", help="do not shorten the ids")
     p.add_argument("--format", default="", help="table, json or a Go template")
     p.add_argument("containers", nargs="*")

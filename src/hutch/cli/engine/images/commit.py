@@ -10,8 +10,9 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
-    p.add_argument("-m", "--message", default="")
-    p.add_argument("-a", "--author", default="")
+    p.add_argument("-m", "--message", default="", help="Commit message")
+    p.add_argument("-a", "--author", default="",
+                   help='Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
     p.add_argument("-c", "--change", action="append", default=[], help="a Dockerfile instruction")
     p.add_argument("-p", "--pause", action="store_true", default=True,
                    help="pause a running container during the commit (default true)")

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
-    p.add_argument("-i", "--input", default="-")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("-i", "--input", default="-", help="Read from tar archive file, instead of STDIN")
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress the load output")
 
 
 def handle(eng: Engine, a: Namespace) -> int:

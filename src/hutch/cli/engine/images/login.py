@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
-    p.add_argument("-u", "--username", default=None)
-    p.add_argument("-p", "--password", default=None)
+    p.add_argument("-u", "--username", default=None, help="Username")
+    p.add_argument("-p", "--password", default=None, help="Password")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     registry_flags(p)
     p.add_argument("registry", nargs="?", default="docker.io")

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
-    p.add_argument("--authfile", default=None)
+    p.add_argument("--authfile", default=None,
+                   help="Path of the authentication file (default: docker's config.json)")
     p.add_argument("registry", nargs="?", default="docker.io")
 
 

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 def flags(p: Parser) -> None:
     p.add_argument("-o", "--output", default=None, help="the file (default: standard output)")
-    p.add_argument("--format", default="docker-archive", choices=["docker-archive", "oci-archive"])
+    p.add_argument("--format", default="docker-archive", choices=["docker-archive", "oci-archive"],
+                   help="The archive's format: docker-archive (default) or oci-archive")
     p.add_argument("images", nargs="+")
 
 

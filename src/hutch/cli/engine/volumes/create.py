@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 def flags(p: Parser) -> None:
     p.add_argument("name", nargs="?", default="")
     p.add_argument("-l", "--label", action="append", default=[], help="KEY=VAL")
-    p.add_argument("-d", "--driver", default="local")
+    p.add_argument("-d", "--driver", default="local", help="Specify volume driver name")
 
 
 def handle(eng: Engine, a: Namespace) -> int:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def flags(p: Parser) -> None:
-    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("-a", "--all", action="store_true", help="all unused volumes, not just anonymous ones")
     p.add_argument("-f", "--force", action="store_true", help="(there is no prompt)")
     p.add_argument("--filter", action="append", type=_filter, metavar="filter", help="label, label!, all")
 
