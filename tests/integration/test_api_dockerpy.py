@@ -324,3 +324,49 @@ def test_exec_run_streams_with_runc(client: docker.Client) -> None:
         assert c.exec_run("sh -c 'echo o; echo e >&2; exit 2'", demux=True) == (2, (b"o\n", b"e\n"))
         assert b"".join(c.exec_run("sh -c 'echo a; echo b'", stream=True).output) == b"a\nb\n"
         assert c.exec_run("sh -c 'echo o; echo e >&2'", stdout=False).output == b"e\n"
+
+
+def test_update_resources_and_export(client: docker.Client) -> None:
+    """docker-py's Container.update (resources into the running container's cgroup, seen from
+    inside) and Container.export (its files as a tar, no volumes, as docker's)."""
+    c = client.containers.run("box:1", ["sh", "-c", "echo made > /made; sleep 100"], detach=True,
+                              volumes=["/vol"])
+    try:
+        assert c.update(mem_limit="96m", memswap_limit=-1, pids_limit=70) == {"Warnings": []}
+        mem = "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+        out = c.exec_run(["sh", "-c", f"cat {mem} 2>/dev/null || cat /sys/fs/cgroup/memory.max"]).output
+        assert out.strip() == str(96 << 20).encode()
+        assert c.attrs["HostConfig"]["Memory"] == 96 << 20
+        with pytest.raises(docker.errors.APIError):
+            c.update(kernel_memory="10m")  # (none in docker's cgroup v2 or here: 501)
+        deadline = time.monotonic() + 10
+        while c.exec_run(["cat", "/made"]).exit_code != 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        data = b"".join(c.export())
+        with tarfile.open(fileobj=io.BytesIO(data)) as t:
+            names = set(t.getnames())
+            made = t.extractfile("made")
+            assert made is not None and made.read() == b"made\n"
+        assert "bin/busybox" in names and not any(n.startswith("vol/") for n in names)
+    finally:
+        c.remove(force=True, v=True)
+
+
+def test_df_and_events(client: docker.Client) -> None:
+    """docker-py's client.df() and client.events(since, until, filters, decode) from the store's
+    event journal."""
+    import datetime
+
+    start = datetime.datetime.now(datetime.UTC)
+    client.containers.run("box:1", "true", name="apev", remove=True)
+    end = time.time() + 0.5
+    got = list(client.events(since=start, until=end, filters={"type": "container", "container": "apev"},
+                             decode=True))
+    actions = [e["Action"] for e in got]
+    assert actions[:1] == ["create"] and "start" in actions and "die" in actions and "destroy" in actions
+    assert all(e["Actor"]["Attributes"]["name"] == "apev" for e in got)
+    raw = list(client.events(since=start, until=end, filters={"event": "die"}))
+    assert len(raw) == 1 and raw[0].endswith(b"\n") and b'"exitCode":"0"' in raw[0].replace(b" ", b"")
+    df = client.df()
+    assert {"LayersSize", "Images", "Containers", "Volumes"} <= set(df)
+    assert [i["RepoTags"] for i in df["Images"]] == [["box:1"]]

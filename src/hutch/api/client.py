@@ -14,7 +14,7 @@ from hutch.engine.model import LIVE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from typing import Any
 
 
@@ -73,6 +73,41 @@ class Client:
                 "MemTotal": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
                 "CgroupVersion": "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
                 "LoggingDriver": "json-file"}
+
+    def df(self) -> dict[str, Any]:
+        """docker's /system/df: LayersSize, Images, Containers, Volumes, BuildCache."""
+        from hutch.engine.diskusage import usage
+
+        return usage(self.engine)
+
+    def events(self, since: Any = None, until: Any = None, filters: Mapping[str, Any] | None = None,
+               decode: bool | None = None) -> Iterator[Any]:
+        """docker-py's events: the store's journal (hutch.engine.events) from ``since`` (a datetime,
+        Unix seconds or docker's time text; default now), until ``until`` (None: follow for ever),
+        matching docker's ``filters`` ({"type": "container", "event": ["start", "die"]...});
+        each a dict with ``decode``, else its JSON line as bytes."""
+        import time
+
+        from hutch.engine.eventstream import docker_message, parse_filters, stream
+        from hutch.fastjson import dumps
+
+        def ns(value: Any, default: int | None) -> int | None:
+            if value is None:
+                return default
+            if hasattr(value, "timestamp"):
+                value = value.timestamp()
+            if isinstance(value, (int, float)):
+                return int(value * 1_000_000_000)
+            from hutch.util.timefmt import timestamp_ns
+
+            return timestamp_ns(str(value), time.time_ns())
+
+        wanted = [f"{k}={v}" for k, vs in (filters or {}).items()
+                  for v in (vs if isinstance(vs, (list, tuple, set)) else [vs])]
+        start = ns(since, time.time_ns()) or 0
+        for ev in stream(self.engine.root, start, ns(until, None), parse_filters(wanted)):
+            msg = docker_message(ev)
+            yield msg if decode else dumps(msg).encode() + b"\n"
 
     def close(self) -> None:
         """Nothing to release (there is no daemon); for symmetry with docker-py."""

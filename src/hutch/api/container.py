@@ -146,11 +146,43 @@ class Container:
             self._engine.rename(self._record, name)
         self.reload()
 
-    def update(self, *, restart_policy: Mapping[str, Any]) -> dict[str, Any]:
-        """docker-py's update: here its restart policy ({"Name", "MaximumRetryCount"})."""
+    #: docker-py's update() arguments -> `hutch update`'s (hutch.engine.update.parse)
+    _UPDATE = {"mem_limit": "memory", "memswap_limit": "memory_swap", "cpu_shares": "cpu_shares",
+               "cpuset_cpus": "cpuset_cpus", "nano_cpus": "cpus", "pids_limit": "pids_limit"}
+
+    def update(self, *, restart_policy: Mapping[str, Any] | None = None, **resources: Any) -> dict[str, Any]:
+        """docker-py's update: resources (mem_limit, memswap_limit, cpu_shares, cpuset_cpus, and
+        nano_cpus, pids_limit as docker's API has them) into its cgroup now and for its next
+        start, and its restart policy ({"Name", "MaximumRetryCount"})."""
+        from hutch.engine import update
+
+        given: dict[str, str] = {}
+        for key, value in resources.items():
+            if key not in self._UPDATE:
+                raise NotImplementedByHutch(f"update: {key} is not supported by hutch")
+            if value is not None:
+                given[self._UPDATE[key]] = str(value / 1e9 if key == "nano_cpus" else value)
         with answered():
-            self._engine.update_restart(self.reload()._record, dict(restart_policy))
+            change = update.parse(**given)
+            record = self.reload()._record
+            if change:
+                update.apply(self._engine, record, change)
+            if restart_policy is not None:
+                self._engine.update_restart(record, dict(restart_policy))
+        self.reload()
         return {"Warnings": []}
+
+    def export(self, chunk_size: int | None = 2 << 20) -> Iterator[bytes]:
+        """docker-py's: its filesystem as a tar (no volumes, as docker's), in chunks; made by
+        `hutch export` in a process of its own (for a stopped container it mounts the overlay in a
+        mount namespace of its own: see get_archive), spooled to a temporary file."""
+        import tempfile
+
+        spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115  (the generator closes it)
+        r = streams.cli(self._engine, ["export", self.id], stdout=spool)
+        streams.cli_check(r, "export")
+        spool.seek(0)
+        return streams.chunks(spool, chunk_size or (2 << 20))
 
     def logs(self, stdout: bool = True, stderr: bool = True, stream: bool = False, timestamps: bool = False,
              tail: str | int = "all", since: Any = None, follow: bool | None = None,

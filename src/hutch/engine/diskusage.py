@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 def usage(eng: Engine) -> dict[str, Any]:
     """docker's DiskUsage: LayersSize, Images, Containers, Volumes, BuildCache."""
+    from hutch.image.reference import familiar
+
     records = eng.records()
     images = eng.images.images()
     users: dict[str, int] = {}
@@ -37,7 +39,7 @@ def usage(eng: Engine) -> dict[str, Any]:
         digests = {str(layer["digest"]) for layer in image.layers}
         size = sum(layer_size[d] for d in digests)
         shared = sum(layer_size[d] for d in digests if layer_images[d] > 1)
-        image_rows.append({"Id": image.id, "RepoTags": list(image.names),
+        image_rows.append({"Id": image.id, "RepoTags": [familiar(n) for n in image.names],  # (docker's API)
                            "Created": str(image.config.get("created", "")), "Size": size,
                            "SharedSize": shared, "Containers": users.get(image.id, 0)})
     container_rows = []
