@@ -15,11 +15,10 @@ def ago(rfc3339: str) -> str:
 
 
 def size(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000:
-            return f"{n:.3g}{unit}"
-        n /= 1000  # type: ignore[assignment]
-    return f"{n:.3g}TB"
+    """docker's image and container sizes: units.HumanSizeWithPrecision(n, 3)."""
+    from hutch.util.units import human_size
+
+    return human_size(n, 3)
 
 
 def table(rows: list[list[str]]) -> str:

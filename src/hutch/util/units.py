@@ -73,3 +73,22 @@ def parse_ram(text: str, flag: str) -> int:
     if value > _INT64_MAX:
         raise InvalidArgument(f"invalid value {text!r} for --{flag}: too large")
     return value
+
+
+def human_size(n: float, precision: int = 3) -> str:
+    """docker's go-units HumanSizeWithPrecision: decimal units (``2.22MB``); `docker images` and
+    progress bars take 3 significant digits, `system df` 4 (units.HumanSize)."""
+    return _scaled(n, 1000.0, ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"), precision)
+
+
+def bytes_size(n: float, precision: int = 4) -> str:
+    """docker's go-units BytesSize: binary units (``7.755GiB``)."""
+    return _scaled(n, 1024.0, ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"), precision)
+
+
+def _scaled(n: float, base: float, names: tuple[str, ...], precision: int) -> str:
+    i = 0
+    while n >= base and i < len(names) - 1:
+        n /= base
+        i += 1
+    return f"{n:.{precision}g}{names[i]}"

@@ -21,11 +21,9 @@ BAR = 50
 
 def human(n: float) -> str:
     """docker's HumanSize: decimal units, three significant digits (``2.22MB``)."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.3g}{unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
+    from hutch.util.units import human_size
+
+    return human_size(n, 3)
 
 
 def bar(current: int, total: int) -> str:

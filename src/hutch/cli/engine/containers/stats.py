@@ -56,11 +56,9 @@ def _mem(data: dict[str, Any]) -> tuple[int, int]:
 
 
 def _bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024:
-            return f"{n:.4g}{unit}"
-        n /= 1024
-    return f"{n:.4g}TiB"
+    from hutch.util.units import bytes_size
+
+    return bytes_size(n, 4)
 
 
 def _blkio(data: dict[str, Any]) -> str:

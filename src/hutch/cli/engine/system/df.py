@@ -26,12 +26,9 @@ def flags(p: Parser) -> None:
 
 def human(n: float) -> str:
     """docker's units.HumanSize: decimal units, four significant digits."""
-    units = ["B", "kB", "MB", "GB", "TB", "PB"]
-    i = 0
-    while n >= 1000 and i < len(units) - 1:
-        n /= 1000
-        i += 1
-    return f"{n:.4g}{units[i]}"
+    from hutch.util.units import human_size
+
+    return human_size(n, 4)
 
 
 def _reclaim(reclaimable: int, total: int) -> str:

@@ -24,12 +24,9 @@ def flags(p: Parser) -> None:
 
 def bytes_size(n: float) -> str:
     """docker's units.BytesSize: binary units, four significant digits ("7.755GiB")."""
-    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-    i = 0
-    while n >= 1024 and i < len(units) - 1:
-        n /= 1024
-        i += 1
-    return f"{n:.4g}{units[i]}"
+    from hutch.util.units import bytes_size as size
+
+    return size(n, 4)
 
 
 def text(d: dict[str, Any]) -> str:
