@@ -190,6 +190,18 @@ def _fmt_one(verb: str, v: object, flags: str, width: int | None, prec: int | No
     return _bad(verb, v, flags, width, prec)
 
 
+
+def _arg_index(fmt: str, i: int, nargs: int, argi: int, good: bool) -> tuple[int, int, bool]:
+    """An argument index at ``fmt[i]`` (``[2]``): where the format goes on, the argument it
+    names (0-based), and whether it named one."""
+    end = fmt.find("]", i)
+    index = fmt[i + 1:end] if end > 0 else ""
+    if index.isdigit() and 1 <= int(index) <= nargs:
+        argi = int(index) - 1
+    else:
+        good = False
+    return (end + 1 if end > 0 else len(fmt)), argi, good
+
 def sprintf(fmt: str, *args: object) -> str:
     """fmt.Sprintf for the verbs templates use (v s q d x X o O b c U e E f F g G t T), with
     flags ``-+# 0``, width and precision (``*`` too), argument indexes (``%[2]d``), and Go's
@@ -217,14 +229,8 @@ def sprintf(fmt: str, *args: object) -> str:
                 else:
                     break
             if i < n and fmt[i] == "[":  # an argument index: %[2]d, %[1]*d
-                end = fmt.find("]", i)
-                index = fmt[i + 1:end] if end > 0 else ""
+                i, argi, good = _arg_index(fmt, i, len(args), argi, good)
                 reordered = True
-                if index.isdigit() and 1 <= int(index) <= len(args):
-                    argi = int(index) - 1
-                else:
-                    good = False
-                i = end + 1 if end > 0 else n
             if i < n and fmt[i] == "*":
                 i += 1
                 val = args[argi] if argi < len(args) else None
@@ -248,14 +254,8 @@ def sprintf(fmt: str, *args: object) -> str:
                 else:
                     prec = int(fmt[start:i])
         if i < n and fmt[i] == "[":
-            end = fmt.find("]", i)
-            index = fmt[i + 1:end] if end > 0 else ""
+            i, argi, good = _arg_index(fmt, i, len(args), argi, good)
             reordered = True
-            if index.isdigit() and 1 <= int(index) <= len(args):
-                argi = int(index) - 1
-            else:
-                good = False
-            i = end + 1 if end > 0 else n
         if i >= n:
             out.append("%!(NOVERB)")
             break
