@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hutch.cli.fmt import since
-from hutch.util import timefmt
+from hutch.util import duration, timefmt
 
 
 def test_format_is_go_rfc3339nano_with_nine_digits() -> None:
@@ -55,7 +55,7 @@ def test_since() -> None:
     ("300ms", 300_000_000), ("1us", 1000), ("2h0m1s", 7201 * 10**9),
 ])
 def test_go_duration(text: str, ns: int) -> None:
-    assert timefmt.go_duration_ns(text) == ns
+    assert duration.go_duration_ns(text) == ns
 
 
 @pytest.mark.parametrize(("text", "words"), [
@@ -63,7 +63,7 @@ def test_go_duration(text: str, ns: int) -> None:
 ])
 def test_go_duration_errors(text: str, words: str) -> None:
     with pytest.raises(ValueError, match=words):
-        timefmt.go_duration_ns(text)
+        duration.go_duration_ns(text)
 
 
 def test_timestamp_forms_docker_takes() -> None:

@@ -1,5 +1,9 @@
-"""Go's durations (``time.ParseDuration``), as docker's flags and a Dockerfile's HEALTHCHECK
-options spell them: "1m30s", "0.5s", "200ms", "0"."""
+"""Go's durations (``time.ParseDuration``), as docker's flags, a Dockerfile's HEALTHCHECK
+options and docker's time filters spell them: "1m30s", "0.5s", "200ms", "-2s", "0".
+
+`go_duration_ns` is the one parser (Go's words in its ValueError); `parse_duration` is it for a
+flag, in docker's words for a bad value (hutch.util.units.parse_duration: in seconds).
+"""
 
 from __future__ import annotations
 
@@ -10,30 +14,39 @@ _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s"
           "h": 3600 * SECOND}
 
 
-def parse_duration(text: str, flag: str) -> int:
-    """Go's ``time.ParseDuration`` ("1m30s", "0.5s", "200ms", "0"): nanoseconds."""
-    s = text.strip()
-    sign = 1
-    if s[:1] in "+-" and s:
-        sign, s = (-1 if s[0] == "-" else 1), s[1:]
+def go_duration_ns(text: str) -> int:
+    """Go's time.ParseDuration: ``10m``, ``1h30m``, ``1.5h``, ``-2s``, ``300ms`` (``0`` alone);
+    nanoseconds. ValueError, in Go's words, if it is not one."""
+    s = text
+    sign = -1 if s[:1] == "-" else 1
+    s = s[1:] if s[:1] in "+-" else s
     if s == "0":
         return 0
-    total = 0.0
-    i = 0
     if not s:
-        raise InvalidArgument(f'invalid argument "{text}" for "{flag}" flag: time: invalid duration "{text}"')
-    while i < len(s):
-        j = i
-        while j < len(s) and (s[j].isdigit() or s[j] == "."):
+        raise ValueError(f'time: invalid duration "{text}"')
+    total = 0.0
+    while s:
+        i = 0
+        while i < len(s) and (s[i].isdigit() or s[i] == "."):
+            i += 1
+        number, s = s[:i], s[i:]
+        if not number or number == "." or number.count(".") > 1 or not number.isascii():
+            raise ValueError(f'time: invalid duration "{text}"')
+        j = 0
+        while j < len(s) and not (s[j].isdigit() or s[j] == "."):
             j += 1
-        number = s[i:j]
-        k = j
-        while k < len(s) and not (s[k].isdigit() or s[k] == "."):
-            k += 1
-        unit = s[j:k]
-        if not number or number == "." or number.count(".") > 1 or unit not in _UNITS:
-            what = "missing unit in duration" if number and not unit else "invalid duration"
-            raise InvalidArgument(f'invalid argument "{text}" for "{flag}" flag: time: {what} "{text}"')
+        unit, s = s[:j], s[j:]
+        if not unit:
+            raise ValueError(f'time: missing unit in duration "{text}"')
+        if unit not in _UNITS:
+            raise ValueError(f'time: unknown unit "{unit}" in duration "{text}"')
         total += float(number) * _UNITS[unit]
-        i = k
     return sign * round(total)
+
+
+def parse_duration(text: str, flag: str) -> int:
+    """``--flag``'s Go duration in nanoseconds; docker's words for a bad one."""
+    try:
+        return go_duration_ns(text.strip())
+    except ValueError as err:
+        raise InvalidArgument(f'invalid argument "{text}" for "{flag}" flag: {err}') from None

@@ -67,40 +67,6 @@ def _days_from_civil(y: int, m: int, d: int) -> int:
     return era * 146097 + doe - 719468
 
 
-_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": _NS, "m": 60 * _NS,
-          "h": 3600 * _NS}
-
-
-def go_duration_ns(text: str) -> int:
-    """Go's time.ParseDuration: ``10m``, ``1h30m``, ``1.5h``, ``-2s``, ``300ms`` (``0`` alone);
-    nanoseconds. ValueError if it is not one."""
-    s = text
-    sign = -1 if s[:1] == "-" else 1
-    s = s[1:] if s[:1] in "+-" else s
-    if s == "0":
-        return 0
-    if not s:
-        raise ValueError(f'time: invalid duration "{text}"')
-    total = 0.0
-    while s:
-        i = 0
-        while i < len(s) and (s[i].isdigit() or s[i] == "."):
-            i += 1
-        number, s = s[:i], s[i:]
-        if not number or number == "." or number.count(".") > 1:
-            raise ValueError(f'time: invalid duration "{text}"')
-        j = 0
-        while j < len(s) and not (s[j].isdigit() or s[j] == "."):
-            j += 1
-        unit, s = s[:j], s[j:]
-        if not unit:
-            raise ValueError(f'time: missing unit in duration "{text}"')
-        if unit not in _UNITS:
-            raise ValueError(f'time: unknown unit "{unit}" in duration "{text}"')
-        total += float(number) * _UNITS[unit]
-    return sign * int(total)
-
-
 def _local_offset() -> int:
     return time.localtime().tm_gmtoff
 
@@ -112,6 +78,8 @@ def timestamp_ns(value: str, now_ns: int) -> int:
     ``2026-12-07T10``, ``2026-12-07T10:20``, with or without a zone; without one it is local
     time), or Unix seconds (``1700000000``, ``1700000000.5``). ValueError in docker's words."""
     if value != "0":
+        from hutch.util.duration import go_duration_ns
+
         try:
             return now_ns - go_duration_ns(value)
         except ValueError:

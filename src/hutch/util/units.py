@@ -5,41 +5,21 @@ from __future__ import annotations
 from hutch.errors import InvalidArgument
 
 # Go's time.ParseDuration units, in seconds.
-_DURATION_UNITS = {
-    "ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
-}
 # docker/go-units RAMInBytes: binary multiples, by the lower-cased unit letter.
 _RAM_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 _INT64_MAX = (1 << 63) - 1
 
 
 def parse_duration(text: str, flag: str = "interval") -> float:
-    """Go's duration syntax (``5s``, ``1m30s``, ``500ms``, ``1.5h``, ``0``) in seconds."""
-    bad = InvalidArgument(f"invalid value {text!r} for --{flag}: not a duration (e.g. 5s, 500ms, 1m30s)")
-    s = text
-    sign = 1.0
-    if s[:1] in ("+", "-"):
-        sign, s = (-1.0 if s[0] == "-" else 1.0), s[1:]
-    if s == "0":
-        return 0.0
-    if not s:
-        raise bad
-    total = 0.0
-    while s:
-        i = 0
-        while i < len(s) and (s[i].isdigit() or s[i] == "."):
-            i += 1
-        number, s = s[:i], s[i:]
-        if not number or number == "." or number.count(".") > 1 or not number.isascii():
-            raise bad
-        j = 0
-        while j < len(s) and not (s[j].isdigit() or s[j] == "."):
-            j += 1
-        unit, s = s[:j], s[j:]
-        if unit not in _DURATION_UNITS:
-            raise bad
-        total += float(number) * _DURATION_UNITS[unit]
-    return sign * total
+    """Go's duration syntax (``5s``, ``1m30s``, ``500ms``, ``1.5h``, ``0``) in seconds
+    (hutch.util.duration.go_duration_ns)."""
+    from hutch.util.duration import go_duration_ns
+
+    try:
+        return go_duration_ns(text) / 1e9
+    except ValueError:
+        bad = f"invalid value {text!r} for --{flag}: not a duration (e.g. 5s, 500ms, 1m30s)"
+        raise InvalidArgument(bad) from None
 
 
 def parse_ram(text: str, flag: str) -> int:
