@@ -223,15 +223,12 @@ class Lifecycle(Operations):
         copies of X's, as docker shares them."""
         from hutch.fastjson import dumps, loads
 
-        target = self.store.load(other)
-        if target is None or target["state"]["status"] not in model.LIVE or not target["state"].get("pid"):
-            name = target["name"] if target else other[:12]
-            raise StartFailed(125, f"cannot join network of a non running container: {name}")
         with open(lay.config) as f:
             config: Any = loads(f.read())
-        for ns in config["linux"]["namespaces"]:
-            if ns["type"] == "network":
-                ns["path"] = f"/proc/{target['state']['pid']}/ns/net"
+        try:
+            sharing.join_running(self, config, other, "network", "network")
+        except HutchError as err:
+            raise StartFailed(125, str(err)) from None
         theirs = self.layout(other)
         try:
             with open(theirs.etc_file("hostname")) as f:

@@ -63,6 +63,20 @@ def resolve_others(eng: Operations, req: CreateRequest) -> None:
             taken.add(dest)
 
 
+def join_running(eng: Operations, config: dict[str, Any], other: str, kind: str, word: str) -> dict[str, Any]:
+    """config.json's ``kind`` namespace (ipc, pid, network) made container ``other``'s, the one
+    of its init; ``other``'s record. It must run: else docker's "cannot join WORD of a non
+    running container"."""
+    target = eng.store.load(other)
+    if target is None or target["state"]["status"] not in model.LIVE or not target["state"].get("pid"):
+        name = target["name"] if target else other[:12]
+        raise HutchError(f"cannot join {word} of a non running container: {name}")
+    for ns in config["linux"]["namespaces"]:
+        if ns["type"] == kind:
+            ns["path"] = f"/proc/{target['state']['pid']}/ns/{'net' if kind == 'network' else kind}"
+    return target
+
+
 def join_namespaces(eng: Operations, lay: Layout, cfg: dict[str, Any]) -> None:
     """--ipc/--pid container:X at start: X must run (else docker's error, which the start
     gives as its failure); config.json names its namespaces (/proc/PID/ns/ipc, pid of its
@@ -77,15 +91,7 @@ def join_namespaces(eng: Operations, lay: Layout, cfg: dict[str, Any]) -> None:
         if not mode.startswith("container:"):
             continue
         other = mode.partition(":")[2]
-        target = eng.store.load(other)
-        if target is None or target["state"]["status"] not in model.LIVE or \
-                not target["state"].get("pid"):
-            name = target["name"] if target else other[:12]
-            raise HutchError(f"cannot join {word} of a non running container: {name}")
-        pid = target["state"]["pid"]
-        for ns in config["linux"]["namespaces"]:
-            if ns["type"] == kind:
-                ns["path"] = f"/proc/{pid}/ns/{kind}"
+        target = join_running(eng, config, other, kind, word)
         if kind == "ipc":  # (X's /dev/shm: its own tmpfs, or with --ipc host the host's)
             shm = "/dev/shm" if target.get("config", {}).get("ipc") == "host" else eng.layout(other).shm
             for m in config["mounts"]:
