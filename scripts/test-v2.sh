@@ -26,6 +26,14 @@ tests=(
     "tests/integration/test_engine_detached.py::test_rm_after_exit_and_oom"
     "tests/integration/test_engine_detached.py::test_exec"
     "tests/integration/test_api.py::test_detached_exec_logs_stop_and_cleanup"
+    # docker's run flags whose cgroup files or defaults differ on v2
+    "tests/integration/test_engine_runflags.py::test_resource_flags"
+    "tests/integration/test_engine_runflags.py::test_oom_kill_disable_without_a_memory_limit_warns"
+    "tests/integration/test_engine_runflags.py::test_memory_alone_gives_twice_as_much_memory_and_swap"
+    "tests/integration/test_engine_runflags.py::test_host_namespaces"
+    "tests/integration/test_engine_runflags.py::test_cgroup_parent"
+    "tests/integration/test_engine_runflags.py::test_blkio_weight_without_bfq"
+    "tests/integration/test_engine_verbs.py::test_update_a_running_containers_resources"
 )
 # About 10-14 minutes for this set on a quiet 2-core VM; twice that when the VM's host steals
 # a third of its CPU time (seen here): the limit leaves room within CI's 90 minutes.

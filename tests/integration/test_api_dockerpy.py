@@ -147,6 +147,8 @@ def test_detached_container_methods(client: docker.Client) -> None:
         assert st["name"] == "/apdp-web" and st["pids_stats"]["current"] >= 1
         assert st["memory_stats"]["limit"] == 64 << 20 and st["cpu_stats"]["cpu_usage"]["total_usage"] > 0
         assert st["precpu_stats"]["system_cpu_usage"] > 0
+        assert set(st["networks"]) == {"eth0"} and set(st["networks"]["eth0"]) == {
+            f"{d}_{k}" for d in ("rx", "tx") for k in ("bytes", "packets", "errors", "dropped")}
         one = next(c.stats(decode=True))
         assert one["id"] == c.id
         # put_archive / get_archive on the running container

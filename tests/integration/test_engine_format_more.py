@@ -178,6 +178,28 @@ def test_stats_format(hutch: Hutch) -> None:  # noqa: F811
     hutch("rm", "-f", "busy")
 
 
+def test_stats_net_io(hutch: Hutch) -> None:  # noqa: F811
+    """NET I/O: the counters of the container's interfaces (lo left out, as docker's), the same
+    the kernel shows inside; 0B / 0B with --network none."""
+    _import(hutch)
+    hutch("run", "-d", "--name", "talker", "hbox:1", "sleep", "1000")  # (the default bridge)
+    hutch("run", "-d", "--name", "quiet", "--network", "none", "hbox:1", "sleep", "1000")
+    try:
+        gw = json.loads(hutch("inspect", "talker").stdout)[0]["NetworkSettings"]["Gateway"]
+        hutch("exec", "talker", "ping", "-c", "3", "-s", "2000", "-W", "2", gw)
+        out = hutch("stats", "--no-stream", "--format", "{{.Name}} {{.NetIO}}", "talker", "quiet").stdout
+        rows = dict(line.split(" ", 1) for line in out.splitlines())
+        assert rows["quiet"] == "0B / 0B", rows
+        rx, tx = rows["talker"].split(" / ")
+        inside = hutch("exec", "talker", "cat", "/sys/class/net/eth0/statistics/rx_bytes",
+                       "/sys/class/net/eth0/statistics/tx_bytes").stdout.split()
+        assert all(int(n) > 6000 for n in inside), inside  # three 2 kB pings each way
+        for shown, real in zip((rx, tx), inside, strict=True):
+            assert shown.endswith("kB") and abs(float(shown[:-2]) * 1000 - int(real)) < 1000, (shown, real)
+    finally:
+        hutch("rm", "-f", "talker", "quiet")
+
+
 def test_prune_filters(hutch: Hutch) -> None:  # noqa: F811
     """docker's prune --filter: until (created before a time or a duration ago), label, label!."""
     import time

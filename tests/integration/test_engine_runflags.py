@@ -223,20 +223,40 @@ def test_group_add_and_domainname(hutch: Hutch) -> None:
 # ---- resources ----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not V1, reason="reads cgroup v1's files (this host's); v2's are the unit tests'")
 def test_resource_flags(hutch: Hutch) -> None:
+    """--memory-reservation, --cpu-period/--cpu-quota, --oom-score-adj and --oom-kill-disable,
+    read from inside: v1's files here; on cgroup v2 (scripts/test-v2.sh) memory.low and cpu.max,
+    and --oom-kill-disable dropped with docker daemon's warning (v2 has no such switch)."""
     _import(hutch)
-    r = hutch("run", "--rm", "--network", "none", "--memory-reservation", "32m", "--cpu-period", "50000",
-              "--cpu-quota", "25000", "--oom-score-adj", "500", "--oom-kill-disable", "-m", "64m", "hbox:1",
-              "sh", "-c", "cd /sys/fs/cgroup; cat memory/memory.soft_limit_in_bytes cpu/cpu.cfs_period_us "
-              "cpu/cpu.cfs_quota_us /proc/self/oom_score_adj; "
-              "grep oom_kill_disable memory/memory.oom_control")
-    assert r.stdout.split() == [str(32 << 20), "50000", "25000", "500", "oom_kill_disable", "1"], r.stdout
+    flags = ["--memory-reservation", "32m", "--cpu-period", "50000", "--cpu-quota", "25000",
+             "--oom-score-adj", "500", "--oom-kill-disable", "-m", "64m", "hbox:1"]
+    if V1:
+        r = hutch("run", "--rm", "--network", "none", *flags,
+                  "sh", "-c", "cd /sys/fs/cgroup; cat memory/memory.soft_limit_in_bytes "
+                  "cpu/cpu.cfs_period_us cpu/cpu.cfs_quota_us /proc/self/oom_score_adj; "
+                  "grep oom_kill_disable memory/memory.oom_control")
+        assert r.stdout.split() == [str(32 << 20), "50000", "25000", "500", "oom_kill_disable", "1"], r.stdout
+        assert "WARNING" not in r.stderr, r.stderr
+        return
+    r = hutch("run", "--rm", "--network", "none", *flags,
+              "sh", "-c", "cd /sys/fs/cgroup; cat memory.low cpu.max /proc/self/oom_score_adj")
+    assert r.stdout.split() == [str(32 << 20), "25000", "50000", "500"], r.stdout
+    assert "WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded." in r.stderr
+
+
+def test_oom_kill_disable_without_a_memory_limit_warns(hutch: Hutch) -> None:
+    """docker's CLI: "Disabling the OOM killer on containers without setting a '-m/--memory'
+    limit may be dangerous." (the container runs all the same)."""
+    _import(hutch)
+    r = hutch("run", "--rm", "--network", "none", "--oom-kill-disable", "hbox:1", "echo", "ran")
+    assert r.stdout == "ran\n"
+    assert "WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may " \
+        "be dangerous." in r.stderr, r.stderr
 
 
 def test_cgroup_parent(hutch: Hutch) -> None:
     _import(hutch)
-    parent = f"rf-parent-{os.getpid()}"
+    parent = f"hutch-rf-parent-{os.getpid()}"
     try:
         r = hutch("run", "--rm", "--network", "none", "--cgroupns", "host", "--cgroup-parent", parent,
                   "hbox:1", "cat", "/proc/self/cgroup")
@@ -445,6 +465,36 @@ def test_inspect_shows_the_host_flags(hutch: Hutch) -> None:
     hutch("rm", cid, cid2)
 
 
+def test_inspect_shows_entrypoint_privileged_and_binds(hutch: Hutch, tmp_path: Path) -> None:
+    """docker's Config.Entrypoint and Cmd apart (and commit keeps them so), HostConfig.Privileged
+    and Init, Binds for -v with a source (as SRC:DST[:MODES]), Mounts for --mount, Tmpfs."""
+    _import(hutch)
+    cid = hutch("create", "--network", "none", "--entrypoint", "/bin/echo", "--privileged", "--init",
+                "-v", f"{tmp_path}:/a:ro", "-v", "hutch-rf-named:/b", "-v", "/anon",
+                "--mount", f"type=bind,src={tmp_path},dst=/c,readonly", "--tmpfs", "/t:size=1m",
+                "hbox:1", "hi").stdout.strip()
+    try:
+        doc = json.loads(hutch("inspect", cid).stdout)[0]
+        assert (doc["Config"]["Entrypoint"], doc["Config"]["Cmd"]) == (["/bin/echo"], ["hi"]), doc["Config"]
+        assert (doc["Path"], doc["Args"]) == ("/bin/echo", ["hi"])
+        hc = doc["HostConfig"]
+        assert (hc["Privileged"], hc["Init"]) == (True, True)
+        assert hc["Binds"] == [f"{tmp_path}:/a:ro", "hutch-rf-named:/b"], hc["Binds"]
+        assert hc["Mounts"] == [{"Type": "bind", "Source": str(tmp_path), "Target": "/c", "ReadOnly": True}]
+        assert hc["Tmpfs"] == {"/t": "size=1m"}
+        hutch("commit", cid, "hutch-rf-committed:1")
+        cfg = json.loads(hutch("image", "inspect", "hutch-rf-committed:1").stdout)[0]["Config"]
+        assert (cfg["Entrypoint"], cfg["Cmd"]) == (["/bin/echo"], ["hi"]), cfg
+        plain = json.loads(hutch("inspect", "-f", "{{json .HostConfig}}", hutch(
+            "create", "--network", "none", "hbox:1", "true").stdout.strip()).stdout)
+        got = (plain["Privileged"], plain["Init"], plain["Binds"], plain["Mounts"])
+        assert got == (False, None, None, None), plain
+    finally:
+        hutch("rm", "-f", "-v", *hutch("ps", "-a", "-q").stdout.split(), check=False)
+        hutch("rmi", "hutch-rf-committed:1", check=False)
+        hutch("volume", "rm", "hutch-rf-named", check=False)
+
+
 # ---- --uidmap / --gidmap (podman's) --------------------------------------------------------
 
 
@@ -471,8 +521,22 @@ def test_uidmap(hutch: Hutch) -> None:
         upper = h.root / "containers" / cid / "upper"
         assert (os.stat(upper / "made").st_uid, os.stat(upper / "etc/passwd").st_uid) == (100000, 100000)
         h("rm", "rf-map")
+        # volumes are seen through the mappings too (what the container's root writes is
+        # root's on the host); a bind only with podman's idmap option
+        bind = top / "bind"
+        bind.mkdir()
+        (bind / "old").write_text("o")
+        script = ("stat -c %u:%g /vol /b /plain; touch /vol/f /b/f; stat -c %u /vol/f /b/f; "
+                  "echo x > /plain/f 2>/dev/null || echo refused")
+        r = h("run", "--rm", "-v", "hutch-rf-vol:/vol", "-v", f"{bind}:/b:idmap", "-v", f"{bind}:/plain",
+              *args, "sh", "-c", script)
+        assert r.stdout.split() == ["0:0", "0:0", "65534:65534", "0", "0", "refused"], r.stdout
+        data = Path(json.loads(h("volume", "inspect", "hutch-rf-vol").stdout)[0]["Mountpoint"])
+        assert (os.stat(data / "f").st_uid, os.stat(bind / "f").st_uid) == (0, 0)
         with open("/proc/self/mountinfo") as f:
             assert str(top) not in f.read()
+        r = h("run", "--rm", "-v", f"{bind}:/b:idmap", "--network", "none", "hbox:1", "true", check=False)
+        assert r.returncode == 125 and "the idmap volume option needs --uidmap" in r.stderr, r.stderr
     finally:
         clean_up(h, top, h.runroot)
         shutil.rmtree(top, ignore_errors=True)

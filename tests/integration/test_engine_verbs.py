@@ -192,6 +192,36 @@ def test_events_of_images_volumes_networks(hutch: Hutch) -> None:  # noqa: F811
     assert {e["Actor"]["ID"] for e in nets} == {net_id}  # type: ignore[index]
 
 
+def test_events_of_volume_mounts_and_policy_restarts(hutch: Hutch) -> None:  # noqa: F811
+    """docker's order for a container with a volume: volume create, container create, attach,
+    volume mount (its destination, read/write), start, die, volume unmount; a restart
+    policy's start is a start event, as docker's."""
+    _import(hutch)
+    hutch("run", "--network", "none", "--name", "vb-v1", "-v", "vb-vol2:/data:ro", "hbox:1", "true")
+    evs = [e for e in _events(hutch) if e["Type"] == "volume" or
+           e["Actor"]["Attributes"].get("name") == "vb-v1"]  # type: ignore[index]
+    got = [(e["Type"], e["Action"]) for e in evs]
+    assert got == [("volume", "create"), ("container", "create"), ("container", "attach"),
+                   ("volume", "mount"), ("container", "start"), ("container", "die"),
+                   ("volume", "unmount")], got
+    attrs = evs[3]["Actor"]["Attributes"]  # type: ignore[index]
+    cid = evs[1]["Actor"]["ID"]  # type: ignore[index]
+    assert attrs == {"container": cid, "destination": "/data", "driver": "local", "propagation": "",
+                     "read/write": "false"}, attrs
+    assert evs[6]["Actor"] == {"ID": "vb-vol2", "Attributes": {"container": cid, "driver": "local"}}
+    hutch("rm", "-v", "vb-v1")
+    hutch("volume", "rm", "vb-vol2")
+    hutch("run", "-d", "--network", "none", "--name", "vb-v2", "--restart", "on-failure:1", "hbox:1",
+          "sh", "-c", "exit 1")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        actions = [e["Action"] for e in _events(hutch, "-f", "container=vb-v2")]
+        if actions.count("die") == 2:
+            break
+        time.sleep(0.2)
+    assert actions == ["create", "start", "die", "start", "die"], actions
+
+
 def test_system_df_summary_and_verbose(hutch: Hutch) -> None:  # noqa: F811
     """docker's rows and arithmetic: a stopped container's 1 MB is reclaimable, a running one's
     image is active; an unused volume is reclaimable."""

@@ -168,9 +168,10 @@ def test_ulimits() -> None:
 def test_mounts(tmp_path: Path) -> None:
     r = parse(volumes=[f"{tmp_path}:/h:ro", "data:/d"], mounts=["type=tmpfs,dst=/t,tmpfs-size=1m"],
               tmpfs=["/run:size=64k"])
-    assert r.mounts == [Mount("bind", str(tmp_path), "/h", readonly=True), Mount("volume", "data", "/d"),
-                        Mount("tmpfs", "", "/t", tmpfs_options=["size=1048576"]),
-                        Mount("tmpfs", "", "/run", tmpfs_options=["size=64k"])]
+    assert r.mounts == [Mount("bind", str(tmp_path), "/h", readonly=True, flag="-v"),
+                        Mount("volume", "data", "/d", flag="-v"),
+                        Mount("tmpfs", "", "/t", tmpfs_options=["size=1048576"], flag="--mount"),
+                        Mount("tmpfs", "", "/run", tmpfs_options=["size=64k"], flag="--tmpfs")]
     bad("duplicate mount point: /a", volumes=["/a"], tmpfs=["/a"])
     bad("invalid volume 'n:rel'", volumes=["n:rel"])
     bad("invalid --mount 'type=nfs,dst=/x': type 'nfs' is not bind, volume or tmpfs",

@@ -81,6 +81,20 @@ def test_volume_specs() -> None:
         mounts.parse_tmpfs("rel:size=1m")
 
 
+def test_idmap_option_and_inspects_host_config() -> None:
+    """podman's idmap -v option; HostConfig.Binds (-v with a source, as SRC:DST[:MODES]),
+    Mounts (--mount) and Tmpfs (--tmpfs) as docker inspect shows them."""
+    assert mounts.parse_volume("/tmp:/x:idmap,ro").idmap and not mounts.parse_volume("/tmp:/x").idmap
+    asked = mounts.requests(["/tmp:/a:ro,idmap", "vol:/b", "/anon"], ["type=bind,src=/tmp,dst=/c,ro"],
+                            ["/t:size=1m,mode=700"])
+    assert [m.flag for m in asked] == ["-v", "-v", "-v", "--mount", "--tmpfs"]
+    assert mounts.host_config(asked) == {
+        "Binds": ["/tmp:/a:ro,idmap", "vol:/b"],
+        "Mounts": [{"Type": "bind", "Source": "/tmp", "Target": "/c", "ReadOnly": True}],
+        "Tmpfs": {"/t": "size=1m,mode=700"}}
+    assert mounts.host_config([]) == {"Binds": None, "Mounts": None, "Tmpfs": None}
+
+
 def test_relative_host_paths(tmp_path: Any, monkeypatch: Any) -> None:
     """docker 23+ and podman: -v ./dir:/x (and ../dir, .) is a host path relative to here; a bare
     name stays a volume's."""

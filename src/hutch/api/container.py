@@ -8,6 +8,7 @@ from hutch.api.answers import answered
 from hutch.api.images import Image
 from hutch.engine.model import LIVE, PAUSED
 from hutch.engine.registry import ContainerNotFound
+from hutch.engine.stats import sample as stats_sample
 from hutch.errors import APIError, Conflict, NotImplementedByHutch
 
 TYPE_CHECKING = False
@@ -268,13 +269,13 @@ class Container:
         """docker's stats JSON (cpu_stats, precpu_stats, memory_stats, pids_stats, blkio_stats),
         from the runtime's cgroup figures as `hutch stats` reads them: with ``stream`` (docker-py's
         default) a generator, one a second (dicts with ``decode``, else JSON bytes); else one dict."""
-        first = streams.stats_sample(self._engine, self.reload()._record)
+        first = stats_sample(self._engine, self.reload()._record)
         if not stream:
             if not one_shot:
                 import time
 
                 time.sleep(0.5)
-                now = streams.stats_sample(self._engine, self._record)
+                now = stats_sample(self._engine, self._record)
                 return streams.stats_doc(self._record, now, first)
             return streams.stats_doc(self._record, first, None)
         return self._stats_stream(first, bool(decode))
@@ -285,7 +286,7 @@ class Container:
 
         while True:
             time.sleep(1)
-            now = streams.stats_sample(self._engine, self._record)
+            now = stats_sample(self._engine, self._record)
             doc = streams.stats_doc(self._record, now, before)
             yield doc if decode else json.dumps(doc).encode()
             before = now

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-from hutch.engine.model import LIVE
 from hutch.errors import APIError, NotFound
 
 TYPE_CHECKING = False
@@ -58,24 +57,6 @@ def epoch(value: Any) -> float | None:
         return None
 
 
-def stats_sample(eng: Engine, record: Record) -> dict[str, Any] | None:
-    import json
-    import time
-
-    if record["state"]["status"] not in LIVE:
-        return None
-    r = eng.runtime(record).call("events", "--stats", record["id"])
-    try:
-        data: dict[str, Any] = json.loads(r.stdout.splitlines()[0]).get("data") or {}
-    except (ValueError, IndexError):
-        return None
-    data["_at"] = time.time()
-    with open("/proc/stat") as f:  # docker's system_cpu_usage: all CPUs' time, in ns
-        fields = f.readline().split()[1:8]
-    data["_system"] = sum(int(x) for x in fields) * (1_000_000_000 // os.sysconf("SC_CLK_TCK"))
-    return data
-
-
 def stats_doc(record: Record, now: dict[str, Any] | None, before: dict[str, Any] | None) -> dict[str, Any]:
     from hutch.util import timefmt
 
@@ -105,7 +86,7 @@ def stats_doc(record: Record, now: dict[str, Any] | None, before: dict[str, Any]
                              "limit": limit if 0 < limit < host else host,
                              "stats": dict(mem.get("stats") or {})} if now else {},
             "blkio_stats": {"io_service_bytes_recursive": blkio if now else None},
-            "networks": {}}
+            "networks": dict((now or {}).get("_networks") or {}) if now else None}
 
 
 def cli(eng: Engine, argv: list[str], *, stdin: bytes | None = None, stdout: Any = None) -> Any:

@@ -75,9 +75,13 @@ def lowers(eng: Engine, record: dict[str, Any]) -> list[str]:
 def _container_config(eng: Engine, record: dict[str, Any], parent: dict[str, Any]) -> dict[str, Any]:
     """The parent's ``config`` with the container's command, environment and workdir."""
     inner = dict(parent.get("config") or {})
+    kept = record.get("config") or {}
     args = list(record.get("args") or [])
     entry = list(inner.get("Entrypoint") or [])
-    if args:
+    if "entrypoint" in kept:  # as docker: the container's own Entrypoint and Cmd, apart
+        inner["Entrypoint"], inner["Cmd"] = list(kept["entrypoint"]) or None, list(kept["cmd"]) or None
+        inner = {k: v for k, v in inner.items() if v is not None}
+    elif args:  # (a record from before they were kept)
         if entry and args[:len(entry)] == entry:
             inner["Cmd"] = args[len(entry):]
         else:

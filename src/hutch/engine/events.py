@@ -86,6 +86,19 @@ def container(root: str, action: str, record: Mapping[str, object], **extra: obj
     emit(root, CONTAINER, action, str(record.get("id", "")), attrs)
 
 
+def volumes(root: str, action: str, record: Mapping[str, object]) -> None:
+    """docker's volume mount (at a start) and unmount (when the container ends) events, one
+    for each volume the container uses: the volume's name, the container, for a mount where
+    and how."""
+    cid, used = str(record.get("id", "")), record.get("volumes")
+    for v in used if isinstance(used, list) else []:
+        attrs: dict[str, object] = {"container": cid, "driver": "local"}
+        if action == "mount":
+            attrs.update(destination=v["Destination"], propagation="",
+                         **{"read/write": "false" if v.get("ReadOnly") else "true"})
+        emit(root, VOLUME, action, str(v["Name"]), attrs)
+
+
 def image(root: str, action: str, ident: str, name: str = "") -> None:
     """An image's event, as docker logs them: the image (its id or reference) and a name."""
     emit(root, IMAGE, action, ident, {"name": name or ident})

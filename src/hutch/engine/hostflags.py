@@ -137,7 +137,12 @@ def parse(*, devices: Iterable[str] = (), shm_size: str | int = "",
 def default_cgroupns() -> str:
     """docker's daemon default: a cgroup namespace of its own on a cgroup v2 host, the host's
     on a v1 (or hybrid) one (there the container's own cgroup dirs are bound in)."""
-    return "private" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "host"
+    return "host" if cgroup_v1() else "private"
+
+
+def cgroup_v1() -> bool:
+    """Whether this host's cgroups are v1 or hybrid (not v2 alone)."""
+    return not os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
 def _container_mode(mode: str) -> bool:

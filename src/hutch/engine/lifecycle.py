@@ -68,7 +68,8 @@ class Lifecycle(Operations):
             if req.name is not None and any(r["name"] == req.name for r in self.store.all()):
                 raise HutchError(f'the container name "{req.name}" is already in use')
             # what only the image settles fails here, before anything is made but the volumes
-            config = specgen.generate(req, image.config, lay.merged, cid, lowers, self._volume_store)
+            config = specgen.generate(req, image.config, lay.merged, cid, lowers, self._volume_store,
+                                      idmapped=lay.idmap)
             cgroup = f"{req.host.cgroup_parent or '/hutch'}/{cid}"
             config["linux"]["cgroupsPath"] = cgroup
             if req.host.ipc == "shareable":  # a tmpfs of the engine's (at start), to be joined
@@ -82,6 +83,9 @@ class Lifecycle(Operations):
                     if ns["type"] == "network":
                         ns["path"] = netns_path(self.runroot, cid)
             volumes = specgen.volumes_of(config)
+            from hutch.engine.mounts import host_config
+
+            entry, cmd = specgen.entrypoint_and_cmd(image.config.get("config") or {}, req)
             try:
                 lay.overlay(lowers).prepare()
                 os.makedirs(lay.bundle)
@@ -89,7 +93,7 @@ class Lifecycle(Operations):
                 _write_json(lay.config, config, pretty=False)  # (~8 KiB: the C encoder's job)
                 record: Record = {
                     "id": cid, "name": req.name or f"hutch_{cid[:8]}", "image": req.image,
-                    "image_id": image.id, "created": timefmt.now(), "args": config["process"]["args"],
+                    "image_id": image.id, "created": timefmt.now(), "args": entry + cmd,
                     "runtime": runtime, "lowers": lowers, "labels": specgen.labels(image.config, req),
                     "volumes": volumes,
                     "network": req.network.name if req.network.mode == "bridge" else
@@ -105,6 +109,8 @@ class Lifecycle(Operations):
                                "log_max_file": req.log.max_file, "cgroup": cgroup,
                                "nano_cpus": round((req.resources.cpus or 0) * 1e9),
                                "restart": req.restart, "healthcheck": _healthcheck(req, image.config),
+                               "entrypoint": entry, "cmd": cmd, "privileged": req.privileged,
+                               "init": bool(req.init_binary), "host_mounts": host_config(req.mounts),
                                **req.host.settings()},
                     "state": {"status": model.CREATED, "exit_code": 0, "started_at": "", "finished_at": "",
                               "pid": 0, "oom_killed": False, "paused": False},
@@ -121,6 +127,8 @@ class Lifecycle(Operations):
     def start(self, record: Record, *, attach: bool = False) -> Started:
         """Mount the root and hand the container to the supervisor; return once it runs."""
         cid = record["id"]
+        if attach:  # (docker's order for an attached run: create, attach, volume mount, start)
+            events.container(self.root, "attach", record)
         lay = self.prepare_start(record, attach=attach)
         from hutch.engine.supervise import protocol
         from hutch.engine.supervise.connect import connect
@@ -133,10 +141,7 @@ class Lifecycle(Operations):
             line = ""
         word, _, rest = line.partition(" ")
         if word == "ok":
-            final = self.store.load(cid) or record
-            if attach:  # (docker's order for an attached run: create, attach, start)
-                events.container(self.root, "attach", final)
-            events.container(self.root, "start", final)
+            final = self.store.load(cid) or record  # (its start event: the supervisor's, before any die)
             if attach:
                 return Started(final, int(rest), sock)
             sock.close()
@@ -180,6 +185,7 @@ class Lifecycle(Operations):
             if cfg.get("ipc") == "shareable":
                 sharing.mount_shm(lay.shm, int(cfg.get("shm_size") or 0))
             _make_workdir(lay)
+            events.volumes(self.root, "mount", record)  # (docker's order: before the network's connect)
             if any(str(cfg.get(k, "")).startswith("container:") for k in ("ipc", "pid")):
                 try:
                     sharing.join_namespaces(self, lay, cfg)

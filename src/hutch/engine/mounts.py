@@ -8,8 +8,9 @@ once volumes are resolved (hutch.engine.volumes).
     --mount type=bind|volume|tmpfs,src=,dst=,readonly,bind-propagation=,tmpfs-size=,tmpfs-mode=
     --tmpfs /dst[:OPTIONS]
 
-OPTS is a comma list of ro, rw, nocopy, z/Z (ignored: no SELinux) and a propagation
-(shared, slave, private and their r- forms; rprivate by default).
+OPTS is a comma list of ro, rw, nocopy, z/Z (ignored: no SELinux), a propagation (shared,
+slave, private and their r- forms; rprivate by default) and idmap (podman's: with --uidmap, a
+host directory seen through the mappings, as volumes always are).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ import os
 
 from hutch.errors import InvalidArgument
 from hutch.util.value import Value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _NAME_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _NAME_REST = _NAME_FIRST | frozenset("_.-")
@@ -28,7 +33,7 @@ def valid_volume_name(name: str) -> bool:
     is ~5 ms of every `hutch run`)."""
     return len(name) >= 2 and name[0] in _NAME_FIRST and all(c in _NAME_REST for c in name[1:])
 PROPAGATIONS = ("shared", "slave", "private", "rshared", "rslave", "rprivate")
-_MODES = frozenset({"ro", "rw", "z", "Z", "nocopy", *PROPAGATIONS})
+_MODES = frozenset({"ro", "rw", "z", "Z", "nocopy", "idmap", *PROPAGATIONS})
 _TRUE = {"": True, "true": True, "1": True, "false": False, "0": False}
 
 
@@ -36,18 +41,21 @@ class Mount(Value):
     """One mount the user asked for (-v, --mount, --tmpfs, an image's volume): ``kind`` is
     bind, volume or tmpfs; ``source`` a host path (bind), a volume name or "" for an
     anonymous volume (volume), unused for tmpfs; ``tmpfs_options`` the tmpfs's own mount
-    options (size=, mode=, ro...)."""
+    options (size=, mode=, ro...); ``flag`` the flag that asked for it ("-v", "--mount",
+    "--tmpfs"; "" for an image's volume or --volumes-from), for inspect's HostConfig;
+    ``idmap`` (podman's -v option) a bind seen through --uidmap's mappings, as volumes are."""
 
-    __slots__ = ("kind", "nocopy", "propagation", "readonly", "recursive", "source", "target",
-                 "tmpfs_options")
+    __slots__ = ("flag", "idmap", "kind", "nocopy", "propagation", "readonly", "recursive", "source",
+                 "target", "tmpfs_options")
 
     def __init__(self, kind: str, source: str, target: str, *, readonly: bool = False,
                  propagation: str = "rprivate", nocopy: bool = False,
-                 tmpfs_options: list[str] | None = None, recursive: bool = True) -> None:
+                 tmpfs_options: list[str] | None = None, recursive: bool = True, flag: str = "",
+                 idmap: bool = False) -> None:
         self.kind, self.source, self.target = kind, source, target
         self.readonly, self.propagation, self.nocopy = readonly, propagation, nocopy
         self.tmpfs_options = tmpfs_options or []
-        self.recursive = recursive
+        self.recursive, self.flag, self.idmap = recursive, flag, idmap
 
 
 def _target(spec: str, dst: str, what: str = "volume") -> str:
@@ -86,7 +94,7 @@ def parse_volume(spec: str) -> Mount:
     opts = [o for o in mode.split(",") if o] if mode else []
     for o in opts:
         if o not in _MODES:
-            raise InvalidArgument(f"invalid volume {spec!r}: mode {o!r} is not ro, rw, nocopy "
+            raise InvalidArgument(f"invalid volume {spec!r}: mode {o!r} is not ro, rw, nocopy, idmap "
                                   f"or a propagation")
     props = [o for o in opts if o in PROPAGATIONS]
     if len(props) > 1 or ("ro" in opts and "rw" in opts):
@@ -100,7 +108,7 @@ def parse_volume(spec: str) -> Mount:
         if not os.path.exists(src):
             raise InvalidArgument(f"invalid volume {spec!r}: {src} does not exist")
         return Mount("bind", os.path.normpath(src), target, readonly="ro" in opts,
-                       propagation=props[0] if props else "rprivate")
+                       propagation=props[0] if props else "rprivate", idmap="idmap" in opts)
     if src:
         check_volume_name(src)
     return Mount("volume", src, target, readonly="ro" in opts, nocopy="nocopy" in opts,
@@ -200,9 +208,30 @@ def parse_tmpfs(spec: str) -> Mount:
 def requests(volumes: list[str], mounts: list[str], tmpfs: list[str]) -> list[Mount]:
     """Every -v, --mount and --tmpfs, checked; the same destination twice is an error."""
     out = [*map(parse_volume, volumes), *map(parse_mount, mounts), *map(parse_tmpfs, tmpfs)]
+    for r, flag in zip(out, [*(["-v"] * len(volumes)), *(["--mount"] * len(mounts)),
+                             *(["--tmpfs"] * len(tmpfs))], strict=True):
+        r.flag = flag
     seen: set[str] = set()
     for r in out:
         if r.target in seen:
             raise InvalidArgument(f"duplicate mount point: {r.target}")
         seen.add(r.target)
     return out
+
+
+def host_config(requested: list[Mount]) -> dict[str, Any]:
+    """docker inspect's HostConfig.Binds (the -v ones with a source, as SRC:DST[:MODES]),
+    HostConfig.Mounts (the --mount ones) and HostConfig.Tmpfs (the --tmpfs ones)."""
+    binds, mounts, tmpfs = [], [], {}
+    for m in requested:
+        if m.flag == "-v" and m.source:
+            modes = [*(["ro"] if m.readonly else []), *(["nocopy"] if m.nocopy else []),
+                     *(["idmap"] if m.idmap else []),
+                     *([m.propagation] if m.propagation != "rprivate" else [])]
+            binds.append(":".join([m.source, m.target, *([",".join(modes)] if modes else [])]))
+        elif m.flag == "--mount":
+            mounts.append({"Type": m.kind, "Source": m.source, "Target": m.target,
+                           **({"ReadOnly": True} if m.readonly else {})})
+        elif m.flag == "--tmpfs":
+            tmpfs[m.target] = ",".join(m.tmpfs_options)
+    return {"Binds": binds or None, "Mounts": mounts or None, "Tmpfs": tmpfs or None}

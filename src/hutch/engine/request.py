@@ -195,6 +195,9 @@ class CreateRequest(Value):
         elif (bindings or publish_all) and network == "none":
             raise HutchError("publishing ports (-p) needs a bridge network (--network bridge or a network's "
                              "name)")
+        if oom_kill_disable:
+            warnings.extend(_oom_kill_disable_warnings(memory))
+            oom_kill_disable = hostflags.cgroup_v1()
         log = parse_log(log_driver, log_opts)
         from hutch.engine import healthcheck as health
         from hutch.engine import restartpolicy
@@ -239,6 +242,8 @@ class CreateRequest(Value):
                                userns=userns, uidmap=uidmap, gidmap=gidmap, cgroup_parent=cgroup_parent,
                                oom_score_adj=oom_score_adj, oom_kill_disable=oom_kill_disable,
                                volumes_from=volumes_from, network=network, hostname=hostname)
+        if not host.uidmap and any(m.idmap for m in requested):
+            raise InvalidArgument("the idmap volume option needs --uidmap (a user namespace's mappings)")
         res = parse_resources(memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids_limit,
                               memory_reservation=memory_reservation, cpu_period=cpu_period,
                               cpu_quota=cpu_quota, blkio_weight=blkio_weight)
@@ -253,6 +258,18 @@ class CreateRequest(Value):
 
 
 # ---- the parts of `parse`, each for one flag or group --------------------------------------
+
+
+def _oom_kill_disable_warnings(memory: str | int) -> list[str]:
+    """docker's words for --oom-kill-disable: its CLI's when there is no memory limit, its
+    daemon's on cgroup v2, which has no such switch (the flag is then dropped)."""
+    out = []
+    if not memory:
+        out.append("Disabling the OOM killer on containers without setting a '-m/--memory' limit may be "
+                   "dangerous.")
+    if not hostflags.cgroup_v1():
+        out.append("Your kernel does not support OomKillDisable. OomKillDisable discarded.")
+    return out
 
 
 def parse_env(items: Iterable[str], host_env: Mapping[str, str] | None) -> dict[str, str]:

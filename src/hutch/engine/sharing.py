@@ -100,9 +100,18 @@ def join_namespaces(eng: Operations, lay: Layout, cfg: dict[str, Any]) -> None:
     atomic.write(lay.config, dumps(config).encode(), 0o666)
 
 
+def _idmapped_sources(lay: Layout) -> list[tuple[str, str]]:
+    from hutch.engine.specgen import idmapped_sources
+    from hutch.fastjson import loads
+
+    with open(lay.config) as f:
+        return idmapped_sources(loads(f.read()))
+
+
 def mount_idmapped(lay: Layout, lowers: list[str], uidmap: list[list[int]], gidmap: list[list[int]]) -> None:
     """--uidmap/--gidmap's root: the overlay of the image's layers (and the init layer) idmapped
-    (hutch.snapshot.idmapped), its upper and work directories the mapped root's."""
+    (hutch.snapshot.idmapped), its upper and work directories the mapped root's; and the
+    volumes (and idmap binds) idmapped where config.json binds them from (hutch.engine.specgen)."""
     from hutch.snapshot import idmapped
     from hutch.snapshot.overlay import Overlay
 
@@ -119,6 +128,7 @@ def mount_idmapped(lay: Layout, lowers: list[str], uidmap: list[list[int]], gidm
         nsfd = idmapped.userns_fd(uidmap, gidmap)
         try:
             mapped = idmapped.mount_layers([*lowers, lay.init], lay.idmap, nsfd)
+            idmapped.mount_mapped(_idmapped_sources(lay), lay.idmap, nsfd)
         finally:
             os.close(nsfd)
         uid = next((h for c, h, _n in uidmap if c == 0), 0)

@@ -39,18 +39,21 @@ if TYPE_CHECKING:
 DOCKER_NOFILE = 1048576
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 VOLUMES_ANNOTATION = "io.github.hutch.volumes"
+IDMAPPED_ANNOTATION = "io.github.hutch.idmapped"
 CPU_PERIOD = 100000  # µs: --cpus is a CFS quota per 100 ms period, as docker's
 
 
 def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid: str,
              layers: list[str] | None = None,
-             volumes: Callable[[], VolumeStore] | None = None) -> dict[str, Any]:
+             volumes: Callable[[], VolumeStore] | None = None, idmapped: str = "") -> dict[str, Any]:
     """config.json for container ``cid`` on ``rootfs``. ``layers`` (bottom first) are the
     image's, for user names and the content of new volumes; ``volumes`` gives the engine's
     volume store, asked for only when the container has volumes (named, anonymous, or the
     image's ``Volumes``: the volume store is not small to import). Everything is checked
     before the one side effect, making the volumes it needs (listed, as JSON, in the
-    annotation ``io.github.hutch.volumes``)."""
+    annotation ``io.github.hutch.volumes``). With --uidmap, volumes and ``idmap`` binds are
+    bound from ``idmapped``/v0, v1...: their directories idmapped there at each start
+    (`idmapped_sources`)."""
     from hutch.engine import security, users
 
     cfg = image_config.get("config") or {}
@@ -149,6 +152,12 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
         placed, used = volumes().attach(req.mounts, image_volumes, layers or [])
     else:
         placed, used = [(m, m.source) for m in req.mounts], []
+    mapped: list[list[str]] = []
+    if host.uidmap:  # seen through the mappings, as the image's layers (hutch.engine.sharing)
+        for i, (m, host_path) in enumerate(placed):
+            if m.kind == "volume" or m.idmap:
+                mapped.append([host_path, os.path.join(idmapped, f"v{i}")])
+                placed[i] = (m, mapped[-1][1])
     user_mounts = [oci_mount(m, host_path) for m, host_path in placed]
     config: dict[str, Any] = {
         "ociVersion": OCI_VERSION,
@@ -157,7 +166,8 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
         "hostname": hostname,
         "mounts": mounts + user_mounts,
         "linux": linux,
-        "annotations": {"io.github.hutch.container": cid, VOLUMES_ANNOTATION: dumps(used)},
+        "annotations": {"io.github.hutch.container": cid, VOLUMES_ANNOTATION: dumps(used),
+                        **({IDMAPPED_ANNOTATION: dumps(mapped)} if mapped else {})},
     }
     if host.uts == "host":  # the host's own name (no UTS namespace: nothing to set)
         del config["hostname"]
@@ -289,7 +299,7 @@ def environment(image_env: list[str], env: dict[str, str], *, hostname: str = ""
     return [f"{k}={v}" for k, v in out.items()]
 
 
-def process_args(image_config: dict[str, Any], req: CreateRequest) -> list[str]:
+def entrypoint_and_cmd(image_config: dict[str, Any], req: CreateRequest) -> tuple[list[str], list[str]]:
     """docker's rule: ENTRYPOINT + CMD, where an entrypoint given replaces the first and
     a command given replaces the second (and an entrypoint given drops the image's CMD)."""
     entry = list(image_config.get("Entrypoint") or [])
@@ -298,6 +308,12 @@ def process_args(image_config: dict[str, Any], req: CreateRequest) -> list[str]:
         entry, cmd = list(req.entrypoint), []
     if req.command:
         cmd = list(req.command)
+    return entry, cmd
+
+
+def process_args(image_config: dict[str, Any], req: CreateRequest) -> list[str]:
+    """The process's argv: `entrypoint_and_cmd` joined, which must not be empty."""
+    entry, cmd = entrypoint_and_cmd(image_config, req)
     args = entry + cmd
     if not args:
         raise InvalidArgument("no command specified: the image has no Cmd or Entrypoint; "
@@ -315,6 +331,12 @@ def default_seccomp(caps: list[str]) -> dict[str, Any] | None:
     except OSError:
         return None
     return from_template(template, caps)
+
+
+def idmapped_sources(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """--uidmap's volumes and idmap binds: (the host directory, where its idmapped mount goes)."""
+    pairs: Any = loads(config.get("annotations", {}).get(IDMAPPED_ANNOTATION, "[]"))
+    return [(str(a), str(b)) for a, b in pairs]
 
 
 def volumes_of(config: dict[str, Any]) -> list[dict[str, Any]]:

@@ -158,7 +158,8 @@ class VolumeStore:
                 if not r.nocopy and not os.listdir(doc["Mountpoint"]):
                     copy_up(layers, r.target, doc["Mountpoint"])
                 mounts.append((r, doc["Mountpoint"]))
-                used.append({"Name": doc["Name"], "Destination": r.target, "Anonymous": not r.source})
+                used.append({"Name": doc["Name"], "Destination": r.target, "Anonymous": not r.source,
+                             **({"ReadOnly": True} if r.readonly else {})})
         except BaseException:
             for name in made:
                 remove_tree(self._vdir(name))

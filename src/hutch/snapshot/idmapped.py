@@ -59,6 +59,15 @@ def userns_fd(uidmap: Sequence[Mapping], gidmap: Sequence[Mapping]) -> int:
 
 def mount_layers(lowers: Sequence[str], into: str, nsfd: int) -> list[str]:
     """Each of ``lowers`` idmapped through ``nsfd``'s mappings, at ``into``/0, 1...; the paths."""
+    targets = [os.path.join(into, str(i)) for i in range(len(lowers))]
+    mount_mapped(list(zip(lowers, targets, strict=True)), into, nsfd)
+    return targets
+
+
+def mount_mapped(pairs: Sequence[tuple[str, str]], into: str, nsfd: int) -> None:
+    """Each (source, target) of ``pairs``: the tree at source (with the mounts below it)
+    idmapped through ``nsfd``'s mappings, at target, a directory under ``into`` made for it.
+    On an error nothing stays mounted under ``into``."""
     from hutch._sys.mount import (
         AT_EMPTY_PATH,
         AT_FDCWD,
@@ -72,26 +81,23 @@ def mount_layers(lowers: Sequence[str], into: str, nsfd: int) -> list[str]:
         open_tree,
     )
 
-    out = []
     try:
-        for i, lower in enumerate(lowers):
-            target = os.path.join(into, str(i))
+        for source, target in pairs:
             os.makedirs(target, exist_ok=True)
-            fd = open_tree(AT_FDCWD, lower, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)
+            fd = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)
             try:
                 mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_IDMAP, userns_fd=nsfd)
                 move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH)
             finally:
                 os.close(fd)
-            out.append(target)
     except BaseException:
         unmount_layers(into)
         raise
-    return out
 
 
 def unmount_layers(into: str) -> None:
-    """Detach what `mount_layers` put at ``into`` (nothing if nothing is there)."""
+    """Detach what `mount_layers` and `mount_mapped` put at ``into`` (nothing if nothing is
+    there)."""
     from hutch.snapshot.overlay import unmount
 
     try:

@@ -224,12 +224,15 @@ class Loop:
                 _answer(fd, f"error {code} {text}")
             return
         session.running(pid)
+        from hutch.engine import events  # docker's start event, here: no die can come before it
+
+        events.container(cfg["engine_root"], "start", session.records.load(session.cid) or cfg)
         if not want_attach:  # `start`, `run -d`: the record says running once they return
             session.mark_running()
         self.sessions[session.cid] = session
         self.keep(session)
         self.check_health(session)
-        if fd < 0:
+        if fd < 0:  # (a restart policy's start)
             return
         with ignoring(OSError):
             protocol.send(fd, protocol.STATUS, f"ok {pid}".encode())

@@ -367,6 +367,7 @@ class Session:
         record = self.records.load(self.cid)
         if record is not None:  # (docker's die: its exit code, before --rm's destroy)
             events.container(self.cfg["engine_root"], "die", record, exitCode=code)
+            events.volumes(self.cfg["engine_root"], "unmount", record)
         remove = bool(self.cfg.get("remove"))  # --rm: the container and its anonymous volumes
         try:
             Teardown(self.records, self.cid, self.cfg["runtime"], self.cfg["runtime_root"],

@@ -4,7 +4,6 @@ BlockIO, PIDs)."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -29,19 +28,6 @@ def flags(p: Parser) -> None:
     p.add_argument("--no-trunc", action="store_true", help="do not shorten the ids")
     p.add_argument("--format", default="", help="table, json or a Go template")
     p.add_argument("containers", nargs="*")
-
-
-def _sample(eng: Engine, record: Record) -> dict[str, Any] | None:
-    r = eng.runtime(record).call("events", "--stats", record["id"])
-    if r.returncode != 0:
-        return None
-    try:
-        doc = json.loads(r.stdout.splitlines()[0])
-    except (ValueError, IndexError):
-        return None
-    data: dict[str, Any] = doc.get("data") or {}
-    data["_at"] = time.monotonic_ns()
-    return data
 
 
 def _mem(data: dict[str, Any]) -> tuple[int, int]:
@@ -82,6 +68,7 @@ def context(r: Record, container: str, before: dict[str, Any] | None, after: dic
             trunc: bool) -> Struct:
     """One container's sample as docker's statsContext shows it (``--`` when it has none)."""
     from hutch.cli.gotemplate import Struct
+    from hutch.engine.stats import net_io
 
     fields = {"Container": container, "Name": r["name"] or "--", "ID": r["id"][:12] if trunc else r["id"]}
     if before is None or after is None:
@@ -91,15 +78,17 @@ def context(r: Record, container: str, before: dict[str, Any] | None, after: dic
     cpu_ns = int(after["cpu"]["usage"]["total"]) - int(before["cpu"]["usage"]["total"])
     cpu = 100.0 * cpu_ns / max(1, after["_at"] - before["_at"])
     usage, limit = _mem(after)
+    rx, tx = net_io(after)
     pids = int((after.get("pids") or {}).get("current", 0))
     return Struct("*container.statsContext", {
         **fields, "CPUPerc": f"{cpu:.2f}%", "MemUsage": f"{_bytes(usage)} / {_bytes(limit)}",
-        "MemPerc": f"{100.0 * usage / max(1, limit):.2f}%", "NetIO": "0B / 0B", "BlockIO": _blkio(after),
-        "PIDs": str(pids)})
+        "MemPerc": f"{100.0 * usage / max(1, limit):.2f}%", "NetIO": f"{size(rx)} / {size(tx)}",
+        "BlockIO": _blkio(after), "PIDs": str(pids)})
 
 
 def handle(eng: Engine, a: Namespace) -> int:
     from hutch.cli import gotemplate
+    from hutch.engine.stats import sample
 
     if a.containers:
         records = [eng.find(ref) for ref in a.containers]
@@ -112,9 +101,9 @@ def handle(eng: Engine, a: Namespace) -> int:
         fmt = DEFAULT
     gotemplate.parse(gotemplate.prepare(fmt)[1])  # (a template that does not parse fails before sampling)
     while True:
-        first = {r["id"]: _sample(eng, r) for r in records}
+        first = {r["id"]: sample(eng, r) for r in records}
         time.sleep(0.5)
-        rows = [context(r, name, first.get(r["id"]), _sample(eng, r), not a.no_trunc)
+        rows = [context(r, name, first.get(r["id"]), sample(eng, r), not a.no_trunc)
                 for r, name in zip(records, named, strict=True)]
         text = gotemplate.write(fmt, rows, HEADERS)
         if not a.no_stream:
