@@ -105,7 +105,8 @@ def _idmapped_sources(lay: Layout) -> list[tuple[str, str]]:
     from hutch.fastjson import loads
 
     with open(lay.config) as f:
-        return idmapped_sources(loads(f.read()))
+        config: Any = loads(f.read())
+    return idmapped_sources(config)
 
 
 def mount_idmapped(lay: Layout, lowers: list[str], uidmap: list[list[int]], gidmap: list[list[int]]) -> None:

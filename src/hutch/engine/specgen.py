@@ -154,10 +154,10 @@ def generate(req: CreateRequest, image_config: dict[str, Any], rootfs: str, cid:
         placed, used = [(m, m.source) for m in req.mounts], []
     mapped: list[list[str]] = []
     if host.uidmap:  # seen through the mappings, as the image's layers (hutch.engine.sharing)
-        for i, (m, host_path) in enumerate(placed):
-            if m.kind == "volume" or m.idmap:
+        for i, (asked, host_path) in enumerate(placed):
+            if asked.kind == "volume" or asked.idmap:
                 mapped.append([host_path, os.path.join(idmapped, f"v{i}")])
-                placed[i] = (m, mapped[-1][1])
+                placed[i] = (asked, mapped[-1][1])
     user_mounts = [oci_mount(m, host_path) for m, host_path in placed]
     config: dict[str, Any] = {
         "ociVersion": OCI_VERSION,
