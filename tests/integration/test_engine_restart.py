@@ -122,6 +122,19 @@ def test_update_restart(hutch: Hutch) -> None:  # noqa: F811
     assert r.returncode == 1 and "nosuch" in r.stderr
 
 
+def test_wait_on_a_restarting_container_waits_for_its_next_end(hutch: Hutch) -> None:  # noqa: F811
+    """docker's State: a container its policy restarts is Running (and Restarting), so `wait`
+    returns at its next end, not with the status it had."""
+    _import(hutch)
+    hutch("run", "-d", "--restart", "on-failure:6", "--name", "c", "hbox:1", "sh", "-c",
+          "echo run; sleep 0.2; exit 3")
+    _until(lambda: _state(hutch, "c")["Restarting"] is True, timeout=20, what="a restarting state")
+    runs = _runs(hutch, "c")
+    assert hutch("wait", "c").stdout == "3\n"
+    assert _runs(hutch, "c") >= runs + 1  # (it ran again before the wait returned)
+    hutch("rm", "-f", "c")
+
+
 def test_the_back_off_grows(hutch: Hutch) -> None:  # noqa: F811
     _import(hutch)
     # each run prints the machine's uptime (centiseconds; the same clock in every namespace)

@@ -98,6 +98,17 @@ class Operations(Registry):
         code = None
         if st["status"] in model.LIVE:
             code = self._wait_live(record["id"], timeout)
+        elif st["status"] == model.RESTARTING:  # docker's: it "runs" until its next end, so wait for that
+            from hutch.engine.supervise.protocol import keeper_alive
+
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while (r := self.store.load(record["id"])) and r["state"]["status"] == model.RESTARTING \
+                    and keeper_alive(self.runroot):
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError
+                time.sleep(0.05)
+            if r is not None and r["state"]["status"] != model.RESTARTING:
+                return self.wait(r, None if deadline is None else max(0.0, deadline - time.monotonic()))
         elif st["status"] == model.STARTING:
             deadline = time.monotonic() + (30 if timeout is None else min(30.0, timeout))
             while (r := self.store.load(record["id"])) and r["state"]["status"] == model.STARTING \
