@@ -4,11 +4,8 @@ stop, context managers that clean up)."""
 
 from __future__ import annotations
 
-import secrets
-import shutil
 import subprocess
 import sys
-import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,28 +13,14 @@ from pathlib import Path
 import pytest
 
 import hutch
-from tests.support.leaks import find_leaks
+from tests.support.apiclient import api_client
 
 pytestmark = pytest.mark.root
 
 
 @pytest.fixture
 def client(tmp_path: Path, rootfs_template: Path) -> Iterator[hutch.Client]:
-    runroot = f"/run/hutch-apitest-{secrets.token_hex(4)}"
-    c = hutch.Client(root=str(tmp_path / "store"), runroot=runroot)
-    tarball = tmp_path / "rootfs.tar"
-    with tarfile.open(tarball, "w") as t:
-        t.add(rootfs_template, arcname=".")
-    c.images.import_tarball(tarball, "box:1")
-    try:
-        yield c
-    finally:
-        ids = [x.id for x in c.containers.list(all=True)]
-        for x in c.containers.list(all=True):
-            x.remove(force=True, missing_ok=True)
-        leaks = find_leaks(ids, markers=[str(tmp_path / "store")])
-        shutil.rmtree(runroot, ignore_errors=True)
-        assert not leaks, leaks
+    yield from api_client(tmp_path, rootfs_template, "apitest")
 
 
 def test_import_is_lazy() -> None:

@@ -7,7 +7,6 @@ docker/errors.py)."""
 from __future__ import annotations
 
 import io
-import secrets
 import shutil
 import tarfile
 import time
@@ -17,29 +16,14 @@ from pathlib import Path
 import pytest
 
 import hutch as docker
-from tests.support.leaks import find_leaks
+from tests.support.apiclient import api_client
 
 pytestmark = pytest.mark.root
 
 
 @pytest.fixture
 def client(tmp_path: Path, rootfs_template: Path) -> Iterator[docker.Client]:
-    runroot = f"/run/hutch-apdp-{secrets.token_hex(4)}"
-    c = docker.from_env(root=str(tmp_path / "store"), runroot=runroot)
-    tarball = tmp_path / "rootfs.tar"
-    with tarfile.open(tarball, "w") as t:
-        t.add(rootfs_template, arcname=".")
-    c.images.import_tarball(tarball, "box:1")
-    try:
-        yield c
-    finally:
-        ids = [x.id for x in c.containers.list(all=True)]
-        for x in c.containers.list(all=True):
-            x.remove(force=True, missing_ok=True)
-        c.networks.prune()
-        leaks = find_leaks(ids, markers=[str(tmp_path / "store")])
-        shutil.rmtree(runroot, ignore_errors=True)
-        assert not leaks, leaks
+    yield from api_client(tmp_path, rootfs_template, "apdp")
 
 
 def test_run_output_and_container_error(client: docker.Client) -> None:
