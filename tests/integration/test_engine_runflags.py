@@ -533,6 +533,11 @@ def test_uidmap(hutch: Hutch) -> None:
         assert r.stdout.split() == ["0:0", "0:0", "65534:65534", "0", "0", "refused"], r.stdout
         data = Path(json.loads(h("volume", "inspect", "hutch-rf-vol").stdout)[0]["Mountpoint"])
         assert (os.stat(data / "f").st_uid, os.stat(bind / "f").st_uid) == (0, 0)
+        # cp reaches a stopped container's idmapped volume (the volume's own directory)
+        h("create", "--name", "rf-cp", "-v", "hutch-rf-vol:/vol", *args, "true")
+        h("cp", str(bind / "old"), "rf-cp:/vol/copied")
+        assert (data / "copied").read_text() == "o"
+        h("rm", "rf-cp")
         with open("/proc/self/mountinfo") as f:
             assert str(top) not in f.read()
         r = h("run", "--rm", "-v", f"{bind}:/b:idmap", "--network", "none", "hbox:1", "true", check=False)

@@ -190,11 +190,15 @@ def _bind_mounts(root: int, config: str) -> None:
         mounts: list[dict[str, Any]] = spec.get("mounts") or []
     except (OSError, ValueError):
         return  # (a container whose config.json is gone: its layers alone)
+    from hutch.engine.specgen import idmapped_sources
+
+    real = {mapped: host for host, mapped in idmapped_sources(spec)}  # (--uidmap's: the host's directory)
     for m in mounts:
         options = m.get("options") or []
         if m.get("type") != "bind" and "bind" not in options and "rbind" not in options:
             continue
         dest, source = str(m.get("destination", "")), str(m.get("source", ""))
+        source = real.get(source, source)
         if dest.split("/")[1:2] in (["proc"], ["sys"], ["dev"]) or not os.path.exists(source):
             continue
         try:
