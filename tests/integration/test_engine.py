@@ -184,10 +184,15 @@ def test_bad_run_arguments(hutch: Hutch, args: list[str], code: int, words: str)
 
 def test_names_are_unique(hutch: Hutch) -> None:
     _import(hutch)
-    hutch("run", "--name", "twin", "hbox:1", "true")
+    cid = hutch("run", "-d", "--name", "twin", "hbox:1", "sleep", "60").stdout.strip()
     r = hutch("run", "--name", "twin", "hbox:1", "true", check=False)
-    assert r.returncode == 125 and 'name "twin" is already in use' in r.stderr
-    hutch("rm", "twin")
+    assert r.returncode == 125 and r.stderr == (  # docker's daemon's words
+        f'Error: Conflict. The container name "/twin" is already in use by container "{cid}". You have to '
+        f'remove (or rename) that container to be able to reuse that name.\n')
+    r = hutch("rm", "twin", check=False)
+    assert r.returncode == 1 and r.stderr == ('Error: cannot remove container "/twin": container is running: '
+                                              'stop the container before removing or force remove\n')
+    hutch("rm", "-f", "twin")
     r2: Any = hutch("rm", "twin", check=False)
     assert r2.returncode == 1 and "No such container: twin" in r2.stderr
 

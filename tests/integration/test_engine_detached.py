@@ -212,7 +212,7 @@ def test_pause_unpause_rename_port_ps_format(hutch: Hutch) -> None:  # noqa: F81
     assert hutch("port", "q").stdout == ""
     hutch("run", "-d", "--name", "other", "hbox:1", "sleep", "1000")
     r = hutch("rename", "q", "other", check=False)
-    assert r.returncode == 1 and 'name "other" is already in use' in r.stderr
+    assert r.returncode == 1 and 'name "/other" is already in use' in r.stderr
 
 
 def test_rm_after_exit_and_oom(hutch: Hutch) -> None:  # noqa: F811
@@ -467,7 +467,7 @@ def test_hostname_read_only_network_and_name_flags(hutch: Hutch) -> None:  # noq
     assert not os.path.exists("/hutch-escape")
     hutch("run", "--name", "taken", "hbox:1", "true")
     r = hutch("run", "--name", "taken", "hbox:1", "true", check=False)
-    assert r.returncode == 125 and 'name "taken" is already in use' in r.stderr
+    assert r.returncode == 125 and 'name "/taken" is already in use' in r.stderr
 
 
 def test_attach(hutch: Hutch) -> None:  # noqa: F811

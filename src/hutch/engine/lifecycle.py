@@ -17,7 +17,7 @@ from hutch import faults
 from hutch.engine import events, model, sharing
 from hutch.engine.layout import Layout
 from hutch.engine.operations import Operations, _suppress_not_running
-from hutch.engine.registry import ContainerNotFound
+from hutch.engine.registry import ContainerNotFound, name_in_use
 from hutch.engine.runtime_client import find_runtime
 from hutch.errors import HutchError
 from hutch.util import timefmt
@@ -65,8 +65,9 @@ class Lifecycle(Operations):
         cid = os.urandom(32).hex()
         lay = self.layout(cid)
         with self.locked():
-            if req.name is not None and any(r["name"] == req.name for r in self.store.all()):
-                raise HutchError(f'the container name "{req.name}" is already in use')
+            taken = next((r["id"] for r in self.store.all() if r["name"] == req.name), None)
+            if req.name is not None and taken is not None:
+                raise name_in_use(req.name, taken)
             # what only the image settles fails here, before anything is made but the volumes
             config = specgen.generate(req, image.config, lay.merged, cid, lowers, self._volume_store,
                                       idmapped=lay.idmap)
@@ -304,14 +305,14 @@ class Lifecycle(Operations):
 
         if record["state"]["status"] == model.RESTARTING:
             if not force:
-                raise HutchError(f"cannot remove container {record['name']}: container is restarting: "
+                raise HutchError(f'cannot remove container "/{record["name"]}": container is restarting: '
                                  f"stop the container before removing or force remove")
             self.manually_stopped(record)  # its restart is cancelled
 
         if record["state"]["status"] in model.BUSY and starter_alive(record):
             if not force:
-                raise HutchError(f"cannot remove container {record['name']}: it is running "
-                                 f"(stop it first, or use -f)")
+                raise HutchError(f'cannot remove container "/{record["name"]}": container is running: '
+                                 f"stop the container before removing or force remove")
             if record["state"].get("paused"):  # a frozen process (cgroup v1) waits for SIGKILL
                 with _suppress_not_running(self, record):
                     self.unpause(record)

@@ -68,6 +68,9 @@ def _target(spec: str, dst: str, what: str = "volume") -> str:
 
 
 def check_volume_name(name: str) -> str:
+    if len(name) == 1:  # (docker's words)
+        raise InvalidArgument(f"invalid volume name {name!r}: volume name is too short, names should be at "
+                              f"least two alphanumeric characters")
     if not valid_volume_name(name):
         raise InvalidArgument(f"invalid volume name {name!r}: use [a-zA-Z0-9][a-zA-Z0-9_.-]+ "
                               f"(or an absolute path for a host directory)")

@@ -262,8 +262,12 @@ class Operations(Registry):
     def rename(self, record: Record, new: str) -> None:
         check_name(new)
         with self.locked():
-            if any(r["name"] == new and r["id"] != record["id"] for r in self.store.all()):
-                raise HutchError(f'the container name "{new}" is already in use')
+            taken = next((r["id"] for r in self.store.all() if r["name"] == new and r["id"] != record["id"]),
+                         None)
+            if taken is not None:
+                from hutch.engine.registry import name_in_use
+
+                raise name_in_use(new, taken)
             current = self.store.load(record["id"])
             if current is None:
                 raise ContainerNotFound(record["name"])

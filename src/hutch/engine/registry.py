@@ -40,6 +40,12 @@ class ContainerNotFound(NotFound):
         super().__init__(f"No such container: {ref}")
 
 
+def name_in_use(name: str, cid: str) -> HutchError:
+    """docker's daemon's words for a name another container has."""
+    return HutchError(f'Conflict. The container name "/{name}" is already in use by container "{cid}". You '
+                      f'have to remove (or rename) that container to be able to reuse that name.')
+
+
 def check_name(name: str) -> None:
     if not name or not set(name) <= _NAME_CHARS or not name[0].isalnum():
         raise HutchError(f"invalid container name {name!r}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*")

@@ -89,7 +89,7 @@ class VolumeStore:
             return self.get(name), False
         try:
             os.mkdir(os.path.join(vdir, "_data"), 0o755)
-            doc: dict[str, Any] = {"CreatedAt": timefmt.now(), "Driver": "local",
+            doc: dict[str, Any] = {"CreatedAt": timefmt.now_seconds(), "Driver": "local",
                                    "Labels": dict(labels or {}), "Name": name, "Options": {},
                                    "Scope": "local"}
             if anonymous:

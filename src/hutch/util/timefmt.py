@@ -22,6 +22,11 @@ def now() -> str:
     return format_ns(time.time_ns())
 
 
+def now_seconds() -> str:
+    """Now as RFC 3339 in UTC, whole seconds (docker's volumes' CreatedAt)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def parse_ns(text: str) -> int:
     """Nanoseconds since the epoch of an RFC 3339 time (``Z``, ``+HH:MM`` or ``-HH:MM``; a
     time without a zone is taken as UTC; any number of fraction digits). ValueError if it

@@ -45,7 +45,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "exec": ("containers.exec", "run a command in a running container"),
     "attach": ("containers.attach", "attach to a running container's output (and input)"),
     "top": ("containers.top", "a container's processes"),
-    "stats": ("containers.stats", "CPU, memory and pids of containers"),
+    "stats": ("containers.stats", "CPU, memory, network and block I/O of containers"),
     "port": ("containers.port", "a container's published ports"),
     "save": ("images.save", "write images to a docker-archive or oci-archive tarball"),
     "load": ("images.load", "load images from a docker-archive or oci-archive tarball"),
