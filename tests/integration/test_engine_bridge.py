@@ -58,6 +58,8 @@ SCRIPT = textwrap.dedent(r"""
     say hosts "$($H exec web cat /etc/hosts | tail -1)"
     say resolv "$($H exec web cat /etc/resolv.conf | grep -c '^nameserver 127' )"
     say port "$($H port web | tr '\n' ';')"
+    say port80 "$($H port web 80 | tr '\n' ';')"
+    say port81 "$( { $H port web 81/udp 2>&1; echo rc=$?; } | tr '\n' ' ')"
     say ps "$($H ps --format '{{.Ports}}')"
     $H network create front >/dev/null
     say front_ip "$($R --rm --network front hbox:1 ip -4 addr show eth0 | grep -o 'inet [0-9./]*')"
@@ -216,6 +218,8 @@ def test_containers_on_bridge_networks(tmp_path: Path, rootfs_template: Path) ->
     assert "refused" in out["bound_elsewhere"], out
     assert out["hosts"].startswith(f"{ip}\t") and out["resolv"] == "0"
     assert out["port"] == "80/tcp -> 0.0.0.0:8080;80/tcp -> 127.0.0.1:8081;"
+    assert out["port80"] == "0.0.0.0:8080;127.0.0.1:8081;"  # (docker's: PRIVATE given, the addresses alone)
+    assert out["port81"].strip() == "Error: No public port '81/udp' published for web rc=1", out["port81"]
     assert out["ps"] == "0.0.0.0:8080->80/tcp, 127.0.0.1:8081->80/tcp"
     assert out["front_ip"].startswith("inet 10.89.") and out["front_default"].startswith("default via 10.89.")
     assert out["none"] == "0"

@@ -14,10 +14,22 @@ def flags(p: Parser) -> None:
 
 
 def handle(eng: Engine, a: Namespace) -> int:
+    """docker's shapes: every ``PRIVATE/PROTO -> HOST_IP:PORT``; with PRIVATE[/PROTO] only its
+    ``HOST_IP:PORT`` lines, or docker's error when it is not published."""
+    from hutch.errors import HutchError
+
     record = eng.find(a.container)
-    for private, binds in sorted((record.get("ports") or {}).items()):
-        if a.private and a.private not in (private, private.split("/")[0]):
-            continue
-        for b in binds:
-            print(f"{private} -> {b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}")
+    ports = sorted((record.get("ports") or {}).items())
+    if not a.private:
+        for private, binds in ports:
+            for b in binds or []:
+                print(f"{private} -> {b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}")
+        return 0
+    number, _, proto = a.private.partition("/")
+    key = f"{number}/{proto or 'tcp'}"
+    binds = next((b for private, b in ports if private == key), None)
+    if not binds:
+        raise HutchError(f"No public port '{key}' published for {a.container}")
+    for b in binds:
+        print(f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}")
     return 0
