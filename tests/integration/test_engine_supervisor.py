@@ -110,3 +110,41 @@ def test_a_killed_supervisor_leaves_an_interactive_containers_stdin_open(hutch: 
         assert _state(hutch, "i")["Status"] == "running", which
     r = hutch("attach", "i", input=b"hello\n", check=False)  # its input ends with ours
     assert r.returncode == 3 and r.stdout == "hello\neof\n", r
+
+
+def _bridges() -> set[str]:
+    out = subprocess.run(["ip", "-o", "link", "show", "type", "bridge"], capture_output=True, text=True,
+                         check=True).stdout
+    return {line.split(":")[1].strip() for line in out.splitlines()}
+
+
+def test_commands_from_other_namespaces_work_where_the_supervisor_is(hutch: Hutch) -> None:  # noqa: F811
+    """A `hutch` run from other mount and network namespaces than the store's supervisor's
+    (`unshare -m -n`, as `ip netns exec` or a systemd unit with PrivateTmp=) prepares its
+    containers where the supervisor is (hutch.engine.supervise.home): the root is mounted
+    where the runtime looks, the network namespace is one it can join, the veth is on the
+    store's bridge, `network connect`/`rm` work on the bridge the containers are on. Before,
+    the container ran on an empty root (exit 127) or failed to join its network."""
+    _import(hutch)
+    hutch("run", "-d", "--name", "a", "hbox:1", "sleep", "60")  # the supervisor: here
+    hutch("network", "create", "hutch-ns-other")
+
+    def elsewhere(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = ["unshare", "--mount", "--net", "--propagation", "private", "--", str(HUTCH), "--root",
+               str(hutch.root), "--runroot", hutch.runroot, *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+
+    r = elsewhere("run", "--rm", "--network", "none", "hbox:1", "head", "-1", "/etc/passwd")
+    assert (r.returncode, r.stdout) == (0, "root:x:0:0:root:/root:/bin/sh\n"), r
+    r = elsewhere("run", "--rm", "hbox:1", "sh", "-c", "ip -4 route | grep -c ^default")
+    assert (r.returncode, r.stdout) == (0, "1\n"), r
+    r = elsewhere("network", "connect", "hutch-ns-other", "a")
+    assert r.returncode == 0, r
+    assert "inet " in hutch("exec", "a", "ip", "-4", "addr", "show", "eth1").stdout
+    before = _bridges()
+    assert len(before) == 2, before  # (hutch0 and the new network's, here)
+    assert elsewhere("network", "disconnect", "hutch-ns-other", "a").returncode == 0
+    r = elsewhere("network", "rm", "hutch-ns-other")
+    assert (r.returncode, r.stdout) == (0, "hutch-ns-other\n"), r
+    assert len(_bridges()) == 1, (before, _bridges())  # (its bridge, here, is gone)
+    hutch("rm", "-f", "a")

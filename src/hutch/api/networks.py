@@ -74,19 +74,10 @@ class Network:
                 raise
 
     def remove(self) -> None:
-        from hutch.network.store import Networks as Store
+        from hutch.engine.netattach import remove_network
 
-        users = _network_users(self._engine)
         with answered():
-            Store(self._engine.root).remove(self.id, lambda nid: users.get(nid, []))
-
-
-def _network_users(engine: Engine) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for r in engine.records():
-        for nid in r.get("networks") or {}:
-            out.setdefault(str(nid), []).append(str(r["name"]))
-    return out
+            remove_network(self._engine.root, self._engine.runroot, self._engine.records(), self.id)
 
 
 class Networks:
@@ -159,12 +150,15 @@ class Networks:
 
         if filters:
             raise NotImplementedByHutch("networks.prune: filters are not supported by hutch")
-        store, users = self._store(), _network_users(self._engine)
+        from hutch.engine.netattach import network_users, remove_network
+
+        records = self._engine.records()
+        store, users = self._store(), network_users(records)
         gone = []
         for net in store.all():
             if net["Name"] not in PREDEFINED and not users.get(net["Id"]):
                 try:
-                    store.remove(net["Id"], lambda nid: users.get(nid, []))
+                    remove_network(self._engine.root, self._engine.runroot, records, net["Id"])
                 except Conflict:
                     continue
                 gone.append(net["Name"])

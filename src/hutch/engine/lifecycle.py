@@ -130,11 +130,15 @@ class Lifecycle(Operations):
         cid = record["id"]
         if attach:  # (docker's order for an attached run: create, attach, volume mount, start)
             events.container(self.root, "attach", record)
-        lay = self.prepare_start(record, attach=attach)
-        from hutch.engine.supervise import protocol
+        from hutch.engine.supervise import home, protocol
         from hutch.engine.supervise.connect import connect
 
-        sock = connect(self.root, self.runroot)
+        sock = connect(self.root, self.runroot)  # (first: a supervisor with a client stays)
+        try:  # the root and the network where the supervisor is (hutch.engine.supervise.home)
+            lay = home.call(home.peer_pid(sock.fileno()), self.prepare_start, record, attach=attach)
+        except BaseException:
+            sock.close()
+            raise
         try:
             protocol.request(sock.fileno(), {"op": "start", "dir": lay.dir, "attach": attach})
             line = protocol.read_status(sock.fileno()) or ""
@@ -337,6 +341,9 @@ class StartFailed(HutchError):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+    def __reduce__(self) -> tuple[type[StartFailed], tuple[int, str]]:  # (pickled by supervise.home)
+        return StartFailed, (self.code, str(self))
 
 
 def _healthcheck(req: CreateRequest, image_config: dict[str, Any]) -> dict[str, Any] | None:

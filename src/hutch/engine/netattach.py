@@ -31,6 +31,7 @@ from hutch.errors import HutchError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
     from hutch.engine.model import Attachment
@@ -161,7 +162,22 @@ def join(records: Records, record: Record, engine_root: str, net: dict[str, Any]
 def connect(records: Records, record: Record, engine_root: str, ref: str, aliases: list[str],
             ip: str = "", ip6: str = "") -> None:
     """`network connect`: the container joins network ``ref`` at its next start, and now if it
-    runs (as eth1, eth2...)."""
+    runs (as eth1, eth2...), in its supervisor's namespaces (hutch.engine.supervise.home)."""
+    from hutch.engine.supervise import home
+
+    home.call(_supervisor_of(record), _connect, records, record, engine_root, ref, aliases, ip, ip6)
+
+
+def _supervisor_of(record: Record) -> int:
+    from hutch.engine.records import alive
+
+    st = record["state"]
+    pid = int(st.get("monitor_pid") or 0)
+    return pid if alive(pid, st.get("monitor_start", 0)) else 0
+
+
+def _connect(records: Records, record: Record, engine_root: str, ref: str, aliases: list[str],
+             ip: str, ip6: str) -> None:
     from hutch.engine import model, nethosts
     from hutch.network.store import Networks, check_addresses, check_name
 
@@ -190,7 +206,14 @@ def connect(records: Records, record: Record, engine_root: str, ref: str, aliase
 
 
 def disconnect(records: Records, record: Record, engine_root: str, ref: str) -> None:
-    """`network disconnect`: the container leaves network ``ref``, now if it runs, and for good."""
+    """`network disconnect`: the container leaves network ``ref``, now if it runs, and for good
+    (in its supervisor's namespaces, as `connect`)."""
+    from hutch.engine.supervise import home
+
+    home.call(_supervisor_of(record), _disconnect, records, record, engine_root, ref)
+
+
+def _disconnect(records: Records, record: Record, engine_root: str, ref: str) -> None:
     from hutch.engine import nethosts
     from hutch.network import firewall
     from hutch.network.store import Networks
@@ -210,6 +233,27 @@ def disconnect(records: Records, record: Record, engine_root: str, ref: str) -> 
         leave(records, record, engine_root, net["Id"])
         nethosts.refresh(records, engine_root)
     _event(engine_root, "disconnect", net, record)
+
+
+def network_users(records: Iterable[Record]) -> dict[str, list[str]]:
+    """network id -> the names of the containers on it."""
+    out: dict[str, list[str]] = {}
+    for r in records:
+        for nid in r.get("networks") or {}:
+            out.setdefault(str(nid), []).append(str(r["name"]))
+    return out
+
+
+def remove_network(engine_root: str, runroot: str, records: Iterable[Record], ref: str) -> dict[str, Any]:
+    """`network rm`: network ``ref`` if no container is on it, its bridge and firewall elements
+    where the store's supervisor is (hutch.engine.supervise.home); the network's document."""
+    from hutch.engine.supervise import home
+    from hutch.network.store import Networks
+
+    on = network_users(records)
+    net: dict[str, Any] = home.call(home.supervisor(runroot), Networks(engine_root).remove, ref,
+                                    lambda nid: on.get(nid, []))
+    return net
 
 
 def _event(engine_root: str, action: str, net: dict[str, Any], record: Record) -> None:

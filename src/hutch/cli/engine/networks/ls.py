@@ -83,9 +83,10 @@ def handle(eng: Engine, a: Namespace) -> int:
 
     nets = Networks(eng.root).listed()
     if a.filter:
-        from hutch.cli.engine.networks.rm import users
+        from hutch.engine.netattach import network_users
 
-        nets = select(nets, a.filter, users(eng) if any(k == "dangling" for k, _ in a.filter) else {})
+        dangling = any(k == "dangling" for k, _ in a.filter)
+        nets = select(nets, a.filter, network_users(eng.records()) if dangling else {})
     fmt = a.format or "table"
     if fmt == "table":
         fmt = "{{.ID}}" if a.quiet else DEFAULT

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 
-from hutch.cli.engine.networks.rm import users
 from hutch.cli.engine.system.prune import _filter, confirm, wanted
 
 TYPE_CHECKING = False
@@ -21,17 +20,19 @@ def flags(p: Parser) -> None:
 
 def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import events
+    from hutch.engine.netattach import network_users, remove_network
     from hutch.network.store import PREDEFINED, Networks
 
     keep = wanted(a, ("until", "label", "label!"))
     if not confirm(a, "all custom networks not used by at least one container"):
         return 0
-    store, on = Networks(eng.root), users(eng)
+    records = eng.records()
+    store, on = Networks(eng.root), network_users(records)
     gone = []
     for net in store.all():
         if net["Name"] not in PREDEFINED and not on.get(net["Id"]) and \
                 (keep is None or keep(net.get("Labels") or {}, str(net.get("Created", "")))):
-            store.remove(net["Id"], lambda nid: on.get(nid, []))
+            remove_network(eng.root, eng.runroot, records, net["Id"])
             events.network(eng.root, "destroy", net)
             gone.append(net["Name"])
     if gone:

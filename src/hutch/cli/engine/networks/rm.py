@@ -17,24 +17,15 @@ def flags(p: Parser) -> None:
     p.add_argument("networks", nargs="+")
 
 
-def users(eng: Engine) -> dict[str, list[str]]:
-    """network id -> the names of the containers on it."""
-    out: dict[str, list[str]] = {}
-    for r in eng.records():
-        for nid in r.get("networks") or {}:
-            out.setdefault(str(nid), []).append(str(r["name"]))
-    return out
-
-
 def handle(eng: Engine, a: Namespace) -> int:
     from hutch.engine import events
-    from hutch.network.store import Networks
+    from hutch.engine.netattach import remove_network
 
-    store, on = Networks(eng.root), users(eng)
+    records = eng.records()
     code = 0
     for ref in a.networks:
         try:
-            net = store.remove(ref, lambda nid: on.get(nid, []))
+            net = remove_network(eng.root, eng.runroot, records, ref)
             events.network(eng.root, "destroy", net)
             print(ref)
         except HutchError as err:
