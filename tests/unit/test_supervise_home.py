@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,14 +22,21 @@ def other() -> Iterator[int]:
     """A process in mount and network namespaces of its own."""
     p = subprocess.Popen(["unshare", "--mount", "--net", "--propagation", "private", "sleep", "60"])
     try:
-        for _ in range(200):
-            if os.stat(f"/proc/{p.pid}/ns/net").st_ino != os.stat("/proc/self/ns/net").st_ino:
-                break
-            os.sched_yield()
+        _until_apart(p.pid, 2)
         yield p.pid
     finally:
         p.kill()
         p.wait()
+
+
+def _until_apart(pid: int, kinds: int) -> None:
+    """Until ``pid`` has unshared its namespaces (``kinds`` of mnt and net) and runs sleep."""
+    deadline = time.monotonic() + 30
+    from pathlib import Path
+
+    while len(home.foreign(pid)) < kinds or b"sleep" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+        assert time.monotonic() < deadline, "unshare did not get there"
+        time.sleep(0.01)
 
 
 def _netns() -> int:
@@ -72,10 +80,7 @@ def test_errors_come_back_as_they_were(other: int) -> None:
 def test_a_gone_process_is_a_clear_error() -> None:
     p = subprocess.Popen(["unshare", "--net", "sleep", "60"])
     try:
-        for _ in range(200):
-            if os.stat(f"/proc/{p.pid}/ns/net").st_ino != _netns():
-                break
-            os.sched_yield()
+        _until_apart(p.pid, 1)
         kinds = home.foreign(p.pid)
     finally:
         p.kill()
