@@ -27,6 +27,7 @@ else:
 #: The lazy verb table: verb (``noun verb`` for docker's management commands) -> (its module
 #: under hutch.cli.engine, its line in --help). In --help's order.
 VERBS: dict[str, tuple[str, str]] = {
+    "build": ("images.build", "build an image from a Dockerfile"),
     "import": ("images.import_", "import a root filesystem tarball as an image"),
     "images": ("images.ls", "list images"),
     "rmi": ("images.rm", "remove images"),
@@ -51,6 +52,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "load": ("images.load", "load images from a docker-archive or oci-archive tarball"),
     "tag": ("images.tag", "give an image another name"),
     "history": ("images.history", "show an image's history"),
+    "image build": ("images.build", "build an image from a Dockerfile"),
     "image inspect": ("images.inspect", "an image as JSON"),
     "image ls": ("images.ls", "list images"),
     "image pull": ("images.pull", "download an image from a registry"),
@@ -99,7 +101,7 @@ VERBS: dict[str, tuple[str, str]] = {
 
 #: docker's management commands: noun -> (its line in --help, the error without a verb).
 NOUNS: dict[str, tuple[str, str]] = {
-    "image": ("image commands: ls, rm, inspect, prune, pull, push",
+    "image": ("image commands: build, ls, rm, inspect, prune, pull, push",
               "image: use `hutch image ls|rm|inspect|prune|pull|push`"),
     "system": ("system commands: prune, info, events, df", "system: use `hutch system prune|info|events|df`"),
     "container": ("container commands: ls, rm, inspect, prune, diff, export, update",

@@ -83,9 +83,8 @@ def call(pid: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def _in_child(pid: int, kinds: list[tuple[str, int]], fn: Callable[..., T], args: Any, kwargs: Any) -> T:
-    import pickle
-
     from hutch._sys.ns import setns
+    from hutch.util import forked
 
     fds = []
     try:
@@ -100,49 +99,17 @@ def _in_child(pid: int, kinds: list[tuple[str, int]], fn: Callable[..., T], args
         cwd = os.getcwd()
     except OSError:
         cwd = "/"
-    r, w = os.pipe2(os.O_CLOEXEC)
-    child = os.fork()
-    if child == 0:  # pragma: no cover  (a child: its coverage is not collected)
-        os.close(r)
+
+    def enter() -> None:
+        for fd, (_kind, flag) in zip(fds, kinds, strict=True):
+            setns(fd, flag)
         try:
-            for fd, (_kind, flag) in zip(fds, kinds, strict=True):
-                setns(fd, flag)
-            try:
-                os.chdir(cwd)  # (setns of a mount namespace moves to its root)
-            except OSError:
-                pass
-            payload = pickle.dumps(("ok", fn(*args, **kwargs)))
-        except BaseException as err:  # (every error goes back to the parent)
-            payload = pickle.dumps(("error", _portable(err)))
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(w, view):]
-        os._exit(0)
-    os.close(w)
-    for fd in fds:
-        os.close(fd)
-    chunks = []
-    while chunk := os.read(r, 1 << 16):
-        chunks.append(chunk)
-    os.close(r)
-    os.waitpid(child, 0)
-    if not chunks:
-        raise HutchError(f"the work in the supervisor's namespaces (pid {pid}) ended with no answer")
-    word, value = pickle.loads(b"".join(chunks))
-    if word == "error":
-        raise value
-    result: T = value
-    return result
-
-
-def _portable(err: BaseException) -> BaseException:
-    """``err`` if it pickles and comes back the same, else a HutchError with its words."""
-    import pickle
+            os.chdir(cwd)  # (setns of a mount namespace moves to its root)
+        except OSError:
+            pass
 
     try:
-        back = pickle.loads(pickle.dumps(err))
-        if type(back) is type(err) and str(back) == str(err):
-            return err
-    except Exception:  # (it does not pickle: its words)
-        pass
-    return HutchError(str(err))
+        return forked.call(enter, fn, *args, **kwargs)
+    finally:
+        for fd in fds:
+            os.close(fd)

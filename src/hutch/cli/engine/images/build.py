@@ -1,0 +1,130 @@
+"""`hutch build` (and `image build`): an image from a Dockerfile and a build context directory,
+docker's flags and its classic builder's output (hutch.build.builder)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from hutch.cli.engine.images.registry import registry_flags
+from hutch.errors import HutchError, InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hutch.cli.pflag import Namespace, Parser
+    from hutch.engine.containers import Engine
+    from hutch.image.store import Image
+
+
+def flags(p: Parser) -> None:
+    p.add_argument("-t", "--tag", action="append", default=[], help="Name and optionally a tag (name:tag)")
+    p.add_argument("-f", "--file", default="", help="Name of the Dockerfile (default: PATH/Dockerfile)")
+    p.add_argument("--build-arg", action="append", default=[], help="Set build-time variables (KEY=VALUE)")
+    p.add_argument("--target", default="", help="Set the target build stage to build")
+    p.add_argument("--no-cache", action="store_true", help="Do not use cache when building the image")
+    p.add_argument("-q", "--quiet", action="store_true", help="Suppress the build output and print image ID "
+                                                              "on success")
+    p.add_argument("--network", default="bridge", help="Set the networking mode for the RUN instructions")
+    p.add_argument("--label", action="append", default=[], help="Set metadata for an image (KEY=VALUE)")
+    p.add_argument("--pull", nargs="?", const="always", default="missing",
+                   help="Always attempt to pull a newer version of the image (or: missing, never)")
+    p.add_argument("--rm", default="true", choices=["true", "false"],
+                   help="Remove intermediate containers after a successful build (always: true)")
+    p.add_argument("--force-rm", action="store_true", help="Always remove intermediate containers")
+    p.add_argument("--platform", default=None, help="Set platform if server is multi-platform capable")
+    registry_flags(p)
+    p.add_argument("path", metavar="PATH")
+
+
+def handle(eng: Engine, a: Namespace) -> int:
+    from hutch.build import context, dockerfile
+    from hutch.build.builder import Builder, Options
+
+    if a.path == "-" or "://" in a.path:
+        raise InvalidArgument("hutch build takes a context directory (not - or a URL)")
+    if not os.path.isdir(a.path):
+        raise InvalidArgument(f'unable to prepare context: path "{a.path}" not found')
+    name = a.file or os.path.join(a.path, "Dockerfile")
+    try:
+        if name == "-":
+            text = sys.stdin.read()
+        else:
+            with open(name, encoding="utf-8") as f:
+                text = f.read()
+    except FileNotFoundError:
+        raise InvalidArgument(f"failed to read dockerfile: open {name}: no such file or directory") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidArgument(f"failed to read dockerfile {name}: {err}") from None
+    if a.pull not in ("always", "missing", "never", "true", "false"):
+        raise InvalidArgument(f"invalid --pull {a.pull!r}: use always, missing or never")
+    df = dockerfile.parse(text)
+    opts = Options(tags=a.tag, build_args=_pairs(a.build_arg, "--build-arg", os.environ),
+                   target=a.target, no_cache=a.no_cache, quiet=a.quiet, network=a.network,
+                   labels=_pairs(a.label, "--label", None))
+    for tag in a.tag:
+        from hutch.image import reference
+
+        reference.parse(tag)
+    ignore = context.load_ignore(a.path)
+    if not a.quiet:
+        size = _context_size(a.path, ignore)
+        from hutch.util.units import human_size
+
+        sys.stdout.write(f"Sending build context to Docker daemon  {human_size(size)}\n")
+    image = Builder(eng, df, os.path.abspath(a.path), ignore, opts, lambda ref: _resolve(eng, a, ref),
+                    sys.stdout).run()
+    if a.quiet:
+        sys.stdout.write(image.id + "\n")
+    return 0
+
+
+def _pairs(items: list[str], flag: str, host: dict[str, str] | os._Environ[str] | None) -> dict[str, str]:
+    """KEY=VALUE items; a bare KEY takes the host's value (docker's --build-arg), if it has one."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not key:
+            raise InvalidArgument(f"invalid {flag} {item!r}: use KEY=VALUE")
+        if not sep:
+            if host is None or key not in host:
+                continue
+            value = host[key]
+        out[key] = value
+    return out
+
+
+def _context_size(path: str, ignore: object) -> int:
+    """The bytes of the context's files that .dockerignore leaves in (what docker sends)."""
+    total = 0
+    top = os.path.abspath(path)
+    excluded = ignore.excluded
+    for dirpath, dirnames, filenames in os.walk(top):
+        rel = os.path.relpath(dirpath, top)
+        for name in filenames:
+            p = name if rel == "." else f"{rel}/{name}"
+            if not excluded(p):
+                try:
+                    total += os.lstat(os.path.join(dirpath, name)).st_size
+                except OSError:
+                    pass
+        dirnames.sort()
+    return total
+
+
+def _resolve(eng: Engine, a: Namespace, ref: str) -> Image:
+    """A FROM's (or COPY --from's) image, pulled as --pull says (docker's output)."""
+    from hutch.cli.engine.images import pull as images_pull
+    from hutch.image.store import ImageNotFound
+
+    policy = {"true": "always", "false": "missing"}.get(a.pull, a.pull)
+    if policy != "always":
+        try:
+            return eng.images.get(images_pull.resolve_local(eng, ref))
+        except ImageNotFound:
+            if policy == "never":
+                raise
+    try:
+        done = images_pull.pull_image(eng, a, ref, sys.stdout, a.quiet)
+    except HutchError as err:
+        raise HutchError(f"failed to resolve source metadata for {ref}: {err}") from err
+    return eng.images.get(str(done.ref))

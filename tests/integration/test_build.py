@@ -1,0 +1,143 @@
+"""`hutch build`: Dockerfiles built on real containers (busybox), the images run and checked
+from inside; docker's classic builder's output, cache and errors are the reference."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_engine import Hutch, _import, hutch  # noqa: F401
+
+pytestmark = pytest.mark.root
+
+
+def _context(tmp_path: Path, dockerfile: str, files: dict[str, str] | None = None) -> Path:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir(exist_ok=True)
+    (ctx / "Dockerfile").write_text(textwrap.dedent(dockerfile).lstrip())
+    for name, text in (files or {}).items():
+        (ctx / name).parent.mkdir(parents=True, exist_ok=True)
+        (ctx / name).write_text(text)
+    return ctx
+
+
+def _config(h: Hutch, ref: str) -> dict[str, object]:
+    doc: dict[str, object] = json.loads(h("image", "inspect", ref).stdout)[0]["Config"]
+    return doc
+
+
+def test_a_dockerfile_becomes_an_image(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    _import(hutch)
+    ctx = _context(tmp_path, """
+        FROM hbox:1
+        ENV A=1 B="two words"
+        WORKDIR /app
+        COPY f.txt .
+        COPY dir/ d/
+        RUN echo "$A $B $(cat f.txt) $(cat d/g.txt)" > out && cat out
+        LABEL k=v
+        EXPOSE 80 53/udp
+        USER 65534
+        CMD ["cat", "/app/out"]
+        """, {"f.txt": "F", "dir/g.txt": "G"})
+    r = hutch("build", "--network", "none", "-t", "built:1", str(ctx))
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("Sending build context to Docker daemon")
+    assert lines[1] == "Step 1/10 : FROM hbox:1", lines
+    assert "Step 6/10 : RUN echo \"$A $B $(cat f.txt) $(cat d/g.txt)\" > out && cat out" in lines
+    assert "1 two words F G" in lines  # (the RUN's output, as it ran)
+    assert lines[-2].startswith("Successfully built ") and lines[-1] == "Successfully tagged built:1", lines
+    assert hutch("run", "--rm", "--network", "none", "built:1").stdout == "1 two words F G\n"
+    cfg = _config(hutch, "built:1")
+    assert "A=1" in cfg["Env"] and "B=two words" in cfg["Env"]  # type: ignore[operator]
+    assert (cfg["WorkingDir"], cfg["User"], cfg["Cmd"]) == ("/app", "65534", ["cat", "/app/out"])
+    assert cfg["Labels"] == {"k": "v"} and cfg["ExposedPorts"] == {"80/tcp": {}, "53/udp": {}}
+    who = hutch("run", "--rm", "--network", "none", "built:1", "sh", "-c", "id -u; stat -c %u:%g f.txt; pwd")
+    assert who.stdout.split() == ["65534", "0:0", "/app"]
+    history = json.loads(hutch("image", "inspect", "built:1").stdout)[0]
+    assert len(history["RootFS"]["Layers"]) == 1 + 3  # (hbox's, two COPYs, one RUN)
+    assert hutch("ps", "-a", "-q").stdout == ""  # (no intermediate container left)
+
+
+def test_the_cache(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    _import(hutch)
+    ctx = _context(tmp_path, """
+        FROM hbox:1
+        COPY f.txt /f.txt
+        RUN cat /f.txt > /copy
+        CMD ["cat", "/copy"]
+        """, {"f.txt": "one"})
+    first = hutch("build", "--network", "none", "-q", str(ctx)).stdout.strip()
+    assert first.startswith("sha256:") and len(first) == 71
+    again = hutch("build", "--network", "none", str(ctx)).stdout
+    assert again.count(" ---> Using cache") == 2 and "Running in" not in again, again
+    assert f"Successfully built {first[7:19]}" in again
+    (ctx / "f.txt").write_text("two")  # COPY's content changed: it and what follows run again
+    changed = hutch("build", "--network", "none", "-t", "c:2", str(ctx)).stdout
+    assert "Using cache" not in changed and "Running in" in changed, changed
+    assert hutch("run", "--rm", "--network", "none", "c:2").stdout == "two"
+    nocache = hutch("build", "--network", "none", "--no-cache", str(ctx)).stdout
+    assert "Using cache" not in nocache
+
+
+def test_a_failing_run_fails_the_build(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    _import(hutch)
+    ctx = _context(tmp_path, """
+        FROM hbox:1
+        RUN echo before; exit 3
+        """)
+    r = hutch("build", "--network", "none", "-t", "never:1", str(ctx), check=False)
+    assert r.returncode == 1
+    assert r.stderr == "Error: The command '/bin/sh -c echo before; exit 3' returned a non-zero code: 3\n"
+    assert "before" in r.stdout
+    assert hutch("ps", "-a", "-q").stdout == ""
+    assert hutch("images", "-q", "never").stdout == ""
+
+
+def test_stages_args_entrypoint_and_ignore(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    _import(hutch)
+    ctx = _context(tmp_path, """
+        ARG BASE=hbox:1
+        FROM $BASE AS builder
+        ARG WHAT=default
+        RUN echo "made $WHAT" > /artifact
+        FROM ${BASE}
+        COPY --from=builder /artifact /srv/
+        COPY . /ctx/
+        ENTRYPOINT ["cat"]
+        CMD ["/srv/artifact"]
+        """, {".dockerignore": "secret*\n!secret-ok\n", "secret.key": "no", "secret-ok": "yes",
+              "kept": "k"})
+    hutch("build", "--network", "none", "--build-arg", "WHAT=given", "-t", "multi:1", str(ctx))
+    assert hutch("run", "--rm", "--network", "none", "multi:1").stdout == "made given\n"
+    listed = hutch("run", "--rm", "--network", "none", "--entrypoint", "ls", "multi:1", "/ctx").stdout
+    assert listed.split() == ["Dockerfile", "kept", "secret-ok"], listed
+    cfg = _config(hutch, "multi:1")
+    assert (cfg["Entrypoint"], cfg["Cmd"]) == (["cat"], ["/srv/artifact"])
+    hutch("build", "--network", "none", "--target", "builder", "-t", "stage:1", str(ctx))
+    assert hutch("run", "--rm", "--network", "none", "stage:1", "cat", "/artifact").stdout == "made default\n"
+
+
+@pytest.mark.parametrize(("dockerfile", "files", "words"), [
+    ("FRM hbox:1\n", {}, "dockerfile parse error on line 1: unknown instruction: FRM"),
+    ("FROM hbox:1\nCOPY missing /x\n", {}, "file not found in build context"),
+    ("FROM nosuch-image-here:1\n", {}, "nosuch-image-here"),
+    ("RUN true\n", {}, "no build stage"),
+])
+def test_bad_dockerfiles(hutch: Hutch, tmp_path: Path, dockerfile: str,  # noqa: F811
+                         files: dict[str, str], words: str) -> None:
+    _import(hutch)
+    ctx = _context(tmp_path, dockerfile, files)
+    r = hutch("build", "--network", "none", "--pull", "never", str(ctx), check=False)
+    assert r.returncode == 1 and words in r.stderr and len(r.stderr.splitlines()) == 1, r
+    assert hutch("ps", "-a", "-q").stdout == ""
+
+
+def test_no_context_or_dockerfile(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    r = hutch("build", str(tmp_path / "nowhere"), check=False)
+    assert r.returncode == 1 and 'path "' in r.stderr and "not found" in r.stderr
+    r = hutch("build", str(tmp_path), check=False)
+    assert r.returncode == 1 and "failed to read dockerfile" in r.stderr
