@@ -304,3 +304,12 @@ def test_pairs_errors_as_buildkit(src: str, kw: dict[str, object], msg: str) -> 
 
 def test_goquote() -> None:
     assert w.goquote('a"b\\c\n\x01é') == '"a\\"b\\\\c\\n\\x01é"'
+
+
+def test_expand_modes_the_builder_uses() -> None:
+    # a heredoc's body (buildkit's SkipProcessQuotes): quotes are text, $ and escapes still work
+    body = "echo \"$A\" '$B' \\$C it's\n"
+    assert w.expand(body, {"A": "a", "B": "b"}, quotes=False) == "echo \"a\" 'b' $C it's\n"
+    # a RUN step's name (RawQuotes + SkipUnsetEnv): quotes kept, unset variables as written
+    assert w.expand('echo "$A" $B ${C:-x} \'$A\'', {"A": "a"}, raw_quotes=True, keep_unset=True) == (
+        "echo \"a\" $B ${C:-x} '$A'")

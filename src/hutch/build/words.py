@@ -4,8 +4,7 @@ Docker does not run a shell to read ``ENV``, ``COPY``, ``WORKDIR`` and the like:
 small lexer of its own (``frontend/dockerfile/shell/lex.go``) that mimics the POSIX shell's
 quoting and parameter expansion. This module is that lexer, rule for rule:
 
-- ``'...'`` keeps every character as written (an escape does nothing inside it; a single
-  quote cannot be put in one).
+- ``'...'`` keeps every character as written; an escape does nothing inside it.
 - ``"..."`` keeps characters too, but expands ``$`` and honours the escape character before
   ``"``, ``$`` and the escape character itself; before anything else it stays as written.
 - Outside quotes the escape character (``\\``, or the backtick after ``# escape=```) makes the
@@ -19,9 +18,8 @@ quoting and parameter expansion. This module is that lexer, rule for rule:
   ``${NAME:?msg}`` / ``${NAME?msg}``: an error ``NAME: msg`` when unset or empty / when unset;
   ``${NAME#pat}`` ``${NAME##pat}`` ``${NAME%pat}`` ``${NAME%%pat}``: the value less the
   shortest/longest prefix/suffix matching a shell pattern (``*``, ``?``, ``\\`` escapes);
-  ``${NAME/pat/repl}`` ``${NAME//pat/repl}``: the first/every match replaced. The ``word``
-  is itself expanded, so defaults nest (``${A:-${B:-c}}``). Anything else
-  (``${A:=b}``, ``${}``, ``${A``) is an error, as in docker.
+  ``${NAME/pat/repl}`` ``${NAME//pat/repl}``: the first/every match replaced. The ``word`` is
+  expanded too (``${A:-${B:-c}}``); anything else (``${A:=b}``, ``${}``, ``${A``) is an error.
 
 `expand` is buildkit's ProcessWord: one word, quotes removed, whitespace kept. `expand_words`
 is ProcessWords: the text split on unquoted whitespace. Splitting happens as the text is read,
@@ -35,7 +33,7 @@ and escapes kept, each word is cut at its first ``=``, and then key and value ar
 expanded as one word. ENV and LABEL also accept the legacy ``ENV KEY the rest of the line``
 when the first word has no ``=``; ARG accepts a bare ``NAME`` (no value).
 
-Errors raise `InvalidArgument` with buildkit's words, e.g.
+Errors raise `InvalidArgument` in buildkit's words:
 ``failed to process "${A:?}": A: is not allowed to be unset``.
 """
 
@@ -107,16 +105,17 @@ class _Words:
 class _Lexer:
     """One pass over ``text`` (buildkit's shellWord); see the module docstring for the rules.
 
-    ``raw_quotes``/``raw_escapes`` keep quotes/escape characters in the result, and
-    ``skip_unset`` leaves references to unset variables as written: the modes buildkit's
-    parser uses to find heredoc markers."""
+    ``raw_quotes``/``raw_escapes`` keep quotes/escape characters in the result, ``skip_unset``
+    leaves references to unset variables as written, ``skip_quotes`` reads quotes as plain
+    characters: buildkit's RawQuotes, RawEscapes, SkipUnsetEnv and SkipProcessQuotes."""
 
-    __slots__ = ("env", "escape", "pos", "raw_escapes", "raw_quotes", "skip_unset", "text")
+    __slots__ = ("env", "escape", "pos", "raw_escapes", "raw_quotes", "skip_quotes", "skip_unset", "text")
 
-    def __init__(self, text: str, env: Mapping[str, str], escape: str,
-                 raw_quotes: bool = False, raw_escapes: bool = False, skip_unset: bool = False) -> None:
+    def __init__(self, text: str, env: Mapping[str, str], escape: str, raw_quotes: bool = False,
+                 raw_escapes: bool = False, skip_unset: bool = False, skip_quotes: bool = False) -> None:
         self.text, self.pos, self.env, self.escape = text, 0, env, escape
         self.raw_quotes, self.raw_escapes, self.skip_unset = raw_quotes, raw_escapes, skip_unset
+        self.skip_quotes = skip_quotes
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else _EOF
@@ -157,7 +156,7 @@ class _Lexer:
                 result.append(tmp)
                 for c in tmp:
                     words.add_char(c)
-            elif ch in "'\"<":
+            elif ch == "<" or (ch in "'\"" and not self.skip_quotes):
                 tmp = self.single_quote() if ch == "'" else self.double_quote() if ch == '"' else self.lt()
                 result.append(tmp)
                 words.buf += tmp
@@ -400,9 +399,12 @@ def _go_replace(rx: re.Pattern[str], value: str, repl: str, replace_all: bool) -
     return "".join(out) + value[last:]
 
 
-def expand(text: str, env: Mapping[str, str], escape: str = "\\") -> str:
-    """One word, quotes and escapes processed, variables expanded (buildkit's ProcessWord)."""
-    return _Lexer(text, env, escape).run()[0]
+def expand(text: str, env: Mapping[str, str], escape: str = "\\", *, quotes: bool = True,
+           raw_quotes: bool = False, keep_unset: bool = False) -> str:
+    """One word, quotes and escapes processed, variables expanded (buildkit's ProcessWord).
+    Options: ``quotes=False``, quotes are plain text (buildkit so expands a heredoc's body);
+    ``raw_quotes`` keeps them and ``keep_unset`` unset variables as written (a RUN step's name)."""
+    return _Lexer(text, env, escape, raw_quotes, skip_unset=keep_unset, skip_quotes=not quotes).run()[0]
 
 
 def expand_words(text: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:
