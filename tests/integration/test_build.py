@@ -131,7 +131,7 @@ def test_bad_dockerfiles(hutch: Hutch, tmp_path: Path, dockerfile: str,  # noqa:
                          files: dict[str, str], words: str) -> None:
     _import(hutch)
     ctx = _context(tmp_path, dockerfile, files)
-    r = hutch("build", "--network", "none", "--pull", "never", str(ctx), check=False)
+    r = hutch("build", "--network", "none", str(ctx), check=False)
     assert r.returncode == 1 and words in r.stderr and len(r.stderr.splitlines()) == 1, r
     assert hutch("ps", "-a", "-q").stdout == ""
 

@@ -268,7 +268,7 @@ class Builder:
             self.eng.remove(cid, force=True, volumes=True)
 
     def _copy(self, state: State, key: str, ins: Instruction, created: str) -> str:
-        from hutch.build import context, words
+        from hutch.build import context, copylayer, words
 
         if ins.heredocs:
             raise InvalidArgument(f"{ins.cmd} with a heredoc is not supported by hutch build "
@@ -292,7 +292,7 @@ class Builder:
 
         def look(root: str, ignore: Ignore | None) -> tuple[list[str], str]:
             found = context.sources(root, srcs, ignore)
-            return found, context.digest(root, found, ignore)
+            return found, copylayer.digest(root, found, ignore)
 
         found, content = self._in_source(source, look)
         key = _key(key, f"{ins.cmd} {json.dumps(srcs)} {dest} {workdir} {chown} {chmod}", content)
@@ -305,7 +305,7 @@ class Builder:
             return any(os.path.lexists(d + path) for d in dirs)
 
         def write(root: str, ignore: Ignore | None) -> Layer:
-            return self._layer_from(lambda out: context.write_layer(
+            return self._layer_from(lambda out: copylayer.write_layer(
                 out, root, found, dest, workdir=workdir, chown=chown, chmod=chmod, ignore=ignore,
                 exists=exists, extract=ins.cmd == "ADD"))
 

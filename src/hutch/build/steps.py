@@ -94,20 +94,21 @@ def apply(state: State, ins: Instruction, escape: str, build_args: dict[str, str
     cmd, env = ins.cmd, state.expansion_env()
     inner = state.inner
     if cmd == "ENV":
-        pairs = [(k, v) for k, v in words.pairs(ins.rest, env, escape)]
+        pairs = [(k, v or "") for k, v in words.pairs(ins.rest, env, escape, cmd="ENV")]
         if not pairs:
             raise InvalidArgument("ENV requires at least one argument")
         state.set_env(pairs)
         return "ENV " + " ".join(f"{k}={v}" for k, v in pairs)
     if cmd == "LABEL":
         labels = dict(inner.get("Labels") or {})
-        pairs = [(k, v) for k, v in words.pairs(ins.rest, env, escape)]
+        pairs = [(k, v or "") for k, v in words.pairs(ins.rest, env, escape, cmd="LABEL")]
         labels.update(pairs)
         inner["Labels"] = labels
         return "LABEL " + " ".join(f"{k}={v}" for k, v in pairs)
     if cmd == "MAINTAINER":
-        state.config["author"] = words.expand(ins.rest, env, escape)
-        return "MAINTAINER " + state.config["author"]
+        author = words.expand(ins.rest, env, escape)
+        state.config["author"] = author
+        return "MAINTAINER " + author
     if cmd == "ARG":
         return _arg(state, ins, escape, build_args)
     if cmd in ("CMD", "ENTRYPOINT"):
@@ -140,19 +141,22 @@ def apply(state: State, ins: Instruction, escape: str, build_args: dict[str, str
         inner["Volumes"] = vols
         return f"VOLUME {json.dumps(paths)}"
     if cmd == "USER":
-        inner["User"] = words.expand(ins.rest, env, escape)
-        return "USER " + inner["User"]
+        user = words.expand(ins.rest, env, escape)
+        inner["User"] = user
+        return "USER " + user
     if cmd == "WORKDIR":
         path = words.expand(ins.rest, env, escape)
         if not path:
             raise InvalidArgument("WORKDIR requires exactly one argument")
         import posixpath
 
-        inner["WorkingDir"] = posixpath.normpath(posixpath.join(inner.get("WorkingDir") or "/", path))
-        return "WORKDIR " + inner["WorkingDir"]
+        workdir = posixpath.normpath(posixpath.join(inner.get("WorkingDir") or "/", path))
+        inner["WorkingDir"] = workdir
+        return "WORKDIR " + workdir
     if cmd == "STOPSIGNAL":
-        inner["StopSignal"] = words.expand(ins.rest, env, escape)
-        return "STOPSIGNAL " + inner["StopSignal"]
+        signal = words.expand(ins.rest, env, escape)
+        inner["StopSignal"] = signal
+        return "STOPSIGNAL " + signal
     if cmd == "HEALTHCHECK":
         from hutch.image.commit import apply_change
 
@@ -168,7 +172,7 @@ def apply(state: State, ins: Instruction, escape: str, build_args: dict[str, str
 def _arg(state: State, ins: Instruction, escape: str, build_args: dict[str, str]) -> str:
     env = state.expansion_env()
     shown = []
-    for key, default in words.pairs(ins.rest, env, escape, allow_bare=True):
+    for key, default in words.pairs(ins.rest, env, escape, allow_bare=True, cmd="ARG"):
         if key in build_args:
             value: str | None = build_args[key]
         else:

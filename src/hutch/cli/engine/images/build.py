@@ -11,6 +11,7 @@ from hutch.errors import HutchError, InvalidArgument
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from hutch.build.context import Ignore
     from hutch.cli.pflag import Namespace, Parser
     from hutch.engine.containers import Engine
     from hutch.image.store import Image
@@ -26,8 +27,7 @@ def flags(p: Parser) -> None:
                                                               "on success")
     p.add_argument("--network", default="bridge", help="Set the networking mode for the RUN instructions")
     p.add_argument("--label", action="append", default=[], help="Set metadata for an image (KEY=VALUE)")
-    p.add_argument("--pull", nargs="?", const="always", default="missing",
-                   help="Always attempt to pull a newer version of the image (or: missing, never)")
+    p.add_argument("--pull", action="store_true", help="Always attempt to pull a newer version of the image")
     p.add_argument("--rm", default="true", choices=["true", "false"],
                    help="Remove intermediate containers after a successful build (always: true)")
     p.add_argument("--force-rm", action="store_true", help="Always remove intermediate containers")
@@ -55,8 +55,6 @@ def handle(eng: Engine, a: Namespace) -> int:
         raise InvalidArgument(f"failed to read dockerfile: open {name}: no such file or directory") from None
     except (OSError, UnicodeDecodeError) as err:
         raise InvalidArgument(f"failed to read dockerfile {name}: {err}") from None
-    if a.pull not in ("always", "missing", "never", "true", "false"):
-        raise InvalidArgument(f"invalid --pull {a.pull!r}: use always, missing or never")
     df = dockerfile.parse(text)
     opts = Options(tags=a.tag, build_args=_pairs(a.build_arg, "--build-arg", os.environ),
                    target=a.target, no_cache=a.no_cache, quiet=a.quiet, network=a.network,
@@ -116,13 +114,11 @@ def _resolve(eng: Engine, a: Namespace, ref: str) -> Image:
     from hutch.cli.engine.images import pull as images_pull
     from hutch.image.store import ImageNotFound
 
-    policy = {"true": "always", "false": "missing"}.get(a.pull, a.pull)
-    if policy != "always":
+    if not a.pull:
         try:
             return eng.images.get(images_pull.resolve_local(eng, ref))
         except ImageNotFound:
-            if policy == "never":
-                raise
+            pass
     try:
         done = images_pull.pull_image(eng, a, ref, sys.stdout, a.quiet)
     except HutchError as err:
