@@ -166,6 +166,7 @@ def test_sources_wildcards_sorted_as_buildkits_walk(ctx: Path) -> None:
 def test_wildcard_matching_nothing_is_no_source(ctx: Path) -> None:
     # BuildKit's AllowEmptyWildcard (moby/moby#26332): COPY requirements.* . copies nothing
     assert sources(str(ctx), ["nomatch*", "[bad"], Ignore()) == []
+    assert not members(layer(ctx, [], "/x/"))  # an empty tar: not even /x
     with pytest.raises(InvalidArgument, match="stat missing: file does not exist"):
         sources(str(ctx), ["missing/*.txt"], Ignore())
 
@@ -188,6 +189,11 @@ def test_ignored_files_are_not_there(ctx: Path) -> None:
     assert "c.md" not in sources(str(ctx), ["*"], ig)
     assert sources(str(ctx), ["*.md"], ig) == []
     assert sources(str(ctx), ["c.md"], None) == ["c.md"]  # a stage's root: nothing is ignored
+    (ctx / "to-md").symlink_to("c.md")
+    with pytest.raises(InvalidArgument, match="stat to-md"):  # a link to what is not in the context
+        sources(str(ctx), ["to-md"], ig)
+    with pytest.raises(InvalidArgument, match=r'^unable to prepare context: path ".*/nope" not found$'):
+        sources(str(ctx / "nope"), ["a"], ig)
 
 
 def test_symlinks_resolve_inside_the_root(tmp_path: Path) -> None:

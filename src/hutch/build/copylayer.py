@@ -25,7 +25,7 @@ Where things go (dockerfile2llb, fsutil's ``copy.Copy``)
   directories (not links). Modification times are kept.
 - Directories on the way to ``dest`` (and ``dest`` itself, when a directory) that the image
   lacks are written with mode ``chmod`` or 0755 and owner ``chown`` or 0:0 (fsutil's
-  ``MkdirAll``; the chmod applies since BuildKit 0.21, moby/buildkit#5943); those it has are
+  ``MkdirAll``; chmod there since Docker 28.1, moby/buildkit#5943); those it has are
   not written, so they keep their metadata. Directories inside a copied one are written.
 - Files that ``ignore`` excludes are not there (``hutch.build.context``).
 
