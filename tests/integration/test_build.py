@@ -73,7 +73,7 @@ def test_the_cache(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
     first = hutch("build", "--network", "none", "-q", str(ctx)).stdout.strip()
     assert first.startswith("sha256:") and len(first) == 71
     again = hutch("build", "--network", "none", str(ctx)).stdout
-    assert again.count(" ---> Using cache") == 2 and "Running in" not in again, again
+    assert again.count(" ---> Using cache") == 3 and "Running in" not in again, again
     assert f"Successfully built {first[7:19]}" in again
     (ctx / "f.txt").write_text("two")  # COPY's content changed: it and what follows run again
     changed = hutch("build", "--network", "none", "-t", "c:2", str(ctx)).stdout

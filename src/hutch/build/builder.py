@@ -30,7 +30,6 @@ import os
 from hutch.build import steps
 from hutch.build.steps import Layer, State
 from hutch.errors import HutchError, InvalidArgument
-from hutch.fastjson import dumps
 from hutch.image.content import sha256_of
 from hutch.image.store import LAYER
 from hutch.util import arch, atomic, timefmt
@@ -195,11 +194,16 @@ class Builder:
 
     def _instruction(self, state: State, key: str, ins: Instruction) -> str:
         created = timefmt.now()
-        if ins.cmd in CONFIG_ONLY:
+        if ins.cmd in CONFIG_ONLY:  # the config changes; the step's image is the cache's (no index entry)
             by = steps.apply(state, ins, self.df.escape, self.opts.build_args)
+            values = [f"{k}={state.args.get(k)}" for k in self._arg_names(ins)] if ins.cmd == "ARG" else []
+            key = _key(key, by, *values)
+            if self._cached(state, key):
+                return key
             steps.history(state, created, by, empty=True)
-            key = _key(key, by)
-            self._say(f" ---> {_short(_config_id(state))}")
+            image = self._add(state)
+            self._remember(key, image)
+            self._say(f" ---> {_short(image.id)}")
             return key
         if ins.cmd == "RUN":
             return self._run(state, key, ins, created)
@@ -245,7 +249,7 @@ class Builder:
         base = self._layer_image(state)
         from hutch.engine.request import CreateRequest
 
-        req = CreateRequest.parse(base.id if base else "", command=argv, entrypoint=[], env=env,
+        req = CreateRequest.parse(base.id, command=argv, entrypoint=[], env=env,
                                   workdir=state.inner.get("WorkingDir") or "/",
                                   user=str(state.inner.get("User") or ""), network=self.opts.network)
         record = self.eng.create(req)
@@ -304,10 +308,16 @@ class Builder:
         def exists(path: str) -> bool:
             return any(os.path.lexists(d + path) for d in dirs)
 
+        def is_dir(path: str) -> bool:  # (the topmost layer that has it says)
+            for d in reversed(dirs):
+                if os.path.lexists(d + path):
+                    return os.path.isdir(d + path)
+            return False
+
         def write(root: str, ignore: Ignore | None) -> Layer:
             return self._layer_from(lambda out: copylayer.write_layer(
                 out, root, found, dest, workdir=workdir, chown=chown, chmod=chmod, ignore=ignore,
-                exists=exists, extract=ins.cmd == "ADD"))
+                exists=exists, is_dir=is_dir, extract=ins.cmd == "ADD", keep_owners=source is not None))
 
         layer = self._in_source(source, write)
         return self._commit(state, key, layer, created, by)
@@ -382,6 +392,7 @@ class Builder:
         state.config.setdefault("rootfs", {"type": "layers"})["diff_ids"] = [d for *_, d in state.layers]
         steps.history(state, created, by, empty=False)
         image = self._add(state)
+        self.eng.images.keep_untagged(image.manifest_digest, intermediate=True)
         self._remember(key, image)
         self._say(f" ---> {_short(image.id)}")
         return key
@@ -394,11 +405,14 @@ class Builder:
             store.snapshot(diff_ids, [{"digest": dg, "mediaType": mt} for dg, _, mt, _ in state.layers])
         return store.add_image(list(state.layers), state.config, None)
 
-    def _layer_image(self, state: State) -> Image | None:
-        """An image with the state's layers (for a RUN's container): the state written."""
+    def _layer_image(self, state: State) -> Image:
+        """An image with the state's layers (for a RUN's container): the state written, listed
+        as a build step's image."""
         if not state.layers:
             raise InvalidArgument("RUN needs a root filesystem: FROM scratch has none until a COPY")
-        return self._add(state)
+        image = self._add(state)
+        self.eng.images.keep_untagged(image.manifest_digest, intermediate=True)
+        return image
 
     def _write(self, state: State, key: str) -> Image:
         """The stage's final image, listed in the store (docker's <none>:<none> until tagged)."""
@@ -409,10 +423,6 @@ class Builder:
 
 def _key(parent: str, *parts: str) -> str:
     return sha256_of("\n".join([parent, *parts]).encode())
-
-
-def _config_id(state: State) -> str:
-    return sha256_of(dumps(state.config).encode())
 
 
 def _short(image_id: str) -> str:

@@ -17,7 +17,7 @@ import time
 from hutch.engine.model import BUSY
 from hutch.errors import HutchError
 from hutch.image.reference import familiar
-from hutch.image.store import REF_NAME, chain_ids
+from hutch.image.store import INTERMEDIATE, REF_NAME, chain_ids
 from hutch.util.tree import remove_tree
 
 TYPE_CHECKING = False
@@ -85,7 +85,8 @@ def images(eng: Engine, everything: bool = False, grace: float = GRACE,
         for m in index["manifests"]:
             name = m.get("annotations", {}).get(REF_NAME)
             config = _config_digest(eng, m["digest"])
-            if config not in used and (everything or m["digest"] not in tagged) and \
+            step = INTERMEDIATE in m.get("annotations", {})  # (the build cache's: only with -a)
+            if config not in used and (everything or (m["digest"] not in tagged and not step)) and \
                     (wanted is None or _wanted(eng, config, wanted)):
                 gone.append((m, name, config))
             else:

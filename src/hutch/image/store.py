@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
 REF_NAME = "org.opencontainers.image.ref.name"
+#: an index entry's annotation: a build step's image, not an image of its own (hutch.build)
+INTERMEDIATE = "io.github.hutch.build.intermediate"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 CONFIG = "application/vnd.oci.image.config.v1+json"
 LAYER = "application/vnd.oci.image.layer.v1.tar"
@@ -58,8 +60,9 @@ class Image:
     of an index), config, and layers."""
 
     def __init__(self, store: ImageStore, manifest_digest: str, names: list[str],
-                 repo_digests: list[str] | None = None) -> None:
+                 repo_digests: list[str] | None = None, intermediate: bool = False) -> None:
         self.manifest_digest = manifest_digest
+        self.intermediate = intermediate  # (a build step's: hutch.build)
         self.names = names
         self.repo_digests = repo_digests or []
         self.manifest: dict[str, Any] = _object(store.content.read(manifest_digest), manifest_digest)
@@ -134,15 +137,25 @@ class ImageStore:
                                            "annotations": {REF_NAME: name}})
             self._save_index(index)
 
-    def keep_untagged(self, manifest_digest: str) -> None:
+    def keep_untagged(self, manifest_digest: str, intermediate: bool = False) -> None:
         """List the manifest in the index without a name (docker's ``<none>:<none>``),
-        unless the index has it already."""
+        unless the index has it already; ``intermediate``: a build step's image (`images`
+        shows it with -a only; the build cache names it), else it is an image of its own now."""
         size = len(self.content.read(manifest_digest))
         with self.locked():
             index = self._index()
-            if not any(m["digest"] == manifest_digest for m in index["manifests"]):
-                index["manifests"].append({"mediaType": MANIFEST, "digest": manifest_digest, "size": size})
-                self._save_index(index)
+            same = [m for m in index["manifests"] if m["digest"] == manifest_digest]
+            if not same:
+                entry: dict[str, Any] = {"mediaType": MANIFEST, "digest": manifest_digest, "size": size}
+                if intermediate:
+                    entry["annotations"] = {INTERMEDIATE: "true"}
+                index["manifests"].append(entry)
+            elif not intermediate and any(INTERMEDIATE in m.get("annotations", {}) for m in same):
+                for m in same:
+                    m.get("annotations", {}).pop(INTERMEDIATE, None)
+            else:
+                return
+            self._save_index(index)
 
     def untag(self, ref: str) -> list[str]:
         """Remove the name ``ref`` (a tag or a repo digest); the names removed. As docker,
@@ -166,12 +179,16 @@ class ImageStore:
     def images(self) -> list[Image]:
         """Every manifest in the index, with its names, newest first."""
         names: dict[str, list[str]] = {}
+        steps: dict[str, bool] = {}  # digest -> only a build step's (no name, INTERMEDIATE)
         for m in self._index()["manifests"]:
             names.setdefault(m["digest"], []).append(_name_of(m))
+            step = not _name_of(m) and INTERMEDIATE in m.get("annotations", {})
+            steps[m["digest"]] = steps.get(m["digest"], True) and step
         out = []
         for digest, ns in names.items():
             full = [n for n in ns if n]
-            out.append(Image(self, digest, [n for n in full if "@" not in n], [n for n in full if "@" in n]))
+            out.append(Image(self, digest, [n for n in full if "@" not in n], [n for n in full if "@" in n],
+                             intermediate=steps[digest]))
         out.sort(key=lambda i: str(i.config.get("created", "")), reverse=True)
         return out
 

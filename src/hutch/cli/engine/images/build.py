@@ -91,7 +91,7 @@ def _pairs(items: list[str], flag: str, host: dict[str, str] | os._Environ[str] 
     return out
 
 
-def _context_size(path: str, ignore: object) -> int:
+def _context_size(path: str, ignore: Ignore) -> int:
     """The bytes of the context's files that .dockerignore leaves in (what docker sends)."""
     total = 0
     top = os.path.abspath(path)

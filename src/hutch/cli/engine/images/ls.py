@@ -25,7 +25,8 @@ def _filter(raw: str) -> tuple[str, str]:
 
 def flags(p: Parser) -> None:
     """`images` and `image ls`."""
-    p.add_argument("-a", "--all", action="store_true", help="all images (hutch has no intermediate ones)")
+    p.add_argument("-a", "--all", action="store_true",
+                   help="Show all images (default hides the build's intermediate images)")
     p.add_argument("-q", "--quiet", action="store_true", help="only the image ids")
     p.add_argument("--digests", action="store_true", help="show the digests")
     p.add_argument("--no-trunc", action="store_true", help="do not shorten the image ids")
@@ -94,7 +95,7 @@ def rows(image: Image, patterns: list[str] | None, digests: bool, need_digest: b
 def handle(eng: Engine, a: Namespace) -> int:
     from hutch.cli import gotemplate
 
-    images = eng.images.images()
+    images = [i for i in eng.images.images() if a.all or not i.intermediate]
     pairs = list(a.filter or []) + ([("reference", a.repository)] if a.repository else [])
     patterns = None
     if pairs:
