@@ -356,3 +356,26 @@ def test_df_and_events(client: docker.Client) -> None:
     df = client.df()
     assert {"LayersSize", "Images", "Containers", "Volumes"} <= set(df)
     assert [i["RepoTags"] for i in df["Images"]] == [["box:1"]]
+
+
+def test_images_build(client: docker.Client, tmp_path: Path) -> None:
+    """docker-py's images.build: (Image, log of {"stream": ...}); a failed RUN raises BuildError
+    with its build_log; the build's step images are listed with all=True only."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text('FROM box:1\nARG X=1\nRUN echo ran $X > /ran && cat /ran\n'
+                                    'CMD ["cat", "/ran"]\n')
+    image, log = client.images.build(path=str(ctx), tag="apdp-built:1", buildargs={"X": "2"},
+                                      network_mode="none")
+    lines = "".join(entry["stream"] for entry in log)
+    assert "Step 3/4 : RUN echo ran $X > /ran && cat /ran" in lines and "ran 2\n" in lines, lines
+    assert image.tags == ["apdp-built:1"]
+    assert client.containers.run("apdp-built:1", network_mode="none", remove=True) == b"ran 2\n"
+    shown = {i.id for i in client.images.list()}
+    assert image.id in shown and len({i.id for i in client.images.list(all=True)}) > len(shown)
+    with pytest.raises(docker.errors.BuildError) as info:
+        client.images.build(fileobj=io.BytesIO(b"FROM box:1\nRUN echo failing; exit 4\n"),
+                            network_mode="none")
+    assert info.value.msg == "The command '/bin/sh -c echo failing; exit 4' returned a non-zero code: 4"
+    log = list(info.value.build_log)
+    assert {"stream": "failing\n"} in log and log[-1]["error"] == info.value.msg

@@ -121,6 +121,35 @@ def test_stages_args_entrypoint_and_ignore(hutch: Hutch, tmp_path: Path) -> None
     assert hutch("run", "--rm", "--network", "none", "stage:1", "cat", "/artifact").stdout == "made default\n"
 
 
+def test_heredocs(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    """buildkit's here-documents: RUN <<EOF runs the body as a script (a #! line says with
+    what), a command with <<EOF gets it as the shell does, COPY <<EOF /f writes a file."""
+    _import(hutch)
+    ctx = _context(tmp_path, """
+        FROM hbox:1
+        ENV WHO=world
+        RUN <<EOF
+        echo "script $WHO" > /one
+        echo second line >> /one
+        EOF
+        RUN <<EOF
+        #!/bin/sh -e
+        echo "shebang $0" > /two
+        EOF
+        RUN cat > /three <<'END'
+        literal $WHO
+        END
+        COPY <<EOF /etc/greeting
+        hello $WHO
+        EOF
+        CMD ["sh", "-c", "cat /one /two /three /etc/greeting"]
+        """)
+    hutch("build", "--network", "none", "-t", "here:1", str(ctx))
+    out = hutch("run", "--rm", "--network", "none", "here:1").stdout
+    assert out.splitlines() == ["script world", "second line", "shebang /tmp/.hutch-heredoc-script",
+                                "literal $WHO", "hello world"], out
+
+
 @pytest.mark.parametrize(("dockerfile", "files", "words"), [
     ("FRM hbox:1\n", {}, "dockerfile parse error on line 1: unknown instruction: FRM"),
     ("FROM hbox:1\nCOPY missing /x\n", {}, "file not found in build context"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from hutch.api.answers import answered
-from hutch.errors import NotImplementedByHutch
+from hutch.errors import HutchError, NotImplementedByHutch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ class Images:
         import builtins
         import fnmatch
 
-        out = [Image(self._engine, i) for i in self._store.images()]
+        out = [Image(self._engine, i) for i in self._store.images() if all or not i.intermediate]
         if name:
             out = [i for i in out if any(t.rpartition(":")[0] == name or t == name for t in i.tags)]
         for key, wanted in (filters or {}).items():
@@ -237,8 +237,83 @@ class Images:
         return {"ImagesDeleted": [{"Deleted": line.partition(": ")[2] or line} for line in lines],
                 "SpaceReclaimed": freed}
 
-    def build(self, **_kwargs: Any) -> Any:
-        raise NotImplementedByHutch("images.build is not supported by hutch's Python API (use `hutch build`)")
+    def build(self, *, path: str | os.PathLike[str] | None = None, fileobj: IO[bytes] | IO[str] | None = None,
+              tag: str | None = None, quiet: bool = False, nocache: bool = False, rm: bool = True,
+              dockerfile: str | None = None, buildargs: Mapping[str, str] | None = None,
+              labels: Mapping[str, str] | None = None, target: str | None = None,
+              network_mode: str | None = None, pull: bool = False,
+              **kwargs: Any) -> tuple[Image, Iterator[Any]]:
+        """docker-py's build: the context directory ``path`` (its ``dockerfile``, default
+        Dockerfile) or a Dockerfile as ``fileobj`` (no context); ``(Image, log)``, the log
+        docker's JSON lines as dicts ({"stream": ...}). A failed step raises `BuildError`
+        (``msg``, ``build_log``), as docker-py's."""
+        import io
+        import tempfile
+
+        from hutch.build import context
+        from hutch.build import dockerfile as dockerfile_syntax
+        from hutch.build.builder import Builder, Options
+        from hutch.errors import BuildError
+
+        for key in kwargs:  # (accepted as docker-py's, with nothing to do here)
+            if key not in ("forcerm", "timeout", "encoding", "use_config_proxy", "decode", "custom_context"):
+                raise NotImplementedByHutch(f"images.build: {key!r} is not supported by hutch")
+        if kwargs.get("custom_context"):
+            raise NotImplementedByHutch("images.build: custom_context (a tar context) is not supported by "
+                                        "hutch")
+        with tempfile.TemporaryDirectory(prefix="hutch-build-") as empty:
+            if fileobj is not None:
+                raw = fileobj.read()
+                text = raw.decode() if isinstance(raw, bytes) else raw
+                top = empty
+            elif path is not None:
+                top = os.fspath(path)
+                name = os.path.join(top, dockerfile or "Dockerfile")
+                try:
+                    with open(name, encoding="utf-8") as f:
+                        text = f.read()
+                except OSError as err:
+                    raise BuildError(f"Cannot locate specified Dockerfile: {dockerfile or 'Dockerfile'}",
+                                     []) from err
+            else:
+                raise TypeError("Either path or fileobj needs to be provided.")
+            out = io.StringIO()
+            opts = Options(tags=[tag] if tag else [], build_args=dict(buildargs or {}), target=target or "",
+                           no_cache=nocache, quiet=quiet, network=network_mode or "bridge",
+                           labels=dict(labels or {}), capture=True)
+
+            def resolve(ref: str) -> StoredImage:
+                if not pull:
+                    try:
+                        return self._store.get(ref)
+                    except HutchError:
+                        pass
+                return self._pulled(ref)
+
+            try:
+                df = dockerfile_syntax.parse(text)
+                built = Builder(self._engine, df, os.path.abspath(top), context.load_ignore(top), opts,
+                                resolve, out).run()
+            except HutchError as err:
+                failed: list[dict[str, Any]] = [*_log_lines(out.getvalue()),
+                                                {"error": str(err), "errorDetail": {"message": str(err)}}]
+                raise BuildError(str(err), iter(failed)) from err
+        return Image(self._engine, built), iter(_log_lines(out.getvalue()))
+
+    def _pulled(self, ref: str) -> StoredImage:
+        from hutch.image.registry.progress import Progress
+        from hutch.image.registry.pull import pull
+
+        session = _session(None, None)
+        try:
+            return pull(self._store, session, ref, Progress(quiet=True)).image
+        finally:
+            session.close()
+
+
+def _log_lines(text: str) -> list[dict[str, str]]:
+    """docker's build log: each line as {"stream": LINE}."""
+    return [{"stream": line} for line in text.splitlines(keepends=True)]
 
 
 def _session(auth_config: Mapping[str, str] | None, tls_verify: bool | None) -> Any:

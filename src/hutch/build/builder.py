@@ -27,11 +27,10 @@ import contextlib
 import json
 import os
 
-from hutch.build import steps
+from hutch.build import layers, steps
 from hutch.build.steps import Layer, State
 from hutch.errors import HutchError, InvalidArgument
 from hutch.image.content import sha256_of
-from hutch.image.store import LAYER
 from hutch.util import arch, atomic, timefmt
 
 TYPE_CHECKING = False
@@ -55,14 +54,17 @@ class BuildFailed(HutchError):
 
 
 class Options:
-    __slots__ = ("build_args", "labels", "network", "no_cache", "quiet", "tags", "target")
+    """``capture``: a RUN's output goes to the builder's ``out`` (read from its log once it
+    ends), not straight to this process's stdout and stderr (the Python API's build)."""
+
+    __slots__ = ("build_args", "capture", "labels", "network", "no_cache", "quiet", "tags", "target")
 
     def __init__(self, *, tags: list[str] | None = None, build_args: dict[str, str] | None = None,
                  target: str = "", no_cache: bool = False, quiet: bool = False, network: str = "bridge",
-                 labels: dict[str, str] | None = None) -> None:
+                 labels: dict[str, str] | None = None, capture: bool = False) -> None:
         self.tags, self.build_args, self.target = list(tags or []), dict(build_args or {}), target
         self.no_cache, self.quiet, self.network = no_cache, quiet, network
-        self.labels = dict(labels or {})
+        self.labels, self.capture = dict(labels or {}), capture
 
 
 class Builder:
@@ -101,6 +103,10 @@ class Builder:
 
             self.eng.images.tag(tag, image.manifest_digest)
             events.image(self.eng.root, "tag", image.id, tag)
+        if self.opts.tags:
+
+            image = next((i for i in self.eng.images.images() if i.manifest_digest == image.manifest_digest),
+                         image)
         self._say(f"Successfully built {image.id.removeprefix('sha256:')[:12]}")
         for tag in self.opts.tags:
             from hutch.image import reference
@@ -169,9 +175,8 @@ class Builder:
         else:
             image = self.resolve(base)
         config = json.loads(json.dumps(image.config))
-        layers = self._layers_of(image)
         self._say(f" ---> {_short(image.id)}")
-        state = State(config, layers)
+        state = State(config, layers.layers_of(self.eng.images, image))
         for trigger in (state.inner.get("OnBuild") or []):  # docker: the base's ONBUILD triggers, now
             self._onbuild(state, image.id, str(trigger))
         state.inner.pop("OnBuild", None)
@@ -184,12 +189,6 @@ class Builder:
         [ins] = parse(f"FROM scratch\n{trigger}\n").stages[0].instructions
         self._instruction(state, key, ins)
 
-    def _layers_of(self, image: Image) -> list[Layer]:
-        store = self.eng.images
-        return [(str(d["digest"]), int(d.get("size") or os.path.getsize(store.content.path(d["digest"]))),
-                 str(d.get("mediaType") or LAYER), diff)
-                for d, diff in zip(image.layers, image.diff_ids, strict=True)]
-
     # ---- one instruction ----------------------------------------------------------------
 
     def _instruction(self, state: State, key: str, ins: Instruction) -> str:
@@ -201,7 +200,7 @@ class Builder:
             if self._cached(state, key):
                 return key
             steps.history(state, created, by, empty=True)
-            image = self._add(state)
+            image = layers.add(self.eng.images, state)
             self._remember(key, image)
             self._say(f" ---> {_short(image.id)}")
             return key
@@ -222,10 +221,10 @@ class Builder:
 
             image = StoreImage(self.eng.images, digest, [])
             config = json.loads(json.dumps(image.config))
-            layers = self._layers_of(image)
+            got = layers.layers_of(self.eng.images, image)
         except (OSError, ValueError, HutchError):
             return False
-        state.config, state.layers = config, layers
+        state.config, state.layers = config, got
         self._say(" ---> Using cache")
         self._say(f" ---> {_short(image.id)}")
         return True
@@ -236,7 +235,7 @@ class Builder:
                      image.manifest_digest.encode(), 0o644)
 
     def _run(self, state: State, key: str, ins: Instruction, created: str) -> str:
-        argv = steps.shell_or_exec(ins, state.shell)
+        argv = _heredoc_argv(ins, state.shell) if ins.heredocs else steps.shell_or_exec(ins, state.shell)
         if ins.flags:
             raise InvalidArgument(f"RUN --{next(iter(ins.flags))} is not supported by hutch build "
                                   f"(line {ins.line})")
@@ -258,10 +257,15 @@ class Builder:
             self._say(f" ---> Running in {cid[:12]}")
             started = self.eng.start(record, attach=True)
             code = self.eng.attached(started, stdin=False, tty=False,
-                                     streams=frozenset() if self.opts.quiet else None)
+                                     streams=frozenset() if self.opts.quiet or self.opts.capture else None)
+            if self.opts.capture and not self.opts.quiet:
+                from hutch.engine import jsonlog
+
+                for _stream, _time, text in jsonlog.read(self.eng.log_path(record)):
+                    self.out.write(text)
             if code != 0:
                 raise BuildFailed(f"The command '{' '.join(argv)}' returned a non-zero code: {code}")
-            layer = self._diff_layer(self.eng.layout(cid).upper)
+            layer = layers.diff(self.eng.images, self.eng.layout(cid).upper)
         finally:
             self._remove(cid)
         self._say(f"Removing intermediate container {cid[:12]}")
@@ -274,11 +278,10 @@ class Builder:
     def _copy(self, state: State, key: str, ins: Instruction, created: str) -> str:
         from hutch.build import context, copylayer, words
 
-        if ins.heredocs:
-            raise InvalidArgument(f"{ins.cmd} with a heredoc is not supported by hutch build "
-                                  f"(line {ins.line})")
         env = state.expansion_env()
         args = ins.json if ins.json is not None else words.expand_words(ins.rest, env, self.df.escape)
+        if ins.heredocs:  # COPY <<EOF /dest: the bodies are the sources (a directory of their own)
+            return self._copy_heredocs(state, key, ins, created, args, env)
         if len(args) < 2:
             raise InvalidArgument(f"{ins.cmd} requires at least two arguments, but only one was provided. "
                                   f"Destination could not be determined")
@@ -303,23 +306,43 @@ class Builder:
         by = f"{ins.cmd} {' '.join(srcs)} {dest} # buildkit"
         if self._cached(state, key):
             return key
-        dirs = self._snapshot_dirs(state)
-
-        def exists(path: str) -> bool:
-            return any(os.path.lexists(d + path) for d in dirs)
-
-        def is_dir(path: str) -> bool:  # (the topmost layer that has it says)
-            for d in reversed(dirs):
-                if os.path.lexists(d + path):
-                    return os.path.isdir(d + path)
-            return False
+        dirs = layers.snapshot_dirs(self.eng.images, state.layers)
 
         def write(root: str, ignore: Ignore | None) -> Layer:
-            return self._layer_from(lambda out: copylayer.write_layer(
+            return layers.written(self.eng.images, lambda out: copylayer.write_layer(
                 out, root, found, dest, workdir=workdir, chown=chown, chmod=chmod, ignore=ignore,
-                exists=exists, is_dir=is_dir, extract=ins.cmd == "ADD", keep_owners=source is not None))
+                exists=lambda p: layers.exists(dirs, p), is_dir=lambda p: layers.is_dir(dirs, p),
+                extract=ins.cmd == "ADD", keep_owners=source is not None))
 
         layer = self._in_source(source, write)
+        return self._commit(state, key, layer, created, by)
+
+    def _copy_heredocs(self, state: State, key: str, ins: Instruction, created: str, args: list[str],
+                       env: dict[str, str]) -> str:
+        import tempfile
+
+        from hutch.build import copylayer, words
+
+        bodies = {h.name: (words.expand(h.content(), env, self.df.escape, quotes=False) if h.expand
+                           else h.content()) for h in ins.heredocs}
+        srcs = [a[2:].lstrip("-").strip("'\"") if a.startswith("<<") else a for a in args[:-1]]
+        if any(name not in bodies for name in srcs):
+            raise InvalidArgument(f"{ins.cmd}: heredocs and files from the context in one instruction are "
+                                  f"not supported by hutch build (line {ins.line})")
+        dest, workdir = args[-1], str(state.inner.get("WorkingDir") or "/")
+        key = _key(key, f"{ins.cmd} heredoc {json.dumps([bodies[n] for n in srcs])} {dest} {workdir}")
+        by = f"{ins.cmd} {' '.join(args)} # buildkit"
+        if self._cached(state, key):
+            return key
+        dirs = layers.snapshot_dirs(self.eng.images, state.layers)
+        with tempfile.TemporaryDirectory(prefix="hutch-heredoc-") as top:
+            for name in srcs:
+                with open(os.path.join(top, name), "w", encoding="utf-8") as f:
+                    f.write(bodies[name])
+                os.chmod(os.path.join(top, name), 0o644)
+            layer = layers.written(self.eng.images, lambda out: copylayer.write_layer(
+                out, top, srcs, dest, workdir=workdir,
+                exists=lambda p: layers.exists(dirs, p), is_dir=lambda p: layers.is_dir(dirs, p)))
         return self._commit(state, key, layer, created, by)
 
     def _source(self, ref: str) -> list[str] | None:
@@ -349,7 +372,7 @@ class Builder:
         from hutch.engine import users
 
         user, _, group = spec.partition(":")
-        dirs = self._snapshot_dirs(state)
+        dirs = layers.snapshot_dirs(self.eng.images, state.layers)
         got = users.resolve(user, dirs)
         uid, gid = int(got["uid"]), int(got["gid"])
         if group:
@@ -358,65 +381,28 @@ class Builder:
             gid = uid  # (docker: --chown=1000 is 1000:1000)
         return uid, gid
 
-    def _snapshot_dirs(self, state: State) -> list[str]:
-        if not state.layers:
-            return []
-        return self.eng.images.snapshot([d for *_, d in state.layers],
-                                        [{"digest": dg, "mediaType": mt} for dg, _, mt, _ in state.layers])
-
-    # ---- layers and images ----------------------------------------------------------------
-
-    def _diff_layer(self, upper: str) -> Layer:
-        from hutch.image.commit import write_diff
-
-        return self._layer_from(lambda out: write_diff(upper, out))
-
-    def _layer_from(self, write: Callable[[Any], None]) -> Layer:
-        store = self.eng.images
-        os.makedirs(store.content.ingest_dir, exist_ok=True)
-        tmp = os.path.join(store.content.ingest_dir, f"build-{os.urandom(8).hex()}")
-        try:
-            with open(tmp, "xb") as out:
-                write(out)
-            with open(tmp, "rb") as src:
-                diff_id, size = store.content.ingest(src)
-        except OSError as err:
-            raise BuildFailed(f"cannot write the layer: {err.strerror or err}") from err
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        return (diff_id, size, LAYER, diff_id)
-
     def _commit(self, state: State, key: str, layer: Layer, created: str, by: str) -> str:
         state.layers = [*state.layers, layer]
         state.config.setdefault("rootfs", {"type": "layers"})["diff_ids"] = [d for *_, d in state.layers]
         steps.history(state, created, by, empty=False)
-        image = self._add(state)
+        image = layers.add(self.eng.images, state)
         self.eng.images.keep_untagged(image.manifest_digest, intermediate=True)
         self._remember(key, image)
         self._say(f" ---> {_short(image.id)}")
         return key
-
-    def _add(self, state: State) -> Image:
-        """The state as an image of the store (untagged; its layers unpacked for what follows)."""
-        store = self.eng.images
-        diff_ids = [d for *_, d in state.layers]
-        if diff_ids:
-            store.snapshot(diff_ids, [{"digest": dg, "mediaType": mt} for dg, _, mt, _ in state.layers])
-        return store.add_image(list(state.layers), state.config, None)
 
     def _layer_image(self, state: State) -> Image:
         """An image with the state's layers (for a RUN's container): the state written, listed
         as a build step's image."""
         if not state.layers:
             raise InvalidArgument("RUN needs a root filesystem: FROM scratch has none until a COPY")
-        image = self._add(state)
+        image = layers.add(self.eng.images, state)
         self.eng.images.keep_untagged(image.manifest_digest, intermediate=True)
         return image
 
     def _write(self, state: State, key: str) -> Image:
         """The stage's final image, listed in the store (docker's <none>:<none> until tagged)."""
-        image = self._add(state)
+        image = layers.add(self.eng.images, state)
         self.eng.images.keep_untagged(image.manifest_digest)
         return image
 
@@ -427,3 +413,22 @@ def _key(parent: str, *parts: str) -> str:
 
 def _short(image_id: str) -> str:
     return image_id.removeprefix("sha256:")[:12]
+
+
+def _heredoc_argv(ins: Instruction, shell: list[str]) -> list[str]:
+    """RUN with here-documents, buildkit's way: ``RUN <<EOF`` alone runs the body as a script
+    (a ``#!`` line says with what); else the shell gets the command line and the documents as
+    written, and its own here-document rules apply."""
+    if ins.json is not None:
+        raise InvalidArgument(f"RUN: a heredoc needs the shell form (line {ins.line})")
+    [first, *more] = ins.heredocs
+    words = ins.rest.split()
+    if not more and len(words) == 1 and words[0].startswith("<<"):
+        script = first.content()
+        if not script.startswith("#!"):
+            return [*shell, script]
+        run = "/tmp/.hutch-heredoc-script"  # (the interpreter the script names reads it from a file)
+        return [*shell, f"cat > {run} <<'HUTCH_HEREDOC_END'\n{script}HUTCH_HEREDOC_END\n"
+                        f"chmod 700 {run} && {run}; code=$?; rm -f {run}; exit $code"]
+    text = ins.rest + "\n" + "".join(h.body + h.name + "\n" for h in ins.heredocs)
+    return [*shell, text]
