@@ -40,7 +40,8 @@ def test_cmd_entrypoint_shell() -> None:
     state, _ = _run('CMD ["c"]\nENTRYPOINT e x\n')
     assert state.inner["Cmd"] == ["c"] and state.inner["Entrypoint"] == ["/bin/sh", "-c", "e x"]
     state, _ = _run('SHELL ["/bin/bash", "-ec"]\nCMD run it\n')
-    assert state.inner["Cmd"] == ["/bin/bash", "-ec", "run it"] and state.inner["Shell"] == ["/bin/bash", "-ec"]
+    assert state.inner["Cmd"] == ["/bin/bash", "-ec", "run it"]
+    assert state.inner["Shell"] == ["/bin/bash", "-ec"]
     with pytest.raises(HutchError, match="JSON form"):
         _run("SHELL /bin/bash\n")
 
