@@ -4,12 +4,16 @@ from inside; docker's classic builder's output, cache and errors are the referen
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_engine import Hutch, _import, hutch  # noqa: F401
+from tests.integration.test_engine import HUTCH, Hutch, _import, hutch  # noqa: F401
 
 pytestmark = pytest.mark.root
 
@@ -144,10 +148,35 @@ def test_heredocs(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
         EOF
         CMD ["sh", "-c", "cat /one /two /three /etc/greeting"]
         """)
-    hutch("build", "--network", "none", "-t", "here:1", str(ctx))
+    hutch("build", "-t", "here:1", str(ctx))  # (RUN on the default network, bridge, as docker's)
     out = hutch("run", "--rm", "--network", "none", "here:1").stdout
     assert out.splitlines() == ["script world", "second line", "shebang /tmp/.hutch-heredoc-script",
                                 "literal $WHO", "hello world"], out
+
+
+def test_a_killed_builds_step_container_is_swept_by_the_next_build(hutch: Hutch,  # noqa: F811
+                                                                   tmp_path: Path) -> None:
+    """kill -9 of `hutch build` while a RUN runs: its step container runs on (as docker's
+    classic builder's); the next build removes it (its label names a builder that is gone)."""
+    _import(hutch)
+    slow = _context(tmp_path, "FROM hbox:1\nRUN sleep 30\n")
+    p = subprocess.Popen([str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "build",
+                          "--network", "none", str(slow)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not hutch("ps", "-q").stdout.strip():
+            assert time.monotonic() < deadline and p.poll() is None, "the RUN did not start"
+            time.sleep(0.1)
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+    assert hutch("ps", "-a", "-q").stdout.strip()  # (left behind, running)
+    quick = tmp_path / "quick"
+    quick.mkdir()
+    (quick / "Dockerfile").write_text("FROM hbox:1\nRUN true\n")
+    hutch("build", "--network", "none", str(quick))
+    assert hutch("ps", "-a", "-q").stdout == ""
 
 
 @pytest.mark.parametrize(("dockerfile", "files", "words"), [

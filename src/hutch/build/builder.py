@@ -49,6 +49,16 @@ CONFIG_ONLY = frozenset({"ENV", "LABEL", "MAINTAINER", "ARG", "CMD", "ENTRYPOINT
                          "VOLUME", "USER", "WORKDIR", "STOPSIGNAL", "HEALTHCHECK", "ONBUILD"})
 
 
+#: a step container's label: its builder (pid and start time), so a killed build's are swept
+BUILDER_LABEL = "io.github.hutch.build.builder"
+
+
+def _builder() -> str:
+    from hutch.util.procstat import start_time
+
+    return f"{os.getpid()} {start_time(os.getpid())}"
+
+
 class BuildFailed(HutchError):
     """A step failed: docker's words, and the exit status `hutch build` gives (1)."""
 
@@ -82,6 +92,7 @@ class Builder:
     # ---- the whole build ----------------------------------------------------------------
 
     def run(self) -> Image:
+        self._sweep()
         last = self._target_index()
         chosen = self.df.stages[:last + 1]
         self.total = sum(1 + len(s.instructions) for s in chosen)
@@ -113,6 +124,16 @@ class Builder:
 
             self._say(f"Successfully tagged {reference.parse(tag).familiar()}")
         return image
+
+    def _sweep(self) -> None:
+        """Remove the step containers of builds that were killed (their builder is gone)."""
+        from hutch.engine.records import alive
+
+        for r in self.eng.records():
+            owner = (r.get("labels") or {}).get(BUILDER_LABEL, "")
+            pid, _, start = owner.partition(" ")
+            if owner and not (pid.isdigit() and start.isdigit() and alive(int(pid), int(start))):
+                self._remove(r["id"])
 
     def _target_index(self) -> int:
         if not self.df.stages:
@@ -250,7 +271,8 @@ class Builder:
 
         req = CreateRequest.parse(base.id, command=argv, entrypoint=[], env=env,
                                   workdir=state.inner.get("WorkingDir") or "/",
-                                  user=str(state.inner.get("User") or ""), network=self.opts.network)
+                                  user=str(state.inner.get("User") or ""), network=self.opts.network,
+                                  labels={BUILDER_LABEL: _builder()})
         record = self.eng.create(req)
         cid = record["id"]
         try:
