@@ -85,6 +85,17 @@ def test_the_cache(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
     assert hutch("run", "--rm", "--network", "none", "c:2").stdout == "two"
     nocache = hutch("build", "--network", "none", "--no-cache", str(ctx)).stdout
     assert "Using cache" not in nocache
+    # the step images: listed with -a only, kept by `image prune`, gone with `image prune -a`
+    shown, every = hutch("images", "-q").stdout.split(), hutch("images", "-a", "-q").stdout.split()
+    assert len(every) > len(shown) and set(shown) <= set(every)
+    hutch("image", "prune", "-f")  # (the untagged builds are dangling: gone; the steps stay)
+    assert set(every) - set(shown) <= set(hutch("images", "-a", "-q").stdout.split())
+    hutch("rmi", "c:2")
+    hutch("image", "prune", "-a", "-f")
+    assert hutch("images", "-a", "-q").stdout.split() == []
+    _import(hutch)
+    again = hutch("build", "--network", "none", str(ctx)).stdout
+    assert "Using cache" not in again  # (the cache went with its images)
 
 
 def test_a_failing_run_fails_the_build(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811

@@ -97,6 +97,8 @@ def images(eng: Engine, everything: bool = False, grace: float = GRACE,
         for _, name, _config in gone:
             if name:
                 lines.append(f"untagged: {familiar(name)}")
+        if everything:  # (the build cache names step images: with them gone, it is gone too)
+            remove_tree(os.path.join(eng.root, "build-cache"))
         kept = {_config_digest(eng, m["digest"]) for m in keep}
         lines += [f"deleted: {c}" for c in dict.fromkeys(c for _, _, c in gone) if c and c not in kept]
         freed = _collect(eng, [m["digest"] for m in keep], grace)
