@@ -205,6 +205,19 @@ def test_bad_dockerfiles(hutch: Hutch, tmp_path: Path, dockerfile: str,  # noqa:
     assert hutch("ps", "-a", "-q").stdout == ""
 
 
+def test_a_dockerfile_from_stdin_and_iidfile(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    """`build - < Dockerfile`: no context (docker's); --iidfile gets the image id."""
+    _import(hutch)
+    idfile = tmp_path / "iid"
+    r = hutch("build", "--network", "none", "--iidfile", str(idfile), "-t", "stdin:1", "-",
+              input=b"FROM hbox:1\nRUN echo from stdin > /s\n")
+    assert "Sending build context to Docker daemon  0B" in r.stdout
+    image_id = json.loads(hutch("image", "inspect", "stdin:1").stdout)[0]["Id"]
+    assert idfile.read_text() == image_id
+    r = hutch("build", "-", input=b"FROM hbox:1\nCOPY x /x\n", check=False)
+    assert r.returncode == 1 and "file not found in build context" in r.stderr
+
+
 def test_no_context_or_dockerfile(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
     r = hutch("build", str(tmp_path / "nowhere"), check=False)
     assert r.returncode == 1 and 'path "' in r.stderr and "not found" in r.stderr

@@ -32,6 +32,7 @@ def flags(p: Parser) -> None:
                    help="Remove intermediate containers after a successful build (always: true)")
     p.add_argument("--force-rm", action="store_true", help="Always remove intermediate containers")
     p.add_argument("--platform", default=None, help="Set platform if server is multi-platform capable")
+    p.add_argument("--iidfile", default="", help="Write the image ID to the file")
     registry_flags(p)
     p.add_argument("path", metavar="PATH")
 
@@ -40,13 +41,16 @@ def handle(eng: Engine, a: Namespace) -> int:
     from hutch.build import context, dockerfile
     from hutch.build.builder import Builder, Options
 
-    if a.path == "-" or "://" in a.path:
-        raise InvalidArgument("hutch build takes a context directory (not - or a URL)")
-    if not os.path.isdir(a.path):
+    if "://" in a.path or a.path.startswith("git@"):
+        raise InvalidArgument("hutch build takes a context directory, or - for a Dockerfile alone (not a "
+                              "URL)")
+    if a.path != "-" and not os.path.isdir(a.path):
         raise InvalidArgument(f'unable to prepare context: path "{a.path}" not found')
-    name = a.file or os.path.join(a.path, "Dockerfile")
+    if a.path == "-" and a.file:
+        raise InvalidArgument("the Dockerfile comes from standard input with -: no -f")
+    name = "-" if a.path == "-" else a.file or os.path.join(a.path, "Dockerfile")
     try:
-        if name == "-":
+        if name == "-":  # (`build - < Dockerfile`: no context, as docker's; or `-f -`)
             text = sys.stdin.read()
         else:
             with open(name, encoding="utf-8") as f:
@@ -63,16 +67,24 @@ def handle(eng: Engine, a: Namespace) -> int:
         from hutch.image import reference
 
         reference.parse(tag)
-    ignore = context.load_ignore(a.path)
-    if not a.quiet:
-        size = _context_size(a.path, ignore)
-        from hutch.util.units import human_size
+    import tempfile
 
-        sys.stdout.write(f"Sending build context to Docker daemon  {human_size(size)}\n")
-    image = Builder(eng, df, os.path.abspath(a.path), ignore, opts, lambda ref: _resolve(eng, a, ref),
-                    sys.stdout).run()
+    with tempfile.TemporaryDirectory(prefix="hutch-build-") as empty:
+        top = empty if a.path == "-" else a.path
+        ignore = context.load_ignore(top)
+        if not a.quiet:
+            size = _context_size(top, ignore)
+            from hutch.util.units import human_size
+
+            sys.stdout.write(f"Sending build context to Docker daemon  {human_size(size)}\n")
+        image = Builder(eng, df, os.path.abspath(top), ignore, opts, lambda ref: _resolve(eng, a, ref),
+                        sys.stdout).run()
     if a.quiet:
         sys.stdout.write(image.id + "\n")
+    if a.iidfile:
+        from hutch.util import atomic
+
+        atomic.write(a.iidfile, image.id.encode(), 0o644)
     return 0
 
 
