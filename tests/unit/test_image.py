@@ -129,3 +129,28 @@ def test_command_rule() -> None:
     assert process_args(cfg, CreateRequest.parse("i", entrypoint="", command=["x"])) == ["x"]
     with pytest.raises(HutchError):
         process_args({}, CreateRequest.parse("i"))
+
+
+def test_ingest_written_hashes_as_it_writes(tmp_path: Path) -> None:
+    """A blob written by a function (a layer's tar as it is made): its digest and size, the
+    same as ingesting the bytes; a failed write keeps nothing."""
+    import hashlib
+
+    store = ContentStore(str(tmp_path / "store"))
+
+    def tar(out: object) -> None:
+        with tarfile.open(fileobj=out, mode="w") as t:  # type: ignore[call-overload]  (tell() is used)
+            info = tarfile.TarInfo("f")
+            info.size = 3
+            t.addfile(info, io.BytesIO(b"abc"))
+
+    digest, size = store.ingest_written(tar)
+    data = Path(store.path(digest)).read_bytes()
+    assert digest == "sha256:" + hashlib.sha256(data).hexdigest() and size == len(data) > 0
+
+    def broken(out: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        store.ingest_written(broken)
+    assert os.listdir(store.ingest_dir) == []

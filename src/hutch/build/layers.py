@@ -1,14 +1,14 @@
 """A build's layers and step images on the engine's image store (hutch.image.store).
 
-A layer is written once to a file in the store's ingest directory (a RUN's container's upper
-directory through hutch.image.commit.write_diff, or a COPY's tar from hutch.build.copylayer),
-then ingested as a blob (its digest is its diff id: layers are stored uncompressed). A step's
+A layer is written once, hashed as it is written into the store's ingest directory (a RUN's
+container's upper directory through hutch.image.commit.write_diff, or a COPY's tar from
+hutch.build.copylayer), then renamed in as a blob (its digest is its diff id: layers are
+stored uncompressed). A step's
 image is the stage's config over its layers, its snapshots unpacked for what runs next.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 from hutch.errors import HutchError
@@ -56,19 +56,11 @@ def is_dir(dirs: list[str], path: str) -> bool:
 
 
 def written(store: ImageStore, write: Callable[[Any], None]) -> Layer:
-    """A layer: ``write(file)`` writes its tar; the blob ingested, the file gone."""
-    os.makedirs(store.content.ingest_dir, exist_ok=True)
-    tmp = os.path.join(store.content.ingest_dir, f"build-{os.urandom(8).hex()}")
+    """A layer: ``write(file)`` writes its tar, hashed into a blob as it goes."""
     try:
-        with open(tmp, "xb") as out:
-            write(out)
-        with open(tmp, "rb") as src:
-            diff_id, size = store.content.ingest(src)
+        diff_id, size = store.content.ingest_written(write)
     except OSError as err:
         raise LayerFailed(f"cannot write the layer: {err.strerror or err}") from err
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
     return (diff_id, size, LAYER, diff_id)
 
 

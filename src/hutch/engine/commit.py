@@ -112,18 +112,11 @@ def commit(eng: Engine, ref: str, repo: str | None = None, message: str = "", au
     # a bad --change fails here, before any blob is written
     layer.new_config(parent, "sha256:" + "0" * 64, created, created_by, message, author, changes)
     upper = eng.layout(record["id"]).upper
-    os.makedirs(store.content.ingest_dir, exist_ok=True)
-    tmp = os.path.join(store.content.ingest_dir, f"commit-{os.urandom(8).hex()}")
     try:
-        with paused(eng, record, pause_it), open(tmp, "xb") as out:
-            layer.write_diff(upper, out)
-        with open(tmp, "rb") as src:
-            diff_id, _ = store.content.ingest(src)
+        with paused(eng, record, pause_it):
+            diff_id, _ = store.content.ingest_written(lambda out: layer.write_diff(upper, out))
     except OSError as err:
         raise HutchError(f"commit {record['name']}: {err.strerror or err}") from err
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
     parent_ids = list(parent.get("rootfs", {}).get("diff_ids", []))
     diff_ids = [*parent_ids, diff_id]
     config = layer.new_config(parent, diff_id, created, created_by, message, author, changes)

@@ -8,6 +8,7 @@ write leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from hutch.errors import HutchError
@@ -65,6 +66,24 @@ class Hashing:
         return "sha256:" + self.h.hexdigest()
 
 
+class _HashingWriter:
+    """Writes to ``dst``, hashing and counting what it writes (tarfile's tell() included)."""
+
+    def __init__(self, dst: Any, h: Any) -> None:
+        self.dst, self.h, self.size = dst, h, 0
+
+    def write(self, data: bytes) -> int:
+        self.h.update(data)
+        self.size += len(data)
+        return int(self.dst.write(data))
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        self.dst.flush()
+
+
 class Counting:
     """Reads ``src``, telling ``seen`` the bytes read so far (when ``every`` more bytes
     have been read, and at the end); rewinds with it (an upload that is retried)."""
@@ -115,6 +134,29 @@ class ContentStore:
         import io
 
         return self.ingest(io.BytesIO(data), expected)[0]
+
+    def ingest_written(self, write: Callable[[BinaryIO], None]) -> tuple[str, int]:
+        """A blob that ``write(file)`` writes (a layer's tar as it is made: a commit's, a
+        build step's), hashed as it is written, then synced and renamed in; (digest, size).
+        On any error nothing is kept."""
+        from hashlib import sha256
+
+        os.makedirs(self.blobs, exist_ok=True)
+        os.makedirs(self.ingest_dir, exist_ok=True)
+        tmp = os.path.join(self.ingest_dir, f"tmp-{os.urandom(8).hex()}")
+        try:
+            with open(tmp, "xb") as raw:
+                out = _HashingWriter(raw, sha256())
+                write(out)  # type: ignore[arg-type]
+                raw.flush()
+                os.fsync(raw.fileno())
+            digest = "sha256:" + out.h.hexdigest()
+            os.replace(tmp, self.path(digest))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return digest, out.size
 
     def ingest(self, src: BinaryIO | Reader, expected: str | None = None) -> tuple[str, int]:
         """Stream ``src`` into the store; (digest, size). With ``expected``, a mismatch is
