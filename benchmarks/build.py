@@ -62,7 +62,7 @@ def _build(tool: Tool, ctx: Path, cached: bool) -> float:
 
 def _stats(name: str, times: list[float]) -> str:
     times = sorted(times)
-    p90 = times[min(len(times) - 1, int(round(0.9 * (len(times) - 1))))]
+    p90 = times[min(len(times) - 1, round(0.9 * (len(times) - 1)))]
     return f"{name:8} median {statistics.median(times):8.1f} ms   p90 {p90:8.1f} ms"
 
 
