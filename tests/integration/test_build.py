@@ -126,8 +126,11 @@ def test_stages_args_entrypoint_and_ignore(hutch: Hutch, tmp_path: Path) -> None
         CMD ["/srv/artifact"]
         """, {".dockerignore": "secret*\n!secret-ok\n", "secret.key": "no", "secret-ok": "yes",
               "kept": "k"})
-    hutch("build", "--network", "none", "--build-arg", "WHAT=given", "-t", "multi:1", str(ctx))
+    out = hutch("build", "--network", "none", "--build-arg", "WHAT=given", "--build-arg", "UNUSED=1",
+                "-t", "multi:1", str(ctx)).stdout
+    assert "[Warning] One or more build-args [UNUSED] were not consumed" in out
     assert hutch("run", "--rm", "--network", "none", "multi:1").stdout == "made given\n"
+    assert sorted(hutch("images", "--format", "{{.Repository}}").stdout.split()) == ["hbox", "multi"]
     listed = hutch("run", "--rm", "--network", "none", "--entrypoint", "ls", "multi:1", "/ctx").stdout
     assert listed.split() == ["Dockerfile", "kept", "secret-ok"], listed
     cfg = _config(hutch, "multi:1")

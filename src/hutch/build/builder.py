@@ -101,21 +101,20 @@ class Builder:
             steps.apply(meta, ins, self.df.escape, self.opts.build_args)
         self.used |= meta.used_args
         image = None
-        for stage in chosen:
-            state, key = self._stage(stage, meta)
-            image = self._write(state, key)
+        for i, stage in enumerate(chosen):
+            state, _key = self._stage(stage, meta)
+            image = self._write(state, final=i == len(chosen) - 1)
             self.stages.append((state, image.id))
         assert image is not None
         unused = sorted(set(self.opts.build_args) - self.used - set(steps.PREDEFINED_ARGS))
         if unused:
-            self._say(f"[Warning] One or more build-args {unused} were not consumed")
+            self._say(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed")
         for tag in self.opts.tags:
             from hutch.engine import events
 
             self.eng.images.tag(tag, image.manifest_digest)
             events.image(self.eng.root, "tag", image.id, tag)
-        if self.opts.tags:
-
+        if self.opts.tags:  # (the image again, with its names)
             image = next((i for i in self.eng.images.images() if i.manifest_digest == image.manifest_digest),
                          image)
         self._say(f"Successfully built {image.id.removeprefix('sha256:')[:12]}")
@@ -422,12 +421,12 @@ class Builder:
         self.eng.images.keep_untagged(image.manifest_digest, intermediate=True)
         return image
 
-    def _write(self, state: State, key: str) -> Image:
-        """The stage's final image, listed in the store (docker's <none>:<none> until tagged)."""
+    def _write(self, state: State, *, final: bool) -> Image:
+        """A stage's image: the build's (``final``: docker's <none>:<none> until tagged), or an
+        earlier stage's, listed as a step image (images -a)."""
         image = layers.add(self.eng.images, state)
-        self.eng.images.keep_untagged(image.manifest_digest)
+        self.eng.images.keep_untagged(image.manifest_digest, intermediate=not final)
         return image
-
 
 def _key(parent: str, *parts: str) -> str:
     return sha256_of("\n".join([parent, *parts]).encode())
