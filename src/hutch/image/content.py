@@ -8,7 +8,6 @@ write leaves nothing behind.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 from hutch.errors import HutchError
@@ -153,8 +152,10 @@ class ContentStore:
             digest = "sha256:" + out.h.hexdigest()
             os.replace(tmp, self.path(digest))
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 os.unlink(tmp)
+            except FileNotFoundError:
+                pass
             raise
         return digest, out.size
 
