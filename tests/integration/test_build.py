@@ -20,7 +20,7 @@ pytestmark = pytest.mark.root
 
 def _context(tmp_path: Path, dockerfile: str, files: dict[str, str] | None = None) -> Path:
     ctx = tmp_path / "ctx"
-    ctx.mkdir(exist_ok=True)
+    ctx.mkdir(parents=True, exist_ok=True)
     (ctx / "Dockerfile").write_text(textwrap.dedent(dockerfile).lstrip())
     for name, text in (files or {}).items():
         (ctx / name).parent.mkdir(parents=True, exist_ok=True)
@@ -166,6 +166,45 @@ def test_heredocs(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
     out = hutch("run", "--rm", "--network", "none", "here:1").stdout
     assert out.splitlines() == ["script world", "second line", "shebang /tmp/.hutch-heredoc-script",
                                 "literal $WHO", "hello world"], out
+
+
+def test_run_mounts(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    """RUN --mount, buildkit's kinds: a bind of the context (read-only), a cache kept between
+    builds, a tmpfs, a secret (--secret id=,src= or env=); none of them, nor their mount points,
+    in the layer; RUN --network=none."""
+    _import(hutch)
+    ctx = _context(tmp_path, """
+        FROM hbox:1
+        RUN --mount=type=bind,source=data,target=/data --mount=type=cache,target=/cache \\
+            --mount=type=tmpfs,target=/scratch --mount=type=secret,id=token \\
+            --mount=type=secret,id=other,target=/etc/other --network=none \\
+            cat /data/in > /out && echo run >> /cache/count && wc -l < /cache/count >> /out && \\
+            cat /run/secrets/token >> /out && cat /etc/other >> /out && touch /scratch/x && \\
+            ! touch /data/written 2>/dev/null
+        CMD ["cat", "/out"]
+        """, {"data/in": "from the context\n"})
+    secret = tmp_path / "token.txt"
+    secret.write_text("s3cret\n")
+    env = {**os.environ, "OTHER": "from env\n"}
+    args = [str(HUTCH), "--root", str(hutch.root), "--runroot", hutch.runroot, "build", "--network", "none",
+            "--secret", f"id=token,src={secret}", "--secret", "id=other,env=OTHER", "-t", "mounts:1"]
+    for _ in range(2):  # the second with --no-cache: the cache mount has the first's line
+        r = subprocess.run([*args, str(ctx)], env=env, capture_output=True, text=True, timeout=120,
+                           check=False)
+        assert r.returncode == 0, r.stderr
+        args.append("--no-cache")
+    out = hutch("run", "--rm", "--network", "none", "mounts:1").stdout
+    assert out == "from the context\n2\ns3cret\nfrom env\n", out
+    listing = hutch("run", "--rm", "--network", "none", "mounts:1", "sh", "-c",
+                    "ls -d /data /cache /scratch /run/secrets /etc/other 2>&1", check=False).stdout
+    assert listing.count("No such file or directory") == 5, listing  # (mount points gone)
+    ctx2 = _context(tmp_path / "2", "FROM hbox:1\nRUN --mount=type=secret,id=missing,required cat /x\n")
+    r = hutch("build", str(ctx2), check=False)
+    assert r.returncode == 1 and "secret missing not found" in r.stderr, r.stderr
+    ctx3 = _context(tmp_path / "3", "FROM hbox:1\nRUN --mount=type=bind,source=../../etc,target=/e true\n")
+    r = hutch("build", "--network", "none", str(ctx3), check=False)
+    assert r.returncode == 1 and r.stderr == ("Error: bind source '../../etc': not found in the build "
+                                              "context\n"), r.stderr  # (clamped at its root, as COPY)
 
 
 def test_a_killed_builds_step_container_is_swept_by_the_next_build(hutch: Hutch,  # noqa: F811

@@ -67,14 +67,17 @@ class Options:
     """``capture``: a RUN's output goes to the builder's ``out`` (read from its log once it
     ends), not straight to this process's stdout and stderr (the Python API's build)."""
 
-    __slots__ = ("build_args", "capture", "labels", "network", "no_cache", "quiet", "tags", "target")
+    __slots__ = ("build_args", "capture", "labels", "network", "no_cache", "quiet", "secrets", "tags",
+                 "target")
 
     def __init__(self, *, tags: list[str] | None = None, build_args: dict[str, str] | None = None,
                  target: str = "", no_cache: bool = False, quiet: bool = False, network: str = "bridge",
-                 labels: dict[str, str] | None = None, capture: bool = False) -> None:
+                 labels: dict[str, str] | None = None, capture: bool = False,
+                 secrets: dict[str, str] | None = None) -> None:
         self.tags, self.build_args, self.target = list(tags or []), dict(build_args or {}), target
         self.no_cache, self.quiet, self.network = no_cache, quiet, network
         self.labels, self.capture = dict(labels or {}), capture
+        self.secrets = dict(secrets or {})  # a secret's id -> the file with it (RUN --mount=type=secret)
 
 
 class Builder:
@@ -255,12 +258,25 @@ class Builder:
                      image.manifest_digest.encode(), 0o644)
 
     def _run(self, state: State, key: str, ins: Instruction, created: str) -> str:
-        argv = _heredoc_argv(ins, state.shell) if ins.heredocs else steps.shell_or_exec(ins, state.shell)
-        if ins.flags:
-            raise InvalidArgument(f"RUN --{next(iter(ins.flags))} is not supported by hutch build "
+        from hutch.build import runmounts, words
+
+        argv = steps.heredoc_argv(ins, state.shell) if ins.heredocs else steps.shell_or_exec(ins, state.shell)
+        workdir = str(state.inner.get("WorkingDir") or "/")
+        expand = state.expansion_env()
+        mounts = [runmounts.parse(words.expand(value, expand, self.df.escape), workdir)
+                  for flag, value in ins.flag_list if flag == "mount"]
+        network = ins.flags.get("network", "default")
+        if network not in ("default", "none", "host"):
+            raise InvalidArgument(f"RUN --network={network}: use default, none or host (line {ins.line})")
+        if "security" in ins.flags and ins.flags["security"] != "sandbox":
+            raise InvalidArgument(f"RUN --security={ins.flags['security']} is not supported by hutch build "
                                   f"(line {ins.line})")
+        if "device" in ins.flags:
+            raise InvalidArgument(f"RUN --device is not supported by hutch build (line {ins.line})")
         env = state.run_env()
-        key = _key(key, "RUN " + json.dumps(argv), *sorted(f"{k}={v}" for k, v in state.args.items()))
+        binds = [runmounts.bind_digest(self.context, m.source) for m in mounts if m.kind == "bind"]
+        key = _key(key, "RUN " + json.dumps(argv), *sorted(f"{k}={v}" for k, v in state.args.items()),
+                   *(repr(m) for m in mounts), network, *binds)
         state.used_args |= set(state.args)
         by = "RUN " + " ".join(argv) + " # buildkit"
         if self._cached(state, key):
@@ -268,10 +284,13 @@ class Builder:
         base = self._layer_image(state)
         from hutch.engine.request import CreateRequest
 
-        req = CreateRequest.parse(base.id, command=argv, entrypoint=[], env=env,
-                                  workdir=state.inner.get("WorkingDir") or "/",
-                                  user=str(state.inner.get("User") or ""), network=self.opts.network,
-                                  labels={BUILDER_LABEL: _builder()})
+        binds_flags, tmpfs = runmounts.engine_flags(mounts, context=self.context,
+                                                    cache_root=os.path.join(self.eng.root, "build-mounts"),
+                                                    secrets=self.opts.secrets)
+        req = CreateRequest.parse(base.id, command=argv, entrypoint=[], env=env, workdir=workdir,
+                                  user=str(state.inner.get("User") or ""),
+                                  network=self.opts.network if network == "default" else network,
+                                  mounts=binds_flags, tmpfs=tmpfs, labels={BUILDER_LABEL: _builder()})
         record = self.eng.create(req)
         cid = record["id"]
         try:
@@ -286,7 +305,11 @@ class Builder:
                     self.out.write(text)
             if code != 0:
                 raise BuildFailed(f"The command '{' '.join(argv)}' returned a non-zero code: {code}")
-            layer = layers.diff(self.eng.images, self.eng.layout(cid).upper)
+            upper = self.eng.layout(cid).upper
+            if mounts:  # (the mounts are not the layer's: nor the points they were mounted on)
+                dirs = layers.snapshot_dirs(self.eng.images, state.layers)
+                runmounts.unmade_mountpoints(upper, mounts, lambda p: layers.exists(dirs, p))
+            layer = layers.diff(self.eng.images, upper)
         finally:
             self._remove(cid)
         self._say(f"Removing intermediate container {cid[:12]}")
@@ -435,21 +458,3 @@ def _key(parent: str, *parts: str) -> str:
 def _short(image_id: str) -> str:
     return image_id.removeprefix("sha256:")[:12]
 
-
-def _heredoc_argv(ins: Instruction, shell: list[str]) -> list[str]:
-    """RUN with here-documents, buildkit's way: ``RUN <<EOF`` alone runs the body as a script
-    (a ``#!`` line says with what); else the shell gets the command line and the documents as
-    written, and its own here-document rules apply."""
-    if ins.json is not None:
-        raise InvalidArgument(f"RUN: a heredoc needs the shell form (line {ins.line})")
-    [first, *more] = ins.heredocs
-    words = ins.rest.split()
-    if not more and len(words) == 1 and words[0].startswith("<<"):
-        script = first.content()
-        if not script.startswith("#!"):
-            return [*shell, script]
-        run = "/tmp/.hutch-heredoc-script"  # (the interpreter the script names reads it from a file)
-        return [*shell, f"cat > {run} <<'HUTCH_HEREDOC_END'\n{script}HUTCH_HEREDOC_END\n"
-                        f"chmod 700 {run} && {run}; code=$?; rm -f {run}; exit $code"]
-    text = ins.rest + "\n" + "".join(h.body + h.name + "\n" for h in ins.heredocs)
-    return [*shell, text]

@@ -191,3 +191,22 @@ def _port(word: str) -> str:
     if not number.isdigit() or not 0 < int(number) < 65536 or proto not in ("tcp", "udp", "sctp"):
         raise InvalidArgument(f"invalid containerPort: {word}")
     return f"{int(number)}/{proto}"
+
+
+def heredoc_argv(ins: Instruction, shell: list[str]) -> list[str]:
+    """RUN with here-documents, buildkit's way: ``RUN <<EOF`` alone runs the body as a script
+    (a ``#!`` line says with what); else the shell gets the command line and the documents as
+    written, and its own here-document rules apply."""
+    if ins.json is not None:
+        raise InvalidArgument(f"RUN: a heredoc needs the shell form (line {ins.line})")
+    [first, *more] = ins.heredocs
+    words = ins.rest.split()
+    if not more and len(words) == 1 and words[0].startswith("<<"):
+        script = first.content()
+        if not script.startswith("#!"):
+            return [*shell, script]
+        run = "/tmp/.hutch-heredoc-script"  # (the interpreter the script names reads it from a file)
+        return [*shell, f"cat > {run} <<'HUTCH_HEREDOC_END'\n{script}HUTCH_HEREDOC_END\n"
+                        f"chmod 700 {run} && {run}; code=$?; rm -f {run}; exit $code"]
+    text = ins.rest + "\n" + "".join(h.body + h.name + "\n" for h in ins.heredocs)
+    return [*shell, text]

@@ -33,6 +33,8 @@ def flags(p: Parser) -> None:
     p.add_argument("--force-rm", action="store_true", help="Always remove intermediate containers")
     p.add_argument("--platform", default=None, help="Set platform if server is multi-platform capable")
     p.add_argument("--iidfile", default="", help="Write the image ID to the file")
+    p.add_argument("--secret", action="append", default=[],
+                   help="Secret to expose to RUN --mount=type=secret (id=ID,src=FILE or id=ID,env=VAR)")
     registry_flags(p)
     p.add_argument("path", metavar="PATH")
 
@@ -69,7 +71,8 @@ def handle(eng: Engine, a: Namespace) -> int:
         reference.parse(tag)
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="hutch-build-") as empty:
+    with tempfile.TemporaryDirectory(prefix="hutch-build-") as empty, \
+            tempfile.TemporaryDirectory(prefix="hutch-secrets-") as scratch:
         top = empty if a.path == "-" else a.path
         ignore = context.load_ignore(top)
         if not a.quiet:
@@ -77,6 +80,7 @@ def handle(eng: Engine, a: Namespace) -> int:
             from hutch.util.units import human_size
 
             sys.stdout.write(f"Sending build context to Docker daemon  {human_size(size)}\n")
+        opts.secrets = _secrets(a.secret, scratch)
         image = Builder(eng, df, os.path.abspath(top), ignore, opts, lambda ref: _resolve(eng, a, ref),
                         sys.stdout).run()
     if a.quiet:
@@ -100,6 +104,32 @@ def _pairs(items: list[str], flag: str, host: dict[str, str] | os._Environ[str] 
                 continue
             value = host[key]
         out[key] = value
+    return out
+
+
+def _secrets(specs: list[str], scratch: str) -> dict[str, str]:
+    """--secret values (buildx's: id=ID,src=FILE | id=ID,env=VAR | id=ID, the variable ID):
+    id -> a file with the secret (an env's written, 0600, under ``scratch``, gone after)."""
+    out = {}
+    for spec in specs:
+        fields = dict(part.partition("=")[::2] for part in spec.split(","))
+        ident = fields.get("id", "")
+        if not ident or set(fields) - {"id", "src", "source", "env", "type"}:
+            raise InvalidArgument(f"invalid --secret {spec!r}: use id=ID,src=FILE or id=ID,env=VAR")
+        src = fields.get("src") or fields.get("source") or ""
+        if src:
+            if not os.path.isfile(src):
+                raise InvalidArgument(f"invalid --secret {spec!r}: {src} is not a file")
+            out[ident] = os.path.abspath(src)
+            continue
+        var = fields.get("env") or ident
+        if var not in os.environ:
+            raise InvalidArgument(f"invalid --secret {spec!r}: no environment variable {var}")
+        path = os.path.join(scratch, f"secret-{len(out)}")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(os.environ[var])
+        out[ident] = path
     return out
 
 
