@@ -98,6 +98,28 @@ def test_the_cache(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
     assert "Using cache" not in again  # (the cache went with its images)
 
 
+def test_builder_prune(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
+    """docker's `builder prune`: the step images and the cache go, the built image stays (and
+    runs); -a takes the RUN --mount caches too."""
+    _import(hutch)
+    ctx = _context(tmp_path, """
+        FROM hbox:1
+        RUN --mount=type=cache,target=/c echo x >> /c/n && echo built > /b
+        CMD ["cat", "/b"]
+        """)
+    hutch("build", "--network", "none", "-t", "kept:1", str(ctx))
+    steps = set(hutch("images", "-a", "-q").stdout.split()) - set(hutch("images", "-q").stdout.split())
+    assert steps
+    out = hutch("builder", "prune", "-f").stdout
+    assert out.startswith("Deleted build cache objects:\n") and "Total reclaimed space: " in out, out
+    assert set(hutch("images", "-a", "-q").stdout.split()) == set(hutch("images", "-q").stdout.split())
+    assert hutch("run", "--rm", "--network", "none", "kept:1").stdout == "built\n"
+    assert "Using cache" not in hutch("build", "--network", "none", str(ctx)).stdout
+    assert (hutch.root / "build-mounts").is_dir()
+    hutch("builder", "prune", "-a", "-f")
+    assert not (hutch.root / "build-mounts").exists()
+
+
 def test_a_failing_run_fails_the_build(hutch: Hutch, tmp_path: Path) -> None:  # noqa: F811
     _import(hutch)
     ctx = _context(tmp_path, """

@@ -105,6 +105,32 @@ def images(eng: Engine, everything: bool = False, grace: float = GRACE,
     return lines, freed
 
 
+def build_cache(eng: Engine, everything: bool = False, grace: float = GRACE) -> tuple[list[str], int]:
+    """`builder prune`: the build's step images no container uses and the cache naming them
+    (``everything``: the RUN --mount caches too), then the blobs nothing needs; (the ids
+    removed, bytes reclaimed)."""
+    store = eng.images
+    used = {r.get("image_id") for r in eng.records()}
+    with store.locked():
+        index = store._index()
+        keep: list[dict[str, Any]] = []
+        gone: list[dict[str, Any]] = []
+        for m in index["manifests"]:
+            step = INTERMEDIATE in m.get("annotations", {}) and not m.get("annotations", {}).get(REF_NAME)
+            (gone if step and _config_digest(eng, m["digest"]) not in used else keep).append(m)
+        ids = list(dict.fromkeys(_config_digest(eng, m["digest"]).removeprefix("sha256:") for m in gone))
+        if gone:
+            index["manifests"] = keep
+            store._save_index(index)
+        freed = tree_size(os.path.join(eng.root, "build-cache"))
+        remove_tree(os.path.join(eng.root, "build-cache"))
+        if everything:
+            freed += tree_size(os.path.join(eng.root, "build-mounts"))
+            remove_tree(os.path.join(eng.root, "build-mounts"))
+        freed += _collect(eng, [m["digest"] for m in keep], grace)
+    return ids, freed
+
+
 def _wanted(eng: Engine, config: str, wanted: Wanted) -> bool:
     try:
         doc = json.loads(eng.images.content.read(config))

@@ -1,0 +1,1 @@
+"""`hutch builder ...`: the build cache (docker's `builder` management command)."""
