@@ -134,12 +134,16 @@ class ContentStore:
 
         return self.ingest(io.BytesIO(data), expected)[0]
 
-    def ingest_written(self, write: Callable[[BinaryIO], None]) -> tuple[str, int]:
+    def ingest_written(self, write: Callable[[BinaryIO], None],
+                       expected: str | None = None) -> tuple[str, int]:
         """A blob that ``write(file)`` writes (a layer's tar as it is made: a commit's, a
-        build step's), hashed as it is written, then synced and renamed in; (digest, size).
-        On any error nothing is kept."""
+        build step's; a download's bytes), hashed as it is written, then synced and renamed
+        in; (digest, size). With ``expected``, a mismatch is a DigestError; on any error
+        nothing is kept."""
         from hashlib import sha256
 
+        if expected is not None:
+            check_digest(expected)
         os.makedirs(self.blobs, exist_ok=True)
         os.makedirs(self.ingest_dir, exist_ok=True)
         tmp = os.path.join(self.ingest_dir, f"tmp-{os.urandom(8).hex()}")
@@ -150,6 +154,8 @@ class ContentStore:
                 raw.flush()
                 os.fsync(raw.fileno())
             digest = "sha256:" + out.h.hexdigest()
+            if expected is not None and digest != expected:
+                raise DigestError(f"content is {digest}, expected {expected}", digest)
             os.replace(tmp, self.path(digest))
         except BaseException:
             try:
@@ -162,34 +168,12 @@ class ContentStore:
     def ingest(self, src: BinaryIO | Reader, expected: str | None = None) -> tuple[str, int]:
         """Stream ``src`` into the store; (digest, size). With ``expected``, a mismatch is
         a DigestError and nothing is kept."""
-        if expected is not None:
-            check_digest(expected)
-        os.makedirs(self.blobs, exist_ok=True)
-        os.makedirs(self.ingest_dir, exist_ok=True)
-        tmp = os.path.join(self.ingest_dir, f"tmp-{os.urandom(8).hex()}")
-        from hashlib import sha256
 
-        h = sha256()
-        size = 0
-        try:
-            with open(tmp, "xb") as out:
-                while chunk := src.read(CHUNK):
-                    h.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            digest = "sha256:" + h.hexdigest()
-            if expected is not None and digest != expected:
-                raise DigestError(f"content is {digest}, expected {expected}", digest)
-            os.replace(tmp, self.path(digest))
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        return digest, size
+        def copy(out: BinaryIO) -> None:
+            while chunk := src.read(CHUNK):
+                out.write(chunk)
+
+        return self.ingest_written(copy, expected)
 
     def delete(self, digest: str) -> None:
         try:
