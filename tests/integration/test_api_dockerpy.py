@@ -17,6 +17,7 @@ import pytest
 
 import hutch as docker
 from tests.support.apiclient import api_client
+from tests.support.tarballs import one_file_tar
 
 pytestmark = pytest.mark.root
 
@@ -136,7 +137,7 @@ def test_detached_container_methods(client: docker.Client) -> None:
         one = next(c.stats(decode=True))
         assert one["id"] == c.id
         # put_archive / get_archive on the running container
-        assert c.put_archive("/tmp", _tar("put.txt", b"put by the api\n")) is True
+        assert c.put_archive("/tmp", one_file_tar("put.txt", b"put by the api\n")) is True
         assert c.exec_run("cat /tmp/put.txt").output == b"put by the api\n"
         chunks, stat = c.get_archive("/tmp/put.txt")
         assert stat["name"] == "put.txt" and stat["size"] == 15
@@ -169,7 +170,7 @@ def test_detached_container_methods(client: docker.Client) -> None:
         with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as t:
             assert "tmp/put.txt" in t.getnames()
         assert [x.id for x in client.containers.list(all=True, filters={"status": "exited"})] == [c.id]
-        assert c.put_archive("/", _tar("while-stopped.txt", b"put while stopped\n")) is True
+        assert c.put_archive("/", one_file_tar("while-stopped.txt", b"put while stopped\n")) is True
         # diff: docker's kinds (0 changed, 1 added, 2 deleted); the container's own files only
         c.start()
         c.exec_run("sh -c 'rm /bin/true; mkdir -p /new/sub; echo x > /new/sub/f; echo y >> /etc/group'")
@@ -184,15 +185,6 @@ def test_detached_container_methods(client: docker.Client) -> None:
                                      remove=True) == b"put by the api\nput while stopped\n1\n"
         client.images.remove("apdp/committed:v1")
     assert client.containers.list(all=True) == []
-
-
-def _tar(name: str, data: bytes) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        ti = tarfile.TarInfo(name)
-        ti.size = len(data)
-        t.addfile(ti, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def test_logs_streamed_and_followed(client: docker.Client) -> None:

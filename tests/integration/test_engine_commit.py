@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_engine import HUTCH, Hutch, _import, hutch  # noqa: F401
+from tests.support.tarballs import one_file_tar
 
 pytestmark = pytest.mark.root
 
@@ -420,7 +421,7 @@ def test_cp_into_a_running_container(hutch: Hutch) -> None:  # noqa: F811
             if ps.strip():
                 break
             subprocess.run(["sleep", "0.05"], check=True)
-        hutch("cp", "-", "live:/", input=_one_file_tar("go", b"from cp\n"))
+        hutch("cp", "-", "live:/", input=one_file_tar("go", b"from cp\n"))
         out, _ = proc.communicate(timeout=30)
         assert out == b"from cp\n"
     finally:
@@ -488,12 +489,3 @@ def test_cp_goes_through_mounts(hutch: Hutch, tmp_path: Path) -> None:  # noqa: 
     assert r.returncode == 1 and "Read-only file system" in r.stderr and not (bind / "other").exists()
     hutch("rm", "ro")
     hutch("volume", "rm", "cpvol")
-
-
-def _one_file_tar(name: str, data: bytes) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        ti = tarfile.TarInfo(name)
-        ti.size = len(data)
-        t.addfile(ti, io.BytesIO(data))
-    return buf.getvalue()

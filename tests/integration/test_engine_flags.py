@@ -50,9 +50,11 @@ def _nothing_left(h: Hutch, volumes_before: list[str] | None = None) -> None:
     assert _volumes(h) == (volumes_before or [])
 
 
-def _bad(h: Hutch, args: list[str], words: str) -> None:
+def _bad(h: Hutch, args: list[str], words: str, *, rm: bool = True) -> None:
+    """`run [--rm] ARGS` refused: docker's usage status (125), one line naming ``words``, no
+    traceback, nothing left."""
     before = _volumes(h)
-    r = h("run", "--rm", *args, check=False)
+    r = h("run", *(["--rm"] if rm else []), *args, check=False)
     assert r.returncode == 125 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r
     assert "Traceback" not in r.stderr
     _nothing_left(h, before)

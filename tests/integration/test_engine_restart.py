@@ -15,6 +15,7 @@ import pytest
 
 from tests.integration.test_engine import Hutch, _import, hutch  # noqa: F401
 from tests.integration.test_engine_detached import _monitors, _state, _until
+from tests.integration.test_engine_flags import _bad
 from tests.integration.test_engine_supervisor import _kill
 
 pytestmark = pytest.mark.root
@@ -168,9 +169,7 @@ def test_a_restart_joins_the_network_again(hutch: Hutch) -> None:  # noqa: F811
 ])
 def test_bad_restart_flags(hutch: Hutch, args: list[str], words: str) -> None:  # noqa: F811
     _import(hutch)
-    r = hutch("run", *args, "hbox:1", "true", check=False)
-    assert r.returncode == 125 and words in r.stderr and r.stderr.count("\n") == 1
-    assert hutch("ps", "-a", "-q").stdout == ""
+    _bad(hutch, [*args, "hbox:1", "true"], words, rm=False)
 
 
 def test_restarts_survive_a_killed_supervisor(hutch: Hutch) -> None:  # noqa: F811
