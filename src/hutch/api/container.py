@@ -6,6 +6,7 @@ from __future__ import annotations
 from hutch.api import streams
 from hutch.api.answers import answered
 from hutch.api.images import Image
+from hutch.api.model import Model
 from hutch.engine.model import LIVE, PAUSED
 from hutch.engine.registry import ContainerNotFound
 from hutch.engine.stats import sample as stats_sample
@@ -30,7 +31,7 @@ class ExecResult(NamedTuple):
 
 
 
-class Container:
+class Container(Model):
     """One container. Its attributes are as of the last `reload` (done by the methods that
     change it). As a context manager it is removed at the end of the block (force)."""
 
@@ -38,22 +39,9 @@ class Container:
         self._engine, self._images = engine, images
         self._record = record
 
-    def __repr__(self) -> str:
-        return f"<Container: {self.short_id}>"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Container) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
-
     @property
     def id(self) -> str:
         return str(self._record["id"])
-
-    @property
-    def short_id(self) -> str:
-        return self.id[:12]
 
     @property
     def name(self) -> str:

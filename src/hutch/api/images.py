@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from hutch.api.answers import answered
+from hutch.api.model import Model
 from hutch.errors import HutchError, NotImplementedByHutch
 
 TYPE_CHECKING = False
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from hutch.image.store import Image as StoredImage
 
 
-class Image:
+class Image(Model):
     """docker-py's Image: ``id`` (sha256:...), ``short_id``, ``tags``, ``labels``, ``attrs``."""
 
     def __init__(self, engine: Engine, image: StoredImage) -> None:
@@ -25,12 +26,6 @@ class Image:
 
     def __repr__(self) -> str:
         return f"<Image: '{', '.join(self.tags)}'>"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Image) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
 
     @property
     def id(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hutch.api.answers import answered
 from hutch.api.containers import Container
+from hutch.api.model import Model
 from hutch.errors import APIError, Conflict, NotImplementedByHutch
 
 TYPE_CHECKING = False
@@ -16,26 +17,13 @@ if TYPE_CHECKING:
     from hutch.engine.containers import Engine
 
 
-class Network:
+class Network(Model):
     def __init__(self, engine: Engine, images: Images, attrs: dict[str, Any]) -> None:
         self._engine, self._images, self.attrs = engine, images, attrs
-
-    def __repr__(self) -> str:
-        return f"<Network: {self.short_id}>"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Network) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
 
     @property
     def id(self) -> str:
         return str(self.attrs["Id"])
-
-    @property
-    def short_id(self) -> str:
-        return self.id[:12]
 
     @property
     def name(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hutch.api.answers import answered
+from hutch.api.model import Model
 from hutch.errors import NotImplementedByHutch
 
 TYPE_CHECKING = False
@@ -13,28 +14,15 @@ if TYPE_CHECKING:
     from hutch.engine.containers import Engine
 
 
-class Volume:
+class Volume(Model):
     def __init__(self, engine: Engine, attrs: dict[str, Any]) -> None:
         self._engine, self.attrs = engine, attrs
-
-    def __repr__(self) -> str:
-        return f"<Volume: {self.short_id}>"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Volume) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
 
     @property
     def id(self) -> str:
         return str(self.attrs["Name"])
 
     name = id
-
-    @property
-    def short_id(self) -> str:
-        return self.id[:12]
 
     def reload(self) -> Volume:
         self.attrs = Volumes(self._engine).get(self.id).attrs
