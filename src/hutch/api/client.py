@@ -10,7 +10,6 @@ from hutch.api.images import Images
 from hutch.api.networks import Networks
 from hutch.api.volumes import Volumes
 from hutch.engine.containers import DEFAULT_ROOT, DEFAULT_RUNROOT, Engine
-from hutch.engine.model import LIVE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,32 +46,17 @@ class Client:
         return True
 
     def version(self) -> dict[str, Any]:
-        """docker's /version keys (a minimal set)."""
-        from hutch import _version
-        from hutch.util.arch import goarch
+        """docker's /version: `hutch version`'s server part (hutch.engine.sysinfo), with the API
+        versions docker-py negotiates."""
+        from hutch.engine import sysinfo
 
-        return {"Platform": {"Name": "hutch"}, "Version": _version.__version__, "ApiVersion": "1.43",
-                "MinAPIVersion": "1.24", "Os": "linux", "Arch": goarch(), "KernelVersion": os.uname().release,
-                "Components": [{"Name": "Engine", "Version": _version.__version__, "Details": {}}]}
+        return {**sysinfo.version(self.engine)["Server"], "ApiVersion": "1.43", "MinAPIVersion": "1.24"}
 
     def info(self) -> dict[str, Any]:
-        """docker's /info keys (a minimal set)."""
-        from hutch import _version
+        """docker's /info: `hutch info`'s document (hutch.engine.sysinfo)."""
+        from hutch.engine import sysinfo
 
-        records = self.engine.records()
-        states = [r["state"] for r in records]
-        paused = sum(1 for s in states if s.get("paused"))
-        running = sum(1 for s in states if s["status"] in LIVE) - paused
-        return {"ID": "", "Name": os.uname().nodename, "ServerVersion": _version.__version__,
-                "Containers": len(records), "ContainersRunning": running, "ContainersPaused": paused,
-                "ContainersStopped": len(records) - running - paused,
-                "Images": len(self.engine.images.images()), "Driver": "overlay2",
-                "DockerRootDir": self.engine.root, "OSType": "linux", "OperatingSystem": _os_name(),
-                "Architecture": os.uname().machine, "KernelVersion": os.uname().release,
-                "NCPU": os.cpu_count() or 1,
-                "MemTotal": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
-                "CgroupVersion": "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
-                "LoggingDriver": "json-file"}
+        return sysinfo.info(self.engine)
 
     def df(self) -> dict[str, Any]:
         """docker's /system/df: LayersSize, Images, Containers, Volumes, BuildCache."""
@@ -125,17 +109,6 @@ DockerClient = Client
 def from_env(**kwargs: Any) -> Client:
     """docker.from_env(): see `Client.from_env`."""
     return Client.from_env(**kwargs)
-
-
-def _os_name() -> str:
-    try:
-        with open("/etc/os-release") as f:
-            for line in f:
-                if line.startswith("PRETTY_NAME="):
-                    return line.partition("=")[2].strip().strip('"')
-    except OSError:
-        pass
-    return "Linux"
 
 
 def _beside_hutch() -> bool:

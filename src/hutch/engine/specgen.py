@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 
 from hutch._version import OCI_VERSION
+from hutch.engine.hostflags import cgroup_v1
 from hutch.engine.request import INIT_PATH
 from hutch.errors import InvalidArgument
 from hutch.fastjson import dumps, loads
@@ -259,7 +260,7 @@ def swap_limit_supported() -> bool:
             path = next((line.split(":", 2)[2].strip() for line in f if line.startswith("0::")), None)
     except OSError:
         return False
-    if path is None or not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+    if path is None or cgroup_v1():
         return False
     return path == "/" or os.path.exists(f"/sys/fs/cgroup{path.rstrip('/')}/memory.swap.max")
 

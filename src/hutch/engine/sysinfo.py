@@ -98,7 +98,9 @@ def mem_total() -> int:
 
 
 def cgroup_version() -> str:
-    return "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1"
+    from hutch.engine.hostflags import cgroup_v1
+
+    return "1" if cgroup_v1() else "2"
 
 
 def info(eng: Engine) -> dict[str, Any]:
